@@ -1,0 +1,35 @@
+/**
+ * `pgprotect` command-line entry: dispatches to command groups. Each group prints results on
+ * stdout and one readable line on stderr when it fails, with a non-zero exit code.
+ */
+import type { CliCommand, CliIo } from "./io.js";
+
+const usage = `Usage: pgprotect <command> [options]
+
+Commands:
+  policy    Build, validate, compile and simulate backup policies (mirrors az dataprotection backup-policy)
+`;
+
+const groups: Record<string, () => Promise<CliCommand>> = {
+  policy: async () => (await import("./policyCli.js")).runPolicyCli,
+};
+
+/**
+ * Runs one `pgprotect` invocation.
+ *
+ * @returns the exit code: 0 on success, 1 on a failed command, 2 on a usage error.
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  const [group, ...rest] = args;
+  if (group === undefined || group === "--help" || group === "-h" || group === "help") {
+    io.stdout.write(usage);
+    return group === undefined ? 2 : 0;
+  }
+  const load = groups[group];
+  if (!load) {
+    io.stderr.write(`pgprotect: unknown command '${group}'; see 'pgprotect --help'\n`);
+    return 2;
+  }
+  const command = await load();
+  return command(rest, io);
+}

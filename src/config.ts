@@ -1,0 +1,93 @@
+/**
+ * Application settings: one zod schema over the environment, read once at start.
+ *
+ * @remarks This is the only module that reads `process.env`. `local.settings.sample.json` lists
+ * exactly this schema's keys; a unit test keeps the two in step.
+ */
+import { z } from "zod";
+import { ConfigurationError, type InputProblem } from "./domain/errors.js";
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const urlText = (what: string) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => URL.canParse(value), { message: `${what} must be an absolute URL` });
+
+/** The schema of every app setting pgprotect reads. */
+export const configSchema = z
+  .object({
+    /** Set by the Functions host; pgprotect runs on the Node.js worker only. */
+    FUNCTIONS_WORKER_RUNTIME: z.literal("node").default("node"),
+    /** Host storage for Durable Functions in Azure; unused by the local runtime. */
+    AzureWebJobsStorage: optionalText,
+    /** Durable Functions task hub name (host.json reads it as `%TASKHUB_NAME%`). */
+    TASKHUB_NAME: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, "TASKHUB_NAME must be 3-45 letters or digits, starting with a letter")
+      .default("pgprotect"),
+    /** Which backend stands behind the ports: the embedded local provider or Azure. */
+    PGPROTECT_PROVIDER: z.enum(["local", "azure"]).default("local"),
+    /** Folder for local state: runtime history, the local vault, secrets. */
+    PGPROTECT_STATE_DIR: z.string().min(1).default(".pgprotect"),
+    /** PostgreSQL server the local provider protects; a private cluster is started when absent. */
+    DATABASE_URL: optionalText.pipe(
+      z
+        .string()
+        .refine((value) => /^postgres(ql)?:\/\//.test(value), {
+          message: "DATABASE_URL must be a postgres:// or postgresql:// URL",
+        })
+        .optional(),
+    ),
+    /** Subscription the Azure provider works in (required when PGPROTECT_PROVIDER is azure). */
+    AZURE_SUBSCRIPTION_ID: optionalText.pipe(
+      z.string().uuid("AZURE_SUBSCRIPTION_ID must be a subscription GUID").optional(),
+    ),
+    /** Resource Manager endpoint; change it for sovereign clouds. */
+    AZURE_RESOURCE_MANAGER_ENDPOINT: urlText("AZURE_RESOURCE_MANAGER_ENDPOINT").default(
+      "https://management.azure.com",
+    ),
+    /** Token audience for Resource Manager calls. */
+    AZURE_TOKEN_AUDIENCE: urlText("AZURE_TOKEN_AUDIENCE").default("https://management.azure.com"),
+  })
+  .superRefine((config, ctx) => {
+    if (config.PGPROTECT_PROVIDER === "azure" && !config.AZURE_SUBSCRIPTION_ID) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AZURE_SUBSCRIPTION_ID"],
+        message: "AZURE_SUBSCRIPTION_ID is required when PGPROTECT_PROVIDER is azure",
+      });
+    }
+  });
+
+/** Validated application settings. */
+export type Config = z.infer<typeof configSchema>;
+
+/** The names of every setting the schema reads. */
+export const configKeys: readonly string[] = Object.keys(configSchema.shape);
+
+/**
+ * Reads and validates the settings.
+ *
+ * @param env - the environment to read; `process.env` by default.
+ * @throws ConfigurationError naming every bad setting.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const picked = Object.fromEntries(configKeys.map((key) => [key, env[key]]));
+  const result = configSchema.safeParse(picked);
+  if (result.success) return result.data;
+  const problems: InputProblem[] = result.error.issues.map((issue) => ({
+    path: issue.path.join(".") || "(settings)",
+    code: "CONFIG_INVALID",
+    message: issue.message,
+  }));
+  throw new ConfigurationError(
+    `Invalid settings: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+    problems,
+  );
+}

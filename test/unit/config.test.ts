@@ -1,0 +1,53 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { configKeys, loadConfig } from "../../src/config.js";
+import { ConfigurationError } from "../../src/domain/errors.js";
+
+describe("loadConfig", () => {
+  it("lists in local.settings.sample.json exactly the keys the schema reads", () => {
+    // Arrange
+    const sample = JSON.parse(readFileSync("local.settings.sample.json", "utf8")) as {
+      Values: Record<string, string>;
+    };
+
+    // Act
+    const sampleKeys = Object.keys(sample.Values).sort();
+
+    // Assert
+    expect(sampleKeys).toEqual([...configKeys].sort());
+  });
+
+  it("accepts the sample settings as they are", () => {
+    const sample = JSON.parse(readFileSync("local.settings.sample.json", "utf8")) as {
+      Values: Record<string, string>;
+    };
+
+    const config = loadConfig(sample.Values);
+
+    expect(config.PGPROTECT_PROVIDER).toBe("local");
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.TASKHUB_NAME).toBe("pgprotect");
+  });
+
+  it("fills defaults when nothing is set, so the embedded default needs no settings", () => {
+    const config = loadConfig({});
+
+    expect(config.PGPROTECT_PROVIDER).toBe("local");
+    expect(config.PGPROTECT_STATE_DIR).toBe(".pgprotect");
+    expect(config.AZURE_RESOURCE_MANAGER_ENDPOINT).toBe("https://management.azure.com");
+  });
+
+  it("names every bad setting in one error when several are wrong", () => {
+    const act = () =>
+      loadConfig({ PGPROTECT_PROVIDER: "azure", DATABASE_URL: "mysql://x", TASKHUB_NAME: "a" });
+
+    expect(act).toThrow(ConfigurationError);
+    try {
+      act();
+    } catch (error) {
+      const paths = (error as ConfigurationError).problems.map((p) => p.path).sort();
+      expect(paths).toEqual(["AZURE_SUBSCRIPTION_ID", "DATABASE_URL", "TASKHUB_NAME"]);
+      expect((error as Error).message).toContain("AZURE_SUBSCRIPTION_ID is required");
+    }
+  });
+});
