@@ -1,7 +1,280 @@
+/**
+ * `pgprotect policy ...`: the `az dataprotection backup-policy` commands, file in and JSON out,
+ * plus `validate`, `compile` and `simulate`.
+ */
+import { isAppError } from "../domain/errors.js";
+import { createLifecycle, removeRetentionRule, setRetentionRule } from "../domain/policy/lifecycle.js";
+import { createSchedule, setTriggerSchedule } from "../domain/policy/schedule.js";
+import { compilePolicySpec } from "../domain/policy/spec.js";
+import { createAbsoluteCriteria, createGenericCriteria, removeTag, setTag } from "../domain/policy/tagging.js";
+import { defaultPolicyTemplate } from "../domain/policy/template.js";
+import type { BackupPolicy, ScheduleBasedBackupCriteria, SourceLifeCycle } from "../domain/policy/types.js";
+import { locatePolicy, validatePolicy } from "../domain/policy/validation.js";
+import { describeFlags, flagInteger, flagValue, parseFlags, type FlagSpec, type ParsedFlags } from "./args.js";
 import type { CliIo } from "./io.js";
+import { readJsonArgument, toSortedJson } from "./jsonFiles.js";
 
-/** `pgprotect policy ...` (placeholder until the policy commands land). */
-export async function runPolicyCli(_args: readonly string[], io: CliIo): Promise<number> {
-  io.stderr.write("pgprotect policy: not available yet\n");
-  return 1;
+/** What a policy command needs to run. */
+interface CommandContext {
+  readonly flags: ParsedFlags;
+  readonly io: CliIo;
+  /** Reads a JSON flag value (file, inline JSON, or `-` for standard input). */
+  json(flag: string, value: string): unknown;
+}
+
+/** A command's result: JSON to print and the exit code. */
+interface CommandResult {
+  readonly output: unknown;
+  readonly text?: string;
+  readonly exitCode?: number;
+}
+
+interface PolicyCommand {
+  readonly summary: string;
+  readonly flags: Readonly<Record<string, FlagSpec>>;
+  run(context: CommandContext): CommandResult | Promise<CommandResult>;
+}
+
+const policyFlag: FlagSpec = { required: true, description: "Policy JSON: a file path, inline JSON, or - for stdin" };
+const outputFlag: FlagSpec = { aliases: ["o"], description: "Output format: json (default)" };
+
+/** Applies an edit to the policy inside a document, keeping a policy resource's wrapper. */
+function editPolicy(document: unknown, edit: (policy: BackupPolicy) => BackupPolicy): unknown {
+  const { policy, path } = locatePolicy(document);
+  const edited = edit(policy as BackupPolicy);
+  return path === "$" ? edited : { ...(document as Record<string, unknown>), properties: edited };
+}
+
+function listOf<T>(value: unknown): T[] {
+  return Array.isArray(value) ? (value as T[]) : [value as T];
+}
+
+const commands: Record<string, PolicyCommand> = {
+  "get-default-policy-template": {
+    summary: "Get the default policy template for a datasource type",
+    flags: {
+      "datasource-type": {
+        required: true,
+        description: "AzureDatabaseForPostgreSQL or AzureDatabaseForPostgreSQLFlexibleServer",
+      },
+      output: outputFlag,
+    },
+    run: ({ flags }) => ({ output: defaultPolicyTemplate(flagValue(flags, "datasource-type") ?? "") }),
+  },
+  "trigger create-schedule": {
+    summary: "Create repeating intervals for a backup schedule",
+    flags: {
+      "interval-type": { required: true, description: "Weekly (PostgreSQL), Daily or Hourly" },
+      "interval-count": { required: true, description: "1 for Weekly and Daily; 4, 6, 8 or 12 for Hourly" },
+      "schedule-days": { required: true, multiple: true, description: "Dates and times, e.g. 2021-08-15T22:00:00" },
+      output: outputFlag,
+    },
+    run: ({ flags }) => ({
+      output: createSchedule({
+        intervalType: flagValue(flags, "interval-type") ?? "",
+        intervalCount: flagInteger(flags, "interval-count") ?? 0,
+        scheduleDays: flags.get("schedule-days") ?? [],
+      }),
+    }),
+  },
+  "trigger set": {
+    summary: "Set the backup schedule of a policy",
+    flags: {
+      policy: policyFlag,
+      schedule: { required: true, multiple: true, description: "Repeating intervals, e.g. R/2021-08-15T22:00:00+00:00/P1W" },
+      output: outputFlag,
+    },
+    run: ({ flags, json }) => ({
+      output: editPolicy(json("--policy", flagValue(flags, "policy") ?? ""), (policy) =>
+        setTriggerSchedule(policy, flags.get("schedule") ?? []),
+      ),
+    }),
+  },
+  "retention-rule create-lifecycle": {
+    summary: "Create a lifecycle: how long backups stay in a datastore and where they are copied",
+    flags: {
+      "retention-duration-count": { required: true, description: "How many units to keep backups" },
+      "retention-duration-type": { required: true, description: "Days, Weeks, Months or Years" },
+      "source-datastore": { required: true, description: "VaultStore or ArchiveStore" },
+      "target-datastore": { description: "ArchiveStore, to copy backups there" },
+      "copy-option": { description: "CopyOnExpiryOption, ImmediateCopyOption or CustomCopyOption" },
+      "copy-after-duration": { description: "With CustomCopyOption: when to copy, e.g. P7D" },
+      output: outputFlag,
+    },
+    run: ({ flags }) => ({
+      output: createLifecycle({
+        retentionDurationCount: flagInteger(flags, "retention-duration-count") ?? 0,
+        retentionDurationType: flagValue(flags, "retention-duration-type") ?? "",
+        sourceDatastore: flagValue(flags, "source-datastore") ?? "",
+        targetDatastore: flagValue(flags, "target-datastore"),
+        copyOption: flagValue(flags, "copy-option"),
+        copyAfterDuration: flagValue(flags, "copy-after-duration"),
+      }),
+    }),
+  },
+  "retention-rule set": {
+    summary: "Add a retention rule to a policy, or replace its lifecycles",
+    flags: {
+      lifecycles: { required: true, multiple: true, description: "Lifecycle JSON files (from create-lifecycle)" },
+      name: { required: true, aliases: ["n"], description: "Default, Weekly, Monthly or Yearly" },
+      policy: policyFlag,
+      output: outputFlag,
+    },
+    run: ({ flags, json }) => {
+      const lifecycles = (flags.get("lifecycles") ?? []).flatMap((value) =>
+        listOf<SourceLifeCycle>(json("--lifecycles", value)),
+      );
+      return {
+        output: editPolicy(json("--policy", flagValue(flags, "policy") ?? ""), (policy) =>
+          setRetentionRule(policy, flagValue(flags, "name") ?? "", lifecycles),
+        ),
+      };
+    },
+  },
+  "retention-rule remove": {
+    summary: "Remove a retention rule from a policy",
+    flags: {
+      name: { required: true, aliases: ["n"], description: "Weekly, Monthly or Yearly" },
+      policy: policyFlag,
+      output: outputFlag,
+    },
+    run: ({ flags, json }) => ({
+      output: editPolicy(json("--policy", flagValue(flags, "policy") ?? ""), (policy) =>
+        removeRetentionRule(policy, flagValue(flags, "name") ?? ""),
+      ),
+    }),
+  },
+  "tag create-absolute-criteria": {
+    summary: "Create a tagging criterion such as FirstOfMonth",
+    flags: {
+      "absolute-criteria": { required: true, description: "AllBackup, FirstOfDay, FirstOfWeek, FirstOfMonth or FirstOfYear" },
+      output: outputFlag,
+    },
+    run: ({ flags }) => ({ output: createAbsoluteCriteria(flagValue(flags, "absolute-criteria") ?? "") }),
+  },
+  "tag create-generic-criteria": {
+    summary: "Create a tagging criterion by days, weeks and months",
+    flags: {
+      "days-of-week": { multiple: true, description: "Sunday ... Saturday" },
+      "weeks-of-month": { multiple: true, description: "First, Second, Third, Fourth, Last" },
+      "months-of-year": { multiple: true, description: "January ... December" },
+      "days-of-month": { multiple: true, description: "1 to 28, or Last" },
+      output: outputFlag,
+    },
+    run: ({ flags }) => ({
+      output: createGenericCriteria({
+        daysOfWeek: flags.get("days-of-week"),
+        weeksOfMonth: flags.get("weeks-of-month"),
+        monthsOfYear: flags.get("months-of-year"),
+        daysOfMonth: flags.get("days-of-month"),
+      }),
+    }),
+  },
+  "tag set": {
+    summary: "Add a retention tag with its criteria to a policy, or replace its criteria",
+    flags: {
+      criteria: { required: true, multiple: true, description: "Criteria JSON files (from create-*-criteria)" },
+      name: { required: true, aliases: ["n"], description: "Weekly, Monthly or Yearly" },
+      policy: policyFlag,
+      output: outputFlag,
+    },
+    run: ({ flags, json }) => {
+      const criteria = (flags.get("criteria") ?? []).flatMap((value) =>
+        listOf<ScheduleBasedBackupCriteria>(json("--criteria", value)),
+      );
+      return {
+        output: editPolicy(json("--policy", flagValue(flags, "policy") ?? ""), (policy) =>
+          setTag(policy, flagValue(flags, "name") ?? "", criteria),
+        ),
+      };
+    },
+  },
+  "tag remove": {
+    summary: "Remove a retention tag from a policy",
+    flags: {
+      name: { required: true, aliases: ["n"], description: "Weekly, Monthly or Yearly" },
+      policy: policyFlag,
+      output: outputFlag,
+    },
+    run: ({ flags, json }) => ({
+      output: editPolicy(json("--policy", flagValue(flags, "policy") ?? ""), (policy) =>
+        removeTag(policy, flagValue(flags, "name") ?? ""),
+      ),
+    }),
+  },
+  validate: {
+    summary: "Check a policy against the service's rules; exits 1 when it breaks one",
+    flags: { policy: policyFlag, output: outputFlag },
+    run: ({ flags, json }) => {
+      const result = validatePolicy(json("--policy", flagValue(flags, "policy") ?? ""));
+      return { output: result, exitCode: result.valid ? 0 : 1 };
+    },
+  },
+  compile: {
+    summary: "Compile a short policy spec into the full policy JSON",
+    flags: {
+      spec: { required: true, description: "Spec JSON: a file path, inline JSON, or - for stdin" },
+      output: outputFlag,
+    },
+    run: ({ flags, json }) => ({ output: compilePolicySpec(json("--spec", flagValue(flags, "spec") ?? "")) }),
+  },
+};
+
+function groupUsage(): string {
+  const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(36)} ${command.summary}`);
+  return `Usage: pgprotect policy <command> [options]\n\nCommands:\n${lines.join("\n")}\n`;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * Runs `pgprotect policy <command> ...`.
+ *
+ * @returns 0 on success; 1 when the command fails (one line on stderr, nothing on stdout); 2 on
+ * a usage error.
+ */
+export async function runPolicyCli(args: readonly string[], io: CliIo): Promise<number> {
+  const twoWords = args.length >= 2 ? `${args[0]} ${args[1]}` : undefined;
+  const name = twoWords && commands[twoWords] ? twoWords : args[0];
+  const command = name ? commands[name] : undefined;
+  if (!command || !name) {
+    if (args.length === 0 || args[0] === "--help" || args[0] === "-h") {
+      io.stdout.write(groupUsage());
+      return args.length === 0 ? 2 : 0;
+    }
+    io.stderr.write(`pgprotect policy: '${args.slice(0, 2).join(" ")}' is not a policy command; see 'pgprotect policy --help'\n`);
+    return 2;
+  }
+  const rest = args.slice(name.split(" ").length);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout.write(`Usage: pgprotect policy ${name} [options]\n\n${command.summary}\n\nOptions:\n${describeFlags(command.flags)}\n`);
+    return 0;
+  }
+  try {
+    const flags = parseFlags(rest, command.flags);
+    const output = flagValue(flags, "output");
+    if (output !== undefined && output !== "json") {
+      io.stderr.write(`pgprotect policy ${name}: --output: '${output}' is not supported here; use json\n`);
+      return 2;
+    }
+    const usesStdin = [...flags.values()].some((values) => values.includes("-"));
+    const stdinText = usesStdin ? await readAll(io.stdin) : undefined;
+    const result = await command.run({
+      flags,
+      io,
+      json: (flag, value) => readJsonArgument(io.cwd, flag, value, stdinText),
+    });
+    io.stdout.write(result.text ?? toSortedJson(result.output));
+    return result.exitCode ?? 0;
+  } catch (error) {
+    if (isAppError(error)) {
+      io.stderr.write(`pgprotect policy ${name}: ${error.message}\n`);
+      return error.code === "CLI_USAGE" ? 2 : 1;
+    }
+    throw error;
+  }
 }

@@ -1,0 +1,170 @@
+import { describe, expect, it } from "vitest";
+import { createLifecycle, setRetentionRule } from "../../../../src/domain/policy/lifecycle.js";
+import { setTriggerSchedule } from "../../../../src/domain/policy/schedule.js";
+import { createAbsoluteCriteria, setTag } from "../../../../src/domain/policy/tagging.js";
+import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
+import type { BackupPolicy } from "../../../../src/domain/policy/types.js";
+import { assertValidPolicy, validatePolicy } from "../../../../src/domain/policy/validation.js";
+import { InvalidInputError } from "../../../../src/domain/errors.js";
+
+const flexible = () => defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer");
+const single = () => defaultPolicyTemplate("AzureDatabaseForPostgreSQL");
+
+function codes(policy: unknown): string[] {
+  return validatePolicy(policy).problems.map((p) => p.code);
+}
+
+function withMonthlyArchive(policy: BackupPolicy, archive = 24): BackupPolicy {
+  const vault = createLifecycle({
+    retentionDurationCount: 6,
+    retentionDurationType: "Months",
+    sourceDatastore: "VaultStore",
+    targetDatastore: "ArchiveStore",
+    copyOption: "CopyOnExpiryOption",
+  });
+  const archived = createLifecycle({ retentionDurationCount: archive, retentionDurationType: "Months", sourceDatastore: "ArchiveStore" });
+  return setTag(setRetentionRule(policy, "Monthly", [vault, archived]), "Monthly", [createAbsoluteCriteria("FirstOfMonth")]);
+}
+
+describe("validatePolicy", () => {
+  it("accepts both default templates as they are", () => {
+    expect(validatePolicy(flexible())).toEqual({ valid: true, problems: [], datasourceKind: "AzureDatabaseForPostgreSQLFlexibleServer" });
+    expect(validatePolicy(single()).valid).toBe(true);
+  });
+
+  it("accepts a monthly archive rule with its tag", () => {
+    expect(validatePolicy(withMonthlyArchive(single())).problems).toEqual([]);
+  });
+
+  it("rejects a daily schedule, naming the interval and saying backups run weekly", () => {
+    const policy = flexible();
+    const rule = policy.policyRules[0] as { trigger: { schedule: { repeatingTimeIntervals: string[] } } };
+    rule.trigger.schedule.repeatingTimeIntervals = ["R/2021-08-15T06:30:00+00:00/P1D"];
+
+    const [problem] = validatePolicy(policy).problems;
+
+    expect(problem).toMatchObject({
+      path: "$.policyRules[0].trigger.schedule.repeatingTimeIntervals[0]",
+      code: "SCHEDULE_FREQUENCY_UNSUPPORTED",
+      severity: "error",
+    });
+    expect(problem?.message).toContain("once a week");
+  });
+
+  it("rejects a second weekly backup for a Flexible Server, which the service would fail every week", () => {
+    const policy = setTriggerSchedule(flexible(), ["R/2021-08-15T22:00:00+00:00/P1W", "R/2021-08-18T22:00:00+00:00/P1W"]);
+
+    expect(codes(policy)).toEqual(["SCHEDULE_FLEXIBLE_SERVER_WEEKLY_LIMIT"]);
+  });
+
+  it("allows several weekly backups of a single-server database", () => {
+    const policy = setTriggerSchedule(single(), ["R/2021-08-15T22:00:00+00:00/P1W", "R/2021-08-18T22:00:00+00:00/P1W"]);
+
+    expect(validatePolicy(policy).valid).toBe(true);
+  });
+
+  it("rejects malformed and compact interval forms the service refuses", () => {
+    const policy = single();
+    const rule = policy.policyRules[0] as { trigger: { schedule: { repeatingTimeIntervals: string[] } } };
+    rule.trigger.schedule.repeatingTimeIntervals = ["R/2021-08-15T1430Z/P1W", "R/2021-02-30T10:00:00Z/P1W", "2021-08-15T10:00:00Z"];
+
+    expect(codes(policy)).toEqual(["SCHEDULE_INTERVAL_INVALID", "SCHEDULE_INTERVAL_INVALID", "SCHEDULE_INTERVAL_INVALID"]);
+  });
+
+  it("reports a retention rule without a tag, and a tag without a retention rule, by name", () => {
+    const ruleOnly = setRetentionRule(single(), "Weekly", [
+      createLifecycle({ retentionDurationCount: 8, retentionDurationType: "Weeks", sourceDatastore: "VaultStore" }),
+    ]);
+    const tagOnly = setTag(single(), "Yearly", [createAbsoluteCriteria("FirstOfYear")]);
+
+    const ruleProblems = validatePolicy(ruleOnly).problems;
+    const tagProblems = validatePolicy(tagOnly).problems;
+
+    expect(ruleProblems.map((p) => p.code)).toEqual(["RETENTION_RULE_WITHOUT_TAG"]);
+    expect(ruleProblems[0]?.message).toContain("'Weekly'");
+    expect(tagProblems.map((p) => p.code)).toEqual(["TAG_WITHOUT_RETENTION_RULE"]);
+    expect(tagProblems[0]?.path).toBe("$.policyRules[0].trigger.taggingCriteria[1].tagInfo.tagName");
+  });
+
+  it("rejects retention longer than 10 years, in one lifecycle or vault and archive together", () => {
+    const tooLong = setRetentionRule(single(), "Default", [
+      createLifecycle({ retentionDurationCount: 11, retentionDurationType: "Years", sourceDatastore: "VaultStore" }),
+    ]);
+    const together = withMonthlyArchive(single(), 120);
+
+    expect(codes(tooLong)).toEqual(["RETENTION_DURATION_TOO_LONG"]);
+    expect(codes(together)).toEqual(["RETENTION_TOTAL_TOO_LONG"]);
+  });
+
+  it("rejects an archive lifecycle nothing copies into, and a copy with no archive lifecycle", () => {
+    const unreachable = setRetentionRule(single(), "Default", [
+      createLifecycle({ retentionDurationCount: 3, retentionDurationType: "Months", sourceDatastore: "VaultStore" }),
+      createLifecycle({ retentionDurationCount: 1, retentionDurationType: "Years", sourceDatastore: "ArchiveStore" }),
+    ]);
+    const nowhere = setRetentionRule(single(), "Default", [
+      createLifecycle({
+        retentionDurationCount: 3,
+        retentionDurationType: "Months",
+        sourceDatastore: "VaultStore",
+        targetDatastore: "ArchiveStore",
+        copyOption: "CopyOnExpiryOption",
+      }),
+    ]);
+
+    expect(codes(unreachable)).toEqual(["RETENTION_ARCHIVE_UNREACHABLE"]);
+    expect(codes(nowhere)).toEqual(["RETENTION_ARCHIVE_LIFECYCLE_MISSING"]);
+  });
+
+  it("warns, without failing, when archived backups would be deleted inside the 180-day early-deletion period", () => {
+    const result = validatePolicy(withMonthlyArchive(single(), 3));
+
+    expect(result.valid).toBe(true);
+    expect(result.problems).toMatchObject([{ code: "RETENTION_ARCHIVE_EARLY_DELETION", severity: "warning" }]);
+  });
+
+  it("warns when a weekday tag can never match the schedule's days", () => {
+    const policy = setTag(setRetentionRule(single(), "Weekly", [
+      createLifecycle({ retentionDurationCount: 8, retentionDurationType: "Weeks", sourceDatastore: "VaultStore" }),
+    ]), "Weekly", [{ objectType: "ScheduleBasedBackupCriteria", daysOfTheWeek: ["Monday"] }]);
+
+    expect(validatePolicy(policy).problems).toMatchObject([{ code: "TAG_NEVER_MATCHES", severity: "warning" }]);
+  });
+
+  it("rejects a tag with the wrong priority and a Daily tag, which PostgreSQL does not support", () => {
+    const policy = withMonthlyArchive(single());
+    const tags = (policy.policyRules[0] as { trigger: { taggingCriteria: { taggingPriority: number; tagInfo: { tagName: string } }[] } }).trigger.taggingCriteria;
+    tags[1]!.taggingPriority = 10;
+    tags.push({ taggingPriority: 25, tagInfo: { tagName: "Daily" }, criteria: [{ objectType: "ScheduleBasedBackupCriteria", absoluteCriteria: ["FirstOfDay"] }], isDefault: false } as never);
+
+    expect(codes(policy)).toEqual(["TAG_PRIORITY_MISMATCH", "TAG_NAME_UNSUPPORTED", "TAG_WITHOUT_RETENTION_RULE"]);
+  });
+
+  it("locates problems under $.properties when given a policy resource", () => {
+    const resource = { id: "/x", name: "p", properties: { ...single(), objectType: "Policy" } };
+
+    expect(validatePolicy(resource).problems[0]?.path).toBe("$.properties.objectType");
+  });
+
+  it("does not change the policy it validates", () => {
+    const policy = withMonthlyArchive(single());
+    const before = structuredClone(policy);
+
+    validatePolicy(policy);
+
+    expect(policy).toEqual(before);
+  });
+});
+
+describe("assertValidPolicy", () => {
+  it("throws POLICY_INVALID listing only the errors", () => {
+    const policy = { ...single(), datasourceTypes: ["Microsoft.Sql/servers"] };
+
+    expect(() => assertValidPolicy(policy)).toThrow(InvalidInputError);
+    try {
+      assertValidPolicy(policy);
+    } catch (error) {
+      expect((error as InvalidInputError).code).toBe("POLICY_INVALID");
+      expect((error as InvalidInputError).problems.map((p) => p.path)).toEqual(["$.datasourceTypes[0]"]);
+    }
+  });
+});
