@@ -54,6 +54,11 @@ export const configSchema = z
     ),
     /** Token audience for Resource Manager calls. */
     AZURE_TOKEN_AUDIENCE: urlText("AZURE_TOKEN_AUDIENCE").default("https://management.azure.com"),
+    /** Set by App Service when its authentication fronts the app: callers' app roles then decide what they may do. */
+    WEBSITE_AUTH_ENABLED: z
+      .enum(["true", "false", "True", "False"])
+      .optional()
+      .transform((value) => value?.toLowerCase() === "true"),
   })
   .superRefine((config, ctx) => {
     if (config.PGPROTECT_PROVIDER === "azure" && !config.AZURE_SUBSCRIPTION_ID) {
@@ -90,4 +95,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     `Invalid settings: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
     problems,
   );
+}
+
+let cached: Config | undefined;
+
+/**
+ * The settings of this process, read and validated on first use.
+ *
+ * @throws ConfigurationError naming every bad setting.
+ */
+export function appConfig(): Config {
+  cached ??= loadConfig();
+  return cached;
 }

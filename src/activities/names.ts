@@ -1,0 +1,143 @@
+/**
+ * Activity names and the shapes that cross the activity boundary. Orchestrations import only
+ * this file from `activities/`: names and plain data, no code that does I/O.
+ *
+ * @remarks Errors lose their class when they cross the boundary, so activities return expected
+ * failures as {@link ActivityFailure} values with a stable `code`, and throw only transient
+ * failures, which the orchestrations' retry policies retry.
+ */
+
+/** Every activity, by the name it is registered under. */
+export const activityNames = {
+  resolveDatasource: "resolveDatasource",
+  findProtection: "findProtection",
+  verifyAccess: "verifyAccess",
+  ensurePolicy: "ensurePolicy",
+  validateForBackup: "validateForBackup",
+  createBackupInstance: "createBackupInstance",
+  getBackupInstance: "getBackupInstance",
+  listServerDatabases: "listServerDatabases",
+  checkWeeklyLimit: "checkWeeklyLimit",
+  triggerBackup: "triggerBackup",
+  getJob: "getJob",
+  publishEvents: "publishEvents",
+} as const;
+
+/** An expected failure, returned rather than thrown. */
+export interface ActivityFailure {
+  readonly ok: false;
+  /** The service's code where it has one, e.g. `UserErrorMissingRequiredPermissions`. */
+  readonly code: string;
+  readonly message: string;
+  readonly recommendedAction?: string;
+}
+
+/** A success carrying a value. */
+export interface ActivitySuccess<T> {
+  readonly ok: true;
+  readonly value: T;
+}
+
+/** What an activity with expected failures returns. */
+export type ActivityResult<T> = ActivitySuccess<T> | ActivityFailure;
+
+/** How a caller names a datasource: its ARM id, or server (and database) names. */
+export interface DatasourceRef {
+  readonly datasourceId?: string;
+  readonly serverName?: string;
+  readonly databaseName?: string;
+}
+
+/** A datasource found in the resource directory. */
+export interface ResolvedDatasource {
+  readonly datasourceId: string;
+  /** `database`: one database protected alone; `server`: a whole Flexible Server. */
+  readonly kind: "database" | "server";
+  readonly datasourceType: string;
+  readonly serverName: string;
+  readonly databaseName?: string;
+  readonly friendlyName: string;
+  readonly location: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** A backup instance as the orchestrations follow it. */
+export interface ProtectionSummary {
+  readonly backupInstanceName: string;
+  readonly backupInstanceId: string;
+  readonly vaultId: string;
+  readonly protectionStatus: string;
+  readonly policyId: string;
+  readonly error?: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
+}
+
+/** Input of `verifyAccess`, `validateForBackup` and `createBackupInstance`. */
+export interface ProtectionRequest {
+  readonly vaultId: string;
+  readonly policyName: string;
+  readonly datasource: ResolvedDatasource;
+  /** Key Vault style URI of the secret with the connection string (database datasources). */
+  readonly secretUri?: string;
+}
+
+/** Input of `createBackupInstance`: the request and a name minted by the orchestration. */
+export interface CreateBackupInstanceInput extends ProtectionRequest {
+  readonly backupInstanceName: string;
+}
+
+/** Input of `getBackupInstance`. */
+export interface BackupInstanceKey {
+  readonly vaultId: string;
+  readonly backupInstanceName: string;
+}
+
+/** Input of `ensurePolicy`. */
+export interface EnsurePolicyInput {
+  readonly vaultId: string;
+  readonly policyName: string;
+  readonly datasourceType: string;
+}
+
+/** Input of `listServerDatabases`. */
+export interface ServerRefInput {
+  readonly serverName: string;
+}
+
+/** Input of `triggerBackup`. */
+export interface TriggerBackupInput extends BackupInstanceKey {
+  readonly ruleName: string;
+  readonly retentionTagOverride?: string;
+}
+
+/** Input of `checkWeeklyLimit`: whether one more backup may run now. */
+export interface WeeklyLimitInput extends BackupInstanceKey {
+  /** The orchestration's current time (ISO 8601), so the check is replay-safe. */
+  readonly at: string;
+}
+
+/** Input of `getJob`. */
+export interface JobKey {
+  readonly vaultId: string;
+  readonly jobId: string;
+}
+
+/** A job as the orchestrations follow it. */
+export interface JobSummary {
+  readonly jobId: string;
+  readonly status: string;
+  readonly startTime: string;
+  readonly endTime?: string;
+  readonly backupInstanceName?: string;
+  readonly datasourceId?: string;
+  readonly error?: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
+}
+
+/** An event to publish: its type, subject and data; the publisher adds id, source and time. */
+export interface EventToPublish {
+  readonly type: string;
+  readonly subject: string;
+  /** A stable id so a replayed or retried publish does not notify twice. */
+  readonly id: string;
+  readonly time: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}

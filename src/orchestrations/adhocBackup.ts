@@ -1,0 +1,85 @@
+/**
+ * `adhocBackup`: one on-demand backup under a backup rule, guarded by the service's weekly limit
+ * and followed to its end, with a `PgProtect.Backup.JobStateChanged` event per state.
+ */
+import type { OrchestrationContext } from "durable-functions";
+import { activityNames, type ActivityResult, type JobSummary } from "../activities/names.js";
+import { jobPolling, transientRetry } from "./retryPolicies.js";
+
+/** What a caller asks for. */
+export interface AdhocBackupInput {
+  readonly vaultId: string;
+  readonly backupInstanceName: string;
+  /** The backup rule, e.g. `BackupWeekly`. */
+  readonly ruleName: string;
+  /** The retention rule's tag the recovery point gets, e.g. `Monthly`. */
+  readonly retentionTagOverride?: string;
+  /**
+   * What to do when a Flexible Server instance already had its backup this week: `skip` ends
+   * quietly (a backup plan's choice), `refuse` ends as failed with the reason (a user's request).
+   */
+  readonly whenWeeklyLimitReached?: "skip" | "refuse";
+  readonly requestedBy?: string;
+}
+
+/** The orchestration's output. */
+export interface AdhocBackupOutput {
+  readonly outcome: "Completed" | "Failed" | "Cancelled" | "Skipped" | "StillRunning";
+  readonly jobId?: string;
+  readonly error?: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
+}
+
+/** The orchestrator function. */
+export function* adhocBackup(context: OrchestrationContext): Generator<unknown, AdhocBackupOutput, never> {
+  const input = context.df.getInput() as AdhocBackupInput;
+  const key = { vaultId: input.vaultId, backupInstanceName: input.backupInstanceName };
+
+  const allowed = (yield context.df.callActivityWithRetry(activityNames.checkWeeklyLimit, transientRetry(), {
+    ...key,
+    at: context.df.currentUtcDateTime.toISOString(),
+  })) as ActivityResult<true>;
+  if (!allowed.ok) {
+    context.df.setCustomStatus({ state: "weeklyLimitReached", error: allowed });
+    return input.whenWeeklyLimitReached === "skip"
+      ? { outcome: "Skipped", error: allowed }
+      : { outcome: "Failed", error: allowed };
+  }
+
+  const started = (yield context.df.callActivityWithRetry(activityNames.triggerBackup, transientRetry(), {
+    ...key,
+    ruleName: input.ruleName,
+    ...(input.retentionTagOverride ? { retentionTagOverride: input.retentionTagOverride } : {}),
+  })) as ActivityResult<{ jobId: string }>;
+  if (!started.ok) {
+    context.df.setCustomStatus({ state: "failed", error: started });
+    return { outcome: "Failed", error: started };
+  }
+  const jobId = started.value.jobId;
+  context.df.setCustomStatus({ state: "running", jobId });
+
+  let lastStatus: string | undefined;
+  for (let poll = 0; poll <= jobPolling.maxPolls; poll += 1) {
+    const job = (yield context.df.callActivityWithRetry(activityNames.getJob, transientRetry(), {
+      vaultId: input.vaultId,
+      jobId,
+    })) as JobSummary;
+    if (job.status !== lastStatus) {
+      lastStatus = job.status;
+      context.df.setCustomStatus({ state: job.status, jobId });
+      yield context.df.callActivityWithRetry(activityNames.publishEvents, transientRetry(), [
+        {
+          type: "PgProtect.Backup.JobStateChanged",
+          subject: jobId,
+          id: `${jobId}:${job.status}`,
+          time: context.df.currentUtcDateTime.toISOString(),
+          data: { job, vaultId: input.vaultId, ruleName: input.ruleName, retentionTag: input.retentionTagOverride ?? "Default" },
+        },
+      ]);
+    }
+    if (job.status === "Completed" || job.status === "Failed" || job.status === "Cancelled") {
+      return { outcome: job.status, jobId, ...(job.error ? { error: job.error } : {}) };
+    }
+    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + jobPolling.intervalSeconds * 1000));
+  }
+  return { outcome: "StillRunning", jobId };
+}

@@ -1,0 +1,6 @@
+/** Orchestration names, as registered. */
+export const orchestrationNames = {
+  protectDatasource: "protectDatasource",
+  protectServer: "protectServer",
+  adhocBackup: "adhocBackup",
+} as const;

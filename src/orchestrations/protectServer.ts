@@ -1,0 +1,64 @@
+/**
+ * `protectServer`: protect every database of a server, a bounded number at a time, each through
+ * its own `protectDatasource` instance, and summarise.
+ */
+import type { OrchestrationContext, Task } from "durable-functions";
+import { activityNames, type ActivityResult, type ResolvedDatasource } from "../activities/names.js";
+import { protectionInstanceId, type ProtectDatasourceInput, type ProtectDatasourceOutput } from "./protectDatasource.js";
+import { orchestrationNames } from "./names.js";
+import { transientRetry } from "./retryPolicies.js";
+
+/** What a caller asks for. */
+export interface ProtectServerInput extends Omit<ProtectDatasourceInput, "datasource"> {
+  readonly serverName: string;
+  /** How many databases are protected at once (default 4). */
+  readonly maxConcurrency?: number;
+}
+
+/** The summary it returns. */
+export interface ProtectServerOutput {
+  readonly serverName: string;
+  readonly protected: readonly string[];
+  readonly alreadyProtected: readonly string[];
+  readonly failed: ReadonlyArray<{ readonly databaseName: string; readonly code: string; readonly message: string }>;
+}
+
+/** The orchestrator function. */
+export function* protectServer(context: OrchestrationContext): Generator<unknown, ProtectServerOutput, never> {
+  const input = context.df.getInput() as ProtectServerInput;
+  const listed = (yield context.df.callActivityWithRetry(activityNames.listServerDatabases, transientRetry(), {
+    serverName: input.serverName,
+  })) as ActivityResult<ResolvedDatasource[]>;
+  const summary = { serverName: input.serverName, protected: [] as string[], alreadyProtected: [] as string[], failed: [] as ProtectServerOutput["failed"][number][] };
+  if (!listed.ok) {
+    summary.failed.push({ databaseName: "*", code: listed.code, message: listed.message });
+    return summary;
+  }
+  const databases = listed.value;
+  const width = Math.max(1, Math.min(input.maxConcurrency ?? 4, 32));
+  for (let offset = 0; offset < databases.length; offset += width) {
+    const batch = databases.slice(offset, offset + width);
+    const tasks: Task[] = batch.map((database) =>
+      context.df.callSubOrchestrator(
+        orchestrationNames.protectDatasource,
+        {
+          datasource: { datasourceId: database.datasourceId },
+          vaultId: input.vaultId,
+          policyName: input.policyName,
+          ...(input.secretUri ? { secretUri: input.secretUri } : {}),
+          ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+        } satisfies ProtectDatasourceInput,
+        protectionInstanceId(database.datasourceId),
+      ),
+    );
+    const results = (yield context.df.Task.all(tasks)) as ProtectDatasourceOutput[];
+    results.forEach((result, i) => {
+      const name = batch[i]?.databaseName ?? batch[i]?.friendlyName ?? "?";
+      if (result.outcome === "Protected") summary.protected.push(name);
+      else if (result.outcome === "AlreadyProtected") summary.alreadyProtected.push(name);
+      else summary.failed.push({ databaseName: name, code: result.error?.code ?? "Unknown", message: result.error?.message ?? "" });
+    });
+    context.df.setCustomStatus({ done: offset + batch.length, total: databases.length });
+  }
+  return summary;
+}

@@ -1,0 +1,111 @@
+import { createHash } from "node:crypto";
+import type { OrchestrationContext } from "durable-functions";
+
+/** One thing an orchestrator asked for. */
+export type Scheduled =
+  | { readonly kind: "activity"; readonly name: string; readonly input: unknown; readonly retried: boolean }
+  | { readonly kind: "timer"; readonly fireAt: Date }
+  | { readonly kind: "subOrchestration"; readonly name: string; readonly input: unknown; readonly instanceId?: string }
+  | { readonly kind: "all"; readonly tasks: readonly Scheduled[] };
+
+/** Answers an activity call: return a value, or throw to fail it. */
+export type ActivityResponder = (input: unknown, callIndex: number) => unknown;
+
+/** What a driven orchestration did. */
+export interface DrivenOrchestration<T> {
+  readonly output: T;
+  readonly scheduled: readonly Scheduled[];
+  readonly customStatuses: readonly unknown[];
+  /** The orchestration's clock when it returned. */
+  readonly finishedAt: Date;
+}
+
+function guidFrom(seed: string): string {
+  const hex = createHash("sha1").update(seed).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Drives an orchestrator generator by hand with a fake `context.df`: activities answer through
+ * responders, timers move the orchestration's clock to when they fire. Unit tests assert the
+ * sequence of scheduled work and the output without the replay machinery.
+ */
+export function driveOrchestration<T>(
+  orchestrator: (context: OrchestrationContext) => Generator<unknown, T, never>,
+  input: unknown,
+  responders: Readonly<Record<string, ActivityResponder>>,
+  options: { start?: Date; instanceId?: string } = {},
+): DrivenOrchestration<T> {
+  let now = options.start ?? new Date("2026-11-24T08:00:00Z");
+  const scheduled: Scheduled[] = [];
+  const customStatuses: unknown[] = [];
+  const calls = new Map<string, number>();
+  const instanceId = options.instanceId ?? "test-instance";
+  const df = {
+    instanceId,
+    isReplaying: false,
+    get currentUtcDateTime() {
+      return now;
+    },
+    getInput: () => input,
+    setCustomStatus: (status: unknown) => customStatuses.push(structuredClone(status)),
+    newGuid: (seed: string) => guidFrom(`${instanceId}:${seed}`),
+    callActivity: (name: string, activityInput?: unknown): Scheduled => ({ kind: "activity", name, input: activityInput, retried: false }),
+    callActivityWithRetry: (name: string, _retry: unknown, activityInput?: unknown): Scheduled => ({
+      kind: "activity",
+      name,
+      input: activityInput,
+      retried: true,
+    }),
+    callSubOrchestrator: (name: string, subInput?: unknown, subInstanceId?: string): Scheduled => ({
+      kind: "subOrchestration",
+      name,
+      input: subInput,
+      ...(subInstanceId ? { instanceId: subInstanceId } : {}),
+    }),
+    createTimer: (fireAt: Date): Scheduled => ({ kind: "timer", fireAt }),
+    Task: { all: (tasks: Scheduled[]): Scheduled => ({ kind: "all", tasks }) },
+  };
+  const context = { df } as unknown as OrchestrationContext;
+
+  const resolve = (task: Scheduled): { value?: unknown; error?: unknown } => {
+    scheduled.push(task);
+    switch (task.kind) {
+      case "timer":
+        if (task.fireAt.getTime() > now.getTime()) now = task.fireAt;
+        return { value: undefined };
+      case "activity":
+      case "subOrchestration": {
+        const responder = responders[task.name];
+        if (!responder) throw new Error(`no responder for ${task.kind} ${task.name}`);
+        const index = calls.get(task.name) ?? 0;
+        calls.set(task.name, index + 1);
+        try {
+          return { value: responder(task.input, index) };
+        } catch (error) {
+          return { error };
+        }
+      }
+      case "all": {
+        const results = task.tasks.map(resolve);
+        const failed = results.find((r) => r.error !== undefined);
+        return failed ? { error: failed.error } : { value: results.map((r) => r.value) };
+      }
+    }
+  };
+
+  const generator = orchestrator(context);
+  let step = generator.next(undefined as never);
+  while (!step.done) {
+    const result = resolve(step.value as Scheduled);
+    step = result.error !== undefined ? generator.throw(result.error) : generator.next(result.value as never);
+  }
+  return { output: step.value, scheduled, customStatuses, finishedAt: now };
+}
+
+/** The names of the activities scheduled, in order (inside fan-outs too). */
+export function activityCalls(scheduled: readonly Scheduled[]): string[] {
+  return scheduled.flatMap((task) =>
+    task.kind === "activity" ? [task.name] : task.kind === "all" ? activityCalls(task.tasks) : [],
+  );
+}

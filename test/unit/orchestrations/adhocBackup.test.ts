@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { adhocBackup, type AdhocBackupInput } from "../../../src/orchestrations/adhocBackup.js";
+import { activityCalls, driveOrchestration } from "../../support/orchestrationDriver.js";
+
+const input: AdhocBackupInput = { vaultId: "/v", backupInstanceName: "pg1-sales-1", ruleName: "BackupWeekly", retentionTagOverride: "Monthly" };
+const job = (status: string, extra: object = {}) => ({ jobId: "job-1", status, startTime: "2026-11-24T08:00:00Z", ...extra });
+
+describe("adhocBackup", () => {
+  it("follows the job to its end and publishes each state once", () => {
+    const statuses = ["InProgress", "InProgress", "InProgress", "Completed"];
+    const run = driveOrchestration(adhocBackup, input, {
+      checkWeeklyLimit: () => ({ ok: true, value: true }),
+      triggerBackup: () => ({ ok: true, value: { jobId: "job-1" } }),
+      getJob: (_key, call) => job(statuses[call] ?? "Completed"),
+      publishEvents: () => undefined,
+    });
+
+    const published = run.scheduled.filter((t) => t.kind === "activity" && t.name === "publishEvents");
+    expect(run.output).toEqual({ outcome: "Completed", jobId: "job-1" });
+    expect(published.map((t) => (t as { input: { id: string }[] }).input[0]?.id)).toEqual(["job-1:InProgress", "job-1:Completed"]);
+    expect(run.scheduled.filter((t) => t.kind === "timer")).toHaveLength(3);
+  });
+
+  it("carries the job's error out when the backup fails", () => {
+    const run = driveOrchestration(adhocBackup, input, {
+      checkWeeklyLimit: () => ({ ok: true, value: true }),
+      triggerBackup: () => ({ ok: true, value: { jobId: "job-1" } }),
+      getJob: () => job("Failed", { error: { code: "UserErrorMissingDBPermissions", message: "permission denied for table t" } }),
+      publishEvents: () => undefined,
+    });
+
+    expect(run.output).toMatchObject({ outcome: "Failed", error: { code: "UserErrorMissingDBPermissions" } });
+  });
+
+  it("skips quietly for a backup plan when this week's backup of a Flexible Server already ran", () => {
+    const run = driveOrchestration(adhocBackup, { ...input, whenWeeklyLimitReached: "skip" }, {
+      checkWeeklyLimit: () => ({ ok: false, code: "UserErrorBackupLimitPerWeekReached", message: "already backed up this week" }),
+    });
+
+    expect(run.output.outcome).toBe("Skipped");
+    expect(activityCalls(run.scheduled)).toEqual(["checkWeeklyLimit"]);
+  });
+
+  it("refuses, with the reason, when a user asks and the weekly limit is reached", () => {
+    const run = driveOrchestration(adhocBackup, input, {
+      checkWeeklyLimit: () => ({ ok: false, code: "UserErrorBackupLimitPerWeekReached", message: "already backed up this week" }),
+    });
+
+    expect(run.output).toMatchObject({ outcome: "Failed", error: { code: "UserErrorBackupLimitPerWeekReached" } });
+  });
+});
