@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { ConfigurationError, type InputProblem } from "./domain/errors.js";
+import { parseLocalServerList } from "./domain/protection/localServers.js";
 
 const optionalText = z
   .string()
@@ -44,6 +45,15 @@ export const configSchema = z
         })
         .optional(),
     ),
+    /**
+     * Servers the local provider serves, `name=postgresql://...` (or `name:flexible=...`) separated
+     * by commas; when absent, DATABASE_URL (as server `local`) or a private cluster.
+     */
+    LOCAL_POSTGRES_SERVERS: optionalText.superRefine((value, ctx) => {
+      for (const problem of value === undefined ? [] : parseLocalServerList(value).problems) {
+        ctx.addIssue({ code: "custom", message: `${problem.path}: ${problem.message}` });
+      }
+    }),
     /** Subscription the Azure provider works in (required when PGPROTECT_PROVIDER is azure). */
     AZURE_SUBSCRIPTION_ID: optionalText.pipe(
       z.string().uuid("AZURE_SUBSCRIPTION_ID must be a subscription GUID").optional(),

@@ -8,10 +8,12 @@ const usage = `Usage: pgprotect <command> [options]
 
 Commands:
   policy    Build, validate, compile and simulate backup policies (mirrors az dataprotection backup-policy)
+  local     Manage the embedded local provider (secret set|list|delete)
 `;
 
 const groups: Record<string, () => Promise<CliCommand>> = {
   policy: async () => (await import("./policyCli.js")).runPolicyCli,
+  local: async () => (await import("./localCli.js")).runLocalCli,
 };
 
 /**

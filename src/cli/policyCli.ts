@@ -9,8 +9,9 @@ import { compilePolicySpec } from "../domain/policy/spec.js";
 import { createAbsoluteCriteria, createGenericCriteria, removeTag, setTag } from "../domain/policy/tagging.js";
 import { defaultPolicyTemplate } from "../domain/policy/template.js";
 import type { BackupPolicy, ScheduleBasedBackupCriteria, SourceLifeCycle } from "../domain/policy/types.js";
+import { formatSimulationTable, whatIf } from "../domain/policy/simulation.js";
 import { locatePolicy, validatePolicy } from "../domain/policy/validation.js";
-import { describeFlags, flagInteger, flagValue, parseFlags, type FlagSpec, type ParsedFlags } from "./args.js";
+import { describeFlags, flagInteger, flagNumber, flagValue, parseFlags, type FlagSpec, type ParsedFlags } from "./args.js";
 import type { CliIo } from "./io.js";
 import { readJsonArgument, toSortedJson } from "./jsonFiles.js";
 
@@ -210,6 +211,41 @@ const commands: Record<string, PolicyCommand> = {
       return { output: result, exitCode: result.valid ? 0 : 1 };
     },
   },
+  simulate: {
+    summary: "What-if: every scheduled backup in a window with its tag, archive and deletion times, and storage",
+    flags: {
+      policy: policyFlag,
+      from: { description: "Start of the window (ISO 8601 date or date-time with offset); default today" },
+      to: { description: "End of the window, exclusive; default one year after --from" },
+      "size-gb": { description: "Size of the first backup in GB, for the storage estimate (default 1)" },
+      "monthly-growth": { description: "Growth of the backup size per month as a fraction, e.g. 0.02" },
+      at: { description: "Also list the recovery points that exist at this instant" },
+      output: { aliases: ["o"], description: "table (default) or json" },
+    },
+    run: ({ flags, json }) => {
+      const from = flagValue(flags, "from") ?? new Date().toISOString().slice(0, 10);
+      const fromDate = new Date(/T/.test(from) ? from : `${from}T00:00:00Z`);
+      const defaultTo = Number.isNaN(fromDate.getTime())
+        ? from
+        : new Date(Date.UTC(fromDate.getUTCFullYear() + 1, fromDate.getUTCMonth(), fromDate.getUTCDate())).toISOString();
+      const sizeGb = flagNumber(flags, "size-gb");
+      const monthlyGrowth = flagNumber(flags, "monthly-growth");
+      const at = flagValue(flags, "at");
+      const answer = whatIf({
+        policy: json("--policy", flagValue(flags, "policy") ?? ""),
+        from,
+        to: flagValue(flags, "to") ?? defaultTo,
+        ...(sizeGb !== undefined ? { sizeGb } : {}),
+        ...(monthlyGrowth !== undefined ? { monthlyGrowth } : {}),
+        ...(at !== undefined ? { at } : {}),
+      });
+      if (flagValue(flags, "output") === "json") return { output: answer.json };
+      const points = answer.json.at
+        ? `\nRecovery points at ${answer.json.at.instant}:\n  VaultStore    ${answer.json.at.VaultStore.length} (${answer.json.at.VaultStore.join(", ") || "none"})\n  ArchiveStore  ${answer.json.at.ArchiveStore.length} (${answer.json.at.ArchiveStore.join(", ") || "none"})\n`
+        : "";
+      return { output: answer.json, text: formatSimulationTable(answer.simulation) + points };
+    },
+  },
   compile: {
     summary: "Compile a short policy spec into the full policy JSON",
     flags: {
@@ -257,8 +293,9 @@ export async function runPolicyCli(args: readonly string[], io: CliIo): Promise<
   try {
     const flags = parseFlags(rest, command.flags);
     const output = flagValue(flags, "output");
-    if (output !== undefined && output !== "json") {
-      io.stderr.write(`pgprotect policy ${name}: --output: '${output}' is not supported here; use json\n`);
+    const formats = name === "simulate" ? ["json", "table"] : ["json"];
+    if (output !== undefined && !formats.includes(output)) {
+      io.stderr.write(`pgprotect policy ${name}: --output: '${output}' is not supported here; use ${formats.join(" or ")}\n`);
       return 2;
     }
     const usesStdin = [...flags.values()].some((values) => values.includes("-"));

@@ -106,10 +106,17 @@ function ianaZone(name: string, iana: string): ScheduleTimeZone {
     fixed: false,
     offsetMinutesAt,
     wallToEpoch: (wallMs) => {
-      // Two passes settle the offset except inside a DST gap, where the later offset wins.
-      let guess = wallMs - offsetMinutesAt(wallMs) * 60_000;
-      guess = wallMs - offsetMinutesAt(guess) * 60_000;
-      return guess;
+      // Try the offsets in force a day before and a day after (no zone changes twice within two
+      // days). A wall time the clock shows twice (fall-back) takes the earlier instant; one it
+      // skips (spring-forward) moves forward by the gap, as RFC 5545 and JavaScript's Date do.
+      // Seeding from the wall time itself would resolve both cases differently east and west of UTC.
+      const offsetBefore = offsetMinutesAt(wallMs - 86_400_000);
+      const offsetAfter = offsetMinutesAt(wallMs + 86_400_000);
+      const withBefore = wallMs - offsetBefore * 60_000;
+      if (offsetMinutesAt(withBefore) === offsetBefore) return withBefore;
+      const withAfter = wallMs - offsetAfter * 60_000;
+      if (offsetMinutesAt(withAfter) === offsetAfter) return withAfter;
+      return withBefore;
     },
   };
 }

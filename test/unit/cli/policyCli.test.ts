@@ -70,3 +70,56 @@ describe("pgprotect policy", () => {
     expect(run.stdout).toContain("retention-rule create-lifecycle");
   });
 });
+
+describe("pgprotect policy simulate", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "pgprotect-sim-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const spec = { schedule: { days: ["Sunday"], time: "22:00" }, retention: { default: "P3M", monthly: { vault: "P6M", archive: "P24M" } } };
+
+  it("prints a table with every Sunday of the window and the first of each month kept under Monthly", async () => {
+    const policy = await runPgprotect(["policy", "compile", "--spec", JSON.stringify(spec)], dir);
+    writeFileSync(path.join(dir, "policy.json"), policy.stdout);
+
+    const run = await runPgprotect(["policy", "simulate", "--policy", "policy.json", "--from", "2026-01-01", "--to", "2026-02-01"], dir);
+
+    expect(run.exitCode).toBe(0);
+    const rows = run.stdout.split("\n").filter((line) => /^2026-01-\d\d 22:00/.test(line));
+    expect(rows.map((r) => r.slice(0, 10))).toEqual(["2026-01-04", "2026-01-11", "2026-01-18", "2026-01-25"]);
+    expect(rows[0]).toContain("Monthly");
+    expect(rows[0]).toContain("2028-07-04 22:00");
+    expect(rows[1]).toContain("Default");
+  });
+
+  it("answers which recovery points exist at an instant, counting backups from before the window", async () => {
+    const policy = await runPgprotect(["policy", "compile", "--spec", JSON.stringify(spec)], dir);
+    writeFileSync(path.join(dir, "policy.json"), policy.stdout);
+
+    const run = await runPgprotect(
+      ["policy", "simulate", "--policy", "policy.json", "--from", "2026-06-01", "--to", "2026-06-02", "--at", "2026-06-01T00:00:00Z", "--output", "json"],
+      dir,
+    );
+
+    const answer = JSON.parse(run.stdout);
+    // The vault keeps Default backups three months and the first Sunday of each month six; the
+    // archive then keeps those 24 more months, reaching back to December 2023.
+    expect(answer.at.VaultStore).toContain("2025-12-07T22:00:00.000Z");
+    expect(answer.at.VaultStore).toContain("2026-03-08T22:00:00.000Z");
+    expect(answer.at.VaultStore).toContain("2026-05-31T22:00:00.000Z");
+    expect(answer.at.VaultStore).not.toContain("2026-02-22T22:00:00.000Z");
+    expect(answer.at.ArchiveStore).toContain("2025-11-02T22:00:00.000Z");
+    expect(answer.at.ArchiveStore).toContain("2023-12-03T22:00:00.000Z");
+    expect(answer.at.ArchiveStore).not.toContain("2023-11-05T22:00:00.000Z");
+    expect(answer.at.ArchiveStore).toHaveLength(24);
+  });
+
+  it("refuses an unknown output format, naming the ones it knows", async () => {
+    const run = await runPgprotect(["policy", "simulate", "--policy", "{}", "--output", "yaml"], dir);
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain("json or table");
+  });
+});

@@ -77,3 +77,35 @@ describe("the policy endpoints", () => {
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(["$.retention.default", "$.schedule.days[0]"]);
   });
 });
+
+describe("POST /api/policies/simulate", () => {
+  it("lists the window's backups with their tags and the storage estimate", async () => {
+    const { simulatePolicy } = await import("../../../src/functions/simulatePolicy.js");
+    const policy = (await call(getPolicyTemplate, { url: "/api/policies/template" })).body;
+
+    const response = await call(simulatePolicy, {
+      method: "POST",
+      url: "/api/policies/simulate",
+      body: JSON.stringify({ policy, from: "2026-01-01", to: "2026-01-15", sizeGb: 10 }),
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body.backups.map((b: { at: string }) => b.at)).toEqual(["2026-01-04T06:30:00.000Z", "2026-01-11T06:30:00.000Z"]);
+    expect(response.body.backups[0].vault.to).toBe("2026-04-04T06:30:00.000Z");
+    expect(response.body.storage.VaultStore).toBeGreaterThan(0);
+  });
+
+  it("answers 400 naming the policy problem when the policy is invalid", async () => {
+    const { simulatePolicy } = await import("../../../src/functions/simulatePolicy.js");
+
+    const response = await call(simulatePolicy, {
+      method: "POST",
+      url: "/api/policies/simulate",
+      body: JSON.stringify({ policy: { objectType: "BackupPolicy" }, from: "2026-01-01", to: "2026-02-01" }),
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe("POLICY_INVALID");
+    expect(response.body.errors[0].path).toBe("$.datasourceTypes");
+  });
+});

@@ -28,8 +28,13 @@ describe("compilePolicySpec", () => {
     const backup = policy.policyRules[0] as AzureBackupRule;
     const rules = policy.policyRules.slice(1) as AzureRetentionRule[];
     expect(policy.datasourceTypes).toEqual(["Microsoft.DBforPostgreSQL/flexibleServers"]);
-    expect(backup.trigger.schedule).toEqual({ repeatingTimeIntervals: ["R/2021-08-15T22:00:00+00:00/P1W"], timeZone: "UTC" });
-    expect(backup.trigger.taggingCriteria.map((t) => [t.tagInfo.tagName, t.taggingPriority])).toEqual([
+    expect(backup.trigger.schedule).toEqual({
+      repeatingTimeIntervals: ["R/2021-08-15T22:00:00+00:00/P1W"],
+      timeZone: "UTC",
+    });
+    expect(
+      backup.trigger.taggingCriteria.map((t) => [t.tagInfo.tagName, t.taggingPriority]),
+    ).toEqual([
       ["Default", 99],
       ["Monthly", 15],
       ["Yearly", 10],
@@ -50,7 +55,10 @@ describe("compilePolicySpec", () => {
     });
 
     expect((policy.policyRules[0] as AzureBackupRule).trigger.schedule).toEqual({
-      repeatingTimeIntervals: ["R/2021-08-16T02:30:00+02:00/P1W", "R/2021-08-19T02:30:00+02:00/P1W"],
+      repeatingTimeIntervals: [
+        "R/2021-08-16T02:30:00+02:00/P1W",
+        "R/2021-08-19T02:30:00+02:00/P1W",
+      ],
       timeZone: "Europe/Berlin",
     });
   });
@@ -58,22 +66,41 @@ describe("compilePolicySpec", () => {
   it("uses the given days instead of the first of the period when a rule says on which days", () => {
     const policy = compilePolicySpec({
       schedule: { days: ["Sunday"], time: "01:00" },
-      retention: { default: "P1M", monthly: { vault: "P1Y", on: { weeksOfMonth: ["Last"], daysOfWeek: ["Sunday"] } } },
+      retention: {
+        default: "P1M",
+        monthly: { vault: "P1Y", on: { weeksOfMonth: ["Last"], daysOfWeek: ["Sunday"] } },
+      },
     });
 
-    expect((policy.policyRules[0] as AzureBackupRule).trigger.taggingCriteria[1]?.criteria).toEqual([
-      { daysOfTheWeek: ["Sunday"], objectType: "ScheduleBasedBackupCriteria", weeksOfTheMonth: ["Last"] },
-    ]);
+    expect((policy.policyRules[0] as AzureBackupRule).trigger.taggingCriteria[1]?.criteria).toEqual(
+      [
+        {
+          daysOfTheWeek: ["Sunday"],
+          objectType: "ScheduleBasedBackupCriteria",
+          weeksOfTheMonth: ["Last"],
+        },
+      ],
+    );
   });
 
   it("points at every bad field of the spec by JSON path", () => {
-    const problems = problemsOf({ schedule: { days: ["Sundy"], time: "25:00" }, retention: { default: "forever" } });
+    const problems = problemsOf({
+      schedule: { days: ["Sundy"], time: "25:00" },
+      retention: { default: "forever" },
+    });
 
-    expect(problems.map((p) => p.path).sort()).toEqual(["$.retention.default", "$.schedule.days[0]", "$.schedule.time"]);
+    expect(problems.map((p) => p.path).sort()).toEqual([
+      "$.retention.default",
+      "$.schedule.days[0]",
+      "$.schedule.time",
+    ]);
   });
 
   it("refuses two backups a week for a Flexible Server, saying why", () => {
-    const problems = problemsOf({ schedule: { days: ["Sunday", "Wednesday"], time: "22:00" }, retention: { default: "P3M" } });
+    const problems = problemsOf({
+      schedule: { days: ["Sunday", "Wednesday"], time: "22:00" },
+      retention: { default: "P3M" },
+    });
 
     expect(problems.map((p) => p.code)).toEqual(["SCHEDULE_FLEXIBLE_SERVER_WEEKLY_LIMIT"]);
   });
@@ -81,14 +108,8 @@ describe("compilePolicySpec", () => {
 
 describe("normaliseDuration", () => {
   it("reads ISO, shorthand and words, and refuses the rest", () => {
-    expect(["P6M", "6M", "6 months", "1 year", "p30d", "0 days", "6 fortnights"].map(normaliseDuration)).toEqual([
-      "P6M",
-      "P6M",
-      "P6M",
-      "P1Y",
-      "P30D",
-      undefined,
-      undefined,
-    ]);
+    expect(
+      ["P6M", "6M", "6 months", "1 year", "p30d", "0 days", "6 fortnights"].map(normaliseDuration),
+    ).toEqual(["P6M", "P6M", "P6M", "P1Y", "P30D", undefined, undefined]);
   });
 });

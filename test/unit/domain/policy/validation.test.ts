@@ -22,13 +22,23 @@ function withMonthlyArchive(policy: BackupPolicy, archive = 24): BackupPolicy {
     targetDatastore: "ArchiveStore",
     copyOption: "CopyOnExpiryOption",
   });
-  const archived = createLifecycle({ retentionDurationCount: archive, retentionDurationType: "Months", sourceDatastore: "ArchiveStore" });
-  return setTag(setRetentionRule(policy, "Monthly", [vault, archived]), "Monthly", [createAbsoluteCriteria("FirstOfMonth")]);
+  const archived = createLifecycle({
+    retentionDurationCount: archive,
+    retentionDurationType: "Months",
+    sourceDatastore: "ArchiveStore",
+  });
+  return setTag(setRetentionRule(policy, "Monthly", [vault, archived]), "Monthly", [
+    createAbsoluteCriteria("FirstOfMonth"),
+  ]);
 }
 
 describe("validatePolicy", () => {
   it("accepts both default templates as they are", () => {
-    expect(validatePolicy(flexible())).toEqual({ valid: true, problems: [], datasourceKind: "AzureDatabaseForPostgreSQLFlexibleServer" });
+    expect(validatePolicy(flexible())).toEqual({
+      valid: true,
+      problems: [],
+      datasourceKind: "AzureDatabaseForPostgreSQLFlexibleServer",
+    });
     expect(validatePolicy(single()).valid).toBe(true);
   });
 
@@ -38,7 +48,9 @@ describe("validatePolicy", () => {
 
   it("rejects a daily schedule, naming the interval and saying backups run weekly", () => {
     const policy = flexible();
-    const rule = policy.policyRules[0] as { trigger: { schedule: { repeatingTimeIntervals: string[] } } };
+    const rule = policy.policyRules[0] as {
+      trigger: { schedule: { repeatingTimeIntervals: string[] } };
+    };
     rule.trigger.schedule.repeatingTimeIntervals = ["R/2021-08-15T06:30:00+00:00/P1D"];
 
     const [problem] = validatePolicy(policy).problems;
@@ -52,28 +64,48 @@ describe("validatePolicy", () => {
   });
 
   it("rejects a second weekly backup for a Flexible Server, which the service would fail every week", () => {
-    const policy = setTriggerSchedule(flexible(), ["R/2021-08-15T22:00:00+00:00/P1W", "R/2021-08-18T22:00:00+00:00/P1W"]);
+    const policy = setTriggerSchedule(flexible(), [
+      "R/2021-08-15T22:00:00+00:00/P1W",
+      "R/2021-08-18T22:00:00+00:00/P1W",
+    ]);
 
     expect(codes(policy)).toEqual(["SCHEDULE_FLEXIBLE_SERVER_WEEKLY_LIMIT"]);
   });
 
   it("allows several weekly backups of a single-server database", () => {
-    const policy = setTriggerSchedule(single(), ["R/2021-08-15T22:00:00+00:00/P1W", "R/2021-08-18T22:00:00+00:00/P1W"]);
+    const policy = setTriggerSchedule(single(), [
+      "R/2021-08-15T22:00:00+00:00/P1W",
+      "R/2021-08-18T22:00:00+00:00/P1W",
+    ]);
 
     expect(validatePolicy(policy).valid).toBe(true);
   });
 
   it("rejects malformed and compact interval forms the service refuses", () => {
     const policy = single();
-    const rule = policy.policyRules[0] as { trigger: { schedule: { repeatingTimeIntervals: string[] } } };
-    rule.trigger.schedule.repeatingTimeIntervals = ["R/2021-08-15T1430Z/P1W", "R/2021-02-30T10:00:00Z/P1W", "2021-08-15T10:00:00Z"];
+    const rule = policy.policyRules[0] as {
+      trigger: { schedule: { repeatingTimeIntervals: string[] } };
+    };
+    rule.trigger.schedule.repeatingTimeIntervals = [
+      "R/2021-08-15T1430Z/P1W",
+      "R/2021-02-30T10:00:00Z/P1W",
+      "2021-08-15T10:00:00Z",
+    ];
 
-    expect(codes(policy)).toEqual(["SCHEDULE_INTERVAL_INVALID", "SCHEDULE_INTERVAL_INVALID", "SCHEDULE_INTERVAL_INVALID"]);
+    expect(codes(policy)).toEqual([
+      "SCHEDULE_INTERVAL_INVALID",
+      "SCHEDULE_INTERVAL_INVALID",
+      "SCHEDULE_INTERVAL_INVALID",
+    ]);
   });
 
   it("reports a retention rule without a tag, and a tag without a retention rule, by name", () => {
     const ruleOnly = setRetentionRule(single(), "Weekly", [
-      createLifecycle({ retentionDurationCount: 8, retentionDurationType: "Weeks", sourceDatastore: "VaultStore" }),
+      createLifecycle({
+        retentionDurationCount: 8,
+        retentionDurationType: "Weeks",
+        sourceDatastore: "VaultStore",
+      }),
     ]);
     const tagOnly = setTag(single(), "Yearly", [createAbsoluteCriteria("FirstOfYear")]);
 
@@ -83,12 +115,18 @@ describe("validatePolicy", () => {
     expect(ruleProblems.map((p) => p.code)).toEqual(["RETENTION_RULE_WITHOUT_TAG"]);
     expect(ruleProblems[0]?.message).toContain("'Weekly'");
     expect(tagProblems.map((p) => p.code)).toEqual(["TAG_WITHOUT_RETENTION_RULE"]);
-    expect(tagProblems[0]?.path).toBe("$.policyRules[0].trigger.taggingCriteria[1].tagInfo.tagName");
+    expect(tagProblems[0]?.path).toBe(
+      "$.policyRules[0].trigger.taggingCriteria[1].tagInfo.tagName",
+    );
   });
 
   it("rejects retention longer than 10 years, in one lifecycle or vault and archive together", () => {
     const tooLong = setRetentionRule(single(), "Default", [
-      createLifecycle({ retentionDurationCount: 11, retentionDurationType: "Years", sourceDatastore: "VaultStore" }),
+      createLifecycle({
+        retentionDurationCount: 11,
+        retentionDurationType: "Years",
+        sourceDatastore: "VaultStore",
+      }),
     ]);
     const together = withMonthlyArchive(single(), 120);
 
@@ -98,8 +136,16 @@ describe("validatePolicy", () => {
 
   it("rejects an archive lifecycle nothing copies into, and a copy with no archive lifecycle", () => {
     const unreachable = setRetentionRule(single(), "Default", [
-      createLifecycle({ retentionDurationCount: 3, retentionDurationType: "Months", sourceDatastore: "VaultStore" }),
-      createLifecycle({ retentionDurationCount: 1, retentionDurationType: "Years", sourceDatastore: "ArchiveStore" }),
+      createLifecycle({
+        retentionDurationCount: 3,
+        retentionDurationType: "Months",
+        sourceDatastore: "VaultStore",
+      }),
+      createLifecycle({
+        retentionDurationCount: 1,
+        retentionDurationType: "Years",
+        sourceDatastore: "ArchiveStore",
+      }),
     ]);
     const nowhere = setRetentionRule(single(), "Default", [
       createLifecycle({
@@ -119,24 +165,49 @@ describe("validatePolicy", () => {
     const result = validatePolicy(withMonthlyArchive(single(), 3));
 
     expect(result.valid).toBe(true);
-    expect(result.problems).toMatchObject([{ code: "RETENTION_ARCHIVE_EARLY_DELETION", severity: "warning" }]);
+    expect(result.problems).toMatchObject([
+      { code: "RETENTION_ARCHIVE_EARLY_DELETION", severity: "warning" },
+    ]);
   });
 
   it("warns when a weekday tag can never match the schedule's days", () => {
-    const policy = setTag(setRetentionRule(single(), "Weekly", [
-      createLifecycle({ retentionDurationCount: 8, retentionDurationType: "Weeks", sourceDatastore: "VaultStore" }),
-    ]), "Weekly", [{ objectType: "ScheduleBasedBackupCriteria", daysOfTheWeek: ["Monday"] }]);
+    const policy = setTag(
+      setRetentionRule(single(), "Weekly", [
+        createLifecycle({
+          retentionDurationCount: 8,
+          retentionDurationType: "Weeks",
+          sourceDatastore: "VaultStore",
+        }),
+      ]),
+      "Weekly",
+      [{ objectType: "ScheduleBasedBackupCriteria", daysOfTheWeek: ["Monday"] }],
+    );
 
-    expect(validatePolicy(policy).problems).toMatchObject([{ code: "TAG_NEVER_MATCHES", severity: "warning" }]);
+    expect(validatePolicy(policy).problems).toMatchObject([
+      { code: "TAG_NEVER_MATCHES", severity: "warning" },
+    ]);
   });
 
   it("rejects a tag with the wrong priority and a Daily tag, which PostgreSQL does not support", () => {
     const policy = withMonthlyArchive(single());
-    const tags = (policy.policyRules[0] as { trigger: { taggingCriteria: { taggingPriority: number; tagInfo: { tagName: string } }[] } }).trigger.taggingCriteria;
+    const tags = (
+      policy.policyRules[0] as {
+        trigger: { taggingCriteria: { taggingPriority: number; tagInfo: { tagName: string } }[] };
+      }
+    ).trigger.taggingCriteria;
     tags[1]!.taggingPriority = 10;
-    tags.push({ taggingPriority: 25, tagInfo: { tagName: "Daily" }, criteria: [{ objectType: "ScheduleBasedBackupCriteria", absoluteCriteria: ["FirstOfDay"] }], isDefault: false } as never);
+    tags.push({
+      taggingPriority: 25,
+      tagInfo: { tagName: "Daily" },
+      criteria: [{ objectType: "ScheduleBasedBackupCriteria", absoluteCriteria: ["FirstOfDay"] }],
+      isDefault: false,
+    } as never);
 
-    expect(codes(policy)).toEqual(["TAG_PRIORITY_MISMATCH", "TAG_NAME_UNSUPPORTED", "TAG_WITHOUT_RETENTION_RULE"]);
+    expect(codes(policy)).toEqual([
+      "TAG_PRIORITY_MISMATCH",
+      "TAG_NAME_UNSUPPORTED",
+      "TAG_WITHOUT_RETENTION_RULE",
+    ]);
   });
 
   it("locates problems under $.properties when given a policy resource", () => {
@@ -164,7 +235,9 @@ describe("assertValidPolicy", () => {
       assertValidPolicy(policy);
     } catch (error) {
       expect((error as InvalidInputError).code).toBe("POLICY_INVALID");
-      expect((error as InvalidInputError).problems.map((p) => p.path)).toEqual(["$.datasourceTypes[0]"]);
+      expect((error as InvalidInputError).problems.map((p) => p.path)).toEqual([
+        "$.datasourceTypes[0]",
+      ]);
     }
   });
 });

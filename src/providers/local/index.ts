@@ -1,0 +1,121 @@
+/**
+ * The embedded local provider: a Backup vault service backed by `pg_dump`, the local secret store
+ * and the local resource directory, behind the same ports as the Azure provider.
+ */
+import path from "node:path";
+import type { Config } from "../../config.js";
+import { ConfigurationError } from "../../domain/errors.js";
+import { parseLocalServerList } from "../../domain/protection/localServers.js";
+import type { Provider } from "../ports.js";
+import { LocalBackupService } from "./localBackupService.js";
+import { postgresBinDir, startPostgresCluster, type PostgresCluster } from "./postgresCluster.js";
+import { LocalResourceDirectory, type LocalServerConfig } from "./resourceDirectory.js";
+import { LocalSecretStore } from "./secretStore.js";
+
+export { LocalBackupService, type BackupRunRequest } from "./localBackupService.js";
+export { LocalResourceDirectory, type LocalServerConfig } from "./resourceDirectory.js";
+export { LocalSecretStore } from "./secretStore.js";
+
+/** Name of the server built from `DATABASE_URL` or the private cluster. */
+export const LOCAL_SERVER_NAME = "local";
+
+/** Options of {@link createLocalProvider}. */
+export interface LocalProviderOptions {
+  /** State folder: vaults, secrets, the directory's change log. */
+  readonly stateDir: string;
+  readonly servers: readonly LocalServerConfig[];
+  /** Folder of `pg_dump`/`pg_restore`/`psql`; found through `pg_config` when absent. */
+  readonly binDir?: string;
+  readonly now?: () => Date;
+  /** Bytes all recovery points of one vault may take. */
+  readonly vaultCapacityBytes?: number;
+  /** Key Vault name in the URIs of new secrets. */
+  readonly keyVaultName?: string;
+  /** Called with the pid of each `pg_dump` started. */
+  readonly onDumpStarted?: (jobId: string, pid: number) => void;
+}
+
+/** The local provider's ports, with their local-only extras (scheduler hooks, secret writes, tagging). */
+export interface LocalProvider extends Provider {
+  readonly backup: LocalBackupService;
+  readonly secrets: LocalSecretStore;
+  readonly directory: LocalResourceDirectory;
+}
+
+/** Builds the local provider over existing servers. */
+export async function createLocalProvider(options: LocalProviderOptions): Promise<LocalProvider> {
+  const stateDir = path.resolve(options.stateDir);
+  const now = options.now;
+  const secrets = new LocalSecretStore({
+    stateDir,
+    ...(options.keyVaultName ? { vaultName: options.keyVaultName } : {}),
+    ...(now ? { now } : {}),
+  });
+  const directory = new LocalResourceDirectory({
+    stateDir,
+    servers: options.servers,
+    ...(now ? { now } : {}),
+  });
+  const backup = new LocalBackupService({
+    stateDir,
+    secrets,
+    directory,
+    binDir: options.binDir ?? (await postgresBinDir()),
+    ...(now ? { now } : {}),
+    ...(options.vaultCapacityBytes !== undefined
+      ? { vaultCapacityBytes: options.vaultCapacityBytes }
+      : {}),
+    ...(options.onDumpStarted ? { onDumpStarted: options.onDumpStarted } : {}),
+  });
+  return { backup, secrets, directory };
+}
+
+/** A started local provider and, when one was needed, its private cluster. */
+export interface StartedLocalProvider {
+  readonly provider: LocalProvider;
+  readonly cluster: PostgresCluster | undefined;
+  /** Waits for running jobs, then stops the private cluster. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the local provider from the settings: the servers of `LOCAL_POSTGRES_SERVERS`, else the
+ * server of `DATABASE_URL` (named `local`), else a private cluster under
+ * `<PGPROTECT_STATE_DIR>/postgres` (named `local`) that stops when the process exits.
+ */
+export async function startLocalProvider(
+  config: Pick<Config, "PGPROTECT_STATE_DIR" | "DATABASE_URL" | "LOCAL_POSTGRES_SERVERS">,
+): Promise<StartedLocalProvider> {
+  const stateDir = path.resolve(config.PGPROTECT_STATE_DIR);
+  let cluster: PostgresCluster | undefined;
+  let servers: LocalServerConfig[];
+  if (config.LOCAL_POSTGRES_SERVERS) {
+    const { servers: entries, problems } = parseLocalServerList(config.LOCAL_POSTGRES_SERVERS);
+    if (problems.length > 0)
+      throw new ConfigurationError("Invalid LOCAL_POSTGRES_SERVERS", problems);
+    servers = entries.map((e) => ({
+      name: e.name,
+      kind: e.kind,
+      connectionString: e.connectionString,
+    }));
+  } else if (config.DATABASE_URL) {
+    servers = [{ name: LOCAL_SERVER_NAME, connectionString: config.DATABASE_URL }];
+  } else {
+    cluster = await startPostgresCluster({ folder: path.join(stateDir, "postgres") });
+    cluster.stopOnExit();
+    servers = [{ name: LOCAL_SERVER_NAME, connectionString: cluster.connectionUrl() }];
+  }
+  const provider = await createLocalProvider({
+    stateDir,
+    servers,
+    ...(cluster ? { binDir: cluster.binDir } : {}),
+  });
+  return {
+    provider,
+    cluster,
+    async close() {
+      await provider.backup.drain();
+      await cluster?.stop();
+    },
+  };
+}

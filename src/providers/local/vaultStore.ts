@@ -1,0 +1,227 @@
+/**
+ * The on-disk layout of a local Backup vault and the primitives that keep it consistent.
+ *
+ * ```
+ * <stateDir>/vaults/<vault>/
+ *   meta/backupPolicies/<name>.json     policies, as the service returns them
+ *   meta/backupInstances/<name>.json    backup instances
+ *   meta/backupJobs/<guid>.json         jobs
+ *   VaultStore/<instance>/<rp>/         one folder per recovery point: dump files + manifest.json
+ *   ArchiveStore/<instance>/<rp>/       the same, for points copied to the archive tier
+ *   .staging/<job>/                     a recovery point being written; renamed into a store when complete
+ *   .trash/                             folders being deleted (renamed out of a store first)
+ * ```
+ *
+ * @remarks A recovery point is in a store exactly when its folder is there, and a folder appears
+ * there only by an atomic rename of a complete, synced staging folder. The manifest inside it is
+ * the recovery point's metadata, so files and metadata cannot disagree.
+ */
+import { randomUUID } from "node:crypto";
+import { copyFile, mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { InvalidInputError } from "../../domain/errors.js";
+import type { RecoveryPoint, RecoveryPointStoreType } from "../../domain/protection/types.js";
+import { fsyncFolder, readJsonFile, readJsonFolder, writeJsonAtomic } from "./atomicFiles.js";
+
+/** The stores of a vault, in the order recovery points move through them. */
+export const recoveryPointStores: readonly RecoveryPointStoreType[] = [
+  "VaultStore",
+  "ArchiveStore",
+];
+
+/** The metadata of a recovery point as kept in one store (`manifest.json`). */
+export type RecoveryPointManifest = Omit<RecoveryPoint, "dataStores"> & {
+  /** When this copy was committed to its store. */
+  readonly storedAt: string;
+};
+
+/** Kinds of metadata records. */
+export type MetadataKind = "backupPolicies" | "backupInstances" | "backupJobs";
+
+/** Names that are safe as one path segment. */
+export function assertSafeSegment(name: string): string {
+  if (
+    name === "" ||
+    name === "." ||
+    name === ".." ||
+    /[/\\\0]/.test(name) ||
+    name.startsWith(".")
+  ) {
+    throw new InvalidInputError("INVALID_RESOURCE_NAME", `'${name}' is not a valid resource name`, [
+      {
+        path: "$.name",
+        code: "INVALID_RESOURCE_NAME",
+        message: "names must not be empty, start with '.', or contain '/' or '\\'",
+      },
+    ]);
+  }
+  return name;
+}
+
+/** One vault's folder. */
+export class VaultFolder {
+  constructor(readonly root: string) {}
+
+  /** The vault folder of `vaultName` under a state folder. */
+  static of(stateDir: string, vaultName: string): VaultFolder {
+    return new VaultFolder(
+      path.join(path.resolve(stateDir), "vaults", assertSafeSegment(vaultName)),
+    );
+  }
+
+  /** Folder of a store's recovery points of one instance. */
+  storeFolder(store: RecoveryPointStoreType, instanceName: string): string {
+    return path.join(this.root, store, assertSafeSegment(instanceName));
+  }
+
+  /** Folder of one recovery point in one store. */
+  recoveryPointFolder(
+    store: RecoveryPointStoreType,
+    instanceName: string,
+    recoveryPointId: string,
+  ): string {
+    return path.join(this.storeFolder(store, instanceName), assertSafeSegment(recoveryPointId));
+  }
+
+  /** The staging folder of a job. */
+  stagingFolder(jobName: string): string {
+    return path.join(this.root, ".staging", assertSafeSegment(jobName));
+  }
+
+  async readRecord<T>(kind: MetadataKind, name: string): Promise<T | undefined> {
+    return readJsonFile<T>(path.join(this.root, "meta", kind, `${assertSafeSegment(name)}.json`));
+  }
+
+  async writeRecord(kind: MetadataKind, name: string, value: unknown): Promise<void> {
+    await writeJsonAtomic(
+      path.join(this.root, "meta", kind, `${assertSafeSegment(name)}.json`),
+      value,
+    );
+  }
+
+  async listRecords<T>(kind: MetadataKind): Promise<T[]> {
+    return readJsonFolder<T>(path.join(this.root, "meta", kind));
+  }
+
+  /** Manifests of the recovery points of one instance in one store. */
+  async listManifests(
+    store: RecoveryPointStoreType,
+    instanceName: string,
+  ): Promise<RecoveryPointManifest[]> {
+    const folder = this.storeFolder(store, instanceName);
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
+    const manifests: RecoveryPointManifest[] = [];
+    for (const name of names) {
+      const manifest = await readJsonFile<RecoveryPointManifest>(
+        path.join(folder, name, "manifest.json"),
+      );
+      if (manifest) manifests.push(manifest);
+    }
+    return manifests;
+  }
+
+  /** Instance names with at least one folder in any store. */
+  async instancesWithRecoveryPoints(): Promise<string[]> {
+    const names = new Set<string>();
+    for (const store of recoveryPointStores) {
+      try {
+        for (const name of await readdir(path.join(this.root, store))) names.add(name);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+    }
+    return [...names];
+  }
+
+  /**
+   * Makes a staged recovery point visible in a store: writes its manifest, syncs the folder and
+   * renames it into place.
+   */
+  async commitStaged(
+    staging: string,
+    store: RecoveryPointStoreType,
+    manifest: RecoveryPointManifest,
+  ): Promise<void> {
+    await writeJsonAtomic(path.join(staging, "manifest.json"), manifest, 0o600);
+    await fsyncFolder(staging);
+    const target = this.recoveryPointFolder(
+      store,
+      manifest.backupInstanceName,
+      manifest.recoveryPointId,
+    );
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(staging, target);
+    await fsyncFolder(path.dirname(target));
+  }
+
+  /**
+   * Copies a recovery point from one store to another (ArchiveStore tiering), through staging.
+   *
+   * @returns false when the source copy does not exist; true when the target holds it afterwards.
+   */
+  async copyRecoveryPoint(
+    instanceName: string,
+    recoveryPointId: string,
+    from: RecoveryPointStoreType,
+    to: RecoveryPointStoreType,
+    storedAt: string,
+  ): Promise<boolean> {
+    const source = this.recoveryPointFolder(from, instanceName, recoveryPointId);
+    const manifest = await readJsonFile<RecoveryPointManifest>(path.join(source, "manifest.json"));
+    if (!manifest) return false;
+    const target = this.recoveryPointFolder(to, instanceName, recoveryPointId);
+    if (await readJsonFile(path.join(target, "manifest.json"))) return true;
+    const staging = this.stagingFolder(`copy-${randomUUID()}`);
+    await mkdir(staging, { recursive: true, mode: 0o700 });
+    try {
+      for (const file of manifest.files) {
+        await copyFile(path.join(source, file.fileName), path.join(staging, file.fileName));
+        const handle = await open(path.join(staging, file.fileName), "r");
+        await handle.sync();
+        await handle.close();
+      }
+      await this.commitStaged(staging, to, { ...manifest, storedAt });
+      return true;
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * Removes a recovery point from a store: renamed out first, so the store never shows a
+   * half-deleted folder.
+   *
+   * @returns whether it was there.
+   */
+  async deleteRecoveryPoint(
+    instanceName: string,
+    recoveryPointId: string,
+    store: RecoveryPointStoreType,
+  ): Promise<boolean> {
+    const folder = this.recoveryPointFolder(store, instanceName, recoveryPointId);
+    const trash = path.join(this.root, ".trash", `${recoveryPointId}-${randomUUID()}`);
+    await mkdir(path.dirname(trash), { recursive: true });
+    try {
+      await rename(folder, trash);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw error;
+    }
+    await fsyncFolder(path.dirname(folder));
+    await rm(trash, { recursive: true, force: true });
+    return true;
+  }
+
+  /** Removes leftovers of interrupted work: staging folders of the given jobs, and the trash. */
+  async removeLeftovers(jobNames: readonly string[]): Promise<void> {
+    for (const job of jobNames) await rm(this.stagingFolder(job), { recursive: true, force: true });
+    await rm(path.join(this.root, ".trash"), { recursive: true, force: true });
+  }
+}

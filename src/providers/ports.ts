@@ -1,0 +1,290 @@
+/**
+ * The ports the activities use to reach a backup service, a secret store and a resource
+ * directory. They are shaped after the Data Protection service (Backup vaults, backup instances,
+ * jobs, recovery points), Key Vault and Resource Manager, so that the Azure provider and the
+ * embedded local provider implement the same interfaces.
+ *
+ * @remarks Every method fails with an `AppError`. Where the service has a code for a failure, the
+ * error carries that code (`UserErrorDppDatasourceAlreadyProtected`,
+ * `UserErrorMissingRequiredPermissions`, ...); the constants below name the ones both providers
+ * raise. Vaults are named by their ARM id (`/subscriptions/.../backupVaults/{name}`).
+ */
+import type { BackupPolicy, BackupPolicyResource } from "../domain/policy/types.js";
+import type {
+  BackupInstance,
+  BackupInstanceSpec,
+  BackupJob,
+  JobOperation,
+  JobStatus,
+  RecoveryPoint,
+  RecoveryPointStoreType,
+} from "../domain/protection/types.js";
+
+/** Error codes the ports raise; service codes where the service has one. */
+export const ProviderErrorCodes = {
+  /** The datasource is already protected (validateForBackup, create). */
+  datasourceAlreadyProtected: "UserErrorDppDatasourceAlreadyProtected",
+  /** The vault cannot reach the datasource or its secret with the access it has. */
+  missingRequiredPermissions: "UserErrorMissingRequiredPermissions",
+  /** The database user lacks privileges (e.g. wrong password, no CONNECT, no SELECT). */
+  missingDbPermissions: "UserErrorMissingDBPermissions",
+  /** A backup instance, policy, job or recovery point does not exist. */
+  resourceNotFound: "ResourceNotFound",
+  /** A secret does not exist (Key Vault's code). */
+  secretNotFound: "SecretNotFound",
+  /** Ad-hoc backup names a rule that is not a backup rule of the policy. */
+  backupRuleNotFound: "UserErrorBackupRuleNotFound",
+  /** Ad-hoc backup names a retention tag the policy has no retention rule for. */
+  retentionTagNotFound: "UserErrorRetentionTagNotFound",
+  /** The instance is not in a state that allows backups (protection stopped). */
+  protectionNotConfigured: "UserErrorProtectionNotConfigured",
+  /** A policy with this name exists and policies cannot be modified in place. */
+  policyUpdateNotSupported: "UserErrorPolicyUpdateNotSupported",
+  /** The restore target is not allowed for this datasource (Flexible Server: files only) or already exists. */
+  invalidRestoreTarget: "UserErrorInvalidRestoreTarget",
+  /** `pg_restore` failed; the partly restored database was dropped. */
+  restoreFailed: "UserErrorRestoreFailed",
+  /** The restored data differ from the recovery point. */
+  restoreVerificationFailed: "UserErrorRestoreVerificationFailed",
+  /** The datasource could not be read (connection refused, database dropped, dump failed). */
+  datasourceUnreachable: "UserErrorDatasourceUnreachable",
+  /** The vault has no room for the recovery point. */
+  vaultStorageFull: "UserErrorVaultStorageFull",
+  /** The provider stopped while the job ran. */
+  jobInterrupted: "UserErrorJobInterrupted",
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Policies
+
+/** Backup policies of a vault (`BackupPolicies_*`). Policies cannot be modified in place. */
+export interface BackupPolicyPort {
+  /**
+   * Creates a policy. Creating the same JSON again answers the existing policy; a different body
+   * under an existing name fails with `UserErrorPolicyUpdateNotSupported`.
+   */
+  createPolicy(
+    vaultId: string,
+    policyName: string,
+    policy: BackupPolicy,
+  ): Promise<BackupPolicyResource>;
+  /** @throws NotFoundError `ResourceNotFound`. */
+  getPolicy(vaultId: string, policyName: string): Promise<BackupPolicyResource>;
+  listPolicies(vaultId: string): Promise<BackupPolicyResource[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backup instances
+
+/** Outcome of `validateForBackup` when the datasource can be protected. */
+export interface BackupValidation {
+  /** The checks that passed, in order, for display. */
+  readonly checks: readonly string[];
+}
+
+/** Backup instances of a vault (`BackupInstances_*`, `BackupInstancesExtensionRouting_List`). */
+export interface BackupInstancePort {
+  /**
+   * Checks that a datasource can be protected: not protected yet, the policy exists and fits the
+   * datasource type, the vault can read the credentials and reach the data.
+   *
+   * @throws AppError `UserErrorDppDatasourceAlreadyProtected`, `UserErrorMissingRequiredPermissions`,
+   * `UserErrorMissingDBPermissions`, `SecretNotFound`, `ResourceNotFound`.
+   */
+  validateForBackup(vaultId: string, spec: BackupInstanceSpec): Promise<BackupValidation>;
+  /** Validates, then creates the instance; it answers once protection is configured. */
+  createBackupInstance(
+    vaultId: string,
+    instanceName: string,
+    spec: BackupInstanceSpec,
+  ): Promise<BackupInstance>;
+  /** @throws NotFoundError `ResourceNotFound`. */
+  getBackupInstance(vaultId: string, instanceName: string): Promise<BackupInstance>;
+  listBackupInstances(vaultId: string): Promise<BackupInstance[]>;
+  /** Instances protecting a datasource, in any vault the provider sees. */
+  listBackupInstancesForDatasource(datasourceId: string): Promise<BackupInstance[]>;
+  /** Stops protection and keeps the recovery points (`ProtectionStopped`). */
+  stopProtection(vaultId: string, instanceName: string): Promise<BackupInstance>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backups, restores, jobs, recovery points
+
+/** `TriggerBackupRequest`: the backup rule to run and, optionally, the retention tag to give. */
+export interface AdhocBackupRequest {
+  /** Name of an `AzureBackupRule` of the instance's policy, e.g. `BackupWeekly`. */
+  readonly ruleName: string;
+  /** Name of a retention rule of the policy (`Default`, `Weekly`, `Monthly`, `Yearly`); default `Default`. */
+  readonly retentionTagOverride?: string;
+}
+
+/** `OperationJobExtendedInfo`: the job started by an operation. */
+export interface JobReference {
+  /** ARM id of the job. */
+  readonly jobId: string;
+}
+
+/** Restore into a new database. */
+export interface RestoreToDatabaseTarget {
+  readonly kind: "database";
+  /** ARM id of the database to create; it must not exist (`FailIfExists`). */
+  readonly targetDatabaseId: string;
+  /** Secret with a connection string for the target server; the instance's secret by default. */
+  readonly secretUri?: string;
+}
+
+/** Restore as files (`RestoreFilesTargetInfo`): the dump files copied out. */
+export interface RestoreAsFilesTarget {
+  readonly kind: "files";
+  /** Destination: a blob container URL in Azure, a folder path (or `file://` URL) locally. */
+  readonly url: string;
+  /** Prefix of the restored file names. */
+  readonly filePrefix?: string;
+}
+
+/** `AzureBackupRecoveryPointBasedRestoreRequest`, flattened. */
+export interface RestoreRequest {
+  /** The recovery point id (the last segment of its ARM id, or the whole id). */
+  readonly recoveryPointId: string;
+  /** The store to read from; the provider picks one holding the point when absent. */
+  readonly sourceDataStoreType?: RecoveryPointStoreType;
+  readonly target: RestoreToDatabaseTarget | RestoreAsFilesTarget;
+}
+
+/** Filters of a job list; all given filters must match. */
+export interface JobFilter {
+  readonly status?: readonly JobStatus[];
+  readonly operation?: readonly JobOperation[];
+  readonly datasourceId?: string;
+  readonly backupInstanceName?: string;
+  /** Jobs started or ended at or after this instant (ISO 8601), for watermark-based tracking. */
+  readonly since?: string;
+}
+
+/** Backup and restore operations of a vault. */
+export interface BackupOperationsPort {
+  /**
+   * Starts an on-demand backup under one of the policy's backup rules (`BackupInstances_AdhocBackup`).
+   * The job runs on; follow it with {@link JobPort.getJob}. Rule and tag mistakes fail here, before
+   * a job exists; the service's run-time rules (one backup a week on Flexible Server) fail the job.
+   *
+   * @throws AppError `UserErrorBackupRuleNotFound`, `UserErrorRetentionTagNotFound`,
+   * `UserErrorProtectionNotConfigured`, `ResourceNotFound`.
+   */
+  triggerBackup(
+    vaultId: string,
+    instanceName: string,
+    request: AdhocBackupRequest,
+  ): Promise<JobReference>;
+  /** Starts a restore (`BackupInstances_TriggerRestore`); follow the returned job. */
+  triggerRestore(
+    vaultId: string,
+    instanceName: string,
+    request: RestoreRequest,
+  ): Promise<JobReference>;
+}
+
+/** Jobs of a vault (`Jobs_Get`, `Jobs_List`). */
+export interface JobPort {
+  /** @param jobId - the job's ARM id or GUID. @throws NotFoundError `ResourceNotFound`. */
+  getJob(vaultId: string, jobId: string): Promise<BackupJob>;
+  /** Jobs matching the filter, oldest start first. */
+  listJobs(vaultId: string, filter?: JobFilter): Promise<BackupJob[]>;
+}
+
+/** Recovery points of a backup instance (`RecoveryPoints_List`). */
+export interface RecoveryPointPort {
+  /** Recovery points, oldest first. */
+  listRecoveryPoints(vaultId: string, instanceName: string): Promise<RecoveryPoint[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+/** Secrets addressed by Key Vault style URIs (`https://{vault}.vault.azure.net/secrets/{name}`). */
+export interface SecretPort {
+  /**
+   * The secret's current value. Callers must never log it.
+   *
+   * @throws NotFoundError `SecretNotFound`; AppError `UserErrorMissingRequiredPermissions`.
+   */
+  getSecret(uri: string): Promise<string>;
+  /** Whether the secret exists, without reading its value out. */
+  secretExists(uri: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource directory
+
+/** Resource tags, as ARM keeps them. */
+export type ResourceTags = Readonly<Record<string, string>>;
+
+/** A PostgreSQL server known to the directory. */
+export interface DirectoryServer {
+  readonly id: string;
+  readonly name: string;
+  /** `servers` (per-database protection) or `flexibleServers` (whole-server protection). */
+  readonly kind: "servers" | "flexibleServers";
+  readonly location: string;
+  readonly tags: ResourceTags;
+}
+
+/** A database of a PostgreSQL server. */
+export interface DirectoryDatabase {
+  readonly id: string;
+  readonly name: string;
+  readonly serverId: string;
+  readonly serverName: string;
+  readonly location: string;
+  readonly tags: ResourceTags;
+}
+
+/** A resource appeared or its tags changed (an Event Grid `Microsoft.Resources.ResourceWriteSuccess`). */
+export interface ResourceWriteChange {
+  readonly eventType: "Microsoft.Resources.ResourceWriteSuccess";
+  /** ARM id of the resource written. */
+  readonly resourceId: string;
+  /** e.g. `Microsoft.DBforPostgreSQL/servers/databases/write`. */
+  readonly operationName: string;
+  /** Why it counts as a write: the resource is new, or its tags changed. */
+  readonly reason: "created" | "tagsChanged";
+  /** When the directory noticed it (ISO 8601). */
+  readonly eventTime: string;
+  /** Tags after the write (events in Azure carry none; the local directory knows them). */
+  readonly tags: ResourceTags;
+}
+
+/** Changes after a watermark, and the watermark to ask from next time. */
+export interface ResourceChangePage {
+  readonly changes: readonly ResourceWriteChange[];
+  readonly watermark: string;
+}
+
+/** Where PostgreSQL servers and databases are found, with their tags. */
+export interface ResourceDirectoryPort {
+  /** @throws NotFoundError `ResourceNotFound`. */
+  resolveServer(serverName: string): Promise<DirectoryServer>;
+  /** @throws NotFoundError `ResourceNotFound`. */
+  resolveDatabase(serverName: string, databaseName: string): Promise<DirectoryDatabase>;
+  /** Tags of a server or database. @throws NotFoundError `ResourceNotFound`. */
+  getTags(resourceId: string): Promise<ResourceTags>;
+  listServers(): Promise<DirectoryServer[]>;
+  /** Databases of one server, or of all servers. */
+  listDatabases(serverId?: string): Promise<DirectoryDatabase[]>;
+  /**
+   * Resource writes (new databases, tag changes) since a watermark from an earlier page; without
+   * one, every current resource is reported as created.
+   */
+  changesSince(watermark?: string): Promise<ResourceChangePage>;
+}
+
+/** Everything the backup service offers. */
+export interface BackupServicePort
+  extends BackupPolicyPort, BackupInstancePort, BackupOperationsPort, JobPort, RecoveryPointPort {}
+
+/** The full set of ports a provider supplies. */
+export interface Provider {
+  readonly backup: BackupServicePort;
+  readonly secrets: SecretPort;
+  readonly directory: ResourceDirectoryPort;
+}

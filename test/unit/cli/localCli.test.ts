@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createLocalCli } from "../../../src/cli/localCli.js";
+import { runCli } from "../../../src/cli/main.js";
+import type { CliIo } from "../../../src/cli/io.js";
+import { LocalSecretStore } from "../../../src/providers/local/secretStore.js";
+
+function capture(stream: PassThrough): () => string {
+  let text = "";
+  stream.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+  return () => text;
+}
+
+describe("pgprotect local secret", () => {
+  let cwd: string;
+
+  beforeEach(async () => {
+    cwd = await mkdtemp(path.join(tmpdir(), "pgprotect-cli-"));
+  });
+
+  afterEach(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  function io(stdinText: string): { io: CliIo; stdout: () => string; stderr: () => string } {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    return {
+      io: { stdin: Readable.from([stdinText]), stdout, stderr, cwd },
+      stdout: capture(stdout),
+      stderr: capture(stderr),
+    };
+  }
+
+  const cli = () => createLocalCli(() => ({ stateDir: ".pgprotect" }));
+
+  it("stores the value read from stdin and prints only the secret's URI", async () => {
+    const run = io("postgresql://backup:Sup3r-S3cret@db:5432/sales\n");
+
+    const code = await cli()(["secret", "set", "sales-db"], run.io);
+
+    expect(code).toBe(0);
+    expect(run.stdout()).toBe("https://pgprotect-local.vault.azure.net/secrets/sales-db\n");
+    expect(run.stderr()).not.toContain("Sup3r-S3cret");
+    const store = new LocalSecretStore({ stateDir: path.join(cwd, ".pgprotect") });
+    expect(await store.getSecret(store.uriFor("sales-db"))).toBe(
+      "postgresql://backup:Sup3r-S3cret@db:5432/sales",
+    );
+  });
+
+  it("refuses a value given as an argument, where every user could read it", async () => {
+    const run = io("");
+
+    const code = await cli()(["secret", "set", "sales-db", "postgresql://u:pw@h/db"], run.io);
+
+    expect(code).toBe(2);
+    expect(run.stderr()).toContain("read from stdin");
+    expect(
+      await new LocalSecretStore({ stateDir: path.join(cwd, ".pgprotect") }).listSecretUris(),
+    ).toEqual([]);
+  });
+
+  it("lists URIs without values and reports an empty value or a bad name with its code", async () => {
+    await cli()(["secret", "set", "a"], io("value-a").io);
+    const list = io("");
+    const empty = io("\n");
+    const badName = io("x");
+
+    await cli()(["secret", "list"], list.io);
+    const emptyCode = await cli()(["secret", "set", "b"], empty.io);
+    const badCode = await cli()(["secret", "set", "bad_name"], badName.io);
+
+    expect(list.stdout()).toBe("https://pgprotect-local.vault.azure.net/secrets/a\n");
+    expect(emptyCode).toBe(1);
+    expect(empty.stderr()).toContain("UserErrorEmptySecret");
+    expect(badCode).toBe(1);
+    expect(badName.stderr()).toContain("UserErrorInvalidSecretUri");
+  });
+
+  it("is reachable as the 'local' command group of pgprotect", async () => {
+    const run = io("");
+
+    const code = await runCli(["local", "--help"], run.io);
+
+    expect(code).toBe(0);
+    expect(run.stdout()).toContain("secret set NAME");
+  });
+});
