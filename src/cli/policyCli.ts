@@ -2,6 +2,8 @@
  * `pgprotect policy ...`: the `az dataprotection backup-policy` commands, file in and JSON out,
  * plus `validate`, `compile` and `simulate`.
  */
+import path from "node:path";
+import { appConfig } from "../config.js";
 import { isAppError } from "../domain/errors.js";
 import { createLifecycle, removeRetentionRule, setRetentionRule } from "../domain/policy/lifecycle.js";
 import { createSchedule, setTriggerSchedule } from "../domain/policy/schedule.js";
@@ -12,6 +14,7 @@ import type { BackupPolicy, ScheduleBasedBackupCriteria, SourceLifeCycle } from 
 import { formatSimulationTable, whatIf } from "../domain/policy/simulation.js";
 import { locatePolicy, validatePolicy } from "../domain/policy/validation.js";
 import { describeFlags, flagInteger, flagNumber, flagValue, parseFlags, type FlagSpec, type ParsedFlags } from "./args.js";
+import type { BackupPolicyPort } from "../providers/ports.js";
 import type { CliIo } from "./io.js";
 import { readJsonArgument, toSortedJson } from "./jsonFiles.js";
 
@@ -246,6 +249,42 @@ const commands: Record<string, PolicyCommand> = {
       return { output: answer.json, text: formatSimulationTable(answer.simulation) + points };
     },
   },
+  create: {
+    summary: "Create a policy in a vault (locally: the embedded provider's vault under PGPROTECT_STATE_DIR)",
+    flags: {
+      "backup-policy-name": { required: true, aliases: ["name", "n"], description: "Name of the new policy" },
+      policy: policyFlag,
+      "resource-group": { required: true, aliases: ["g"], description: "Resource group of the vault" },
+      "vault-name": { required: true, aliases: ["v"], description: "Name of the Backup vault" },
+      output: outputFlag,
+    },
+    run: async ({ flags, json, io }) => {
+      const { policy } = locatePolicy(json("--policy", flagValue(flags, "policy") ?? ""));
+      return withLocalVault(io, flags, (service, vaultId) =>
+        service.createPolicy(vaultId, flagValue(flags, "backup-policy-name") ?? "", policy as BackupPolicy),
+      );
+    },
+  },
+  show: {
+    summary: "Show a policy of a vault",
+    flags: {
+      name: { required: true, aliases: ["n", "backup-policy-name"], description: "Name of the policy" },
+      "resource-group": { required: true, aliases: ["g"], description: "Resource group of the vault" },
+      "vault-name": { required: true, aliases: ["v"], description: "Name of the Backup vault" },
+      output: outputFlag,
+    },
+    run: ({ flags, io }) =>
+      withLocalVault(io, flags, (service, vaultId) => service.getPolicy(vaultId, flagValue(flags, "name") ?? "")),
+  },
+  list: {
+    summary: "List the policies of a vault",
+    flags: {
+      "resource-group": { required: true, aliases: ["g"], description: "Resource group of the vault" },
+      "vault-name": { required: true, aliases: ["v"], description: "Name of the Backup vault" },
+      output: outputFlag,
+    },
+    run: ({ flags, io }) => withLocalVault(io, flags, (service, vaultId) => service.listPolicies(vaultId)),
+  },
   compile: {
     summary: "Compile a short policy spec into the full policy JSON",
     flags: {
@@ -255,6 +294,23 @@ const commands: Record<string, PolicyCommand> = {
     run: ({ flags, json }) => ({ output: compilePolicySpec(json("--spec", flagValue(flags, "spec") ?? "")) }),
   },
 };
+
+/**
+ * Runs a vault operation against the embedded local provider's vaults, kept under
+ * PGPROTECT_STATE_DIR; the resource group only names the ids (vaults are keyed by name).
+ */
+async function withLocalVault(
+  io: CliIo,
+  flags: ParsedFlags,
+  operation: (service: BackupPolicyPort, vaultId: string) => Promise<unknown>,
+): Promise<CommandResult> {
+  const { createLocalProvider } = await import("../providers/local/index.js");
+  const { formatVaultId, LOCAL_SUBSCRIPTION_ID } = await import("../domain/protection/ids.js");
+  const scope = { subscriptionId: LOCAL_SUBSCRIPTION_ID, resourceGroup: flagValue(flags, "resource-group") ?? "" };
+  const provider = await createLocalProvider({ stateDir: path.resolve(io.cwd, appConfig().PGPROTECT_STATE_DIR), servers: [], scope });
+  const vaultId = formatVaultId({ ...scope, vaultName: flagValue(flags, "vault-name") ?? "" });
+  return { output: await operation(provider.backup, vaultId) };
+}
 
 function groupUsage(): string {
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(36)} ${command.summary}`);

@@ -5,6 +5,7 @@
 import path from "node:path";
 import type { Config } from "../../config.js";
 import { ConfigurationError } from "../../domain/errors.js";
+import type { ResourceScope } from "../../domain/protection/ids.js";
 import { parseLocalServerList } from "../../domain/protection/localServers.js";
 import type { Provider } from "../ports.js";
 import { LocalBackupService } from "./localBackupService.js";
@@ -33,6 +34,8 @@ export interface LocalProviderOptions {
   readonly keyVaultName?: string;
   /** Called with the pid of each `pg_dump` started. */
   readonly onDumpStarted?: (jobId: string, pid: number) => void;
+  /** Subscription and resource group in the ids of vaults and what they hold. */
+  readonly scope?: ResourceScope;
 }
 
 /** The local provider's ports, with their local-only extras (scheduler hooks, secret writes, tagging). */
@@ -66,6 +69,7 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
       ? { vaultCapacityBytes: options.vaultCapacityBytes }
       : {}),
     ...(options.onDumpStarted ? { onDumpStarted: options.onDumpStarted } : {}),
+    ...(options.scope ? { scope: options.scope } : {}),
   });
   return { backup, secrets, directory };
 }
