@@ -1,0 +1,363 @@
+targetScope = 'subscription'
+
+// ---------------------------------------------------------------------------------------------
+// Environment
+// ---------------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment. Used to derive a short unique token that every resource name carries.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every regional resource. Pick one that offers the Flex Consumption plan and holds the PostgreSQL flexible servers to protect: a Backup vault protects servers in its own region only.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Object id of the deploying user or principal. It gets Key Vault Secrets Officer on the new key vault so it can store the Teams webhook URL. Leave empty to skip.')
+param principalId string = ''
+
+@description('Kind of principal that principalId names.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
+// ---------------------------------------------------------------------------------------------
+// Name overrides: leave empty for the generated names
+// ---------------------------------------------------------------------------------------------
+
+param resourceGroupName string = ''
+param apiServiceName string = ''
+param apiUserAssignedIdentityName string = ''
+param appServicePlanName string = ''
+param storageAccountName string = ''
+param logAnalyticsName string = ''
+param applicationInsightsName string = ''
+param keyVaultName string = ''
+param eventGridTopicName string = ''
+param subscriptionSystemTopicName string = ''
+param backupVaultName string = ''
+param communicationServiceName string = ''
+param emailServiceName string = ''
+
+// ---------------------------------------------------------------------------------------------
+// Application
+// ---------------------------------------------------------------------------------------------
+
+@minLength(3)
+@maxLength(45)
+@description('Durable Functions task hub name (app setting TASKHUB_NAME): 3-45 letters or digits, starting with a letter.')
+param taskHubName string = 'pgprotect'
+
+@description('Create a Backup vault (Microsoft.DataProtection/backupVaults) for the app in its resource group.')
+param createBackupVault bool = true
+
+@description('Storage redundancy of the new Backup vault\'s VaultStore.')
+@allowed([
+  'LocallyRedundant'
+  'GeoRedundant'
+  'ZoneRedundant'
+])
+param backupVaultRedundancy string = 'LocallyRedundant'
+
+@description('Comma-separated resource ids of existing Backup vaults the app should also use. The app identity gets Backup Contributor on each vault\'s resource group.')
+param existingBackupVaultIds string = ''
+
+@description('Comma-separated names of resource groups in this subscription that hold PostgreSQL flexible servers. The new vault\'s identity gets the PostgreSQL LTR backup role and Reader on each, so servers there need no per-server grant.')
+param postgresResourceGroupNames string = ''
+
+@description('Let the app grant the vault identity its roles on a server when it onboards one. Gives the app identity a role-assignment role on the subscription, constrained by a condition to those two roles and to service principals.')
+param enableAutoGrant bool = false
+
+@description('Role that carries the auto-grant permission. Both are constrained by the same condition.')
+@allowed([
+  'RoleBasedAccessControlAdministrator'
+  'UserAccessAdministrator'
+])
+param autoGrantRole string = 'RoleBasedAccessControlAdministrator'
+
+@description('Create what tag-driven auto-protection needs: the subscription system topic (unless an existing one is named) whose ResourceWriteSuccess events the post-deploy script routes to the app.')
+param enableAutoProtect bool = true
+
+@description('Name of an existing Microsoft.Resources.Subscriptions system topic for this subscription. A subscription can have only one; name it here if it exists already.')
+param existingSubscriptionSystemTopicName string = ''
+
+@description('Resource group of the existing system topic named by existingSubscriptionSystemTopicName.')
+param existingSubscriptionSystemTopicResourceGroup string = ''
+
+@description('Create Azure Communication Services with an Azure-managed email domain for email notifications.')
+param enableEmail bool = false
+
+@description('Data location of the Communication Services resources.')
+param emailDataLocation string = 'United States'
+
+@description('Name of the key vault secret that holds the Teams Workflows webhook URL. Empty leaves TEAMS_WEBHOOK_URL unset; create the secret first, then set this and provision again. Notification channels name the setting in notifications.json (webhookUrlSetting).')
+param teamsWebhookSecretName string = ''
+
+@description('Resource Manager endpoint for the app. Empty uses the endpoint of the cloud being deployed to.')
+param resourceManagerEndpoint string = ''
+
+@description('Token audience for Resource Manager calls. Empty uses the Resource Manager endpoint of the cloud being deployed to.')
+param tokenAudience string = ''
+
+// ---------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------
+
+var abbrs = loadJsonContent('./abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = !empty(apiServiceName) ? apiServiceName : '${abbrs.webSitesFunctions}api-${resourceToken}'
+var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+var createSubscriptionSystemTopic = enableAutoProtect && empty(existingSubscriptionSystemTopicName)
+var generatedSystemTopicName = !empty(subscriptionSystemTopicName) ? subscriptionSystemTopicName : '${abbrs.eventGridSystemTopics}subscription-${resourceToken}'
+
+// environment().resourceManager ends with a slash; the app's settings take the bare origin.
+var cloudResourceManager = environment().resourceManager
+var cloudResourceManagerOrigin = endsWith(cloudResourceManager, '/') ? substring(cloudResourceManager, 0, length(cloudResourceManager) - 1) : cloudResourceManager
+var resourceManagerEndpointValue = !empty(resourceManagerEndpoint) ? resourceManagerEndpoint : cloudResourceManagerOrigin
+var tokenAudienceValue = !empty(tokenAudience) ? tokenAudience : resourceManagerEndpointValue
+
+// Existing vault ids look like /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/backupVaults/{name}.
+var existingBackupVaultIdList = [for id in (empty(existingBackupVaultIds) ? [] : split(existingBackupVaultIds, ',')): trim(id)]
+var postgresResourceGroupNameList = [for name in (empty(postgresResourceGroupNames) ? [] : split(postgresResourceGroupNames, ',')): trim(name)]
+var existingBackupVaultScopeList = [for id in existingBackupVaultIdList: {
+  subscriptionId: split(id, '/')[2]
+  resourceGroupName: split(id, '/')[4]
+}]
+// union() with an empty array drops duplicates: two vaults in one resource group need one assignment.
+var existingBackupVaultScopes = union(existingBackupVaultScopeList, [])
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------------
+
+resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+// The app's one identity: host storage, App Insights, ARM calls, Event Grid, email, Key Vault references.
+module apiUserAssignedIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+  name: 'apiUserAssignedIdentity'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: !empty(apiUserAssignedIdentityName) ? apiUserAssignedIdentityName : '${abbrs.managedIdentityUserAssignedIdentities}api-${resourceToken}'
+  }
+}
+
+module appServicePlan 'br/public:avm/res/web/serverfarm:0.1.1' = {
+  name: 'appserviceplan'
+  scope: rg
+  params: {
+    name: !empty(appServicePlanName) ? appServicePlanName : '${abbrs.webServerFarms}${resourceToken}'
+    sku: {
+      name: 'FC1'
+      tier: 'FlexConsumption'
+    }
+    reserved: true
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: !empty(storageAccountName) ? storageAccountName : '${abbrs.storageStorageAccounts}${resourceToken}'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false // identity-based access only
+    dnsEndpointType: 'Standard'
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    blobServices: {
+      containers: [
+        {
+          name: deploymentStorageContainerName
+        }
+      ]
+    }
+    minimumTlsVersion: 'TLS1_2'
+    location: location
+    tags: tags
+  }
+}
+
+// Which storage services the host uses; each turns on an endpoint setting and a data role.
+var storageEndpointConfig = {
+  enableBlob: true // deployment package, host locks, timer schedules
+  enableQueue: true // required for Durable Functions (Azure Storage backend)
+  enableTable: true // required for Durable Functions (Azure Storage backend)
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: !empty(logAnalyticsName) ? logAnalyticsName : '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: !empty(applicationInsightsName) ? applicationInsightsName : '${abbrs.insightsComponents}${resourceToken}'
+  }
+}
+
+module keyVault 'app/keyVault.bicep' = {
+  name: 'keyVault'
+  scope: rg
+  params: {
+    name: !empty(keyVaultName) ? keyVaultName : '${abbrs.keyVaultVaults}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module eventGrid 'app/eventGrid.bicep' = {
+  name: 'eventGrid'
+  scope: rg
+  params: {
+    topicName: !empty(eventGridTopicName) ? eventGridTopicName : '${abbrs.eventGridDomainsTopics}${resourceToken}'
+    location: location
+    tags: tags
+    createSubscriptionSystemTopic: createSubscriptionSystemTopic
+    subscriptionSystemTopicName: generatedSystemTopicName
+  }
+}
+
+module backupVault 'app/backupVault.bicep' = if (createBackupVault) {
+  name: 'backupVault'
+  scope: rg
+  params: {
+    name: !empty(backupVaultName) ? backupVaultName : '${abbrs.dataProtectionBackupVaults}${resourceToken}'
+    location: location
+    tags: tags
+    redundancy: backupVaultRedundancy
+  }
+}
+
+module email 'app/email.bicep' = if (enableEmail) {
+  name: 'email'
+  scope: rg
+  params: {
+    communicationServiceName: !empty(communicationServiceName) ? communicationServiceName : '${abbrs.communicationCommunicationServices}${resourceToken}'
+    emailServiceName: !empty(emailServiceName) ? emailServiceName : '${abbrs.communicationEmailServices}${resourceToken}'
+    dataLocation: emailDataLocation
+    tags: tags
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// App settings the app reads (see src/config.ts); the host's own settings are added in api.bicep
+// ---------------------------------------------------------------------------------------------
+
+var backupVaultIds = concat(createBackupVault ? [backupVault.outputs.id] : [], existingBackupVaultIdList)
+
+var pgprotectAppSettings = {
+  PGPROTECT_PROVIDER: 'azure'
+  TASKHUB_NAME: taskHubName
+  AZURE_SUBSCRIPTION_ID: subscription().subscriptionId
+  AZURE_RESOURCE_MANAGER_ENDPOINT: resourceManagerEndpointValue
+  AZURE_TOKEN_AUDIENCE: tokenAudienceValue
+  AZURE_CLIENT_ID: apiUserAssignedIdentity.outputs.clientId
+  EVENTGRID_TOPIC_ENDPOINT: eventGrid.outputs.topicEndpoint
+  BACKUP_VAULT_IDS: join(backupVaultIds, ',')
+  AUTO_GRANT_ROLE_ASSIGNMENTS: enableAutoGrant ? 'true' : 'false'
+  // Routing rules and channels for notifications, as compact JSON; edit notifications.json.
+  NOTIFICATION_SETTINGS: string(loadJsonContent('notifications.json'))
+}
+
+var emailAppSettings = enableEmail ? {
+  ACS_ENDPOINT: email.outputs.endpoint
+  EMAIL_SENDER_ADDRESS: email.outputs.senderAddress
+} : {}
+
+
+// A Key Vault reference, resolved by the platform with the app's identity.
+var teamsAppSettings = !empty(teamsWebhookSecretName) ? {
+  TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${teamsWebhookSecretName})'
+} : {}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    appServicePlanId: appServicePlan.outputs.resourceId
+    runtimeName: 'node'
+    runtimeVersion: '22'
+    storageAccountName: storage.outputs.name
+    enableBlob: storageEndpointConfig.enableBlob
+    enableQueue: storageEndpointConfig.enableQueue
+    enableTable: storageEndpointConfig.enableTable
+    deploymentStorageContainerName: deploymentStorageContainerName
+    identityId: apiUserAssignedIdentity.outputs.resourceId
+    identityClientId: apiUserAssignedIdentity.outputs.clientId
+    appSettings: union(pgprotectAppSettings, emailAppSettings, teamsAppSettings)
+  }
+}
+
+// Every role assignment, for the app identity, the vault identity and the deployer.
+module rbac 'app/rbac.bicep' = {
+  name: 'rbacAssignments'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    appInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
+    eventGridTopicName: eventGrid.outputs.topicName
+    communicationServiceName: enableEmail ? email.outputs.communicationServiceName : ''
+    managedIdentityPrincipalId: apiUserAssignedIdentity.outputs.principalId
+    userIdentityPrincipalId: principalId
+    userIdentityPrincipalType: principalType
+    enableBlob: storageEndpointConfig.enableBlob
+    enableQueue: storageEndpointConfig.enableQueue
+    enableTable: storageEndpointConfig.enableTable
+    backupVaultInThisResourceGroup: createBackupVault
+    existingBackupVaultScopes: existingBackupVaultScopes
+    backupVaultPrincipalId: createBackupVault ? backupVault.outputs.principalId : ''
+    postgresResourceGroupNames: postgresResourceGroupNameList
+    enableAutoGrant: enableAutoGrant
+    autoGrantRole: autoGrantRole
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs (azd stores them in the environment; the post-deploy scripts read them)
+// ---------------------------------------------------------------------------------------------
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output SERVICE_API_NAME string = api.outputs.SERVICE_API_NAME
+output AZURE_FUNCTION_APP_NAME string = api.outputs.SERVICE_API_NAME
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.applicationInsightsConnectionString
+output API_IDENTITY_CLIENT_ID string = apiUserAssignedIdentity.outputs.clientId
+output API_IDENTITY_PRINCIPAL_ID string = apiUserAssignedIdentity.outputs.principalId
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.endpoint
+output EVENTGRID_TOPIC_NAME string = eventGrid.outputs.topicName
+output EVENTGRID_TOPIC_ID string = eventGrid.outputs.topicId
+output EVENTGRID_TOPIC_ENDPOINT string = eventGrid.outputs.topicEndpoint
+output AUTO_PROTECT_ENABLED bool = enableAutoProtect
+output SUBSCRIPTION_SYSTEM_TOPIC_NAME string = createSubscriptionSystemTopic ? eventGrid.outputs.subscriptionSystemTopicName : (enableAutoProtect ? existingSubscriptionSystemTopicName : '')
+output SUBSCRIPTION_SYSTEM_TOPIC_RESOURCE_GROUP string = createSubscriptionSystemTopic ? rg.name : (enableAutoProtect ? existingSubscriptionSystemTopicResourceGroup : '')
+output BACKUP_VAULT_IDS string = join(backupVaultIds, ',')
+output BACKUP_VAULT_NAME string = createBackupVault ? backupVault.outputs.name : ''
+output BACKUP_VAULT_PRINCIPAL_ID string = createBackupVault ? backupVault.outputs.principalId : ''
+output ACS_ENDPOINT string = enableEmail ? email.outputs.endpoint : ''
+output EMAIL_SENDER_ADDRESS string = enableEmail ? email.outputs.senderAddress : ''

@@ -1,0 +1,280 @@
+/**
+ * Builders of pgprotect's CloudEvents from the domain's own types. They are pure: the caller
+ * passes the source and, where the fact has no time of its own, the time.
+ */
+import { InvalidInputError } from "../errors.js";
+import type { BackupInstance, BackupJob, ServiceErrorDetail } from "../protection/types.js";
+import { stableUuid } from "./stableId.js";
+import {
+  dataSchemaOf,
+  EVENT_SCHEMA_VERSION,
+  PgProtectEventTypes,
+  type BackupOverdueEvent,
+  type CloudEvent,
+  type DatasourceTags,
+  type JobStateChangedEvent,
+  type PgProtectEvent,
+  type PgProtectEventType,
+  type ProtectionConfiguredEvent,
+  type ProtectionFailedEvent,
+} from "./types.js";
+
+/** What every builder needs besides the fact itself. */
+export interface EventOptions {
+  /** The CloudEvents `source`: a URI-reference naming this deployment, e.g. `/pgprotect/prod`. */
+  readonly source: string;
+  /** Tags of the datasource, so routing rules can select on them (events from Azure carry none). */
+  readonly datasourceTags?: DatasourceTags;
+}
+
+/**
+ * `PgProtect.Backup.JobStateChanged` for a job in its current state.
+ *
+ * @remarks The id is derived from the job id and the status only, so the job watcher may publish
+ * the same state again after a restart and consumers still see one event. `time` is the job's
+ * end (or start) unless given.
+ */
+export function jobStateChangedEvent(
+  job: BackupJob,
+  options: EventOptions & { readonly time?: string },
+): JobStateChangedEvent {
+  const type = PgProtectEventTypes.jobStateChanged;
+  return envelope(type, {
+    id: stableUuid([type, job.id.toLowerCase(), job.status]),
+    source: options.source,
+    subject: job.id,
+    time: options.time ?? job.endTime ?? job.startTime,
+    data: {
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      jobId: job.id,
+      jobName: job.name,
+      vaultName: job.vaultName,
+      operation: job.operation,
+      operationCategory: job.operationCategory,
+      isUserTriggered: job.isUserTriggered,
+      status: job.status,
+      startTime: job.startTime,
+      ...optional("endTime", job.endTime),
+      ...optional("duration", job.duration),
+      backupInstanceId: job.backupInstanceId,
+      backupInstanceName: job.backupInstanceFriendlyName,
+      datasourceId: job.dataSourceId,
+      datasourceName: job.dataSourceName,
+      datasourceType: job.dataSourceType,
+      datasourceLocation: job.dataSourceLocation,
+      ...optional("policyName", job.policyName),
+      ...optional("ruleName", job.ruleName),
+      ...optional("retentionTag", job.retentionTag),
+      ...optional("recoveryPointId", job.recoveryPointId),
+      ...optional("recoveryDestination", job.recoveryDestination),
+      ...optional("dataTransferredInBytes", job.dataTransferredInBytes),
+      errors: job.errorDetails ?? [],
+      ...optional("datasourceTags", options.datasourceTags),
+    },
+  });
+}
+
+/**
+ * `PgProtect.Protection.Configured` for a backup instance that reached `ProtectionConfigured`.
+ *
+ * @remarks One event per datasource and backup instance: protecting the same datasource again
+ * with a new instance (after stopping protection) is a new fact.
+ */
+export function protectionConfiguredEvent(
+  instance: BackupInstance,
+  options: EventOptions & { readonly time?: string },
+): ProtectionConfiguredEvent {
+  const type = PgProtectEventTypes.protectionConfigured;
+  const datasource = instance.dataSourceInfo;
+  return envelope(type, {
+    id: stableUuid([type, datasource.resourceId.toLowerCase(), instance.id.toLowerCase()]),
+    source: options.source,
+    subject: datasource.resourceId,
+    time: options.time ?? instance.createdAt,
+    data: {
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      datasourceId: datasource.resourceId,
+      datasourceName: datasource.resourceName,
+      datasourceType: datasource.datasourceType,
+      backupInstanceId: instance.id,
+      backupInstanceName: instance.friendlyName,
+      vaultName: instance.vaultName,
+      ...optional("policyName", lastSegment(instance.policyId)),
+      protectionStatus: instance.protectionStatus,
+      configuredAt: instance.createdAt,
+      ...optional("datasourceTags", options.datasourceTags),
+    },
+  });
+}
+
+/** The facts of a failed protection operation. */
+export interface ProtectionFailure {
+  readonly datasourceId: string;
+  /** Default: the last segment of the datasource id. */
+  readonly datasourceName?: string;
+  readonly datasourceType?: string;
+  readonly vaultName: string;
+  readonly policyName?: string;
+  readonly backupInstance?: Pick<BackupInstance, "id" | "friendlyName">;
+  readonly failedStep?: string;
+  /** The protection operation (orchestration instance id); a new attempt is a new fact. */
+  readonly operationId: string;
+  readonly error: ServiceErrorDetail;
+}
+
+/**
+ * `PgProtect.Protection.Failed`.
+ *
+ * @remarks The id is derived from the datasource, the operation and the error code: a replayed
+ * orchestration publishes the same id, a new attempt that fails again does not.
+ */
+export function protectionFailedEvent(
+  failure: ProtectionFailure,
+  options: EventOptions & { readonly time: string },
+): ProtectionFailedEvent {
+  const type = PgProtectEventTypes.protectionFailed;
+  return envelope(type, {
+    id: stableUuid([
+      type,
+      failure.datasourceId.toLowerCase(),
+      failure.operationId,
+      failure.error.code,
+    ]),
+    source: options.source,
+    subject: failure.datasourceId,
+    time: options.time,
+    data: {
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      datasourceId: failure.datasourceId,
+      datasourceName:
+        failure.datasourceName ?? lastSegment(failure.datasourceId) ?? failure.datasourceId,
+      ...optional("datasourceType", failure.datasourceType),
+      vaultName: failure.vaultName,
+      ...optional("policyName", failure.policyName),
+      ...optional("backupInstanceId", failure.backupInstance?.id),
+      ...optional("backupInstanceName", failure.backupInstance?.friendlyName),
+      ...optional("failedStep", failure.failedStep),
+      operationId: failure.operationId,
+      error: failure.error,
+      ...optional("datasourceTags", options.datasourceTags),
+    },
+  });
+}
+
+/** The facts of a datasource whose backups stopped arriving. */
+export interface BackupOverdue {
+  readonly instance: BackupInstance;
+  readonly lastSuccessfulBackupTime?: string;
+  /** ISO 8601 duration, e.g. `P1W`. */
+  readonly expectedEvery: string;
+  /** When the missed backup was due (RFC 3339). */
+  readonly overdueSince: string;
+}
+
+/**
+ * `PgProtect.Backup.Overdue`.
+ *
+ * @remarks The id is derived from the backup instance and `overdueSince`: every reconciliation
+ * run that finds the same missed backup publishes the same id; the next missed period is a new
+ * fact.
+ */
+export function backupOverdueEvent(
+  overdue: BackupOverdue,
+  options: EventOptions & { readonly time: string },
+): BackupOverdueEvent {
+  const type = PgProtectEventTypes.backupOverdue;
+  const { instance } = overdue;
+  return envelope(type, {
+    id: stableUuid([type, instance.id.toLowerCase(), overdue.overdueSince]),
+    source: options.source,
+    subject: instance.dataSourceInfo.resourceId,
+    time: options.time,
+    data: {
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      datasourceId: instance.dataSourceInfo.resourceId,
+      datasourceName: instance.dataSourceInfo.resourceName,
+      backupInstanceId: instance.id,
+      backupInstanceName: instance.friendlyName,
+      vaultName: instance.vaultName,
+      ...optional("policyName", lastSegment(instance.policyId)),
+      ...optional("lastSuccessfulBackupTime", overdue.lastSuccessfulBackupTime),
+      expectedEvery: overdue.expectedEvery,
+      overdueSince: overdue.overdueSince,
+      ...optional("datasourceTags", options.datasourceTags),
+    },
+  });
+}
+
+/** A pgprotect event in the shape `EventGridPublisherClient<"CloudEvent">.send` takes. */
+export interface PublishableCloudEvent<TData> {
+  readonly type: string;
+  readonly source: string;
+  readonly id: string;
+  readonly time: Date;
+  readonly subject: string;
+  readonly dataschema: string;
+  readonly datacontenttype: string;
+  readonly data: TData;
+}
+
+/**
+ * The event as the Event Grid SDK wants it: `time` as a `Date`, no `specversion` (the SDK
+ * writes it). The SDK serializes it back to exactly the CloudEvent this module built.
+ */
+export function toPublishable<TEvent extends PgProtectEvent>(
+  event: TEvent,
+): PublishableCloudEvent<TEvent["data"]> {
+  return {
+    type: event.type,
+    source: event.source,
+    id: event.id,
+    time: new Date(event.time),
+    subject: event.subject,
+    dataschema: event.dataschema,
+    datacontenttype: event.datacontenttype,
+    data: event.data,
+  };
+}
+
+function envelope<TType extends PgProtectEventType, TData>(
+  type: TType,
+  parts: { id: string; source: string; subject: string; time: string; data: TData },
+): CloudEvent<TType, TData> {
+  if (parts.source.trim() === "") {
+    throw new InvalidInputError("EVENT_SOURCE_MISSING", "An event needs a source", [
+      {
+        path: "source",
+        code: "EVENT_SOURCE_MISSING",
+        message: "give the deployment's event source, e.g. /pgprotect/prod",
+      },
+    ]);
+  }
+  if (Number.isNaN(Date.parse(parts.time))) {
+    throw new InvalidInputError("EVENT_TIME_INVALID", `'${parts.time}' is not a time`, [
+      { path: "time", code: "EVENT_TIME_INVALID", message: "expected an RFC 3339 date and time" },
+    ]);
+  }
+  return {
+    specversion: "1.0",
+    id: parts.id,
+    source: parts.source,
+    type,
+    subject: parts.subject,
+    time: new Date(parts.time).toISOString(),
+    datacontenttype: "application/json",
+    dataschema: dataSchemaOf(type),
+    data: parts.data,
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function lastSegment(id: string): string | undefined {
+  const segment = id
+    .split("/")
+    .filter((part) => part !== "")
+    .at(-1);
+  return segment === undefined || segment === "" ? undefined : segment;
+}

@@ -1,0 +1,175 @@
+/**
+ * pgprotect's events as CloudEvents 1.0 (structured JSON), published to an Event Grid topic.
+ *
+ * @remarks Every event carries a versioned `data` payload: `data.schemaVersion` and the
+ * `dataschema` attribute name the same version. Consumers must reject versions they do not know
+ * rather than guess; new optional fields do not change the version, renamed or removed ones do.
+ */
+import type {
+  JobOperation,
+  JobStatus,
+  ProtectionStatus,
+  ServiceErrorDetail,
+} from "../protection/types.js";
+
+/** The CloudEvents `type` of every event pgprotect publishes. */
+export const PgProtectEventTypes = {
+  /** A datasource reached `ProtectionConfigured` in a vault. */
+  protectionConfigured: "PgProtect.Protection.Configured",
+  /** Protecting a datasource failed; the data carries the service's error and a recommended action. */
+  protectionFailed: "PgProtect.Protection.Failed",
+  /** A backup or restore job entered a state (published once per job and state). */
+  jobStateChanged: "PgProtect.Backup.JobStateChanged",
+  /** A protected datasource had no successful backup within the period its policy promises. */
+  backupOverdue: "PgProtect.Backup.Overdue",
+} as const;
+
+/** One of {@link PgProtectEventTypes}. */
+export type PgProtectEventType = (typeof PgProtectEventTypes)[keyof typeof PgProtectEventTypes];
+
+/** Every event type, in a stable order. */
+export const pgProtectEventTypes: readonly PgProtectEventType[] =
+  Object.values(PgProtectEventTypes);
+
+/** The version of every `data` payload defined here. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** The `dataschema` URI of an event type's payload at {@link EVENT_SCHEMA_VERSION}. */
+export function dataSchemaOf(
+  type: PgProtectEventType,
+  version: number = EVENT_SCHEMA_VERSION,
+): string {
+  return `urn:pgprotect:schema:${type}:v${version}`;
+}
+
+/** Tags of the datasource (server or database), when the publisher knew them; used for routing. */
+export type DatasourceTags = Readonly<Record<string, string>>;
+
+/** `data` of `PgProtect.Backup.JobStateChanged`. */
+export interface JobStateChangedData {
+  readonly schemaVersion: 1;
+  /** ARM id of the job. */
+  readonly jobId: string;
+  /** The job GUID. */
+  readonly jobName: string;
+  readonly vaultName: string;
+  readonly operation: JobOperation;
+  readonly operationCategory: "Backup" | "Restore";
+  readonly isUserTriggered: boolean;
+  readonly status: JobStatus;
+  readonly startTime: string;
+  readonly endTime?: string;
+  /** ISO 8601 duration, once the job ended. */
+  readonly duration?: string;
+  readonly backupInstanceId: string;
+  /** The backup instance's friendly name. */
+  readonly backupInstanceName: string;
+  readonly datasourceId: string;
+  readonly datasourceName: string;
+  readonly datasourceType: string;
+  readonly datasourceLocation: string;
+  readonly policyName?: string;
+  /** The backup rule that ran (backup jobs). */
+  readonly ruleName?: string;
+  readonly retentionTag?: string;
+  readonly recoveryPointId?: string;
+  readonly recoveryDestination?: string;
+  readonly dataTransferredInBytes?: number;
+  /** The service's errors; empty unless the job failed or was cancelled. */
+  readonly errors: readonly ServiceErrorDetail[];
+  readonly datasourceTags?: DatasourceTags;
+}
+
+/** `data` of `PgProtect.Protection.Configured`. */
+export interface ProtectionConfiguredData {
+  readonly schemaVersion: 1;
+  readonly datasourceId: string;
+  readonly datasourceName: string;
+  readonly datasourceType: string;
+  readonly backupInstanceId: string;
+  readonly backupInstanceName: string;
+  readonly vaultName: string;
+  readonly policyName?: string;
+  readonly protectionStatus: ProtectionStatus;
+  readonly configuredAt: string;
+  readonly datasourceTags?: DatasourceTags;
+}
+
+/** `data` of `PgProtect.Protection.Failed`. */
+export interface ProtectionFailedData {
+  readonly schemaVersion: 1;
+  readonly datasourceId: string;
+  readonly datasourceName: string;
+  readonly datasourceType?: string;
+  readonly vaultName: string;
+  readonly policyName?: string;
+  /** Set when the failure came after the backup instance was created. */
+  readonly backupInstanceId?: string;
+  readonly backupInstanceName?: string;
+  /** The onboarding step that failed, e.g. `validateForBackup`. */
+  readonly failedStep?: string;
+  /** The protection operation (orchestration instance) that failed. */
+  readonly operationId: string;
+  readonly error: ServiceErrorDetail;
+  readonly datasourceTags?: DatasourceTags;
+}
+
+/** `data` of `PgProtect.Backup.Overdue`. */
+export interface BackupOverdueData {
+  readonly schemaVersion: 1;
+  readonly datasourceId: string;
+  readonly datasourceName: string;
+  readonly backupInstanceId: string;
+  readonly backupInstanceName: string;
+  readonly vaultName: string;
+  readonly policyName?: string;
+  /** When the last successful backup ended; absent when there never was one. */
+  readonly lastSuccessfulBackupTime?: string;
+  /** How often the policy promises a backup (ISO 8601 duration, e.g. `P1W`). */
+  readonly expectedEvery: string;
+  /** The moment the next backup was due and did not happen. */
+  readonly overdueSince: string;
+  readonly datasourceTags?: DatasourceTags;
+}
+
+/** A CloudEvent 1.0 in structured JSON form. */
+export interface CloudEvent<TType extends string, TData> {
+  readonly specversion: "1.0";
+  /** Stable per fact: re-publishing the same fact gives the same id (see `stableUuid`). */
+  readonly id: string;
+  /** URI-reference of the publishing pgprotect deployment, e.g. `/pgprotect/contoso-prod`. */
+  readonly source: string;
+  readonly type: TType;
+  /** The job id for job events; the datasource id for the others. */
+  readonly subject: string;
+  /** When the fact happened (RFC 3339). */
+  readonly time: string;
+  readonly datacontenttype: "application/json";
+  readonly dataschema: string;
+  readonly data: TData;
+}
+
+/** `PgProtect.Backup.JobStateChanged`. */
+export type JobStateChangedEvent = CloudEvent<
+  typeof PgProtectEventTypes.jobStateChanged,
+  JobStateChangedData
+>;
+/** `PgProtect.Protection.Configured`. */
+export type ProtectionConfiguredEvent = CloudEvent<
+  typeof PgProtectEventTypes.protectionConfigured,
+  ProtectionConfiguredData
+>;
+/** `PgProtect.Protection.Failed`. */
+export type ProtectionFailedEvent = CloudEvent<
+  typeof PgProtectEventTypes.protectionFailed,
+  ProtectionFailedData
+>;
+/** `PgProtect.Backup.Overdue`. */
+export type BackupOverdueEvent = CloudEvent<
+  typeof PgProtectEventTypes.backupOverdue,
+  BackupOverdueData
+>;
+
+/** Any event pgprotect publishes. */
+export type PgProtectEvent =
+  JobStateChangedEvent | ProtectionConfiguredEvent | ProtectionFailedEvent | BackupOverdueEvent;

@@ -1,0 +1,247 @@
+/**
+ * What a notification says, independent of the channel: every renderer (Teams card, email)
+ * starts from the same view, so a card and an email about one event never disagree.
+ */
+import { parseIsoDuration } from "../policy/duration.js";
+import type { ServiceErrorDetail } from "../protection/types.js";
+import { PgProtectEventTypes, type PgProtectEvent } from "../events/types.js";
+
+/** How a notification should look: success, failure, something to check, or news. */
+export type Tone = "good" | "attention" | "warning" | "accent";
+
+/** One labelled value shown in a card's fact list and an email's table. */
+export interface Fact {
+  readonly title: string;
+  readonly value: string;
+}
+
+/** The channel-independent content of one event's notification. */
+export interface NotificationView {
+  readonly eventId: string;
+  readonly eventType: PgProtectEvent["type"];
+  /** When the fact happened (RFC 3339). */
+  readonly occurredAt: string;
+  /** E.g. `Backup failed`. */
+  readonly title: string;
+  /** E.g. `Failed`, `Completed`, `ProtectionConfigured`, `Overdue`. */
+  readonly status: string;
+  readonly tone: Tone;
+  /** Failures are digested when they repeat; other news never is. */
+  readonly isFailure: boolean;
+  readonly datasourceId: string;
+  readonly datasourceName: string;
+  readonly vaultName: string;
+  readonly datasourceTags: Readonly<Record<string, string>>;
+  /** Job events only. */
+  readonly job?: {
+    readonly id: string;
+    readonly name: string;
+    readonly operation: string;
+    readonly status: string;
+  };
+  readonly backupInstanceId?: string;
+  /** Ordered facts shown to the reader (status, datasource, vault, rule, duration...). */
+  readonly facts: readonly Fact[];
+  /** The service's errors, first the one that decided the outcome. */
+  readonly errors: readonly ServiceErrorDetail[];
+}
+
+const operationLabels: Record<string, string> = {
+  OnDemandBackup: "On-demand backup",
+  ScheduledBackup: "Scheduled backup",
+  Restore: "Restore",
+};
+
+/** Builds the view of a validated event. */
+export function describeEvent(event: PgProtectEvent): NotificationView {
+  const base = {
+    eventId: event.id,
+    eventType: event.type,
+    occurredAt: event.time,
+    datasourceId: event.data.datasourceId,
+    datasourceName: event.data.datasourceName,
+    vaultName: event.data.vaultName,
+    datasourceTags: event.data.datasourceTags ?? {},
+  };
+  switch (event.type) {
+    case PgProtectEventTypes.jobStateChanged: {
+      const data = event.data;
+      const what = data.operationCategory === "Restore" ? "Restore" : "Backup";
+      const tone: Tone =
+        data.status === "Completed"
+          ? "good"
+          : data.status === "Failed"
+            ? "attention"
+            : data.status === "Cancelled"
+              ? "warning"
+              : "accent";
+      const verb = {
+        InProgress: "started",
+        Completed: "completed",
+        Failed: "failed",
+        Cancelled: "cancelled",
+      }[data.status];
+      const duration = data.duration
+        ? formatIsoDuration(data.duration)
+        : elapsed(data.startTime, data.endTime);
+      return {
+        ...base,
+        title: `${what} ${verb}`,
+        status: data.status,
+        tone,
+        isFailure: data.status === "Failed",
+        job: { id: data.jobId, name: data.jobName, operation: data.operation, status: data.status },
+        backupInstanceId: data.backupInstanceId,
+        facts: compact([
+          ["Status", data.status],
+          ["Datasource", data.datasourceName],
+          ["Backup instance", data.backupInstanceName],
+          ["Vault", data.vaultName],
+          ["Operation", operationLabels[data.operation] ?? data.operation],
+          ["Backup rule", data.ruleName],
+          ["Retention tag", data.retentionTag],
+          ["Policy", data.policyName],
+          ["Started", formatTime(data.startTime)],
+          ["Ended", data.endTime ? formatTime(data.endTime) : undefined],
+          ["Duration", duration],
+          [
+            "Data transferred",
+            data.dataTransferredInBytes === undefined
+              ? undefined
+              : formatBytes(data.dataTransferredInBytes),
+          ],
+          ["Restored to", data.recoveryDestination],
+          ["Job", data.jobName],
+        ]),
+        errors: data.errors,
+      };
+    }
+    case PgProtectEventTypes.protectionConfigured: {
+      const data = event.data;
+      return {
+        ...base,
+        title: "Protection configured",
+        status: data.protectionStatus,
+        tone: "good",
+        isFailure: false,
+        backupInstanceId: data.backupInstanceId,
+        facts: compact([
+          ["Status", data.protectionStatus],
+          ["Datasource", data.datasourceName],
+          ["Backup instance", data.backupInstanceName],
+          ["Vault", data.vaultName],
+          ["Policy", data.policyName],
+          ["Configured", formatTime(data.configuredAt)],
+        ]),
+        errors: [],
+      };
+    }
+    case PgProtectEventTypes.protectionFailed: {
+      const data = event.data;
+      return {
+        ...base,
+        title: "Protection failed",
+        status: "ProtectionFailed",
+        tone: "attention",
+        isFailure: true,
+        ...(data.backupInstanceId ? { backupInstanceId: data.backupInstanceId } : {}),
+        facts: compact([
+          ["Status", "Protection failed"],
+          ["Datasource", data.datasourceName],
+          ["Vault", data.vaultName],
+          ["Policy", data.policyName],
+          ["Failed step", data.failedStep],
+          ["Failed at", formatTime(event.time)],
+          ["Operation", data.operationId],
+        ]),
+        errors: [data.error],
+      };
+    }
+    case PgProtectEventTypes.backupOverdue: {
+      const data = event.data;
+      return {
+        ...base,
+        title: "Backup overdue",
+        status: "Overdue",
+        tone: "warning",
+        isFailure: true,
+        backupInstanceId: data.backupInstanceId,
+        facts: compact([
+          ["Status", "Overdue"],
+          ["Datasource", data.datasourceName],
+          ["Backup instance", data.backupInstanceName],
+          ["Vault", data.vaultName],
+          ["Policy", data.policyName],
+          ["Expected every", formatIsoDuration(data.expectedEvery)],
+          ["Due since", formatTime(data.overdueSince)],
+          [
+            "Last successful backup",
+            data.lastSuccessfulBackupTime ? formatTime(data.lastSuccessfulBackupTime) : "never",
+          ],
+        ]),
+        errors: [],
+      };
+    }
+  }
+}
+
+/** `2026-11-24 05:57 UTC`: readable, unambiguous, the same in every channel. */
+export function formatTime(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const text = new Date(ms).toISOString();
+  return `${text.slice(0, 10)} ${text.slice(11, 19)} UTC`;
+}
+
+/** `PT1H2M3S` as `1 h 2 min 3 s`; text that is not a duration is shown as given. */
+export function formatIsoDuration(text: string): string {
+  const d = parseIsoDuration(text);
+  if (!d) return text;
+  const parts = compactParts([
+    [d.years, "y"],
+    [d.months, "mo"],
+    [d.weeks, "w"],
+    [d.days, "d"],
+    [d.hours, "h"],
+    [d.minutes, "min"],
+    [Math.round(d.seconds * 10) / 10, "s"],
+  ]);
+  return parts.length > 0 ? parts.join(" ") : "0 s";
+}
+
+function elapsed(start: string, end: string | undefined): string | undefined {
+  if (!end) return undefined;
+  const ms = Date.parse(end) - Date.parse(start);
+  if (!Number.isFinite(ms) || ms < 0) return undefined;
+  const total = Math.round(ms / 1000);
+  const parts = compactParts([
+    [Math.floor(total / 3600), "h"],
+    [Math.floor((total % 3600) / 60), "min"],
+    [total % 60, "s"],
+  ]);
+  return parts.length > 0 ? parts.join(" ") : "0 s";
+}
+
+function compactParts(parts: ReadonlyArray<readonly [number, string]>): string[] {
+  return parts.filter(([value]) => value > 0).map(([value, unit]) => `${value} ${unit}`);
+}
+
+/** Bytes in binary units, one decimal: `1.5 GiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function compact(entries: ReadonlyArray<readonly [string, string | undefined]>): Fact[] {
+  return entries
+    .filter(
+      (entry): entry is readonly [string, string] => entry[1] !== undefined && entry[1] !== "",
+    )
+    .map(([title, value]) => ({ title, value }));
+}

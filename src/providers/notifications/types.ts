@@ -1,0 +1,90 @@
+/**
+ * The ports notification delivery uses: a Teams sender and an email sender, each failing with a
+ * {@link NotificationDeliveryError} that says whether trying again may help and when.
+ */
+import { AppError } from "../../domain/errors.js";
+import type { TeamsMessage } from "../../domain/notifications/teamsCard.js";
+
+/** An email ready to send; the sender adds the `from` address it was configured with. */
+export interface OutgoingEmail {
+  readonly to: readonly string[];
+  readonly cc?: readonly string[];
+  readonly bcc?: readonly string[];
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  /** A stable id of this message (the event or digest id); services that de-duplicate use it. */
+  readonly messageId?: string;
+}
+
+/** Sends email. */
+export interface EmailSender {
+  send(email: OutgoingEmail): Promise<void>;
+}
+
+/** What a sender may use besides the message. */
+export interface SendContext {
+  /** A stable id of this message (the event or digest id). */
+  readonly messageId?: string;
+}
+
+/** Posts a message to one Teams channel. */
+export interface TeamsSender {
+  send(message: TeamsMessage, context?: SendContext): Promise<void>;
+}
+
+/** Error codes of notification delivery. */
+export const NotificationErrorCodes = {
+  /** The endpoint asked to slow down (HTTP 429) more times than the sender retries. */
+  throttled: "NOTIFICATION_THROTTLED",
+  /** The endpoint failed (5xx, network, timeout); trying later may work. */
+  unavailable: "NOTIFICATION_ENDPOINT_UNAVAILABLE",
+  /** The endpoint refused the message (4xx other than 429); trying again will not help. */
+  rejected: "NOTIFICATION_REJECTED",
+  /** Another delivery of the same event to the same channel is in progress. */
+  inProgress: "NOTIFICATION_IN_PROGRESS",
+  /** Some channels failed; the others were delivered and will not be repeated. */
+  partialFailure: "NOTIFICATION_PARTIAL_FAILURE",
+} as const;
+
+/** A delivery failure. Messages never contain webhook URLs or credentials. */
+export class NotificationDeliveryError extends AppError {
+  override readonly name = "NotificationDeliveryError";
+  /** How long the endpoint asked to wait before the next attempt, when it said. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    options: {
+      retryable: boolean;
+      retryAfterMs?: number;
+      cause?: unknown;
+      recommendedAction?: string;
+    },
+  ) {
+    super(code, message, {
+      httpStatus: options.retryable ? 503 : 502,
+      retryable: options.retryable,
+      cause: options.cause,
+      ...(options.recommendedAction ? { recommendedAction: options.recommendedAction } : {}),
+    });
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * Reads a `Retry-After` header: delay-seconds or an HTTP date.
+ *
+ * @returns milliseconds to wait (never negative), or `undefined` when absent or unreadable.
+ */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  if (value === null || value === undefined || value.trim() === "") return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

@@ -1,0 +1,481 @@
+/**
+ * Checks on infra/, azure.yaml and the post-deploy scripts that need no Bicep compiler: files that
+ * refer to each other agree, app settings match what the app reads, and role ids carry their names.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseNotificationSettings } from "../../../src/domain/notifications/rules.js";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const infraDir = join(repoRoot, "infra");
+
+/** Settings the Functions host and the Azure SDK read, which the app's schema does not. */
+const hostSettingPatterns: readonly RegExp[] = [
+  /^AzureWebJobsStorage__(credential|clientId|blobServiceUri|queueServiceUri|tableServiceUri)$/,
+  /^APPLICATIONINSIGHTS_(CONNECTION_STRING|AUTHENTICATION_STRING)$/,
+  // @azure/identity picks the user-assigned managed identity by this client id.
+  /^AZURE_CLIENT_ID$/,
+];
+
+/**
+ * Settings the infrastructure sets for the Azure provider that src/config.ts does not declare yet.
+ * Each moves out of this list once the schema (and local.settings.sample.json) has it.
+ */
+const settingsAwaitingSchema: readonly string[] = [
+  "EVENTGRID_TOPIC_ENDPOINT",
+  "BACKUP_VAULT_IDS",
+  "AUTO_GRANT_ROLE_ASSIGNMENTS",
+  "NOTIFICATION_SETTINGS",
+  "ACS_ENDPOINT",
+  "EMAIL_SENDER_ADDRESS",
+  "TEAMS_WEBHOOK_URL",
+];
+
+/**
+ * App settings the Flex Consumption plan rejects or ignores: the runtime and its version live in
+ * functionAppConfig, and deployment goes through the deployment storage container.
+ */
+const flexConsumptionRejectedSettings: readonly string[] = [
+  "FUNCTIONS_WORKER_RUNTIME",
+  "FUNCTIONS_EXTENSION_VERSION",
+  "FUNCTIONS_WORKER_RUNTIME_VERSION",
+  "WEBSITE_NODE_DEFAULT_VERSION",
+  "WEBSITE_RUN_FROM_PACKAGE",
+  "WEBSITE_CONTENTSHARE",
+  "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+  "SCM_DO_BUILD_DURING_DEPLOYMENT",
+  "ENABLE_ORYX_BUILD",
+];
+
+/** Azure built-in role definition ids and their names, as Azure publishes them. */
+const builtInRoleNames: Readonly<Record<string, string>> = {
+  "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+  "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
+  "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+  "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+  "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+  "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+  "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender",
+  "09976791-48a7-449e-bb21-39d1a415f350": "Communication and Email Service Owner",
+  "5e467623-bb1f-42f4-a55d-6e525e11384b": "Backup Contributor",
+  "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
+  "c088a766-074b-43ba-90d4-1fb21feae531":
+    "PostgreSQL Flexible Server Long Term Retention Backup Role",
+  "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
+  "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+};
+
+/** Environment variables azd provides itself, beside the template's outputs. */
+const azdEnvironmentVariables: readonly string[] = [
+  "AZURE_ENV_NAME",
+  "AZURE_LOCATION",
+  "AZURE_SUBSCRIPTION_ID",
+];
+
+const guidPattern = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+function readRepoFile(path: string): string {
+  return readFileSync(join(repoRoot, path), "utf8");
+}
+
+function bicepFiles(dir: string = infraDir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return bicepFiles(path);
+    return entry.name.endsWith(".bicep") ? [path] : [];
+  });
+}
+
+/**
+ * Blanks out comments and the contents of string literals, keeping every offset and line break,
+ * so that braces and colons inside them do not count.
+ */
+function maskBicep(source: string): string {
+  let out = "";
+  let i = 0;
+  const blank = (text: string) => text.replace(/[^\n]/g, " ");
+  while (i < source.length) {
+    if (source.startsWith("//", i)) {
+      const end = source.indexOf("\n", i);
+      const stop = end === -1 ? source.length : end;
+      out += blank(source.slice(i, stop));
+      i = stop;
+    } else if (source.startsWith("/*", i)) {
+      const end = source.indexOf("*/", i + 2);
+      const stop = end === -1 ? source.length : end + 2;
+      out += blank(source.slice(i, stop));
+      i = stop;
+    } else if (source.startsWith("'''", i)) {
+      const end = source.indexOf("'''", i + 3);
+      const stop = end === -1 ? source.length : end + 3;
+      out += "'" + blank(source.slice(i + 1, stop - 1)) + "'";
+      i = stop;
+    } else if (source[i] === "'") {
+      let j = i + 1;
+      while (j < source.length && source[j] !== "'") j += source[j] === "\\" ? 2 : 1;
+      out += "'" + blank(source.slice(i + 1, j)) + "'";
+      i = j + 1;
+    } else {
+      out += source[i];
+      i += 1;
+    }
+  }
+  return out;
+}
+
+/** The expression assigned to `var name`, from a masked source: up to the first line end at depth 0. */
+function varExpression(masked: string, name: string): string {
+  const match = new RegExp(`^var\\s+${name}\\s*=`, "m").exec(masked);
+  if (!match) throw new Error(`no var ${name}`);
+  let depth = 0;
+  let seenCode = false;
+  let i = match.index + match[0].length;
+  const start = i;
+  for (; i < masked.length; i += 1) {
+    const ch = masked[i] as string;
+    if ("({[".includes(ch)) depth += 1;
+    else if (")}]".includes(ch)) depth -= 1;
+    else if (ch === "\n" && depth === 0 && seenCode) break;
+    if (ch.trim() !== "") seenCode = true;
+  }
+  return masked.slice(start, i);
+}
+
+/** Keys of the object literals at the outermost brace level of an expression. */
+function outerObjectKeys(expression: string): string[] {
+  const keys: string[] = [];
+  const depthAt: number[] = [];
+  let depth = 0;
+  for (const ch of expression) {
+    if (ch === "{") depth += 1;
+    depthAt.push(depth);
+    if (ch === "}") depth -= 1;
+  }
+  for (const match of expression.matchAll(/(^|[\n{,])[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*:/g)) {
+    const keyOffset = (match.index ?? 0) + match[0].indexOf(match[2] as string);
+    if (depthAt[keyOffset] === 1) keys.push(match[2] as string);
+  }
+  return keys;
+}
+
+/** Every app setting key the Bicep sets on the function app: the keys of the `*AppSettings` vars. */
+function appSettingKeys(): string[] {
+  return ["infra/main.bicep", "infra/app/api.bicep"].flatMap((path) => {
+    const masked = maskBicep(readRepoFile(path));
+    const names = [...masked.matchAll(/^var\s+(\w+AppSettings)\s*=/gm)].map((m) => m[1] as string);
+    return names.flatMap((name) => outerObjectKeys(varExpression(masked, name)));
+  });
+}
+
+function declaredParams(bicepPath: string): string[] {
+  const masked = maskBicep(readRepoFile(bicepPath));
+  return [...masked.matchAll(/^param\s+(\w+)\s/gm)].map((m) => m[1] as string);
+}
+
+function declaredOutputs(bicepPath: string): string[] {
+  const masked = maskBicep(readRepoFile(bicepPath));
+  return [...masked.matchAll(/^output\s+(\w+)\s/gm)].map((m) => m[1] as string);
+}
+
+describe("infra/main.parameters.json", () => {
+  it("is valid JSON and sets only parameters that main.bicep declares", () => {
+    // Arrange
+    const parameters = JSON.parse(readRepoFile("infra/main.parameters.json")) as {
+      parameters: Record<string, { value: unknown }>;
+    };
+    const declared = declaredParams("infra/main.bicep");
+
+    // Act
+    const undeclared = Object.keys(parameters.parameters).filter(
+      (name) => !declared.includes(name),
+    );
+
+    // Assert
+    expect(declared).toContain("environmentName");
+    expect(undeclared).toEqual([]);
+  });
+
+  it("gives every main.bicep parameter without a default a value", () => {
+    // Arrange
+    const masked = maskBicep(readRepoFile("infra/main.bicep"));
+    const required = [...masked.matchAll(/^param\s+(\w+)\s+\w+\s*$/gm)].map((m) => m[1] as string);
+    const parameters = JSON.parse(readRepoFile("infra/main.parameters.json")) as {
+      parameters: Record<string, unknown>;
+    };
+
+    // Act
+    const missing = required.filter((name) => !(name in parameters.parameters));
+
+    // Assert
+    expect(missing).toEqual([]);
+  });
+});
+
+describe("the Bicep modules", () => {
+  it("refer only to local files that exist and to AVM registry modules pinned to a version", () => {
+    // Arrange
+    const references = bicepFiles().flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/^module\s+\w+\s+'([^']+)'/gm)].map((m) => ({
+        file,
+        path: m[1] as string,
+      })),
+    );
+
+    // Act
+    const broken = references
+      .filter(({ path }) => !path.startsWith("br/") && !path.startsWith("br:"))
+      .filter(({ file, path }) => !existsSync(join(dirname(file), path)))
+      .map(({ file, path }) => `${relative(repoRoot, file)} -> ${path}`);
+    const unpinned = references
+      .filter(({ path }) => path.startsWith("br/"))
+      .filter(({ path }) => !/^br\/public:avm\/[a-z0-9/-]+:\d+\.\d+\.\d+$/.test(path))
+      .map(({ path }) => path);
+
+    // Assert
+    expect(references.length).toBeGreaterThan(0);
+    expect(broken).toEqual([]);
+    expect(unpinned).toEqual([]);
+  });
+
+  it("name resources only with abbreviations that abbreviations.json defines", () => {
+    // Arrange
+    const abbreviations = JSON.parse(readRepoFile("infra/abbreviations.json")) as Record<
+      string,
+      string
+    >;
+    const used = [...readRepoFile("infra/main.bicep").matchAll(/abbrs\.(\w+)/g)].map(
+      (m) => m[1] as string,
+    );
+
+    // Act
+    const unknown = used.filter((name) => !(name in abbreviations));
+
+    // Assert
+    expect(used.length).toBeGreaterThan(0);
+    expect(unknown).toEqual([]);
+  });
+
+  it("output UPPER_SNAKE names from main.bicep, so azd lifts them into the environment", () => {
+    // Arrange
+    const outputs = declaredOutputs("infra/main.bicep");
+
+    // Act
+    const misnamed = outputs.filter((name) => !/^[A-Z][A-Z0-9_]*$/.test(name));
+
+    // Assert
+    expect(outputs).toContain("AZURE_FUNCTION_APP_NAME");
+    expect(misnamed).toEqual([]);
+  });
+});
+
+describe("the function app's settings", () => {
+  it("are all read by the app (local.settings.sample.json), the host, or awaiting the schema", () => {
+    // Arrange
+    const sample = JSON.parse(readRepoFile("local.settings.sample.json")) as {
+      Values: Record<string, string>;
+    };
+    const appKeys = Object.keys(sample.Values);
+
+    // Act
+    const keys = appSettingKeys();
+    const unexplained = keys.filter(
+      (key) =>
+        !appKeys.includes(key) &&
+        !hostSettingPatterns.some((pattern) => pattern.test(key)) &&
+        !settingsAwaitingSchema.includes(key),
+    );
+
+    // Assert
+    expect(keys.length).toBeGreaterThan(5);
+    expect(unexplained).toEqual([]);
+  });
+
+  it("select the Azure provider and give it what the schema requires for it", () => {
+    // Arrange
+    const source = readRepoFile("infra/main.bicep");
+
+    // Act
+    const keys = appSettingKeys();
+
+    // Assert
+    expect(source).toMatch(/^\s*PGPROTECT_PROVIDER:\s*'azure'\s*$/m);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        "TASKHUB_NAME",
+        "AZURE_SUBSCRIPTION_ID",
+        "AZURE_RESOURCE_MANAGER_ENDPOINT",
+        "AZURE_TOKEN_AUDIENCE",
+        "AzureWebJobsStorage__credential",
+        "AzureWebJobsStorage__queueServiceUri",
+        "AzureWebJobsStorage__tableServiceUri",
+      ]),
+    );
+  });
+
+  it("include none that the Flex Consumption plan rejects", () => {
+    // Arrange
+    const keys = appSettingKeys();
+
+    // Act
+    const rejected = keys.filter((key) => flexConsumptionRejectedSettings.includes(key));
+
+    // Assert
+    expect(rejected).toEqual([]);
+  });
+
+  it("carry notification settings that the app's own parser accepts", () => {
+    // Arrange
+    const text = readRepoFile("infra/notifications.json");
+
+    // Act
+    const settings = parseNotificationSettings(text);
+
+    // Assert
+    expect(settings.channels).toBeInstanceOf(Array);
+  });
+});
+
+describe("the role assignments", () => {
+  it("name every role GUID in a var whose comment is the built-in role's name", () => {
+    // Arrange
+    const roleVars = bicepFiles().flatMap((file) =>
+      [
+        ...readFileSync(file, "utf8").matchAll(
+          /^var\s+(\w+)\s*=\s*'([0-9a-f-]{36})'[ \t]*(?:\/\/[ \t]*(.*))?$/gm,
+        ),
+      ].map((m) => ({ name: m[1] as string, id: m[2] as string, comment: (m[3] ?? "").trim() })),
+    );
+
+    // Act
+    const wrong = roleVars
+      .filter(
+        ({ id, comment }) => builtInRoleNames[id] === undefined || comment !== builtInRoleNames[id],
+      )
+      .map(({ name, id, comment }) => `${name} = ${id} // ${comment}`);
+
+    // Assert
+    expect(roleVars.length).toBeGreaterThan(5);
+    expect(wrong).toEqual([]);
+  });
+
+  it("write GUID literals nowhere but in those named vars", () => {
+    // Arrange
+    const roleVarLine = /^var\s+\w+\s*=\s*'[0-9a-f-]{36}'[ \t]*\/\/.+$/;
+
+    // Act
+    const stray = bicepFiles().flatMap((file) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => guidPattern.test(line) && !roleVarLine.test(line))
+        .map((line) => `${relative(repoRoot, file)}: ${line.trim()}`),
+    );
+
+    // Assert
+    expect(stray).toEqual([]);
+  });
+
+  it("are each named guid(scope id, principal id, role id)", () => {
+    // Arrange
+    const blocks = bicepFiles().flatMap((file) => {
+      const source = readFileSync(file, "utf8");
+      return [
+        ...source.matchAll(
+          /^resource\s+(\w+)\s+'Microsoft\.Authorization\/roleAssignments@[^']+'/gm,
+        ),
+      ].map((m) => ({ file, name: m[1] as string, body: source.slice(m.index ?? 0) }));
+    });
+
+    // Act
+    const misnamed = blocks
+      .filter(
+        ({ body }) =>
+          !/^\s*name:\s*guid\([^,()]+(\([^()]*\))?[^,()]*,[^,()]+,[^,()]+\)\s*$/m.test(
+            body.split(/\n\s*properties:/)[0] ?? "",
+          ),
+      )
+      .map(({ file, name }) => `${relative(repoRoot, file)}: ${name}`);
+
+    // Assert
+    expect(blocks.length).toBeGreaterThan(5);
+    expect(misnamed).toEqual([]);
+  });
+});
+
+describe("azure.yaml", () => {
+  it("deploys the package at the repository root as a TypeScript function app", () => {
+    // Arrange
+    const yaml = readRepoFile("azure.yaml");
+
+    // Act
+    const service = /^services:\n {2}api:\n((?: {4}.*\n)+)/m.exec(yaml)?.[1] ?? "";
+
+    // Assert
+    expect(service).toMatch(/^ {4}project: \.\s*$/m);
+    expect(service).toMatch(/^ {4}language: ts\s*$/m);
+    expect(service).toMatch(/^ {4}host: function\s*$/m);
+  });
+
+  it("runs post-deploy hooks for sh and pwsh whose scripts exist", () => {
+    // Arrange
+    const yaml = readRepoFile("azure.yaml");
+
+    // Act
+    const runs = [...yaml.matchAll(/^\s*shell:\s*(\w+)\s*\n\s*run:\s*(\S+)\s*$/gm)].map((m) => ({
+      shell: m[1] as string,
+      script: m[2] as string,
+    }));
+
+    // Assert
+    expect(yaml).toMatch(/^ {2}postdeploy:\s*$/m);
+    expect(runs.map(({ shell }) => shell).sort()).toEqual(["pwsh", "sh"]);
+    for (const { shell, script } of runs) {
+      expect(existsSync(join(repoRoot, script))).toBe(true);
+      expect(script.endsWith(shell === "sh" ? ".sh" : ".ps1")).toBe(true);
+    }
+  });
+});
+
+describe("the post-deploy scripts", () => {
+  const scripts = ["scripts/post-deploy.sh", "scripts/post-deploy.ps1"];
+
+  it("subscribe both Event Grid trigger functions by name", () => {
+    for (const script of scripts) {
+      // Arrange
+      const text = readRepoFile(script);
+
+      // Act
+      const names = ["eventGridRouteNotifications", "eventGridAutoProtect"].filter((name) =>
+        text.includes(name),
+      );
+
+      // Assert
+      expect(names, script).toHaveLength(2);
+    }
+  });
+
+  it("read from the azd environment only what main.bicep outputs or azd provides", () => {
+    // Arrange
+    const outputs = declaredOutputs("infra/main.bicep");
+    const sh = readRepoFile("scripts/post-deploy.sh");
+    const ps1 = readRepoFile("scripts/post-deploy.ps1");
+    const shLocals = [...sh.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1] as string);
+    const shReads = [...sh.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1] as string);
+    const ps1Reads = [
+      ...[...ps1.matchAll(/\$env:([A-Z][A-Z0-9_]*)/g)].map((m) => m[1] as string),
+      ...[...ps1.matchAll(/Get-RequiredSetting '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1] as string),
+    ];
+
+    // Act
+    const unknown = [
+      ...new Set([...shReads.filter((name) => !shLocals.includes(name)), ...ps1Reads]),
+    ]
+      .filter((name) => !name.startsWith("PGPROTECT_"))
+      .filter((name) => !outputs.includes(name) && !azdEnvironmentVariables.includes(name));
+
+    // Assert
+    expect(shReads).toContain("EVENTGRID_TOPIC_ID");
+    expect(unknown).toEqual([]);
+  });
+});
