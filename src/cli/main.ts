@@ -8,11 +8,13 @@ const usage = `Usage: pgprotect <command> [options]
 
 Commands:
   policy    Build, validate, compile and simulate backup policies (mirrors az dataprotection backup-policy)
+  host      Run the function app in the local Functions runtime (HTTP, timers, Event Grid, Durable)
   local     Manage the embedded local provider (secret set|list|delete)
 `;
 
 const groups: Record<string, () => Promise<CliCommand>> = {
   policy: async () => (await import("./policyCli.js")).runPolicyCli,
+  host: async () => (await import("./hostCli.js")).runHostCli,
   local: async () => (await import("./localCli.js")).runLocalCli,
 };
 

@@ -1,0 +1,98 @@
+/**
+ * The language worker: a child process of the host that provides `@azure/functions-core`,
+ * loads the app and runs invocations on request, like the Azure Functions Node worker.
+ *
+ * @remarks The core module is installed at the top of this file, before the app (and with it
+ * @azure/functions) is imported; nothing else in this process loads @azure/functions first.
+ */
+import { FunctionRegistry, installFunctionsCoreModule } from "./functionsCore.js";
+import { InProcessInvoker, type WorkerLogRecord } from "./invoker.js";
+import { loadFunctionApp } from "./appLoader.js";
+import {
+  serializeError,
+  type HostToWorkerMessage,
+  type WorkerToHostMessage,
+} from "./workerProtocol.js";
+
+/** The Functions host version this runtime reports to the app. */
+export const reportedHostVersion = "4.1040.0";
+
+function send(message: WorkerToHostMessage, then?: () => void): void {
+  if (!process.send || !process.connected) return;
+  process.send(message, undefined, undefined, () => then?.());
+}
+
+const registry = new FunctionRegistry();
+installFunctionsCoreModule(registry.createCoreApi(reportedHostVersion));
+const invoker = new InProcessInvoker(registry, {}, (record: WorkerLogRecord) =>
+  send({ type: "log", record }),
+);
+
+process.on("unhandledRejection", (reason) => {
+  invoker.log({
+    level: "error",
+    category: "system",
+    message: `Unhandled rejection in the app: ${String(reason)}`,
+  });
+});
+
+// The host owns this process: when it goes, so does the worker.
+process.on("disconnect", () => process.exit(0));
+// Ctrl+C reaches the whole process group; the worker waits for the host's terminate message so
+// the appTerminate hooks still run.
+process.on("SIGINT", () => undefined);
+process.on("SIGTERM", () => undefined);
+
+process.on("message", (raw: HostToWorkerMessage) => {
+  void handle(raw);
+});
+
+async function handle(message: HostToWorkerMessage): Promise<void> {
+  switch (message.type) {
+    case "load":
+      try {
+        const loaded = await loadFunctionApp(message.appDir, registry, invoker);
+        send({
+          type: "loaded",
+          functions: invoker.list(),
+          capabilities: loaded.capabilities,
+          entryFiles: loaded.entryFiles,
+        });
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause;
+        const detail = serializeError(error);
+        send({
+          type: "loadFailed",
+          error: cause instanceof Error && cause.stack ? { ...detail, stack: cause.stack } : detail,
+        });
+      }
+      return;
+    case "invoke":
+      try {
+        let returnedNothing = false;
+        const result = await invoker.invoke(message.functionName, message.request, {
+          invocationId: message.invocationId,
+          ...(message.retryContext ? { retryContext: message.retryContext } : {}),
+          observeResult: (value) => {
+            returnedNothing = value === undefined || value === null;
+          },
+        });
+        send({ type: "result", callId: message.callId, result, returnedNothing });
+      } catch (error) {
+        send({ type: "failed", callId: message.callId, error: serializeError(error) });
+      }
+      return;
+    case "terminate":
+      try {
+        await invoker.runAppTerminateHooks();
+      } catch (error) {
+        invoker.log({
+          level: "error",
+          category: "system",
+          message: `An appTerminate hook failed: ${String(error)}`,
+        });
+      }
+      send({ type: "terminated" }, () => process.exit(0));
+      return;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The messages between the host and its language worker (a child process that runs the app),
+ * the local stand-in for the Functions host's gRPC channel.
+ */
+import type { InvocationRequest, InvocationResult, RegisteredFunction } from "../contracts.js";
+import type { WorkerLogRecord } from "./invoker.js";
+
+/** Which attempt of a function with a retry policy this is, as the host tells the worker. */
+export interface RetryContext {
+  readonly retryCount: number;
+  readonly maxRetryCount: number;
+  /** The previous attempt's failure. */
+  readonly exception?: {
+    readonly message: string;
+    readonly stackTrace?: string;
+    readonly source?: string;
+  };
+}
+
+/** An error as it crosses the process boundary. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+}
+
+/** Host to worker. */
+export type HostToWorkerMessage =
+  | { readonly type: "load"; readonly appDir: string }
+  | {
+      readonly type: "invoke";
+      readonly callId: number;
+      readonly functionName: string;
+      readonly invocationId: string;
+      readonly request: InvocationRequest;
+      readonly retryContext?: RetryContext;
+    }
+  | { readonly type: "terminate" };
+
+/** Worker to host. */
+export type WorkerToHostMessage =
+  | {
+      readonly type: "loaded";
+      readonly functions: readonly RegisteredFunction[];
+      readonly capabilities: Readonly<Record<string, string>>;
+      readonly entryFiles: readonly string[];
+    }
+  | { readonly type: "loadFailed"; readonly error: SerializedError }
+  | {
+      readonly type: "result";
+      readonly callId: number;
+      readonly result: InvocationResult;
+      /** The handler (after hooks) returned undefined or null. */
+      readonly returnedNothing: boolean;
+    }
+  | { readonly type: "failed"; readonly callId: number; readonly error: SerializedError }
+  | { readonly type: "log"; readonly record: WorkerLogRecord }
+  | { readonly type: "terminated" };
+
+/** Flattens anything thrown into a {@link SerializedError}. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+      ...(typeof code === "string" ? { code } : {}),
+    };
+  }
+  return { name: "Error", message: String(error) };
+}

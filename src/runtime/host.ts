@@ -1,0 +1,484 @@
+/**
+ * The local Azure Functions host: loads a Node.js v4-model function app into a language worker
+ * process and serves it — HTTP triggers, timers, Event Grid (webhook and local topics) and, when
+ * attached, the Durable Functions extension.
+ *
+ * @remarks As in Azure, the host and the app run in separate processes. The worker process
+ * provides `@azure/functions-core` before the app loads (the library decides once, at its first
+ * `require`, whether it runs under a worker; otherwise it drops every registration), so the host
+ * process never loads @azure/functions itself, and any number of hosts can run side by side. Every
+ * part of the host (HTTP, timers, Event Grid, Durable) invokes functions through the same
+ * {@link FunctionInvoker}, which crosses to the worker over IPC and calls the library's own
+ * invocation model there. A worker that dies is restarted.
+ *
+ * @example
+ * ```ts
+ * const host = await startHost({ appDir: "test/fixtures/runtime-app", port: 0 });
+ * await fetch(`${host.url}/api/hello`);
+ * await host.stop();
+ * ```
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type {
+  DurableExtension,
+  DurableExtensionOptions,
+  FunctionInvoker,
+  LocalHttpRequest,
+  LocalHttpResponse,
+  RegisteredFunction,
+} from "./contracts.js";
+import { AppError } from "../domain/errors.js";
+import { HostLog, parseLogLevel, type LogLevel } from "./core/hostLog.js";
+import { LoggedInvoker } from "./core/loggedInvoker.js";
+import { startSupervisedWorker, type WorkerSupervisor } from "./core/workerSupervisor.js";
+import { loadOrCreateHostKey } from "./http/hostKeys.js";
+import { buildHttpRoutes } from "./http/httpTriggers.js";
+import { startHostHttpServer, type HostHttpServer } from "./http/server.js";
+import { systemClock, type Clock } from "./timers/clock.js";
+import { parseTimeSpan } from "./timers/ncrontab.js";
+import { TimerScheduler } from "./timers/scheduler.js";
+import { createEventGridWebhook } from "./eventgrid/webhook.js";
+import { LocalTopics, type EventGridSettings } from "./eventgrid/topics.js";
+
+/** Creates the Durable extension once the app has loaded. */
+export type DurableExtensionFactory = (
+  options: DurableExtensionOptions,
+) => DurableExtension | Promise<DurableExtension>;
+
+/** Options of {@link startHost}. */
+export interface HostOptions {
+  /** The function app's folder (its package.json `main` names the entry files). */
+  readonly appDir: string;
+  /** Port to listen on; 0 picks a free one. Default 7071. */
+  readonly port?: number;
+  /** Interface to listen on. Default 127.0.0.1. */
+  readonly hostname?: string;
+  /** Folder for the runtime's state (keys, timer status, dead letters, Durable state). Default `<appDir>/.pgprotect/runtime`. */
+  readonly stateDir?: string;
+  /** Time source for timers and Event Grid retries. Default: the system clock. */
+  readonly clock?: Clock;
+  /**
+   * The Durable extension: a factory, or `false` for none. Default: `createDurableExtension`
+   * from `src/runtime/durable/index` when that module exists.
+   */
+  readonly durable?: DurableExtensionFactory | false;
+  /** Local Event Grid topics and delivery settings. */
+  readonly eventGrid?: EventGridSettings;
+  /** The local function/master key; default: stored under stateDir, created on first start. */
+  readonly functionKey?: string;
+  /** Extra environment for the app (on top of this process's environment and local.settings.json `Values`). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Where host lines go. Default: stderr. */
+  readonly log?: (line: string) => void;
+  /** Minimum level of the app's logs. Default: host.json `logging.logLevel.Function` or `default`, else information. */
+  readonly logLevel?: LogLevel;
+  /** Fails (and recycles the worker of) an invocation running longer than this. Default: host.json `functionTimeout`, else none. */
+  readonly functionTimeoutMs?: number;
+  /** Whether timers run (default true). Tests that drive timers through the admin API may turn them off. */
+  readonly timers?: boolean;
+  /** Whether to print the banner with the functions and their URLs (default true). */
+  readonly banner?: boolean;
+}
+
+/** A function as the host serves it. */
+export interface HostedFunction {
+  readonly name: string;
+  readonly triggerType: string;
+  /** For HTTP triggers: the URL template and methods. */
+  readonly url?: string;
+  readonly methods?: readonly string[];
+  readonly authLevel?: string;
+  /** For Event Grid triggers: the webhook URL. */
+  readonly webhookUrl?: string;
+  /** For timer triggers: the schedule. */
+  readonly schedule?: string;
+}
+
+/** A running host. */
+export interface RunningHost {
+  /** e.g. `http://127.0.0.1:7071` */
+  readonly url: string;
+  readonly port: number;
+  /** The local key for `authLevel: function` and `admin` (header `x-functions-key` or query `code`). */
+  readonly functionKey: string;
+  readonly taskHub: string;
+  readonly stateDir: string;
+  readonly functions: readonly HostedFunction[];
+  /** Invokes the app's functions (logged, with host-bound inputs), as the extensions do. */
+  readonly invoker: FunctionInvoker;
+  readonly durable: DurableExtension | undefined;
+  /** The local Event Grid topics (publish, inspect pending deliveries). */
+  readonly topics: LocalTopics;
+  /** The timer scheduler (schedule status per function). */
+  readonly timers: TimerScheduler;
+  /** The current language worker's process id (it changes when the worker is restarted). */
+  readonly workerPid: number | undefined;
+  /** Stops timers, deliveries and the Durable extension, runs appTerminate hooks, closes the server. */
+  stop(): Promise<void>;
+}
+
+/** Raised when the host cannot start. */
+export class HostStartError extends AppError {
+  override readonly name = "HostStartError";
+  constructor(message: string, cause?: unknown) {
+    super("RUNTIME_HOST_START_FAILED", message, { cause });
+  }
+}
+
+interface HostJson {
+  readonly functionTimeoutMs: number | undefined;
+  readonly routePrefix: string;
+  readonly hubName: string | undefined;
+  readonly logLevel: LogLevel | undefined;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function resolveSetting(
+  value: string,
+  settings: Readonly<Record<string, string | undefined>>,
+): string {
+  return value.replace(/%([^%]+)%/g, (whole, name: string) => settings[name] ?? whole);
+}
+
+function readHostJson(
+  appDir: string,
+  settings: Readonly<Record<string, string | undefined>>,
+): HostJson {
+  const json = (readJson(path.join(appDir, "host.json")) ?? {}) as {
+    extensions?: { http?: { routePrefix?: unknown }; durableTask?: { hubName?: unknown } };
+    logging?: { logLevel?: Record<string, unknown> };
+    functionTimeout?: unknown;
+  };
+  const prefix = json.extensions?.http?.routePrefix;
+  const hub = json.extensions?.durableTask?.hubName;
+  const levels = json.logging?.logLevel ?? {};
+  const level = levels["Function"] ?? levels["default"];
+  const timeout =
+    typeof json.functionTimeout === "string" ? parseTimeSpan(json.functionTimeout) : undefined;
+  return {
+    // "-1" (unbounded) parses to nothing, as does an absent setting: no timeout.
+    functionTimeoutMs: timeout !== undefined && timeout > 0 ? timeout : undefined,
+    routePrefix: typeof prefix === "string" ? prefix.replace(/^\/+|\/+$/g, "") : "api",
+    hubName: typeof hub === "string" ? resolveSetting(hub, settings) : undefined,
+    logLevel: typeof level === "string" ? parseLogLevel(level) : undefined,
+  };
+}
+
+/** `Values` of the app's local.settings.json, as Core Tools reads them. */
+function readLocalSettings(appDir: string): Record<string, string> {
+  const json = readJson(path.join(appDir, "local.settings.json")) as
+    { Values?: Record<string, unknown> } | undefined;
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(json?.Values ?? {})) {
+    if (value !== null && value !== undefined) values[key] = String(value);
+  }
+  return values;
+}
+
+async function defaultDurableFactory(): Promise<DurableExtensionFactory | undefined> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = ["index.js", "index.ts"].map((file) => path.join(here, "durable", file));
+  const found = candidates.find((file) => existsSync(file));
+  if (!found) return undefined;
+  // Imported by URL so the host compiles and runs without the Durable extension.
+  const specifier = found.endsWith(".ts") ? "./durable/index.js" : pathToFileURL(found).href;
+  const module = (await import(specifier)) as { createDurableExtension?: DurableExtensionFactory };
+  return module.createDurableExtension;
+}
+
+function describeFunctions(
+  functions: readonly RegisteredFunction[],
+  baseUrl: string,
+  routePrefix: string,
+): HostedFunction[] {
+  const routes = new Map(buildHttpRoutes(functions).map((route) => [route.functionName, route]));
+  return functions.map((fn) => {
+    const route = routes.get(fn.name);
+    if (route) {
+      const prefix = routePrefix === "" ? "" : `/${routePrefix}`;
+      return {
+        name: fn.name,
+        triggerType: fn.triggerType,
+        url: `${baseUrl}${prefix}/${route.template.template.replace(/^\/+/, "")}`,
+        methods: route.methods,
+        authLevel: route.authLevel,
+      };
+    }
+    if (fn.triggerType.toLowerCase() === "eventgridtrigger") {
+      return {
+        name: fn.name,
+        triggerType: fn.triggerType,
+        webhookUrl: `${baseUrl}/runtime/webhooks/eventgrid?functionName=${encodeURIComponent(fn.name)}`,
+      };
+    }
+    const trigger = Object.values(fn.bindings).find((binding) => binding.type === fn.triggerType);
+    const schedule = trigger?.["schedule"];
+    return {
+      name: fn.name,
+      triggerType: fn.triggerType,
+      ...(typeof schedule === "string" ? { schedule } : {}),
+    };
+  });
+}
+
+function bannerLines(functions: readonly HostedFunction[], functionKey: string): string[] {
+  const lines = ["", "Functions:", ""];
+  for (const fn of functions) {
+    if (fn.url !== undefined) {
+      const methods = fn.methods && fn.methods.length > 0 ? fn.methods.join(",") : "ALL";
+      lines.push(`\t${fn.name}: [${methods}] ${fn.url}`);
+    } else if (fn.webhookUrl !== undefined) {
+      lines.push(`\t${fn.name}: eventGridTrigger ${fn.webhookUrl}`);
+    } else if (fn.schedule !== undefined) {
+      lines.push(`\t${fn.name}: timerTrigger (${fn.schedule})`);
+    } else {
+      lines.push(`\t${fn.name}: ${fn.triggerType}`);
+    }
+    lines.push("");
+  }
+  if (
+    functions.some((fn) => fn.authLevel !== undefined && fn.authLevel.toLowerCase() !== "anonymous")
+  ) {
+    lines.push(`Function key (x-functions-key header or ?code=): ${functionKey}`, "");
+  }
+  return lines;
+}
+
+/**
+ * Starts the host: listens, loads the app into a worker process, attaches the extensions and
+ * starts the timers. Resolves once requests are served.
+ *
+ * @throws HostStartError when the port is taken or the app fails to load.
+ */
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const appDir = path.resolve(options.appDir);
+  const stateDir = path.resolve(options.stateDir ?? path.join(appDir, ".pgprotect", "runtime"));
+  mkdirSync(stateDir, { recursive: true });
+  const clock = options.clock ?? systemClock;
+  const write = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+
+  const localSettings = readLocalSettings(appDir);
+  const settings: Record<string, string | undefined> = {
+    ...localSettings,
+    ...process.env,
+    ...options.env,
+  };
+  const hostJson = readHostJson(appDir, settings);
+  const log = new HostLog(write, options.logLevel ?? hostJson.logLevel ?? "information", () =>
+    clock.now(),
+  );
+  const hostname = options.hostname ?? "127.0.0.1";
+
+  let server: HostHttpServer;
+  try {
+    server = await startHostHttpServer(hostname, options.port ?? 7071, log);
+  } catch (error) {
+    throw new HostStartError(
+      `Cannot listen on ${hostname}:${options.port ?? 7071}: ${(error as Error).message}`,
+      error,
+    );
+  }
+  const urlHost = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
+  const baseUrl = `http://${urlHost.includes(":") ? `[${urlHost}]` : urlHost}:${server.port}`;
+  const functionKey = loadOrCreateHostKey(stateDir, options.functionKey);
+  const taskHub =
+    hostJson.hubName && !hostJson.hubName.includes("%") ? hostJson.hubName : "TestHubName";
+
+  let worker: WorkerSupervisor;
+  try {
+    worker = await startSupervisedWorker(
+      {
+        appDir,
+        env: {
+          ...settings,
+          FUNCTIONS_WORKER_RUNTIME: "node",
+          AzureWebJobsScriptRoot: appDir,
+          WEBSITE_HOSTNAME: new URL(baseUrl).host,
+        },
+        onLog: (record) => {
+          const level = parseLogLevel(record.level) ?? "information";
+          // The library's own chatter (debug lines) follows the same minimum level as the app's.
+          log.write(level, record.message, record.functionName);
+        },
+        onOutput: (line, stream) =>
+          log.write(stream === "stderr" ? "warning" : "information", line),
+      },
+      log,
+      {
+        ...((options.functionTimeoutMs ?? hostJson.functionTimeoutMs)
+          ? { functionTimeoutMs: options.functionTimeoutMs ?? hostJson.functionTimeoutMs }
+          : {}),
+      },
+    );
+  } catch (error) {
+    await server.close();
+    const detail = (error as { detail?: string }).detail;
+    if (detail) log.write("error", detail);
+    throw new HostStartError((error as Error).message, error);
+  }
+
+  const invoker = new LoggedInvoker(worker, log);
+  const functions = worker.list();
+  const topics = new LocalTopics({
+    settings: options.eventGrid ?? {},
+    invoker,
+    clock,
+    stateDir: path.join(stateDir, "eventgrid"),
+    log,
+    baseUrl,
+  });
+  const timers = new TimerScheduler({
+    invoker,
+    clock,
+    stateDir: path.join(stateDir, "timers"),
+    log,
+    settings,
+  });
+
+  let durable: DurableExtension | undefined;
+  let hosted: HostedFunction[];
+  try {
+    const factory =
+      options.durable === false ? undefined : (options.durable ?? (await defaultDurableFactory()));
+    if (factory) {
+      durable = await factory({
+        invoker,
+        baseUrl,
+        taskHub,
+        stateDir: path.join(stateDir, "durable"),
+        log: (line) => log.write("information", line),
+      });
+      const extension = durable;
+      invoker.bindDurableClient(() => extension.clientBindingValue());
+    } else if (
+      functions.some((fn) =>
+        Object.values(fn.bindings).some((binding) => binding.type === "durableClient"),
+      )
+    ) {
+      log.write(
+        "warning",
+        "The app uses a Durable client binding but no Durable extension is attached.",
+      );
+    }
+    warnAboutSubscriptions(options.eventGrid, functions, log);
+
+    server.attach({
+      invoker,
+      httpRoutes: buildHttpRoutes(functions),
+      routePrefix: hostJson.routePrefix,
+      hostKey: functionKey,
+      log,
+      httpStreamUri: () => worker.capabilities["HttpUri"],
+      ...(durable ? { durable } : {}),
+      webhooks: { eventgrid: createEventGridWebhook(invoker) },
+      topics: (topic, request) => topics.handlePublish(topic, request),
+      adminInvoke: (functionName, request) => adminInvoke(invoker, timers, functionName, request),
+    });
+    hosted = describeFunctions(functions, baseUrl, hostJson.routePrefix);
+
+    await durable?.start();
+  } catch (error) {
+    await durable?.stop().catch(() => undefined);
+    await server.close();
+    await worker.stop();
+    throw new HostStartError(`The host failed to start: ${(error as Error).message}`, error);
+  }
+  if (options.timers !== false) timers.start(functions);
+  topics.start();
+
+  if (options.banner !== false) {
+    for (const line of bannerLines(hosted, functionKey)) log.banner(line);
+    log.banner(
+      `Host started on ${baseUrl} (worker pid ${worker.pid ?? "?"}, state in ${stateDir})`,
+    );
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port: server.port,
+    functionKey,
+    taskHub,
+    stateDir,
+    functions: hosted,
+    invoker,
+    durable,
+    topics,
+    timers,
+    get workerPid() {
+      return worker.pid;
+    },
+    stop() {
+      stopping ??= (async () => {
+        timers.stop();
+        topics.stop();
+        await durable?.stop();
+        await server.close();
+        await worker.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Warns about subscriptions that name no Event Grid function: their events would only fail. */
+function warnAboutSubscriptions(
+  settings: EventGridSettings | undefined,
+  functions: readonly RegisteredFunction[],
+  log: HostLog,
+): void {
+  for (const [topic, { subscriptions }] of Object.entries(settings?.topics ?? {})) {
+    for (const subscription of subscriptions) {
+      const fn = functions.find(
+        (candidate) => candidate.name.toLowerCase() === subscription.function.toLowerCase(),
+      );
+      if (!fn || fn.triggerType.toLowerCase() !== "eventgridtrigger") {
+        log.write(
+          "warning",
+          `Topic '${topic}' subscribes '${subscription.function}', which is not an Event Grid function of this app.`,
+        );
+      }
+    }
+  }
+}
+
+/** `POST /admin/functions/{name}` `{"input": "..."}`: runs a non-HTTP function once (202). */
+async function adminInvoke(
+  invoker: LoggedInvoker,
+  timers: TimerScheduler,
+  functionName: string,
+  request: LocalHttpRequest,
+): Promise<LocalHttpResponse> {
+  const fn = invoker.get(functionName);
+  if (!fn || fn.triggerType.toLowerCase() === "httptrigger") return { status: 404 };
+  let input: unknown;
+  try {
+    const body = Buffer.from(request.body).toString("utf8");
+    input = body.trim() === "" ? null : (JSON.parse(body) as { input?: unknown }).input;
+  } catch {
+    return { status: 400, body: 'The body must be JSON: {"input": "..."}' };
+  }
+  if (fn.triggerType.toLowerCase() === "timertrigger") {
+    void timers.runNow(fn.name).catch(() => undefined);
+    return { status: 202 };
+  }
+  const trigger = Object.entries(fn.bindings).find(
+    ([, binding]) => binding.type === fn.triggerType,
+  );
+  if (!trigger) return { status: 404 };
+  const data =
+    typeof input === "string" ? { string: input } : { json: JSON.stringify(input ?? null) };
+  void invoker
+    .invoke(fn.name, { inputData: [{ name: trigger[0], data }], triggerMetadata: {} })
+    .catch(() => undefined);
+  return { status: 202 };
+}
