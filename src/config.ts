@@ -64,6 +64,16 @@ export const configSchema = z
     ),
     /** Token audience for Resource Manager calls. */
     AZURE_TOKEN_AUDIENCE: urlText("AZURE_TOKEN_AUDIENCE").default("https://management.azure.com"),
+    /** Event Grid topic the app publishes its CloudEvents to; locally, the runtime's own topic by default. */
+    EVENTGRID_TOPIC_ENDPOINT: optionalText.pipe(
+      z.string().refine((value) => URL.canParse(value), "EVENTGRID_TOPIC_ENDPOINT must be an absolute URL").optional(),
+    ),
+    /** Access key of the topic; without it the app's managed identity publishes (Azure). */
+    EVENTGRID_TOPIC_KEY: optionalText,
+    /** Backup vaults the app works with, by ARM id, comma-separated; the first is the default. */
+    BACKUP_VAULT_IDS: optionalText,
+    /** Host name the Functions host serves on (set by Azure and by the local runtime). */
+    WEBSITE_HOSTNAME: optionalText,
     /** Set by App Service when its authentication fronts the app: callers' app roles then decide what they may do. */
     WEBSITE_AUTH_ENABLED: z
       .enum(["true", "false", "True", "False"])
@@ -71,6 +81,13 @@ export const configSchema = z
       .transform((value) => value?.toLowerCase() === "true"),
   })
   .superRefine((config, ctx) => {
+    if (config.PGPROTECT_PROVIDER === "azure" && !config.EVENTGRID_TOPIC_ENDPOINT) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["EVENTGRID_TOPIC_ENDPOINT"],
+        message: "EVENTGRID_TOPIC_ENDPOINT is required when PGPROTECT_PROVIDER is azure: events and notifications go through it",
+      });
+    }
     if (config.PGPROTECT_PROVIDER === "azure" && !config.AZURE_SUBSCRIPTION_ID) {
       ctx.addIssue({
         code: "custom",

@@ -6,6 +6,7 @@
  * failures as {@link ActivityFailure} values with a stable `code`, and throw only transient
  * failures, which the orchestrations' retry policies retry.
  */
+import type { BackupJob } from "../domain/protection/types.js";
 
 /** Every activity, by the name it is registered under. */
 export const activityNames = {
@@ -121,23 +122,30 @@ export interface JobKey {
   readonly jobId: string;
 }
 
-/** A job as the orchestrations follow it. */
-export interface JobSummary {
-  readonly jobId: string;
-  readonly status: string;
-  readonly startTime: string;
-  readonly endTime?: string;
-  readonly backupInstanceName?: string;
-  readonly datasourceId?: string;
-  readonly error?: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
-}
-
-/** An event to publish: its type, subject and data; the publisher adds id, source and time. */
-export interface EventToPublish {
-  readonly type: string;
-  readonly subject: string;
-  /** A stable id so a replayed or retried publish does not notify twice. */
-  readonly id: string;
-  readonly time: string;
-  readonly data: Readonly<Record<string, unknown>>;
-}
+/** A fact to announce; the `publishEvents` activity builds the CloudEvent with a stable id. */
+export type EventRequest =
+  | {
+      readonly kind: "protectionConfigured";
+      readonly vaultId: string;
+      readonly backupInstanceName: string;
+      readonly datasourceTags?: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly kind: "protectionFailed";
+      readonly datasourceId: string;
+      readonly vaultId: string;
+      readonly policyName?: string;
+      readonly failedStep?: string;
+      /** The orchestration instance: a new attempt that fails again is a new fact. */
+      readonly operationId: string;
+      readonly error: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
+      /** When it failed (the orchestration's time). */
+      readonly time: string;
+      readonly datasourceTags?: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly kind: "jobStateChanged";
+      /** The job as read, so the event reports the state the orchestration saw. */
+      readonly job: BackupJob;
+      readonly datasourceTags?: Readonly<Record<string, string>>;
+    };

@@ -2,8 +2,9 @@
  * `adhocBackup`: one on-demand backup under a backup rule, guarded by the service's weekly limit
  * and followed to its end, with a `PgProtect.Backup.JobStateChanged` event per state.
  */
-import type { OrchestrationContext } from "durable-functions";
-import { activityNames, type ActivityResult, type JobSummary } from "../activities/names.js";
+import type { OrchestrationContext, Task } from "durable-functions";
+import { activityNames, type ActivityResult, type EventRequest } from "../activities/names.js";
+import type { BackupJob } from "../domain/protection/types.js";
 import { jobPolling, transientRetry } from "./retryPolicies.js";
 
 /** What a caller asks for. */
@@ -30,7 +31,7 @@ export interface AdhocBackupOutput {
 }
 
 /** The orchestrator function. */
-export function* adhocBackup(context: OrchestrationContext): Generator<unknown, AdhocBackupOutput, never> {
+export function* adhocBackup(context: OrchestrationContext): Generator<Task, AdhocBackupOutput, unknown> {
   const input = context.df.getInput() as AdhocBackupInput;
   const key = { vaultId: input.vaultId, backupInstanceName: input.backupInstanceName };
 
@@ -62,22 +63,23 @@ export function* adhocBackup(context: OrchestrationContext): Generator<unknown, 
     const job = (yield context.df.callActivityWithRetry(activityNames.getJob, transientRetry(), {
       vaultId: input.vaultId,
       jobId,
-    })) as JobSummary;
+    })) as BackupJob;
     if (job.status !== lastStatus) {
       lastStatus = job.status;
       context.df.setCustomStatus({ state: job.status, jobId });
       yield context.df.callActivityWithRetry(activityNames.publishEvents, transientRetry(), [
-        {
-          type: "PgProtect.Backup.JobStateChanged",
-          subject: jobId,
-          id: `${jobId}:${job.status}`,
-          time: context.df.currentUtcDateTime.toISOString(),
-          data: { job, vaultId: input.vaultId, ruleName: input.ruleName, retentionTag: input.retentionTagOverride ?? "Default" },
-        },
+        { kind: "jobStateChanged", job } satisfies EventRequest,
       ]);
     }
     if (job.status === "Completed" || job.status === "Failed" || job.status === "Cancelled") {
-      return { outcome: job.status, jobId, ...(job.error ? { error: job.error } : {}) };
+      const error = job.errorDetails?.[0];
+      return {
+        outcome: job.status,
+        jobId,
+        ...(error
+          ? { error: { code: error.code, message: error.message, ...(error.recommendedAction?.length ? { recommendedAction: error.recommendedAction.join(" ") } : {}) } }
+          : {}),
+      };
     }
     yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + jobPolling.intervalSeconds * 1000));
   }

@@ -3,12 +3,12 @@
  * Deterministic: time from `context.df.currentUtcDateTime`, waits through durable timers, all
  * I/O in activities.
  */
-import type { OrchestrationContext } from "durable-functions";
+import type { OrchestrationContext, Task } from "durable-functions";
 import {
   activityNames,
   type ActivityResult,
   type DatasourceRef,
-  type EventToPublish,
+  type EventRequest,
   type ProtectionSummary,
   type ResolvedDatasource,
 } from "../activities/names.js";
@@ -62,7 +62,7 @@ export interface ProtectDatasourceOutput {
   readonly error?: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
 }
 
-type Yielded = unknown;
+
 
 /**
  * The orchestrator function.
@@ -70,7 +70,7 @@ type Yielded = unknown;
  * @remarks The instance id is derived from the datasource id by the starter, so asking twice for
  * the same datasource reaches the same instance and never creates a second backup instance.
  */
-export function* protectDatasource(context: OrchestrationContext): Generator<Yielded, ProtectDatasourceOutput, never> {
+export function* protectDatasource(context: OrchestrationContext): Generator<Task, ProtectDatasourceOutput, unknown> {
   const input = context.df.getInput() as ProtectDatasourceInput;
   const steps: ProtectionStepState[] = [];
   const now = () => context.df.currentUtcDateTime.toISOString();
@@ -83,21 +83,26 @@ export function* protectDatasource(context: OrchestrationContext): Generator<Yie
     if (last) steps.push({ ...last, status, at: now(), ...(detail ? { detail } : {}) });
     context.df.setCustomStatus({ steps: [...steps] } satisfies ProtectionProgress);
   };
-  const publish = function* (event: Omit<EventToPublish, "time">): Generator<Yielded, void, never> {
-    yield context.df.callActivityWithRetry(activityNames.publishEvents, transientRetry(), [{ ...event, time: now() }]);
+  const publish = function* (event: EventRequest): Generator<Task, void, unknown> {
+    yield context.df.callActivityWithRetry(activityNames.publishEvents, transientRetry(), [event]);
   };
   const fail = function* (
     error: { code: string; message: string; recommendedAction?: string },
     datasourceId?: string,
-  ): Generator<Yielded, ProtectDatasourceOutput, never> {
+  ): Generator<Task, ProtectDatasourceOutput, unknown> {
+    const failedStep = steps.at(-1)?.name;
     finish("failed", error.message);
     context.df.setCustomStatus({ steps: [...steps], error } satisfies ProtectionProgress);
     if (datasourceId) {
       yield* publish({
-        type: "PgProtect.Protection.Failed",
-        subject: datasourceId,
-        id: `${context.df.instanceId}:failed`,
-        data: { datasourceId, vaultId: input.vaultId, policyName: input.policyName, error, requestedBy: input.requestedBy },
+        kind: "protectionFailed",
+        datasourceId,
+        vaultId: input.vaultId,
+        policyName: input.policyName,
+        ...(failedStep ? { failedStep } : {}),
+        operationId: context.df.instanceId,
+        error: { code: error.code, message: error.message, ...(error.recommendedAction ? { recommendedAction: error.recommendedAction } : {}) },
+        time: now(),
       });
     }
     return { outcome: "Failed", ...(datasourceId ? { datasourceId } : {}), error };
@@ -205,18 +210,10 @@ export function* protectDatasource(context: OrchestrationContext): Generator<Yie
 
   enter("publish");
   yield* publish({
-    type: "PgProtect.Protection.Configured",
-    subject: datasource.datasourceId,
-    id: `${context.df.instanceId}:configured`,
-    data: {
-      datasourceId: datasource.datasourceId,
-      friendlyName: datasource.friendlyName,
-      vaultId: input.vaultId,
-      policyName: input.policyName,
-      backupInstanceName: protection.backupInstanceName,
-      backupInstanceId: protection.backupInstanceId,
-      requestedBy: input.requestedBy,
-    },
+    kind: "protectionConfigured",
+    vaultId: input.vaultId,
+    backupInstanceName: protection.backupInstanceName,
+    datasourceTags: datasource.tags,
   });
   finish("done");
   return {

@@ -24,7 +24,7 @@ export interface ProtectServerOutput {
 }
 
 /** The orchestrator function. */
-export function* protectServer(context: OrchestrationContext): Generator<unknown, ProtectServerOutput, never> {
+export function* protectServer(context: OrchestrationContext): Generator<Task, ProtectServerOutput, unknown> {
   const input = context.df.getInput() as ProtectServerInput;
   const listed = (yield context.df.callActivityWithRetry(activityNames.listServerDatabases, transientRetry(), {
     serverName: input.serverName,

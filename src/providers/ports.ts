@@ -278,6 +278,28 @@ export interface ResourceDirectoryPort {
   changesSince(watermark?: string): Promise<ResourceChangePage>;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Events
+
+/** A CloudEvent as pgprotect publishes it (CloudEvents 1.0 attributes; `specversion` is implied). */
+export interface PublishedEvent {
+  readonly type: string;
+  readonly subject: string;
+  /** Stable for the same fact, so a retried publish is recognised downstream. */
+  readonly id: string;
+  /** ISO 8601. */
+  readonly time: string;
+  readonly data: unknown;
+  readonly source?: string;
+  readonly dataschema?: string;
+}
+
+/** Where pgprotect's events go (an Event Grid topic). */
+export interface EventPublisherPort {
+  /** @throws AppError `EVENT_PUBLISH_FAILED`, retryable for throttling and outages. */
+  publish(events: readonly PublishedEvent[]): Promise<void>;
+}
+
 /** Everything the backup service offers. */
 export interface BackupServicePort
   extends BackupPolicyPort, BackupInstancePort, BackupOperationsPort, JobPort, RecoveryPointPort {}

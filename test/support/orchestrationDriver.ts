@@ -31,7 +31,7 @@ function guidFrom(seed: string): string {
  * sequence of scheduled work and the output without the replay machinery.
  */
 export function driveOrchestration<T>(
-  orchestrator: (context: OrchestrationContext) => Generator<unknown, T, never>,
+  orchestrator: (context: OrchestrationContext) => Generator<unknown, T, unknown>,
   input: unknown,
   responders: Readonly<Record<string, ActivityResponder>>,
   options: { start?: Date; instanceId?: string } = {},
@@ -95,10 +95,10 @@ export function driveOrchestration<T>(
   };
 
   const generator = orchestrator(context);
-  let step = generator.next(undefined as never);
+  let step = generator.next(undefined);
   while (!step.done) {
     const result = resolve(step.value as Scheduled);
-    step = result.error !== undefined ? generator.throw(result.error) : generator.next(result.value as never);
+    step = result.error !== undefined ? generator.throw(result.error) : generator.next(result.value);
   }
   return { output: step.value, scheduled, customStatuses, finishedAt: now };
 }

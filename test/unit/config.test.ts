@@ -46,7 +46,7 @@ describe("loadConfig", () => {
       act();
     } catch (error) {
       const paths = (error as ConfigurationError).problems.map((p) => p.path).sort();
-      expect(paths).toEqual(["AZURE_SUBSCRIPTION_ID", "DATABASE_URL", "TASKHUB_NAME"]);
+      expect(paths).toEqual(["AZURE_SUBSCRIPTION_ID", "DATABASE_URL", "EVENTGRID_TOPIC_ENDPOINT", "TASKHUB_NAME"]);
       expect((error as Error).message).toContain("AZURE_SUBSCRIPTION_ID is required");
     }
   });

@@ -45,13 +45,16 @@ describe("pgprotect host", () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(os.tmpdir(), "pgprotect-cli-"));
-    // The command runs the compiled project (bin -> dist), as `npm start` does.
-    const tsc = path.join(projectDir, "node_modules", "typescript", "bin", "tsc");
-    await new Promise<void>((resolve) => {
-      execFile(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: projectDir }, () =>
-        resolve(),
-      );
-    });
+    // The command runs the compiled project (bin -> dist), as `npm start` does; `npm test` builds it
+    // first. Building here only when it is missing keeps other files' hosts from reading half-written output.
+    if (!existsSync(path.join(projectDir, "dist", "src", "cli", "main.js"))) {
+      const tsc = path.join(projectDir, "node_modules", "typescript", "bin", "tsc");
+      await new Promise<void>((resolve) => {
+        execFile(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: projectDir }, () =>
+          resolve(),
+        );
+      });
+    }
     expect(existsSync(path.join(projectDir, "dist", "src", "cli", "main.js"))).toBe(true);
   }, 120_000);
 

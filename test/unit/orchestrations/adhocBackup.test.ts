@@ -3,7 +3,7 @@ import { adhocBackup, type AdhocBackupInput } from "../../../src/orchestrations/
 import { activityCalls, driveOrchestration } from "../../support/orchestrationDriver.js";
 
 const input: AdhocBackupInput = { vaultId: "/v", backupInstanceName: "pg1-sales-1", ruleName: "BackupWeekly", retentionTagOverride: "Monthly" };
-const job = (status: string, extra: object = {}) => ({ jobId: "job-1", status, startTime: "2026-11-24T08:00:00Z", ...extra });
+const job = (status: string, extra: object = {}) => ({ id: "job-1", name: "job-1", status, startTime: "2026-11-24T08:00:00Z", ...extra });
 
 describe("adhocBackup", () => {
   it("follows the job to its end and publishes each state once", () => {
@@ -17,7 +17,8 @@ describe("adhocBackup", () => {
 
     const published = run.scheduled.filter((t) => t.kind === "activity" && t.name === "publishEvents");
     expect(run.output).toEqual({ outcome: "Completed", jobId: "job-1" });
-    expect(published.map((t) => (t as { input: { id: string }[] }).input[0]?.id)).toEqual(["job-1:InProgress", "job-1:Completed"]);
+    expect(published).toHaveLength(2);
+    expect(published[0]).toMatchObject({ input: [{ kind: "jobStateChanged", job: { id: "job-1", status: "InProgress" } }] });
     expect(run.scheduled.filter((t) => t.kind === "timer")).toHaveLength(3);
   });
 
@@ -25,7 +26,7 @@ describe("adhocBackup", () => {
     const run = driveOrchestration(adhocBackup, input, {
       checkWeeklyLimit: () => ({ ok: true, value: true }),
       triggerBackup: () => ({ ok: true, value: { jobId: "job-1" } }),
-      getJob: () => job("Failed", { error: { code: "UserErrorMissingDBPermissions", message: "permission denied for table t" } }),
+      getJob: () => job("Failed", { errorDetails: [{ code: "UserErrorMissingDBPermissions", message: "permission denied for table t" }] }),
       publishEvents: () => undefined,
     });
 

@@ -69,7 +69,7 @@ describe("protectDatasource", () => {
       "publish:done",
     ]);
     const published = run.scheduled.find((t) => t.kind === "activity" && t.name === "publishEvents");
-    expect(published).toMatchObject({ input: [{ type: "PgProtect.Protection.Configured", subject: datasource.datasourceId }] });
+    expect(published).toMatchObject({ input: [{ kind: "protectionConfigured", vaultId }] });
   });
 
   it("answers the existing backup instance and creates nothing when the datasource is already protected", () => {
@@ -121,7 +121,9 @@ describe("protectDatasource", () => {
     expect(final.error?.recommendedAction).toContain("secret set");
     expect(final.steps.at(-1)).toMatchObject({ name: "verifyAccess", status: "failed" });
     expect(activityCalls(run.scheduled).at(-1)).toBe("publishEvents");
-    expect(run.scheduled.at(-1)).toMatchObject({ input: [{ type: "PgProtect.Protection.Failed" }] });
+    expect(run.scheduled.at(-1)).toMatchObject({
+      input: [{ kind: "protectionFailed", failedStep: "verifyAccess", operationId: "test-instance", error: { code: "SecretNotFound" } }],
+    });
   });
 
   it("waits on durable timers until the instance reports ProtectionConfigured", () => {

@@ -1,0 +1,295 @@
+/**
+ * The activities: each one provider call (or a few reads), returning typed values. Expected
+ * failures come back as {@link ActivityFailure}s with the service's code; transient ones are
+ * thrown so the orchestrations' retry policies retry them.
+ */
+import type { AppDependencies } from "../composition.js";
+import { AppError, isAppError } from "../domain/errors.js";
+import { jobStateChangedEvent, protectionConfiguredEvent, protectionFailedEvent } from "../domain/events/builders.js";
+import type { PgProtectEvent } from "../domain/events/types.js";
+import { parseConnectionString } from "../domain/protection/connectionString.js";
+import { datasourceTargetOf, DATABASE_DATASOURCE_TYPE, FLEXIBLE_SERVER_DATASOURCE_TYPE } from "../domain/protection/naming.js";
+import { parseVaultId } from "../domain/protection/ids.js";
+import { weeklyBackupLimitViolation } from "../domain/protection/rules.js";
+import type { BackupInstance, BackupInstanceSpec, BackupJob } from "../domain/protection/types.js";
+import type { DirectoryDatabase, DirectoryServer } from "../providers/ports.js";
+import {
+  activityNames,
+  type ActivityFailure,
+  type ActivityResult,
+  type BackupInstanceKey,
+  type CreateBackupInstanceInput,
+  type DatasourceRef,
+  type EnsurePolicyInput,
+  type EventRequest,
+  type JobKey,
+  type ProtectionRequest,
+  type ProtectionSummary,
+  type ResolvedDatasource,
+  type ServerRefInput,
+  type TriggerBackupInput,
+  type WeeklyLimitInput,
+} from "./names.js";
+
+/** Turns an expected failure into a value; rethrows transient ones for the retry policy. */
+async function expected<T>(work: () => Promise<T>): Promise<ActivityResult<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    if (isAppError(error) && !error.retryable) return failureOf(error);
+    throw error;
+  }
+}
+
+function failureOf(error: AppError): ActivityFailure {
+  return {
+    ok: false,
+    code: error.code,
+    message: error.message,
+    ...(error.recommendedAction ? { recommendedAction: error.recommendedAction } : {}),
+  };
+}
+
+function fromDatabase(database: DirectoryDatabase): ResolvedDatasource {
+  return {
+    datasourceId: database.id,
+    kind: "database",
+    datasourceType: DATABASE_DATASOURCE_TYPE,
+    serverName: database.serverName,
+    databaseName: database.name,
+    friendlyName: `${database.serverName}/${database.name}`,
+    location: database.location,
+    tags: database.tags,
+  };
+}
+
+function fromServer(server: DirectoryServer): ResolvedDatasource {
+  return {
+    datasourceId: server.id,
+    kind: "server",
+    datasourceType: FLEXIBLE_SERVER_DATASOURCE_TYPE,
+    serverName: server.name,
+    friendlyName: server.name,
+    location: server.location,
+    tags: server.tags,
+  };
+}
+
+function summaryOf(instance: BackupInstance, vaultId: string): ProtectionSummary {
+  const error = instance.protectionErrorDetails;
+  return {
+    backupInstanceName: instance.name,
+    backupInstanceId: instance.id,
+    vaultId,
+    protectionStatus: instance.protectionStatus,
+    policyId: instance.policyId,
+    ...(error
+      ? {
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.recommendedAction?.length ? { recommendedAction: error.recommendedAction.join(" ") } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+function specFor(request: ProtectionRequest): BackupInstanceSpec {
+  const { datasource } = request;
+  const info = {
+    resourceId: datasource.datasourceId,
+    datasourceType: datasource.datasourceType as BackupInstanceSpec["dataSourceInfo"]["datasourceType"],
+    resourceName: datasource.databaseName ?? datasource.serverName,
+    resourceType: datasource.datasourceType,
+    resourceLocation: datasource.location,
+  };
+  const serverId = datasource.datasourceId.replace(/\/databases\/[^/]+$/i, "");
+  return {
+    friendlyName: datasource.friendlyName,
+    dataSourceInfo: info,
+    ...(datasource.kind === "database"
+      ? {
+          dataSourceSetInfo: {
+            ...info,
+            resourceId: serverId,
+            resourceName: datasource.serverName,
+            resourceType: "Microsoft.DBforPostgreSQL/servers",
+          },
+        }
+      : {}),
+    policyId: `${request.vaultId}/backupPolicies/${request.policyName}`,
+    ...(request.secretUri ? { secretStore: { secretStoreType: "AzureKeyVault", uri: request.secretUri } } : {}),
+  };
+}
+
+/**
+ * Builds the activities over the app's dependencies.
+ *
+ * @param deps - the provider, the event publisher and the settings (tests pass their own).
+ */
+export function createActivities(deps: Pick<AppDependencies, "provider" | "events" | "eventSource">) {
+  const { backup, secrets, directory } = deps.provider;
+
+  return {
+    /** Finds the datasource by id or by names. */
+    [activityNames.resolveDatasource]: (ref: DatasourceRef): Promise<ActivityResult<ResolvedDatasource>> =>
+      expected(async () => {
+        if (ref.datasourceId) {
+          const target = datasourceTargetOf(ref.datasourceId);
+          if (target.datasourceType === DATABASE_DATASOURCE_TYPE) {
+            return fromDatabase(await directory.resolveDatabase(target.database.serverName, target.database.databaseName));
+          }
+          return fromServer(await directory.resolveServer(target.server.serverName));
+        }
+        if (!ref.serverName) {
+          throw new AppError("DATASOURCE_UNNAMED", "Name the datasource by datasourceId, or by serverName (and databaseName)", { httpStatus: 400 });
+        }
+        return ref.databaseName
+          ? fromDatabase(await directory.resolveDatabase(ref.serverName, ref.databaseName))
+          : fromServer(await directory.resolveServer(ref.serverName));
+      }),
+
+    /** The protection a datasource already has, in any vault the provider sees. */
+    [activityNames.findProtection]: async (datasourceId: string): Promise<ProtectionSummary | null> => {
+      const instances = await backup.listBackupInstancesForDatasource(datasourceId);
+      const active = instances.find((i) => i.protectionStatus !== "ProtectionStopped" && i.protectionStatus !== "SoftDeleted");
+      return active ? summaryOf(active, active.id.replace(/\/backupInstances\/[^/]+$/i, "")) : null;
+    },
+
+    /**
+     * Checks the vault can reach the datasource: for a database, that its secret exists and holds a
+     * usable connection string (never logged); a Flexible Server uses the vault's identity.
+     */
+    [activityNames.verifyAccess]: (request: ProtectionRequest): Promise<ActivityResult<string[]>> =>
+      expected(async () => {
+        if (request.datasource.kind === "server") return ["the vault's managed identity reads the server"];
+        if (!request.secretUri) {
+          throw new AppError("SecretNotFound", `Protecting the database ${request.datasource.friendlyName} needs secretUri: a secret holding its connection string`, {
+            httpStatus: 400,
+            recommendedAction: "Store the connection string as a secret (locally: pgprotect local secret set NAME) and pass its URI as secretUri",
+          });
+        }
+        if (!(await secrets.secretExists(request.secretUri))) {
+          throw new AppError("SecretNotFound", `The secret ${request.secretUri} does not exist`, {
+            httpStatus: 404,
+            recommendedAction: "Create the secret with the database's connection string, then retry",
+          });
+        }
+        parseConnectionString(await secrets.getSecret(request.secretUri));
+        return ["the secret exists", "the secret holds a PostgreSQL connection string"];
+      }),
+
+    /** Checks the policy exists in the vault and protects this kind of datasource. */
+    [activityNames.ensurePolicy]: (input: EnsurePolicyInput): Promise<ActivityResult<string>> =>
+      expected(async () => {
+        const policy = await backup.getPolicy(input.vaultId, input.policyName).catch((error: unknown) => {
+          if (isAppError(error) && error.httpStatus === 404) {
+            throw new AppError("PolicyNotFound", `The vault has no policy '${input.policyName}'`, {
+              httpStatus: 404,
+              recommendedAction: `Create it first: PUT /api/vaults/${parseVaultId(input.vaultId).vaultName}/policies/${input.policyName}`,
+            });
+          }
+          throw error;
+        });
+        const types = policy.properties.datasourceTypes.map((t) => t.toLowerCase());
+        if (!types.includes(input.datasourceType.toLowerCase())) {
+          throw new AppError("PolicyDatasourceTypeMismatch", `The policy '${input.policyName}' protects ${policy.properties.datasourceTypes.join(", ")}, not ${input.datasourceType}`, {
+            httpStatus: 400,
+            recommendedAction: "Choose a policy made for this kind of datasource",
+          });
+        }
+        return `policy ${input.policyName} protects ${input.datasourceType}`;
+      }),
+
+    /** The service's own pre-flight check. */
+    [activityNames.validateForBackup]: (request: ProtectionRequest): Promise<ActivityResult<string[]>> =>
+      expected(async () => [...(await backup.validateForBackup(request.vaultId, specFor(request))).checks]),
+
+    /** Creates the backup instance. */
+    [activityNames.createBackupInstance]: (input: CreateBackupInstanceInput): Promise<ActivityResult<ProtectionSummary>> =>
+      expected(async () => summaryOf(await backup.createBackupInstance(input.vaultId, input.backupInstanceName, specFor(input)), input.vaultId)),
+
+    /** Reads a backup instance's protection state. */
+    [activityNames.getBackupInstance]: async (key: BackupInstanceKey): Promise<ProtectionSummary> =>
+      summaryOf(await backup.getBackupInstance(key.vaultId, key.backupInstanceName), key.vaultId),
+
+    /** The databases of a server. */
+    [activityNames.listServerDatabases]: (input: ServerRefInput): Promise<ActivityResult<ResolvedDatasource[]>> =>
+      expected(async () => {
+        const server = await directory.resolveServer(input.serverName);
+        return (await directory.listDatabases(server.id)).map(fromDatabase);
+      }),
+
+    /** Whether one more backup of the instance may run now (Flexible Server: one a week). */
+    [activityNames.checkWeeklyLimit]: (input: WeeklyLimitInput): Promise<ActivityResult<true>> =>
+      expected(async () => {
+        const instance = await backup.getBackupInstance(input.vaultId, input.backupInstanceName);
+        const jobs = await backup.listJobs(input.vaultId, {
+          backupInstanceName: input.backupInstanceName,
+          operation: ["OnDemandBackup", "ScheduledBackup"],
+          status: ["InProgress", "Completed"],
+        });
+        const violation = weeklyBackupLimitViolation(
+          instance.dataSourceInfo.datasourceType,
+          jobs.map((job) => new Date(job.startTime)),
+          new Date(input.at),
+        );
+        if (violation) throw violation;
+        return true as const;
+      }),
+
+    /** Starts an on-demand backup. */
+    [activityNames.triggerBackup]: (input: TriggerBackupInput): Promise<ActivityResult<{ jobId: string }>> =>
+      expected(async () => {
+        const reference = await backup.triggerBackup(input.vaultId, input.backupInstanceName, {
+          ruleName: input.ruleName,
+          ...(input.retentionTagOverride ? { retentionTagOverride: input.retentionTagOverride } : {}),
+        });
+        return { jobId: reference.jobId };
+      }),
+
+    /** Reads a job. */
+    [activityNames.getJob]: async (key: JobKey): Promise<BackupJob> => backup.getJob(key.vaultId, key.jobId),
+
+    /** Builds the CloudEvents for facts and publishes them. */
+    [activityNames.publishEvents]: async (requests: readonly EventRequest[]): Promise<number> => {
+      const events: PgProtectEvent[] = [];
+      for (const request of requests) {
+        const options = {
+          source: deps.eventSource,
+          ...(request.datasourceTags ? { datasourceTags: request.datasourceTags } : {}),
+        };
+        if (request.kind === "jobStateChanged") {
+          events.push(jobStateChangedEvent(request.job, options));
+        } else if (request.kind === "protectionConfigured") {
+          const instance = await backup.getBackupInstance(request.vaultId, request.backupInstanceName);
+          events.push(protectionConfiguredEvent(instance, options));
+        } else {
+          events.push(
+            protectionFailedEvent(
+              {
+                datasourceId: request.datasourceId,
+                vaultName: parseVaultId(request.vaultId).vaultName,
+                ...(request.policyName ? { policyName: request.policyName } : {}),
+                ...(request.failedStep ? { failedStep: request.failedStep } : {}),
+                operationId: request.operationId,
+                error: {
+                  code: request.error.code,
+                  message: request.error.message,
+                  ...(request.error.recommendedAction ? { recommendedAction: [request.error.recommendedAction] } : {}),
+                },
+              },
+              { ...options, time: request.time },
+            ),
+          );
+        }
+      }
+      await deps.events.publish(events);
+      return events.length;
+    },
+  } as const;
+}
+
+/** The activities, by name. */
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,118 @@
+/**
+ * The composition root: builds the provider, the event publisher and the vault directory once
+ * per process from the validated settings. Functions and activities reach their dependencies
+ * only through {@link appDependencies}.
+ */
+import { appConfig, type Config } from "./config.js";
+import { ConfigurationError, NotFoundError } from "./domain/errors.js";
+import { formatVaultId, LOCAL_SCOPE, parseVaultId } from "./domain/protection/ids.js";
+import { createEventGridPublisher } from "./providers/events/eventGridPublisher.js";
+import type { EventPublisherPort, Provider } from "./providers/ports.js";
+
+/** The local runtime's own topic, which delivers to the app's Event Grid functions. */
+export const localTopicName = "pgprotect";
+/**
+ * The key of the local topic: it only guards a loopback endpoint of the local runtime
+ * (`eventgrid.local.json` names the same key).
+ */
+export const localTopicKey = "pgprotect-local-topic";
+/** The vault name used when a request names none and no vault is configured (local provider). */
+export const defaultLocalVaultName = "pgprotect-vault";
+
+/** Resolves vault names to ids and knows the default vault. */
+export interface VaultDirectory {
+  /** The configured vaults' ids. */
+  readonly ids: readonly string[];
+  /** The id of a vault by name (case-insensitive), or of the default vault. @throws NotFoundError */
+  resolve(vaultName?: string): string;
+}
+
+/** Everything functions and activities need. */
+export interface AppDependencies {
+  readonly config: Config;
+  readonly provider: Provider;
+  readonly events: EventPublisherPort;
+  readonly vaults: VaultDirectory;
+  /** The CloudEvents `source` of this deployment. */
+  readonly eventSource: string;
+  /** Stops what the dependencies started (the local provider's private PostgreSQL). */
+  close(): Promise<void>;
+}
+
+/** Builds the vault directory from `BACKUP_VAULT_IDS`, or the local provider's vaults. */
+export function createVaultDirectory(config: Pick<Config, "BACKUP_VAULT_IDS" | "PGPROTECT_PROVIDER">): VaultDirectory {
+  const ids = (config.BACKUP_VAULT_IDS ?? "")
+    .split(",")
+    .map((id) => id.trim())
+    .filter((id) => id !== "");
+  for (const id of ids) parseVaultId(id);
+  const local = config.PGPROTECT_PROVIDER === "local";
+  return {
+    ids,
+    resolve(vaultName?: string): string {
+      if (!vaultName) {
+        const first = ids[0];
+        if (first) return first;
+        if (local) return formatVaultId({ ...LOCAL_SCOPE, vaultName: defaultLocalVaultName });
+        throw new NotFoundError("VAULT_NOT_CONFIGURED", "No vault was named and BACKUP_VAULT_IDS is empty", {
+          recommendedAction: "Name the vault in the request, or set BACKUP_VAULT_IDS",
+        });
+      }
+      const found = ids.find((id) => parseVaultId(id).vaultName.toLowerCase() === vaultName.toLowerCase());
+      if (found) return found;
+      if (local) return formatVaultId({ ...LOCAL_SCOPE, vaultName });
+      throw new NotFoundError("VAULT_NOT_CONFIGURED", `The vault '${vaultName}' is not one of this app's vaults`, {
+        recommendedAction: `Use one of ${ids.map((id) => parseVaultId(id).vaultName).join(", ")}, or add it to BACKUP_VAULT_IDS`,
+      });
+    },
+  };
+}
+
+async function build(config: Config): Promise<AppDependencies> {
+  const vaults = createVaultDirectory(config);
+  const eventSource = `/pgprotect/${config.TASKHUB_NAME}`;
+  if (config.PGPROTECT_PROVIDER === "local") {
+    const { startLocalProvider } = await import("./providers/local/index.js");
+    const started = await startLocalProvider(config);
+    const endpoint =
+      config.EVENTGRID_TOPIC_ENDPOINT ??
+      (config.WEBSITE_HOSTNAME ? `http://${config.WEBSITE_HOSTNAME}/runtime/topics/${localTopicName}` : undefined);
+    const events: EventPublisherPort = endpoint
+      ? createEventGridPublisher({ endpoint, key: config.EVENTGRID_TOPIC_KEY ?? localTopicKey })
+      : {
+          publish: async () => {
+            throw new ConfigurationError("No Event Grid topic: set EVENTGRID_TOPIC_ENDPOINT", [
+              { path: "EVENTGRID_TOPIC_ENDPOINT", code: "CONFIG_INVALID", message: "not set, and no WEBSITE_HOSTNAME to reach the local topic" },
+            ]);
+          },
+        };
+    return { config, provider: started.provider, events, vaults, eventSource, close: () => started.close() };
+  }
+  throw new ConfigurationError("The Azure provider is not wired into this build yet", [
+    { path: "PGPROTECT_PROVIDER", code: "CONFIG_INVALID", message: "use local" },
+  ]);
+}
+
+let pending: Promise<AppDependencies> | undefined;
+
+/** The process's dependencies, built on first use from the settings. */
+export function appDependencies(): Promise<AppDependencies> {
+  pending ??= build(appConfig()).catch((error: unknown) => {
+    // A failed start (e.g. PostgreSQL missing) is retried on the next call rather than cached.
+    pending = undefined;
+    throw error;
+  });
+  return pending;
+}
+
+/** Replaces the dependencies (tests), or clears them so the next use builds them again. */
+export function setAppDependencies(dependencies: AppDependencies | undefined): void {
+  pending = dependencies ? Promise.resolve(dependencies) : undefined;
+}
+
+/** Closes the dependencies if they were built (the host is stopping). */
+export async function closeAppDependencies(): Promise<void> {
+  const current = pending;
+  pending = undefined;
+  if (current) await (await current.catch(() => undefined))?.close();
+}

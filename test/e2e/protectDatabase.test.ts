@@ -1,0 +1,125 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localTopicKey, localTopicName } from "../../src/composition.js";
+import { compilePolicySpec } from "../../src/domain/policy/spec.js";
+import { formatVaultId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
+import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
+import { startHost, type RunningHost } from "../../src/runtime/host.js";
+import { usePostgresCluster } from "../support/postgres.js";
+
+const projectDir = fileURLToPath(new URL("../..", import.meta.url));
+const postgres = usePostgresCluster();
+
+/** Polls an HTTP resource until `done` says so; the orchestration's progress is only visible there. */
+async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("protecting a database through the HTTP API on the local runtime", () => {
+  let stateDir: string;
+  let host: RunningHost;
+  let provider: LocalProvider;
+  let secretUri: string;
+  const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
+
+  const api = async (method: string, route: string, body?: unknown) => {
+    const response = await fetch(`${host.url}/api/${route}`, {
+      method,
+      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
+    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
+    await postgres.query("postgres", "CREATE DATABASE sales");
+    await postgres.query("sales", "CREATE TABLE orders (id int PRIMARY KEY, item text); INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(1, 50) g");
+    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-"));
+    provider = await createLocalProvider({
+      stateDir,
+      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
+      binDir: postgres.cluster.binDir,
+    });
+    secretUri = await provider.secrets.setSecret("sales", postgres.cluster.connectionUrl("sales"));
+    await provider.backup.createPolicy(
+      vaultId,
+      "weekly",
+      compilePolicySpec({ datasourceType: "AzureDatabaseForPostgreSQL", schedule: { days: ["Sunday"], time: "22:00" }, retention: { default: "P3M" } }),
+    );
+    host = await startHost({
+      appDir: projectDir,
+      port: 0,
+      stateDir: path.join(stateDir, "runtime"),
+      banner: false,
+      timers: false,
+      log: () => undefined,
+      env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
+      eventGrid: { topics: { [localTopicName]: { key: localTopicKey, subscriptions: [] } } },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await host?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("answers 202 with a status URL, then shows every step done and the new backup instance", async () => {
+    const started = await api("POST", "protections", { serverName: "local", databaseName: "sales", policyName: "weekly", secretUri });
+
+    expect(started.status).toBe(202);
+    expect(started.headers.get("location")).toBe(started.body.statusUrl);
+    const done = await poll(
+      () => api("GET", `protections/${String(started.body.id)}`),
+      (r) => r.body.status === "Completed" || r.body.status === "Failed",
+    );
+    expect(done.body).toMatchObject({ status: "Completed", outcome: "Protected", error: null });
+    expect((done.body.steps as { status: string }[]).every((s) => s.status === "done")).toBe(true);
+    const instances = await provider.backup.listBackupInstances(vaultId);
+    expect(instances.map((i) => i.friendlyName)).toEqual(["local/sales"]);
+    expect(done.body.backupInstanceName).toBe(instances[0]?.name);
+  });
+
+  it("returns the same operation when asked again, and never makes a second backup instance", async () => {
+    const again = await api("POST", "protections", { serverName: "local", databaseName: "sales", policyName: "weekly", secretUri });
+
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ existing: true, status: "Completed" });
+    expect(await provider.backup.listBackupInstances(vaultId)).toHaveLength(1);
+  });
+
+  it("fails with the service's code and a recommended action when the secret is missing", async () => {
+    await postgres.query("postgres", "CREATE DATABASE hr");
+
+    const started = await api("POST", "protections", {
+      serverName: "local",
+      databaseName: "hr",
+      policyName: "weekly",
+      secretUri: "https://pgprotect-local.vault.azure.net/secrets/hr",
+    });
+    const done = await poll(
+      () => api("GET", `protections/${String(started.body.id)}`),
+      (r) => r.body.status === "Completed" || r.body.status === "Failed",
+    );
+
+    expect(done.body).toMatchObject({ outcome: "Failed", error: { code: "SecretNotFound" } });
+    expect(String((done.body.error as { recommendedAction?: string }).recommendedAction)).toContain("connection string");
+  });
+
+  it("answers a request without a datasource with problem details naming the field", async () => {
+    const response = await api("POST", "protections", { policyName: "weekly" });
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(response.body).toMatchObject({ code: "BODY_INVALID", errors: [{ path: "$.datasourceId" }] });
+  });
+});
