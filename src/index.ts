@@ -3,14 +3,26 @@
  * `main` in package.json); each of those registers one trigger.
  */
 import { app } from "@azure/functions";
-import { closeAppDependencies } from "./composition.js";
+import { appDependencies, closeAppDependencies } from "./composition.js";
 import { loadConfig } from "./config.js";
 
 app.setup({ enableHttpStream: true });
 
 // A bad setting fails the host at start, not the first request that happens to read it.
-app.hook.appStart(() => {
-  loadConfig();
+app.hook.appStart(async () => {
+  const config = loadConfig();
+  if (config.PGPROTECT_PROVIDER !== "local") return;
+  // Starting the embedded provider (and its private PostgreSQL) now shows a missing PostgreSQL
+  // installation at start; the app keeps serving what needs no database, and retries on use.
+  try {
+    await appDependencies();
+    console.log(`pgprotect: local provider ready (state in ${config.PGPROTECT_STATE_DIR})`);
+  } catch (error) {
+    console.error(
+      `pgprotect: the local provider could not start: ${(error as Error).message}. ` +
+        "Install PostgreSQL (apt-get install postgresql) or set DATABASE_URL.",
+    );
+  }
 });
 
 // Stops what the dependencies started, such as the local provider's private PostgreSQL.
