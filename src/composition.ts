@@ -88,9 +88,14 @@ async function build(config: Config): Promise<AppDependencies> {
         };
     return { config, provider: started.provider, events, vaults, eventSource, close: () => started.close() };
   }
-  throw new ConfigurationError("The Azure provider is not wired into this build yet", [
-    { path: "PGPROTECT_PROVIDER", code: "CONFIG_INVALID", message: "use local" },
-  ]);
+  const { createAzureServices } = await import("./providers/azure/azureServices.js");
+  const provider = createAzureServices(config);
+  // The schema requires the endpoint when the provider is azure; the identity publishes unless a key is set.
+  const events = createEventGridPublisher({
+    endpoint: config.EVENTGRID_TOPIC_ENDPOINT ?? "",
+    ...(config.EVENTGRID_TOPIC_KEY ? { key: config.EVENTGRID_TOPIC_KEY } : {}),
+  });
+  return { config, provider, events, vaults, eventSource, close: async () => undefined };
 }
 
 let pending: Promise<AppDependencies> | undefined;

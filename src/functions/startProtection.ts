@@ -58,6 +58,11 @@ export async function startProtection(request: HttpRequest, context: InvocationC
   try {
     await client.startNew(orchestrationNames.protectDatasource, { instanceId, input });
   } catch (error) {
+    // A concurrent request for the same datasource started it first: answer that operation.
+    const raced = await findInstance(client, instanceId);
+    if (raced && raced.runtimeStatus !== "Failed" && raced.runtimeStatus !== "Terminated") {
+      return json(202, { id: instanceId, datasourceId, status: raced.runtimeStatus, statusUrl, existing: true }, { location: statusUrl });
+    }
     throw new AppError("PROTECTION_START_FAILED", `The protection of ${datasourceId} could not start: ${(error as Error).message}`, {
       httpStatus: 503,
       retryable: true,

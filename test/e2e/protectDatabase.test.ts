@@ -97,6 +97,24 @@ describe("protecting a database through the HTTP API on the local runtime", () =
     expect(await provider.backup.listBackupInstances(vaultId)).toHaveLength(1);
   });
 
+  it("creates one backup instance when the same protection is requested ten times at once", async () => {
+    await postgres.query("postgres", "CREATE DATABASE billing");
+    const billingSecret = await provider.secrets.setSecret("billing", postgres.cluster.connectionUrl("billing"));
+    const body = { serverName: "local", databaseName: "billing", policyName: "weekly", secretUri: billingSecret };
+
+    const answers = await Promise.all(Array.from({ length: 10 }, () => api("POST", "protections", body)));
+
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    const done = await poll(
+      () => api("GET", `protections/${String(answers[0]?.body.id)}`),
+      (r) => r.body.status === "Completed" || r.body.status === "Failed",
+    );
+    expect(done.body.outcome).toBe("Protected");
+    const billing = (await provider.backup.listBackupInstances(vaultId)).filter((i) => i.friendlyName === "local/billing");
+    expect(billing).toHaveLength(1);
+  });
+
   it("fails with the service's code and a recommended action when the secret is missing", async () => {
     await postgres.query("postgres", "CREATE DATABASE hr");
 

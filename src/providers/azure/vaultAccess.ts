@@ -1,0 +1,185 @@
+/**
+ * The roles a Backup vault's managed identity needs on what it protects, checked (and, where the
+ * app is allowed to, granted) before validateForBackup, so that a missing role is explained by
+ * name and scope instead of surfacing as the service's generic `UserErrorMissingRequiredPermissions`.
+ *
+ * @remarks Flexible Server: "PostgreSQL Flexible Server Long Term Retention Backup Role" on the
+ * server and Reader on its resource group. Single Server database: Reader on the server and Key
+ * Vault Secrets User on the key vault holding the connection string (or get/list secret
+ * permissions in its access policy, which this check cannot see). Role assignments can take a few
+ * minutes to apply; callers retry validateForBackup with back-off after granting.
+ */
+import { randomUUID } from "node:crypto";
+import { AuthorizationManagementClient } from "@azure/arm-authorization";
+import type { TlsSettings } from "@azure/core-rest-pipeline";
+import type { TokenCredential } from "@azure/identity";
+import { AppError } from "../../domain/errors.js";
+import { formatServerId, parseDatabaseId, parseServerId } from "../../domain/protection/ids.js";
+import { ProviderErrorCodes } from "../ports.js";
+import { armErrorFromThrown } from "./armErrors.js";
+
+/** Built-in role definitions the vault identity needs, by name. */
+export const backupRoles = {
+  reader: { name: "Reader", id: "acdd72a7-3385-48ef-bd42-f606fba81ae7" },
+  keyVaultSecretsUser: {
+    name: "Key Vault Secrets User",
+    id: "4633458b-17de-408a-b874-0445c86b69e6",
+  },
+  flexibleServerLtrBackup: {
+    name: "PostgreSQL Flexible Server Long Term Retention Backup Role",
+    id: "c088a766-074b-43ba-90d4-1fb21feae531",
+  },
+} as const;
+
+/** One role the vault identity must hold at a scope. */
+export interface RoleRequirement {
+  readonly roleName: string;
+  /** The role definition's GUID. */
+  readonly roleDefinitionGuid: string;
+  /** ARM id of the scope (a resource or resource group). */
+  readonly scope: string;
+}
+
+/**
+ * The roles a vault identity needs to back up a datasource.
+ *
+ * @param keyVaultId - ARM id of the key vault holding a Single Server database's secret, when known.
+ */
+export function requiredVaultRoles(datasourceId: string, keyVaultId?: string): RoleRequirement[] {
+  const require = (role: { name: string; id: string }, scope: string): RoleRequirement => ({
+    roleName: role.name,
+    roleDefinitionGuid: role.id,
+    scope,
+  });
+  if (datasourceId.split("/").length > 9) {
+    const serverId = formatServerId(parseDatabaseId(datasourceId));
+    return [
+      require(backupRoles.reader, serverId),
+      ...(keyVaultId ? [require(backupRoles.keyVaultSecretsUser, keyVaultId)] : []),
+    ];
+  }
+  const server = parseServerId(datasourceId);
+  const resourceGroupId = `/subscriptions/${server.subscriptionId}/resourceGroups/${server.resourceGroup}`;
+  return [
+    require(backupRoles.flexibleServerLtrBackup, formatServerId(server)),
+    require(backupRoles.reader, resourceGroupId),
+  ];
+}
+
+/** Whether an assignment at `assignedScope` applies at `scope` (the same scope or an ancestor). */
+export function scopeCovers(assignedScope: string, scope: string): boolean {
+  const a = assignedScope.replace(/\/+$/, "").toLowerCase();
+  const s = scope.replace(/\/+$/, "").toLowerCase();
+  return a === "" || a === "/" || s === a || s.startsWith(`${a}/`);
+}
+
+/** The SDK puts the scope after a slash of its own: `subscriptions/...`, not `/subscriptions/...`. */
+function relativeScope(scope: string): string {
+  return scope.replace(/^\/+/, "");
+}
+
+/** Options of {@link createVaultAccessChecker}. */
+export interface VaultAccessCheckerOptions {
+  readonly credential: TokenCredential;
+  readonly subscriptionId: string;
+  /** Resource Manager endpoint; the public cloud by default. */
+  readonly endpoint?: string;
+  /** Token audience; the endpoint by default. */
+  readonly tokenAudience?: string;
+  readonly tlsOptions?: TlsSettings;
+}
+
+/** Checks and grants the vault identity's roles. */
+export class VaultAccessChecker {
+  constructor(
+    private readonly client: AuthorizationManagementClient,
+    private readonly subscriptionId: string,
+  ) {}
+
+  /** The requirements the principal does not meet, in the order given. */
+  async missingRoles(
+    principalId: string,
+    requirements: readonly RoleRequirement[],
+  ): Promise<RoleRequirement[]> {
+    const missing: RoleRequirement[] = [];
+    for (const requirement of requirements) {
+      const held: { roleDefinitionId?: string; scope?: string }[] = [];
+      try {
+        for await (const assignment of this.client.roleAssignments.listForScope(
+          relativeScope(requirement.scope),
+          {
+            filter: `assignedTo('${principalId}')`,
+          },
+        )) {
+          held.push(assignment);
+        }
+      } catch (thrown) {
+        throw armErrorFromThrown(thrown, `Reading role assignments at ${requirement.scope}`);
+      }
+      const satisfied = held.some(
+        (a) =>
+          (a.roleDefinitionId ?? "").toLowerCase().endsWith(`/${requirement.roleDefinitionGuid}`) &&
+          scopeCovers(a.scope ?? "", requirement.scope),
+      );
+      if (!satisfied) missing.push(requirement);
+    }
+    return missing;
+  }
+
+  /**
+   * Fails when a role is missing, naming each role and scope.
+   *
+   * @throws AppError `UserErrorMissingRequiredPermissions` (403).
+   */
+  async assertRoles(principalId: string, requirements: readonly RoleRequirement[]): Promise<void> {
+    const missing = await this.missingRoles(principalId, requirements);
+    if (missing.length === 0) return;
+    const list = missing.map((m) => `'${m.roleName}' on ${m.scope}`).join("; ");
+    throw new AppError(
+      ProviderErrorCodes.missingRequiredPermissions,
+      `The Backup vault's identity ${principalId} lacks ${list}`,
+      {
+        httpStatus: 403,
+        retryable: false,
+        recommendedAction: `Assign ${list} to the Backup vault's managed identity (principal ${principalId}), or let pgprotect grant them; assignments can take a few minutes to apply`,
+      },
+    );
+  }
+
+  /** Grants the missing roles; returns what was granted. */
+  async grantMissingRoles(
+    principalId: string,
+    requirements: readonly RoleRequirement[],
+  ): Promise<RoleRequirement[]> {
+    const missing = await this.missingRoles(principalId, requirements);
+    for (const requirement of missing) {
+      try {
+        await this.client.roleAssignments.create(relativeScope(requirement.scope), randomUUID(), {
+          roleDefinitionId: `/subscriptions/${this.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${requirement.roleDefinitionGuid}`,
+          principalId,
+          principalType: "ServicePrincipal",
+        });
+      } catch (thrown) {
+        const error = armErrorFromThrown(
+          thrown,
+          `Granting '${requirement.roleName}' on ${requirement.scope}`,
+        );
+        throw error;
+      }
+    }
+    return missing;
+  }
+}
+
+/** Creates the access checker over Resource Manager's authorization API. */
+export function createVaultAccessChecker(options: VaultAccessCheckerOptions): VaultAccessChecker {
+  const endpoint = (options.endpoint ?? "https://management.azure.com").replace(/\/+$/, "");
+  const audience = (options.tokenAudience ?? endpoint).replace(/\/+$/, "");
+  const client = new AuthorizationManagementClient(options.credential, options.subscriptionId, {
+    endpoint,
+    $host: endpoint,
+    credentialScopes: [`${audience}/.default`],
+    ...(options.tlsOptions ? { tlsOptions: options.tlsOptions } : {}),
+  });
+  return new VaultAccessChecker(client, options.subscriptionId);
+}

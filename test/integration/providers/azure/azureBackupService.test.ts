@@ -1,0 +1,595 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AppError } from "../../../../src/domain/errors.js";
+import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
+import { WEEKLY_BACKUP_LIMIT_CODE } from "../../../../src/domain/protection/rules.js";
+import { ProviderErrorCodes } from "../../../../src/providers/ports.js";
+import {
+  backupInstanceSpecFor,
+  newBackupInstanceName,
+} from "../../../../src/providers/azure/backupInstanceBuilder.js";
+import {
+  createAzureBackupService,
+  type AzureBackupService,
+} from "../../../../src/providers/azure/azureBackupService.js";
+import {
+  FAKE_SUBSCRIPTION_ID,
+  FakeArm,
+  fakeArmCredential,
+  type FakeArmOptions,
+} from "../../../support/fakeArm/index.js";
+
+const RG = "rg-backup";
+const pgRg = `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL`;
+const flexId = (name: string) => `${pgRg}/flexibleServers/${name}`;
+const dbId = (server: string, db: string) => `${pgRg}/servers/${server}/databases/${db}`;
+const SECRET = "https://kv-pg.vault.azure.net/secrets/empdb-connection";
+
+/** Scale applied to the fake's Retry-After (1 s becomes 20 ms). */
+const SCALE = 0.02;
+
+async function startService(options: Partial<FakeArmOptions> = {}) {
+  const fake = await FakeArm.start({ subscriptionId: FAKE_SUBSCRIPTION_ID, ...options });
+  const service = createAzureBackupService({
+    credential: fakeArmCredential(),
+    client: {
+      endpoint: fake.url,
+      tlsOptions: { ca: fake.ca },
+      throttling: { retryAfterScale: SCALE },
+    },
+    polling: { retryAfterScale: SCALE, intervalInMs: 10 },
+  });
+  return { fake, service };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<AppError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  return error as AppError;
+}
+
+describe("createAzureBackupService against the fake Resource Manager", () => {
+  let fake: FakeArm;
+  let service: AzureBackupService;
+  let vaultId: string;
+  let policyId: string;
+
+  beforeAll(async () => {
+    ({ fake, service } = await startService());
+    vaultId = fake.addVault(RG, "vault-pg");
+    policyId =
+      (
+        await service.createPolicy(
+          vaultId,
+          "weekly",
+          defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+        )
+      ).id ?? "";
+  });
+
+  afterEach(() => {
+    // Every request the client sent and every answer the fake gave kept the contract.
+    expect(fake.violations).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  describe("policies", () => {
+    it("creates a policy with one synchronous PUT and reads it back with the service's tag ids", async () => {
+      // Arrange
+      const policy = defaultPolicyTemplate("AzureDatabaseForPostgreSQL");
+
+      // Act
+      const created = await service.createPolicy(vaultId, "oss-weekly", policy);
+      const read = await service.getPolicy(vaultId, "oss-weekly");
+
+      // Assert
+      expect(created.id).toBe(`${vaultId}/backupPolicies/oss-weekly`);
+      expect(read.properties.policyRules.map((r) => r.name)).toEqual(["BackupWeekly", "Default"]);
+      expect(
+        fake
+          .requestsOf("BackupPolicies_CreateOrUpdate")
+          .filter((r) => r.path.endsWith("/oss-weekly")),
+      ).toHaveLength(1);
+    });
+
+    it("answers the existing policy when the same JSON is created again, without writing", async () => {
+      const before = fake.requestsOf("BackupPolicies_CreateOrUpdate").length;
+
+      const again = await service.createPolicy(
+        vaultId,
+        "weekly",
+        defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+      );
+
+      expect(again.id).toBe(policyId);
+      expect(fake.requestsOf("BackupPolicies_CreateOrUpdate")).toHaveLength(before);
+    });
+
+    it("refuses to change an existing policy in place, naming what to do instead", async () => {
+      const changed = defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer");
+      const retention = changed.policyRules[1];
+      if (retention?.objectType !== "AzureRetentionRule" || !retention.lifecycles[0])
+        throw new Error("template changed");
+      retention.lifecycles[0].deleteAfter.duration = "P6M";
+
+      const error = await rejection(service.createPolicy(vaultId, "weekly", changed));
+
+      expect(error.code).toBe(ProviderErrorCodes.policyUpdateNotSupported);
+      expect(error.recommendedAction).toMatch(/new name/);
+    });
+
+    it("lists every policy across pages", async () => {
+      await service.createPolicy(
+        vaultId,
+        "third",
+        defaultPolicyTemplate("AzureDatabaseForPostgreSQL"),
+      );
+
+      const policies = await service.listPolicies(vaultId);
+
+      expect(policies.map((p) => p.name).sort()).toEqual(["oss-weekly", "third", "weekly"]);
+      expect(
+        fake.requests.some(
+          (r) => r.operationId === "BackupPolicies_List" && r.path.includes("backupPolicies"),
+        ),
+      ).toBe(true);
+    });
+  });
+
+  describe("protection", () => {
+    it("protects a Flexible Server: validates, creates, follows the operation and answers it configured", async () => {
+      // Arrange
+      const datasourceId = flexId("pg-orders");
+      const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
+      const name = newBackupInstanceName(datasourceId);
+
+      // Act
+      const instance = await service.createBackupInstance(vaultId, name, spec);
+
+      // Assert
+      expect(instance).toMatchObject({
+        name,
+        vaultName: "vault-pg",
+        friendlyName: "pg-orders",
+        protectionStatus: "ProtectionConfigured",
+        provisioningState: "Succeeded",
+        policyId,
+        dataSourceInfo: {
+          resourceId: datasourceId,
+          datasourceType: "Microsoft.DBforPostgreSQL/flexibleServers",
+        },
+      });
+      expect(name).toMatch(/^pg-orders-pg-orders-[0-9a-f-]{36}$/);
+      const sent = fake.requestsOf("BackupInstances_CreateOrUpdate").at(-1)?.body as {
+        properties: Record<string, unknown>;
+      };
+      expect(sent.properties["datasourceAuthCredentials"]).toBeUndefined();
+      const ops = fake.requests.map((r) => r.operationId);
+      expect(ops.indexOf("BackupInstances_ValidateForBackup")).toBeLessThan(
+        ops.indexOf("BackupInstances_CreateOrUpdate"),
+      );
+      expect(ops.filter((o) => o.startsWith("OperationStatus")).length).toBeGreaterThanOrEqual(3);
+    });
+
+    it("protects a Single Server database with its Key Vault secret, server as datasource set", async () => {
+      const datasourceId = dbId("pg-legacy", "empdb");
+      const spec = backupInstanceSpecFor({
+        datasourceId,
+        location: "westus",
+        policyId,
+        secretUri: SECRET,
+      });
+
+      const instance = await service.createBackupInstance(
+        vaultId,
+        newBackupInstanceName(datasourceId),
+        spec,
+      );
+
+      expect(instance.name).toMatch(/^pg-legacy-empdb-/);
+      expect(instance.friendlyName).toBe("pg-legacy/empdb");
+      expect(instance.secretStore).toEqual({ secretStoreType: "AzureKeyVault", uri: SECRET });
+      expect(instance.dataSourceSetInfo?.resourceType).toBe("Microsoft.DBforPostgreSQL/servers");
+    });
+
+    it("answers the existing instance when the same creation is retried, without writing again", async () => {
+      // Arrange
+      const datasourceId = flexId("pg-retried");
+      const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
+      const name = newBackupInstanceName(datasourceId);
+      const first = await service.createBackupInstance(vaultId, name, spec);
+      const writes = fake.requests.filter((r) => r.method !== "GET").length;
+
+      // Act
+      const again = await service.createBackupInstance(vaultId, name, spec);
+
+      // Assert
+      expect(again.id).toBe(first.id);
+      expect(again.protectionStatus).toBe("ProtectionConfigured");
+      expect(fake.requests.filter((r) => r.method !== "GET")).toHaveLength(writes);
+    });
+
+    it("reports an already protected datasource with the service's code and its recommended action", async () => {
+      const datasourceId = flexId("pg-orders");
+      const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
+
+      const error = await rejection(service.validateForBackup(vaultId, spec));
+
+      expect(error.code).toBe("UserErrorDppDatasourceAlreadyProtected");
+      expect(error.httpStatus).toBe(409);
+      expect(error.retryable).toBe(false);
+      expect(error.recommendedAction).toMatch(/pg-orders-pg-orders-/);
+    });
+
+    it("reports a missing role from the failed validation, with the detail naming the action and scope", async () => {
+      const datasourceId = flexId("pg-locked");
+      fake.denyPermissions(
+        datasourceId,
+        `The client does not have authorization to perform action 'Microsoft.DBforPostgreSQL/flexibleServers/ltrBackupOperations/read' over scope '${datasourceId}'`,
+      );
+      const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
+
+      const error = await rejection(
+        service.createBackupInstance(vaultId, newBackupInstanceName(datasourceId), spec),
+      );
+
+      expect(error.code).toBe("UserErrorMissingRequiredPermissions");
+      expect(error.httpStatus).toBe(403);
+      expect(error.message).toContain("ltrBackupOperations/read");
+      expect(error.recommendedAction).toMatch(/Grant appropriate permissions/);
+      expect(
+        fake.requestsOf("BackupInstances_CreateOrUpdate").some((r) => r.path.includes("pg-locked")),
+      ).toBe(false);
+    });
+
+    it("reports a policy that is not in the vault as not found", async () => {
+      const datasourceId = flexId("pg-nopolicy");
+      const spec = backupInstanceSpecFor({
+        datasourceId,
+        location: "westus",
+        policyId: `${vaultId}/backupPolicies/missing`,
+      });
+
+      const error = await rejection(service.validateForBackup(vaultId, spec));
+
+      expect(error.code).toBe("UserErrorPolicyNotFound");
+      expect(error.httpStatus).toBe(404);
+      expect(error.recommendedAction).toBeTruthy();
+    });
+
+    it("finds the instances protecting a datasource through the extension route", async () => {
+      const found = await service.listBackupInstancesForDatasource(flexId("pg-orders"));
+
+      expect(found).toHaveLength(1);
+      expect(found[0]?.vaultName).toBe("vault-pg");
+      expect(fake.requestsOf("BackupInstancesExtensionRouting_List").at(-1)?.path).toBe(
+        `${flexId("pg-orders")}/providers/Microsoft.DataProtection/backupInstances`,
+      );
+    });
+
+    it("lists the vault's instances across pages", async () => {
+      const instances = await service.listBackupInstances(vaultId);
+
+      expect(instances.map((i) => i.friendlyName).sort()).toEqual([
+        "pg-legacy/empdb",
+        "pg-orders",
+        "pg-retried",
+      ]);
+    });
+
+    it("answers a missing instance as not found", async () => {
+      const error = await rejection(service.getBackupInstance(vaultId, "nope"));
+
+      expect(error.httpStatus).toBe(404);
+      expect(error.code).toBe("ResourceNotFound");
+    });
+  });
+
+  describe("backups, jobs, recovery points and restores", () => {
+    let instanceName: string;
+
+    beforeAll(async () => {
+      const datasourceId = flexId("pg-billing");
+      instanceName = newBackupInstanceName(datasourceId);
+      await service.createBackupInstance(
+        vaultId,
+        instanceName,
+        backupInstanceSpecFor({ datasourceId, location: "westus", policyId }),
+      );
+    });
+
+    it("starts an ad-hoc backup under a rule and follows its job to completion", async () => {
+      // Act
+      const { jobId } = await service.triggerBackup(vaultId, instanceName, {
+        ruleName: "BackupWeekly",
+        retentionTagOverride: "Default",
+      });
+      const running = await service.getJob(vaultId, jobId);
+      const done = await service.getJob(vaultId, jobId);
+
+      // Assert
+      expect(jobId).toMatch(new RegExp(`^${vaultId}/backupJobs/[0-9a-f-]{36}$`));
+      expect(fake.requestsOf("BackupInstances_AdhocBackup").at(-1)?.body).toEqual({
+        backupRuleOptions: {
+          ruleName: "BackupWeekly",
+          triggerOption: { retentionTagOverride: "Default" },
+        },
+      });
+      expect(running).toMatchObject({
+        status: "InProgress",
+        operation: "OnDemandBackup",
+        isUserTriggered: true,
+      });
+      expect(running.endTime).toBeUndefined();
+      expect(done).toMatchObject({
+        status: "Completed",
+        ruleName: "BackupWeekly",
+        retentionTag: "Default",
+        operationCategory: "Backup",
+      });
+      expect(done.duration).toMatch(/^PT/);
+    });
+
+    it("lists the instance's recovery points after the backup", async () => {
+      const points = await service.listRecoveryPoints(vaultId, instanceName);
+
+      expect(points).toHaveLength(1);
+      expect(points[0]).toMatchObject({
+        recoveryPointType: "Full",
+        retentionTagName: "Default",
+        policyName: "weekly",
+      });
+      expect(points[0]?.dataStores[0]?.type).toBe("VaultStore");
+    });
+
+    it("names both the rule and the tag when a tag is given as the rule name", async () => {
+      const error = await rejection(
+        service.triggerBackup(vaultId, instanceName, { ruleName: "Weekly" }),
+      );
+
+      expect(error.code).toBe(ProviderErrorCodes.backupRuleNotFound);
+      expect(error.recommendedAction).toMatch(/BackupWeekly.*retentionTagOverride/);
+    });
+
+    it("surfaces the weekly limit as a failed job carrying the service's error", async () => {
+      const { jobId } = await service.triggerBackup(vaultId, instanceName, {
+        ruleName: "BackupWeekly",
+      });
+      fake.failJob(
+        jobId,
+        WEEKLY_BACKUP_LIMIT_CODE,
+        "Only one backup a week is allowed for this Flexible Server.",
+      );
+
+      await service.getJob(vaultId, jobId);
+      const job = await service.getJob(vaultId, jobId);
+
+      expect(job.status).toBe("Failed");
+      expect(job.errorDetails?.[0]).toMatchObject({
+        code: WEEKLY_BACKUP_LIMIT_CODE,
+        isUserError: true,
+      });
+    });
+
+    it("lists jobs oldest first and filters them by status and instance", async () => {
+      const all = await service.listJobs(vaultId);
+      const failed = await service.listJobs(vaultId, {
+        status: ["Failed"],
+        backupInstanceName: instanceName,
+      });
+
+      expect(all.length).toBeGreaterThanOrEqual(2);
+      expect([...all].sort((a, b) => a.startTime.localeCompare(b.startTime))).toEqual(all);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]?.errorDetails?.[0]?.code).toBe(WEEKLY_BACKUP_LIMIT_CODE);
+    });
+
+    it("restores a Flexible Server as files into a blob container", async () => {
+      const [point] = await service.listRecoveryPoints(vaultId, instanceName);
+
+      const { jobId } = await service.triggerRestore(vaultId, instanceName, {
+        recoveryPointId: point?.id ?? "",
+        target: { kind: "files", url: "https://stpg.blob.core.windows.net/restores" },
+      });
+      const job = await service.getJob(vaultId, jobId);
+
+      expect(job).toMatchObject({
+        operation: "Restore",
+        recoveryDestination: "https://stpg.blob.core.windows.net/restores",
+      });
+      const sent = fake.requestsOf("BackupInstances_TriggerRestore").at(-1)?.body as Record<
+        string,
+        unknown
+      >;
+      expect(sent).toMatchObject({
+        objectType: "AzureBackupRecoveryPointBasedRestoreRequest",
+        recoveryPointId: point?.recoveryPointId,
+        sourceDataStoreType: "VaultStore",
+        restoreTargetInfo: {
+          objectType: "RestoreFilesTargetInfo",
+          targetDetails: { filePrefix: instanceName, restoreTargetLocationType: "AzureBlobs" },
+        },
+      });
+    });
+
+    it("refuses to restore a Flexible Server into a database before calling the service", async () => {
+      const before = fake.requestsOf("BackupInstances_TriggerRestore").length;
+
+      const error = await rejection(
+        service.triggerRestore(vaultId, instanceName, {
+          recoveryPointId: "x",
+          target: { kind: "database", targetDatabaseId: dbId("pg-legacy", "copy") },
+        }),
+      );
+
+      expect(error.code).toBe(ProviderErrorCodes.invalidRestoreTarget);
+      expect(fake.requestsOf("BackupInstances_TriggerRestore")).toHaveLength(before);
+    });
+
+    it("stops protection, after which backups are refused", async () => {
+      const stopped = await service.stopProtection(vaultId, instanceName);
+      const error = await rejection(
+        service.triggerBackup(vaultId, instanceName, { ruleName: "BackupWeekly" }),
+      );
+
+      expect(stopped.protectionStatus).toBe("ProtectionStopped");
+      expect(error.code).toBe(ProviderErrorCodes.protectionNotConfigured);
+    });
+  });
+
+  describe("a Single Server database restore", () => {
+    it("restores into a new database with the instance's secret and the target server as datasource set", async () => {
+      // Arrange
+      const datasourceId = dbId("pg-legacy", "hrdb");
+      const name = newBackupInstanceName(datasourceId);
+      await service.createBackupInstance(
+        vaultId,
+        name,
+        backupInstanceSpecFor({ datasourceId, location: "westus", policyId, secretUri: SECRET }),
+      );
+      await service
+        .triggerBackup(vaultId, name, { ruleName: "BackupWeekly" })
+        .then(({ jobId }) => service.getJob(vaultId, jobId))
+        .then((j) => service.getJob(vaultId, j.id));
+      const [point] = await service.listRecoveryPoints(vaultId, name);
+
+      // Act
+      const { jobId } = await service.triggerRestore(vaultId, name, {
+        recoveryPointId: point?.recoveryPointId ?? "",
+        target: { kind: "database", targetDatabaseId: dbId("pg-legacy", "hrdb_restored") },
+      });
+
+      // Assert
+      expect(jobId).toContain("/backupJobs/");
+      const sent = fake.requestsOf("BackupInstances_TriggerRestore").at(-1)?.body;
+      expect(sent).toMatchObject({
+        restoreTargetInfo: {
+          objectType: "RestoreTargetInfo",
+          recoveryOption: "FailIfExists",
+          restoreLocation: "westus",
+          datasourceInfo: {
+            resourceID: dbId("pg-legacy", "hrdb_restored"),
+            resourceName: "hrdb_restored",
+          },
+          datasourceSetInfo: {
+            resourceID: `${pgRg}/servers/pg-legacy`,
+            resourceType: "Microsoft.DBforPostgreSQL/servers",
+          },
+          datasourceAuthCredentials: {
+            secretStoreResource: { uri: SECRET, secretStoreType: "AzureKeyVault" },
+          },
+        },
+      });
+    });
+  });
+});
+
+describe("createAzureBackupService when the service answers 202 and throttles", () => {
+  let fake: FakeArm;
+  let service: AzureBackupService;
+  let vaultId: string;
+
+  beforeAll(async () => {
+    ({ fake, service } = await startService({ backupInstancePut: "202", retryAfterSeconds: 2 }));
+    vaultId = fake.addVault(RG, "vault-two");
+  });
+
+  afterEach(() => {
+    expect(fake.violations).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  it("follows a 202 backup instance PUT to the instance, waiting the Retry-After between polls", async () => {
+    // Arrange
+    const policy = await service.createPolicy(
+      vaultId,
+      "weekly",
+      defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+    );
+    const datasourceId = flexId("pg-202");
+
+    // Act
+    const instance = await service.createBackupInstance(
+      vaultId,
+      newBackupInstanceName(datasourceId),
+      backupInstanceSpecFor({ datasourceId, location: "westus", policyId: policy.id ?? "" }),
+    );
+
+    // Assert
+    expect(instance.protectionStatus).toBe("ProtectionConfigured");
+    const polls = fake.requests.filter((r) => r.operationId.startsWith("OperationStatus"));
+    const gaps = polls.slice(1).map((r, i) => r.at - (polls[i]?.at ?? 0));
+    // Retry-After: 2 s scaled by 0.02 is 40 ms; the first poll of each operation waits too.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(35);
+  });
+
+  it("waits out a burst of 429s with Retry-After and then succeeds", async () => {
+    // Arrange
+    fake.throttleNext(3, 1);
+    const started = Date.now();
+
+    // Act
+    const vaults = await service.listPolicies(vaultId);
+
+    // Assert
+    expect(vaults).toHaveLength(1);
+    const throttled = fake.requests.filter((r) => r.at >= started);
+    expect(throttled.length).toBeGreaterThanOrEqual(4);
+    // Three waits of 1 s scaled by 0.02.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+  });
+});
+
+describe("createAzureBackupService when operations answer with Location only", () => {
+  let fake: FakeArm;
+  let service: AzureBackupService;
+
+  beforeAll(async () => {
+    ({ fake, service } = await startService({ backupInstancePut: "202", lroHeaders: "location" }));
+  });
+
+  afterEach(() => {
+    expect(fake.violations).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  it("follows the result URL alone, from validation through creation to the backup's job", async () => {
+    // Arrange
+    const vaultId = fake.addVault(RG, "vault-loc");
+    const policy = await service.createPolicy(
+      vaultId,
+      "weekly",
+      defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+    );
+    const datasourceId = flexId("pg-location");
+    const name = newBackupInstanceName(datasourceId);
+
+    // Act
+    const instance = await service.createBackupInstance(
+      vaultId,
+      name,
+      backupInstanceSpecFor({ datasourceId, location: "westus", policyId: policy.id ?? "" }),
+    );
+    const { jobId } = await service.triggerBackup(vaultId, name, { ruleName: "BackupWeekly" });
+
+    // Assert
+    expect(instance.protectionStatus).toBe("ProtectionConfigured");
+    expect(jobId).toContain(`${vaultId}/backupJobs/`);
+    expect(fake.requests.filter((r) => r.operationId.startsWith("OperationStatus"))).toEqual([]);
+    expect(
+      fake.requestsOf("BackupInstances_GetBackupInstanceOperationResult").length,
+    ).toBeGreaterThan(0);
+    expect(fake.requestsOf("OperationResult_Get").length).toBeGreaterThan(0);
+  });
+});

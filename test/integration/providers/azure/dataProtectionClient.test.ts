@@ -1,0 +1,289 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
+import { createAzureBackupService } from "../../../../src/providers/azure/azureBackupService.js";
+import {
+  backupInstanceSpecFor,
+  toArmBackupInstance,
+} from "../../../../src/providers/azure/backupInstanceBuilder.js";
+import {
+  API_VERSION,
+  createDataProtectionClient,
+  isUnexpected,
+  listAll,
+  pollLongRunningOperation,
+  type BackupVaultResourceOutput,
+  type DataProtectionClient,
+  type OperationJobExtendedInfoOutput,
+} from "../../../../src/providers/azure/dataProtection/index.js";
+import { ArmRequestThrottle } from "../../../../src/providers/azure/throttling.js";
+import {
+  FAKE_SUBSCRIPTION_ID,
+  FakeArm,
+  fakeArmCredential,
+} from "../../../support/fakeArm/index.js";
+
+const RGP =
+  "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection" as const;
+const flexId = (name: string) =>
+  `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL/flexibleServers/${name}`;
+
+describe("the Data Protection client against the fake Resource Manager", () => {
+  let fake: FakeArm;
+  let client: DataProtectionClient;
+  let vaultId: string;
+
+  beforeAll(async () => {
+    fake = await FakeArm.start({ subscriptionId: FAKE_SUBSCRIPTION_ID });
+    client = createDataProtectionClient(fakeArmCredential(), {
+      endpoint: fake.url,
+      tlsOptions: { ca: fake.ca },
+      throttling: { retryAfterScale: 0.01 },
+    });
+    vaultId = fake.addVault("rg-a", "vault-a");
+    fake.addVault("rg-a", "vault-b");
+    fake.addVault("rg-b", "vault-c");
+  });
+
+  afterEach(() => {
+    expect(fake.violations).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  it("reads a vault with the pinned api-version and a bearer token for the configured audience", async () => {
+    // Act
+    const response = await client
+      .path(`${RGP}/backupVaults/{vaultName}`, FAKE_SUBSCRIPTION_ID, "rg-a", "vault-a")
+      .get();
+
+    // Assert
+    if (isUnexpected(response)) throw new Error(response.body.error?.message);
+    expect(response.body).toMatchObject({
+      id: vaultId,
+      type: "Microsoft.DataProtection/Backupvaults",
+      location: "westus",
+    });
+    expect(new URL(response.request.url).searchParams.get("api-version")).toBe(API_VERSION);
+  });
+
+  it("lists vaults of a resource group and of the subscription across nextLink pages", async () => {
+    const inGroup = await client.path(`${RGP}/backupVaults`, FAKE_SUBSCRIPTION_ID, "rg-a").get();
+    const inSubscription = await client
+      .path(
+        "/subscriptions/{subscriptionId}/providers/Microsoft.DataProtection/backupVaults",
+        FAKE_SUBSCRIPTION_ID,
+      )
+      .get();
+
+    const groupVaults = await listAll<BackupVaultResourceOutput>(client, inGroup, "Listing vaults");
+    const allVaults = await listAll<BackupVaultResourceOutput>(
+      client,
+      inSubscription,
+      "Listing vaults",
+    );
+
+    expect(groupVaults.map((v) => v.name)).toEqual(["vault-a", "vault-b"]);
+    expect(allVaults.map((v) => v.name)).toEqual(["vault-a", "vault-b", "vault-c"]);
+    // Page size 2: the subscription list took a second page.
+    expect(fake.requestsOf("BackupVaults_GetInSubscription")).toHaveLength(2);
+  });
+
+  it("narrows an error answer with isUnexpected and keeps the service's error body", async () => {
+    const response = await client
+      .path(`${RGP}/backupVaults/{vaultName}`, FAKE_SUBSCRIPTION_ID, "rg-a", "missing")
+      .get();
+
+    expect(isUnexpected(response)).toBe(true);
+    if (isUnexpected(response)) expect(response.body.error?.code).toBe("ResourceNotFound");
+  });
+
+  it("follows validateForBackup through Inprogress and InProgress to the job in its Location result", async () => {
+    // Arrange
+    const put = await client
+      .path(
+        `${RGP}/backupVaults/{vaultName}/backupPolicies/{backupPolicyName}`,
+        FAKE_SUBSCRIPTION_ID,
+        "rg-a",
+        "vault-a",
+        "weekly",
+      )
+      .put({
+        body: {
+          properties: {
+            ...defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+            name: undefined,
+          },
+        },
+      });
+    if (isUnexpected(put)) throw new Error(put.body.error?.message);
+    const spec = backupInstanceSpecFor({
+      datasourceId: flexId("pg-lro"),
+      location: "westus",
+      policyId: put.body.id ?? "",
+    });
+    const initial = await client
+      .path(
+        `${RGP}/backupVaults/{vaultName}/validateForBackup`,
+        FAKE_SUBSCRIPTION_ID,
+        "rg-a",
+        "vault-a",
+      )
+      .post({ body: { backupInstance: toArmBackupInstance(spec) } });
+
+    // Act
+    const outcome = await pollLongRunningOperation<OperationJobExtendedInfoOutput>(
+      client,
+      initial,
+      { retryAfterScale: 0.01 },
+    );
+
+    // Assert
+    expect(initial.status).toBe("202");
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.result).toMatchObject({ objectType: "OperationJobExtendedInfo" });
+    expect(outcome.result?.jobId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fake.requestsOf("OperationResult_Get")).toHaveLength(1);
+  });
+
+  it("reads the result from the status monitor when told the result is there", async () => {
+    const spec = backupInstanceSpecFor({
+      datasourceId: flexId("pg-lro2"),
+      location: "westus",
+      policyId: `${vaultId}/backupPolicies/weekly`,
+    });
+    const initial = await client
+      .path(
+        `${RGP}/backupVaults/{vaultName}/validateForBackup`,
+        FAKE_SUBSCRIPTION_ID,
+        "rg-a",
+        "vault-a",
+      )
+      .post({ body: { backupInstance: toArmBackupInstance(spec) } });
+    const resultReads = fake.requestsOf("OperationResult_Get").length;
+
+    const outcome = await pollLongRunningOperation<{
+      status?: string;
+      properties?: { jobId?: string };
+    }>(client, initial, {
+      retryAfterScale: 0.01,
+      resourceLocationConfig: "azure-async-operation",
+    });
+
+    expect(outcome.lastStatus?.status).toBe("Succeeded");
+    expect(outcome.lastStatus?.properties?.jobId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fake.requestsOf("OperationResult_Get")).toHaveLength(resultReads);
+  });
+
+  it("reports a failed operation as failed with the service's error, without throwing", async () => {
+    fake.denyPermissions(flexId("pg-denied"), "no authorization over scope");
+    const spec = backupInstanceSpecFor({
+      datasourceId: flexId("pg-denied"),
+      location: "westus",
+      policyId: `${vaultId}/backupPolicies/weekly`,
+    });
+    const initial = await client
+      .path(
+        `${RGP}/backupVaults/{vaultName}/validateForBackup`,
+        FAKE_SUBSCRIPTION_ID,
+        "rg-a",
+        "vault-a",
+      )
+      .post({ body: { backupInstance: toArmBackupInstance(spec) } });
+
+    const outcome = await pollLongRunningOperation(client, initial, { retryAfterScale: 0.01 });
+
+    expect(outcome.status).toBe("failed");
+    expect(outcome.lastStatus?.error?.code).toBe("UserErrorMissingRequiredPermissions");
+  });
+
+  it("is refused without the right token", async () => {
+    const stranger = createDataProtectionClient(fakeArmCredential("someone-else"), {
+      endpoint: fake.url,
+      tlsOptions: { ca: fake.ca },
+    });
+
+    const response = await stranger
+      .path(`${RGP}/backupVaults/{vaultName}`, FAKE_SUBSCRIPTION_ID, "rg-a", "vault-a")
+      .get();
+
+    expect(response.status).toBe("401");
+  });
+});
+
+describe("a fan-out against Resource Manager's token buckets", () => {
+  let fake: FakeArm;
+
+  /** Buckets far smaller than Resource Manager's keep the test fast and the shape the same. */
+  const serviceLimits = {
+    reads: { burst: 100, refillPerSecond: 1000 },
+    writes: { burst: 5, refillPerSecond: 50 },
+  };
+
+  async function fanOut(throttle: ArmRequestThrottle, count: number) {
+    const vaultId = fake.addVault("rg-fan", "vault-fan");
+    const service = createAzureBackupService({
+      credential: fakeArmCredential(),
+      client: {
+        endpoint: fake.url,
+        tlsOptions: { ca: fake.ca },
+        throttling: { retryAfterScale: 0.05 },
+      },
+      throttle,
+    });
+    const policy = defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer");
+    const results = await Promise.allSettled(
+      Array.from({ length: count }, (_, i) => service.createPolicy(vaultId, `p${i}`, policy)),
+    );
+    const writes = fake.requests.filter((r) => r.method === "PUT");
+    return {
+      failures: results.filter((r) => r.status === "rejected"),
+      throttled: writes.filter((r) => r.status === 429).length,
+      created: writes.filter((r) => r.status === 200).length,
+    };
+  }
+
+  beforeEach(async () => {
+    fake = await FakeArm.start({ subscriptionId: FAKE_SUBSCRIPTION_ID, limits: serviceLimits });
+  });
+
+  afterEach(async () => {
+    await fake.stop();
+    expect(fake.violations).toEqual([]);
+  });
+
+  it("slows down instead of failing when the service's budget is smaller than the app believes", async () => {
+    // Arrange: the app believes in a 200-request burst, the service has 5 left.
+    const throttle = new ArmRequestThrottle({
+      limits: { writes: { burst: 200, refillPerSecond: 50 } },
+    });
+
+    const started = Date.now();
+
+    // Act
+    const outcome = await fanOut(throttle, 60);
+
+    // Assert
+    expect(outcome.failures).toEqual([]);
+    expect(outcome.created).toBe(60);
+    // 55 writes beyond the service's burst at 50 per second: at least 1.1 s, whatever the app believed.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("is rarely throttled when it knows the limits", async () => {
+    // Arrange: the app's buckets a little under the service's, since the two never start together.
+    const throttle = new ArmRequestThrottle({
+      limits: { writes: { burst: 4, refillPerSecond: 45 } },
+    });
+
+    // Act
+    const outcome = await fanOut(throttle, 60);
+
+    // Assert
+    expect(outcome.failures).toEqual([]);
+    expect(outcome.created).toBe(60);
+    // Clock jitter between the two sides may cost a 429 or two, never more.
+    expect(outcome.throttled).toBeLessThanOrEqual(2);
+  });
+});
