@@ -16,6 +16,12 @@ import { LocalSecretStore } from "./secretStore.js";
 export { LocalBackupService, type BackupRunRequest } from "./localBackupService.js";
 export { LocalResourceDirectory, type LocalServerConfig } from "./resourceDirectory.js";
 export { LocalSecretStore } from "./secretStore.js";
+export {
+  LocalScheduler,
+  runLocalScheduleTick,
+  type LocalSchedulerOptions,
+  type ScheduleTickReport,
+} from "./scheduler.js";
 
 /** Name of the server built from `DATABASE_URL` or the private cluster. */
 export const LOCAL_SERVER_NAME = "local";

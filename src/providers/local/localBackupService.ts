@@ -146,6 +146,11 @@ export class LocalBackupService implements BackupServicePort {
     this.#now = options.now ?? (() => new Date());
   }
 
+  /** The state folder the vaults live under; the policy scheduler keeps its watermarks there. */
+  get stateDir(): string {
+    return path.resolve(this.#options.stateDir);
+  }
+
   /** The ARM id of a local vault. */
   vaultId(vaultName: string): string {
     return formatVaultId({ ...this.#scope, vaultName });

@@ -6,6 +6,7 @@
  *   meta/backupPolicies/<name>.json     policies, as the service returns them
  *   meta/backupInstances/<name>.json    backup instances
  *   meta/backupJobs/<guid>.json         jobs
+ *   schedule/<instance>.json            the policy scheduler's watermark and lifecycle plans
  *   VaultStore/<instance>/<rp>/         one folder per recovery point: dump files + manifest.json
  *   ArchiveStore/<instance>/<rp>/       the same, for points copied to the archive tier
  *   .staging/<job>/                     a recovery point being written; renamed into a store when complete
