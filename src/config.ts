@@ -6,7 +6,11 @@
  */
 import { z } from "zod";
 import { ConfigurationError, type InputProblem } from "./domain/errors.js";
+import { parseNotificationSettings } from "./domain/notifications/rules.js";
 import { parseLocalServerList } from "./domain/protection/localServers.js";
+import { defaultAutoProtectTag } from "./domain/plans/autoProtect.js";
+import { parseCronSchedule } from "./domain/plans/cron.js";
+import { parseBackupPlans } from "./domain/plans/plans.js";
 
 const optionalText = z
   .string()
@@ -74,11 +78,90 @@ export const configSchema = z
     BACKUP_VAULT_IDS: optionalText,
     /** Host name the Functions host serves on (set by Azure and by the local runtime). */
     WEBSITE_HOSTNAME: optionalText,
+    /**
+     * Notification channels and routing rules as JSON (see `domain/notifications/rules.ts`). Empty:
+     * locally, every finished job and protection outcome goes to the outbox; in Azure, nothing is sent.
+     */
+    NOTIFICATION_SETTINGS: optionalText.superRefine((value, ctx) => {
+      if (value === undefined) return;
+      try {
+        parseNotificationSettings(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+    /** The Teams Workflows webhook URL that channels name with `webhookUrlSetting` (a secret; other names work too). */
+    TEAMS_WEBHOOK_URL: optionalText,
+    /** How email leaves: Azure Communication Services, an SMTP relay, or `.eml` files in the outbox. Default: acs when ACS_ENDPOINT is set, else smtp when SMTP_HOST is set, else outbox. */
+    EMAIL_PROVIDER: optionalText.pipe(z.enum(["acs", "smtp", "outbox"]).optional()),
+    /** The sender address of notification emails (with ACS: an address of a connected domain). */
+    EMAIL_SENDER_ADDRESS: optionalText,
+    /** Azure Communication Services endpoint; the app's managed identity sends with it. */
+    ACS_ENDPOINT: optionalText.pipe(
+      z.string().refine((value) => URL.canParse(value), "ACS_ENDPOINT must be an absolute URL").optional(),
+    ),
+    /** SMTP relay for notification emails. */
+    SMTP_HOST: optionalText,
+    /** SMTP port; default 587 (465 with SMTP_SECURE). */
+    SMTP_PORT: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d{1,5}$/, "SMTP_PORT must be a port number")
+        .transform(Number)
+        .refine((port) => port >= 1 && port <= 65535, "SMTP_PORT must be between 1 and 65535")
+        .optional(),
+    ),
+    /** Implicit TLS (port 465); otherwise STARTTLS when the server offers it. */
+    SMTP_SECURE: z
+      .enum(["true", "false", "True", "False", ""])
+      .optional()
+      .transform((value) => value?.toLowerCase() === "true"),
+    /** SMTP user name, when the relay wants a login. */
+    SMTP_USER: optionalText,
+    /** SMTP password (a secret: never logged). */
+    SMTP_PASSWORD: optionalText,
     /** Set by App Service when its authentication fronts the app: callers' app roles then decide what they may do. */
     WEBSITE_AUTH_ENABLED: z
       .enum(["true", "false", "True", "False"])
       .optional()
       .transform((value) => value?.toLowerCase() === "true"),
+    /** Whether protection may grant the vault's role assignments on a Flexible Server itself (the infrastructure sets it). */
+    AUTO_GRANT_ROLE_ASSIGNMENTS: z
+      .enum(["true", "false", "True", "False", ""])
+      .optional()
+      .transform((value) => value?.toLowerCase() === "true"),
+    /** Backup plans, a JSON list: name, NCRONTAB schedule (UTC), calendar, select, ruleName, retentionTagOverride, vault. */
+    BACKUP_PLANS: optionalText.superRefine((value, ctx) => {
+      if (value === undefined) return;
+      try {
+        parseBackupPlans(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+    /** The tag whose value names the policy auto-protection applies. */
+    AUTO_PROTECT_TAG: optionalText.transform((value) => value ?? defaultAutoProtectTag),
+    /** The vault auto-protection protects into, by name; the default vault when absent. */
+    AUTO_PROTECT_VAULT: optionalText,
+    /** The Key Vault holding auto-protected databases' secrets when their tag gives a bare name (locally, the local store). */
+    AUTO_PROTECT_KEY_VAULT: optionalText,
+    /** When the reconciliation of tagged resources and stale protection runs (six-field NCRONTAB, UTC). */
+    RECONCILE_PROTECTION_SCHEDULE: optionalText
+      .transform((value) => value ?? "0 30 * * * *")
+      .superRefine((value, ctx) => {
+        try {
+          parseCronSchedule(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      }),
+    /** How long without a successful backup counts as stale (ISO 8601 duration); the policy's period plus a day when absent. */
+    STALE_PROTECTION_AFTER: optionalText.pipe(
+      z
+        .string()
+        .regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, "STALE_PROTECTION_AFTER must be an ISO 8601 duration such as P8D")
+        .optional(),
+    ),
   })
   .superRefine((config, ctx) => {
     if (config.PGPROTECT_PROVIDER === "azure" && !config.EVENTGRID_TOPIC_ENDPOINT) {
@@ -87,6 +170,16 @@ export const configSchema = z
         path: ["EVENTGRID_TOPIC_ENDPOINT"],
         message: "EVENTGRID_TOPIC_ENDPOINT is required when PGPROTECT_PROVIDER is azure: events and notifications go through it",
       });
+    }
+    if (config.EMAIL_PROVIDER === "acs" && (!config.ACS_ENDPOINT || !config.EMAIL_SENDER_ADDRESS)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [config.ACS_ENDPOINT ? "EMAIL_SENDER_ADDRESS" : "ACS_ENDPOINT"],
+        message: "EMAIL_PROVIDER acs needs ACS_ENDPOINT and EMAIL_SENDER_ADDRESS",
+      });
+    }
+    if (config.EMAIL_PROVIDER === "smtp" && !config.SMTP_HOST) {
+      ctx.addIssue({ code: "custom", path: ["SMTP_HOST"], message: "EMAIL_PROVIDER smtp needs SMTP_HOST" });
     }
     if (config.PGPROTECT_PROVIDER === "azure" && !config.AZURE_SUBSCRIPTION_ID) {
       ctx.addIssue({
@@ -134,4 +227,18 @@ let cached: Config | undefined;
 export function appConfig(): Config {
   cached ??= loadConfig();
   return cached;
+}
+
+/**
+ * Reads one app setting by name, such as the webhook URL setting a notification channel names.
+ * Settings named at run time cannot be in the schema, so they are read here, on demand.
+ *
+ * @returns the trimmed value, or `undefined` when unset or empty.
+ */
+export function appSetting(
+  name: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
 }

@@ -23,11 +23,13 @@ import {
   type EnsurePolicyInput,
   type EventRequest,
   type JobKey,
+  type ListJobsSinceInput,
   type ProtectionRequest,
   type ProtectionSummary,
   type ResolvedDatasource,
   type ServerRefInput,
   type TriggerBackupInput,
+  type WatchedJob,
   type WeeklyLimitInput,
 } from "./names.js";
 
@@ -287,6 +289,30 @@ export function createActivities(deps: Pick<AppDependencies, "provider" | "event
       }
       await deps.events.publish(events);
       return events.length;
+    },
+
+    /**
+     * Jobs of the vaults started or ended since an instant, oldest first, each with its
+     * datasource's tags (none for a datasource that no longer exists).
+     */
+    [activityNames.listJobsSince]: async (input: ListJobsSinceInput): Promise<WatchedJob[]> => {
+      const jobs: BackupJob[] = [];
+      for (const vaultId of input.vaultIds) jobs.push(...(await backup.listJobs(vaultId, { since: input.since })));
+      jobs.sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
+      const tags = new Map<string, Readonly<Record<string, string>> | undefined>();
+      for (const id of new Set(jobs.map((job) => job.dataSourceId))) {
+        tags.set(
+          id,
+          await directory.getTags(id).catch((error: unknown) => {
+            if (isAppError(error) && error.httpStatus === 404) return undefined;
+            throw error;
+          }),
+        );
+      }
+      return jobs.map((job) => {
+        const datasourceTags = tags.get(job.dataSourceId);
+        return datasourceTags ? { job, datasourceTags } : { job };
+      });
     },
   } as const;
 }

@@ -22,6 +22,7 @@ export const activityNames = {
   triggerBackup: "triggerBackup",
   getJob: "getJob",
   publishEvents: "publishEvents",
+  listJobsSince: "listJobsSince",
 } as const;
 
 /** An expected failure, returned rather than thrown. */
@@ -149,3 +150,16 @@ export type EventRequest =
       readonly job: BackupJob;
       readonly datasourceTags?: Readonly<Record<string, string>>;
     };
+
+/** Input of `listJobsSince`: jobs of these vaults started or ended at or after `since`. */
+export interface ListJobsSinceInput {
+  readonly vaultIds: readonly string[];
+  /** ISO 8601 instant. */
+  readonly since: string;
+}
+
+/** A job as the job watcher sees it, with its datasource's tags for routing rules. */
+export interface WatchedJob {
+  readonly job: BackupJob;
+  readonly datasourceTags?: Readonly<Record<string, string>>;
+}

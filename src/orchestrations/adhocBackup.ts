@@ -1,6 +1,7 @@
 /**
  * `adhocBackup`: one on-demand backup under a backup rule, guarded by the service's weekly limit
- * and followed to its end, with a `PgProtect.Backup.JobStateChanged` event per state.
+ * and followed to its end, with a `PgProtect.Backup.JobStateChanged` event per state. Given a
+ * `jobId`, the backup was triggered already (by the HTTP API) and is only followed.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { activityNames, type ActivityResult, type EventRequest } from "../activities/names.js";
@@ -21,24 +22,50 @@ export interface AdhocBackupInput {
    */
   readonly whenWeeklyLimitReached?: "skip" | "refuse";
   readonly requestedBy?: string;
+  /**
+   * A job already triggered by the caller (the HTTP API triggers first, to answer with the job's
+   * id): the orchestration skips the weekly-limit guard and the trigger, and only follows it.
+   */
+  readonly jobId?: string;
 }
 
 /** The orchestration's output. */
 export interface AdhocBackupOutput {
   readonly outcome: "Completed" | "Failed" | "Cancelled" | "Skipped" | "StillRunning";
   readonly jobId?: string;
-  readonly error?: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
+  readonly error?: {
+    readonly code: string;
+    readonly message: string;
+    readonly recommendedAction?: string;
+  };
 }
 
 /** The orchestrator function. */
-export function* adhocBackup(context: OrchestrationContext): Generator<Task, AdhocBackupOutput, unknown> {
+export function* adhocBackup(
+  context: OrchestrationContext,
+): Generator<Task, AdhocBackupOutput, unknown> {
   const input = context.df.getInput() as AdhocBackupInput;
   const key = { vaultId: input.vaultId, backupInstanceName: input.backupInstanceName };
+  const jobId = input.jobId ?? (yield* guardAndTrigger(context, input, key));
+  if (typeof jobId !== "string") return jobId;
+  context.df.setCustomStatus({ state: "running", jobId });
+  return yield* followJob(context, input.vaultId, jobId);
+}
 
-  const allowed = (yield context.df.callActivityWithRetry(activityNames.checkWeeklyLimit, transientRetry(), {
-    ...key,
-    at: context.df.currentUtcDateTime.toISOString(),
-  })) as ActivityResult<true>;
+/** Checks the weekly limit and triggers the backup: the job's id, or the output to end with. */
+function* guardAndTrigger(
+  context: OrchestrationContext,
+  input: AdhocBackupInput,
+  key: { vaultId: string; backupInstanceName: string },
+): Generator<Task, string | AdhocBackupOutput, unknown> {
+  const allowed = (yield context.df.callActivityWithRetry(
+    activityNames.checkWeeklyLimit,
+    transientRetry(),
+    {
+      ...key,
+      at: context.df.currentUtcDateTime.toISOString(),
+    },
+  )) as ActivityResult<true>;
   if (!allowed.ok) {
     context.df.setCustomStatus({ state: "weeklyLimitReached", error: allowed });
     return input.whenWeeklyLimitReached === "skip"
@@ -46,22 +73,32 @@ export function* adhocBackup(context: OrchestrationContext): Generator<Task, Adh
       : { outcome: "Failed", error: allowed };
   }
 
-  const started = (yield context.df.callActivityWithRetry(activityNames.triggerBackup, transientRetry(), {
-    ...key,
-    ruleName: input.ruleName,
-    ...(input.retentionTagOverride ? { retentionTagOverride: input.retentionTagOverride } : {}),
-  })) as ActivityResult<{ jobId: string }>;
+  const started = (yield context.df.callActivityWithRetry(
+    activityNames.triggerBackup,
+    transientRetry(),
+    {
+      ...key,
+      ruleName: input.ruleName,
+      ...(input.retentionTagOverride ? { retentionTagOverride: input.retentionTagOverride } : {}),
+    },
+  )) as ActivityResult<{ jobId: string }>;
   if (!started.ok) {
     context.df.setCustomStatus({ state: "failed", error: started });
     return { outcome: "Failed", error: started };
   }
-  const jobId = started.value.jobId;
-  context.df.setCustomStatus({ state: "running", jobId });
+  return started.value.jobId;
+}
 
+/** Reads the job until it ends, publishing each state it is seen in once. */
+function* followJob(
+  context: OrchestrationContext,
+  vaultId: string,
+  jobId: string,
+): Generator<Task, AdhocBackupOutput, unknown> {
   let lastStatus: string | undefined;
   for (let poll = 0; poll <= jobPolling.maxPolls; poll += 1) {
     const job = (yield context.df.callActivityWithRetry(activityNames.getJob, transientRetry(), {
-      vaultId: input.vaultId,
+      vaultId,
       jobId,
     })) as BackupJob;
     if (job.status !== lastStatus) {
@@ -77,11 +114,23 @@ export function* adhocBackup(context: OrchestrationContext): Generator<Task, Adh
         outcome: job.status,
         jobId,
         ...(error
-          ? { error: { code: error.code, message: error.message, ...(error.recommendedAction?.length ? { recommendedAction: error.recommendedAction.join(" ") } : {}) } }
+          ? {
+              error: {
+                code: error.code,
+                message: error.message,
+                ...(error.recommendedAction?.length
+                  ? { recommendedAction: error.recommendedAction.join(" ") }
+                  : {}),
+              },
+            }
           : {}),
       };
     }
-    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + jobPolling.intervalSeconds * 1000));
+    // Short jobs (the local provider's take seconds) are seen ending soon; long ones settle at the interval.
+    const waitSeconds = Math.min(jobPolling.intervalSeconds, 2 ** poll);
+    yield context.df.createTimer(
+      new Date(context.df.currentUtcDateTime.getTime() + waitSeconds * 1000),
+    );
   }
   return { outcome: "StillRunning", jobId };
 }

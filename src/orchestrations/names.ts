@@ -3,4 +3,5 @@ export const orchestrationNames = {
   protectDatasource: "protectDatasource",
   protectServer: "protectServer",
   adhocBackup: "adhocBackup",
+  jobWatcher: "jobWatcher",
 } as const;

@@ -26,11 +26,6 @@ const hostSettingPatterns: readonly RegExp[] = [
 const settingsAwaitingSchema: readonly string[] = [
   "EVENTGRID_TOPIC_ENDPOINT",
   "BACKUP_VAULT_IDS",
-  "AUTO_GRANT_ROLE_ASSIGNMENTS",
-  "NOTIFICATION_SETTINGS",
-  "ACS_ENDPOINT",
-  "EMAIL_SENDER_ADDRESS",
-  "TEAMS_WEBHOOK_URL",
 ];
 
 /**

@@ -2,8 +2,19 @@ import { describe, expect, it } from "vitest";
 import { adhocBackup, type AdhocBackupInput } from "../../../src/orchestrations/adhocBackup.js";
 import { activityCalls, driveOrchestration } from "../../support/orchestrationDriver.js";
 
-const input: AdhocBackupInput = { vaultId: "/v", backupInstanceName: "pg1-sales-1", ruleName: "BackupWeekly", retentionTagOverride: "Monthly" };
-const job = (status: string, extra: object = {}) => ({ id: "job-1", name: "job-1", status, startTime: "2026-11-24T08:00:00Z", ...extra });
+const input: AdhocBackupInput = {
+  vaultId: "/v",
+  backupInstanceName: "pg1-sales-1",
+  ruleName: "BackupWeekly",
+  retentionTagOverride: "Monthly",
+};
+const job = (status: string, extra: object = {}) => ({
+  id: "job-1",
+  name: "job-1",
+  status,
+  startTime: "2026-11-24T08:00:00Z",
+  ...extra,
+});
 
 describe("adhocBackup", () => {
   it("follows the job to its end and publishes each state once", () => {
@@ -15,28 +26,63 @@ describe("adhocBackup", () => {
       publishEvents: () => undefined,
     });
 
-    const published = run.scheduled.filter((t) => t.kind === "activity" && t.name === "publishEvents");
+    const published = run.scheduled.filter(
+      (t) => t.kind === "activity" && t.name === "publishEvents",
+    );
     expect(run.output).toEqual({ outcome: "Completed", jobId: "job-1" });
     expect(published).toHaveLength(2);
-    expect(published[0]).toMatchObject({ input: [{ kind: "jobStateChanged", job: { id: "job-1", status: "InProgress" } }] });
+    expect(published[0]).toMatchObject({
+      input: [{ kind: "jobStateChanged", job: { id: "job-1", status: "InProgress" } }],
+    });
     expect(run.scheduled.filter((t) => t.kind === "timer")).toHaveLength(3);
+  });
+
+  it("looks again soon after the start, then backs off to the polling interval", () => {
+    const run = driveOrchestration(adhocBackup, input, {
+      checkWeeklyLimit: () => ({ ok: true, value: true }),
+      triggerBackup: () => ({ ok: true, value: { jobId: "job-1" } }),
+      getJob: (_key, call) => job(call < 7 ? "InProgress" : "Completed"),
+      publishEvents: () => undefined,
+    });
+
+    const start = new Date("2026-11-24T08:00:00Z").getTime();
+    const fireTimes = run.scheduled.flatMap((t) =>
+      t.kind === "timer" ? [(t.fireAt.getTime() - start) / 1000] : [],
+    );
+    expect(fireTimes).toEqual([1, 3, 7, 15, 30, 45, 60]);
   });
 
   it("carries the job's error out when the backup fails", () => {
     const run = driveOrchestration(adhocBackup, input, {
       checkWeeklyLimit: () => ({ ok: true, value: true }),
       triggerBackup: () => ({ ok: true, value: { jobId: "job-1" } }),
-      getJob: () => job("Failed", { errorDetails: [{ code: "UserErrorMissingDBPermissions", message: "permission denied for table t" }] }),
+      getJob: () =>
+        job("Failed", {
+          errorDetails: [
+            { code: "UserErrorMissingDBPermissions", message: "permission denied for table t" },
+          ],
+        }),
       publishEvents: () => undefined,
     });
 
-    expect(run.output).toMatchObject({ outcome: "Failed", error: { code: "UserErrorMissingDBPermissions" } });
+    expect(run.output).toMatchObject({
+      outcome: "Failed",
+      error: { code: "UserErrorMissingDBPermissions" },
+    });
   });
 
   it("skips quietly for a backup plan when this week's backup of a Flexible Server already ran", () => {
-    const run = driveOrchestration(adhocBackup, { ...input, whenWeeklyLimitReached: "skip" }, {
-      checkWeeklyLimit: () => ({ ok: false, code: "UserErrorBackupLimitPerWeekReached", message: "already backed up this week" }),
-    });
+    const run = driveOrchestration(
+      adhocBackup,
+      { ...input, whenWeeklyLimitReached: "skip" },
+      {
+        checkWeeklyLimit: () => ({
+          ok: false,
+          code: "UserErrorBackupLimitPerWeekReached",
+          message: "already backed up this week",
+        }),
+      },
+    );
 
     expect(run.output.outcome).toBe("Skipped");
     expect(activityCalls(run.scheduled)).toEqual(["checkWeeklyLimit"]);
@@ -44,9 +90,40 @@ describe("adhocBackup", () => {
 
   it("refuses, with the reason, when a user asks and the weekly limit is reached", () => {
     const run = driveOrchestration(adhocBackup, input, {
-      checkWeeklyLimit: () => ({ ok: false, code: "UserErrorBackupLimitPerWeekReached", message: "already backed up this week" }),
+      checkWeeklyLimit: () => ({
+        ok: false,
+        code: "UserErrorBackupLimitPerWeekReached",
+        message: "already backed up this week",
+      }),
     });
 
-    expect(run.output).toMatchObject({ outcome: "Failed", error: { code: "UserErrorBackupLimitPerWeekReached" } });
+    expect(run.output).toMatchObject({
+      outcome: "Failed",
+      error: { code: "UserErrorBackupLimitPerWeekReached" },
+    });
+  });
+
+  it("only follows a job the caller already triggered: no weekly-limit check and no second backup", () => {
+    const statuses = ["InProgress", "Completed"];
+    const run = driveOrchestration(
+      adhocBackup,
+      { ...input, jobId: "job-7" },
+      {
+        getJob: (key, call) => ({
+          ...job(statuses[call] ?? "Completed"),
+          id: (key as { jobId: string }).jobId,
+        }),
+        publishEvents: () => undefined,
+      },
+    );
+
+    expect(run.output).toEqual({ outcome: "Completed", jobId: "job-7" });
+    expect(activityCalls(run.scheduled)).toEqual([
+      "getJob",
+      "publishEvents",
+      "getJob",
+      "publishEvents",
+    ]);
+    expect(run.scheduled[0]).toMatchObject({ input: { vaultId: "/v", jobId: "job-7" } });
   });
 });

@@ -1,0 +1,165 @@
+/**
+ * Backup plans: "run an ad-hoc backup under this rule, for these instances, on this schedule".
+ * A plan is configured in `BACKUP_PLANS` as a JSON list:
+ *
+ * ```json
+ * [{ "name": "month-end", "schedule": "0 0 22 * * *", "calendar": "lastBusinessDayOfMonth",
+ *    "select": { "tags": { "tier": "gold" } }, "ruleName": "BackupWeekly",
+ *    "retentionTagOverride": "Monthly", "vault": "pgprotect-vault" }]
+ * ```
+ *
+ * Schedules are six-field NCRONTAB in UTC. A plan selects the backup instances it names (by
+ * instance name or friendly name `server/db`) together with every instance whose datasource carries
+ * all the given tags; only instances whose protection is configured are backed up.
+ */
+import { z } from "zod";
+import { InvalidInputError, type InputProblem } from "../errors.js";
+import { calendarRefinements, refinementAllows, type CalendarRefinement } from "./calendar.js";
+import { occurrencesBetween, parseCronSchedule } from "./cron.js";
+
+const planSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/,
+        "1-40 letters, digits, '-' or '_', starting with a letter or digit",
+      ),
+    schedule: z.string().superRefine((value, ctx) => {
+      try {
+        parseCronSchedule(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+    calendar: z.enum(calendarRefinements).optional(),
+    select: z
+      .object({
+        backupInstances: z.array(z.string().min(1)).optional(),
+        tags: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .refine((s) => (s.backupInstances?.length ?? 0) > 0 || Object.keys(s.tags ?? {}).length > 0, {
+        message: "select backup instances by name, by datasource tags, or both",
+      }),
+    ruleName: z.string().min(1),
+    retentionTagOverride: z.string().min(1).optional(),
+    /** The vault's name; the app's default vault when absent. */
+    vault: z.string().min(1).optional(),
+    /** How long after its time a missed occurrence still runs (the host was down), in hours. */
+    catchUpHours: z.number().positive().max(48).default(1),
+  })
+  .strict();
+
+/** One configured backup plan. */
+export type BackupPlan = z.infer<typeof planSchema>;
+
+/**
+ * Parses `BACKUP_PLANS`.
+ *
+ * @throws InvalidInputError `PLANS_INVALID` with a JSON path per problem.
+ */
+export function parseBackupPlans(text: string): BackupPlan[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new InvalidInputError(
+      "PLANS_INVALID",
+      `BACKUP_PLANS is not JSON: ${(error as Error).message}`,
+      [{ path: "$", code: "PLANS_INVALID", message: "not JSON" }],
+    );
+  }
+  const result = z.array(planSchema).safeParse(json);
+  if (!result.success) {
+    const problems: InputProblem[] = result.error.issues.map((issue) => ({
+      path: `$${issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}`,
+      code: "PLANS_INVALID",
+      message: issue.message,
+    }));
+    throw new InvalidInputError(
+      "PLANS_INVALID",
+      `BACKUP_PLANS is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+      problems,
+    );
+  }
+  const names = new Set<string>();
+  for (const [index, plan] of result.data.entries()) {
+    if (names.has(plan.name.toLowerCase())) {
+      throw new InvalidInputError(
+        "PLANS_INVALID",
+        `BACKUP_PLANS names the plan '${plan.name}' twice`,
+        [{ path: `$[${index}].name`, code: "PLANS_INVALID", message: "plan names must be unique" }],
+      );
+    }
+    names.add(plan.name.toLowerCase());
+  }
+  return result.data;
+}
+
+/**
+ * The occurrence of a plan to run now: the latest one in `(now - catchUpHours, now]` that its
+ * calendar refinement keeps, or `undefined`.
+ *
+ * @remarks Only the latest counts: after an outage the plan backs up once, not once per missed
+ * occurrence.
+ */
+export function dueOccurrence(
+  plan: Pick<BackupPlan, "schedule" | "calendar" | "catchUpHours">,
+  now: Date,
+): Date | undefined {
+  const after = new Date(now.getTime() - plan.catchUpHours * 3_600_000);
+  const occurrences = occurrencesBetween(parseCronSchedule(plan.schedule), after, now).filter(
+    (at) => refinementAllows(plan.calendar as CalendarRefinement | undefined, at),
+  );
+  return occurrences.at(-1);
+}
+
+/** What plan selection needs to know of a backup instance. */
+export interface PlanCandidate {
+  readonly name: string;
+  readonly friendlyName: string;
+  readonly protectionStatus: string;
+  /** The datasource's tags, as the resource directory reports them. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Whether a plan selects an instance (see the module's remarks). */
+export function planSelects(plan: Pick<BackupPlan, "select">, candidate: PlanCandidate): boolean {
+  if (candidate.protectionStatus !== "ProtectionConfigured") return false;
+  const names = (plan.select.backupInstances ?? []).map((n) => n.toLowerCase());
+  if (
+    names.includes(candidate.name.toLowerCase()) ||
+    names.includes(candidate.friendlyName.toLowerCase())
+  )
+    return true;
+  const tags = Object.entries(plan.select.tags ?? {});
+  return (
+    tags.length > 0 &&
+    tags.every(
+      ([key, value]) => tagValue(candidate.tags, key)?.toLowerCase() === value.toLowerCase(),
+    )
+  );
+}
+
+/** A tag's value; ARM compares tag names case-insensitively. */
+export function tagValue(tags: Readonly<Record<string, string>>, name: string): string | undefined {
+  const key = Object.keys(tags).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : tags[key];
+}
+
+/**
+ * The orchestration instance id of one plan occurrence for one backup instance: the same plan,
+ * instance and occurrence always give the same id, so a timer that fires again starts nothing new.
+ */
+export function planRunInstanceId(
+  planName: string,
+  backupInstanceName: string,
+  occurrence: Date,
+): string {
+  const at = occurrence
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}Z$/, "Z");
+  return `plan-${planName}-${backupInstanceName}-${at}`.toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
+}

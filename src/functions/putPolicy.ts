@@ -1,0 +1,122 @@
+import {
+  app,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+} from "@azure/functions";
+import { appDependencies } from "../composition.js";
+import { AppError, InvalidInputError, isAppError } from "../domain/errors.js";
+import { compilePolicySpec } from "../domain/policy/spec.js";
+import type { BackupPolicy, BackupPolicyResource } from "../domain/policy/types.js";
+import { assertValidPolicy } from "../domain/policy/validation.js";
+import { parseVaultId } from "../domain/protection/ids.js";
+import { json, withProblemDetails } from "../http/handler.js";
+import { authorize } from "../http/principal.js";
+import { readJson } from "../http/requestBody.js";
+
+// The service's rule for backup policy names.
+const policyNamePattern = /^[A-Za-z0-9][A-Za-z0-9-]{2,149}$/;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * The policy a `PUT` body stands for: `{ "spec": ... }` compiled from the short spec, or the
+ * policy JSON itself (bare, or a policy resource with `properties`), validated.
+ *
+ * @throws InvalidInputError `POLICY_SPEC_INVALID` or `POLICY_INVALID` with JSON paths.
+ */
+export function policyFromBody(body: unknown): BackupPolicy {
+  if (isObject(body) && "spec" in body && !("policyRules" in body) && !("properties" in body)) {
+    return compilePolicySpec(body.spec);
+  }
+  return assertValidPolicy(body);
+}
+
+// What the service sets or may echo differently: tag ids and eTags, nulls for absent values, the
+// informal `name`, and key order.
+function canonical(value: unknown, key?: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => canonical(item));
+  if (!isObject(value)) return value;
+  const entries = Object.entries(value)
+    .filter(
+      ([k, v]) =>
+        v !== null && v !== undefined && !(key === "tagInfo" && (k === "id" || k === "eTag")),
+    )
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => [k, canonical(v, k)] as const);
+  return Object.fromEntries(entries);
+}
+
+/** Whether two policies say the same thing, whatever the service set or echoed differently. */
+export function samePolicy(a: BackupPolicy, b: BackupPolicy): boolean {
+  const { name: _a, ...left } = a;
+  const { name: _b, ...right } = b;
+  return JSON.stringify(canonical(left)) === JSON.stringify(canonical(right));
+}
+
+/**
+ * `PUT /api/vaults/{vault}/policies/{name}`: creates a backup policy from its JSON or from a short
+ * spec (`{ "spec": ... }`). 201 when created; 200 when the same policy exists already. Policies
+ * cannot be modified in place: a different policy under an existing name is a 409 that says to
+ * create a new policy and reassign the backup instances.
+ */
+export async function putPolicy(
+  request: HttpRequest,
+  _context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const deps = await appDependencies();
+  authorize(request, "Backup.Operator", deps.config.WEBSITE_AUTH_ENABLED);
+  const name = request.params.name ?? "";
+  if (!policyNamePattern.test(name)) {
+    throw new InvalidInputError("POLICY_NAME_INVALID", `'${name}' is not a policy name`, [
+      {
+        path: "path.name",
+        code: "POLICY_NAME_INVALID",
+        message: "use 3-150 letters, digits or hyphens, starting with a letter or digit",
+      },
+    ]);
+  }
+  const vaultId = deps.vaults.resolve(request.params.vault);
+  const vaultName = parseVaultId(vaultId).vaultName;
+  const policy = policyFromBody(await readJson(request));
+  const refuse = (cause?: unknown) =>
+    new AppError(
+      "POLICY_UPDATE_NOT_SUPPORTED",
+      `The vault '${vaultName}' has a policy '${name}' with other settings, and policies cannot be modified in place`,
+      {
+        httpStatus: 409,
+        recommendedAction: `Create a new policy under another name (PUT /api/vaults/${vaultName}/policies/${name}-v2) and reassign the backup instances to it`,
+        cause,
+      },
+    );
+
+  const existing = await deps.provider.backup.getPolicy(vaultId, name).catch((error: unknown) => {
+    if (isAppError(error) && error.httpStatus === 404) return undefined;
+    throw error;
+  });
+  if (existing) {
+    if (!samePolicy(existing.properties, policy)) throw refuse();
+    return json(200, existing);
+  }
+  let created: BackupPolicyResource;
+  try {
+    created = await deps.provider.backup.createPolicy(vaultId, name, policy);
+  } catch (error) {
+    // Another request created the name in between.
+    if (isAppError(error) && error.httpStatus === 409) throw refuse(error);
+    throw error;
+  }
+  const location = new URL(
+    `/api/vaults/${encodeURIComponent(vaultName)}/policies/${encodeURIComponent(name)}`,
+    request.url,
+  ).toString();
+  return json(201, created, { location });
+}
+
+app.http("putPolicy", {
+  route: "vaults/{vault}/policies/{name}",
+  methods: ["PUT"],
+  authLevel: "function",
+  handler: withProblemDetails(putPolicy),
+});

@@ -1,0 +1,763 @@
+/**
+ * The OpenAPI 3.1 document of pgprotect's HTTP API, served at `/api/openapi.json`. Request bodies
+ * that the handlers check with zod are described from those same schemas, so the document and the
+ * checks cannot drift apart; a test holds every registered route to the document and back.
+ */
+import { z } from "zod";
+import { startBackupBody } from "../functions/startBackup.js";
+import { startProtectionBody } from "../functions/startProtection.js";
+import { startRestoreBody } from "../functions/startRestore.js";
+import { simulatePolicyBody } from "../functions/simulatePolicy.js";
+import { jobPageSize } from "../functions/listJobs.js";
+import { policySpecSchema } from "../domain/policy/spec.js";
+
+type Schema = Record<string, unknown>;
+
+/** A JSON Schema (2020-12, as OpenAPI 3.1 uses) for a zod schema's accepted input. */
+function fromZod(schema: z.ZodType): Schema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io: "input",
+    target: "draft-2020-12",
+    unrepresentable: "any",
+  }) as Schema;
+  return rest;
+}
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const text = { type: "string" } as const;
+const nullableText = { type: ["string", "null"] } as const;
+const instant = { type: "string", format: "date-time" } as const;
+const serviceError: Schema = {
+  type: "object",
+  required: ["code", "message"],
+  properties: { code: text, message: text, recommendedAction: { type: "string" } },
+};
+
+const schemas: Record<string, Schema> = {
+  ProblemDetails: {
+    description:
+      "RFC 9457 problem details, with a stable `code` and, for bad input, every problem with its JSON path.",
+    type: "object",
+    required: ["type", "title", "status", "detail", "code", "retryable"],
+    properties: {
+      type: { type: "string", description: "`urn:pgprotect:problem:<code>`" },
+      title: text,
+      status: { type: "integer" },
+      detail: text,
+      instance: text,
+      code: {
+        type: "string",
+        description:
+          "Stable and machine-readable, e.g. `BODY_INVALID` or `UserErrorBackupLimitPerWeekReached`.",
+      },
+      retryable: { type: "boolean" },
+      recommendedAction: text,
+      errors: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["path", "code", "message"],
+          properties: {
+            path: { type: "string", description: "JSON path (`$.ruleName`) or `query.<name>`" },
+            code: text,
+            message: text,
+          },
+        },
+      },
+    },
+  },
+  Health: { type: "object", required: ["status"], properties: { status: { const: "ok" } } },
+  BackupPolicy: {
+    description:
+      "The Data Protection service's `BackupPolicy` (api-version 2026-06-01), field names as the service spells them.",
+    type: "object",
+    required: ["objectType", "datasourceTypes", "policyRules"],
+    properties: {
+      objectType: { const: "BackupPolicy" },
+      datasourceTypes: { type: "array", items: text },
+      policyRules: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["name", "objectType"],
+          properties: {
+            name: text,
+            objectType: { enum: ["AzureBackupRule", "AzureRetentionRule"] },
+          },
+        },
+      },
+      name: text,
+    },
+  },
+  BackupPolicyResource: {
+    type: "object",
+    required: ["properties"],
+    properties: { id: text, name: text, type: text, properties: ref("BackupPolicy") },
+  },
+  BackupPolicyList: {
+    type: "object",
+    required: ["value"],
+    properties: { value: { type: "array", items: ref("BackupPolicyResource") } },
+  },
+  PolicyDocument: {
+    description: "A policy, bare or as the policy resource the service returns.",
+    oneOf: [ref("BackupPolicy"), ref("BackupPolicyResource")],
+  },
+  PolicySpec: {
+    description: "The short policy spec, compiled to a BackupPolicy.",
+    ...fromZod(policySpecSchema),
+  },
+  PutPolicyBody: {
+    description:
+      "A policy (bare, or a policy resource with `properties`), or `{ spec }` with a short spec.",
+    oneOf: [
+      ref("PolicyDocument"),
+      {
+        type: "object",
+        required: ["spec"],
+        properties: { spec: ref("PolicySpec") },
+        additionalProperties: false,
+      },
+    ],
+  },
+  PolicyValidationResult: {
+    type: "object",
+    required: ["valid", "problems"],
+    properties: {
+      valid: { type: "boolean" },
+      datasourceKind: text,
+      problems: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["path", "code", "message", "severity"],
+          properties: {
+            path: text,
+            code: text,
+            message: text,
+            severity: { enum: ["error", "warning"] },
+          },
+        },
+      },
+    },
+  },
+  SimulatePolicyBody: fromZod(simulatePolicyBody),
+  PolicySimulation: {
+    description:
+      "Every scheduled backup in the window with its tag, retention rule, archive and deletion times, and a storage estimate.",
+    type: "object",
+    required: ["backups"],
+    properties: {
+      backups: {
+        type: "array",
+        items: { type: "object", required: ["at"], properties: { at: instant } },
+      },
+      storage: { type: "object" },
+    },
+  },
+  StartProtectionBody: fromZod(startProtectionBody),
+  ProtectionAccepted: {
+    type: "object",
+    required: ["id", "datasourceId", "status", "statusUrl", "existing"],
+    properties: {
+      id: text,
+      datasourceId: text,
+      status: text,
+      statusUrl: { type: "string", format: "uri" },
+      existing: { type: "boolean" },
+    },
+  },
+  ProtectionStatus: {
+    type: "object",
+    required: ["id", "status", "outcome", "steps", "currentStep", "error"],
+    properties: {
+      id: text,
+      status: {
+        type: "string",
+        description:
+          "The orchestration's runtime status: Pending, Running, Completed, Failed, Terminated.",
+      },
+      outcome: {
+        type: ["string", "null"],
+        description: "`Protected`, `AlreadyProtected` or `Failed` once finished.",
+      },
+      datasourceId: nullableText,
+      backupInstanceName: nullableText,
+      steps: { type: "array", items: { type: "object" } },
+      currentStep: {},
+      error: { oneOf: [serviceError, { type: "null" }] },
+      createdAt: text,
+      lastUpdatedAt: text,
+    },
+  },
+  SuccessfulBackup: {
+    type: "object",
+    required: ["time", "completedAt", "jobId", "recoveryPointId", "ruleName", "retentionTag"],
+    properties: {
+      time: { ...instant, description: "The moment the data reflects (the backup's start)." },
+      completedAt: { type: ["string", "null"], format: "date-time" },
+      jobId: nullableText,
+      recoveryPointId: nullableText,
+      ruleName: nullableText,
+      retentionTag: nullableText,
+    },
+  },
+  BackupInstance: {
+    description: "A protected item.",
+    type: "object",
+    required: [
+      "name",
+      "id",
+      "vaultName",
+      "friendlyName",
+      "datasourceId",
+      "datasourceType",
+      "kind",
+      "protectionStatus",
+      "protectionError",
+      "policy",
+      "createdAt",
+      "lastSuccessfulBackup",
+      "nextScheduledBackup",
+      "recoveryPointCount",
+    ],
+    properties: {
+      name: text,
+      id: text,
+      vaultName: text,
+      friendlyName: text,
+      datasourceId: text,
+      datasourceType: text,
+      kind: { enum: ["database", "server"] },
+      protectionStatus: {
+        type: "string",
+        description: "e.g. `ProtectionConfigured`, `ProtectionStopped`.",
+      },
+      protectionError: {
+        oneOf: [
+          {
+            type: "object",
+            required: ["code", "message", "recommendedAction"],
+            properties: { code: text, message: text, recommendedAction: nullableText },
+          },
+          { type: "null" },
+        ],
+      },
+      policy: { type: "object", required: ["name", "id"], properties: { name: text, id: text } },
+      createdAt: text,
+      lastSuccessfulBackup: { oneOf: [ref("SuccessfulBackup"), { type: "null" }] },
+      nextScheduledBackup: {
+        type: ["string", "null"],
+        format: "date-time",
+        description: "The policy schedule's next backup while protection is configured.",
+      },
+      recoveryPointCount: { type: "integer", minimum: 0 },
+    },
+    additionalProperties: false,
+  },
+  BackupInstanceList: {
+    type: "object",
+    required: ["value"],
+    properties: { value: { type: "array", items: ref("BackupInstance") } },
+  },
+  StartBackupBody: fromZod(startBackupBody),
+  BackupAccepted: {
+    type: "object",
+    required: [
+      "jobId",
+      "jobName",
+      "backupInstanceName",
+      "vaultName",
+      "ruleName",
+      "retentionTag",
+      "status",
+      "statusUrl",
+      "operationId",
+    ],
+    properties: {
+      jobId: { type: "string", description: "The job's ARM id." },
+      jobName: { type: "string", description: "The job's GUID." },
+      backupInstanceName: text,
+      vaultName: text,
+      ruleName: text,
+      retentionTag: text,
+      status: { const: "InProgress" },
+      statusUrl: { type: "string", format: "uri" },
+      operationId: {
+        type: ["string", "null"],
+        description: "The orchestration following the job.",
+      },
+    },
+  },
+  StartRestoreBody: fromZod(startRestoreBody),
+  RestoreAccepted: {
+    type: "object",
+    required: [
+      "jobId",
+      "jobName",
+      "backupInstanceName",
+      "vaultName",
+      "recoveryPointId",
+      "recoveryPointTime",
+      "target",
+      "status",
+      "statusUrl",
+    ],
+    properties: {
+      jobId: text,
+      jobName: text,
+      backupInstanceName: text,
+      vaultName: text,
+      recoveryPointId: text,
+      recoveryPointTime: instant,
+      target: {
+        oneOf: [
+          {
+            type: "object",
+            required: ["kind", "databaseId"],
+            properties: { kind: { const: "database" }, databaseId: text },
+          },
+          {
+            type: "object",
+            required: ["kind", "url"],
+            properties: { kind: { const: "files" }, url: text },
+          },
+        ],
+      },
+      status: { const: "InProgress" },
+      statusUrl: { type: "string", format: "uri" },
+    },
+  },
+  ServiceErrorDetail: {
+    type: "object",
+    required: ["code", "message"],
+    properties: {
+      code: text,
+      message: text,
+      recommendedAction: { type: "array", items: text },
+      isRetryable: { type: "boolean" },
+      isUserError: { type: "boolean" },
+    },
+  },
+  Job: {
+    description: "A backup or restore job (`AzureBackupJob`, flattened).",
+    type: "object",
+    required: [
+      "id",
+      "name",
+      "vaultName",
+      "operation",
+      "operationCategory",
+      "isUserTriggered",
+      "status",
+      "startTime",
+      "backupInstanceId",
+      "backupInstanceFriendlyName",
+      "dataSourceId",
+      "dataSourceName",
+      "dataSourceType",
+      "dataSourceLocation",
+    ],
+    properties: {
+      id: text,
+      name: text,
+      vaultName: text,
+      operation: { enum: ["OnDemandBackup", "ScheduledBackup", "Restore"] },
+      operationCategory: { enum: ["Backup", "Restore"] },
+      isUserTriggered: { type: "boolean" },
+      status: { enum: ["InProgress", "Completed", "Failed", "Cancelled"] },
+      startTime: instant,
+      endTime: instant,
+      duration: { type: "string", description: "ISO 8601 duration." },
+      backupInstanceId: text,
+      backupInstanceFriendlyName: text,
+      dataSourceId: text,
+      dataSourceName: text,
+      dataSourceType: text,
+      dataSourceLocation: text,
+      policyId: text,
+      policyName: text,
+      ruleName: text,
+      retentionTag: text,
+      recoveryPointId: text,
+      recoveryDestination: text,
+      dataTransferredInBytes: { type: "integer", minimum: 0 },
+      restoreVerification: {
+        type: "object",
+        description:
+          "Restores into a database: how the restored data compared with the recovery point.",
+        required: ["verified", "tables", "rows", "largeObjects", "mismatches"],
+        properties: {
+          verified: { type: "boolean" },
+          tables: { type: "integer" },
+          rows: { type: "integer" },
+          largeObjects: { type: "integer" },
+          mismatches: { type: "array", items: text },
+        },
+      },
+      errorDetails: { type: "array", items: ref("ServiceErrorDetail") },
+    },
+    additionalProperties: false,
+  },
+  JobList: {
+    type: "object",
+    required: ["value", "nextLink"],
+    properties: {
+      value: { type: "array", items: ref("Job") },
+      nextLink: {
+        type: ["string", "null"],
+        format: "uri",
+        description: "The next page, or null on the last one.",
+      },
+    },
+  },
+};
+
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ref("ProblemDetails") } },
+});
+const ok = (schema: string, description = "OK") => ({
+  description,
+  content: { "application/json": { schema: ref(schema) } },
+});
+const body = (schema: string) => ({
+  required: true,
+  content: { "application/json": { schema: ref(schema) } },
+});
+const common = {
+  "400": { $ref: "#/components/responses/BadRequest" },
+  "401": { $ref: "#/components/responses/Unauthorized" },
+  "403": { $ref: "#/components/responses/Forbidden" },
+  "500": { $ref: "#/components/responses/InternalError" },
+};
+const notFound = { "404": { $ref: "#/components/responses/NotFound" } };
+const conflict = { "409": { $ref: "#/components/responses/Conflict" } };
+const pathParameter = (name: string, description: string) => ({
+  name,
+  in: "path",
+  required: true,
+  description,
+  schema: text,
+});
+const vaultQuery = {
+  name: "vault",
+  in: "query",
+  required: false,
+  description: "A vault's name; every vault the app covers when absent.",
+  schema: text,
+};
+
+const paths: Record<string, Record<string, unknown>> = {
+  "/health": {
+    get: {
+      operationId: "getHealth",
+      summary: "Liveness probe",
+      security: [],
+      responses: { "200": ok("Health") },
+    },
+  },
+  "/openapi.json": {
+    get: {
+      operationId: "getOpenApi",
+      summary: "This document",
+      security: [],
+      responses: {
+        "200": {
+          description: "The OpenAPI 3.1 document",
+          content: { "application/json": { schema: { type: "object" } } },
+        },
+      },
+    },
+  },
+  "/policies/template": {
+    get: {
+      operationId: "getPolicyTemplate",
+      summary: "The service's default policy for a datasource kind",
+      parameters: [
+        {
+          name: "datasourceType",
+          in: "query",
+          required: false,
+          schema: {
+            enum: ["AzureDatabaseForPostgreSQLFlexibleServer", "AzureDatabaseForPostgreSQL"],
+            default: "AzureDatabaseForPostgreSQLFlexibleServer",
+          },
+        },
+      ],
+      responses: { "200": ok("BackupPolicy"), ...common },
+    },
+  },
+  "/policies/validate": {
+    post: {
+      operationId: "validatePolicy",
+      summary:
+        "Check a policy against the service's rules; an invalid policy is an answer (200), not an error",
+      requestBody: body("PolicyDocument"),
+      responses: {
+        "200": ok("PolicyValidationResult"),
+        "415": problem("The body is not JSON"),
+        ...common,
+      },
+    },
+  },
+  "/policies/compile": {
+    post: {
+      operationId: "compilePolicy",
+      summary: "Compile a short policy spec to the policy JSON",
+      requestBody: body("PolicySpec"),
+      responses: { "200": ok("BackupPolicy"), "415": problem("The body is not JSON"), ...common },
+    },
+  },
+  "/policies/simulate": {
+    post: {
+      operationId: "simulatePolicy",
+      summary:
+        "What-if: the backups a policy makes over a window, their retention and the storage they take",
+      requestBody: body("SimulatePolicyBody"),
+      responses: {
+        "200": ok("PolicySimulation"),
+        "415": problem("The body is not JSON"),
+        ...common,
+      },
+    },
+  },
+  "/protections": {
+    post: {
+      operationId: "startProtection",
+      summary: "Protect a datasource (idempotent per datasource)",
+      description:
+        "Answers 202 with a status URL; asking again for the same datasource answers the same operation.",
+      requestBody: body("StartProtectionBody"),
+      responses: {
+        "202": {
+          ...ok("ProtectionAccepted", "Accepted: follow statusUrl"),
+          headers: { Location: { schema: { type: "string" } } },
+        },
+        ...notFound,
+        "503": problem("The operation could not start; try again"),
+        ...common,
+      },
+    },
+  },
+  "/protections/{id}": {
+    get: {
+      operationId: "getProtection",
+      summary:
+        "A protection operation's steps, current step and, on failure, the service's error with a recommended action",
+      parameters: [pathParameter("id", "The operation id a POST /protections answered.")],
+      responses: { "200": ok("ProtectionStatus"), ...notFound, ...common },
+    },
+  },
+  "/backup-instances": {
+    get: {
+      operationId: "listBackupInstances",
+      summary:
+        "Protected items with protection state, policy, last successful backup and next scheduled one",
+      parameters: [vaultQuery],
+      responses: { "200": ok("BackupInstanceList"), ...notFound, ...common },
+    },
+  },
+  "/backup-instances/{name}": {
+    get: {
+      operationId: "showBackupInstance",
+      summary: "One protected item",
+      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      responses: { "200": ok("BackupInstance"), ...notFound, ...common },
+    },
+  },
+  "/backup-instances/{name}/backups": {
+    post: {
+      operationId: "startBackup",
+      summary: "An ad-hoc backup under a backup rule, kept under a retention tag",
+      description:
+        "`ruleName` is the policy's backup rule (e.g. `BackupWeekly`); the retention rule goes in `retentionTagOverride` (e.g. `Monthly`). " +
+        "A retention rule given as `ruleName` is a 400 naming the backup rule to use. A whole Flexible Server gets one backup a week: " +
+        "a second is a 409 saying when the next may run.",
+      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      requestBody: body("StartBackupBody"),
+      responses: {
+        "202": {
+          ...ok("BackupAccepted", "Accepted: follow statusUrl"),
+          headers: { Location: { schema: { type: "string" } } },
+        },
+        ...notFound,
+        ...conflict,
+        ...common,
+      },
+    },
+  },
+  "/backup-instances/{name}/restores": {
+    post: {
+      operationId: "startRestore",
+      summary: "Restore the latest or a chosen recovery point into a new database or as files",
+      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      requestBody: body("StartRestoreBody"),
+      responses: {
+        "202": {
+          ...ok("RestoreAccepted", "Accepted: follow statusUrl"),
+          headers: { Location: { schema: { type: "string" } } },
+        },
+        ...notFound,
+        ...conflict,
+        ...common,
+      },
+    },
+  },
+  "/jobs": {
+    get: {
+      operationId: "listJobs",
+      summary: "Backup and restore jobs across vaults, newest first, paged",
+      parameters: [
+        {
+          name: "status",
+          in: "query",
+          required: false,
+          description: "Comma-separated: InProgress, Completed, Failed, Cancelled.",
+          schema: text,
+        },
+        {
+          name: "operation",
+          in: "query",
+          required: false,
+          description: "Comma-separated: OnDemandBackup, ScheduledBackup, Restore.",
+          schema: text,
+        },
+        vaultQuery,
+        {
+          name: "datasource",
+          in: "query",
+          required: false,
+          description: "A datasource's ARM id or name (`sales`, `local/sales`).",
+          schema: text,
+        },
+        {
+          name: "since",
+          in: "query",
+          required: false,
+          description: "Jobs started or ended at or after this instant.",
+          schema: instant,
+        },
+        {
+          name: "top",
+          in: "query",
+          required: false,
+          description: "Page size.",
+          schema: {
+            type: "integer",
+            minimum: 1,
+            maximum: jobPageSize.max,
+            default: jobPageSize.default,
+          },
+        },
+        {
+          name: "continuationToken",
+          in: "query",
+          required: false,
+          description: "From a page's nextLink.",
+          schema: text,
+        },
+      ],
+      responses: { "200": ok("JobList"), ...notFound, ...common },
+    },
+  },
+  "/jobs/{id}": {
+    get: {
+      operationId: "showJob",
+      summary: "One job, by GUID or ARM id",
+      parameters: [pathParameter("id", "The job's GUID, or its ARM id (as is, or URL-encoded).")],
+      responses: { "200": ok("Job"), ...notFound, ...common },
+    },
+  },
+  "/vaults/{vault}/policies": {
+    get: {
+      operationId: "listPolicies",
+      summary: "A vault's backup policies",
+      parameters: [pathParameter("vault", "The vault's name.")],
+      responses: { "200": ok("BackupPolicyList"), ...notFound, ...common },
+    },
+  },
+  "/vaults/{vault}/policies/{name}": {
+    get: {
+      operationId: "getPolicy",
+      summary: "A backup policy",
+      parameters: [
+        pathParameter("vault", "The vault's name."),
+        pathParameter("name", "The policy's name."),
+      ],
+      responses: { "200": ok("BackupPolicyResource"), ...notFound, ...common },
+    },
+    put: {
+      operationId: "putPolicy",
+      summary: "Create a backup policy from its JSON or a short spec",
+      description:
+        "Policies cannot be modified in place: the same body again answers 200 with the policy, a different one under an existing name is a 409 " +
+        "(create a new policy and reassign the backup instances).",
+      parameters: [
+        pathParameter("vault", "The vault's name."),
+        pathParameter("name", "The policy's name."),
+      ],
+      requestBody: body("PutPolicyBody"),
+      responses: {
+        "200": ok("BackupPolicyResource", "The same policy exists already"),
+        "201": {
+          ...ok("BackupPolicyResource", "Created"),
+          headers: { Location: { schema: { type: "string" } } },
+        },
+        ...notFound,
+        ...conflict,
+        "415": problem("The body is not JSON"),
+        ...common,
+      },
+    },
+  },
+};
+
+let built: Record<string, unknown> | undefined;
+
+/** The OpenAPI 3.1 document (built once). */
+export function openApiDocument(): Record<string, unknown> {
+  built ??= {
+    openapi: "3.1.0",
+    info: {
+      title: "pgprotect",
+      version: "0.1.0",
+      description:
+        "Self-service backup of PostgreSQL under Azure Backup: protect datasources, run ad-hoc backups, follow jobs, restore, and manage policies. " +
+        "Errors are RFC 9457 problem details with a stable `code`. Function keys protect the API; when App Service authentication is on, the " +
+        "caller's app roles (from `x-ms-client-principal`) decide: `Backup.Reader` reads, `Backup.Operator` also protects, backs up, restores " +
+        "and creates policies.",
+    },
+    servers: [{ url: "/api" }],
+    security: [{ functionKeyHeader: [] }, { functionKeyQuery: [] }],
+    paths,
+    components: {
+      schemas,
+      responses: {
+        BadRequest: problem(
+          "The request is not valid: `errors` lists every problem with its JSON path",
+        ),
+        Unauthorized: problem("Authentication is required"),
+        Forbidden: problem("The caller lacks the app role this needs"),
+        NotFound: problem("Not found"),
+        Conflict: problem("Conflicts with the current state"),
+        InternalError: problem("Internal error"),
+      },
+      securitySchemes: {
+        functionKeyHeader: {
+          type: "apiKey",
+          in: "header",
+          name: "x-functions-key",
+          description: "A function or host key.",
+        },
+        functionKeyQuery: {
+          type: "apiKey",
+          in: "query",
+          name: "code",
+          description: "A function or host key.",
+        },
+      },
+    },
+  };
+  return built;
+}
