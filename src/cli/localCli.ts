@@ -12,20 +12,25 @@ import type { ReadStream } from "node:tty";
 import { loadConfig } from "../config.js";
 import { isAppError, toAppError } from "../domain/errors.js";
 import { LocalSecretStore } from "../providers/local/secretStore.js";
+import { createDemoDatabase } from "./localDemo.js";
 import type { CliCommand, CliIo } from "./io.js";
 
-const usage = `Usage: pgprotect local secret <command>
+const usage = `Usage: pgprotect local <command>
 
 Commands:
   secret set NAME      Store a secret read from stdin; prints its URI
   secret list          Print the URI of every stored secret
   secret delete NAME   Delete a secret
+  demo [NAME]          Create a demo database (default 'demo') with data on the local server,
+                       and store its connection string as the secret NAME
 `;
 
 /** Settings the local commands need. */
 export interface LocalCliSettings {
   /** State folder, relative to the command's working folder unless absolute. */
   readonly stateDir: string;
+  /** The server the local provider protects, when not the private cluster. */
+  readonly databaseUrl?: string | undefined;
 }
 
 /** Reads the whole value from a pipe or file, minus one trailing line break. */
@@ -68,7 +73,10 @@ function readHidden(stdin: ReadStream, stderr: NodeJS.WritableStream): Promise<s
 
 /** Builds the `local` command group over the given settings (the app settings by default). */
 export function createLocalCli(
-  settings: () => LocalCliSettings = () => ({ stateDir: loadConfig().PGPROTECT_STATE_DIR }),
+  settings: () => LocalCliSettings = () => {
+    const config = loadConfig();
+    return { stateDir: config.PGPROTECT_STATE_DIR, databaseUrl: config.DATABASE_URL };
+  },
 ): CliCommand {
   return async (args: readonly string[], io: CliIo): Promise<number> => {
     const [area, command, name, ...extra] = args;
@@ -80,6 +88,23 @@ export function createLocalCli(
       io.stderr.write(`pgprotect local: ${message}; see 'pgprotect local --help'\n`);
       return 2;
     };
+    if (area === "demo") {
+      try {
+        const stateDir = path.resolve(io.cwd, settings().stateDir);
+        const demo = await createDemoDatabase({ stateDir, databaseUrl: settings().databaseUrl, name: command ?? "demo" });
+        io.stdout.write(
+          `Created database '${demo.databaseName}' with ${demo.rows} rows in schema shop.\n` +
+            `Its connection string is the secret ${demo.secretUri}\n`,
+        );
+        return 0;
+      } catch (error) {
+        const appError = toAppError(error);
+        io.stderr.write(
+          `pgprotect local: ${appError.code}: ${appError.message}${appError.recommendedAction ? ` (${appError.recommendedAction})` : ""}\n`,
+        );
+        return 1;
+      }
+    }
     if (area !== "secret") return usageError(`unknown command '${area}'`);
     if (extra.length > 0)
       return usageError(

@@ -1,0 +1,375 @@
+/**
+ * The local provider's backup against plain `pg_dump -Fc > file`, on the same private cluster in
+ * the same run: a database of about `--size-mb` (1,024 by default) and one a quarter of that.
+ *
+ * The provider's backup is the whole ad-hoc backup of a protected database through
+ * LocalBackupService: job bookkeeping, credentials from the secret store, `pg_dump -Fc` streamed
+ * through SHA-256 into a staging file, fsync, rename into the vault and the recovery point's
+ * manifest. The baseline is `sh -c 'pg_dump -Fc > file'` with the same credentials; its fsync is
+ * timed apart and shown too. Runs alternate (baseline, provider, provider, baseline, ...) so that
+ * drift in the machine's load falls on both alike.
+ *
+ * Rows are half random (base64 of random bytes) and half text, so the dump is about 35 % of the
+ * data: pg_dump really compresses, and the provider really moves bytes (the pgbench data dump to
+ * 2 % of their size). `--random-percent` changes the mix; fully random data make `pg_dump -Fc` run
+ * below 10 MB/s here, as zlib gains nothing, and 1 GB would take minutes per dump.
+ *
+ * Peak memory is the resident set of this process while the provider backs up, sampled every
+ * 10 ms and read from the kernel's high-water mark (reset before each backup).
+ *
+ * Options: `--size-mb N` (or BENCH_SIZE_MB; the large size, 1024 by default), `--small-mb N` (a
+ * quarter of it by default), `--random-percent N` (50), `--runs N` of each kind at the large size
+ * (2) and `--small-runs N` at the small one (1).
+ *
+ * Run: `npm run bench:backup` (`npm run bench:backup -- --size-mb 100` for a quick run).
+ * Goals: throughput ratio provider/pg_dump at least 0.95 at the large size (from the best run of
+ * each, the least disturbed by other load; the mean is shown too); peak memory that does not grow
+ * with the database's size (at most 32 MiB more at the large size).
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import {
+  libpqEnvironment,
+  parseConnectionString,
+} from "../src/domain/protection/connectionString.js";
+import { createLocalProvider, type LocalProvider } from "../src/providers/local/index.js";
+import {
+  startPostgresCluster,
+  type PostgresCluster,
+} from "../src/providers/local/postgresCluster.js";
+import { protectLocalDatabase } from "./support/localProtection.js";
+
+const { values: args } = parseArgs({
+  options: {
+    "size-mb": { type: "string", default: process.env.BENCH_SIZE_MB ?? "1024" },
+    "small-mb": { type: "string" },
+    "random-percent": { type: "string", default: "50" },
+    runs: { type: "string", default: "2" },
+    "small-runs": { type: "string", default: "1" },
+  },
+});
+const largeMb = Number(args["size-mb"]);
+const smallMb = Number(args["small-mb"] ?? Math.round(largeMb / 4));
+const randomPercent = Number(args["random-percent"]);
+const runs = Number(args.runs);
+const smallRuns = Number(args["small-runs"]);
+if (!(largeMb > 0 && smallMb > 0 && smallMb <= largeMb)) {
+  throw new Error("--size-mb and --small-mb must be positive, the small size not above the large");
+}
+if (
+  !(randomPercent >= 0 && randomPercent <= 100) ||
+  ![runs, smallRuns].every((n) => Number.isInteger(n) && n >= 1)
+) {
+  throw new Error("--random-percent must be 0..100, --runs and --small-runs positive integers");
+}
+const goalRatio = 0.95;
+/**
+ * How much more the peak RSS may be at the large size than at the small one. Garbage chunks of
+ * the stream wait for the next GC, so peaks vary by some MiB from run to run whatever the size;
+ * a dump held in memory would add the difference of the dump sizes (about 300 MiB by default).
+ */
+const memorySlackBytes = 32 * 1024 * 1024;
+const MB = 1024 * 1024;
+/** Characters of text per row (random base64 first, then prose). */
+const rowChars = 1000;
+const database = "benchdb";
+
+/** Runs SQL on one database of the cluster. */
+async function sql(cluster: PostgresCluster, db: string, text: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: cluster.connectionUrl(db) });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function databaseBytes(cluster: PostgresCluster): Promise<number> {
+  const result = await sql(cluster, database, "SELECT pg_database_size(current_database()) AS b");
+  return Number((result.rows[0] as { b: string }).b);
+}
+
+/**
+ * Appends rows until the database takes at least `targetBytes`, two connections at a time (the
+ * server generates the data). Each row: id, time, amount, and `rowChars` characters of which
+ * `randomPercent` are base64 of random bytes.
+ */
+async function growTo(cluster: PostgresCluster, targetBytes: number): Promise<void> {
+  const randomChars = Math.round((rowChars * randomPercent) / 100 / 4) * 4;
+  const proseChars = rowChars - randomChars;
+  for (;;) {
+    const missing = targetBytes - (await databaseBytes(cluster));
+    if (missing <= 0) return;
+    // About 1,070 bytes per row on disk; a little short is fine, the loop checks again.
+    const rows = Math.ceil(missing / 1070);
+    const chunks = Math.ceil(rows / 20_000);
+    const rowsPerChunk = Math.ceil(rows / chunks);
+    const insert = `INSERT INTO bench_rows (created, amount, body)
+      SELECT timestamptz '2026-01-01 00:00+00' + g * interval '1 second',
+             (random() * 100000)::numeric(12, 2),
+             translate(encode(gen_random_bytes(${(randomChars / 4) * 3}), 'base64'), E'\\n', '') ||
+               substr(repeat(md5(g::text) || ' lorem ipsum dolor sit amet, consectetur adipiscing elit ', 40), 1 + g % 50, ${proseChars})
+        FROM generate_series(1, ${rowsPerChunk}) AS g`;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < chunks) {
+        next += 1;
+        await sql(cluster, database, insert);
+      }
+    };
+    await Promise.all([worker(), worker()]);
+  }
+}
+
+/** Sets hint bits and writes everything out, so no dump pays for the load's leftovers. */
+async function settle(cluster: PostgresCluster): Promise<void> {
+  await sql(cluster, database, "VACUUM (FREEZE, ANALYZE) bench_rows");
+  await sql(cluster, "postgres", "CHECKPOINT");
+}
+
+/** Plain `pg_dump -Fc > file`; returns the dump's time and, apart, the fsync's time. */
+async function plainDump(
+  cluster: PostgresCluster,
+  file: string,
+): Promise<{ ms: number; syncMs: number; bytes: number }> {
+  const env = {
+    ...process.env,
+    ...libpqEnvironment(parseConnectionString(cluster.connectionUrl(database)), database),
+  };
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      "/bin/sh",
+      ["-c", 'exec "$0" -Fc --no-password > "$1"', path.join(cluster.binDir, "pg_dump"), file],
+      { env, stdio: ["ignore", "ignore", "inherit"] },
+    );
+    child.once("error", reject);
+    child.once("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`pg_dump exited with ${code}`)),
+    );
+  });
+  const ms = performance.now() - started;
+  const syncStarted = performance.now();
+  const handle = await open(file, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  const syncMs = performance.now() - syncStarted;
+  const { size } = await stat(file);
+  await rm(file);
+  return { ms, syncMs, bytes: size };
+}
+
+/** The resident set's high-water mark of this process, in bytes (Linux). */
+async function peakRss(): Promise<number | undefined> {
+  const status = await readFile("/proc/self/status", "utf8").catch(() => "");
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
+}
+
+/** Resets the kernel's high-water mark to the current resident set (Linux). */
+async function resetPeakRss(): Promise<void> {
+  await writeFile("/proc/self/clear_refs", "5").catch(() => undefined);
+}
+
+interface ProviderRun {
+  readonly ms: number;
+  readonly bytes: number;
+  readonly rssBefore: number;
+  readonly rssPeakSampled: number;
+  readonly rssPeakKernel: number | undefined;
+}
+
+/** An ad-hoc backup through the provider, from the request to the recovery point. */
+async function providerBackup(
+  provider: LocalProvider,
+  vaultId: string,
+  instanceName: string,
+): Promise<ProviderRun> {
+  const rssBefore = process.memoryUsage.rss();
+  let rssPeakSampled = rssBefore;
+  await resetPeakRss();
+  const sampler = setInterval(() => {
+    rssPeakSampled = Math.max(rssPeakSampled, process.memoryUsage.rss());
+  }, 10);
+  try {
+    const started = performance.now();
+    const { jobId } = await provider.backup.triggerBackup(vaultId, instanceName, {
+      ruleName: "BackupWeekly",
+    });
+    const job = await provider.backup.waitForJob(vaultId, jobId);
+    const ms = performance.now() - started;
+    if (job.status !== "Completed" || !job.recoveryPointId) {
+      throw new Error(`the backup ended ${job.status}: ${JSON.stringify(job.errorDetails ?? [])}`);
+    }
+    const points = await provider.backup.listRecoveryPoints(vaultId, instanceName);
+    const point = points.find((p) => p.recoveryPointId === job.recoveryPointId);
+    if (!point?.files[0]?.sha256) throw new Error("the recovery point has no checksum");
+    rssPeakSampled = Math.max(rssPeakSampled, process.memoryUsage.rss());
+    return {
+      ms,
+      bytes: point.sizeBytes,
+      rssBefore,
+      rssPeakSampled,
+      rssPeakKernel: await peakRss(),
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+interface SizeResult {
+  readonly databaseBytes: number;
+  readonly baseline: Array<{ ms: number; syncMs: number; bytes: number }>;
+  readonly provider: ProviderRun[];
+}
+
+const mean = (values: readonly number[]): number =>
+  values.reduce((sum, v) => sum + v, 0) / values.length;
+const mib = (bytes: number): string => `${(bytes / MB).toFixed(0)} MiB`;
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+/** Alternates baseline and provider runs: A B B A A B ... */
+async function measure(
+  cluster: PostgresCluster,
+  provider: LocalProvider,
+  vaultId: string,
+  instanceName: string,
+  scratch: string,
+  runs: number,
+): Promise<SizeResult> {
+  const result: SizeResult = {
+    databaseBytes: await databaseBytes(cluster),
+    baseline: [],
+    provider: [],
+  };
+  for (let run = 0; run < runs; run += 1) {
+    const order = run % 2 === 0 ? ["baseline", "provider"] : ["provider", "baseline"];
+    for (const which of order) {
+      if (which === "baseline") {
+        result.baseline.push(await plainDump(cluster, path.join(scratch, `plain-${run}.dump`)));
+      } else {
+        result.provider.push(await providerBackup(provider, vaultId, instanceName));
+      }
+    }
+  }
+  return result;
+}
+
+interface Summary {
+  /** Throughput ratio provider / pg_dump from the best run of each (the least disturbed by other load). */
+  readonly bestRatio: number;
+  readonly meanRatio: number;
+  /** Peak RSS while the provider backed up, and its rise over the RSS just before. */
+  readonly peak: number;
+  readonly rise: number;
+}
+
+function report(label: string, r: SizeResult): Summary {
+  const baselineMs = mean(r.baseline.map((b) => b.ms));
+  const syncMs = mean(r.baseline.map((b) => b.syncMs));
+  const providerMs = mean(r.provider.map((p) => p.ms));
+  const bestBaselineMs = Math.min(...r.baseline.map((b) => b.ms));
+  const bestProviderMs = Math.min(...r.provider.map((p) => p.ms));
+  const throughput = (ms: number): string =>
+    `${(r.databaseBytes / MB / (ms / 1000)).toFixed(1)} MiB/s`;
+  const dumpBytes = r.provider[0]?.bytes ?? 0;
+  const peaks = r.provider.map((p) => Math.max(p.rssPeakSampled, p.rssPeakKernel ?? 0));
+  const peak = Math.max(...peaks);
+  const rise = Math.max(...r.provider.map((p, i) => (peaks[i] ?? 0) - p.rssBefore));
+  const list = (values: readonly number[]): string => values.map(seconds).join(", ");
+  console.log(
+    `  ${label}: database ${mib(r.databaseBytes)}, dump ${mib(dumpBytes)} (${((dumpBytes / r.databaseBytes) * 100).toFixed(0)} % of the data), ${r.provider.length} run(s) each`,
+  );
+  console.log(
+    `    pg_dump -Fc > file:  mean ${seconds(baselineMs)} = ${throughput(baselineMs)}, best ${seconds(bestBaselineMs)} = ${throughput(bestBaselineMs)}  (runs ${list(r.baseline.map((b) => b.ms))}; fsync apart ${seconds(syncMs)})`,
+  );
+  console.log(
+    `    provider backup:     mean ${seconds(providerMs)} = ${throughput(providerMs)}, best ${seconds(bestProviderMs)} = ${throughput(bestProviderMs)}  (runs ${list(r.provider.map((p) => p.ms))})`,
+  );
+  console.log(
+    `    throughput ratio provider / pg_dump: best ${(bestBaselineMs / bestProviderMs).toFixed(3)}, mean ${(baselineMs / providerMs).toFixed(3)}  (mean vs pg_dump + fsync: ${((baselineMs + syncMs) / providerMs).toFixed(3)})`,
+  );
+  console.log(
+    `    RSS of this process during the provider backup: peak ${mib(peak)}, at most +${mib(rise)} over the RSS just before (runs: ${r.provider.map((p, i) => `${mib(p.rssBefore)} -> ${mib(peaks[i] ?? 0)}`).join(", ")})`,
+  );
+  return {
+    bestRatio: bestBaselineMs / bestProviderMs,
+    meanRatio: baselineMs / providerMs,
+    peak,
+    rise,
+  };
+}
+
+const scratch = await mkdtemp(path.join(tmpdir(), "pgp-bench-"));
+// The cluster's own folder (handed to the server's user when this process is root), short for the socket.
+const clusterFolder = await mkdtemp(path.join(tmpdir(), "pgp-"));
+let cluster: PostgresCluster | undefined;
+try {
+  const startedAll = performance.now();
+  cluster = await startPostgresCluster({ folder: clusterFolder });
+  await sql(cluster, "postgres", `CREATE DATABASE ${database}`);
+  await sql(
+    cluster,
+    database,
+    `CREATE EXTENSION pgcrypto;
+     CREATE TABLE bench_rows (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, created timestamptz,
+       amount numeric(12, 2), body text)`,
+  );
+  const provider = await createLocalProvider({
+    stateDir: path.join(scratch, "state"),
+    binDir: cluster.binDir,
+    servers: [{ name: "local", connectionString: cluster.connectionUrl() }],
+  });
+  const vaultId = provider.backup.vaultId("bench");
+  const instance = await protectLocalDatabase(
+    provider,
+    vaultId,
+    "local",
+    database,
+    cluster.connectionUrl(database),
+  );
+
+  const loadStarted = performance.now();
+  await growTo(cluster, smallMb * MB);
+  await settle(cluster);
+  const smallLoadMs = performance.now() - loadStarted;
+  const small = await measure(cluster, provider, vaultId, instance.name, scratch, smallRuns);
+
+  const growStarted = performance.now();
+  await growTo(cluster, largeMb * MB);
+  await settle(cluster);
+  const largeLoadMs = performance.now() - growStarted;
+  const large = await measure(cluster, provider, vaultId, instance.name, scratch, runs);
+
+  console.log(
+    `local backup: provider (LocalBackupService ad-hoc backup) vs plain pg_dump -Fc, ${randomPercent} % random text per row`,
+  );
+  console.log(
+    `  machine: ${availableParallelism()} CPUs, load average ${(loadavg()[0] ?? 0).toFixed(1)} at the end; data loaded in ${seconds(smallLoadMs + largeLoadMs)}, whole run ${seconds(performance.now() - startedAll)}`,
+  );
+  const smallResult = report("small", small);
+  const largeResult = report("large", large);
+  const ratioMet = largeResult.bestRatio >= goalRatio;
+  const peakGrowth = largeResult.peak - smallResult.peak;
+  const memoryMet = peakGrowth <= memorySlackBytes;
+  console.log(
+    `  goal: throughput ratio at least ${goalRatio} at the large size (best runs) -> ${ratioMet ? "met" : "MISSED"} (${largeResult.bestRatio.toFixed(3)}; mean runs ${largeResult.meanRatio.toFixed(3)})`,
+  );
+  console.log(
+    `  goal: peak memory independent of size -> ${memoryMet ? "met" : "MISSED"} (peak ${mib(smallResult.peak)} -> ${mib(largeResult.peak)} for ${(large.databaseBytes / small.databaseBytes).toFixed(1)}x the data and +${mib((large.provider[0]?.bytes ?? 0) - (small.provider[0]?.bytes ?? 0))} of dump; rise during the backup +${mib(smallResult.rise)} -> +${mib(largeResult.rise)}; allowed +${mib(memorySlackBytes)})`,
+  );
+  if (!ratioMet || !memoryMet) process.exitCode = 1;
+} finally {
+  await cluster?.stop();
+  await rm(clusterFolder, { recursive: true, force: true });
+  await rm(scratch, { recursive: true, force: true });
+}
