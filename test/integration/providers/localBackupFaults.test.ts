@@ -172,6 +172,41 @@ describe("local provider: failures leave the vault consistent", () => {
     expect(await dataFilesOf(env.stateDir)).toEqual([]);
   });
 
+  it("fails the job and leaves no partial file when the database is dropped while pg_dump reads it", async () => {
+    // Arrange: a table lock holds pg_dump mid-way (connected, inside its snapshot) until the drop
+    const env = await setup();
+    await pgFixture.query("postgres", "CREATE DATABASE dropped_midway");
+    await pgFixture.query("dropped_midway", "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g");
+    const { instance } = await protectDatabase(env.provider, env.vaultId, pgFixture.cluster, "dropped_midway");
+    const { default: pg } = await import("pg");
+    const locker = new pg.Client({ connectionString: pgFixture.cluster.connectionUrl("dropped_midway") });
+    locker.on("error", () => undefined);
+    await locker.connect();
+    await locker.query("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+    const { jobId } = await env.provider.backup.triggerBackup(env.vaultId, instance.name, { ruleName: "BackupWeekly" });
+    let dumpWaiting = false;
+    for (let waited = 0; waited < 300 && !dumpWaiting; waited += 1) {
+      const blocked = await pgFixture.query(
+        "postgres",
+        "SELECT 1 FROM pg_stat_activity WHERE datname = 'dropped_midway' AND application_name = 'pg_dump' AND wait_event_type = 'Lock'",
+      );
+      dumpWaiting = blocked.length > 0;
+      if (!dumpWaiting) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(dumpWaiting).toBe(true);
+
+    // Act
+    await pgFixture.query("postgres", "DROP DATABASE dropped_midway WITH (FORCE)");
+    const job = await env.provider.backup.waitForJob(env.vaultId, jobId);
+    await locker.end().catch(() => undefined);
+
+    // Assert
+    expect(job.status).toBe("Failed");
+    expect(job.errorDetails?.[0]?.code).toBe("UserErrorDatasourceUnreachable");
+    expect(await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name)).toEqual([]);
+    expect(await dataFilesOf(env.stateDir)).toEqual([]);
+  });
+
   it("marks a job Failed with UserErrorJobInterrupted and removes its staging files when its process died", async () => {
     // Arrange: a job record and a half-written dump left by a process that no longer exists
     const env = await setup();
