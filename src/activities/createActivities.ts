@@ -4,15 +4,12 @@
  * thrown so the orchestrations' retry policies retry them.
  */
 import type { AppDependencies } from "../composition.js";
-import { AppError, isAppError } from "../domain/errors.js";
+import { isAppError, type AppError } from "../domain/errors.js";
 import { jobStateChangedEvent, protectionConfiguredEvent, protectionFailedEvent } from "../domain/events/builders.js";
 import type { PgProtectEvent } from "../domain/events/types.js";
-import { parseConnectionString } from "../domain/protection/connectionString.js";
-import { datasourceTargetOf, DATABASE_DATASOURCE_TYPE, FLEXIBLE_SERVER_DATASOURCE_TYPE } from "../domain/protection/naming.js";
 import { parseVaultId } from "../domain/protection/ids.js";
 import { weeklyBackupLimitViolation } from "../domain/protection/rules.js";
 import type { BackupInstance, BackupInstanceSpec, BackupJob } from "../domain/protection/types.js";
-import type { DirectoryDatabase, DirectoryServer } from "../providers/ports.js";
 import {
   activityNames,
   type ActivityFailure,
@@ -32,6 +29,7 @@ import {
   type WatchedJob,
   type WeeklyLimitInput,
 } from "./names.js";
+import { checkDatasourceAccess, checkPolicyFits, fromDatabase, resolveDatasource } from "./protectionChecks.js";
 
 /** Turns an expected failure into a value; rethrows transient ones for the retry policy. */
 async function expected<T>(work: () => Promise<T>): Promise<ActivityResult<T>> {
@@ -49,31 +47,6 @@ function failureOf(error: AppError): ActivityFailure {
     code: error.code,
     message: error.message,
     ...(error.recommendedAction ? { recommendedAction: error.recommendedAction } : {}),
-  };
-}
-
-function fromDatabase(database: DirectoryDatabase): ResolvedDatasource {
-  return {
-    datasourceId: database.id,
-    kind: "database",
-    datasourceType: DATABASE_DATASOURCE_TYPE,
-    serverName: database.serverName,
-    databaseName: database.name,
-    friendlyName: `${database.serverName}/${database.name}`,
-    location: database.location,
-    tags: database.tags,
-  };
-}
-
-function fromServer(server: DirectoryServer): ResolvedDatasource {
-  return {
-    datasourceId: server.id,
-    kind: "server",
-    datasourceType: FLEXIBLE_SERVER_DATASOURCE_TYPE,
-    serverName: server.name,
-    friendlyName: server.name,
-    location: server.location,
-    tags: server.tags,
   };
 }
 
@@ -136,21 +109,7 @@ export function createActivities(deps: Pick<AppDependencies, "provider" | "event
   return {
     /** Finds the datasource by id or by names. */
     [activityNames.resolveDatasource]: (ref: DatasourceRef): Promise<ActivityResult<ResolvedDatasource>> =>
-      expected(async () => {
-        if (ref.datasourceId) {
-          const target = datasourceTargetOf(ref.datasourceId);
-          if (target.datasourceType === DATABASE_DATASOURCE_TYPE) {
-            return fromDatabase(await directory.resolveDatabase(target.database.serverName, target.database.databaseName));
-          }
-          return fromServer(await directory.resolveServer(target.server.serverName));
-        }
-        if (!ref.serverName) {
-          throw new AppError("DATASOURCE_UNNAMED", "Name the datasource by datasourceId, or by serverName (and databaseName)", { httpStatus: 400 });
-        }
-        return ref.databaseName
-          ? fromDatabase(await directory.resolveDatabase(ref.serverName, ref.databaseName))
-          : fromServer(await directory.resolveServer(ref.serverName));
-      }),
+      expected(() => resolveDatasource(directory, ref)),
 
     /** The protection a datasource already has, in any vault the provider sees. */
     [activityNames.findProtection]: async (datasourceId: string): Promise<ProtectionSummary | null> => {
@@ -164,45 +123,11 @@ export function createActivities(deps: Pick<AppDependencies, "provider" | "event
      * usable connection string (never logged); a Flexible Server uses the vault's identity.
      */
     [activityNames.verifyAccess]: (request: ProtectionRequest): Promise<ActivityResult<string[]>> =>
-      expected(async () => {
-        if (request.datasource.kind === "server") return ["the vault's managed identity reads the server"];
-        if (!request.secretUri) {
-          throw new AppError("SecretNotFound", `Protecting the database ${request.datasource.friendlyName} needs secretUri: a secret holding its connection string`, {
-            httpStatus: 400,
-            recommendedAction: "Store the connection string as a secret (locally: pgprotect local secret set NAME) and pass its URI as secretUri",
-          });
-        }
-        if (!(await secrets.secretExists(request.secretUri))) {
-          throw new AppError("SecretNotFound", `The secret ${request.secretUri} does not exist`, {
-            httpStatus: 404,
-            recommendedAction: "Create the secret with the database's connection string, then retry",
-          });
-        }
-        parseConnectionString(await secrets.getSecret(request.secretUri));
-        return ["the secret exists", "the secret holds a PostgreSQL connection string"];
-      }),
+      expected(() => checkDatasourceAccess(secrets, request.datasource, request.secretUri)),
 
     /** Checks the policy exists in the vault and protects this kind of datasource. */
     [activityNames.ensurePolicy]: (input: EnsurePolicyInput): Promise<ActivityResult<string>> =>
-      expected(async () => {
-        const policy = await backup.getPolicy(input.vaultId, input.policyName).catch((error: unknown) => {
-          if (isAppError(error) && error.httpStatus === 404) {
-            throw new AppError("PolicyNotFound", `The vault has no policy '${input.policyName}'`, {
-              httpStatus: 404,
-              recommendedAction: `Create it first: PUT /api/vaults/${parseVaultId(input.vaultId).vaultName}/policies/${input.policyName}`,
-            });
-          }
-          throw error;
-        });
-        const types = policy.properties.datasourceTypes.map((t) => t.toLowerCase());
-        if (!types.includes(input.datasourceType.toLowerCase())) {
-          throw new AppError("PolicyDatasourceTypeMismatch", `The policy '${input.policyName}' protects ${policy.properties.datasourceTypes.join(", ")}, not ${input.datasourceType}`, {
-            httpStatus: 400,
-            recommendedAction: "Choose a policy made for this kind of datasource",
-          });
-        }
-        return `policy ${input.policyName} protects ${input.datasourceType}`;
-      }),
+      expected(() => checkPolicyFits(backup, input.vaultId, input.policyName, input.datasourceType)),
 
     /** The service's own pre-flight check. */
     [activityNames.validateForBackup]: (request: ProtectionRequest): Promise<ActivityResult<string[]>> =>

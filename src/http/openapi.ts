@@ -527,14 +527,20 @@ const paths: Record<string, Record<string, unknown>> = {
       operationId: "startProtection",
       summary: "Protect a datasource (idempotent per datasource)",
       description:
-        "Answers 202 with a status URL; asking again for the same datasource answers the same operation.",
+        "Answers 202 with a status URL; asking again for the same datasource answers the same operation. " +
+        "What is cheap to check is checked first, and a request that cannot succeed starts nothing: " +
+        "404 `DatasourceNotFound`, `VaultNotFound`, `PolicyNotFound` or `SecretNotFound`; " +
+        "400 `BODY_INVALID`, `BODY_NOT_JSON` or `PolicyDatasourceTypeMismatch`.",
       requestBody: body("StartProtectionBody"),
       responses: {
         "202": {
           ...ok("ProtectionAccepted", "Accepted: follow statusUrl"),
           headers: { Location: { schema: { type: "string" } } },
         },
-        ...notFound,
+        "404": problem(
+          "The datasource, vault, policy or secret does not exist (`DatasourceNotFound`, `VaultNotFound`, `PolicyNotFound`, `SecretNotFound`)",
+        ),
+        "415": problem("The body is not JSON"),
         "503": problem("The operation could not start; try again"),
         ...common,
       },

@@ -153,12 +153,15 @@ describe("notifications of a failed protection, through the local topic and the 
   });
 
   it("emails the DBAs once, gets an Adaptive Card 1.4 into Teams through Event Grid's redelivery after a throttled post, and a redelivered event notifies no one again", async () => {
-    // Act: a protection that fails because its secret does not exist.
+    // Act: a protection that fails in its orchestration: the database refuses the secret's credentials.
+    const refused = new URL(postgres.cluster.connectionUrl("payroll"));
+    refused.username = "nobody";
+    refused.password = "wrong";
     const started = await api("POST", "protections", {
       serverName: "local",
       databaseName: "payroll",
       policyName: "weekly",
-      secretUri: "https://pgprotect-local.vault.azure.net/secrets/payroll",
+      secretUri: await provider.secrets.setSecret("payroll", refused.toString()),
     });
     const done = await poll(
       () => api("GET", `protections/${String(started.body.id)}`),
@@ -170,18 +173,21 @@ describe("notifications of a failed protection, through the local topic and the 
     await host.topics.whenIdle();
 
     // Assert: what the DBAs and the Teams channel see.
-    expect(done.body).toMatchObject({ outcome: "Failed", error: { code: "SecretNotFound" } });
+    expect(done.body).toMatchObject({
+      outcome: "Failed",
+      error: { code: "UserErrorMissingDBPermissions" },
+    });
     expect(mail.recipients).toEqual(["dba@contoso.example"]);
     expect(mail.mailFrom).toBe("pgprotect@contoso.example");
     expect(mail.subject).toContain("Protection failed");
     expect(mail.subject).toContain("payroll");
-    expect(mail.text).toContain("SecretNotFound");
+    expect(mail.text).toContain("UserErrorMissingDBPermissions");
     expect(throttled.body).toBe(card.body);
     const message = JSON.parse(card.body) as unknown;
     expect(adaptiveCardProblems(message)).toEqual([]);
     expect(cardParseEvents(message)).toBe(0);
     expect(visibleTexts(message).join("\n")).toContain("Protection failed");
-    expect(Object.values(factsOf(message)).join("\n")).toContain("SecretNotFound");
+    expect(Object.values(factsOf(message)).join("\n")).toContain("UserErrorMissingDBPermissions");
     expect(smtp.received).toHaveLength(1);
     expect(webhook.received).toHaveLength(2);
 
@@ -193,7 +199,10 @@ describe("notifications of a failed protection, through the local topic and the 
         vaultName: "pgprotect-vault",
         policyName: "weekly",
         operationId: String(started.body.id),
-        error: { code: "SecretNotFound", message: "The secret does not exist" },
+        error: {
+          code: "UserErrorMissingDBPermissions",
+          message: "The database refused the credentials",
+        },
       },
       { source: "/pgprotect/pgprotect", time: new Date().toISOString() },
     );

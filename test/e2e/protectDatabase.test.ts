@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localTopicKey, localTopicName } from "../../src/composition.js";
 import { compilePolicySpec } from "../../src/domain/policy/spec.js";
-import { formatVaultId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
+import { formatDatabaseId, formatVaultId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
+import { protectionInstanceId } from "../../src/orchestrations/protectDatasource.js";
 import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
 import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
@@ -29,6 +30,7 @@ describe("protecting a database through the HTTP API on the local runtime", () =
   let provider: LocalProvider;
   let secretUri: string;
   const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
+  const hrId = formatDatabaseId({ ...LOCAL_SCOPE, kind: "servers", serverName: "local", databaseName: "hr" });
 
   const api = async (method: string, route: string, body?: unknown) => {
     const response = await fetch(`${host.url}/api/${route}`, {
@@ -115,22 +117,54 @@ describe("protecting a database through the HTTP API on the local runtime", () =
     expect(billing).toHaveLength(1);
   });
 
-  it("fails with the service's code and a recommended action when the secret is missing", async () => {
+  it("answers a missing secret at once with 404 SecretNotFound and a recommended action, and starts nothing", async () => {
     await postgres.query("postgres", "CREATE DATABASE hr");
+    const instancesBefore = await provider.backup.listBackupInstances(vaultId);
 
-    const started = await api("POST", "protections", {
+    const response = await api("POST", "protections", {
       serverName: "local",
       databaseName: "hr",
       policyName: "weekly",
       secretUri: "https://pgprotect-local.vault.azure.net/secrets/hr",
     });
-    const done = await poll(
+    const operation = await api("GET", `protections/${protectionInstanceId(hrId)}`);
+
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(response.body.code).toBe("SecretNotFound");
+    expect(String(response.body.recommendedAction)).toContain("connection string");
+    expect(operation.status).toBe(404);
+    expect(await provider.backup.listBackupInstances(vaultId)).toEqual(instancesBefore);
+  });
+
+  it("fails in the orchestration with the service's code when the database refuses the secret's credentials, and runs again once they are fixed", async () => {
+    const refused = new URL(postgres.cluster.connectionUrl("hr"));
+    refused.username = "nobody";
+    refused.password = "wrong";
+    const hrSecret = await provider.secrets.setSecret("hr", refused.toString());
+    const body = { serverName: "local", databaseName: "hr", policyName: "weekly", secretUri: hrSecret };
+
+    const started = await api("POST", "protections", body);
+    const failed = await poll(
       () => api("GET", `protections/${String(started.body.id)}`),
       (r) => r.body.status === "Completed" || r.body.status === "Failed",
     );
 
-    expect(done.body).toMatchObject({ outcome: "Failed", error: { code: "SecretNotFound" } });
-    expect(String((done.body.error as { recommendedAction?: string }).recommendedAction)).toContain("connection string");
+    expect(started.status).toBe(202);
+    expect(failed.body).toMatchObject({ outcome: "Failed", error: { code: "UserErrorMissingDBPermissions" } });
+    expect(String((failed.body.error as { recommendedAction?: string }).recommendedAction)).toContain("user name and password");
+    expect((failed.body.steps as { name: string; status: string }[]).at(-1)).toMatchObject({ name: "validateForBackup", status: "failed" });
+
+    await provider.secrets.setSecret("hr", postgres.cluster.connectionUrl("hr"));
+    const again = await api("POST", "protections", body);
+    const done = await poll(
+      () => api("GET", `protections/${String(again.body.id)}`),
+      (r) => r.body.status === "Completed" || r.body.status === "Failed",
+    );
+
+    expect(again.body).toMatchObject({ id: started.body.id, existing: false });
+    expect(done.body).toMatchObject({ outcome: "Protected", error: null });
+    expect((await provider.backup.listBackupInstances(vaultId)).filter((i) => i.friendlyName === "local/hr")).toHaveLength(1);
   });
 
   it("answers a request without a datasource with problem details naming the field", async () => {

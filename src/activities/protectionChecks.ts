@@ -1,0 +1,172 @@
+/**
+ * The checks a protection makes before any work starts: the datasource exists, the policy exists
+ * and fits it, and a database's secret exists and holds a connection string. The activities run
+ * them inside `protectDatasource` (which also starts from events and plans), and
+ * `POST /api/protections` runs the same functions first, so a request that cannot succeed is
+ * answered at once and starts nothing. Each throws an {@link AppError} with a stable code.
+ */
+import { AppError, isAppError, NotFoundError } from "../domain/errors.js";
+import { parseConnectionString } from "../domain/protection/connectionString.js";
+import { parseVaultId } from "../domain/protection/ids.js";
+import {
+  datasourceTargetOf,
+  DATABASE_DATASOURCE_TYPE,
+  FLEXIBLE_SERVER_DATASOURCE_TYPE,
+} from "../domain/protection/naming.js";
+import type {
+  BackupPolicyPort,
+  DirectoryDatabase,
+  DirectoryServer,
+  ResourceDirectoryPort,
+  SecretPort,
+} from "../providers/ports.js";
+import type { DatasourceRef, ResolvedDatasource } from "./names.js";
+
+const isNotFound = (error: unknown): boolean => isAppError(error) && error.httpStatus === 404;
+
+/** A directory database as the orchestrations see it. */
+export function fromDatabase(database: DirectoryDatabase): ResolvedDatasource {
+  return {
+    datasourceId: database.id,
+    kind: "database",
+    datasourceType: DATABASE_DATASOURCE_TYPE,
+    serverName: database.serverName,
+    databaseName: database.name,
+    friendlyName: `${database.serverName}/${database.name}`,
+    location: database.location,
+    tags: database.tags,
+  };
+}
+
+/** A directory server (a whole Flexible Server) as the orchestrations see it. */
+export function fromServer(server: DirectoryServer): ResolvedDatasource {
+  return {
+    datasourceId: server.id,
+    kind: "server",
+    datasourceType: FLEXIBLE_SERVER_DATASOURCE_TYPE,
+    serverName: server.name,
+    friendlyName: server.name,
+    location: server.location,
+    tags: server.tags,
+  };
+}
+
+/**
+ * Finds a datasource by id or by names.
+ *
+ * @throws NotFoundError `DatasourceNotFound`; AppError `DATASOURCE_UNNAMED` (400) when the
+ * reference names nothing; InvalidInputError `INVALID_RESOURCE_ID` for an id that is no datasource.
+ */
+export async function resolveDatasource(
+  directory: ResourceDirectoryPort,
+  ref: DatasourceRef,
+): Promise<ResolvedDatasource> {
+  let serverName: string;
+  let databaseName: string | undefined;
+  if (ref.datasourceId) {
+    const target = datasourceTargetOf(ref.datasourceId);
+    serverName =
+      target.datasourceType === DATABASE_DATASOURCE_TYPE
+        ? target.database.serverName
+        : target.server.serverName;
+    databaseName =
+      target.datasourceType === DATABASE_DATASOURCE_TYPE ? target.database.databaseName : undefined;
+  } else if (ref.serverName) {
+    serverName = ref.serverName;
+    databaseName = ref.databaseName;
+  } else {
+    throw new AppError(
+      "DATASOURCE_UNNAMED",
+      "Name the datasource by datasourceId, or by serverName (and databaseName)",
+      { httpStatus: 400 },
+    );
+  }
+  try {
+    return databaseName === undefined
+      ? fromServer(await directory.resolveServer(serverName))
+      : fromDatabase(await directory.resolveDatabase(serverName, databaseName));
+  } catch (error) {
+    // The directory's "not found" is generic; callers need to know it is the datasource that is missing.
+    if (!isNotFound(error)) throw error;
+    throw new NotFoundError("DatasourceNotFound", (error as Error).message, {
+      cause: error,
+      recommendedAction:
+        databaseName === undefined
+          ? `Check the server name '${serverName}'`
+          : `Check the server name '${serverName}' and the database name '${databaseName}' (create the database first)`,
+    });
+  }
+}
+
+/**
+ * Checks the vault can reach the datasource: for a database, that its secret exists and holds a
+ * usable connection string (the value is read, never logged); a Flexible Server uses the vault's
+ * identity.
+ *
+ * @returns the checks that passed, for display.
+ * @throws AppError `SecretNotFound` (400 without a secretUri, 404 for a missing secret);
+ * InvalidInputError for a secret that is no PostgreSQL connection string.
+ */
+export async function checkDatasourceAccess(
+  secrets: SecretPort,
+  datasource: Pick<ResolvedDatasource, "kind" | "friendlyName">,
+  secretUri: string | undefined,
+): Promise<string[]> {
+  if (datasource.kind === "server") return ["the vault's managed identity reads the server"];
+  if (!secretUri) {
+    throw new AppError(
+      "SecretNotFound",
+      `Protecting the database ${datasource.friendlyName} needs secretUri: a secret holding its connection string`,
+      {
+        httpStatus: 400,
+        recommendedAction:
+          "Store the connection string as a secret (locally: pgprotect local secret set NAME) and pass its URI as secretUri",
+      },
+    );
+  }
+  if (!(await secrets.secretExists(secretUri))) {
+    throw new AppError("SecretNotFound", `The secret ${secretUri} does not exist`, {
+      httpStatus: 404,
+      recommendedAction:
+        "Create the secret with the database's connection string (locally: pgprotect local secret set NAME), then retry",
+    });
+  }
+  parseConnectionString(await secrets.getSecret(secretUri));
+  return ["the secret exists", "the secret holds a PostgreSQL connection string"];
+}
+
+/**
+ * Checks the policy exists in the vault and protects this kind of datasource.
+ *
+ * @returns a sentence saying so, for display.
+ * @throws AppError `PolicyNotFound` (404, naming the PUT that creates it) or
+ * `PolicyDatasourceTypeMismatch` (400).
+ */
+export async function checkPolicyFits(
+  policies: BackupPolicyPort,
+  vaultId: string,
+  policyName: string,
+  datasourceType: string,
+): Promise<string> {
+  const policy = await policies.getPolicy(vaultId, policyName).catch((error: unknown) => {
+    if (isNotFound(error)) {
+      throw new AppError("PolicyNotFound", `The vault has no policy '${policyName}'`, {
+        httpStatus: 404,
+        recommendedAction: `Create it first: PUT /api/vaults/${parseVaultId(vaultId).vaultName}/policies/${policyName}`,
+      });
+    }
+    throw error;
+  });
+  const types = policy.properties.datasourceTypes.map((t) => t.toLowerCase());
+  if (!types.includes(datasourceType.toLowerCase())) {
+    throw new AppError(
+      "PolicyDatasourceTypeMismatch",
+      `The policy '${policyName}' protects ${policy.properties.datasourceTypes.join(", ")}, not ${datasourceType}`,
+      {
+        httpStatus: 400,
+        recommendedAction: "Choose a policy made for this kind of datasource",
+      },
+    );
+  }
+  return `policy ${policyName} protects ${datasourceType}`;
+}

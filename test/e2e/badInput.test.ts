@@ -1,0 +1,326 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localTopicKey, localTopicName } from "../../src/composition.js";
+import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
+import { startHost, type RunningHost } from "../../src/runtime/host.js";
+import { usePostgresCluster } from "../support/postgres.js";
+
+const projectDir = fileURLToPath(new URL("../..", import.meta.url));
+const postgres = usePostgresCluster();
+
+type Body = Record<string, unknown>;
+
+/** Polls an HTTP resource until `done` says so; the orchestration's progress is only visible there. */
+async function poll<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("bad input to the HTTP API on the local runtime", () => {
+  let stateDir: string;
+  let host: RunningHost;
+  let provider: LocalProvider;
+  let secretUri: string;
+  let instanceName: string;
+
+  const send = async (method: string, route: string, body?: string) => {
+    const response = await fetch(`${host.url}/api/${route}`, {
+      method,
+      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
+      ...(body !== undefined ? { body } : {}),
+    });
+    return {
+      status: response.status,
+      contentType: response.headers.get("content-type"),
+      body: (await response.json()) as Body,
+    };
+  };
+  const api = (method: string, route: string, body?: unknown) =>
+    send(method, route, body === undefined ? undefined : JSON.stringify(body));
+
+  /**
+   * Everything a request could leave behind: backup instances and jobs as the API lists them,
+   * every orchestration the runtime knows with its status, and every vault with its policies.
+   */
+  const snapshot = async () => {
+    const instances = await api("GET", "backup-instances");
+    const jobs = await api("GET", "jobs");
+    const orchestrations = await fetch(
+      `${host.url}/runtime/webhooks/durabletask/instances?taskHub=${host.taskHub}`,
+      { headers: { "x-functions-key": host.functionKey } },
+    ).then((r) => r.json() as Promise<Body[]>);
+    const vaults: Record<string, unknown[]> = {};
+    for (const name of (await provider.backup.listVaultNames()).sort()) {
+      vaults[name] = (await api("GET", `vaults/${name}/policies`)).body.value as unknown[];
+    }
+    return {
+      backupInstances: (instances.body.value as Body[]).map((i) => i.name),
+      jobs: (jobs.body.value as Body[]).map((j) => j.id),
+      orchestrations: orchestrations
+        .map((o) => `${String(o.name)} ${String(o.instanceId)} ${String(o.runtimeStatus)}`)
+        .sort(),
+      vaults,
+    };
+  };
+
+  const protection = (overrides: Body) => ({
+    serverName: "local",
+    databaseName: "ledger",
+    policyName: "weekly",
+    secretUri,
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
+    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
+    await postgres.query("postgres", "CREATE DATABASE ledger");
+    await postgres.query("postgres", "CREATE DATABASE archive");
+    await postgres.query(
+      "ledger",
+      "CREATE TABLE entries (id int PRIMARY KEY); INSERT INTO entries SELECT generate_series(1, 10)",
+    );
+    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-bad-"));
+    provider = await createLocalProvider({
+      stateDir,
+      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
+      binDir: postgres.cluster.binDir,
+    });
+    secretUri = await provider.secrets.setSecret(
+      "ledger",
+      postgres.cluster.connectionUrl("ledger"),
+    );
+    host = await startHost({
+      appDir: projectDir,
+      port: 0,
+      stateDir: path.join(stateDir, "runtime"),
+      banner: false,
+      timers: false,
+      log: () => undefined,
+      env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
+      eventGrid: { topics: { [localTopicName]: { key: localTopicKey, subscriptions: [] } } },
+    });
+    // One good protection, so ad-hoc backups have an instance to be refused on.
+    const policy = await api("PUT", "vaults/pgprotect-vault/policies/weekly", {
+      spec: {
+        datasourceType: "AzureDatabaseForPostgreSQL",
+        schedule: { days: ["Sunday"], time: "22:00" },
+        retention: { default: "P3M", monthly: { vault: "P12M" } },
+      },
+    });
+    expect(policy.status).toBe(201);
+    const started = await api("POST", "protections", protection({}));
+    const done = await poll(
+      () => api("GET", `protections/${String(started.body.id)}`),
+      (r) => r.body.status === "Completed" || r.body.status === "Failed",
+    );
+    expect(done.body.outcome).toBe("Protected");
+    instanceName = String(done.body.backupInstanceName);
+  }, 120_000);
+
+  afterAll(async () => {
+    await host?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("answers an unknown database with 404 DatasourceNotFound, and starts nothing", async () => {
+    const before = await snapshot();
+
+    const response = await api("POST", "protections", protection({ databaseName: "nothere" }));
+
+    expect(response.status).toBe(404);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body).toMatchObject({ code: "DatasourceNotFound", status: 404 });
+    expect(String(response.body.detail)).toContain("nothere");
+    expect(String(response.body.recommendedAction)).toContain("database name");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers an unknown server, and an unknown datasource id, with 404 DatasourceNotFound", async () => {
+    const before = await snapshot();
+    const ledgerId = String(
+      (await api("GET", `backup-instances/${instanceName}`)).body.datasourceId,
+    );
+
+    const byServer = await api("POST", "protections", protection({ serverName: "nowhere" }));
+    const byId = await api("POST", "protections", {
+      datasourceId: ledgerId.replace(/ledger$/, "ghost"),
+      policyName: "weekly",
+      secretUri,
+    });
+
+    expect([byServer.status, byId.status]).toEqual([404, 404]);
+    expect([byServer.body.code, byId.body.code]).toEqual([
+      "DatasourceNotFound",
+      "DatasourceNotFound",
+    ]);
+    expect(String(byId.body.detail)).toContain("ghost");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers a secret that does not exist with 404 SecretNotFound and what to do, and starts nothing", async () => {
+    const before = await snapshot();
+
+    const response = await api(
+      "POST",
+      "protections",
+      protection({
+        databaseName: "archive",
+        secretUri: "https://pgprotect-local.vault.azure.net/secrets/archive",
+      }),
+    );
+
+    expect(response.status).toBe(404);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body.code).toBe("SecretNotFound");
+    expect(String(response.body.detail)).toContain("secrets/archive");
+    expect(String(response.body.recommendedAction)).toContain("connection string");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers a database protection without a secretUri with 400 SecretNotFound", async () => {
+    const before = await snapshot();
+
+    const response = await api("POST", "protections", {
+      serverName: "local",
+      databaseName: "archive",
+      policyName: "weekly",
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body.code).toBe("SecretNotFound");
+    expect(String(response.body.recommendedAction)).toContain("secretUri");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers a vault that does not exist with 404 VaultNotFound, and does not create the vault", async () => {
+    const before = await snapshot();
+
+    const response = await api(
+      "POST",
+      "protections",
+      protection({ databaseName: "archive", vaultName: "no-such-vault" }),
+    );
+
+    expect(response.status).toBe(404);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body.code).toBe("VaultNotFound");
+    expect(String(response.body.detail)).toContain("no-such-vault");
+    expect(String(response.body.recommendedAction)).toContain(
+      "PUT /api/vaults/no-such-vault/policies/weekly",
+    );
+    expect(await snapshot()).toEqual(before);
+    expect(before.vaults).not.toHaveProperty("no-such-vault");
+  });
+
+  it("answers a policy the vault does not have with 404 PolicyNotFound naming the PUT that creates it", async () => {
+    const before = await snapshot();
+
+    const response = await api(
+      "POST",
+      "protections",
+      protection({ databaseName: "archive", policyName: "no-such-policy" }),
+    );
+
+    expect(response.status).toBe(404);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body.code).toBe("PolicyNotFound");
+    expect(response.body.recommendedAction).toBe(
+      "Create it first: PUT /api/vaults/pgprotect-vault/policies/no-such-policy",
+    );
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers a body that is not JSON with 400 BODY_NOT_JSON at $, and starts nothing", async () => {
+    const before = await snapshot();
+
+    const response = await send(
+      "POST",
+      "protections",
+      '{"serverName": "local", "databaseName": "archive",',
+    );
+
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body).toMatchObject({ code: "BODY_NOT_JSON", errors: [{ path: "$" }] });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers a body of the wrong shape with 400 BODY_INVALID naming each field at fault", async () => {
+    const before = await snapshot();
+
+    const response = await api("POST", "protections", {
+      serverName: "local",
+      databaseName: "archive",
+      policyName: 7,
+      secretUri: "not a url",
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body.code).toBe("BODY_INVALID");
+    expect((response.body.errors as Body[]).map((e) => e.path).sort()).toEqual([
+      "$.policyName",
+      "$.secretUri",
+    ]);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers a retention rule given as ruleName with 400 naming the backup rule, and starts no job", async () => {
+    const before = await snapshot();
+
+    const response = await api("POST", `backup-instances/${instanceName}/backups`, {
+      ruleName: "Monthly",
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body).toMatchObject({
+      code: "ADHOC_RULE_IS_RETENTION_RULE",
+      errors: [{ path: "$.ruleName" }],
+    });
+    expect(String(response.body.detail)).toContain("'BackupWeekly'");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers a rule the policy does not have with 400 ADHOC_RULE_NOT_FOUND, and starts no job", async () => {
+    const before = await snapshot();
+
+    const response = await api("POST", `backup-instances/${instanceName}/backups`, {
+      ruleName: "BackupHourly",
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body).toMatchObject({
+      code: "ADHOC_RULE_NOT_FOUND",
+      errors: [{ path: "$.ruleName" }],
+    });
+    expect(String(response.body.detail)).toContain("'BackupHourly'");
+    expect(String(response.body.detail)).toContain("'BackupWeekly'");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("leaves the one good protection as it was: one backup instance, no job, its orchestration completed", async () => {
+    const state = await snapshot();
+
+    expect(state.backupInstances).toEqual([instanceName]);
+    expect(state.jobs).toEqual([]);
+    expect(state.orchestrations).toEqual([
+      expect.stringMatching(/^protectDatasource .* Completed$/),
+    ]);
+    expect(Object.keys(state.vaults)).toEqual(["pgprotect-vault"]);
+  });
+});

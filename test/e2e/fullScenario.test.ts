@@ -1,0 +1,266 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type * as AdaptiveCards from "adaptivecards";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventGridFileSchema } from "../../src/cli/hostCli.js";
+import { createLocalProvider } from "../../src/providers/local/index.js";
+import type { EventGridSettings } from "../../src/runtime/eventgrid/topics.js";
+import { startHost, type RunningHost } from "../../src/runtime/host.js";
+import { adaptiveCardProblems, factsOf, openUrls, visibleTexts } from "../support/adaptiveCard.js";
+import {
+  startSmtpServer,
+  startWebhookServer,
+  type TestSmtpServer,
+  type TestWebhookServer,
+} from "../support/notificationServers.js";
+import { usePostgresCluster } from "../support/postgres.js";
+
+const projectDir = fileURLToPath(new URL("../..", import.meta.url));
+const postgres = usePostgresCluster();
+// The library's bundled build is the one that loads in Node.
+const adaptiveCards = createRequire(import.meta.url)(
+  "adaptivecards/dist/adaptivecards.js",
+) as typeof AdaptiveCards;
+
+type Body = Record<string, unknown>;
+
+/** How many problems the Adaptive Cards library reports while parsing a Teams message's card. */
+function cardParseEvents(message: unknown): number {
+  const content = (message as { attachments?: { content?: unknown }[] }).attachments?.[0]?.content;
+  const context = new adaptiveCards.SerializationContext();
+  new adaptiveCards.AdaptiveCard().parse(content, context);
+  return context.eventCount;
+}
+
+/** Polls an HTTP resource until `done` says so; operations and jobs are only visible there. */
+async function poll<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+// Every column type a restore could get wrong: text with accents, numeric, time zones, JSON,
+// bytes, NULLs, arrays.
+const customersSql = `
+  SELECT id, name, balance::text, joined_at, profile, avatar, note, tags
+  FROM customers ORDER BY id`;
+
+describe("the whole flow on the local runtime, from a clean state", () => {
+  let stateDir: string;
+  let host: RunningHost;
+  let smtp: TestSmtpServer;
+  let webhook: TestWebhookServer;
+  let secretUri: string;
+
+  const api = async (method: string, route: string, body?: unknown) => {
+    const response = await fetch(route.startsWith("http") ? route : `${host.url}/api/${route}`, {
+      method,
+      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Body,
+    };
+  };
+
+  beforeAll(async () => {
+    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
+    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
+    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-full-"));
+    smtp = await startSmtpServer();
+    webhook = await startWebhookServer();
+    // The committed wiring that `npm start` uses: the local topic delivers to the app's Event Grid functions.
+    const eventGrid = eventGridFileSchema.parse(
+      JSON.parse(readFileSync(path.join(projectDir, "eventgrid.local.json"), "utf8")),
+    ) as EventGridSettings;
+    host = await startHost({
+      appDir: projectDir,
+      port: 0,
+      stateDir: path.join(stateDir, "runtime"),
+      banner: false,
+      // No job watcher or schedule: every notification below comes from the ad-hoc backup's own events.
+      timers: false,
+      log: () => undefined,
+      env: {
+        PGPROTECT_STATE_DIR: stateDir,
+        DATABASE_URL: postgres.cluster.connectionUrl(),
+        NOTIFICATION_SETTINGS: JSON.stringify({
+          channels: [
+            { id: "dba-email", type: "email", to: ["dba@contoso.example"] },
+            { id: "ops-teams", type: "teams", webhookUrlSetting: "TEAMS_WEBHOOK_URL" },
+          ],
+          rules: [
+            {
+              name: "finished-backups",
+              match: {
+                eventTypes: ["PgProtect.Backup.JobStateChanged"],
+                jobStatuses: ["Completed"],
+              },
+              channels: ["dba-email", "ops-teams"],
+            },
+          ],
+        }),
+        TEAMS_WEBHOOK_URL: webhook.url,
+        EMAIL_PROVIDER: "smtp",
+        SMTP_HOST: "127.0.0.1",
+        SMTP_PORT: String(smtp.port),
+        EMAIL_SENDER_ADDRESS: "pgprotect@contoso.example",
+      },
+      eventGrid,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await host?.stop();
+    await smtp?.close();
+    await webhook?.close();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("protects a new database, backs it up under a rule, notifies by email and Teams, and restores every row", async () => {
+    // Arrange: a real database with data, and its connection string as a secret (as
+    // `pgprotect local secret set crm` stores it).
+    await postgres.query("postgres", "CREATE DATABASE crm");
+    await postgres.query(
+      "crm",
+      `CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, balance numeric(12,2),
+         joined_at timestamptz, profile jsonb, avatar bytea, note text, tags text[]);
+       INSERT INTO customers
+         SELECT g, 'Zoë Łukasz ' || g, g * 10.05, timestamptz '2025-06-01 08:00+02' + g * interval '1 day',
+                jsonb_build_object('tier', g % 3, 'since', 2000 + g % 20), decode(md5(g::text), 'hex'),
+                CASE WHEN g % 5 = 0 THEN NULL ELSE 'note ' || g END, ARRAY['t' || g % 4, 'crm']
+         FROM generate_series(1, 300) g`,
+    );
+    const provider = await createLocalProvider({
+      stateDir,
+      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
+      binDir: postgres.cluster.binDir,
+    });
+    secretUri = await provider.secrets.setSecret("crm", postgres.cluster.connectionUrl("crm"));
+
+    // Act: a policy, then the protection, followed to its end.
+    const policy = await api("PUT", "vaults/pgprotect-vault/policies/crm-weekly", {
+      spec: {
+        datasourceType: "AzureDatabaseForPostgreSQL",
+        schedule: { days: ["Sunday"], time: "22:00" },
+        retention: { default: "P3M", monthly: { vault: "P12M" } },
+      },
+    });
+    const protection = await api("POST", "protections", {
+      serverName: "local",
+      databaseName: "crm",
+      policyName: "crm-weekly",
+      secretUri,
+    });
+    const protectedDone = await poll(
+      () => api("GET", String(protection.body.statusUrl)),
+      (r) => r.body.status === "Completed" || r.body.status === "Failed",
+    );
+
+    // Assert
+    expect(policy.status).toBe(201);
+    expect(protection.status).toBe(202);
+    expect(protection.headers.get("location")).toBe(protection.body.statusUrl);
+    expect(protectedDone.body).toMatchObject({
+      status: "Completed",
+      outcome: "Protected",
+      error: null,
+    });
+    const instanceName = String(protectedDone.body.backupInstanceName);
+    const instance = await api("GET", `backup-instances/${instanceName}`);
+    expect(instance.body).toMatchObject({
+      friendlyName: "local/crm",
+      protectionStatus: "ProtectionConfigured",
+      policy: { name: "crm-weekly" },
+      lastSuccessfulBackup: null,
+    });
+
+    // Act: an ad-hoc backup under the policy's backup rule, seen Completed in the job list.
+    const backup = await api("POST", `backup-instances/${instanceName}/backups`, {
+      ruleName: "BackupWeekly",
+    });
+    const jobId = String(backup.body.jobId);
+    const completedJobs = await poll(
+      () => api("GET", "jobs?status=Completed&operation=OnDemandBackup"),
+      (r) => (r.body.value as Body[]).some((job) => job.id === jobId),
+    );
+
+    // Assert
+    expect(backup.status).toBe(202);
+    expect(backup.body).toMatchObject({ ruleName: "BackupWeekly", status: "InProgress" });
+    const job = (completedJobs.body.value as Body[]).find((j) => j.id === jobId);
+    expect(job).toMatchObject({
+      status: "Completed",
+      operation: "OnDemandBackup",
+      dataSourceName: "crm",
+      backupInstanceFriendlyName: "local/crm",
+      vaultName: "pgprotect-vault",
+    });
+
+    // Act: the notifications of the completed job arrive at the real SMTP server and webhook.
+    const mail = await smtp.next();
+    const post = await webhook.next();
+    await host.topics.whenIdle();
+
+    // Assert: the email, both bodies.
+    expect(mail.recipients).toEqual(["dba@contoso.example"]);
+    expect(mail.mailFrom).toBe("pgprotect@contoso.example");
+    expect(mail.subject).toContain("Backup completed");
+    expect(mail.subject).toContain("crm");
+    expect(mail.text).toContain("BackupWeekly");
+    expect(mail.html).toContain("BackupWeekly");
+    // Assert: the Teams message, an Adaptive Card 1.4 the Adaptive Cards library parses cleanly.
+    expect(post.method).toBe("POST");
+    expect(String(post.headers["content-type"])).toContain("application/json");
+    const message = JSON.parse(post.body) as unknown;
+    expect(adaptiveCardProblems(message)).toEqual([]);
+    expect(cardParseEvents(message)).toBe(0);
+    expect(visibleTexts(message).join("\n")).toContain("Backup completed");
+    expect(factsOf(message)).toMatchObject({
+      Status: "Completed",
+      Datasource: "crm",
+      Vault: "pgprotect-vault",
+      "Backup rule": "BackupWeekly",
+      Job: jobId.split("/").pop(),
+    });
+    expect(openUrls(message).join("\n")).toContain(jobId.split("/").pop());
+    expect(Buffer.byteLength(post.body)).toBeLessThan(28 * 1024);
+    // One message per channel: the job's InProgress state matched no rule.
+    expect(smtp.received).toHaveLength(1);
+    expect(webhook.received).toHaveLength(1);
+
+    // Act: restore the backup into a new database over HTTP, followed to its end.
+    const restore = await api("POST", `backup-instances/${instanceName}/restores`, {
+      targetDatabaseName: "crm_restored",
+    });
+    const restoreDone = await poll(
+      () => api("GET", String(restore.body.statusUrl)),
+      (r) => r.status !== 200 || r.body.status !== "InProgress",
+    );
+
+    // Assert: verified by the provider, and equal row by row to the original.
+    expect(restore.status).toBe(202);
+    expect(restore.body).toMatchObject({ recoveryPointId: job?.recoveryPointId });
+    expect(restoreDone.body).toMatchObject({
+      status: "Completed",
+      operation: "Restore",
+      restoreVerification: { verified: true, rows: 300, mismatches: [] },
+    });
+    const original = await postgres.query("crm", customersSql);
+    const restored = await postgres.query("crm_restored", customersSql);
+    expect(restored).toHaveLength(300);
+    for (const [index, row] of original.entries()) expect(restored[index]).toEqual(row);
+  }, 60_000);
+});

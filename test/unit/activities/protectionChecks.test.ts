@@ -1,0 +1,209 @@
+import { describe, expect, it } from "vitest";
+import {
+  checkDatasourceAccess,
+  checkPolicyFits,
+  resolveDatasource,
+} from "../../../src/activities/protectionChecks.js";
+import { AppError, NotFoundError } from "../../../src/domain/errors.js";
+import { compilePolicySpec } from "../../../src/domain/policy/spec.js";
+import type { BackupPolicyResource } from "../../../src/domain/policy/types.js";
+import {
+  formatDatabaseId,
+  formatVaultId,
+  LOCAL_SCOPE,
+} from "../../../src/domain/protection/ids.js";
+import type {
+  BackupPolicyPort,
+  DirectoryDatabase,
+  ResourceDirectoryPort,
+  SecretPort,
+} from "../../../src/providers/ports.js";
+
+const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
+const salesId = formatDatabaseId({
+  ...LOCAL_SCOPE,
+  kind: "servers",
+  serverName: "local",
+  databaseName: "sales",
+});
+const sales: DirectoryDatabase = {
+  id: salesId,
+  name: "sales",
+  serverId: salesId.replace(/\/databases\/sales$/, ""),
+  serverName: "local",
+  location: "local",
+  tags: { env: "prod" },
+};
+
+/** A directory with one server `local` holding one database `sales`. */
+const directory = {
+  resolveServer: async (name: string) => {
+    if (name !== "local")
+      throw new NotFoundError("ResourceNotFound", `Server '${name}' was not found`);
+    return { id: sales.serverId, name, kind: "servers", location: "local", tags: {} };
+  },
+  resolveDatabase: async (server: string, name: string) => {
+    if (server !== "local" || name !== "sales")
+      throw new NotFoundError(
+        "ResourceNotFound",
+        `Database '${name}' was not found on server '${server}'`,
+      );
+    return sales;
+  },
+} as unknown as ResourceDirectoryPort;
+
+const secrets = (values: Record<string, string>): SecretPort => ({
+  getSecret: async (uri) => values[uri] ?? Promise.reject(new NotFoundError("SecretNotFound", uri)),
+  secretExists: async (uri) => uri in values,
+});
+
+const policies = (resources: Record<string, BackupPolicyResource>): BackupPolicyPort =>
+  ({
+    getPolicy: async (_vault: string, name: string) =>
+      resources[name] ?? Promise.reject(new NotFoundError("ResourceNotFound", `no policy ${name}`)),
+  }) as unknown as BackupPolicyPort;
+
+const weekly: BackupPolicyResource = {
+  id: `${vaultId}/backupPolicies/weekly`,
+  name: "weekly",
+  type: "Microsoft.DataProtection/backupVaults/backupPolicies",
+  properties: compilePolicySpec({
+    datasourceType: "AzureDatabaseForPostgreSQL",
+    schedule: { days: ["Sunday"], time: "22:00" },
+    retention: { default: "P3M" },
+  }),
+};
+
+const rejection = async (promise: Promise<unknown>): Promise<AppError> => {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  return error as AppError;
+};
+
+describe("resolveDatasource", () => {
+  it("finds a database by names and by id, alike", async () => {
+    const byNames = await resolveDatasource(directory, {
+      serverName: "local",
+      databaseName: "sales",
+    });
+    const byId = await resolveDatasource(directory, { datasourceId: salesId });
+
+    expect(byNames).toEqual(byId);
+    expect(byNames).toMatchObject({
+      kind: "database",
+      friendlyName: "local/sales",
+      tags: { env: "prod" },
+    });
+  });
+
+  it("names a missing database DatasourceNotFound, with the directory's message and what to check", async () => {
+    const error = await rejection(
+      resolveDatasource(directory, { serverName: "local", databaseName: "ghost" }),
+    );
+
+    expect(error).toMatchObject({ code: "DatasourceNotFound", httpStatus: 404 });
+    expect(error.message).toContain("ghost");
+    expect(error.recommendedAction).toContain("'ghost'");
+  });
+
+  it("refuses a reference that names nothing", async () => {
+    const error = await rejection(resolveDatasource(directory, {}));
+
+    expect(error).toMatchObject({ code: "DATASOURCE_UNNAMED", httpStatus: 400 });
+  });
+});
+
+describe("checkDatasourceAccess", () => {
+  const uri = "https://pgprotect-local.vault.azure.net/secrets/sales";
+  const database = { kind: "database", friendlyName: "local/sales" } as const;
+
+  it("passes a secret holding a PostgreSQL connection string", async () => {
+    const checks = await checkDatasourceAccess(
+      secrets({ [uri]: "postgresql://u:p@db:5432/sales" }),
+      database,
+      uri,
+    );
+
+    expect(checks).toEqual([
+      "the secret exists",
+      "the secret holds a PostgreSQL connection string",
+    ]);
+  });
+
+  it("answers a missing secret with 404 SecretNotFound and how to create it", async () => {
+    const error = await rejection(checkDatasourceAccess(secrets({}), database, uri));
+
+    expect(error).toMatchObject({ code: "SecretNotFound", httpStatus: 404 });
+    expect(error.recommendedAction).toContain("connection string");
+  });
+
+  it("answers a database without a secretUri with 400 SecretNotFound", async () => {
+    const error = await rejection(checkDatasourceAccess(secrets({}), database, undefined));
+
+    expect(error).toMatchObject({ code: "SecretNotFound", httpStatus: 400 });
+  });
+
+  it("refuses a secret that is no connection string, without echoing its value", async () => {
+    const error = await rejection(
+      checkDatasourceAccess(secrets({ [uri]: "hunter2-not-a-url" }), database, uri),
+    );
+
+    expect(error.httpStatus).toBe(400);
+    expect(error.message).not.toContain("hunter2");
+  });
+
+  it("needs no secret for a whole Flexible Server", async () => {
+    const checks = await checkDatasourceAccess(
+      secrets({}),
+      { kind: "server", friendlyName: "pg1" },
+      undefined,
+    );
+
+    expect(checks).toEqual(["the vault's managed identity reads the server"]);
+  });
+});
+
+describe("checkPolicyFits", () => {
+  it("passes a policy of the vault made for the datasource's type", async () => {
+    await expect(
+      checkPolicyFits(
+        policies({ weekly }),
+        vaultId,
+        "weekly",
+        "Microsoft.DBforPostgreSQL/servers/databases",
+      ),
+    ).resolves.toContain("weekly");
+  });
+
+  it("answers a missing policy with 404 PolicyNotFound naming the PUT that creates it", async () => {
+    const error = await rejection(
+      checkPolicyFits(
+        policies({}),
+        vaultId,
+        "monthly",
+        "Microsoft.DBforPostgreSQL/servers/databases",
+      ),
+    );
+
+    expect(error).toMatchObject({ code: "PolicyNotFound", httpStatus: 404 });
+    expect(error.recommendedAction).toBe(
+      "Create it first: PUT /api/vaults/pgprotect-vault/policies/monthly",
+    );
+  });
+
+  it("answers a policy made for another kind of datasource with 400 PolicyDatasourceTypeMismatch", async () => {
+    const error = await rejection(
+      checkPolicyFits(
+        policies({ weekly }),
+        vaultId,
+        "weekly",
+        "Microsoft.DBforPostgreSQL/flexibleServers",
+      ),
+    );
+
+    expect(error).toMatchObject({ code: "PolicyDatasourceTypeMismatch", httpStatus: 400 });
+  });
+});
