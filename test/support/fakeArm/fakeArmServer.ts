@@ -212,6 +212,7 @@ export class FakeArm {
   private readonly jobs = new Map<string, Job>();
   private readonly recoveryPoints: RecoveryPoint[] = [];
   private readonly deniedDatasources = new Map<string, string>();
+  private readonly unlistedVaults = new Set<string>();
   private readonly throttled: { remaining: number; retryAfter: number }[] = [];
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private scopeCounter = 0;
@@ -279,6 +280,15 @@ export class FakeArm {
   /** Makes validateForBackup of a datasource fail as when the vault lacks a role. */
   denyPermissions(datasourceId: string, detailedMessage: string): void {
     this.deniedDatasources.set(datasourceId.toLowerCase(), detailedMessage);
+  }
+
+  /**
+   * Leaves a vault's backup instances out of list-for-datasource answers, as Resource Manager
+   * does for a vault the caller may not read (another team's subscription); the service still
+   * refuses to protect their datasources a second time.
+   */
+  hideFromDatasourceListing(vaultId: string): void {
+    this.unlistedVaults.add(vaultId.toLowerCase());
   }
 
   /** Adds a PostgreSQL server with databases (Resource Graph lists it, Resource Manager its databases); returns its id. */
@@ -871,7 +881,7 @@ export class FakeArm {
             .filter(
               (i) =>
                 String((i.properties["dataSourceInfo"] as Json)["resourceID"]).toLowerCase() ===
-                datasourceId,
+                  datasourceId && !this.unlistedVaults.has(i.vault.id.toLowerCase()),
             )
             .map((i) => this.instanceBody(i)),
         );

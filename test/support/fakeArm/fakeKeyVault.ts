@@ -19,6 +19,8 @@ interface StoredSecret {
 export class FakeKeyVault {
   readonly url: string;
   readonly ca: string;
+  /** Paths requested, with or without a token, in order. */
+  readonly requests: string[] = [];
   /** Paths requested with a token, in order. */
   readonly authorizedRequests: string[] = [];
   private readonly secrets = new Map<string, StoredSecret[]>();
@@ -80,6 +82,7 @@ export class FakeKeyVault {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     req.resume();
     const url = new URL(req.url ?? "/", this.url);
+    this.requests.push(url.pathname);
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       return this.send(
         res,

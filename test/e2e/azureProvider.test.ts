@@ -1,0 +1,607 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { eventGridFileSchema } from "../../src/cli/hostCli.js";
+import { localTopicKey, localTopicName } from "../../src/composition.js";
+import { defaultPolicyTemplate } from "../../src/domain/policy/template.js";
+import { validationRetry } from "../../src/orchestrations/retryPolicies.js";
+import {
+  createAzureServices,
+  type AzureServices,
+} from "../../src/providers/azure/azureServices.js";
+import { backupInstanceSpecFor } from "../../src/providers/azure/backupInstanceBuilder.js";
+import { createDurableExtension, type DurableClock } from "../../src/runtime/durable/index.js";
+import type { EventGridSettings } from "../../src/runtime/eventgrid/topics.js";
+import { startHost, type RunningHost } from "../../src/runtime/host.js";
+import {
+  FAKE_SUBSCRIPTION_ID,
+  FakeArm,
+  FakeKeyVault,
+  fakeArmCredential,
+} from "../support/fakeArm/index.js";
+import { FakeManagedIdentity } from "../support/fakeArm/fakeManagedIdentity.js";
+import {
+  startSmtpServer,
+  type ReceivedMail,
+  type TestSmtpServer,
+} from "../support/notificationServers.js";
+
+const projectDir = fileURLToPath(new URL("../..", import.meta.url));
+/** The token the fake identity endpoint hands out and the fake Resource Manager accepts. */
+const TOKEN = "token-from-managed-identity";
+const ARM_AUDIENCE = "https://management.azure.com";
+
+type Body = Record<string, unknown>;
+
+/** Polls an HTTP resource until `done` says so; an orchestration's progress is only visible there. */
+async function poll<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * A free loopback port: the app must know its own topic's URL before the host starts. Another
+ * process could take it in between; the host then fails to start, loudly.
+ */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * A Durable clock that jumps to each wake-up instead of waiting for it, so that durable timers
+ * (15 s and more between validations while role assignments propagate, job polls) fire at once.
+ * Orchestration time therefore runs ahead of the wall clock; everything else runs in real time.
+ */
+function skipAheadClock(): DurableClock {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    wakeAt(at, callback) {
+      offset += Math.max(0, at - (Date.now() + offset));
+      const handle = setImmediate(callback);
+      return () => clearImmediate(handle);
+    },
+  };
+}
+
+/** The next Sunday 22:00 UTC strictly after `now`: what a "Sunday 22:00 UTC" policy runs next. */
+function nextSunday2200(now: Date): string {
+  const candidate = new Date(
+    Date.UTC(
+      now.getUTCFullYear(),
+      now.getUTCMonth(),
+      now.getUTCDate() + ((7 - now.getUTCDay()) % 7),
+      22,
+    ),
+  );
+  if (candidate.getTime() <= now.getTime()) candidate.setUTCDate(candidate.getUTCDate() + 7);
+  return candidate.toISOString();
+}
+
+describe("the core flows through the HTTP API on the Azure provider, against fake Azure endpoints", () => {
+  let stateDir: string;
+  let fake: FakeArm;
+  let identity: FakeManagedIdentity;
+  let keyVault: FakeKeyVault;
+  let smtp: TestSmtpServer;
+  let host: RunningHost;
+  /** The test's own view of the fake, through the same adapters, to arrange and to check. */
+  let azure: AzureServices;
+  let vaultId: string;
+  const servers: Record<string, string> = {};
+  const hostLog: string[] = [];
+  let instanceName: string;
+
+  const api = async (method: string, route: string, body?: unknown) => {
+    const response = await fetch(route.startsWith("http") ? route : `${host.url}/api/${route}`, {
+      method,
+      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Body,
+    };
+  };
+  const followProtection = (id: unknown) =>
+    poll(
+      () => api("GET", `protections/${String(id)}`),
+      (r) => r.body.status === "Completed" || r.body.status === "Failed",
+    );
+  const protect = async (body: Body) => {
+    const started = await api("POST", "protections", body);
+    expect(started.status).toBe(202);
+    return followProtection(started.body.id);
+  };
+  /** The first mail (already received or still to come) that `matches`; fails after the deadline. */
+  const mailMatching = async (matches: (mail: ReceivedMail) => boolean, timeoutMs = 20_000) => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no matching mail arrived")), timeoutMs);
+    });
+    try {
+      for (;;) {
+        const found = smtp.received.find(matches);
+        if (found) return found;
+        await Promise.race([smtp.next(), deadline]);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const validationsOf = (datasourceId: string) =>
+    fake
+      .requestsOf("BackupInstances_ValidateForBackup")
+      .filter(
+        (r) =>
+          (r.body as { backupInstance?: { dataSourceInfo?: { resourceID?: string } } })
+            .backupInstance?.dataSourceInfo?.resourceID === datasourceId,
+      );
+
+  const spec = {
+    datasourceType: "AzureDatabaseForPostgreSQLFlexibleServer",
+    schedule: { days: ["Sunday"], time: "22:00" },
+    retention: { default: "P3M", monthly: { vault: "P12M" } },
+  };
+
+  beforeAll(async () => {
+    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
+    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
+    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-azure-"));
+    // Retry-After 0: the app honours the service's wait, and the fake asks for none.
+    fake = await FakeArm.start({
+      subscriptionId: FAKE_SUBSCRIPTION_ID,
+      token: TOKEN,
+      retryAfterSeconds: 0,
+    });
+    identity = await FakeManagedIdentity.start(TOKEN);
+    keyVault = await FakeKeyVault.start(TOKEN);
+    smtp = await startSmtpServer();
+
+    vaultId = fake.addVault("rg-backup", "vault-pg");
+    for (const name of [
+      "pg-sales",
+      "pg-billing",
+      "pg-locked",
+      "pg-shared",
+      "pg-portal",
+      "pg-reports",
+    ]) {
+      servers[name] = fake.addPostgresServer({
+        resourceGroup: "rg-db",
+        name,
+        kind: "flexibleServers",
+      });
+    }
+    servers["pg-legacy"] = fake.addPostgresServer({
+      resourceGroup: "rg-db",
+      name: "pg-legacy",
+      kind: "servers",
+      databases: ["hr"],
+    });
+    fake.denyPermissions(
+      servers["pg-locked"] ?? "",
+      "The vault's identity has no 'PostgreSQL Flexible Server Long Term Retention Backup Role' on pg-locked",
+    );
+    azure = createAzureServices(
+      {
+        AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
+        AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
+        AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE,
+      },
+      fakeArmCredential(TOKEN),
+      { tlsOptions: { ca: fake.ca }, polling: { intervalInMs: 10 } },
+    );
+    // Protected outside the app: pg-portal in a vault the app's identity can read (as from the
+    // portal), pg-shared by another team in a vault it cannot read.
+    for (const [server, vault] of [
+      ["pg-portal", fake.addVault("rg-backup", "vault-portal")],
+      ["pg-shared", fake.addVault("rg-other-team", "vault-other")],
+    ] as const) {
+      const policy = await azure.backup.createPolicy(
+        vault,
+        "weekly",
+        defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+      );
+      await azure.backup.createBackupInstance(
+        vault,
+        `${server}-${server}-0b7c1e52-93a1-4d7e-8c43-5a1f9d2e6b70`,
+        backupInstanceSpecFor({
+          datasourceId: servers[server] ?? "",
+          location: "westus",
+          policyId: policy.id ?? "",
+        }),
+      );
+      if (server === "pg-shared") fake.hideFromDatasourceListing(vault);
+    }
+
+    // The worker reads NODE_EXTRA_CA_CERTS when it starts: that is how it trusts the fakes' certificate.
+    const caFile = path.join(stateDir, "fake-arm-ca.pem");
+    writeFileSync(caFile, fake.ca);
+    const port = await freePort();
+    host = await startHost({
+      appDir: projectDir,
+      port,
+      stateDir: path.join(stateDir, "runtime"),
+      banner: false,
+      timers: false,
+      log: (line) => hostLog.push(line),
+      durable: (options) => createDurableExtension({ ...options, clock: skipAheadClock() }),
+      env: {
+        PGPROTECT_PROVIDER: "azure",
+        PGPROTECT_STATE_DIR: stateDir,
+        // Notification state lives in the temporary folder in Azure; this run's own.
+        TMPDIR: stateDir,
+        NODE_EXTRA_CA_CERTS: caFile,
+        IDENTITY_ENDPOINT: identity.endpoint,
+        IDENTITY_HEADER: identity.header,
+        AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
+        AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
+        AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE,
+        BACKUP_VAULT_IDS: vaultId,
+        // Event Grid is the local runtime's own topic, which delivers to the notification function.
+        EVENTGRID_TOPIC_ENDPOINT: `http://127.0.0.1:${port}/runtime/topics/${localTopicName}`,
+        EVENTGRID_TOPIC_KEY: localTopicKey,
+        NOTIFICATION_SETTINGS: JSON.stringify({
+          channels: [{ id: "dba-email", type: "email", to: ["dba@contoso.example"] }],
+          rules: [
+            {
+              name: "protection-failures",
+              match: { eventTypes: ["PgProtect.Protection.Failed"] },
+              channels: ["dba-email"],
+            },
+            {
+              name: "finished-backups",
+              match: {
+                eventTypes: ["PgProtect.Backup.JobStateChanged"],
+                jobStatuses: ["Completed"],
+              },
+              channels: ["dba-email"],
+            },
+          ],
+        }),
+        EMAIL_PROVIDER: "smtp",
+        SMTP_HOST: "127.0.0.1",
+        SMTP_PORT: String(smtp.port),
+        EMAIL_SENDER_ADDRESS: "pgprotect@contoso.example",
+      },
+      // The committed wiring that `npm start` uses: the topic delivers to the notification function.
+      eventGrid: eventGridFileSchema.parse(
+        JSON.parse(readFileSync(path.join(projectDir, "eventgrid.local.json"), "utf8")),
+      ) as EventGridSettings,
+    });
+  }, 60_000);
+
+  afterEach(() => {
+    // Every request the app sent and every answer the fake gave kept the OpenAPI contract.
+    expect(fake.violations).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await host?.stop();
+    await smtp?.close();
+    await keyVault?.stop();
+    await identity?.stop();
+    await fake?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("creates a policy in the vault from a short spec, answers the same spec again with it, and refuses to change it in place", async () => {
+    const created = await api("PUT", "vaults/vault-pg/policies/weekly-keep", { spec });
+    const again = await api("PUT", "vaults/vault-pg/policies/weekly-keep", { spec });
+    const changed = await api("PUT", "vaults/vault-pg/policies/weekly-keep", {
+      spec: { ...spec, retention: { default: "P6M" } },
+    });
+    const listed = await api("GET", "vaults/vault-pg/policies");
+
+    expect(created.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(created.body);
+    expect(changed.status).toBe(409);
+    expect(changed.body.code).toBe("POLICY_UPDATE_NOT_SUPPORTED");
+    expect(String(changed.body.recommendedAction)).toContain("new policy");
+    expect((listed.body.value as Body[]).map((p) => p.name)).toEqual(["weekly-keep"]);
+    expect((await azure.backup.getPolicy(vaultId, "weekly-keep")).id).toBe(
+      `${vaultId}/backupPolicies/weekly-keep`,
+    );
+  });
+
+  it("protects a Flexible Server by name with the app's managed identity: every step done, one backup instance, listed with its next backup", async () => {
+    const started = await api("POST", "protections", {
+      serverName: "pg-sales",
+      policyName: "weekly-keep",
+    });
+
+    expect(started.status).toBe(202);
+    expect(started.headers.get("location")).toBe(started.body.statusUrl);
+    expect(started.body.datasourceId).toBe(servers["pg-sales"]);
+    const done = await followProtection(started.body.id);
+    expect(done.body).toMatchObject({ status: "Completed", outcome: "Protected", error: null });
+    expect((done.body.steps as { status: string }[]).every((s) => s.status === "done")).toBe(true);
+    instanceName = String(done.body.backupInstanceName);
+    expect(instanceName).toMatch(/^pg-sales-pg-sales-[0-9a-f-]{36}$/);
+    const instances = await azure.backup.listBackupInstances(vaultId);
+    expect(instances.map((i) => [i.name, i.friendlyName, i.protectionStatus])).toEqual([
+      [instanceName, "pg-sales", "ProtectionConfigured"],
+    ]);
+    const listed = await api("GET", "backup-instances");
+    expect(listed.body.value).toEqual([
+      expect.objectContaining({
+        name: instanceName,
+        friendlyName: "pg-sales",
+        vaultName: "vault-pg",
+        kind: "server",
+        protectionStatus: "ProtectionConfigured",
+        policy: expect.objectContaining({ name: "weekly-keep" }),
+        lastSuccessfulBackup: null,
+        nextScheduledBackup: nextSunday2200(new Date()),
+      }),
+    ]);
+    // The app asked the managed identity for Resource Manager tokens, and never called without one.
+    expect(identity.requests.map((r) => r.resource)).toContain(ARM_AUDIENCE);
+    expect(fake.requests.filter((r) => r.status === 401)).toEqual([]);
+  });
+
+  it("returns the same operation when asked again, and never makes a second backup instance", async () => {
+    const again = await api("POST", "protections", {
+      serverName: "pg-sales",
+      policyName: "weekly-keep",
+    });
+
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ existing: true, status: "Completed" });
+    expect(await azure.backup.listBackupInstances(vaultId)).toHaveLength(1);
+  });
+
+  it("creates one backup instance when the same protection is requested ten times at once", async () => {
+    const body = { serverName: "pg-billing", policyName: "weekly-keep" };
+
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => api("POST", "protections", body)),
+    );
+
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    const done = await followProtection(answers[0]?.body.id);
+    expect(done.body.outcome).toBe("Protected");
+    const billing = (await azure.backup.listBackupInstances(vaultId)).filter(
+      (i) => i.friendlyName === "pg-billing",
+    );
+    expect(billing).toHaveLength(1);
+    expect(
+      fake
+        .requestsOf("BackupInstances_CreateOrUpdate")
+        .filter((r) => r.path.includes("/pg-billing-")),
+    ).toHaveLength(1);
+  });
+
+  it("answers a retention rule given as ruleName with 400 naming BackupWeekly, and starts no job", async () => {
+    const response = await api("POST", `backup-instances/${instanceName}/backups`, {
+      ruleName: "Monthly",
+    });
+    const jobs = await api("GET", "jobs");
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(response.body).toMatchObject({
+      code: "ADHOC_RULE_IS_RETENTION_RULE",
+      errors: [{ path: "$.ruleName" }],
+    });
+    expect(String(response.body.detail)).toContain("'BackupWeekly'");
+    expect(jobs.body.value).toEqual([]);
+    expect(fake.requestsOf("BackupInstances_AdhocBackup")).toEqual([]);
+  });
+
+  it("backs up on demand under the Monthly tag, followed to Completed through the jobs API, and emails the DBAs", async () => {
+    const started = await api("POST", `backup-instances/${instanceName}/backups`, {
+      ruleName: "BackupWeekly",
+      retentionTagOverride: "Monthly",
+    });
+
+    expect(started.status).toBe(202);
+    expect(started.headers.get("location")).toBe(started.body.statusUrl);
+    expect(started.body).toMatchObject({
+      ruleName: "BackupWeekly",
+      retentionTag: "Monthly",
+      status: "InProgress",
+    });
+    expect(String(started.body.jobId)).toContain(`${vaultId}/backupJobs/`);
+    const done = await poll(
+      () => api("GET", String(started.body.statusUrl)),
+      (r) => r.status !== 200 || r.body.status !== "InProgress",
+    );
+    expect(done.body).toMatchObject({
+      status: "Completed",
+      operation: "OnDemandBackup",
+      retentionTag: "Monthly",
+      id: started.body.jobId,
+    });
+    const followed = await poll(
+      () =>
+        fetch(
+          `${host.url}/runtime/webhooks/durabletask/instances/${String(started.body.operationId)}`,
+          {
+            headers: { "x-functions-key": host.functionKey },
+          },
+        ).then((r) => r.json() as Promise<Body>),
+      (r) => r.runtimeStatus === "Completed" || r.runtimeStatus === "Failed",
+    );
+    expect(followed).toMatchObject({
+      runtimeStatus: "Completed",
+      output: { outcome: "Completed", jobId: started.body.jobId },
+    });
+
+    const completed = await api("GET", "jobs?status=Completed");
+    const inProgress = await api("GET", "jobs?status=InProgress");
+    const byArmId = await api("GET", `jobs${String(started.body.jobId)}`);
+    const instance = await api("GET", `backup-instances/${instanceName}`);
+    expect((completed.body.value as Body[]).map((j) => j.id)).toEqual([started.body.jobId]);
+    expect(inProgress.body.value).toEqual([]);
+    expect(byArmId.body).toMatchObject({ id: started.body.jobId, status: "Completed" });
+    expect(instance.body.lastSuccessfulBackup).toMatchObject({
+      jobId: started.body.jobId,
+      retentionTag: "Monthly",
+      recoveryPointId: expect.any(String),
+    });
+    expect(instance.body.recoveryPointCount).toBe(1);
+
+    const mail = await mailMatching((m) => m.subject.includes("Backup completed"));
+    await host.topics.whenIdle();
+    expect(mail.recipients).toEqual(["dba@contoso.example"]);
+    expect(mail.mailFrom).toBe("pgprotect@contoso.example");
+    expect(mail.subject).toContain("pg-sales");
+    expect(mail.text).toContain(String(started.body.jobName));
+    expect(smtp.received.filter((m) => m.subject.includes("Backup completed"))).toHaveLength(1);
+  });
+
+  it("refuses a second backup of the Flexible Server that week with a 409 problem and what to do, and starts no job", async () => {
+    const response = await api("POST", `backup-instances/${instanceName}/backups`, {
+      ruleName: "BackupWeekly",
+    });
+    const jobs = await api("GET", "jobs");
+
+    expect(response.status).toBe(409);
+    expect(response.body.code).toBe("UserErrorBackupLimitPerWeekReached");
+    expect(String(response.body.recommendedAction)).toMatch(/^Wait until /);
+    expect(jobs.body.value as Body[]).toHaveLength(1);
+    expect(fake.requestsOf("BackupInstances_AdhocBackup")).toHaveLength(1);
+  });
+
+  describe("onboarding errors users meet", () => {
+    it("fails a protection the vault's identity lacks roles for, after the validation retries, with the service's recommended action, and emails the DBAs", async () => {
+      const datasourceId = servers["pg-locked"] ?? "";
+
+      const done = await protect({ serverName: "pg-locked", policyName: "weekly-keep" });
+
+      expect(done.body).toMatchObject({
+        status: "Completed",
+        outcome: "Failed",
+        error: { code: "UserErrorMissingRequiredPermissions" },
+      });
+      expect(String((done.body.error as Body).recommendedAction)).toContain(
+        "Grant appropriate permissions",
+      );
+      expect(done.body.steps as Body[]).toContainEqual(
+        expect.objectContaining({ name: "validateForBackup", status: "failed" }),
+      );
+      // Role assignments take minutes to apply: the service was asked again before giving up.
+      expect(validationsOf(datasourceId)).toHaveLength(validationRetry.attempts);
+      expect(
+        fake
+          .requestsOf("BackupInstances_CreateOrUpdate")
+          .filter((r) => r.path.includes("/pg-locked-")),
+      ).toEqual([]);
+      const mail = await mailMatching(
+        (m) => m.subject.includes("Protection failed") && m.subject.includes("pg-locked"),
+      );
+      expect(mail.text).toContain("UserErrorMissingRequiredPermissions");
+    });
+
+    it("answers a server already protected outside the app, in a vault it can read, as AlreadyProtected by that backup instance, creating nothing", async () => {
+      const validatedBefore = validationsOf(servers["pg-portal"] ?? "").length;
+
+      const done = await protect({ serverName: "pg-portal", policyName: "weekly-keep" });
+
+      expect(done.body).toMatchObject({
+        status: "Completed",
+        outcome: "AlreadyProtected",
+        backupInstanceName: "pg-portal-pg-portal-0b7c1e52-93a1-4d7e-8c43-5a1f9d2e6b70",
+        error: null,
+      });
+      expect(validationsOf(servers["pg-portal"] ?? "")).toHaveLength(validatedBefore);
+      expect(
+        (await azure.backup.listBackupInstances(vaultId)).map((i) => i.friendlyName),
+      ).not.toContain("pg-portal");
+    });
+
+    it("fails a protection of a server another vault already protects with the service's code and recommended action, creating nothing", async () => {
+      const done = await protect({ serverName: "pg-shared", policyName: "weekly-keep" });
+
+      expect(done.body).toMatchObject({
+        outcome: "Failed",
+        error: { code: "UserErrorDppDatasourceAlreadyProtected" },
+      });
+      expect(String((done.body.error as Body).recommendedAction)).toContain(
+        "Delete the backup instance",
+      );
+      expect(String((done.body.error as Body).message)).toContain("vault-other");
+      expect(
+        (await azure.backup.listBackupInstances(vaultId)).map((i) => i.friendlyName),
+      ).not.toContain("pg-shared");
+    });
+
+    it("answers a server that does not exist with a 404 problem saying what to check, and starts nothing", async () => {
+      const response = await api("POST", "protections", {
+        serverName: "pg-nowhere",
+        policyName: "weekly-keep",
+      });
+
+      expect(response.status).toBe(404);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      expect(response.body.code).toBe("DatasourceNotFound");
+      expect(String(response.body.recommendedAction)).toContain("pg-nowhere");
+    });
+
+    it("answers a policy the vault does not have with a 404 problem naming the request that creates it, and validates nothing", async () => {
+      const response = await api("POST", "protections", {
+        serverName: "pg-reports",
+        policyName: "no-such-policy",
+      });
+
+      expect(response.status).toBe(404);
+      expect(response.body.code).toBe("PolicyNotFound");
+      expect(String(response.body.recommendedAction)).toContain(
+        "PUT /api/vaults/vault-pg/policies/no-such-policy",
+      );
+      expect(validationsOf(servers["pg-reports"] ?? "")).toEqual([]);
+    });
+
+    it("refuses a secret URI outside the clouds' Key Vault domains before the app's token goes anywhere", async () => {
+      // Single Server databases need a policy of their own kind.
+      await azure.backup.createPolicy(
+        vaultId,
+        "oss-weekly",
+        defaultPolicyTemplate("AzureDatabaseForPostgreSQL"),
+      );
+      const secretUri = keyVault.setSecret(
+        "hr",
+        "postgresql://backup:pw@pg-legacy.postgres.database.azure.com/hr",
+      );
+
+      const response = await api("POST", "protections", {
+        serverName: "pg-legacy",
+        databaseName: "hr",
+        policyName: "oss-weekly",
+        secretUri,
+      });
+
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({
+        code: "INVALID_SECRET_URI",
+        errors: [{ path: "$.secretUri" }],
+      });
+      expect(keyVault.requests).toEqual([]);
+    });
+  });
+
+  it("never writes the managed identity's token into the host's log", () => {
+    expect(hostLog.length).toBeGreaterThan(0);
+    expect(hostLog.join("\n")).not.toContain(TOKEN);
+  });
+});
