@@ -127,7 +127,10 @@ function* followJob(
       };
     }
     // Short jobs (the local provider's take seconds) are seen ending soon; long ones settle at the interval.
-    const waitSeconds = Math.min(jobPolling.intervalSeconds, 2 ** poll);
+    const waitSeconds = Math.min(
+      jobPolling.intervalSeconds,
+      jobPolling.firstIntervalSeconds * 2 ** poll,
+    );
     yield context.df.createTimer(
       new Date(context.df.currentUtcDateTime.getTime() + waitSeconds * 1000),
     );

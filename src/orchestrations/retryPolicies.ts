@@ -25,6 +25,8 @@ export const protectionPolling = {
 
 /** How `adhocBackup` follows a job to its end. */
 export const jobPolling = {
+  /** The first wait after a read that finds the job running; doubles up to the interval. */
+  firstIntervalSeconds: 0.25,
   intervalSeconds: 15,
   /** A backup that runs longer than this many polls is reported as still running, not failed. */
   maxPolls: 2_880,

@@ -12,23 +12,11 @@ import { createLocalProvider, type LocalProvider } from "../../src/providers/loc
 import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { ManualClock } from "../../src/runtime/timers/clock.js";
 import { usePostgresCluster } from "../support/postgres.js";
+import { poll } from "../support/poll.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 
-/** Polls until `done` says so; the work runs in the host's worker, seen only through its effects. */
-async function poll<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("auto-protection and backup plans on the local runtime", () => {
   let stateDir: string;

@@ -28,6 +28,7 @@ import {
   type ReceivedMail,
   type TestSmtpServer,
 } from "../support/notificationServers.js";
+import { poll } from "../support/poll.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 /** The token the fake identity endpoint hands out and the fake Resource Manager accepts. */
@@ -36,19 +37,6 @@ const ARM_AUDIENCE = "https://management.azure.com";
 
 type Body = Record<string, unknown>;
 
-/** Polls an HTTP resource until `done` says so; an orchestration's progress is only visible there. */
-async function poll<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /**
  * A free loopback port: the app must know its own topic's URL before the host starts. Another

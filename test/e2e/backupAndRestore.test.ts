@@ -8,25 +8,13 @@ import { localTopicKey, localTopicName } from "../../src/composition.js";
 import { createLocalProvider } from "../../src/providers/local/index.js";
 import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
+import { poll } from "../support/poll.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 
 type Body = Record<string, unknown>;
 
-/** Polls an HTTP resource until `done` says so; a job's progress is only visible there. */
-async function poll<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The next Sunday 22:00 UTC strictly after `now`: what a "Sunday 22:00 UTC" policy runs next. */
 function nextSunday2200(now: Date): string {

@@ -17,6 +17,7 @@ import {
   type TestWebhookServer,
 } from "../support/notificationServers.js";
 import { usePostgresCluster } from "../support/postgres.js";
+import { poll } from "../support/poll.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
@@ -35,19 +36,6 @@ function cardParseEvents(message: unknown): number {
   return context.eventCount;
 }
 
-/** Polls an HTTP resource until `done` says so; operations and jobs are only visible there. */
-async function poll<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 // Every column type a restore could get wrong: text with accents, numeric, time zones, JSON,
 // bytes, NULLs, arrays.

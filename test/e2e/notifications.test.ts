@@ -22,6 +22,7 @@ import {
   type TestWebhookServer,
 } from "../support/notificationServers.js";
 import { usePostgresCluster } from "../support/postgres.js";
+import { poll } from "../support/poll.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
@@ -38,19 +39,6 @@ function cardParseEvents(message: unknown): number {
   return context.eventCount;
 }
 
-/** Polls an HTTP resource until `done` says so; the orchestration's progress is only visible there. */
-async function poll<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("notifications of a failed protection, through the local topic and the Event Grid trigger", () => {
   let stateDir: string;

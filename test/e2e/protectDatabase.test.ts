@@ -10,19 +10,11 @@ import { protectionInstanceId } from "../../src/orchestrations/protectDatasource
 import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
 import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
+import { poll } from "../support/poll.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 
-/** Polls an HTTP resource until `done` says so; the orchestration's progress is only visible there. */
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("protecting a database through the HTTP API on the local runtime", () => {
   let stateDir: string;

@@ -9,6 +9,7 @@ import { localTopicKey, localTopicName } from "../../../src/composition.js";
 import { createLocalProvider } from "../../../src/providers/local/index.js";
 import { startHost, type RunningHost } from "../../../src/runtime/host.js";
 import { usePostgresCluster } from "../../support/postgres.js";
+import { poll } from "../../support/poll.js";
 
 const projectDir = fileURLToPath(new URL("../../..", import.meta.url));
 const postgres = usePostgresCluster();
@@ -31,18 +32,6 @@ function openApiPath(template: string): string {
   return template.replace(/\{\*?([A-Za-z_][A-Za-z0-9_]*)[^}]*\}/g, "{$1}");
 }
 
-async function poll<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("the OpenAPI document served at /api/openapi.json", () => {
   let stateDir: string;

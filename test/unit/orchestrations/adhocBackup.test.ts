@@ -49,7 +49,7 @@ describe("adhocBackup", () => {
     const fireTimes = run.scheduled.flatMap((t) =>
       t.kind === "timer" ? [(t.fireAt.getTime() - start) / 1000] : [],
     );
-    expect(fireTimes).toEqual([1, 3, 7, 15, 30, 45, 60]);
+    expect(fireTimes).toEqual([0.25, 0.75, 1.75, 3.75, 7.75, 15.75, 30.75]);
   });
 
   it("carries the job's error out when the backup fails", () => {
