@@ -36,6 +36,7 @@ import {
 import { createAzureServices } from "../src/providers/azure/azureServices.js";
 import { armRequestLimits } from "../src/providers/azure/throttling.js";
 import {
+  assignVaultRoles,
   FAKE_SUBSCRIPTION_ID,
   FakeArm,
   type RecordedRequest,
@@ -106,8 +107,13 @@ async function main(): Promise<void> {
       { length: servers },
       (_, i) => `pg-fleet-${String(i).padStart(3, "0")}`,
     );
+    // The vault's identity holds its roles already (checked, not granted), so the writes counted
+    // are protection's own.
     for (const name of names) {
-      fake.addPostgresServer({ resourceGroup: "rg-db", name, kind: "flexibleServers" });
+      assignVaultRoles(
+        fake,
+        fake.addPostgresServer({ resourceGroup: "rg-db", name, kind: "flexibleServers" }),
+      );
     }
     const services = createAzureServices(
       {

@@ -34,7 +34,10 @@ export const configSchema = z
     /** Durable Functions task hub name (host.json reads it as `%TASKHUB_NAME%`). */
     TASKHUB_NAME: z
       .string()
-      .regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, "TASKHUB_NAME must be 3-45 letters or digits, starting with a letter")
+      .regex(
+        /^[A-Za-z][A-Za-z0-9]{2,44}$/,
+        "TASKHUB_NAME must be 3-45 letters or digits, starting with a letter",
+      )
       .default("pgprotect"),
     /** Which backend stands behind the ports: the embedded local provider or Azure. */
     PGPROTECT_PROVIDER: z.enum(["local", "azure"]).default("local"),
@@ -68,9 +71,35 @@ export const configSchema = z
     ),
     /** Token audience for Resource Manager calls. */
     AZURE_TOKEN_AUDIENCE: urlText("AZURE_TOKEN_AUDIENCE").default("https://management.azure.com"),
+    /**
+     * Hosts secret URIs may name, comma-separated: a DNS suffix with its leading dot
+     * (`.vault.azure.net`) or an exact host. The clouds' Key Vault domains when empty, so that a
+     * secret URI cannot send the app's token elsewhere.
+     */
+    AZURE_KEY_VAULT_DNS_SUFFIXES: optionalText
+      .transform((value) =>
+        value
+          ?.split(",")
+          .map((entry) => entry.trim().toLowerCase())
+          .filter((entry) => entry !== ""),
+      )
+      .superRefine((entries, ctx) => {
+        for (const entry of entries ?? []) {
+          if (!/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(entry)) {
+            ctx.addIssue({
+              code: "custom",
+              message: `AZURE_KEY_VAULT_DNS_SUFFIXES: '${entry}' is neither a DNS suffix (.vault.azure.net) nor a host`,
+            });
+          }
+        }
+      })
+      .transform((entries) => (entries?.length ? entries : undefined)),
     /** Event Grid topic the app publishes its CloudEvents to; locally, the runtime's own topic by default. */
     EVENTGRID_TOPIC_ENDPOINT: optionalText.pipe(
-      z.string().refine((value) => URL.canParse(value), "EVENTGRID_TOPIC_ENDPOINT must be an absolute URL").optional(),
+      z
+        .string()
+        .refine((value) => URL.canParse(value), "EVENTGRID_TOPIC_ENDPOINT must be an absolute URL")
+        .optional(),
     ),
     /** Access key of the topic; without it the app's managed identity publishes (Azure). */
     EVENTGRID_TOPIC_KEY: optionalText,
@@ -98,7 +127,10 @@ export const configSchema = z
     EMAIL_SENDER_ADDRESS: optionalText,
     /** Azure Communication Services endpoint; the app's managed identity sends with it. */
     ACS_ENDPOINT: optionalText.pipe(
-      z.string().refine((value) => URL.canParse(value), "ACS_ENDPOINT must be an absolute URL").optional(),
+      z
+        .string()
+        .refine((value) => URL.canParse(value), "ACS_ENDPOINT must be an absolute URL")
+        .optional(),
     ),
     /** SMTP relay for notification emails. */
     SMTP_HOST: optionalText,
@@ -159,7 +191,10 @@ export const configSchema = z
     STALE_PROTECTION_AFTER: optionalText.pipe(
       z
         .string()
-        .regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, "STALE_PROTECTION_AFTER must be an ISO 8601 duration such as P8D")
+        .regex(
+          /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/,
+          "STALE_PROTECTION_AFTER must be an ISO 8601 duration such as P8D",
+        )
         .optional(),
     ),
   })
@@ -168,7 +203,8 @@ export const configSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["EVENTGRID_TOPIC_ENDPOINT"],
-        message: "EVENTGRID_TOPIC_ENDPOINT is required when PGPROTECT_PROVIDER is azure: events and notifications go through it",
+        message:
+          "EVENTGRID_TOPIC_ENDPOINT is required when PGPROTECT_PROVIDER is azure: events and notifications go through it",
       });
     }
     if (config.EMAIL_PROVIDER === "acs" && (!config.ACS_ENDPOINT || !config.EMAIL_SENDER_ADDRESS)) {
@@ -179,7 +215,11 @@ export const configSchema = z
       });
     }
     if (config.EMAIL_PROVIDER === "smtp" && !config.SMTP_HOST) {
-      ctx.addIssue({ code: "custom", path: ["SMTP_HOST"], message: "EMAIL_PROVIDER smtp needs SMTP_HOST" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["SMTP_HOST"],
+        message: "EMAIL_PROVIDER smtp needs SMTP_HOST",
+      });
     }
     if (config.PGPROTECT_PROVIDER === "azure" && !config.AZURE_SUBSCRIPTION_ID) {
       ctx.addIssue({
@@ -202,7 +242,9 @@ export const configKeys: readonly string[] = Object.keys(configSchema.shape);
  * @param env - the environment to read; `process.env` by default.
  * @throws ConfigurationError naming every bad setting.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Config {
   const picked = Object.fromEntries(configKeys.map((key) => [key, env[key]]));
   const result = configSchema.safeParse(picked);
   if (result.success) return result.data;

@@ -5,7 +5,11 @@
  */
 import type { AppDependencies } from "../composition.js";
 import { isAppError, type AppError } from "../domain/errors.js";
-import { jobStateChangedEvent, protectionConfiguredEvent, protectionFailedEvent } from "../domain/events/builders.js";
+import {
+  jobStateChangedEvent,
+  protectionConfiguredEvent,
+  protectionFailedEvent,
+} from "../domain/events/builders.js";
 import type { PgProtectEvent } from "../domain/events/types.js";
 import { parseVaultId } from "../domain/protection/ids.js";
 import { weeklyBackupLimitViolation } from "../domain/protection/rules.js";
@@ -29,7 +33,13 @@ import {
   type WatchedJob,
   type WeeklyLimitInput,
 } from "./names.js";
-import { checkDatasourceAccess, checkPolicyFits, fromDatabase, resolveDatasource } from "./protectionChecks.js";
+import {
+  checkDatasourceAccess,
+  checkPolicyFits,
+  checkVaultRoles,
+  fromDatabase,
+  resolveDatasource,
+} from "./protectionChecks.js";
 
 /** Turns an expected failure into a value; rethrows transient ones for the retry policy. */
 async function expected<T>(work: () => Promise<T>): Promise<ActivityResult<T>> {
@@ -63,7 +73,9 @@ function summaryOf(instance: BackupInstance, vaultId: string): ProtectionSummary
           error: {
             code: error.code,
             message: error.message,
-            ...(error.recommendedAction?.length ? { recommendedAction: error.recommendedAction.join(" ") } : {}),
+            ...(error.recommendedAction?.length
+              ? { recommendedAction: error.recommendedAction.join(" ") }
+              : {}),
           },
         }
       : {}),
@@ -74,7 +86,8 @@ function specFor(request: ProtectionRequest): BackupInstanceSpec {
   const { datasource } = request;
   const info = {
     resourceId: datasource.datasourceId,
-    datasourceType: datasource.datasourceType as BackupInstanceSpec["dataSourceInfo"]["datasourceType"],
+    datasourceType:
+      datasource.datasourceType as BackupInstanceSpec["dataSourceInfo"]["datasourceType"],
     resourceName: datasource.databaseName ?? datasource.serverName,
     resourceType: datasource.datasourceType,
     resourceLocation: datasource.location,
@@ -94,55 +107,99 @@ function specFor(request: ProtectionRequest): BackupInstanceSpec {
         }
       : {}),
     policyId: `${request.vaultId}/backupPolicies/${request.policyName}`,
-    ...(request.secretUri ? { secretStore: { secretStoreType: "AzureKeyVault", uri: request.secretUri } } : {}),
+    ...(request.secretUri
+      ? { secretStore: { secretStoreType: "AzureKeyVault", uri: request.secretUri } }
+      : {}),
   };
 }
+
+/** What the activities need: the provider, the event publisher and a few settings. */
+export type ActivityDependencies = Pick<AppDependencies, "provider" | "events" | "eventSource"> & {
+  /** Whether `verifyAccess` grants the vault identity's missing roles (`AUTO_GRANT_ROLE_ASSIGNMENTS`); false by default. */
+  readonly autoGrantRoleAssignments?: boolean;
+};
 
 /**
  * Builds the activities over the app's dependencies.
  *
  * @param deps - the provider, the event publisher and the settings (tests pass their own).
  */
-export function createActivities(deps: Pick<AppDependencies, "provider" | "events" | "eventSource">) {
-  const { backup, secrets, directory } = deps.provider;
+export function createActivities(deps: ActivityDependencies) {
+  const { backup, secrets, directory, access } = deps.provider;
+  const autoGrant = deps.autoGrantRoleAssignments ?? false;
 
   return {
     /** Finds the datasource by id or by names. */
-    [activityNames.resolveDatasource]: (ref: DatasourceRef): Promise<ActivityResult<ResolvedDatasource>> =>
+    [activityNames.resolveDatasource]: (
+      ref: DatasourceRef,
+    ): Promise<ActivityResult<ResolvedDatasource>> =>
       expected(() => resolveDatasource(directory, ref)),
 
     /** The protection a datasource already has, in any vault the provider sees. */
-    [activityNames.findProtection]: async (datasourceId: string): Promise<ProtectionSummary | null> => {
+    [activityNames.findProtection]: async (
+      datasourceId: string,
+    ): Promise<ProtectionSummary | null> => {
       const instances = await backup.listBackupInstancesForDatasource(datasourceId);
-      const active = instances.find((i) => i.protectionStatus !== "ProtectionStopped" && i.protectionStatus !== "SoftDeleted");
+      const active = instances.find(
+        (i) => i.protectionStatus !== "ProtectionStopped" && i.protectionStatus !== "SoftDeleted",
+      );
       return active ? summaryOf(active, active.id.replace(/\/backupInstances\/[^/]+$/i, "")) : null;
     },
 
     /**
      * Checks the vault can reach the datasource: for a database, that its secret exists and holds a
-     * usable connection string (never logged); a Flexible Server uses the vault's identity.
+     * usable connection string (never logged); then, where the provider has roles, that the vault's
+     * identity holds them on the datasource, granting the missing ones when allowed.
      */
     [activityNames.verifyAccess]: (request: ProtectionRequest): Promise<ActivityResult<string[]>> =>
-      expected(() => checkDatasourceAccess(secrets, request.datasource, request.secretUri)),
+      expected(async () => [
+        ...(await checkDatasourceAccess(secrets, request.datasource, request.secretUri)),
+        ...(access
+          ? await checkVaultRoles(access, request.vaultId, request.datasource, autoGrant)
+          : []),
+      ]),
 
     /** Checks the policy exists in the vault and protects this kind of datasource. */
     [activityNames.ensurePolicy]: (input: EnsurePolicyInput): Promise<ActivityResult<string>> =>
-      expected(() => checkPolicyFits(backup, input.vaultId, input.policyName, input.datasourceType)),
+      expected(() =>
+        checkPolicyFits(backup, input.vaultId, input.policyName, input.datasourceType),
+      ),
 
     /** The service's own pre-flight check. */
-    [activityNames.validateForBackup]: (request: ProtectionRequest): Promise<ActivityResult<string[]>> =>
-      expected(async () => [...(await backup.validateForBackup(request.vaultId, specFor(request))).checks]),
+    [activityNames.validateForBackup]: (
+      request: ProtectionRequest,
+    ): Promise<ActivityResult<string[]>> =>
+      expected(async () => [
+        ...(await backup.validateForBackup(request.vaultId, specFor(request))).checks,
+      ]),
 
-    /** Creates the backup instance. */
-    [activityNames.createBackupInstance]: (input: CreateBackupInstanceInput): Promise<ActivityResult<ProtectionSummary>> =>
-      expected(async () => summaryOf(await backup.createBackupInstance(input.vaultId, input.backupInstanceName, specFor(input)), input.vaultId)),
+    /**
+     * Creates the backup instance. `protectDatasource` runs validateForBackup just before, so the
+     * provider writes at once instead of validating again.
+     */
+    [activityNames.createBackupInstance]: (
+      input: CreateBackupInstanceInput,
+    ): Promise<ActivityResult<ProtectionSummary>> =>
+      expected(async () =>
+        summaryOf(
+          await backup.createBackupInstance(
+            input.vaultId,
+            input.backupInstanceName,
+            specFor(input),
+            { validated: true },
+          ),
+          input.vaultId,
+        ),
+      ),
 
     /** Reads a backup instance's protection state. */
     [activityNames.getBackupInstance]: async (key: BackupInstanceKey): Promise<ProtectionSummary> =>
       summaryOf(await backup.getBackupInstance(key.vaultId, key.backupInstanceName), key.vaultId),
 
     /** The databases of a server. */
-    [activityNames.listServerDatabases]: (input: ServerRefInput): Promise<ActivityResult<ResolvedDatasource[]>> =>
+    [activityNames.listServerDatabases]: (
+      input: ServerRefInput,
+    ): Promise<ActivityResult<ResolvedDatasource[]>> =>
       expected(async () => {
         const server = await directory.resolveServer(input.serverName);
         return (await directory.listDatabases(server.id)).map(fromDatabase);
@@ -167,17 +224,22 @@ export function createActivities(deps: Pick<AppDependencies, "provider" | "event
       }),
 
     /** Starts an on-demand backup. */
-    [activityNames.triggerBackup]: (input: TriggerBackupInput): Promise<ActivityResult<{ jobId: string }>> =>
+    [activityNames.triggerBackup]: (
+      input: TriggerBackupInput,
+    ): Promise<ActivityResult<{ jobId: string }>> =>
       expected(async () => {
         const reference = await backup.triggerBackup(input.vaultId, input.backupInstanceName, {
           ruleName: input.ruleName,
-          ...(input.retentionTagOverride ? { retentionTagOverride: input.retentionTagOverride } : {}),
+          ...(input.retentionTagOverride
+            ? { retentionTagOverride: input.retentionTagOverride }
+            : {}),
         });
         return { jobId: reference.jobId };
       }),
 
     /** Reads a job. */
-    [activityNames.getJob]: async (key: JobKey): Promise<BackupJob> => backup.getJob(key.vaultId, key.jobId),
+    [activityNames.getJob]: async (key: JobKey): Promise<BackupJob> =>
+      backup.getJob(key.vaultId, key.jobId),
 
     /** Builds the CloudEvents for facts and publishes them. */
     [activityNames.publishEvents]: async (requests: readonly EventRequest[]): Promise<number> => {
@@ -190,7 +252,10 @@ export function createActivities(deps: Pick<AppDependencies, "provider" | "event
         if (request.kind === "jobStateChanged") {
           events.push(jobStateChangedEvent(request.job, options));
         } else if (request.kind === "protectionConfigured") {
-          const instance = await backup.getBackupInstance(request.vaultId, request.backupInstanceName);
+          const instance = await backup.getBackupInstance(
+            request.vaultId,
+            request.backupInstanceName,
+          );
           events.push(protectionConfiguredEvent(instance, options));
         } else {
           events.push(
@@ -204,7 +269,9 @@ export function createActivities(deps: Pick<AppDependencies, "provider" | "event
                 error: {
                   code: request.error.code,
                   message: request.error.message,
-                  ...(request.error.recommendedAction ? { recommendedAction: [request.error.recommendedAction] } : {}),
+                  ...(request.error.recommendedAction
+                    ? { recommendedAction: [request.error.recommendedAction] }
+                    : {}),
                 },
               },
               { ...options, time: request.time },
@@ -222,7 +289,8 @@ export function createActivities(deps: Pick<AppDependencies, "provider" | "event
      */
     [activityNames.listJobsSince]: async (input: ListJobsSinceInput): Promise<WatchedJob[]> => {
       const jobs: BackupJob[] = [];
-      for (const vaultId of input.vaultIds) jobs.push(...(await backup.listJobs(vaultId, { since: input.since })));
+      for (const vaultId of input.vaultIds)
+        jobs.push(...(await backup.listJobs(vaultId, { since: input.since })));
       jobs.sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
       const tags = new Map<string, Readonly<Record<string, string>> | undefined>();
       for (const id of new Set(jobs.map((job) => job.dataSourceId))) {

@@ -13,12 +13,14 @@ import {
   DATABASE_DATASOURCE_TYPE,
   FLEXIBLE_SERVER_DATASOURCE_TYPE,
 } from "../domain/protection/naming.js";
-import type {
-  BackupPolicyPort,
-  DirectoryDatabase,
-  DirectoryServer,
-  ResourceDirectoryPort,
-  SecretPort,
+import {
+  ProviderErrorCodes,
+  type BackupPolicyPort,
+  type DirectoryDatabase,
+  type DirectoryServer,
+  type ResourceDirectoryPort,
+  type SecretPort,
+  type VaultAccessPort,
 } from "../providers/ports.js";
 import type { DatasourceRef, ResolvedDatasource } from "./names.js";
 
@@ -133,6 +135,47 @@ export async function checkDatasourceAccess(
   }
   parseConnectionString(await secrets.getSecret(secretUri));
   return ["the secret exists", "the secret holds a PostgreSQL connection string"];
+}
+
+/**
+ * Checks the Backup vault's identity holds the roles it needs on the datasource and, when
+ * `autoGrant` is set, grants the missing ones. Assignments take minutes to apply; the
+ * orchestration's validateForBackup retries cover that.
+ *
+ * @returns the checks that passed or the roles granted, for display.
+ * @throws AppError `UserErrorMissingRequiredPermissions` (403) naming each missing role and its
+ * scope, when roles are missing and may not be granted.
+ */
+export async function checkVaultRoles(
+  access: VaultAccessPort,
+  vaultId: string,
+  datasource: Pick<ResolvedDatasource, "datasourceId" | "friendlyName">,
+  autoGrant: boolean,
+): Promise<string[]> {
+  const vaultName = parseVaultId(vaultId).vaultName;
+  if (autoGrant) {
+    // The grant reads the assignments first and writes only the missing ones.
+    const granted = await access.grantMissingRoles(vaultId, datasource.datasourceId);
+    return granted.length === 0
+      ? [`the vault ${vaultName}'s identity holds its roles on ${datasource.friendlyName}`]
+      : granted.map(
+          (role) => `granted the vault ${vaultName}'s identity '${role.roleName}' on ${role.scope}`,
+        );
+  }
+  const missing = await access.missingRoles(vaultId, datasource.datasourceId);
+  if (missing.length === 0) {
+    return [`the vault ${vaultName}'s identity holds its roles on ${datasource.friendlyName}`];
+  }
+  const list = missing.map((role) => `'${role.roleName}' on ${role.scope}`).join("; ");
+  throw new AppError(
+    ProviderErrorCodes.missingRequiredPermissions,
+    `The Backup vault ${vaultName}'s managed identity lacks ${list}, needed to back up ${datasource.friendlyName}`,
+    {
+      httpStatus: 403,
+      retryable: false,
+      recommendedAction: `Assign ${list} to the managed identity of the Backup vault ${vaultName} (or set AUTO_GRANT_ROLE_ASSIGNMENTS=true to let pgprotect grant them), then retry; assignments can take a few minutes to apply`,
+    },
+  );
 }
 
 /**

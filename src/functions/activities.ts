@@ -11,7 +11,12 @@ let activities: Promise<Activities> | undefined;
 
 /** The activities over this process's dependencies, built on first use. */
 export function processActivities(): Promise<Activities> {
-  activities ??= appDependencies().then(createActivities);
+  activities ??= appDependencies().then((deps) =>
+    createActivities({
+      ...deps,
+      autoGrantRoleAssignments: deps.config.AUTO_GRANT_ROLE_ASSIGNMENTS,
+    }),
+  );
   return activities;
 }
 

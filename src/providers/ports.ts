@@ -82,6 +82,15 @@ export interface BackupValidation {
   readonly checks: readonly string[];
 }
 
+/** Options of `createBackupInstance`. */
+export interface CreateBackupInstanceOptions {
+  /**
+   * The caller ran validateForBackup for this spec just before: the create skips its own
+   * validation and its look-up of an existing instance, and writes at once.
+   */
+  readonly validated?: boolean;
+}
+
 /** Backup instances of a vault (`BackupInstances_*`, `BackupInstancesExtensionRouting_List`). */
 export interface BackupInstancePort {
   /**
@@ -92,11 +101,16 @@ export interface BackupInstancePort {
    * `UserErrorMissingDBPermissions`, `SecretNotFound`, `ResourceNotFound`.
    */
   validateForBackup(vaultId: string, spec: BackupInstanceSpec): Promise<BackupValidation>;
-  /** Validates, then creates the instance; it answers once protection is configured. */
+  /**
+   * Validates (unless `options.validated`), then creates the instance; it answers once
+   * protection is configured. Creating again under the same name for the same datasource answers
+   * the existing instance.
+   */
   createBackupInstance(
     vaultId: string,
     instanceName: string,
     spec: BackupInstanceSpec,
+    options?: CreateBackupInstanceOptions,
   ): Promise<BackupInstance>;
   /** @throws NotFoundError `ResourceNotFound`. */
   getBackupInstance(vaultId: string, instanceName: string): Promise<BackupInstance>;
@@ -304,9 +318,31 @@ export interface EventPublisherPort {
 export interface BackupServicePort
   extends BackupPolicyPort, BackupInstancePort, BackupOperationsPort, JobPort, RecoveryPointPort {}
 
+/** A role the Backup vault's identity lacks on what it protects. */
+export interface MissingRole {
+  /** The built-in role's name, e.g. `Reader`. */
+  readonly roleName: string;
+  /** ARM id of the scope the role is needed at (a resource or a resource group). */
+  readonly scope: string;
+}
+
+/**
+ * The Backup vault identity's role assignments on a datasource: checked before validateForBackup,
+ * so that a missing role is named with its scope instead of surfacing as the service's generic
+ * permissions error.
+ */
+export interface VaultAccessPort {
+  /** The roles the vault's identity needs on the datasource and does not hold. */
+  missingRoles(vaultId: string, datasourceId: string): Promise<MissingRole[]>;
+  /** Grants the roles the vault's identity lacks on the datasource; returns what was granted. */
+  grantMissingRoles(vaultId: string, datasourceId: string): Promise<MissingRole[]>;
+}
+
 /** The full set of ports a provider supplies. */
 export interface Provider {
   readonly backup: BackupServicePort;
   readonly secrets: SecretPort;
   readonly directory: ResourceDirectoryPort;
+  /** Role checks of the vault's identity, where the provider has roles (Azure). */
+  readonly access?: VaultAccessPort;
 }

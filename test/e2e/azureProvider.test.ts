@@ -17,6 +17,7 @@ import { createDurableExtension, type DurableClock } from "../../src/runtime/dur
 import type { EventGridSettings } from "../../src/runtime/eventgrid/topics.js";
 import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import {
+  assignVaultRoles,
   FAKE_SUBSCRIPTION_ID,
   FakeArm,
   FakeKeyVault,
@@ -36,7 +37,6 @@ const TOKEN = "token-from-managed-identity";
 const ARM_AUDIENCE = "https://management.azure.com";
 
 type Body = Record<string, unknown>;
-
 
 /**
  * A free loopback port: the app must know its own topic's URL before the host starts. Another
@@ -177,12 +177,24 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
         kind: "flexibleServers",
       });
     }
+    // In a resource group where the vault's identity was given nothing.
+    servers["pg-unassigned"] = fake.addPostgresServer({
+      resourceGroup: "rg-unassigned",
+      name: "pg-unassigned",
+      kind: "flexibleServers",
+    });
     servers["pg-legacy"] = fake.addPostgresServer({
       resourceGroup: "rg-db",
       name: "pg-legacy",
       kind: "servers",
       databases: ["hr"],
     });
+    // The vault's identity holds its roles everywhere; on pg-locked the service still refuses,
+    // as it does while a new assignment has not applied yet.
+    for (const [name, id] of Object.entries(servers)) {
+      if (name !== "pg-unassigned") assignVaultRoles(fake, id);
+    }
+    assignVaultRoles(fake, `${servers["pg-legacy"] ?? ""}/databases/hr`);
     fake.denyPermissions(
       servers["pg-locked"] ?? "",
       "The vault's identity has no 'PostgreSQL Flexible Server Long Term Retention Backup Role' on pg-locked",
@@ -221,7 +233,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
 
     // The worker reads NODE_EXTRA_CA_CERTS when it starts: that is how it trusts the fakes' certificate.
     const caFile = path.join(stateDir, "fake-arm-ca.pem");
-    writeFileSync(caFile, fake.ca);
+    writeFileSync(caFile, `${fake.ca}\n${keyVault.ca}`);
     const port = await freePort();
     host = await startHost({
       appDir: projectDir,
@@ -242,6 +254,8 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
         AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
         AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
         AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE,
+        // The fake Key Vault's host, and no other: secret URIs elsewhere are still refused.
+        AZURE_KEY_VAULT_DNS_SUFFIXES: "127.0.0.1",
         BACKUP_VAULT_IDS: vaultId,
         // Event Grid is the local runtime's own topic, which delivers to the notification function.
         EVENTGRID_TOPIC_ENDPOINT: `http://127.0.0.1:${port}/runtime/topics/${localTopicName}`,
@@ -501,6 +515,30 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
       expect(mail.text).toContain("UserErrorMissingRequiredPermissions");
     });
 
+    it("fails a protection naming each role the vault's identity does not hold and its scope, before asking the service", async () => {
+      const datasourceId = servers["pg-unassigned"] ?? "";
+
+      const done = await protect({ serverName: "pg-unassigned", policyName: "weekly-keep" });
+
+      expect(done.body).toMatchObject({
+        status: "Completed",
+        outcome: "Failed",
+        error: { code: "UserErrorMissingRequiredPermissions" },
+      });
+      const error = done.body.error as Body;
+      expect(String(error.message)).toContain(
+        `'PostgreSQL Flexible Server Long Term Retention Backup Role' on ${datasourceId}`,
+      );
+      expect(String(error.message)).toContain(
+        `'Reader' on /subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-unassigned`,
+      );
+      expect(String(error.recommendedAction)).toContain("AUTO_GRANT_ROLE_ASSIGNMENTS");
+      expect(done.body.steps as Body[]).toContainEqual(
+        expect.objectContaining({ name: "verifyAccess", status: "failed" }),
+      );
+      expect(validationsOf(datasourceId)).toEqual([]);
+    });
+
     it("answers a server already protected outside the app, in a vault it can read, as AlreadyProtected by that backup instance, creating nothing", async () => {
       const validatedBefore = validationsOf(servers["pg-portal"] ?? "").length;
 
@@ -560,17 +598,17 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
       expect(validationsOf(servers["pg-reports"] ?? "")).toEqual([]);
     });
 
-    it("refuses a secret URI outside the clouds' Key Vault domains before the app's token goes anywhere", async () => {
+    it("refuses a secret URI outside the configured Key Vault hosts before the app's token goes anywhere", async () => {
       // Single Server databases need a policy of their own kind.
       await azure.backup.createPolicy(
         vaultId,
         "oss-weekly",
         defaultPolicyTemplate("AzureDatabaseForPostgreSQL"),
       );
-      const secretUri = keyVault.setSecret(
-        "hr",
-        "postgresql://backup:pw@pg-legacy.postgres.database.azure.com/hr",
-      );
+      // The fake Key Vault's own secret, named through a host the settings do not list.
+      const secretUri = keyVault
+        .setSecret("hr", "postgresql://backup:pw@pg-legacy.postgres.database.azure.com/hr")
+        .replace("//127.0.0.1:", "//localhost:");
 
       const response = await api("POST", "protections", {
         serverName: "pg-legacy",
@@ -586,6 +624,38 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
       });
       expect(keyVault.requests).toEqual([]);
     });
+  });
+
+  it("protects a Single Server database with its connection string in Key Vault, read with the app's managed identity", async () => {
+    // Arrange
+    await azure.backup.createPolicy(
+      vaultId,
+      "oss-weekly",
+      defaultPolicyTemplate("AzureDatabaseForPostgreSQL"),
+    );
+    const secretUri = keyVault.setSecret(
+      "hr-connection",
+      "postgresql://backup:pw@pg-legacy.postgres.database.azure.com/hr",
+    );
+
+    // Act
+    const done = await protect({
+      serverName: "pg-legacy",
+      databaseName: "hr",
+      policyName: "oss-weekly",
+      secretUri,
+    });
+
+    // Assert
+    expect(done.body).toMatchObject({ status: "Completed", outcome: "Protected", error: null });
+    const instance = await azure.backup.getBackupInstance(
+      vaultId,
+      String(done.body.backupInstanceName),
+    );
+    expect(instance.friendlyName).toBe("pg-legacy/hr");
+    expect(instance.secretStore).toEqual({ secretStoreType: "AzureKeyVault", uri: secretUri });
+    // The app read the secret with a token from the managed identity.
+    expect(keyVault.authorizedRequests).toContain("/secrets/hr-connection/");
   });
 
   it("never writes the managed identity's token into the host's log", () => {

@@ -46,8 +46,31 @@ describe("loadConfig", () => {
       act();
     } catch (error) {
       const paths = (error as ConfigurationError).problems.map((p) => p.path).sort();
-      expect(paths).toEqual(["AZURE_SUBSCRIPTION_ID", "DATABASE_URL", "EVENTGRID_TOPIC_ENDPOINT", "TASKHUB_NAME"]);
+      expect(paths).toEqual([
+        "AZURE_SUBSCRIPTION_ID",
+        "DATABASE_URL",
+        "EVENTGRID_TOPIC_ENDPOINT",
+        "TASKHUB_NAME",
+      ]);
       expect((error as Error).message).toContain("AZURE_SUBSCRIPTION_ID is required");
     }
+  });
+
+  it("reads the Key Vault hosts as a trimmed, lower-case list, and leaves them to the clouds' domains when empty", () => {
+    // Act
+    const configured = loadConfig({
+      AZURE_KEY_VAULT_DNS_SUFFIXES: " .Vault.Azure.Net, 127.0.0.1 ,",
+    });
+    const empty = loadConfig({ AZURE_KEY_VAULT_DNS_SUFFIXES: "" });
+
+    // Assert
+    expect(configured.AZURE_KEY_VAULT_DNS_SUFFIXES).toEqual([".vault.azure.net", "127.0.0.1"]);
+    expect(empty.AZURE_KEY_VAULT_DNS_SUFFIXES).toBeUndefined();
+  });
+
+  it("refuses a Key Vault host entry that is a URL rather than a host or a suffix", () => {
+    const act = () => loadConfig({ AZURE_KEY_VAULT_DNS_SUFFIXES: "https://kv.example.com/" });
+
+    expect(act).toThrow(/AZURE_KEY_VAULT_DNS_SUFFIXES/);
   });
 });

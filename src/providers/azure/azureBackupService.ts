@@ -38,6 +38,7 @@ import {
   type AdhocBackupRequest,
   type BackupServicePort,
   type BackupValidation,
+  type CreateBackupInstanceOptions,
   type JobFilter,
   type JobReference,
   type RestoreRequest,
@@ -57,6 +58,7 @@ import {
   type AzureBackupJobResourceOutput,
   type AzureBackupRecoveryPointResourceOutput,
   type BackupInstanceResourceOutput,
+  type BackupInstancesGet,
   type BaseBackupPolicyResourceOutput,
   type DataProtectionClient,
   type DataProtectionClientOptions,
@@ -484,8 +486,15 @@ export class AzureBackupService implements BackupServicePort {
         .post({ body: { backupInstance: toArmBackupInstance(spec) } }),
     );
     if (isUnexpected(initial)) this.fail(initial, operation);
-    if (initial.status === "202")
-      await this.lro<OperationJobExtendedInfoOutput>(initial, operation);
+    // Only the outcome matters, which the status monitor reports: no read of the result after it.
+    if (initial.status === "202") {
+      await runLongRunningOperation<OperationJobExtendedInfoOutput>(
+        this.client as Client,
+        initial,
+        operation,
+        { ...this.polling, resourceLocationConfig: "azure-async-operation" },
+      );
+    }
     return {
       checks: [
         `${spec.friendlyName} is not protected by another backup instance`,
@@ -495,13 +504,22 @@ export class AzureBackupService implements BackupServicePort {
     };
   }
 
+  /**
+   * Creates the instance and answers it once protection is configured.
+   *
+   * @remarks Without `options.validated`, the instance is read first (a retried call finds its
+   * own instance, which validation would now call protected) and the spec validated, then
+   * written. With it, the PUT goes out at once: a PUT of an instance that exists is an update
+   * that answers it, so a retried create under the same name still answers the existing
+   * instance, with one write and no extra read.
+   */
   async createBackupInstance(
     vaultId: string,
     instanceName: string,
     spec: BackupInstanceSpec,
+    options: CreateBackupInstanceOptions = {},
   ): Promise<BackupInstance> {
     const v = this.vault(vaultId);
-    const operation = "Creating the backup instance";
     const route = this.client.path(
       INSTANCE,
       v.subscriptionId,
@@ -509,37 +527,35 @@ export class AzureBackupService implements BackupServicePort {
       v.vaultName,
       instanceName,
     );
-    // A retried call (an activity run again after a crash) finds its own instance: validation
-    // would now call the datasource protected, so the instance is answered instead.
-    const existing = await this.call("Reading the backup instance", () => route.get());
     let instance: BackupInstance;
-    if (!isUnexpected(existing)) {
-      instance = toBackupInstance(existing.body, v.vaultName);
-      if (!sameResourceId(instance.dataSourceInfo.resourceId, spec.dataSourceInfo.resourceId)) {
-        throw new AppError(
-          "BackupInstanceNameInUse",
-          `Backup instance '${instanceName}' already protects ${instance.dataSourceInfo.resourceId}`,
-          {
-            httpStatus: 409,
-            retryable: false,
-            recommendedAction: "Choose another backup instance name",
-          },
-        );
-      }
+    // Whether the instance existed before this call (a retry), and may belong to another datasource.
+    let existed: boolean;
+    if (options.validated) {
+      ({ instance, existed } = await this.putBackupInstance(route, v, spec));
     } else {
-      if (existing.status !== "404") this.fail(existing, "Reading the backup instance");
-      await this.validateForBackup(vaultId, spec);
-      const initial = await this.call(operation, () =>
-        route.put({ body: toArmBackupInstanceResource(spec) }),
+      const existing = await this.call("Reading the backup instance", () => route.get());
+      existed = !isUnexpected(existing);
+      if (!isUnexpected(existing)) {
+        instance = toBackupInstance(existing.body, v.vaultName);
+      } else {
+        if (existing.status !== "404") this.fail(existing, "Reading the backup instance");
+        await this.validateForBackup(vaultId, spec);
+        ({ instance } = await this.putBackupInstance(route, v, spec));
+      }
+    }
+    if (
+      existed &&
+      !sameResourceId(instance.dataSourceInfo.resourceId, spec.dataSourceInfo.resourceId)
+    ) {
+      throw new AppError(
+        "BackupInstanceNameInUse",
+        `Backup instance '${instanceName}' already protects ${instance.dataSourceInfo.resourceId}`,
+        {
+          httpStatus: 409,
+          retryable: false,
+          recommendedAction: "Choose another backup instance name",
+        },
       );
-      if (isUnexpected(initial)) this.fail(initial, operation);
-      instance =
-        initial.status === "200"
-          ? toBackupInstance(initial.body, v.vaultName)
-          : toBackupInstance(
-              (await this.lro<BackupInstanceResourceOutput>(initial, operation)).result ?? {},
-              v.vaultName,
-            );
     }
     // The operation can end before the service reports protection configured.
     for (
@@ -568,6 +584,25 @@ export class AzureBackupService implements BackupServicePort {
       );
     }
     return instance;
+  }
+
+  /** The PUT of a backup instance, followed to the end of its operation. */
+  private async putBackupInstance(
+    route: BackupInstancesGet,
+    v: VaultRef,
+    spec: BackupInstanceSpec,
+  ): Promise<{ instance: BackupInstance; existed: boolean }> {
+    const operation = "Creating the backup instance";
+    const initial = await this.call(operation, () =>
+      route.put({ body: toArmBackupInstanceResource(spec) }),
+    );
+    if (isUnexpected(initial)) this.fail(initial, operation);
+    // 200 is the update of an instance that was there; a new one is 201 or 202 with an operation.
+    if (initial.status === "200") {
+      return { instance: toBackupInstance(initial.body, v.vaultName), existed: true };
+    }
+    const outcome = await this.lro<BackupInstanceResourceOutput>(initial, operation);
+    return { instance: toBackupInstance(outcome.result ?? {}, v.vaultName), existed: false };
   }
 
   async getBackupInstance(vaultId: string, instanceName: string): Promise<BackupInstance> {

@@ -6,8 +6,8 @@
 import type { TlsSettings } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import type { Config } from "../../config.js";
-import { ConfigurationError } from "../../domain/errors.js";
-import type { Provider } from "../ports.js";
+import { AppError, ConfigurationError } from "../../domain/errors.js";
+import type { MissingRole, Provider, VaultAccessPort } from "../ports.js";
 import {
   createAzureBackupService,
   dataProtectionClientOptionsFrom,
@@ -19,6 +19,12 @@ import { createResourceGraphClient } from "./resourceGraph.js";
 import { ResourceGraphJobSource } from "./resourceGraphJobs.js";
 import type { LongRunningOptions } from "./dataProtection/pollingHelper.js";
 import { ArmRequestThrottle, type ArmThrottlingPolicyOptions } from "./throttling.js";
+import {
+  createVaultAccessChecker,
+  requiredVaultRoles,
+  type RoleRequirement,
+  type VaultAccessChecker,
+} from "./vaultAccess.js";
 
 /** The Azure adapters pgprotect uses: the provider's ports and the cross-vault job source. */
 export interface AzureServices extends Provider {
@@ -30,6 +36,8 @@ export interface AzureServices extends Provider {
   readonly directory: AzureResourceDirectory;
   /** Jobs across vaults and subscriptions (Resource Graph). */
   readonly jobs: ResourceGraphJobSource;
+  /** The vault identity's role assignments (Microsoft.Authorization). */
+  readonly access: VaultAccessPort;
   /** The Resource Manager buckets the clients share. */
   readonly throttle: ArmRequestThrottle;
 }
@@ -50,14 +58,16 @@ export interface AzureServicesOptions {
 export type AzureSettings = Pick<
   Config,
   "AZURE_SUBSCRIPTION_ID" | "AZURE_RESOURCE_MANAGER_ENDPOINT" | "AZURE_TOKEN_AUDIENCE"
->;
+> &
+  Partial<Pick<Config, "AZURE_KEY_VAULT_DNS_SUFFIXES">>;
 
 /**
  * Creates the Azure adapters.
  *
  * @param config - `AZURE_SUBSCRIPTION_ID` (where servers are looked up),
  * `AZURE_RESOURCE_MANAGER_ENDPOINT` and `AZURE_TOKEN_AUDIENCE`; Resource Graph is served by
- * Resource Manager's endpoint in every cloud.
+ * Resource Manager's endpoint in every cloud; `AZURE_KEY_VAULT_DNS_SUFFIXES`, the hosts secret
+ * URIs may name (the clouds' Key Vault domains when absent).
  * @param credential - `DefaultAzureCredential` by default (managed identity in Azure).
  * @param options - extra TLS trust (a private CA behind a TLS-inspecting proxy, a loopback
  * fake) and how long-running operations and throttled requests wait.
@@ -97,9 +107,25 @@ export function createAzureServices(
     tokenAudience: config.AZURE_TOKEN_AUDIENCE,
     client: tls,
   });
+  const checker = createVaultAccessChecker({
+    credential,
+    subscriptionId,
+    endpoint: config.AZURE_RESOURCE_MANAGER_ENDPOINT,
+    tokenAudience: config.AZURE_TOKEN_AUDIENCE,
+    throttle,
+    ...tls,
+    ...(options.throttling ? { throttling: options.throttling } : {}),
+  });
   return {
     backup,
-    secrets: new KeyVaultSecretStore({ credential, client: tls }),
+    access: createVaultAccess(backup, checker),
+    secrets: new KeyVaultSecretStore({
+      credential,
+      client: tls,
+      ...(config.AZURE_KEY_VAULT_DNS_SUFFIXES?.length
+        ? { allowedHosts: config.AZURE_KEY_VAULT_DNS_SUFFIXES }
+        : {}),
+    }),
     directory: new AzureResourceDirectory({
       graph,
       arm: backup.client,
@@ -107,5 +133,56 @@ export function createAzureServices(
     }),
     jobs: new ResourceGraphJobSource(graph),
     throttle,
+  };
+}
+
+/**
+ * The access port over the vault's system-assigned identity: its principal comes from the vault.
+ *
+ * @remarks A Single Server database's key vault is not known from the datasource alone, so only
+ * Reader on its server is checked; Key Vault Secrets User on the key vault stays with the
+ * service's own validation.
+ */
+function createVaultAccess(
+  backup: AzureBackupService,
+  checker: VaultAccessChecker,
+): VaultAccessPort {
+  // A fan-out protects many datasources into one vault: its identity is read once in a while, not
+  // once per datasource. An identity turned off and on again gets a new principal, hence the expiry.
+  const principals = new Map<string, { principalId: string; readAt: number }>();
+  const principalTtlMs = 10 * 60_000;
+  const principalOf = async (vaultId: string): Promise<string> => {
+    const key = vaultId.toLowerCase();
+    const known = principals.get(key);
+    if (known && Date.now() - known.readAt < principalTtlMs) return known.principalId;
+    const vault = await backup.getVault(vaultId);
+    if (vault.principalId) {
+      principals.set(key, { principalId: vault.principalId, readAt: Date.now() });
+      return vault.principalId;
+    }
+    throw new AppError(
+      "VaultIdentityMissing",
+      `The Backup vault ${vault.name} has no managed identity, so it cannot be given roles on what it protects`,
+      {
+        httpStatus: 400,
+        retryable: false,
+        recommendedAction: `Enable the system-assigned managed identity of the Backup vault ${vault.name}, then retry`,
+      },
+    );
+  };
+  const named = (requirements: readonly RoleRequirement[]): MissingRole[] =>
+    requirements.map(({ roleName, scope }) => ({ roleName, scope }));
+  return {
+    missingRoles: async (vaultId, datasourceId) =>
+      named(
+        await checker.missingRoles(await principalOf(vaultId), requiredVaultRoles(datasourceId)),
+      ),
+    grantMissingRoles: async (vaultId, datasourceId) =>
+      named(
+        await checker.grantMissingRoles(
+          await principalOf(vaultId),
+          requiredVaultRoles(datasourceId),
+        ),
+      ),
   };
 }

@@ -91,7 +91,16 @@ export class KeyVaultSecretStore implements SecretPort {
     }
     let client = this.clients.get(parsed.vaultUrl);
     if (!client) {
-      client = new SecretClient(parsed.vaultUrl, this.options.credential, this.options.client);
+      // Key Vault's challenge names the cloud's Key Vault resource, which a host outside the
+      // clouds' domains never ends with; such a host is reached only when configured explicitly.
+      const cloudHost = keyVaultHostSuffixes.some((suffix) => host.endsWith(suffix));
+      client = new SecretClient(
+        parsed.vaultUrl,
+        this.options.credential,
+        cloudHost
+          ? this.options.client
+          : { ...this.options.client, disableChallengeResourceVerification: true },
+      );
       this.clients.set(parsed.vaultUrl, client);
     }
     return { client, name: parsed.name, version: parsed.version };

@@ -17,6 +17,11 @@ import { AppError } from "../../domain/errors.js";
 import { formatServerId, parseDatabaseId, parseServerId } from "../../domain/protection/ids.js";
 import { ProviderErrorCodes } from "../ports.js";
 import { armErrorFromThrown } from "./armErrors.js";
+import {
+  ArmRequestThrottle,
+  armThrottlingPolicy,
+  type ArmThrottlingPolicyOptions,
+} from "./throttling.js";
 
 /** Built-in role definitions the vault identity needs, by name. */
 export const backupRoles = {
@@ -87,6 +92,10 @@ export interface VaultAccessCheckerOptions {
   /** Token audience; the endpoint by default. */
   readonly tokenAudience?: string;
   readonly tlsOptions?: TlsSettings;
+  /** The Resource Manager buckets to share with the other clients; new ones by default. */
+  readonly throttle?: ArmRequestThrottle;
+  /** How throttled requests wait and retry. */
+  readonly throttling?: ArmThrottlingPolicyOptions;
 }
 
 /** Checks and grants the vault identity's roles. */
@@ -180,6 +189,16 @@ export function createVaultAccessChecker(options: VaultAccessCheckerOptions): Va
     $host: endpoint,
     credentialScopes: [`${audience}/.default`],
     ...(options.tlsOptions ? { tlsOptions: options.tlsOptions } : {}),
+    // Role reads and writes count against the same subscription buckets as the backup calls.
+    additionalPolicies: [
+      {
+        policy: armThrottlingPolicy(
+          options.throttle ?? new ArmRequestThrottle(),
+          options.throttling,
+        ),
+        position: "perRetry",
+      },
+    ],
   });
   return new VaultAccessChecker(client, options.subscriptionId);
 }

@@ -31,6 +31,9 @@ export interface RecordedRequest {
   status?: number;
 }
 
+/** The principal id of every fake Backup vault's system-assigned identity. */
+export const FAKE_VAULT_PRINCIPAL_ID = "11111111-2222-3333-4444-555555555555";
+
 /** How the fake answers. */
 export interface FakeArmOptions {
   readonly subscriptionId: string;
@@ -67,6 +70,8 @@ interface Vault {
   readonly resourceGroup: string;
   readonly name: string;
   readonly location: string;
+  /** Whether the vault has its system-assigned identity (it has by default). */
+  readonly identity: boolean;
 }
 
 interface Instance {
@@ -271,9 +276,15 @@ export class FakeArm {
   }
 
   /** Adds a Backup vault; returns its id. */
-  addVault(resourceGroup: string, name: string): string {
+  addVault(resourceGroup: string, name: string, options: { identity?: boolean } = {}): string {
     const id = `/subscriptions/${this.options.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataProtection/backupVaults/${name}`;
-    this.vaults.set(id.toLowerCase(), { id, resourceGroup, name, location: this.options.location });
+    this.vaults.set(id.toLowerCase(), {
+      id,
+      resourceGroup,
+      name,
+      location: this.options.location,
+      identity: options.identity ?? true,
+    });
     return id;
   }
 
@@ -957,11 +968,13 @@ export class FakeArm {
       name: vault.name,
       type: "Microsoft.DataProtection/Backupvaults",
       location: vault.location,
-      identity: {
-        type: "SystemAssigned",
-        principalId: "11111111-2222-3333-4444-555555555555",
-        tenantId: "66666666-7777-8888-9999-000000000000",
-      },
+      identity: vault.identity
+        ? {
+            type: "SystemAssigned",
+            principalId: FAKE_VAULT_PRINCIPAL_ID,
+            tenantId: "66666666-7777-8888-9999-000000000000",
+          }
+        : { type: "None" },
       properties: {
         provisioningState: "Succeeded",
         storageSettings: [{ datastoreType: "VaultStore", type: "LocallyRedundant" }],

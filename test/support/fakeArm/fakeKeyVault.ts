@@ -37,9 +37,14 @@ export class FakeKeyVault {
 
   /** Starts a fake vault on a free loopback port. */
   static async start(token = "fake-kv-token"): Promise<FakeKeyVault> {
-    const pems = await generate([{ name: "commonName", value: "127.0.0.1" }], {
+    // A CA certificate with a subject of its own, so that a worker process can trust it beside
+    // the fake Resource Manager's through NODE_EXTRA_CA_CERTS (issuers are looked up by subject).
+    const pems = await generate([{ name: "commonName", value: "pgprotect fake Key Vault" }], {
       keyType: "ec",
-      extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] }],
+      extensions: [
+        { name: "basicConstraints", cA: true },
+        { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
+      ],
     });
     const server = createServer({ key: pems.private, cert: pems.cert });
     await new Promise<void>((resolve, reject) => {

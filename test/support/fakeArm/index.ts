@@ -2,8 +2,11 @@
  * The fake Resource Manager for Data Protection contract tests, and what clients need to reach it.
  */
 import type { AccessToken, TokenCredential } from "@azure/identity";
+import { requiredVaultRoles } from "../../../src/providers/azure/vaultAccess.js";
+import { FAKE_VAULT_PRINCIPAL_ID, type FakeArm } from "./fakeArmServer.js";
 
 export {
+  FAKE_VAULT_PRINCIPAL_ID,
   FakeArm,
   type FakeArmOptions,
   type RecordedRequest,
@@ -26,4 +29,22 @@ export function fakeArmCredential(token = "fake-arm-token"): TokenCredential {
       expiresOnTimestamp: Date.now() + 3_600_000,
     }),
   };
+}
+
+/**
+ * Gives the fake vaults' identity the roles it needs on a datasource, as an administrator does
+ * before protecting it; an assignment already there is not made twice.
+ */
+export function assignVaultRoles(fake: FakeArm, datasourceId: string): void {
+  for (const role of requiredVaultRoles(datasourceId)) {
+    const held = fake
+      .roleAssignments()
+      .some(
+        (a) =>
+          a.principalId === FAKE_VAULT_PRINCIPAL_ID &&
+          a.scope.toLowerCase() === role.scope.toLowerCase() &&
+          a.roleDefinitionId.endsWith(`/${role.roleDefinitionGuid}`),
+      );
+    if (!held) fake.assignRole(role.scope, role.roleDefinitionGuid, FAKE_VAULT_PRINCIPAL_ID);
+  }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   checkDatasourceAccess,
   checkPolicyFits,
+  checkVaultRoles,
   resolveDatasource,
 } from "../../../src/activities/protectionChecks.js";
 import { AppError, NotFoundError } from "../../../src/domain/errors.js";
@@ -15,8 +16,10 @@ import {
 import type {
   BackupPolicyPort,
   DirectoryDatabase,
+  MissingRole,
   ResourceDirectoryPort,
   SecretPort,
+  VaultAccessPort,
 } from "../../../src/providers/ports.js";
 
 const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
@@ -205,5 +208,64 @@ describe("checkPolicyFits", () => {
     );
 
     expect(error).toMatchObject({ code: "PolicyDatasourceTypeMismatch", httpStatus: 400 });
+  });
+});
+
+describe("checkVaultRoles", () => {
+  const lacking: MissingRole[] = [
+    { roleName: "Reader", scope: "/subscriptions/s/resourceGroups/rg-db" },
+    { roleName: "Backup Role", scope: `${sales.serverId}` },
+  ];
+  /** An access port whose identity lacks `missing` until they are granted. */
+  const access = (missing: MissingRole[]) => {
+    const granted: MissingRole[] = [];
+    const port: VaultAccessPort = {
+      missingRoles: async () => missing.filter((m) => !granted.includes(m)),
+      grantMissingRoles: async () => {
+        const now = missing.filter((m) => !granted.includes(m));
+        granted.push(...now);
+        return now;
+      },
+    };
+    return { port, granted };
+  };
+  const datasource = { datasourceId: salesId, friendlyName: "local/sales" };
+
+  it("passes when the vault's identity holds every role", async () => {
+    const checks = await checkVaultRoles(access([]).port, vaultId, datasource, false);
+
+    expect(checks).toEqual(["the vault pgprotect-vault's identity holds its roles on local/sales"]);
+  });
+
+  it("fails naming each missing role and its scope, with what to do, when it may not grant them", async () => {
+    // Arrange
+    const { port, granted } = access(lacking);
+
+    // Act
+    const error = await checkVaultRoles(port, vaultId, datasource, false).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ code: "UserErrorMissingRequiredPermissions", httpStatus: 403 });
+    expect((error as AppError).message).toContain(
+      "'Reader' on /subscriptions/s/resourceGroups/rg-db",
+    );
+    expect((error as AppError).message).toContain(`'Backup Role' on ${sales.serverId}`);
+    expect((error as AppError).recommendedAction).toMatch(
+      /^Assign .* AUTO_GRANT_ROLE_ASSIGNMENTS=true/,
+    );
+    expect(granted).toEqual([]);
+  });
+
+  it("grants the missing roles and reports each one when allowed to", async () => {
+    const { port, granted } = access(lacking);
+
+    const checks = await checkVaultRoles(port, vaultId, datasource, true);
+
+    expect(granted).toEqual(lacking);
+    expect(checks).toEqual([
+      "granted the vault pgprotect-vault's identity 'Reader' on /subscriptions/s/resourceGroups/rg-db",
+      `granted the vault pgprotect-vault's identity 'Backup Role' on ${sales.serverId}`,
+    ]);
   });
 });

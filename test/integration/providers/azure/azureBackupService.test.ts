@@ -214,6 +214,41 @@ describe("createAzureBackupService against the fake Resource Manager", () => {
       expect(fake.requests.filter((r) => r.method !== "GET")).toHaveLength(writes);
     });
 
+    it("writes at once when the caller already validated: one PUT, no validation and no read before it", async () => {
+      // Arrange
+      const datasourceId = flexId("pg-prevalidated");
+      const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
+      const name = newBackupInstanceName(datasourceId);
+      const before = fake.requests.length;
+
+      // Act
+      const instance = await service.createBackupInstance(vaultId, name, spec, { validated: true });
+
+      // Assert
+      expect(instance).toMatchObject({ name, protectionStatus: "ProtectionConfigured" });
+      const ops = fake.requests.slice(before).map((r) => r.operationId);
+      expect(ops[0]).toBe("BackupInstances_CreateOrUpdate");
+      expect(ops).not.toContain("BackupInstances_ValidateForBackup");
+      expect(ops.filter((o) => o === "BackupInstances_Get")).toHaveLength(1);
+    });
+
+    it("answers the existing instance when a validated creation is retried under the same name", async () => {
+      // Arrange
+      const datasourceId = flexId("pg-prevalidated-retried");
+      const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
+      const name = newBackupInstanceName(datasourceId);
+      const first = await service.createBackupInstance(vaultId, name, spec, { validated: true });
+      const writes = fake.requests.filter((r) => r.method !== "GET").length;
+
+      // Act
+      const again = await service.createBackupInstance(vaultId, name, spec, { validated: true });
+
+      // Assert
+      expect(again.id).toBe(first.id);
+      expect(again.protectionStatus).toBe("ProtectionConfigured");
+      expect(fake.requests.filter((r) => r.method !== "GET")).toHaveLength(writes + 1);
+    });
+
     it("reports an already protected datasource with the service's code and its recommended action", async () => {
       const datasourceId = flexId("pg-orders");
       const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
@@ -278,6 +313,8 @@ describe("createAzureBackupService against the fake Resource Manager", () => {
       expect(instances.map((i) => i.friendlyName).sort()).toEqual([
         "pg-legacy/empdb",
         "pg-orders",
+        "pg-prevalidated",
+        "pg-prevalidated-retried",
         "pg-retried",
       ]);
     });

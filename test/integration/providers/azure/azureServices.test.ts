@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAzureServices } from "../../../../src/providers/azure/azureServices.js";
 import {
   FAKE_SUBSCRIPTION_ID,
+  FAKE_VAULT_PRINCIPAL_ID,
   FakeArm,
   fakeArmCredential,
 } from "../../../support/fakeArm/index.js";
@@ -52,5 +53,69 @@ describe("createAzureServices", () => {
         .available(),
     ).toBeLessThan(250);
     expect(fake.violations).toEqual([]);
+  });
+
+  describe("the vault identity's roles", () => {
+    const services = () =>
+      createAzureServices(
+        {
+          AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
+          AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
+          AZURE_TOKEN_AUDIENCE: fake.url,
+        },
+        fakeArmCredential(),
+        { tlsOptions: { ca: fake.ca } },
+      );
+    const group = `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-roles`;
+
+    it("names the roles the vault's identity lacks on a Flexible Server, then grants them at Resource Manager", async () => {
+      // Arrange
+      const vaultId = fake.addVault("rg", "vault-roles");
+      const serverId = fake.addPostgresServer({
+        resourceGroup: "rg-roles",
+        name: "pg-roles",
+        kind: "flexibleServers",
+      });
+      const access = services().access;
+
+      // Act
+      const missing = await access.missingRoles(vaultId, serverId);
+      const granted = await access.grantMissingRoles(vaultId, serverId);
+      const after = await access.missingRoles(vaultId, serverId);
+
+      // Assert
+      const expected = [
+        { roleName: "PostgreSQL Flexible Server Long Term Retention Backup Role", scope: serverId },
+        { roleName: "Reader", scope: group },
+      ];
+      expect(missing).toEqual(expected);
+      expect(granted).toEqual(expected);
+      expect(after).toEqual([]);
+      expect(
+        fake
+          .roleAssignments()
+          .filter((a) => a.principalId === FAKE_VAULT_PRINCIPAL_ID)
+          .map((a) => a.scope),
+      ).toEqual([serverId, group]);
+      expect(fake.violations).toEqual([]);
+    });
+
+    it("refuses to check roles of a vault without a managed identity, naming the vault", async () => {
+      const vaultId = fake.addVault("rg", "vault-anonymous", { identity: false });
+      const before = fake.requests.length;
+
+      const error = await services()
+        .access.missingRoles(
+          vaultId,
+          `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/x`,
+        )
+        .catch((e: unknown) => e);
+
+      expect(error).toMatchObject({ code: "VaultIdentityMissing", httpStatus: 400 });
+      expect((error as Error).message).toContain("vault-anonymous");
+      expect(
+        fake.requests.slice(before).filter((r) => r.operationId.startsWith("RoleAssignments")),
+      ).toEqual([]);
+    });
   });
 });

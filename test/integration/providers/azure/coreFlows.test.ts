@@ -12,7 +12,9 @@ import {
 } from "../../../../src/providers/azure/azureServices.js";
 import type { PublishedEvent } from "../../../../src/providers/ports.js";
 import {
+  assignVaultRoles,
   FAKE_SUBSCRIPTION_ID,
+  FAKE_VAULT_PRINCIPAL_ID,
   FakeArm,
   fakeArmCredential,
 } from "../../../support/fakeArm/index.js";
@@ -36,6 +38,7 @@ describe("the core flows on the Azure provider against the fake Resource Manager
       tags: { "pgprotect-policy": "weekly" },
       databases: ["sales"],
     });
+    assignVaultRoles(fake, serverId);
     services = createAzureServices(
       {
         AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
@@ -93,7 +96,7 @@ describe("the core flows on the Azure provider against the fake Resource Manager
       "ProtectionConfigured",
     );
     expect(published.map((e) => e.type)).toContain("PgProtect.Protection.Configured");
-    // Resource Manager writes for one server: two validations and the PUT.
+    // Resource Manager writes for one server: the validation and the PUT.
     const protectionWrites =
       fake.requests.filter((r) => r.method !== "GET" && r.operationId !== "Resources").length -
       writesBefore;
@@ -141,5 +144,71 @@ describe("the core flows on the Azure provider against the fake Resource Manager
 
     expect(again.output.outcome).toBe("AlreadyProtected");
     expect(writes()).toBe(before);
+  });
+
+  it("fails the protection naming each role the vault's identity lacks and its scope, before any write", async () => {
+    // Arrange: a server in a resource group where the vault's identity holds nothing.
+    const lockedId = fake.addPostgresServer({
+      resourceGroup: "rg-locked",
+      name: "pg-locked",
+      kind: "flexibleServers",
+    });
+    const writes = () =>
+      fake.requests.filter((r) => r.method !== "GET" && r.operationId !== "Resources").length;
+    const before = writes();
+
+    // Act
+    const run = await runOrchestration<ProtectDatasourceOutput>(
+      protectDatasource,
+      { datasource: { serverName: "pg-locked" }, vaultId, policyName: "weekly" },
+      activities,
+    );
+
+    // Assert
+    expect(run.output.outcome).toBe("Failed");
+    expect(run.output.error?.code).toBe("UserErrorMissingRequiredPermissions");
+    const lockedGroup = `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-locked`;
+    expect(run.output.error?.message).toContain(
+      `'PostgreSQL Flexible Server Long Term Retention Backup Role' on ${lockedId}`,
+    );
+    expect(run.output.error?.message).toContain(`'Reader' on ${lockedGroup}`);
+    expect(run.output.error?.recommendedAction).toMatch(/^Assign .*AUTO_GRANT_ROLE_ASSIGNMENTS/);
+    expect(run.activities).not.toContain("validateForBackup");
+    expect(writes()).toBe(before);
+  });
+
+  it("grants the missing roles at Resource Manager when auto-grant is on, then protects", async () => {
+    // Arrange
+    const grantedId = fake.addPostgresServer({
+      resourceGroup: "rg-granted",
+      name: "pg-granted",
+      kind: "flexibleServers",
+    });
+    const granting = createActivities({
+      provider: services,
+      events: { publish: async () => undefined },
+      eventSource: "/pgprotect/test",
+      autoGrantRoleAssignments: true,
+    }) as unknown as Record<string, (input: never) => Promise<unknown>>;
+
+    // Act
+    const run = await runOrchestration<ProtectDatasourceOutput>(
+      protectDatasource,
+      { datasource: { serverName: "pg-granted" }, vaultId, policyName: "weekly" },
+      granting,
+    );
+
+    // Assert
+    expect(run.output).toMatchObject({ outcome: "Protected", datasourceId: grantedId });
+    const granted = fake
+      .roleAssignments()
+      .filter((a) => a.principalId === FAKE_VAULT_PRINCIPAL_ID)
+      .map((a) => [a.scope, a.roleDefinitionId.split("/").at(-1)]);
+    expect(granted).toContainEqual([grantedId, "c088a766-074b-43ba-90d4-1fb21feae531"]);
+    expect(granted).toContainEqual([
+      `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-granted`,
+      "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    ]);
+    expect(fake.requestsOf("RoleAssignments_PUT")).toHaveLength(2);
   });
 });
