@@ -78,7 +78,10 @@ export default tseslint.config(
           paths: nondeterministicModules,
           patterns: [
             { group: ["@azure/*", "@azure-rest/*", "node:*"], message: "The domain is pure." },
-            { group: ["**/providers/**", "**/functions/**", "**/activities/**"], message: "The domain never imports outward." },
+            {
+              group: ["**/providers/**", "**/functions/**", "**/activities/**"],
+              message: "The domain never imports outward.",
+            },
           ],
         },
       ],

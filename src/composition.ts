@@ -40,7 +40,9 @@ export interface AppDependencies {
 }
 
 /** Builds the vault directory from `BACKUP_VAULT_IDS`, or the local provider's vaults. */
-export function createVaultDirectory(config: Pick<Config, "BACKUP_VAULT_IDS" | "PGPROTECT_PROVIDER">): VaultDirectory {
+export function createVaultDirectory(
+  config: Pick<Config, "BACKUP_VAULT_IDS" | "PGPROTECT_PROVIDER">,
+): VaultDirectory {
   const ids = (config.BACKUP_VAULT_IDS ?? "")
     .split(",")
     .map((id) => id.trim())
@@ -54,16 +56,26 @@ export function createVaultDirectory(config: Pick<Config, "BACKUP_VAULT_IDS" | "
         const first = ids[0];
         if (first) return first;
         if (local) return formatVaultId({ ...LOCAL_SCOPE, vaultName: defaultLocalVaultName });
-        throw new NotFoundError("VAULT_NOT_CONFIGURED", "No vault was named and BACKUP_VAULT_IDS is empty", {
-          recommendedAction: "Name the vault in the request, or set BACKUP_VAULT_IDS",
-        });
+        throw new NotFoundError(
+          "VAULT_NOT_CONFIGURED",
+          "No vault was named and BACKUP_VAULT_IDS is empty",
+          {
+            recommendedAction: "Name the vault in the request, or set BACKUP_VAULT_IDS",
+          },
+        );
       }
-      const found = ids.find((id) => parseVaultId(id).vaultName.toLowerCase() === vaultName.toLowerCase());
+      const found = ids.find(
+        (id) => parseVaultId(id).vaultName.toLowerCase() === vaultName.toLowerCase(),
+      );
       if (found) return found;
       if (local) return formatVaultId({ ...LOCAL_SCOPE, vaultName });
-      throw new NotFoundError("VAULT_NOT_CONFIGURED", `The vault '${vaultName}' is not one of this app's vaults`, {
-        recommendedAction: `Use one of ${ids.map((id) => parseVaultId(id).vaultName).join(", ")}, or add it to BACKUP_VAULT_IDS`,
-      });
+      throw new NotFoundError(
+        "VAULT_NOT_CONFIGURED",
+        `The vault '${vaultName}' is not one of this app's vaults`,
+        {
+          recommendedAction: `Use one of ${ids.map((id) => parseVaultId(id).vaultName).join(", ")}, or add it to BACKUP_VAULT_IDS`,
+        },
+      );
     },
   };
 }
@@ -76,17 +88,30 @@ async function build(config: Config): Promise<AppDependencies> {
     const started = await startLocalProvider(config);
     const endpoint =
       config.EVENTGRID_TOPIC_ENDPOINT ??
-      (config.WEBSITE_HOSTNAME ? `http://${config.WEBSITE_HOSTNAME}/runtime/topics/${localTopicName}` : undefined);
+      (config.WEBSITE_HOSTNAME
+        ? `http://${config.WEBSITE_HOSTNAME}/runtime/topics/${localTopicName}`
+        : undefined);
     const events: EventPublisherPort = endpoint
       ? createEventGridPublisher({ endpoint, key: config.EVENTGRID_TOPIC_KEY ?? localTopicKey })
       : {
           publish: async () => {
             throw new ConfigurationError("No Event Grid topic: set EVENTGRID_TOPIC_ENDPOINT", [
-              { path: "EVENTGRID_TOPIC_ENDPOINT", code: "CONFIG_INVALID", message: "not set, and no WEBSITE_HOSTNAME to reach the local topic" },
+              {
+                path: "EVENTGRID_TOPIC_ENDPOINT",
+                code: "CONFIG_INVALID",
+                message: "not set, and no WEBSITE_HOSTNAME to reach the local topic",
+              },
             ]);
           },
         };
-    return { config, provider: started.provider, events, vaults, eventSource, close: () => started.close() };
+    return {
+      config,
+      provider: started.provider,
+      events,
+      vaults,
+      eventSource,
+      close: () => started.close(),
+    };
   }
   const { createAzureServices } = await import("./providers/azure/azureServices.js");
   const provider = createAzureServices(config);

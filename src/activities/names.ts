@@ -70,7 +70,11 @@ export interface ProtectionSummary {
   readonly vaultId: string;
   readonly protectionStatus: string;
   readonly policyId: string;
-  readonly error?: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
+  readonly error?: {
+    readonly code: string;
+    readonly message: string;
+    readonly recommendedAction?: string;
+  };
 }
 
 /** Input of `verifyAccess`, `validateForBackup` and `createBackupInstance`. */
@@ -139,7 +143,11 @@ export type EventRequest =
       readonly failedStep?: string;
       /** The orchestration instance: a new attempt that fails again is a new fact. */
       readonly operationId: string;
-      readonly error: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
+      readonly error: {
+        readonly code: string;
+        readonly message: string;
+        readonly recommendedAction?: string;
+      };
       /** When it failed (the orchestration's time). */
       readonly time: string;
       readonly datasourceTags?: Readonly<Record<string, string>>;

@@ -29,7 +29,10 @@ function isFlagToken(token: string): boolean {
  * @throws InvalidInputError (code `CLI_USAGE`) for an unknown flag, a missing value or a missing
  * required flag, naming the flag.
  */
-export function parseFlags(args: readonly string[], specs: Readonly<Record<string, FlagSpec>>): ParsedFlags {
+export function parseFlags(
+  args: readonly string[],
+  specs: Readonly<Record<string, FlagSpec>>,
+): ParsedFlags {
   const byAlias = new Map<string, string>();
   for (const [name, spec] of Object.entries(specs)) {
     byAlias.set(name, name);
@@ -55,8 +58,10 @@ export function parseFlags(args: readonly string[], specs: Readonly<Record<strin
   }
   for (const [name, spec] of Object.entries(specs)) {
     const values = parsed.get(name);
-    if (values && !spec.boolean && values.length === 0) throw usage(`'--${name}' needs a value`, `--${name}`);
-    if (spec.required && !values) throw usage(`the following arguments are required: --${name}`, `--${name}`);
+    if (values && !spec.boolean && values.length === 0)
+      throw usage(`'--${name}' needs a value`, `--${name}`);
+    if (spec.required && !values)
+      throw usage(`the following arguments are required: --${name}`, `--${name}`);
   }
   return parsed;
 }
@@ -74,7 +79,8 @@ export function flagValue(flags: ParsedFlags, name: string): string | undefined 
 export function flagInteger(flags: ParsedFlags, name: string): number | undefined {
   const value = flagValue(flags, name);
   if (value === undefined) return undefined;
-  if (!/^-?\d+$/.test(value)) throw usage(`'--${name}' must be a whole number, not '${value}'`, `--${name}`);
+  if (!/^-?\d+$/.test(value))
+    throw usage(`'--${name}' must be a whole number, not '${value}'`, `--${name}`);
   return Number(value);
 }
 
@@ -83,7 +89,8 @@ export function flagNumber(flags: ParsedFlags, name: string): number | undefined
   const value = flagValue(flags, name);
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (value.trim() === "" || !Number.isFinite(number)) throw usage(`'--${name}' must be a number, not '${value}'`, `--${name}`);
+  if (value.trim() === "" || !Number.isFinite(number))
+    throw usage(`'--${name}' must be a number, not '${value}'`, `--${name}`);
   return number;
 }
 

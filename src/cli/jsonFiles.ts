@@ -28,7 +28,12 @@ export function resolveUserPath(cwd: string, written: string): string | undefine
  *
  * @throws InvalidInputError naming the flag when the file is missing or the JSON is malformed.
  */
-export function readJsonArgument(cwd: string, flag: string, value: string, stdinText?: string): unknown {
+export function readJsonArgument(
+  cwd: string,
+  flag: string,
+  value: string,
+  stdinText?: string,
+): unknown {
   let text: string;
   let source: string;
   const trimmed = value.trimStart();
@@ -52,9 +57,11 @@ export function readJsonArgument(cwd: string, flag: string, value: string, stdin
     return JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new InvalidInputError("CLI_JSON_INVALID", `${flag}: ${source} is not valid JSON (${reason})`, [
-      { path: flag, code: "CLI_JSON_INVALID", message: `${source} is not valid JSON` },
-    ]);
+    throw new InvalidInputError(
+      "CLI_JSON_INVALID",
+      `${flag}: ${source} is not valid JSON (${reason})`,
+      [{ path: flag, code: "CLI_JSON_INVALID", message: `${source} is not valid JSON` }],
+    );
   }
 }
 

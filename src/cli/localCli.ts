@@ -91,7 +91,11 @@ export function createLocalCli(
     if (area === "demo") {
       try {
         const stateDir = path.resolve(io.cwd, settings().stateDir);
-        const demo = await createDemoDatabase({ stateDir, databaseUrl: settings().databaseUrl, name: command ?? "demo" });
+        const demo = await createDemoDatabase({
+          stateDir,
+          databaseUrl: settings().databaseUrl,
+          name: command ?? "demo",
+        });
         io.stdout.write(
           `Created database '${demo.databaseName}' with ${demo.rows} rows in schema shop.\n` +
             `Its connection string is the secret ${demo.secretUri}\n`,

@@ -28,13 +28,22 @@ export interface DemoDatabase {
 async function serverUrl(options: DemoOptions): Promise<string> {
   if (options.databaseUrl) return options.databaseUrl;
   const folder = path.join(options.stateDir, "postgres");
-  const pid = await readFile(path.join(folder, "data", "postmaster.pid"), "utf8").catch(() => undefined);
+  const pid = await readFile(path.join(folder, "data", "postmaster.pid"), "utf8").catch(
+    () => undefined,
+  );
   const port = Number(pid?.split("\n")[3]);
-  const password = (await readFile(path.join(folder, "superuser.password"), "utf8").catch(() => "")).trim();
+  const password = (
+    await readFile(path.join(folder, "superuser.password"), "utf8").catch(() => "")
+  ).trim();
   if (!pid || !Number.isInteger(port) || port <= 0) {
-    throw new AppError("LOCAL_POSTGRES_NOT_RUNNING", `No private PostgreSQL is running under ${folder}`, {
-      recommendedAction: "Start pgprotect first with `npm start` (it starts the private PostgreSQL), or set DATABASE_URL",
-    });
+    throw new AppError(
+      "LOCAL_POSTGRES_NOT_RUNNING",
+      `No private PostgreSQL is running under ${folder}`,
+      {
+        recommendedAction:
+          "Start pgprotect first with `npm start` (it starts the private PostgreSQL), or set DATABASE_URL",
+      },
+    );
   }
   return `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 }
@@ -51,15 +60,21 @@ function withDatabase(url: string, database: string): string {
  */
 export async function createDemoDatabase(options: DemoOptions): Promise<DemoDatabase> {
   if (!/^[a-z][a-z0-9_]{0,40}$/.test(options.name)) {
-    throw new AppError("DEMO_NAME_INVALID", `'${options.name}' is not a simple database name (lower-case letters, digits, _)`, {
-      httpStatus: 400,
-    });
+    throw new AppError(
+      "DEMO_NAME_INVALID",
+      `'${options.name}' is not a simple database name (lower-case letters, digits, _)`,
+      {
+        httpStatus: 400,
+      },
+    );
   }
   const url = await serverUrl(options);
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
-    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [options.name]);
+    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [
+      options.name,
+    ]);
     if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${options.name}"`);
   } finally {
     await admin.end();

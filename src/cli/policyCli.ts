@@ -5,15 +5,36 @@
 import path from "node:path";
 import { appConfig } from "../config.js";
 import { isAppError } from "../domain/errors.js";
-import { createLifecycle, removeRetentionRule, setRetentionRule } from "../domain/policy/lifecycle.js";
+import {
+  createLifecycle,
+  removeRetentionRule,
+  setRetentionRule,
+} from "../domain/policy/lifecycle.js";
 import { createSchedule, setTriggerSchedule } from "../domain/policy/schedule.js";
 import { compilePolicySpec } from "../domain/policy/spec.js";
-import { createAbsoluteCriteria, createGenericCriteria, removeTag, setTag } from "../domain/policy/tagging.js";
+import {
+  createAbsoluteCriteria,
+  createGenericCriteria,
+  removeTag,
+  setTag,
+} from "../domain/policy/tagging.js";
 import { defaultPolicyTemplate } from "../domain/policy/template.js";
-import type { BackupPolicy, ScheduleBasedBackupCriteria, SourceLifeCycle } from "../domain/policy/types.js";
+import type {
+  BackupPolicy,
+  ScheduleBasedBackupCriteria,
+  SourceLifeCycle,
+} from "../domain/policy/types.js";
 import { formatSimulationTable, whatIf } from "../domain/policy/simulation.js";
 import { locatePolicy, validatePolicy } from "../domain/policy/validation.js";
-import { describeFlags, flagInteger, flagNumber, flagValue, parseFlags, type FlagSpec, type ParsedFlags } from "./args.js";
+import {
+  describeFlags,
+  flagInteger,
+  flagNumber,
+  flagValue,
+  parseFlags,
+  type FlagSpec,
+  type ParsedFlags,
+} from "./args.js";
 import type { BackupPolicyPort } from "../providers/ports.js";
 import type { CliIo } from "./io.js";
 import { readJsonArgument, toSortedJson } from "./jsonFiles.js";
@@ -39,7 +60,10 @@ interface PolicyCommand {
   run(context: CommandContext): CommandResult | Promise<CommandResult>;
 }
 
-const policyFlag: FlagSpec = { required: true, description: "Policy JSON: a file path, inline JSON, or - for stdin" };
+const policyFlag: FlagSpec = {
+  required: true,
+  description: "Policy JSON: a file path, inline JSON, or - for stdin",
+};
 const outputFlag: FlagSpec = { aliases: ["o"], description: "Output format: json (default)" };
 
 /** Applies an edit to the policy inside a document, keeping a policy resource's wrapper. */
@@ -63,14 +87,23 @@ const commands: Record<string, PolicyCommand> = {
       },
       output: outputFlag,
     },
-    run: ({ flags }) => ({ output: defaultPolicyTemplate(flagValue(flags, "datasource-type") ?? "") }),
+    run: ({ flags }) => ({
+      output: defaultPolicyTemplate(flagValue(flags, "datasource-type") ?? ""),
+    }),
   },
   "trigger create-schedule": {
     summary: "Create repeating intervals for a backup schedule",
     flags: {
       "interval-type": { required: true, description: "Weekly (PostgreSQL), Daily or Hourly" },
-      "interval-count": { required: true, description: "1 for Weekly and Daily; 4, 6, 8 or 12 for Hourly" },
-      "schedule-days": { required: true, multiple: true, description: "Dates and times, e.g. 2021-08-15T22:00:00" },
+      "interval-count": {
+        required: true,
+        description: "1 for Weekly and Daily; 4, 6, 8 or 12 for Hourly",
+      },
+      "schedule-days": {
+        required: true,
+        multiple: true,
+        description: "Dates and times, e.g. 2021-08-15T22:00:00",
+      },
       output: outputFlag,
     },
     run: ({ flags }) => ({
@@ -85,7 +118,11 @@ const commands: Record<string, PolicyCommand> = {
     summary: "Set the backup schedule of a policy",
     flags: {
       policy: policyFlag,
-      schedule: { required: true, multiple: true, description: "Repeating intervals, e.g. R/2021-08-15T22:00:00+00:00/P1W" },
+      schedule: {
+        required: true,
+        multiple: true,
+        description: "Repeating intervals, e.g. R/2021-08-15T22:00:00+00:00/P1W",
+      },
       output: outputFlag,
     },
     run: ({ flags, json }) => ({
@@ -119,7 +156,11 @@ const commands: Record<string, PolicyCommand> = {
   "retention-rule set": {
     summary: "Add a retention rule to a policy, or replace its lifecycles",
     flags: {
-      lifecycles: { required: true, multiple: true, description: "Lifecycle JSON files (from create-lifecycle)" },
+      lifecycles: {
+        required: true,
+        multiple: true,
+        description: "Lifecycle JSON files (from create-lifecycle)",
+      },
       name: { required: true, aliases: ["n"], description: "Default, Weekly, Monthly or Yearly" },
       policy: policyFlag,
       output: outputFlag,
@@ -151,10 +192,15 @@ const commands: Record<string, PolicyCommand> = {
   "tag create-absolute-criteria": {
     summary: "Create a tagging criterion such as FirstOfMonth",
     flags: {
-      "absolute-criteria": { required: true, description: "AllBackup, FirstOfDay, FirstOfWeek, FirstOfMonth or FirstOfYear" },
+      "absolute-criteria": {
+        required: true,
+        description: "AllBackup, FirstOfDay, FirstOfWeek, FirstOfMonth or FirstOfYear",
+      },
       output: outputFlag,
     },
-    run: ({ flags }) => ({ output: createAbsoluteCriteria(flagValue(flags, "absolute-criteria") ?? "") }),
+    run: ({ flags }) => ({
+      output: createAbsoluteCriteria(flagValue(flags, "absolute-criteria") ?? ""),
+    }),
   },
   "tag create-generic-criteria": {
     summary: "Create a tagging criterion by days, weeks and months",
@@ -177,7 +223,11 @@ const commands: Record<string, PolicyCommand> = {
   "tag set": {
     summary: "Add a retention tag with its criteria to a policy, or replace its criteria",
     flags: {
-      criteria: { required: true, multiple: true, description: "Criteria JSON files (from create-*-criteria)" },
+      criteria: {
+        required: true,
+        multiple: true,
+        description: "Criteria JSON files (from create-*-criteria)",
+      },
       name: { required: true, aliases: ["n"], description: "Weekly, Monthly or Yearly" },
       policy: policyFlag,
       output: outputFlag,
@@ -215,13 +265,20 @@ const commands: Record<string, PolicyCommand> = {
     },
   },
   simulate: {
-    summary: "What-if: every scheduled backup in a window with its tag, archive and deletion times, and storage",
+    summary:
+      "What-if: every scheduled backup in a window with its tag, archive and deletion times, and storage",
     flags: {
       policy: policyFlag,
-      from: { description: "Start of the window (ISO 8601 date or date-time with offset); default today" },
+      from: {
+        description: "Start of the window (ISO 8601 date or date-time with offset); default today",
+      },
       to: { description: "End of the window, exclusive; default one year after --from" },
-      "size-gb": { description: "Size of the first backup in GB, for the storage estimate (default 1)" },
-      "monthly-growth": { description: "Growth of the backup size per month as a fraction, e.g. 0.02" },
+      "size-gb": {
+        description: "Size of the first backup in GB, for the storage estimate (default 1)",
+      },
+      "monthly-growth": {
+        description: "Growth of the backup size per month as a fraction, e.g. 0.02",
+      },
       at: { description: "Also list the recovery points that exist at this instant" },
       output: { aliases: ["o"], description: "table (default) or json" },
     },
@@ -230,7 +287,9 @@ const commands: Record<string, PolicyCommand> = {
       const fromDate = new Date(/T/.test(from) ? from : `${from}T00:00:00Z`);
       const defaultTo = Number.isNaN(fromDate.getTime())
         ? from
-        : new Date(Date.UTC(fromDate.getUTCFullYear() + 1, fromDate.getUTCMonth(), fromDate.getUTCDate())).toISOString();
+        : new Date(
+            Date.UTC(fromDate.getUTCFullYear() + 1, fromDate.getUTCMonth(), fromDate.getUTCDate()),
+          ).toISOString();
       const sizeGb = flagNumber(flags, "size-gb");
       const monthlyGrowth = flagNumber(flags, "monthly-growth");
       const at = flagValue(flags, "at");
@@ -250,40 +309,68 @@ const commands: Record<string, PolicyCommand> = {
     },
   },
   create: {
-    summary: "Create a policy in a vault (locally: the embedded provider's vault under PGPROTECT_STATE_DIR)",
+    summary:
+      "Create a policy in a vault (locally: the embedded provider's vault under PGPROTECT_STATE_DIR)",
     flags: {
-      "backup-policy-name": { required: true, aliases: ["name", "n"], description: "Name of the new policy" },
+      "backup-policy-name": {
+        required: true,
+        aliases: ["name", "n"],
+        description: "Name of the new policy",
+      },
       policy: policyFlag,
-      "resource-group": { required: true, aliases: ["g"], description: "Resource group of the vault" },
+      "resource-group": {
+        required: true,
+        aliases: ["g"],
+        description: "Resource group of the vault",
+      },
       "vault-name": { required: true, aliases: ["v"], description: "Name of the Backup vault" },
       output: outputFlag,
     },
     run: async ({ flags, json, io }) => {
       const { policy } = locatePolicy(json("--policy", flagValue(flags, "policy") ?? ""));
       return withLocalVault(io, flags, (service, vaultId) =>
-        service.createPolicy(vaultId, flagValue(flags, "backup-policy-name") ?? "", policy as BackupPolicy),
+        service.createPolicy(
+          vaultId,
+          flagValue(flags, "backup-policy-name") ?? "",
+          policy as BackupPolicy,
+        ),
       );
     },
   },
   show: {
     summary: "Show a policy of a vault",
     flags: {
-      name: { required: true, aliases: ["n", "backup-policy-name"], description: "Name of the policy" },
-      "resource-group": { required: true, aliases: ["g"], description: "Resource group of the vault" },
+      name: {
+        required: true,
+        aliases: ["n", "backup-policy-name"],
+        description: "Name of the policy",
+      },
+      "resource-group": {
+        required: true,
+        aliases: ["g"],
+        description: "Resource group of the vault",
+      },
       "vault-name": { required: true, aliases: ["v"], description: "Name of the Backup vault" },
       output: outputFlag,
     },
     run: ({ flags, io }) =>
-      withLocalVault(io, flags, (service, vaultId) => service.getPolicy(vaultId, flagValue(flags, "name") ?? "")),
+      withLocalVault(io, flags, (service, vaultId) =>
+        service.getPolicy(vaultId, flagValue(flags, "name") ?? ""),
+      ),
   },
   list: {
     summary: "List the policies of a vault",
     flags: {
-      "resource-group": { required: true, aliases: ["g"], description: "Resource group of the vault" },
+      "resource-group": {
+        required: true,
+        aliases: ["g"],
+        description: "Resource group of the vault",
+      },
       "vault-name": { required: true, aliases: ["v"], description: "Name of the Backup vault" },
       output: outputFlag,
     },
-    run: ({ flags, io }) => withLocalVault(io, flags, (service, vaultId) => service.listPolicies(vaultId)),
+    run: ({ flags, io }) =>
+      withLocalVault(io, flags, (service, vaultId) => service.listPolicies(vaultId)),
   },
   compile: {
     summary: "Compile a short policy spec into the full policy JSON",
@@ -291,7 +378,9 @@ const commands: Record<string, PolicyCommand> = {
       spec: { required: true, description: "Spec JSON: a file path, inline JSON, or - for stdin" },
       output: outputFlag,
     },
-    run: ({ flags, json }) => ({ output: compilePolicySpec(json("--spec", flagValue(flags, "spec") ?? "")) }),
+    run: ({ flags, json }) => ({
+      output: compilePolicySpec(json("--spec", flagValue(flags, "spec") ?? "")),
+    }),
   },
 };
 
@@ -306,20 +395,30 @@ async function withLocalVault(
 ): Promise<CommandResult> {
   const { createLocalProvider } = await import("../providers/local/index.js");
   const { formatVaultId, LOCAL_SUBSCRIPTION_ID } = await import("../domain/protection/ids.js");
-  const scope = { subscriptionId: LOCAL_SUBSCRIPTION_ID, resourceGroup: flagValue(flags, "resource-group") ?? "" };
-  const provider = await createLocalProvider({ stateDir: path.resolve(io.cwd, appConfig().PGPROTECT_STATE_DIR), servers: [], scope });
+  const scope = {
+    subscriptionId: LOCAL_SUBSCRIPTION_ID,
+    resourceGroup: flagValue(flags, "resource-group") ?? "",
+  };
+  const provider = await createLocalProvider({
+    stateDir: path.resolve(io.cwd, appConfig().PGPROTECT_STATE_DIR),
+    servers: [],
+    scope,
+  });
   const vaultId = formatVaultId({ ...scope, vaultName: flagValue(flags, "vault-name") ?? "" });
   return { output: await operation(provider.backup, vaultId) };
 }
 
 function groupUsage(): string {
-  const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(36)} ${command.summary}`);
+  const lines = Object.entries(commands).map(
+    ([name, command]) => `  ${name.padEnd(36)} ${command.summary}`,
+  );
   return `Usage: pgprotect policy <command> [options]\n\nCommands:\n${lines.join("\n")}\n`;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  for await (const chunk of stream)
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks).toString("utf8");
 }
 
@@ -338,12 +437,16 @@ export async function runPolicyCli(args: readonly string[], io: CliIo): Promise<
       io.stdout.write(groupUsage());
       return args.length === 0 ? 2 : 0;
     }
-    io.stderr.write(`pgprotect policy: '${args.slice(0, 2).join(" ")}' is not a policy command; see 'pgprotect policy --help'\n`);
+    io.stderr.write(
+      `pgprotect policy: '${args.slice(0, 2).join(" ")}' is not a policy command; see 'pgprotect policy --help'\n`,
+    );
     return 2;
   }
   const rest = args.slice(name.split(" ").length);
   if (rest.includes("--help") || rest.includes("-h")) {
-    io.stdout.write(`Usage: pgprotect policy ${name} [options]\n\n${command.summary}\n\nOptions:\n${describeFlags(command.flags)}\n`);
+    io.stdout.write(
+      `Usage: pgprotect policy ${name} [options]\n\n${command.summary}\n\nOptions:\n${describeFlags(command.flags)}\n`,
+    );
     return 0;
   }
   try {
@@ -351,7 +454,9 @@ export async function runPolicyCli(args: readonly string[], io: CliIo): Promise<
     const output = flagValue(flags, "output");
     const formats = name === "simulate" ? ["json", "table"] : ["json"];
     if (output !== undefined && !formats.includes(output)) {
-      io.stderr.write(`pgprotect policy ${name}: --output: '${output}' is not supported here; use ${formats.join(" or ")}\n`);
+      io.stderr.write(
+        `pgprotect policy ${name}: --output: '${output}' is not supported here; use ${formats.join(" or ")}\n`,
+      );
       return 2;
     }
     const usesStdin = [...flags.values()].some((values) => values.includes("-"));

@@ -1,4 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import {
+  app,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+} from "@azure/functions";
 import { z } from "zod";
 import { appConfig } from "../config.js";
 import { whatIf } from "../domain/policy/simulation.js";
@@ -23,7 +28,10 @@ export const simulatePolicyBody = z.object({
  * its tag, retention rule, archive and deletion times, a storage estimate, and optionally the
  * recovery points that exist at an instant.
  */
-export async function simulatePolicy(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+export async function simulatePolicy(
+  request: HttpRequest,
+  _context: InvocationContext,
+): Promise<HttpResponseInit> {
   authorize(request, "Backup.Reader", appConfig().WEBSITE_AUTH_ENABLED);
   const body = await readBody(request, simulatePolicyBody);
   const answer = whatIf({

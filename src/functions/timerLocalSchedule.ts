@@ -22,7 +22,9 @@ export async function timerLocalSchedule(_timer: Timer, context: InvocationConte
     );
   }
   for (const error of report.errors) {
-    context.warn(`local schedule: ${error.vaultName}/${error.instanceName}: ${error.code}: ${error.message}`);
+    context.warn(
+      `local schedule: ${error.vaultName}/${error.instanceName}: ${error.code}: ${error.message}`,
+    );
   }
 }
 

@@ -1,4 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import {
+  app,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+} from "@azure/functions";
 import { appConfig } from "../config.js";
 import { validatePolicy as validate } from "../domain/policy/validation.js";
 import { json, withProblemDetails } from "../http/handler.js";
@@ -9,7 +14,10 @@ import { readJson } from "../http/requestBody.js";
  * `POST /api/policies/validate`: checks a policy (bare or a policy resource) against the
  * service's rules. Always 200 with `{valid, problems}`: an invalid policy is an answer, not an error.
  */
-export async function validatePolicy(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+export async function validatePolicy(
+  request: HttpRequest,
+  _context: InvocationContext,
+): Promise<HttpResponseInit> {
   authorize(request, "Backup.Reader", appConfig().WEBSITE_AUTH_ENABLED);
   return json(200, validate(await readJson(request)));
 }

@@ -1,5 +1,10 @@
 /** The one place HTTP handlers turn failures into problem details and log them. */
-import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import type {
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from "@azure/functions";
 import { isAppError } from "../domain/errors.js";
 import { problemResponse } from "./problemDetails.js";
 
@@ -23,6 +28,10 @@ export function withProblemDetails(
 }
 
 /** A JSON response. */
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
   return { status, jsonBody: body, headers: { "content-type": "application/json", ...headers } };
 }

@@ -19,7 +19,10 @@ interface EasyAuthClaim {
   readonly val: string;
 }
 
-const roleClaimTypes = new Set(["roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"]);
+const roleClaimTypes = new Set([
+  "roles",
+  "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+]);
 
 /**
  * Decodes `x-ms-client-principal`.
@@ -40,9 +43,12 @@ export function readClientPrincipal(request: HttpRequest): ClientPrincipal | und
     const roleType = decoded.role_typ;
     const roles = [
       ...(decoded.userRoles ?? []),
-      ...(decoded.claims ?? []).filter((c) => c.typ === roleType || roleClaimTypes.has(c.typ)).map((c) => c.val),
+      ...(decoded.claims ?? [])
+        .filter((c) => c.typ === roleType || roleClaimTypes.has(c.typ))
+        .map((c) => c.val),
     ];
-    const name = decoded.userDetails ?? decoded.claims?.find((c) => c.typ === decoded.name_typ)?.val;
+    const name =
+      decoded.userDetails ?? decoded.claims?.find((c) => c.typ === decoded.name_typ)?.val;
     return { roles: [...new Set(roles)], ...(name ? { name } : {}) };
   } catch {
     return undefined;
@@ -57,18 +63,31 @@ export function readClientPrincipal(request: HttpRequest): ClientPrincipal | und
  * @returns the caller's name, for audit trails.
  * @throws AppError 401 without a principal, 403 without the role.
  */
-export function authorize(request: HttpRequest, role: AppRole, authEnabled: boolean): string | undefined {
+export function authorize(
+  request: HttpRequest,
+  role: AppRole,
+  authEnabled: boolean,
+): string | undefined {
   if (!authEnabled) return undefined;
   const principal = readClientPrincipal(request);
   if (!principal) {
-    throw new AppError("UNAUTHENTICATED", "Sign in first: the request carries no client principal", { httpStatus: 401 });
+    throw new AppError(
+      "UNAUTHENTICATED",
+      "Sign in first: the request carries no client principal",
+      { httpStatus: 401 },
+    );
   }
-  const allowed = role === "Backup.Reader" ? ["Backup.Reader", "Backup.Operator"] : ["Backup.Operator"];
+  const allowed =
+    role === "Backup.Reader" ? ["Backup.Reader", "Backup.Operator"] : ["Backup.Operator"];
   if (!principal.roles.some((r) => allowed.includes(r))) {
-    throw new AppError("FORBIDDEN", `This needs the ${role} app role; the caller has ${principal.roles.join(", ") || "no role"}`, {
-      httpStatus: 403,
-      recommendedAction: `Ask an administrator to assign the ${role} role of this app to you`,
-    });
+    throw new AppError(
+      "FORBIDDEN",
+      `This needs the ${role} app role; the caller has ${principal.roles.join(", ") || "no role"}`,
+      {
+        httpStatus: 403,
+        recommendedAction: `Ask an administrator to assign the ${role} role of this app to you`,
+      },
+    );
   }
   return principal.name;
 }

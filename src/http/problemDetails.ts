@@ -20,7 +20,11 @@ export interface ProblemDetails {
   readonly retryable: boolean;
   readonly recommendedAction?: string;
   /** For bad input: every problem with its JSON path. */
-  readonly errors?: ReadonlyArray<{ readonly path: string; readonly code: string; readonly message: string }>;
+  readonly errors?: ReadonlyArray<{
+    readonly path: string;
+    readonly code: string;
+    readonly message: string;
+  }>;
 }
 
 const titles: Record<number, string> = {
@@ -62,7 +66,10 @@ export function problemResponse(error: unknown, instance?: string): HttpResponse
   };
   return {
     status,
-    headers: { "content-type": problemContentType, ...(status === 503 || status === 429 ? { "retry-after": "30" } : {}) },
+    headers: {
+      "content-type": problemContentType,
+      ...(status === 503 || status === 429 ? { "retry-after": "30" } : {}),
+    },
     body: JSON.stringify(body),
   };
 }

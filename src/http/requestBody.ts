@@ -4,7 +4,10 @@ import type { z } from "zod";
 import { AppError, InvalidInputError, type InputProblem } from "../domain/errors.js";
 
 function toPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : `${acc}.${String(key)}`), "$");
+  return path.reduce<string>(
+    (acc, key) => (typeof key === "number" ? `${acc}[${key}]` : `${acc}.${String(key)}`),
+    "$",
+  );
 }
 
 /**
@@ -16,7 +19,9 @@ function toPath(path: readonly PropertyKey[]): string {
 export async function readJson(request: HttpRequest): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "application/json";
   if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
-    throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Send the body as application/json, not ${type}`, { httpStatus: 415 });
+    throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Send the body as application/json, not ${type}`, {
+      httpStatus: 415,
+    });
   }
   const text = await request.text();
   if (text.trim() === "") {
@@ -39,7 +44,10 @@ export async function readJson(request: HttpRequest): Promise<unknown> {
  *
  * @throws InvalidInputError `BODY_INVALID` listing every field at fault by JSON path.
  */
-export async function readBody<T extends z.ZodType>(request: HttpRequest, schema: T): Promise<z.infer<T>> {
+export async function readBody<T extends z.ZodType>(
+  request: HttpRequest,
+  schema: T,
+): Promise<z.infer<T>> {
   const json = await readJson(request);
   const result = schema.safeParse(json);
   if (result.success) return result.data;

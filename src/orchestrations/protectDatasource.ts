@@ -50,7 +50,11 @@ export interface ProtectionStepState {
 export interface ProtectionProgress {
   readonly steps: readonly ProtectionStepState[];
   readonly current?: string;
-  readonly error?: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
+  readonly error?: {
+    readonly code: string;
+    readonly message: string;
+    readonly recommendedAction?: string;
+  };
 }
 
 /** The orchestration's output. */
@@ -59,10 +63,12 @@ export interface ProtectDatasourceOutput {
   readonly datasourceId?: string;
   readonly backupInstanceName?: string;
   readonly backupInstanceId?: string;
-  readonly error?: { readonly code: string; readonly message: string; readonly recommendedAction?: string };
+  readonly error?: {
+    readonly code: string;
+    readonly message: string;
+    readonly recommendedAction?: string;
+  };
 }
-
-
 
 /**
  * The orchestrator function.
@@ -70,7 +76,9 @@ export interface ProtectDatasourceOutput {
  * @remarks The instance id is derived from the datasource id by the starter, so asking twice for
  * the same datasource reaches the same instance and never creates a second backup instance.
  */
-export function* protectDatasource(context: OrchestrationContext): Generator<Task, ProtectDatasourceOutput, unknown> {
+export function* protectDatasource(
+  context: OrchestrationContext,
+): Generator<Task, ProtectDatasourceOutput, unknown> {
   const input = context.df.getInput() as ProtectDatasourceInput;
   const steps: ProtectionStepState[] = [];
   const now = () => context.df.currentUtcDateTime.toISOString();
@@ -101,7 +109,11 @@ export function* protectDatasource(context: OrchestrationContext): Generator<Tas
         policyName: input.policyName,
         ...(failedStep ? { failedStep } : {}),
         operationId: context.df.instanceId,
-        error: { code: error.code, message: error.message, ...(error.recommendedAction ? { recommendedAction: error.recommendedAction } : {}) },
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.recommendedAction ? { recommendedAction: error.recommendedAction } : {}),
+        },
         time: now(),
       });
     }
@@ -143,16 +155,24 @@ export function* protectDatasource(context: OrchestrationContext): Generator<Tas
   };
 
   enter("verifyAccess");
-  const access = (yield context.df.callActivityWithRetry(activityNames.verifyAccess, transientRetry(), request)) as ActivityResult<string[]>;
+  const access = (yield context.df.callActivityWithRetry(
+    activityNames.verifyAccess,
+    transientRetry(),
+    request,
+  )) as ActivityResult<string[]>;
   if (!access.ok) return yield* fail(access, datasource.datasourceId);
   finish("done", access.value.join("; "));
 
   enter("ensurePolicy");
-  const policy = (yield context.df.callActivityWithRetry(activityNames.ensurePolicy, transientRetry(), {
-    vaultId: input.vaultId,
-    policyName: input.policyName,
-    datasourceType: datasource.datasourceType,
-  })) as ActivityResult<string>;
+  const policy = (yield context.df.callActivityWithRetry(
+    activityNames.ensurePolicy,
+    transientRetry(),
+    {
+      vaultId: input.vaultId,
+      policyName: input.policyName,
+      datasourceType: datasource.datasourceType,
+    },
+  )) as ActivityResult<string>;
   if (!policy.ok) return yield* fail(policy, datasource.datasourceId);
   finish("done", policy.value);
 
@@ -179,27 +199,47 @@ export function* protectDatasource(context: OrchestrationContext): Generator<Tas
   finish("done");
 
   enter("createBackupInstance");
-  const backupInstanceName = instanceNameFor(datasource, context.df.newGuid(`${context.df.instanceId}:bi`));
-  const created = (yield context.df.callActivityWithRetry(activityNames.createBackupInstance, transientRetry(), {
-    ...request,
-    backupInstanceName,
-  })) as ActivityResult<ProtectionSummary>;
+  const backupInstanceName = instanceNameFor(
+    datasource,
+    context.df.newGuid(`${context.df.instanceId}:bi`),
+  );
+  const created = (yield context.df.callActivityWithRetry(
+    activityNames.createBackupInstance,
+    transientRetry(),
+    {
+      ...request,
+      backupInstanceName,
+    },
+  )) as ActivityResult<ProtectionSummary>;
   if (!created.ok) return yield* fail(created, datasource.datasourceId);
   finish("done", created.value.backupInstanceName);
 
   enter("waitForProtection");
   let protection = created.value;
-  for (let poll = 0; protection.protectionStatus === "ConfiguringProtection" && poll < protectionPolling.maxPolls; poll += 1) {
-    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + protectionPolling.intervalSeconds * 1000));
-    protection = (yield context.df.callActivityWithRetry(activityNames.getBackupInstance, transientRetry(), {
-      vaultId: input.vaultId,
-      backupInstanceName: protection.backupInstanceName,
-    })) as ProtectionSummary;
+  for (
+    let poll = 0;
+    protection.protectionStatus === "ConfiguringProtection" && poll < protectionPolling.maxPolls;
+    poll += 1
+  ) {
+    yield context.df.createTimer(
+      new Date(context.df.currentUtcDateTime.getTime() + protectionPolling.intervalSeconds * 1000),
+    );
+    protection = (yield context.df.callActivityWithRetry(
+      activityNames.getBackupInstance,
+      transientRetry(),
+      {
+        vaultId: input.vaultId,
+        backupInstanceName: protection.backupInstanceName,
+      },
+    )) as ProtectionSummary;
   }
   if (protection.protectionStatus !== "ProtectionConfigured") {
     return yield* fail(
       protection.error ?? {
-        code: protection.protectionStatus === "ConfiguringProtection" ? "ProtectionTimedOut" : "ConfiguringProtectionFailed",
+        code:
+          protection.protectionStatus === "ConfiguringProtection"
+            ? "ProtectionTimedOut"
+            : "ConfiguringProtectionFailed",
         message: `Protection of ${datasource.friendlyName} ended as ${protection.protectionStatus}`,
         recommendedAction: "Check the backup instance in the vault and retry the request",
       },
@@ -234,5 +274,8 @@ function instanceNameFor(datasource: ResolvedDatasource, guid: string): string {
  * the same instance, whatever the id's letter case.
  */
 export function protectionInstanceId(datasourceId: string): string {
-  return `protect-${datasourceId.toLowerCase().replace(/^\/+/, "").replace(/[^a-z0-9.-]+/g, "-")}`;
+  return `protect-${datasourceId
+    .toLowerCase()
+    .replace(/^\/+/, "")
+    .replace(/[^a-z0-9.-]+/g, "-")}`;
 }

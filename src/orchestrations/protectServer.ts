@@ -3,8 +3,16 @@
  * its own `protectDatasource` instance, and summarise.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
-import { activityNames, type ActivityResult, type ResolvedDatasource } from "../activities/names.js";
-import { protectionInstanceId, type ProtectDatasourceInput, type ProtectDatasourceOutput } from "./protectDatasource.js";
+import {
+  activityNames,
+  type ActivityResult,
+  type ResolvedDatasource,
+} from "../activities/names.js";
+import {
+  protectionInstanceId,
+  type ProtectDatasourceInput,
+  type ProtectDatasourceOutput,
+} from "./protectDatasource.js";
 import { orchestrationNames } from "./names.js";
 import { transientRetry } from "./retryPolicies.js";
 
@@ -20,16 +28,31 @@ export interface ProtectServerOutput {
   readonly serverName: string;
   readonly protected: readonly string[];
   readonly alreadyProtected: readonly string[];
-  readonly failed: ReadonlyArray<{ readonly databaseName: string; readonly code: string; readonly message: string }>;
+  readonly failed: ReadonlyArray<{
+    readonly databaseName: string;
+    readonly code: string;
+    readonly message: string;
+  }>;
 }
 
 /** The orchestrator function. */
-export function* protectServer(context: OrchestrationContext): Generator<Task, ProtectServerOutput, unknown> {
+export function* protectServer(
+  context: OrchestrationContext,
+): Generator<Task, ProtectServerOutput, unknown> {
   const input = context.df.getInput() as ProtectServerInput;
-  const listed = (yield context.df.callActivityWithRetry(activityNames.listServerDatabases, transientRetry(), {
+  const listed = (yield context.df.callActivityWithRetry(
+    activityNames.listServerDatabases,
+    transientRetry(),
+    {
+      serverName: input.serverName,
+    },
+  )) as ActivityResult<ResolvedDatasource[]>;
+  const summary = {
     serverName: input.serverName,
-  })) as ActivityResult<ResolvedDatasource[]>;
-  const summary = { serverName: input.serverName, protected: [] as string[], alreadyProtected: [] as string[], failed: [] as ProtectServerOutput["failed"][number][] };
+    protected: [] as string[],
+    alreadyProtected: [] as string[],
+    failed: [] as ProtectServerOutput["failed"][number][],
+  };
   if (!listed.ok) {
     summary.failed.push({ databaseName: "*", code: listed.code, message: listed.message });
     return summary;
@@ -56,7 +79,12 @@ export function* protectServer(context: OrchestrationContext): Generator<Task, P
       const name = batch[i]?.databaseName ?? batch[i]?.friendlyName ?? "?";
       if (result.outcome === "Protected") summary.protected.push(name);
       else if (result.outcome === "AlreadyProtected") summary.alreadyProtected.push(name);
-      else summary.failed.push({ databaseName: name, code: result.error?.code ?? "Unknown", message: result.error?.message ?? "" });
+      else
+        summary.failed.push({
+          databaseName: name,
+          code: result.error?.code ?? "Unknown",
+          message: result.error?.message ?? "",
+        });
     });
     context.df.setCustomStatus({ done: offset + batch.length, total: databases.length });
   }

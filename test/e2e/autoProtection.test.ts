@@ -17,7 +17,6 @@ import { poll } from "../support/poll.js";
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 
-
 describe("auto-protection and backup plans on the local runtime", () => {
   let stateDir: string;
   let host: RunningHost;

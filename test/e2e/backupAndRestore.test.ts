@@ -15,7 +15,6 @@ const postgres = usePostgresCluster();
 
 type Body = Record<string, unknown>;
 
-
 /** The next Sunday 22:00 UTC strictly after `now`: what a "Sunday 22:00 UTC" policy runs next. */
 function nextSunday2200(now: Date): string {
   const candidate = new Date(

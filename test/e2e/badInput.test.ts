@@ -14,7 +14,6 @@ const postgres = usePostgresCluster();
 
 type Body = Record<string, unknown>;
 
-
 describe("bad input to the HTTP API on the local runtime", () => {
   let stateDir: string;
   let host: RunningHost;

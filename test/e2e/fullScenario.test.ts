@@ -36,7 +36,6 @@ function cardParseEvents(message: unknown): number {
   return context.eventCount;
 }
 
-
 // Every column type a restore could get wrong: text with accents, numeric, time zones, JSON,
 // bytes, NULLs, arrays.
 const customersSql = `

@@ -39,7 +39,6 @@ function cardParseEvents(message: unknown): number {
   return context.eventCount;
 }
 
-
 describe("notifications of a failed protection, through the local topic and the Event Grid trigger", () => {
   let stateDir: string;
   let host: RunningHost;

@@ -15,14 +15,18 @@ import { poll } from "../support/poll.js";
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 
-
 describe("protecting a database through the HTTP API on the local runtime", () => {
   let stateDir: string;
   let host: RunningHost;
   let provider: LocalProvider;
   let secretUri: string;
   const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
-  const hrId = formatDatabaseId({ ...LOCAL_SCOPE, kind: "servers", serverName: "local", databaseName: "hr" });
+  const hrId = formatDatabaseId({
+    ...LOCAL_SCOPE,
+    kind: "servers",
+    serverName: "local",
+    databaseName: "hr",
+  });
 
   const api = async (method: string, route: string, body?: unknown) => {
     const response = await fetch(`${host.url}/api/${route}`, {
@@ -30,14 +34,21 @@ describe("protecting a database through the HTTP API on the local runtime", () =
       headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Record<string, unknown>,
+    };
   };
 
   beforeAll(async () => {
     // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
     expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
     await postgres.query("postgres", "CREATE DATABASE sales");
-    await postgres.query("sales", "CREATE TABLE orders (id int PRIMARY KEY, item text); INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(1, 50) g");
+    await postgres.query(
+      "sales",
+      "CREATE TABLE orders (id int PRIMARY KEY, item text); INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(1, 50) g",
+    );
     stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-"));
     provider = await createLocalProvider({
       stateDir,
@@ -48,7 +59,11 @@ describe("protecting a database through the HTTP API on the local runtime", () =
     await provider.backup.createPolicy(
       vaultId,
       "weekly",
-      compilePolicySpec({ datasourceType: "AzureDatabaseForPostgreSQL", schedule: { days: ["Sunday"], time: "22:00" }, retention: { default: "P3M" } }),
+      compilePolicySpec({
+        datasourceType: "AzureDatabaseForPostgreSQL",
+        schedule: { days: ["Sunday"], time: "22:00" },
+        retention: { default: "P3M" },
+      }),
     );
     host = await startHost({
       appDir: projectDir,
@@ -68,7 +83,12 @@ describe("protecting a database through the HTTP API on the local runtime", () =
   });
 
   it("answers 202 with a status URL, then shows every step done and the new backup instance", async () => {
-    const started = await api("POST", "protections", { serverName: "local", databaseName: "sales", policyName: "weekly", secretUri });
+    const started = await api("POST", "protections", {
+      serverName: "local",
+      databaseName: "sales",
+      policyName: "weekly",
+      secretUri,
+    });
 
     expect(started.status).toBe(202);
     expect(started.headers.get("location")).toBe(started.body.statusUrl);
@@ -84,7 +104,12 @@ describe("protecting a database through the HTTP API on the local runtime", () =
   });
 
   it("returns the same operation when asked again, and never makes a second backup instance", async () => {
-    const again = await api("POST", "protections", { serverName: "local", databaseName: "sales", policyName: "weekly", secretUri });
+    const again = await api("POST", "protections", {
+      serverName: "local",
+      databaseName: "sales",
+      policyName: "weekly",
+      secretUri,
+    });
 
     expect(again.status).toBe(202);
     expect(again.body).toMatchObject({ existing: true, status: "Completed" });
@@ -93,10 +118,20 @@ describe("protecting a database through the HTTP API on the local runtime", () =
 
   it("creates one backup instance when the same protection is requested ten times at once", async () => {
     await postgres.query("postgres", "CREATE DATABASE billing");
-    const billingSecret = await provider.secrets.setSecret("billing", postgres.cluster.connectionUrl("billing"));
-    const body = { serverName: "local", databaseName: "billing", policyName: "weekly", secretUri: billingSecret };
+    const billingSecret = await provider.secrets.setSecret(
+      "billing",
+      postgres.cluster.connectionUrl("billing"),
+    );
+    const body = {
+      serverName: "local",
+      databaseName: "billing",
+      policyName: "weekly",
+      secretUri: billingSecret,
+    };
 
-    const answers = await Promise.all(Array.from({ length: 10 }, () => api("POST", "protections", body)));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => api("POST", "protections", body)),
+    );
 
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
@@ -105,7 +140,9 @@ describe("protecting a database through the HTTP API on the local runtime", () =
       (r) => r.body.status === "Completed" || r.body.status === "Failed",
     );
     expect(done.body.outcome).toBe("Protected");
-    const billing = (await provider.backup.listBackupInstances(vaultId)).filter((i) => i.friendlyName === "local/billing");
+    const billing = (await provider.backup.listBackupInstances(vaultId)).filter(
+      (i) => i.friendlyName === "local/billing",
+    );
     expect(billing).toHaveLength(1);
   });
 
@@ -134,7 +171,12 @@ describe("protecting a database through the HTTP API on the local runtime", () =
     refused.username = "nobody";
     refused.password = "wrong";
     const hrSecret = await provider.secrets.setSecret("hr", refused.toString());
-    const body = { serverName: "local", databaseName: "hr", policyName: "weekly", secretUri: hrSecret };
+    const body = {
+      serverName: "local",
+      databaseName: "hr",
+      policyName: "weekly",
+      secretUri: hrSecret,
+    };
 
     const started = await api("POST", "protections", body);
     const failed = await poll(
@@ -143,9 +185,17 @@ describe("protecting a database through the HTTP API on the local runtime", () =
     );
 
     expect(started.status).toBe(202);
-    expect(failed.body).toMatchObject({ outcome: "Failed", error: { code: "UserErrorMissingDBPermissions" } });
-    expect(String((failed.body.error as { recommendedAction?: string }).recommendedAction)).toContain("user name and password");
-    expect((failed.body.steps as { name: string; status: string }[]).at(-1)).toMatchObject({ name: "validateForBackup", status: "failed" });
+    expect(failed.body).toMatchObject({
+      outcome: "Failed",
+      error: { code: "UserErrorMissingDBPermissions" },
+    });
+    expect(
+      String((failed.body.error as { recommendedAction?: string }).recommendedAction),
+    ).toContain("user name and password");
+    expect((failed.body.steps as { name: string; status: string }[]).at(-1)).toMatchObject({
+      name: "validateForBackup",
+      status: "failed",
+    });
 
     await provider.secrets.setSecret("hr", postgres.cluster.connectionUrl("hr"));
     const again = await api("POST", "protections", body);
@@ -156,7 +206,11 @@ describe("protecting a database through the HTTP API on the local runtime", () =
 
     expect(again.body).toMatchObject({ id: started.body.id, existing: false });
     expect(done.body).toMatchObject({ outcome: "Protected", error: null });
-    expect((await provider.backup.listBackupInstances(vaultId)).filter((i) => i.friendlyName === "local/hr")).toHaveLength(1);
+    expect(
+      (await provider.backup.listBackupInstances(vaultId)).filter(
+        (i) => i.friendlyName === "local/hr",
+      ),
+    ).toHaveLength(1);
   });
 
   it("answers a request without a datasource with problem details naming the field", async () => {
@@ -164,6 +218,9 @@ describe("protecting a database through the HTTP API on the local runtime", () =
 
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
-    expect(response.body).toMatchObject({ code: "BODY_INVALID", errors: [{ path: "$.datasourceId" }] });
+    expect(response.body).toMatchObject({
+      code: "BODY_INVALID",
+      errors: [{ path: "$.datasourceId" }],
+    });
   });
 });

@@ -9,7 +9,11 @@ export interface CliRun {
 }
 
 /** Runs `pgprotect <args>` in this process with captured streams. */
-export async function runPgprotect(args: readonly string[], cwd: string, stdinText = ""): Promise<CliRun> {
+export async function runPgprotect(
+  args: readonly string[],
+  cwd: string,
+  stdinText = "",
+): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out: Buffer[] = [];
@@ -17,7 +21,11 @@ export async function runPgprotect(args: readonly string[], cwd: string, stdinTe
   stdout.on("data", (chunk: Buffer) => out.push(chunk));
   stderr.on("data", (chunk: Buffer) => err.push(chunk));
   const exitCode = await runCli(args, { stdin: Readable.from([stdinText]), stdout, stderr, cwd });
-  return { exitCode, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
+  return {
+    exitCode,
+    stdout: Buffer.concat(out).toString("utf8"),
+    stderr: Buffer.concat(err).toString("utf8"),
+  };
 }
 
 /** Splits a command line the way a shell would for the simple lines of the seed (quotes, `>`). */

@@ -3,9 +3,19 @@ import type { OrchestrationContext } from "durable-functions";
 
 /** One thing an orchestrator asked for. */
 export type Scheduled =
-  | { readonly kind: "activity"; readonly name: string; readonly input: unknown; readonly retried: boolean }
+  | {
+      readonly kind: "activity";
+      readonly name: string;
+      readonly input: unknown;
+      readonly retried: boolean;
+    }
   | { readonly kind: "timer"; readonly fireAt: Date }
-  | { readonly kind: "subOrchestration"; readonly name: string; readonly input: unknown; readonly instanceId?: string }
+  | {
+      readonly kind: "subOrchestration";
+      readonly name: string;
+      readonly input: unknown;
+      readonly instanceId?: string;
+    }
   | { readonly kind: "all"; readonly tasks: readonly Scheduled[] };
 
 /** Answers an activity call: return a value, or throw to fail it. */
@@ -50,7 +60,12 @@ export function driveOrchestration<T>(
     getInput: () => input,
     setCustomStatus: (status: unknown) => customStatuses.push(structuredClone(status)),
     newGuid: (seed: string) => guidFrom(`${instanceId}:${seed}`),
-    callActivity: (name: string, activityInput?: unknown): Scheduled => ({ kind: "activity", name, input: activityInput, retried: false }),
+    callActivity: (name: string, activityInput?: unknown): Scheduled => ({
+      kind: "activity",
+      name,
+      input: activityInput,
+      retried: false,
+    }),
     callActivityWithRetry: (name: string, _retry: unknown, activityInput?: unknown): Scheduled => ({
       kind: "activity",
       name,
@@ -98,7 +113,8 @@ export function driveOrchestration<T>(
   let step = generator.next(undefined);
   while (!step.done) {
     const result = resolve(step.value as Scheduled);
-    step = result.error !== undefined ? generator.throw(result.error) : generator.next(result.value);
+    step =
+      result.error !== undefined ? generator.throw(result.error) : generator.next(result.value);
   }
   return { output: step.value, scheduled, customStatuses, finishedAt: now };
 }

@@ -46,7 +46,11 @@ export function checkAdhocBackupRequest(
     });
   }
   if (problems.length > 0) {
-    throw new InvalidInputError(problems[0]?.code ?? "ADHOC_INVALID", problems.map((p) => p.message).join("; "), problems);
+    throw new InvalidInputError(
+      problems[0]?.code ?? "ADHOC_INVALID",
+      problems.map((p) => p.message).join("; "),
+      problems,
+    );
   }
   return { ruleName, retentionTag: tag };
 }

@@ -17,7 +17,12 @@ export interface IsoDuration {
 /** The units `retention-rule create-lifecycle` accepts. */
 export type RetentionDurationUnit = "Days" | "Weeks" | "Months" | "Years";
 /** Every retention duration unit. */
-export const retentionDurationUnits: readonly RetentionDurationUnit[] = ["Days", "Weeks", "Months", "Years"];
+export const retentionDurationUnits: readonly RetentionDurationUnit[] = [
+  "Days",
+  "Weeks",
+  "Months",
+  "Years",
+];
 
 const durationPattern =
   /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;

@@ -4,7 +4,12 @@
  */
 import { InvalidInputError, type InputProblem } from "../errors.js";
 import { manifestForPolicy } from "./datasources.js";
-import { formatRetentionDuration, parseIsoDuration, retentionDurationUnits, type RetentionDurationUnit } from "./duration.js";
+import {
+  formatRetentionDuration,
+  parseIsoDuration,
+  retentionDurationUnits,
+  type RetentionDurationUnit,
+} from "./duration.js";
 import {
   copyOptionTypes,
   dataStoreTypes,
@@ -68,7 +73,8 @@ export function createLifecycle(options: CreateLifecycleOptions): SourceLifeCycl
     }
   };
   checkStore("--source-datastore", options.sourceDatastore);
-  if (options.targetDatastore !== undefined) checkStore("--target-datastore", options.targetDatastore);
+  if (options.targetDatastore !== undefined)
+    checkStore("--target-datastore", options.targetDatastore);
   if ((options.targetDatastore === undefined) !== (options.copyOption === undefined)) {
     problems.push({
       path: options.targetDatastore === undefined ? "--target-datastore" : "--copy-option",
@@ -76,7 +82,10 @@ export function createLifecycle(options: CreateLifecycleOptions): SourceLifeCycl
       message: "--target-datastore and --copy-option go together: give both or neither",
     });
   }
-  if (options.copyOption !== undefined && !copyOptionTypes.includes(options.copyOption as CopyOptionType)) {
+  if (
+    options.copyOption !== undefined &&
+    !copyOptionTypes.includes(options.copyOption as CopyOptionType)
+  ) {
     problems.push({
       path: "--copy-option",
       code: "LIFECYCLE_COPY_OPTION_INVALID",
@@ -108,14 +117,25 @@ export function createLifecycle(options: CreateLifecycleOptions): SourceLifeCycl
         : { objectType: options.copyOption };
   return {
     deleteAfter: {
-      duration: formatRetentionDuration(count, options.retentionDurationType as RetentionDurationUnit),
+      duration: formatRetentionDuration(
+        count,
+        options.retentionDurationType as RetentionDurationUnit,
+      ),
       objectType: "AbsoluteDeleteOption",
     },
     sourceDataStore: { dataStoreType: options.sourceDatastore, objectType: "DataStoreInfoBase" },
     targetDataStoreCopySettings:
       copyAfter === undefined
         ? []
-        : [{ copyAfter, dataStore: { dataStoreType: options.targetDatastore ?? "", objectType: "DataStoreInfoBase" } }],
+        : [
+            {
+              copyAfter,
+              dataStore: {
+                dataStoreType: options.targetDatastore ?? "",
+                objectType: "DataStoreInfoBase",
+              },
+            },
+          ],
   };
 }
 
@@ -132,7 +152,10 @@ export function setRetentionRule(
   lifecycles: readonly SourceLifeCycle[],
 ): BackupPolicy {
   const manifest = manifestForPolicy(policy);
-  const allowed = ["Default", ...(manifest?.supportedRetentionTags ?? ["Daily", "Weekly", "Monthly", "Yearly"])];
+  const allowed = [
+    "Default",
+    ...(manifest?.supportedRetentionTags ?? ["Daily", "Weekly", "Monthly", "Yearly"]),
+  ];
   const problems: InputProblem[] = [];
   if (!allowed.includes(name)) {
     problems.push({
@@ -142,7 +165,11 @@ export function setRetentionRule(
     });
   }
   if (lifecycles.length === 0) {
-    problems.push({ path: "--lifecycles", code: "RETENTION_RULE_LIFECYCLES_MISSING", message: "give at least one lifecycle" });
+    problems.push({
+      path: "--lifecycles",
+      code: "RETENTION_RULE_LIFECYCLES_MISSING",
+      message: "give at least one lifecycle",
+    });
   }
   if (problems.length > 0) fail(problems);
   const existing = policy.policyRules.find((rule) => isRetentionRule(rule) && rule.name === name);
@@ -170,11 +197,25 @@ export function setRetentionRule(
  */
 export function removeRetentionRule(policy: BackupPolicy, name: string): BackupPolicy {
   if (name === "Default") {
-    fail([{ path: "--name", code: "RETENTION_RULE_DEFAULT_REQUIRED", message: "the Default retention rule cannot be removed" }]);
+    fail([
+      {
+        path: "--name",
+        code: "RETENTION_RULE_DEFAULT_REQUIRED",
+        message: "the Default retention rule cannot be removed",
+      },
+    ]);
   }
-  const remaining = policy.policyRules.filter((rule) => !(isRetentionRule(rule) && rule.name === name));
+  const remaining = policy.policyRules.filter(
+    (rule) => !(isRetentionRule(rule) && rule.name === name),
+  );
   if (remaining.length === policy.policyRules.length) {
-    fail([{ path: "--name", code: "RETENTION_RULE_NOT_FOUND", message: `the policy has no retention rule named '${name}'` }]);
+    fail([
+      {
+        path: "--name",
+        code: "RETENTION_RULE_NOT_FOUND",
+        message: `the policy has no retention rule named '${name}'`,
+      },
+    ]);
   }
   return { ...policy, policyRules: remaining };
 }

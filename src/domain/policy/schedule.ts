@@ -5,8 +5,18 @@
 import { InvalidInputError } from "../errors.js";
 import { manifestForPolicy, type BackupFrequency } from "./datasources.js";
 import { addDuration, isZeroDuration, parseIsoDuration, type IsoDuration } from "./duration.js";
-import { fixedOffsetZone, parseUtcOffset, resolveTimeZone, type ScheduleTimeZone } from "./timeZone.js";
-import { isBackupRule, type AzureBackupRule, type BackupPolicy, type BackupSchedule } from "./types.js";
+import {
+  fixedOffsetZone,
+  parseUtcOffset,
+  resolveTimeZone,
+  type ScheduleTimeZone,
+} from "./timeZone.js";
+import {
+  isBackupRule,
+  type AzureBackupRule,
+  type BackupPolicy,
+  type BackupSchedule,
+} from "./types.js";
 
 /** A parsed repeating interval. */
 export interface RepeatingInterval {
@@ -42,7 +52,8 @@ export function parseRepeatingInterval(text: string): RepeatingInterval | undefi
   const second = Number(s ?? 0);
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
   const startWallMs =
-    Date.UTC(year, month - 1, day, hour, minute, second) + Math.round(Number(`0.${frac ?? 0}`) * 1000);
+    Date.UTC(year, month - 1, day, hour, minute, second) +
+    Math.round(Number(`0.${frac ?? 0}`) * 1000);
   if (new Date(startWallMs).getUTCDate() !== day) return undefined;
   const period = parseIsoDuration(periodText ?? "");
   if (!period || isZeroDuration(period)) return undefined;
@@ -60,9 +71,12 @@ export function parseRepeatingInterval(text: string): RepeatingInterval | undefi
 /** The frequency an interval's period stands for (`P1W` Weekly, `P1D` Daily, `PT4H` Hourly). */
 export function frequencyOfInterval(interval: RepeatingInterval): BackupFrequency | undefined {
   const p = interval.period;
-  const onlyWeeks = p.weeks > 0 && p.years + p.months + p.days + p.hours + p.minutes + p.seconds === 0;
-  const onlyDays = p.days > 0 && p.years + p.months + p.weeks + p.hours + p.minutes + p.seconds === 0;
-  const onlyHours = p.hours > 0 && p.years + p.months + p.weeks + p.days + p.minutes + p.seconds === 0;
+  const onlyWeeks =
+    p.weeks > 0 && p.years + p.months + p.days + p.hours + p.minutes + p.seconds === 0;
+  const onlyDays =
+    p.days > 0 && p.years + p.months + p.weeks + p.hours + p.minutes + p.seconds === 0;
+  const onlyHours =
+    p.hours > 0 && p.years + p.months + p.weeks + p.days + p.minutes + p.seconds === 0;
   if (onlyWeeks || (onlyDays && p.days % 7 === 0)) return "Weekly";
   if (onlyDays) return "Daily";
   if (onlyHours) return "Hourly";
@@ -76,7 +90,8 @@ export interface CreateScheduleOptions {
   readonly scheduleDays: readonly string[];
 }
 
-const scheduleDayPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})?$/;
+const scheduleDayPattern =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})?$/;
 
 /**
  * `trigger create-schedule`: one repeating interval per schedule day.
@@ -131,7 +146,11 @@ export function createSchedule(options: CreateScheduleOptions): string[] {
     }
   }
   if (problems.length > 0) {
-    throw new InvalidInputError("SCHEDULE_INVALID", problems.map((p) => `${p.path}: ${p.message}`).join("; "), problems);
+    throw new InvalidInputError(
+      "SCHEDULE_INVALID",
+      problems.map((p) => `${p.path}: ${p.message}`).join("; "),
+      problems,
+    );
   }
   const frequency = type === "Weekly" ? "P1W" : type === "Daily" ? "P1D" : `PT${count}H`;
   return options.scheduleDays.map((day) => {
@@ -144,9 +163,17 @@ export function createSchedule(options: CreateScheduleOptions): string[] {
 export function backupRuleOf(policy: BackupPolicy): AzureBackupRule {
   const rule = policy.policyRules.find(isBackupRule);
   if (!rule) {
-    throw new InvalidInputError("POLICY_BACKUP_RULE_MISSING", "the policy has no backup rule (objectType AzureBackupRule)", [
-      { path: "$.policyRules", code: "POLICY_BACKUP_RULE_MISSING", message: "the policy has no backup rule" },
-    ]);
+    throw new InvalidInputError(
+      "POLICY_BACKUP_RULE_MISSING",
+      "the policy has no backup rule (objectType AzureBackupRule)",
+      [
+        {
+          path: "$.policyRules",
+          code: "POLICY_BACKUP_RULE_MISSING",
+          message: "the policy has no backup rule",
+        },
+      ],
+    );
   }
   return rule;
 }
@@ -158,7 +185,10 @@ export function backupRuleOf(policy: BackupPolicy): AzureBackupRule {
  * @throws InvalidInputError when an interval is malformed, intervals mix frequencies, or the
  * datasource kind does not support the frequency (PostgreSQL: Weekly only).
  */
-export function setTriggerSchedule(policy: BackupPolicy, intervals: readonly string[]): BackupPolicy {
+export function setTriggerSchedule(
+  policy: BackupPolicy,
+  intervals: readonly string[],
+): BackupPolicy {
   const problems = [];
   const frequencies = new Set<BackupFrequency>();
   intervals.forEach((text, index) => {
@@ -175,7 +205,11 @@ export function setTriggerSchedule(policy: BackupPolicy, intervals: readonly str
     }
   });
   if (intervals.length === 0) {
-    problems.push({ path: "--schedule", code: "SCHEDULE_INTERVAL_INVALID", message: "give at least one repeating interval" });
+    problems.push({
+      path: "--schedule",
+      code: "SCHEDULE_INTERVAL_INVALID",
+      message: "give at least one repeating interval",
+    });
   }
   if (frequencies.size > 1) {
     problems.push({
@@ -186,7 +220,12 @@ export function setTriggerSchedule(policy: BackupPolicy, intervals: readonly str
   }
   const manifest = manifestForPolicy(policy);
   const [frequency] = [...frequencies];
-  if (manifest && frequency && frequencies.size === 1 && !manifest.supportedBackupFrequency.includes(frequency)) {
+  if (
+    manifest &&
+    frequency &&
+    frequencies.size === 1 &&
+    !manifest.supportedBackupFrequency.includes(frequency)
+  ) {
     problems.push({
       path: "--schedule",
       code: "SCHEDULE_FREQUENCY_UNSUPPORTED",
@@ -194,7 +233,11 @@ export function setTriggerSchedule(policy: BackupPolicy, intervals: readonly str
     });
   }
   if (problems.length > 0) {
-    throw new InvalidInputError("SCHEDULE_INVALID", problems.map((p) => `${p.path}: ${p.message}`).join("; "), problems);
+    throw new InvalidInputError(
+      "SCHEDULE_INVALID",
+      problems.map((p) => `${p.path}: ${p.message}`).join("; "),
+      problems,
+    );
   }
   const current = backupRuleOf(policy);
   return {
@@ -257,24 +300,40 @@ function nthWall(cursor: IntervalCursor, n: number): number {
  *
  * @throws InvalidInputError when an interval or the time zone cannot be read.
  */
-export function scheduleOccurrences(schedule: BackupSchedule, fromMs: number, toMs: number): number[] {
+export function scheduleOccurrences(
+  schedule: BackupSchedule,
+  fromMs: number,
+  toMs: number,
+): number[] {
   const zone = resolveTimeZone(schedule.timeZone);
   if (!zone) {
-    throw new InvalidInputError("SCHEDULE_TIME_ZONE_INVALID", `unknown schedule time zone '${schedule.timeZone}'`, [
-      { path: "$.schedule.timeZone", code: "SCHEDULE_TIME_ZONE_INVALID", message: `unknown time zone '${schedule.timeZone}'` },
-    ]);
+    throw new InvalidInputError(
+      "SCHEDULE_TIME_ZONE_INVALID",
+      `unknown schedule time zone '${schedule.timeZone}'`,
+      [
+        {
+          path: "$.schedule.timeZone",
+          code: "SCHEDULE_TIME_ZONE_INVALID",
+          message: `unknown time zone '${schedule.timeZone}'`,
+        },
+      ],
+    );
   }
   const instants: number[] = [];
   for (const [index, text] of schedule.repeatingTimeIntervals.entries()) {
     const interval = parseRepeatingInterval(text);
     if (!interval) {
-      throw new InvalidInputError("SCHEDULE_INTERVAL_INVALID", `'${text}' is not a repeating interval`, [
-        {
-          path: `$.schedule.repeatingTimeIntervals[${index}]`,
-          code: "SCHEDULE_INTERVAL_INVALID",
-          message: `'${text}' is not a repeating interval`,
-        },
-      ]);
+      throw new InvalidInputError(
+        "SCHEDULE_INTERVAL_INVALID",
+        `'${text}' is not a repeating interval`,
+        [
+          {
+            path: `$.schedule.repeatingTimeIntervals[${index}]`,
+            code: "SCHEDULE_INTERVAL_INVALID",
+            message: `'${text}' is not a repeating interval`,
+          },
+        ],
+      );
     }
     const cursor = cursorFor(interval, zone);
     const limit = interval.repetitions === undefined ? Infinity : interval.repetitions + 1;

@@ -649,7 +649,13 @@ export interface WhatIfRequest {
 /** The answer to a {@link WhatIfRequest}. */
 export interface WhatIfAnswer {
   readonly simulation: PolicySimulation;
-  readonly json: SimulationJson & { readonly at?: { readonly instant: string; readonly VaultStore: string[]; readonly ArchiveStore: string[] } };
+  readonly json: SimulationJson & {
+    readonly at?: {
+      readonly instant: string;
+      readonly VaultStore: string[];
+      readonly ArchiveStore: string[];
+    };
+  };
 }
 
 /**
@@ -670,7 +676,13 @@ export function whatIf(request: WhatIfRequest): WhatIfAnswer {
   if (request.at === undefined) return { simulation, json };
   const atMs = parseInstant(request.at);
   if (atMs === undefined) {
-    fail([{ path: "at", code: "SIMULATION_INSTANT_INVALID", message: `'${String(request.at)}' is not an instant` }]);
+    fail([
+      {
+        path: "at",
+        code: "SIMULATION_INSTANT_INVALID",
+        message: `'${String(request.at)}' is not an instant`,
+      },
+    ]);
   }
   // Recovery points at an instant may come from long before the window: look back past the longest retention.
   const lookBackMs = 11 * 366 * msPerDay;

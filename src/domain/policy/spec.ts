@@ -24,7 +24,13 @@ import { setTriggerSchedule } from "./schedule.js";
 import { setTag } from "./tagging.js";
 import { defaultPolicyTemplate } from "./template.js";
 import { formatUtcOffset, resolveTimeZone } from "./timeZone.js";
-import { daysOfWeek, monthsOfYear, weekNumbers, type BackupPolicy, type ScheduleBasedBackupCriteria } from "./types.js";
+import {
+  daysOfWeek,
+  monthsOfYear,
+  weekNumbers,
+  type BackupPolicy,
+  type ScheduleBasedBackupCriteria,
+} from "./types.js";
 import { assertValidPolicy } from "./validation.js";
 
 const unitWords: Record<string, string> = {
@@ -49,7 +55,8 @@ const unitWords: Record<string, string> = {
  */
 export function normaliseDuration(text: string): string | undefined {
   const trimmed = text.trim();
-  if (/^P/i.test(trimmed)) return parseIsoDuration(trimmed.toUpperCase()) ? trimmed.toUpperCase() : undefined;
+  if (/^P/i.test(trimmed))
+    return parseIsoDuration(trimmed.toUpperCase()) ? trimmed.toUpperCase() : undefined;
   const match = /^(\d+)\s*([A-Za-z]+)$/.exec(trimmed);
   const unit = match?.[2] ? unitWords[match[2].toLowerCase()] : undefined;
   if (!match || !unit || Number(match[1]) <= 0) return undefined;
@@ -62,9 +69,18 @@ const duration = z.string().refine((text) => normaliseDuration(text) !== undefin
 
 const criteriaOverride = z
   .object({
-    daysOfWeek: z.array(z.enum(daysOfWeek as [string, ...string[]])).min(1).optional(),
-    weeksOfMonth: z.array(z.enum(weekNumbers as [string, ...string[]])).min(1).optional(),
-    monthsOfYear: z.array(z.enum(monthsOfYear as [string, ...string[]])).min(1).optional(),
+    daysOfWeek: z
+      .array(z.enum(daysOfWeek as [string, ...string[]]))
+      .min(1)
+      .optional(),
+    weeksOfMonth: z
+      .array(z.enum(weekNumbers as [string, ...string[]]))
+      .min(1)
+      .optional(),
+    monthsOfYear: z
+      .array(z.enum(monthsOfYear as [string, ...string[]]))
+      .min(1)
+      .optional(),
     daysOfMonth: z
       .array(z.union([z.number().int().min(1).max(28), z.literal("Last")]))
       .min(1)
@@ -111,7 +127,10 @@ export type PolicySpec = z.input<typeof policySpecSchema>;
 const anchorSunday = Date.UTC(2021, 7, 15);
 
 function toPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : `${acc}.${String(key)}`), "$");
+  return path.reduce<string>(
+    (acc, key) => (typeof key === "number" ? `${acc}[${key}]` : `${acc}.${String(key)}`),
+    "$",
+  );
 }
 
 /**
@@ -136,19 +155,30 @@ export function compilePolicySpec(input: unknown): BackupPolicy {
   const spec = parsed.data;
   const manifest = datasourceKinds.includes(spec.datasourceType as never)
     ? manifestForKind(spec.datasourceType, "$.datasourceType")
-    : manifestForDatasourceType(spec.datasourceType) ?? manifestForKind(spec.datasourceType, "$.datasourceType");
+    : (manifestForDatasourceType(spec.datasourceType) ??
+      manifestForKind(spec.datasourceType, "$.datasourceType"));
   const zone = resolveTimeZone(spec.schedule.timeZone);
   if (!zone) {
-    throw new InvalidInputError("POLICY_SPEC_INVALID", `$.schedule.timeZone: unknown time zone '${spec.schedule.timeZone}'`, [
-      { path: "$.schedule.timeZone", code: "POLICY_SPEC_INVALID", message: `unknown time zone '${spec.schedule.timeZone}'` },
-    ]);
+    throw new InvalidInputError(
+      "POLICY_SPEC_INVALID",
+      `$.schedule.timeZone: unknown time zone '${spec.schedule.timeZone}'`,
+      [
+        {
+          path: "$.schedule.timeZone",
+          code: "POLICY_SPEC_INVALID",
+          message: `unknown time zone '${spec.schedule.timeZone}'`,
+        },
+      ],
+    );
   }
 
   let policy = defaultPolicyTemplate(manifest.kind);
   if (spec.name) policy.name = spec.name;
   const [hours, minutes] = spec.schedule.time.split(":").map(Number) as [number, number];
   const intervals = spec.schedule.days.map((day) => {
-    const date = new Date(anchorSunday + daysOfWeek.indexOf(day as never) * 86_400_000).toISOString().slice(0, 10);
+    const date = new Date(anchorSunday + daysOfWeek.indexOf(day as never) * 86_400_000)
+      .toISOString()
+      .slice(0, 10);
     const wall = `${date}T${String(hours).padStart(2, "0")}:${String(minutes).padStart(2, "0")}:00`;
     const offset = zone.offsetMinutesAt(zone.wallToEpoch(Date.parse(`${wall}Z`)));
     return `R/${wall}${formatUtcOffset(offset)}/P1W`;
@@ -156,7 +186,10 @@ export function compilePolicySpec(input: unknown): BackupPolicy {
   policy = setTriggerSchedule(policy, intervals);
   policy = withTimeZone(policy, spec.schedule.timeZone);
 
-  const defaultVault = typeof spec.retention.default === "string" ? spec.retention.default : spec.retention.default.vault;
+  const defaultVault =
+    typeof spec.retention.default === "string"
+      ? spec.retention.default
+      : spec.retention.default.vault;
   policy = setRetentionRule(policy, "Default", [lifecycleFor(defaultVault)]);
 
   const tagged = [
@@ -174,7 +207,11 @@ export function compilePolicySpec(input: unknown): BackupPolicy {
       ? {
           objectType: "ScheduleBasedBackupCriteria",
           ...(rule.on.daysOfMonth
-            ? { daysOfMonth: rule.on.daysOfMonth.map((d) => (d === "Last" ? { isLast: true } : { date: d, isLast: false })) }
+            ? {
+                daysOfMonth: rule.on.daysOfMonth.map((d) =>
+                  d === "Last" ? { isLast: true } : { date: d, isLast: false },
+                ),
+              }
             : {}),
           ...(rule.on.daysOfWeek ? { daysOfTheWeek: rule.on.daysOfWeek } : {}),
           ...(rule.on.monthsOfYear ? { monthsOfYear: rule.on.monthsOfYear } : {}),
@@ -191,12 +228,16 @@ function lifecycleFor(text: string, copyToArchive = false, source = "VaultStore"
   const match = /^P(\d+)([DWMY])$/.exec(iso);
   const lifecycle = createLifecycle({
     retentionDurationCount: match ? Number(match[1]) : 1,
-    retentionDurationType: ({ D: "Days", W: "Weeks", M: "Months", Y: "Years" } as const)[(match?.[2] ?? "D") as "D"],
+    retentionDurationType: ({ D: "Days", W: "Weeks", M: "Months", Y: "Years" } as const)[
+      (match?.[2] ?? "D") as "D"
+    ],
     sourceDatastore: source,
     ...(copyToArchive ? { targetDatastore: "ArchiveStore", copyOption: "CopyOnExpiryOption" } : {}),
   });
   // Durations with several fields (P1Y6M) keep their exact text.
-  return match ? lifecycle : { ...lifecycle, deleteAfter: { ...lifecycle.deleteAfter, duration: iso } };
+  return match
+    ? lifecycle
+    : { ...lifecycle, deleteAfter: { ...lifecycle.deleteAfter, duration: iso } };
 }
 
 function withTimeZone(policy: BackupPolicy, timeZone: string): BackupPolicy {
@@ -204,7 +245,10 @@ function withTimeZone(policy: BackupPolicy, timeZone: string): BackupPolicy {
     ...policy,
     policyRules: policy.policyRules.map((rule) =>
       rule.objectType === "AzureBackupRule"
-        ? { ...rule, trigger: { ...rule.trigger, schedule: { ...rule.trigger.schedule, timeZone } } }
+        ? {
+            ...rule,
+            trigger: { ...rule.trigger, schedule: { ...rule.trigger.schedule, timeZone } },
+          }
         : rule,
     ),
   };

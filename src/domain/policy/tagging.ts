@@ -63,9 +63,15 @@ export interface GenericCriteriaOptions {
  *
  * @throws InvalidInputError naming the flag and value at fault.
  */
-export function createGenericCriteria(options: GenericCriteriaOptions): ScheduleBasedBackupCriteria {
+export function createGenericCriteria(
+  options: GenericCriteriaOptions,
+): ScheduleBasedBackupCriteria {
   const problems: InputProblem[] = [];
-  const check = <T extends string>(flag: string, values: readonly string[] | undefined, allowed: readonly T[]) => {
+  const check = <T extends string>(
+    flag: string,
+    values: readonly string[] | undefined,
+    allowed: readonly T[],
+  ) => {
     for (const value of values ?? []) {
       if (!allowed.includes(value as T)) {
         problems.push({
@@ -93,14 +99,18 @@ export function createGenericCriteria(options: GenericCriteriaOptions): Schedule
       });
     }
   }
-  const given = [options.daysOfWeek, options.weeksOfMonth, options.monthsOfYear, options.daysOfMonth].some(
-    (list) => list !== undefined && list.length > 0,
-  );
+  const given = [
+    options.daysOfWeek,
+    options.weeksOfMonth,
+    options.monthsOfYear,
+    options.daysOfMonth,
+  ].some((list) => list !== undefined && list.length > 0);
   if (!given) {
     problems.push({
       path: "--days-of-week",
       code: "TAG_CRITERIA_EMPTY",
-      message: "give at least one of --days-of-week, --weeks-of-month, --months-of-year, --days-of-month",
+      message:
+        "give at least one of --days-of-week, --weeks-of-month, --months-of-year, --days-of-month",
     });
   }
   if (problems.length > 0) fail(problems);
@@ -113,7 +123,14 @@ export function createGenericCriteria(options: GenericCriteriaOptions): Schedule
 }
 
 function supportedTags(policy: BackupPolicy): string[] {
-  return [...(manifestForPolicy(policy)?.supportedRetentionTags ?? ["Daily", "Weekly", "Monthly", "Yearly"])];
+  return [
+    ...(manifestForPolicy(policy)?.supportedRetentionTags ?? [
+      "Daily",
+      "Weekly",
+      "Monthly",
+      "Yearly",
+    ]),
+  ];
 }
 
 /**
@@ -137,7 +154,11 @@ export function setTag(
     });
   }
   if (criteria.length === 0) {
-    problems.push({ path: "--criteria", code: "TAG_CRITERIA_EMPTY", message: "give at least one criterion" });
+    problems.push({
+      path: "--criteria",
+      code: "TAG_CRITERIA_EMPTY",
+      message: "give at least one criterion",
+    });
   }
   if (problems.length > 0) fail(problems);
   const rule = backupRuleOf(policy);
@@ -165,10 +186,22 @@ export function removeTag(policy: BackupPolicy, name: string): BackupPolicy {
   const rule = backupRuleOf(policy);
   const target = rule.trigger.taggingCriteria.find((tag) => tag.tagInfo.tagName === name);
   if (!target) {
-    fail([{ path: "--name", code: "TAG_NOT_FOUND", message: `the policy has no retention tag named '${name}'` }]);
+    fail([
+      {
+        path: "--name",
+        code: "TAG_NOT_FOUND",
+        message: `the policy has no retention tag named '${name}'`,
+      },
+    ]);
   }
   if (target.isDefault) {
-    fail([{ path: "--name", code: "TAG_DEFAULT_REQUIRED", message: "the Default tag cannot be removed" }]);
+    fail([
+      {
+        path: "--name",
+        code: "TAG_DEFAULT_REQUIRED",
+        message: "the Default tag cannot be removed",
+      },
+    ]);
   }
   return replaceTagging(
     policy,

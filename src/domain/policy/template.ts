@@ -23,8 +23,17 @@ export function defaultPolicyTemplate(kind: string): BackupPolicy {
         objectType: "AzureBackupRule",
         trigger: {
           objectType: "ScheduleBasedTriggerContext",
-          schedule: { repeatingTimeIntervals: ["R/2021-08-15T06:30:00+00:00/P1W"], timeZone: "UTC" },
-          taggingCriteria: [{ isDefault: true, tagInfo: { id: "Default_", tagName: "Default" }, taggingPriority: 99 }],
+          schedule: {
+            repeatingTimeIntervals: ["R/2021-08-15T06:30:00+00:00/P1W"],
+            timeZone: "UTC",
+          },
+          taggingCriteria: [
+            {
+              isDefault: true,
+              tagInfo: { id: "Default_", tagName: "Default" },
+              taggingPriority: 99,
+            },
+          ],
         },
       },
       {

@@ -18,7 +18,7 @@ export interface ScheduleTimeZone {
 /** Windows time zone names the Azure portal uses, mapped to IANA names. */
 const windowsZones: Readonly<Record<string, string>> = {
   "Coordinated Universal Time": "UTC",
-  "UTC": "UTC",
+  UTC: "UTC",
   "GMT Standard Time": "Europe/London",
   "W. Europe Standard Time": "Europe/Berlin",
   "Central Europe Standard Time": "Europe/Budapest",
@@ -56,7 +56,10 @@ export function parseUtcOffset(text: string): number | undefined {
 }
 
 /** A zone with a constant offset. */
-export function fixedOffsetZone(offsetMinutes: number, name = formatUtcOffset(offsetMinutes)): ScheduleTimeZone {
+export function fixedOffsetZone(
+  offsetMinutes: number,
+  name = formatUtcOffset(offsetMinutes),
+): ScheduleTimeZone {
   const offsetMs = offsetMinutes * 60_000;
   return {
     name,

@@ -11,7 +11,11 @@
 export type DataStoreType = "OperationalStore" | "VaultStore" | "ArchiveStore";
 
 /** The datastores PostgreSQL policies may use. */
-export const dataStoreTypes: readonly DataStoreType[] = ["OperationalStore", "VaultStore", "ArchiveStore"];
+export const dataStoreTypes: readonly DataStoreType[] = [
+  "OperationalStore",
+  "VaultStore",
+  "ArchiveStore",
+];
 
 /** `DataStoreInfoBase`. */
 export interface DataStoreInfo {
@@ -39,7 +43,8 @@ export interface RetentionTag {
 }
 
 /** Absolute markers for tagging criteria (`AbsoluteMarker`). */
-export type AbsoluteMarker = "AllBackup" | "FirstOfDay" | "FirstOfWeek" | "FirstOfMonth" | "FirstOfYear";
+export type AbsoluteMarker =
+  "AllBackup" | "FirstOfDay" | "FirstOfWeek" | "FirstOfMonth" | "FirstOfYear";
 /** Every absolute marker, in the service's order. */
 export const absoluteMarkers: readonly AbsoluteMarker[] = [
   "AllBackup",
@@ -51,13 +56,7 @@ export const absoluteMarkers: readonly AbsoluteMarker[] = [
 
 /** `DayOfWeek`. */
 export type DayOfWeek =
-  | "Sunday"
-  | "Monday"
-  | "Tuesday"
-  | "Wednesday"
-  | "Thursday"
-  | "Friday"
-  | "Saturday";
+  "Sunday" | "Monday" | "Tuesday" | "Wednesday" | "Thursday" | "Friday" | "Saturday";
 /** Days of the week, Sunday first (index = JavaScript's `getUTCDay()`). */
 export const daysOfWeek: readonly DayOfWeek[] = [
   "Sunday",
@@ -215,7 +214,8 @@ export interface BackupPolicyResource {
 }
 
 /** The datasource kinds a PostgreSQL policy can protect. */
-export type DatasourceKind = "AzureDatabaseForPostgreSQL" | "AzureDatabaseForPostgreSQLFlexibleServer";
+export type DatasourceKind =
+  "AzureDatabaseForPostgreSQL" | "AzureDatabaseForPostgreSQLFlexibleServer";
 
 /** Retention tag names the service accepts for PostgreSQL, plus the default tag. */
 export type RetentionTagName = "Default" | "Daily" | "Weekly" | "Monthly" | "Yearly";

@@ -2,7 +2,11 @@
  * Publishes pgprotect's CloudEvents to an Event Grid topic with `@azure/eventgrid`: in Azure with
  * the app's managed identity, locally to the runtime's own topic with its key.
  */
-import { AzureKeyCredential, EventGridPublisherClient, type SendCloudEventInput } from "@azure/eventgrid";
+import {
+  AzureKeyCredential,
+  EventGridPublisherClient,
+  type SendCloudEventInput,
+} from "@azure/eventgrid";
 import { DefaultAzureCredential } from "@azure/identity";
 import { AppError } from "../../domain/errors.js";
 import type { EventPublisherPort, PublishedEvent } from "../ports.js";
@@ -21,9 +25,14 @@ export const eventSource = "/pgprotect";
 export function createEventGridPublisher(options: EventGridPublisherOptions): EventPublisherPort {
   const insecure = options.endpoint.startsWith("http://");
   const client = options.key
-    ? new EventGridPublisherClient(options.endpoint, "CloudEvent", new AzureKeyCredential(options.key), {
-        allowInsecureConnection: insecure,
-      })
+    ? new EventGridPublisherClient(
+        options.endpoint,
+        "CloudEvent",
+        new AzureKeyCredential(options.key),
+        {
+          allowInsecureConnection: insecure,
+        },
+      )
     : new EventGridPublisherClient(options.endpoint, "CloudEvent", new DefaultAzureCredential());
   return {
     async publish(events: readonly PublishedEvent[]): Promise<void> {
@@ -42,12 +51,16 @@ export function createEventGridPublisher(options: EventGridPublisherOptions): Ev
         await client.send(batch);
       } catch (error) {
         const status = (error as { statusCode?: number }).statusCode;
-        throw new AppError("EVENT_PUBLISH_FAILED", `Publishing ${events.length} event(s) to Event Grid failed: ${(error as Error).message}`, {
-          httpStatus: 502,
-          // Throttling and outages pass; a refused key or schema does not.
-          retryable: status === undefined || status === 429 || status >= 500,
-          cause: error,
-        });
+        throw new AppError(
+          "EVENT_PUBLISH_FAILED",
+          `Publishing ${events.length} event(s) to Event Grid failed: ${(error as Error).message}`,
+          {
+            httpStatus: 502,
+            // Throttling and outages pass; a refused key or schema does not.
+            retryable: status === undefined || status === 429 || status >= 500,
+            cause: error,
+          },
+        );
       }
     },
   };

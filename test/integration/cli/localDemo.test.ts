@@ -19,7 +19,12 @@ async function run(args: string[], databaseUrl?: string) {
   let err = "";
   stdout.on("data", (c: Buffer) => (out += c.toString()));
   stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await createLocalCli(() => ({ stateDir, databaseUrl }))(args, { stdin: Readable.from([]), stdout, stderr, cwd: stateDir });
+  const code = await createLocalCli(() => ({ stateDir, databaseUrl }))(args, {
+    stdin: Readable.from([]),
+    stdout,
+    stderr,
+    cwd: stateDir,
+  });
   return { code, out, err };
 }
 
@@ -29,10 +34,14 @@ describe("pgprotect local demo", () => {
 
     expect(result.code).toBe(0);
     expect(result.out).toContain("https://pgprotect-local.vault.azure.net/secrets/shopdemo");
-    const secret = await new LocalSecretStore({ stateDir }).getSecret("https://pgprotect-local.vault.azure.net/secrets/shopdemo");
+    const secret = await new LocalSecretStore({ stateDir }).getSecret(
+      "https://pgprotect-local.vault.azure.net/secrets/shopdemo",
+    );
     const client = new pg.Client({ connectionString: secret });
     await client.connect();
-    const rows = await client.query("SELECT (SELECT count(*) FROM shop.customers) + (SELECT count(*) FROM shop.orders) AS n");
+    const rows = await client.query(
+      "SELECT (SELECT count(*) FROM shop.customers) + (SELECT count(*) FROM shop.orders) AS n",
+    );
     await client.end();
     expect(Number(rows.rows[0].n)).toBe(500);
   });

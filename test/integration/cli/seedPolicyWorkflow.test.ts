@@ -6,7 +6,10 @@ import { validatePolicy } from "../../../src/domain/policy/validation.js";
 import { runPgprotect, splitCommandLine } from "../../support/cliHarness.js";
 
 const seed = readFileSync("test/fixtures/seed/backup-postgresql-databases-azure-cli.md", "utf8");
-const policySection = seed.slice(seed.indexOf("## Create a backup policy"), seed.indexOf("## Configure backup"));
+const policySection = seed.slice(
+  seed.indexOf("## Create a backup policy"),
+  seed.indexOf("## Configure backup"),
+);
 
 interface SeedStep {
   readonly commandLine: string;
@@ -23,9 +26,13 @@ function seedSteps(): SeedStep[] {
       const line = lines[i]?.trim() ?? "";
       if (!line.startsWith("az dataprotection backup-policy")) continue;
       const following: string[] = [];
-      for (let j = i + 1; j < lines.length && !lines[j]?.trim().startsWith("az "); j += 1) following.push(lines[j] ?? "");
+      for (let j = i + 1; j < lines.length && !lines[j]?.trim().startsWith("az "); j += 1)
+        following.push(lines[j] ?? "");
       const text = following.join("\n").trim();
-      steps.push({ commandLine: line, ...(text.startsWith("{") || text.startsWith("[") ? { shownOutput: JSON.parse(text) } : {}) });
+      steps.push({
+        commandLine: line,
+        ...(text.startsWith("{") || text.startsWith("[") ? { shownOutput: JSON.parse(text) } : {}),
+      });
     }
   }
   return steps;
@@ -38,12 +45,16 @@ describe("the seed's policy workflow run with pgprotect policy", () => {
   beforeAll(async () => {
     workDir = mkdtempSync(path.join(tmpdir(), "pgprotect-seed-"));
     for (const step of seedSteps()) {
-      const { args, redirectTo } = splitCommandLine(step.commandLine.replace("az dataprotection backup-policy", "pgprotect policy"));
+      const { args, redirectTo } = splitCommandLine(
+        step.commandLine.replace("az dataprotection backup-policy", "pgprotect policy"),
+      );
       const run = await runPgprotect(args.slice(1), workDir);
       outputs.set(step.commandLine, { run, step });
       // The seed edits a saved copy of the template; a reader saves it as OSSPolicy.json first.
-      if (step.commandLine.includes("get-default-policy-template")) writeFileSync(path.join(workDir, "OSSPolicy.json"), run.stdout);
-      if (redirectTo) writeFileSync(path.join(workDir, redirectTo.replace(/^\.\\/, "")), run.stdout);
+      if (step.commandLine.includes("get-default-policy-template"))
+        writeFileSync(path.join(workDir, "OSSPolicy.json"), run.stdout);
+      if (redirectTo)
+        writeFileSync(path.join(workDir, redirectTo.replace(/^\.\\/, "")), run.stdout);
     }
   });
 
@@ -61,12 +72,18 @@ describe("the seed's policy workflow run with pgprotect policy", () => {
   it("runs every command successfully, with nothing on stderr", () => {
     for (const [line, value] of outputs) {
       const { run } = value as { run: { exitCode: number; stderr: string } };
-      expect({ line, exitCode: run.exitCode, stderr: run.stderr }).toEqual({ line, exitCode: 0, stderr: "" });
+      expect({ line, exitCode: run.exitCode, stderr: run.stderr }).toEqual({
+        line,
+        exitCode: 0,
+        stderr: "",
+      });
     }
   });
 
   it("prints exactly the JSON the seed shows wherever the seed shows output", () => {
-    const shown = [...outputs.values()].filter((v) => (v as { step: SeedStep }).step.shownOutput !== undefined);
+    const shown = [...outputs.values()].filter(
+      (v) => (v as { step: SeedStep }).step.shownOutput !== undefined,
+    );
 
     expect(shown.length).toBe(2);
     for (const value of shown) {
@@ -76,7 +93,9 @@ describe("the seed's policy workflow run with pgprotect policy", () => {
   });
 
   it("ends with a policy that keeps monthly backups six months in the vault and 24 in the archive, and validates clean", () => {
-    const final = JSON.parse(readFileSync(path.join(workDir, "AddedRetentionRuleAndTag.JSON"), "utf8"));
+    const final = JSON.parse(
+      readFileSync(path.join(workDir, "AddedRetentionRuleAndTag.JSON"), "utf8"),
+    );
 
     const monthlyRule = final.policyRules.find((r: { name: string }) => r.name === "Monthly");
     const monthlyTag = final.policyRules[0].trigger.taggingCriteria.find(
@@ -87,30 +106,55 @@ describe("the seed's policy workflow run with pgprotect policy", () => {
       "R/2021-08-18T22:00:00+00:00/P1W",
       "R/2021-08-20T22:00:00+00:00/P1W",
     ]);
-    expect(monthlyRule.lifecycles.map((l: { deleteAfter: { duration: string } }) => l.deleteAfter.duration)).toEqual(["P6M", "P24M"]);
-    expect(monthlyRule.lifecycles[0].targetDataStoreCopySettings[0].copyAfter.objectType).toBe("CopyOnExpiryOption");
+    expect(
+      monthlyRule.lifecycles.map(
+        (l: { deleteAfter: { duration: string } }) => l.deleteAfter.duration,
+      ),
+    ).toEqual(["P6M", "P24M"]);
+    expect(monthlyRule.lifecycles[0].targetDataStoreCopySettings[0].copyAfter.objectType).toBe(
+      "CopyOnExpiryOption",
+    );
     expect(monthlyTag.taggingPriority).toBe(15);
     expect(monthlyTag.tagInfo.id).toBe("Monthly_");
-    expect(monthlyTag.criteria).toEqual([{ daysOfTheWeek: ["Sunday", "Friday"], objectType: "ScheduleBasedBackupCriteria" }]);
+    expect(monthlyTag.criteria).toEqual([
+      { daysOfTheWeek: ["Sunday", "Friday"], objectType: "ScheduleBasedBackupCriteria" },
+    ]);
     expect(validatePolicy(final).problems).toEqual([]);
   });
 
   it("creates the final policy in the local vault, where the service's tag ids come back", async () => {
     const shown = await runPgprotect(
-      ["policy", "show", "--name", "FinalOSSPolicy", "--resource-group", "testBkpVaultRG", "--vault-name", "TestBkpVault"],
+      [
+        "policy",
+        "show",
+        "--name",
+        "FinalOSSPolicy",
+        "--resource-group",
+        "testBkpVaultRG",
+        "--vault-name",
+        "TestBkpVault",
+      ],
       workDir,
     );
 
     const resource = JSON.parse(shown.stdout);
     expect(shown.exitCode).toBe(0);
-    expect(resource.id).toMatch(/\/resourceGroups\/testBkpVaultRG\/providers\/Microsoft\.DataProtection\/backupVaults\/TestBkpVault\/backupPolicies\/FinalOSSPolicy$/i);
-    expect(resource.properties.policyRules.find((r: { name: string }) => r.name === "Monthly")).toBeDefined();
+    expect(resource.id).toMatch(
+      /\/resourceGroups\/testBkpVaultRG\/providers\/Microsoft\.DataProtection\/backupVaults\/TestBkpVault\/backupPolicies\/FinalOSSPolicy$/i,
+    );
+    expect(
+      resource.properties.policyRules.find((r: { name: string }) => r.name === "Monthly"),
+    ).toBeDefined();
   });
 });
 
 describe("the seed's osspol5 policy as the service returns it", () => {
-  const shown = policySection.length > 0 ? seed.slice(seed.indexOf("## Run an on-demand backup")) : "";
-  const json = /```azurecli[^\n]*\naz dataprotection backup-policy show[^\n]*\n([\s\S]*?)```/.exec(shown)?.[1] ?? "";
+  const shown =
+    policySection.length > 0 ? seed.slice(seed.indexOf("## Run an on-demand backup")) : "";
+  const json =
+    /```azurecli[^\n]*\naz dataprotection backup-policy show[^\n]*\n([\s\S]*?)```/.exec(
+      shown,
+    )?.[1] ?? "";
   const original = JSON.parse(json) as Record<string, unknown>;
 
   it("validates clean, nulls and all", () => {
@@ -125,7 +169,16 @@ describe("the seed's osspol5 policy as the service returns it", () => {
     writeFileSync(path.join(workDir, "osspol5.json"), JSON.stringify(original));
 
     const run = await runPgprotect(
-      ["policy", "trigger", "set", "--policy", "osspol5.json", "--schedule", "R/2020-04-04T20:00:00+00:00/P1W", "R/2020-04-01T20:00:00+00:00/P1W"],
+      [
+        "policy",
+        "trigger",
+        "set",
+        "--policy",
+        "osspol5.json",
+        "--schedule",
+        "R/2020-04-04T20:00:00+00:00/P1W",
+        "R/2020-04-01T20:00:00+00:00/P1W",
+      ],
       workDir,
     );
 

@@ -32,7 +32,6 @@ function openApiPath(template: string): string {
   return template.replace(/\{\*?([A-Za-z_][A-Za-z0-9_]*)[^}]*\}/g, "{$1}");
 }
 
-
 describe("the OpenAPI document served at /api/openapi.json", () => {
   let stateDir: string;
   let host: RunningHost;

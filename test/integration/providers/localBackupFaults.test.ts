@@ -176,14 +176,26 @@ describe("local provider: failures leave the vault consistent", () => {
     // Arrange: a table lock holds pg_dump mid-way (connected, inside its snapshot) until the drop
     const env = await setup();
     await pgFixture.query("postgres", "CREATE DATABASE dropped_midway");
-    await pgFixture.query("dropped_midway", "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g");
-    const { instance } = await protectDatabase(env.provider, env.vaultId, pgFixture.cluster, "dropped_midway");
+    await pgFixture.query(
+      "dropped_midway",
+      "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g",
+    );
+    const { instance } = await protectDatabase(
+      env.provider,
+      env.vaultId,
+      pgFixture.cluster,
+      "dropped_midway",
+    );
     const { default: pg } = await import("pg");
-    const locker = new pg.Client({ connectionString: pgFixture.cluster.connectionUrl("dropped_midway") });
+    const locker = new pg.Client({
+      connectionString: pgFixture.cluster.connectionUrl("dropped_midway"),
+    });
     locker.on("error", () => undefined);
     await locker.connect();
     await locker.query("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
-    const { jobId } = await env.provider.backup.triggerBackup(env.vaultId, instance.name, { ruleName: "BackupWeekly" });
+    const { jobId } = await env.provider.backup.triggerBackup(env.vaultId, instance.name, {
+      ruleName: "BackupWeekly",
+    });
     let dumpWaiting = false;
     for (let waited = 0; waited < 300 && !dumpWaiting; waited += 1) {
       const blocked = await pgFixture.query(

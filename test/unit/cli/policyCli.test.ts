@@ -12,7 +12,20 @@ describe("pgprotect policy", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it("fails with one readable line naming the flag, and prints nothing on stdout", async () => {
-    const run = await runPgprotect(["policy", "trigger", "create-schedule", "--interval-type", "Weekly", "--interval-count", "2", "--schedule-days", "2021-08-15T22:00:00"], dir);
+    const run = await runPgprotect(
+      [
+        "policy",
+        "trigger",
+        "create-schedule",
+        "--interval-type",
+        "Weekly",
+        "--interval-count",
+        "2",
+        "--schedule-days",
+        "2021-08-15T22:00:00",
+      ],
+      dir,
+    );
 
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toBe("");
@@ -22,7 +35,17 @@ describe("pgprotect policy", () => {
 
   it("treats a missing required flag and an unknown flag as usage errors (exit 2)", async () => {
     const missing = await runPgprotect(["policy", "get-default-policy-template"], dir);
-    const unknown = await runPgprotect(["policy", "get-default-policy-template", "--datasource-type", "AzureDatabaseForPostgreSQL", "--colour", "red"], dir);
+    const unknown = await runPgprotect(
+      [
+        "policy",
+        "get-default-policy-template",
+        "--datasource-type",
+        "AzureDatabaseForPostgreSQL",
+        "--colour",
+        "red",
+      ],
+      dir,
+    );
 
     expect([missing.exitCode, unknown.exitCode]).toEqual([2, 2]);
     expect(missing.stderr).toContain("--datasource-type");
@@ -39,7 +62,10 @@ describe("pgprotect policy", () => {
   });
 
   it("reads a policy from standard input with --policy -", async () => {
-    const template = await runPgprotect(["policy", "get-default-policy-template", "--datasource-type", "AzureDatabaseForPostgreSQL"], dir);
+    const template = await runPgprotect(
+      ["policy", "get-default-policy-template", "--datasource-type", "AzureDatabaseForPostgreSQL"],
+      dir,
+    );
 
     const run = await runPgprotect(["policy", "validate", "--policy", "-"], dir, template.stdout);
 
@@ -48,19 +74,38 @@ describe("pgprotect policy", () => {
   });
 
   it("exits 1 from validate when the policy breaks a rule, printing the problems as JSON", async () => {
-    const run = await runPgprotect(["policy", "validate", "--policy", '{"objectType":"BackupPolicy","datasourceTypes":["Microsoft.DBforPostgreSQL/flexibleServers"],"policyRules":[]}'], dir);
+    const run = await runPgprotect(
+      [
+        "policy",
+        "validate",
+        "--policy",
+        '{"objectType":"BackupPolicy","datasourceTypes":["Microsoft.DBforPostgreSQL/flexibleServers"],"policyRules":[]}',
+      ],
+      dir,
+    );
 
     expect(run.exitCode).toBe(1);
-    expect(JSON.parse(run.stdout).problems.map((p: { code: string }) => p.code)).toEqual(["POLICY_BACKUP_RULE_MISSING", "RETENTION_DEFAULT_MISSING"]);
+    expect(JSON.parse(run.stdout).problems.map((p: { code: string }) => p.code)).toEqual([
+      "POLICY_BACKUP_RULE_MISSING",
+      "RETENTION_DEFAULT_MISSING",
+    ]);
   });
 
   it("compiles a spec file to policy JSON", async () => {
-    writeFileSync(path.join(dir, "spec.json"), JSON.stringify({ schedule: { days: ["Saturday"], time: "03:00" }, retention: { default: "P1M" } }));
+    writeFileSync(
+      path.join(dir, "spec.json"),
+      JSON.stringify({
+        schedule: { days: ["Saturday"], time: "03:00" },
+        retention: { default: "P1M" },
+      }),
+    );
 
     const run = await runPgprotect(["policy", "compile", "--spec", "spec.json"], dir);
 
     expect(run.exitCode).toBe(0);
-    expect(JSON.parse(run.stdout).policyRules[0].trigger.schedule.repeatingTimeIntervals).toEqual(["R/2021-08-21T03:00:00+00:00/P1W"]);
+    expect(JSON.parse(run.stdout).policyRules[0].trigger.schedule.repeatingTimeIntervals).toEqual([
+      "R/2021-08-21T03:00:00+00:00/P1W",
+    ]);
   });
 
   it("lists its commands with --help", async () => {
@@ -78,17 +123,37 @@ describe("pgprotect policy simulate", () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const spec = { schedule: { days: ["Sunday"], time: "22:00" }, retention: { default: "P3M", monthly: { vault: "P6M", archive: "P24M" } } };
+  const spec = {
+    schedule: { days: ["Sunday"], time: "22:00" },
+    retention: { default: "P3M", monthly: { vault: "P6M", archive: "P24M" } },
+  };
 
   it("prints a table with every Sunday of the window and the first of each month kept under Monthly", async () => {
     const policy = await runPgprotect(["policy", "compile", "--spec", JSON.stringify(spec)], dir);
     writeFileSync(path.join(dir, "policy.json"), policy.stdout);
 
-    const run = await runPgprotect(["policy", "simulate", "--policy", "policy.json", "--from", "2026-01-01", "--to", "2026-02-01"], dir);
+    const run = await runPgprotect(
+      [
+        "policy",
+        "simulate",
+        "--policy",
+        "policy.json",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-02-01",
+      ],
+      dir,
+    );
 
     expect(run.exitCode).toBe(0);
     const rows = run.stdout.split("\n").filter((line) => /^2026-01-\d\d 22:00/.test(line));
-    expect(rows.map((r) => r.slice(0, 10))).toEqual(["2026-01-04", "2026-01-11", "2026-01-18", "2026-01-25"]);
+    expect(rows.map((r) => r.slice(0, 10))).toEqual([
+      "2026-01-04",
+      "2026-01-11",
+      "2026-01-18",
+      "2026-01-25",
+    ]);
     expect(rows[0]).toContain("Monthly");
     expect(rows[0]).toContain("2028-07-04 22:00");
     expect(rows[1]).toContain("Default");
@@ -99,7 +164,20 @@ describe("pgprotect policy simulate", () => {
     writeFileSync(path.join(dir, "policy.json"), policy.stdout);
 
     const run = await runPgprotect(
-      ["policy", "simulate", "--policy", "policy.json", "--from", "2026-06-01", "--to", "2026-06-02", "--at", "2026-06-01T00:00:00Z", "--output", "json"],
+      [
+        "policy",
+        "simulate",
+        "--policy",
+        "policy.json",
+        "--from",
+        "2026-06-01",
+        "--to",
+        "2026-06-02",
+        "--at",
+        "2026-06-01T00:00:00Z",
+        "--output",
+        "json",
+      ],
       dir,
     );
 
@@ -117,7 +195,10 @@ describe("pgprotect policy simulate", () => {
   });
 
   it("refuses an unknown output format, naming the ones it knows", async () => {
-    const run = await runPgprotect(["policy", "simulate", "--policy", "{}", "--output", "yaml"], dir);
+    const run = await runPgprotect(
+      ["policy", "simulate", "--policy", "{}", "--output", "yaml"],
+      dir,
+    );
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain("json or table");

@@ -18,25 +18,38 @@ async function call(
     ...(init.body !== undefined ? { body: { string: init.body } } : {}),
   });
   const response = (await withProblemDetails(handler)(request, context())) as HttpResponseInit;
-  const text = typeof response.body === "string" ? response.body : JSON.stringify(response.jsonBody);
-  return { status: response.status ?? 200, headers: new Headers(response.headers as Record<string, string>), body: JSON.parse(text) };
+  const text =
+    typeof response.body === "string" ? response.body : JSON.stringify(response.jsonBody);
+  return {
+    status: response.status ?? 200,
+    headers: new Headers(response.headers as Record<string, string>),
+    body: JSON.parse(text),
+  };
 }
 
 describe("the policy endpoints", () => {
   it("serve the Flexible Server template by default and the Single Server one on request", async () => {
     const flexible = await call(getPolicyTemplate, { url: "/api/policies/template" });
-    const single = await call(getPolicyTemplate, { url: "/api/policies/template?datasourceType=AzureDatabaseForPostgreSQL" });
+    const single = await call(getPolicyTemplate, {
+      url: "/api/policies/template?datasourceType=AzureDatabaseForPostgreSQL",
+    });
 
     expect(flexible.body.datasourceTypes).toEqual(["Microsoft.DBforPostgreSQL/flexibleServers"]);
     expect(single.body.name).toBe("OssPolicy1");
   });
 
   it("answer an unknown datasource type with problem details naming the supported ones", async () => {
-    const response = await call(getPolicyTemplate, { url: "/api/policies/template?datasourceType=AzureDisk" });
+    const response = await call(getPolicyTemplate, {
+      url: "/api/policies/template?datasourceType=AzureDisk",
+    });
 
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
-    expect(response.body).toMatchObject({ status: 400, code: "POLICY_DATASOURCE_TYPE_UNSUPPORTED", instance: "/api/policies/template" });
+    expect(response.body).toMatchObject({
+      status: 400,
+      code: "POLICY_DATASOURCE_TYPE_UNSUPPORTED",
+      instance: "/api/policies/template",
+    });
     expect(response.body.detail).toContain("AzureDatabaseForPostgreSQLFlexibleServer");
   });
 
@@ -44,16 +57,32 @@ describe("the policy endpoints", () => {
     const template = (await call(getPolicyTemplate, { url: "/api/policies/template" })).body;
     template.policyRules[1].lifecycles[0].deleteAfter.duration = "P11Y";
 
-    const response = await call(validatePolicy, { method: "POST", url: "/api/policies/validate", body: JSON.stringify(template) });
+    const response = await call(validatePolicy, {
+      method: "POST",
+      url: "/api/policies/validate",
+      body: JSON.stringify(template),
+    });
 
     expect(response.status).toBe(200);
     expect(response.body.valid).toBe(false);
-    expect(response.body.problems[0]).toMatchObject({ path: "$.policyRules[1].lifecycles[0].deleteAfter.duration", code: "RETENTION_DURATION_TOO_LONG" });
+    expect(response.body.problems[0]).toMatchObject({
+      path: "$.policyRules[1].lifecycles[0].deleteAfter.duration",
+      code: "RETENTION_DURATION_TOO_LONG",
+    });
   });
 
   it("refuse a body that is not JSON with 400, and a body of another media type with 415", async () => {
-    const malformed = await call(validatePolicy, { method: "POST", url: "/api/policies/validate", body: "{oops" });
-    const xml = await call(validatePolicy, { method: "POST", url: "/api/policies/validate", body: "<policy/>", contentType: "application/xml" });
+    const malformed = await call(validatePolicy, {
+      method: "POST",
+      url: "/api/policies/validate",
+      body: "{oops",
+    });
+    const xml = await call(validatePolicy, {
+      method: "POST",
+      url: "/api/policies/validate",
+      body: "<policy/>",
+      contentType: "application/xml",
+    });
 
     expect([malformed.status, malformed.body.code]).toEqual([400, "BODY_NOT_JSON"]);
     expect([xml.status, xml.body.code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
@@ -63,7 +92,10 @@ describe("the policy endpoints", () => {
     const good = await call(compilePolicy, {
       method: "POST",
       url: "/api/policies/compile",
-      body: JSON.stringify({ schedule: { days: ["Sunday"], time: "22:00" }, retention: { default: "P3M" } }),
+      body: JSON.stringify({
+        schedule: { days: ["Sunday"], time: "22:00" },
+        retention: { default: "P3M" },
+      }),
     });
     const bad = await call(compilePolicy, {
       method: "POST",
@@ -74,7 +106,10 @@ describe("the policy endpoints", () => {
     expect(good.status).toBe(200);
     expect(good.body.objectType).toBe("BackupPolicy");
     expect(bad.status).toBe(400);
-    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(["$.retention.default", "$.schedule.days[0]"]);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      "$.retention.default",
+      "$.schedule.days[0]",
+    ]);
   });
 });
 
@@ -90,7 +125,10 @@ describe("POST /api/policies/simulate", () => {
     });
 
     expect(response.status).toBe(200);
-    expect(response.body.backups.map((b: { at: string }) => b.at)).toEqual(["2026-01-04T06:30:00.000Z", "2026-01-11T06:30:00.000Z"]);
+    expect(response.body.backups.map((b: { at: string }) => b.at)).toEqual([
+      "2026-01-04T06:30:00.000Z",
+      "2026-01-11T06:30:00.000Z",
+    ]);
     expect(response.body.backups[0].vault.to).toBe("2026-04-04T06:30:00.000Z");
     expect(response.body.storage.VaultStore).toBeGreaterThan(0);
   });
@@ -101,7 +139,11 @@ describe("POST /api/policies/simulate", () => {
     const response = await call(simulatePolicy, {
       method: "POST",
       url: "/api/policies/simulate",
-      body: JSON.stringify({ policy: { objectType: "BackupPolicy" }, from: "2026-01-01", to: "2026-02-01" }),
+      body: JSON.stringify({
+        policy: { objectType: "BackupPolicy" },
+        from: "2026-01-01",
+        to: "2026-02-01",
+      }),
     });
 
     expect(response.status).toBe(400);

@@ -5,7 +5,8 @@ import { authorize, readClientPrincipal } from "../../../src/http/principal.js";
 
 function requestAs(principal?: object): HttpRequest {
   const headers: Record<string, string> = {};
-  if (principal) headers["x-ms-client-principal"] = Buffer.from(JSON.stringify(principal)).toString("base64");
+  if (principal)
+    headers["x-ms-client-principal"] = Buffer.from(JSON.stringify(principal)).toString("base64");
   return new HttpRequest({ method: "GET", url: "http://localhost/api/jobs", headers });
 }
 
@@ -49,6 +50,8 @@ describe("authorize", () => {
   });
 
   it("reads Static Web Apps style principals too", () => {
-    expect(readClientPrincipal(requestAs({ userDetails: "bob", userRoles: ["Backup.Reader"] }))).toEqual({ name: "bob", roles: ["Backup.Reader"] });
+    expect(
+      readClientPrincipal(requestAs({ userDetails: "bob", userRoles: ["Backup.Reader"] })),
+    ).toEqual({ name: "bob", roles: ["Backup.Reader"] });
   });
 });

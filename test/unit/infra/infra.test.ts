@@ -23,10 +23,7 @@ const hostSettingPatterns: readonly RegExp[] = [
  * Settings the infrastructure sets for the Azure provider that src/config.ts does not declare yet.
  * Each moves out of this list once the schema (and local.settings.sample.json) has it.
  */
-const settingsAwaitingSchema: readonly string[] = [
-  "EVENTGRID_TOPIC_ENDPOINT",
-  "BACKUP_VAULT_IDS",
-];
+const settingsAwaitingSchema: readonly string[] = ["EVENTGRID_TOPIC_ENDPOINT", "BACKUP_VAULT_IDS"];
 
 /**
  * App settings the Flex Consumption plan rejects or ignores: the runtime and its version live in

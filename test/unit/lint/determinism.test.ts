@@ -25,7 +25,8 @@ describe("the lint rules that keep orchestrations deterministic", () => {
   });
 
   it("allow the same code outside src/orchestrations", async () => {
-    const code = 'import { readFileSync } from "node:fs";\nexport const read = () => [readFileSync, Date.now()];\n';
+    const code =
+      'import { readFileSync } from "node:fs";\nexport const read = () => [readFileSync, Date.now()];\n';
 
     expect(await ruleIdsFor("src/activities/example.ts", code)).toEqual([]);
   });

@@ -9,7 +9,8 @@ import {
 import { activityCalls, driveOrchestration } from "../../support/orchestrationDriver.js";
 
 const datasource: ResolvedDatasource = {
-  datasourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/pg1/databases/sales",
+  datasourceId:
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/pg1/databases/sales",
   kind: "database",
   datasourceType: "Microsoft.DBforPostgreSQL/servers/databases",
   serverName: "pg1",
@@ -18,7 +19,8 @@ const datasource: ResolvedDatasource = {
   location: "westeurope",
   tags: {},
 };
-const vaultId = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/vault1";
+const vaultId =
+  "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/vault1";
 const input: ProtectDatasourceInput = {
   datasource: { serverName: "pg1", databaseName: "sales" },
   vaultId,
@@ -27,7 +29,13 @@ const input: ProtectDatasourceInput = {
 };
 
 function summary(status: string, name = "pg1-sales-x"): ProtectionSummary {
-  return { backupInstanceName: name, backupInstanceId: `${vaultId}/backupInstances/${name}`, vaultId, protectionStatus: status, policyId: "p" };
+  return {
+    backupInstanceName: name,
+    backupInstanceId: `${vaultId}/backupInstances/${name}`,
+    vaultId,
+    protectionStatus: status,
+    policyId: "p",
+  };
 }
 
 const happyPath = {
@@ -36,8 +44,15 @@ const happyPath = {
   verifyAccess: () => ({ ok: true, value: ["secret exists", "connected"] }),
   ensurePolicy: () => ({ ok: true, value: "policy exists" }),
   validateForBackup: () => ({ ok: true, value: [] }),
-  createBackupInstance: (request: unknown) => ({ ok: true, value: summary("ConfiguringProtection", (request as { backupInstanceName: string }).backupInstanceName) }),
-  getBackupInstance: (key: unknown) => summary("ProtectionConfigured", (key as { backupInstanceName: string }).backupInstanceName),
+  createBackupInstance: (request: unknown) => ({
+    ok: true,
+    value: summary(
+      "ConfiguringProtection",
+      (request as { backupInstanceName: string }).backupInstanceName,
+    ),
+  }),
+  getBackupInstance: (key: unknown) =>
+    summary("ProtectionConfigured", (key as { backupInstanceName: string }).backupInstanceName),
   publishEvents: () => undefined,
 };
 
@@ -68,7 +83,9 @@ describe("protectDatasource", () => {
       "waitForProtection:done",
       "publish:done",
     ]);
-    const published = run.scheduled.find((t) => t.kind === "activity" && t.name === "publishEvents");
+    const published = run.scheduled.find(
+      (t) => t.kind === "activity" && t.name === "publishEvents",
+    );
     expect(published).toMatchObject({ input: [{ kind: "protectionConfigured", vaultId }] });
   });
 
@@ -78,13 +95,20 @@ describe("protectDatasource", () => {
       findProtection: () => summary("ProtectionConfigured", "pg1-sales-existing"),
     });
 
-    expect(run.output).toMatchObject({ outcome: "AlreadyProtected", backupInstanceName: "pg1-sales-existing" });
+    expect(run.output).toMatchObject({
+      outcome: "AlreadyProtected",
+      backupInstanceName: "pg1-sales-existing",
+    });
     expect(activityCalls(run.scheduled)).not.toContain("createBackupInstance");
   });
 
   it("gives the same datasource the same instance id whatever its letter case", () => {
-    expect(protectionInstanceId(datasource.datasourceId)).toBe(protectionInstanceId(datasource.datasourceId.toUpperCase()));
-    expect(protectionInstanceId(datasource.datasourceId)).not.toBe(protectionInstanceId(datasource.datasourceId.replace("sales", "hr")));
+    expect(protectionInstanceId(datasource.datasourceId)).toBe(
+      protectionInstanceId(datasource.datasourceId.toUpperCase()),
+    );
+    expect(protectionInstanceId(datasource.datasourceId)).not.toBe(
+      protectionInstanceId(datasource.datasourceId.replace("sales", "hr")),
+    );
   });
 
   it("keeps validating with growing waits while permissions propagate, then protects", () => {
@@ -95,12 +119,20 @@ describe("protectDatasource", () => {
       {
         ...happyPath,
         validateForBackup: (_input, call) =>
-          call < 2 ? { ok: false, code: "UserErrorMissingRequiredPermissions", message: "no Reader role yet" } : { ok: true, value: [] },
+          call < 2
+            ? {
+                ok: false,
+                code: "UserErrorMissingRequiredPermissions",
+                message: "no Reader role yet",
+              }
+            : { ok: true, value: [] },
       },
       { start },
     );
 
-    const timers = run.scheduled.filter((t) => t.kind === "timer").map((t) => (t as { fireAt: Date }).fireAt.getTime() - start.getTime());
+    const timers = run.scheduled
+      .filter((t) => t.kind === "timer")
+      .map((t) => (t as { fireAt: Date }).fireAt.getTime() - start.getTime());
     expect(run.output.outcome).toBe("Protected");
     expect(timers.slice(0, 2)).toEqual([15_000, 45_000]);
   });
@@ -122,7 +154,14 @@ describe("protectDatasource", () => {
     expect(final.steps.at(-1)).toMatchObject({ name: "verifyAccess", status: "failed" });
     expect(activityCalls(run.scheduled).at(-1)).toBe("publishEvents");
     expect(run.scheduled.at(-1)).toMatchObject({
-      input: [{ kind: "protectionFailed", failedStep: "verifyAccess", operationId: "test-instance", error: { code: "SecretNotFound" } }],
+      input: [
+        {
+          kind: "protectionFailed",
+          failedStep: "verifyAccess",
+          operationId: "test-instance",
+          error: { code: "SecretNotFound" },
+        },
+      ],
     });
   });
 
@@ -130,7 +169,10 @@ describe("protectDatasource", () => {
     const run = driveOrchestration(protectDatasource, input, {
       ...happyPath,
       getBackupInstance: (key, call) =>
-        summary(call < 3 ? "ConfiguringProtection" : "ProtectionConfigured", (key as { backupInstanceName: string }).backupInstanceName),
+        summary(
+          call < 3 ? "ConfiguringProtection" : "ProtectionConfigured",
+          (key as { backupInstanceName: string }).backupInstanceName,
+        ),
     });
 
     expect(run.scheduled.filter((t) => t.kind === "timer")).toHaveLength(4);
@@ -140,7 +182,11 @@ describe("protectDatasource", () => {
   it("fails, naming the state, when protection configuration fails", () => {
     const run = driveOrchestration(protectDatasource, input, {
       ...happyPath,
-      getBackupInstance: (key) => summary("ConfiguringProtectionFailed", (key as { backupInstanceName: string }).backupInstanceName),
+      getBackupInstance: (key) =>
+        summary(
+          "ConfiguringProtectionFailed",
+          (key as { backupInstanceName: string }).backupInstanceName,
+        ),
     });
 
     expect(run.output.outcome).toBe("Failed");

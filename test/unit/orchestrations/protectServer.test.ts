@@ -16,17 +16,24 @@ const database = (name: string) => ({
 describe("protectServer", () => {
   it("protects databases in batches no wider than asked and sums up each outcome", () => {
     const names = ["a", "b", "c", "d", "e"];
-    const run = driveOrchestration(protectServer, { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 2 }, {
-      listServerDatabases: () => ({ ok: true, value: names.map(database) }),
-      protectDatasource: (subInput) => {
-        const id = (subInput as { datasource: { datasourceId: string } }).datasource.datasourceId;
-        if (id.endsWith("/b")) return { outcome: "AlreadyProtected" };
-        if (id.endsWith("/d")) return { outcome: "Failed", error: { code: "SecretNotFound", message: "no secret" } };
-        return { outcome: "Protected" };
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 2 },
+      {
+        listServerDatabases: () => ({ ok: true, value: names.map(database) }),
+        protectDatasource: (subInput) => {
+          const id = (subInput as { datasource: { datasourceId: string } }).datasource.datasourceId;
+          if (id.endsWith("/b")) return { outcome: "AlreadyProtected" };
+          if (id.endsWith("/d"))
+            return { outcome: "Failed", error: { code: "SecretNotFound", message: "no secret" } };
+          return { outcome: "Protected" };
+        },
       },
-    });
+    );
 
-    const batches = run.scheduled.filter((t) => t.kind === "all").map((t) => (t as unknown as { tasks: unknown[] }).tasks.length);
+    const batches = run.scheduled
+      .filter((t) => t.kind === "all")
+      .map((t) => (t as unknown as { tasks: unknown[] }).tasks.length);
     expect(batches).toEqual([2, 2, 1]);
     expect(run.output).toEqual({
       serverName: "pg1",
@@ -37,12 +44,20 @@ describe("protectServer", () => {
   });
 
   it("starts each database's protection under the instance id derived from its datasource id", () => {
-    const run = driveOrchestration(protectServer, { serverName: "pg1", vaultId: "/v", policyName: "p" }, {
-      listServerDatabases: () => ({ ok: true, value: [database("a")] }),
-      protectDatasource: () => ({ outcome: "Protected" }),
-    });
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p" },
+      {
+        listServerDatabases: () => ({ ok: true, value: [database("a")] }),
+        protectDatasource: () => ({ outcome: "Protected" }),
+      },
+    );
 
-    const sub = (run.scheduled.find((t) => t.kind === "all") as unknown as { tasks: { instanceId: string }[] }).tasks[0];
-    expect(sub?.instanceId).toBe("protect-subscriptions-s-resourcegroups-rg-providers-microsoft.dbforpostgresql-servers-pg1-databases-a");
+    const sub = (
+      run.scheduled.find((t) => t.kind === "all") as unknown as { tasks: { instanceId: string }[] }
+    ).tasks[0];
+    expect(sub?.instanceId).toBe(
+      "protect-subscriptions-s-resourcegroups-rg-providers-microsoft.dbforpostgresql-servers-pg1-databases-a",
+    );
   });
 });

@@ -3,7 +3,10 @@ import { InvalidInputError } from "../../../../src/domain/errors.js";
 import { checkAdhocBackupRequest } from "../../../../src/domain/policy/adhoc.js";
 import { compilePolicySpec } from "../../../../src/domain/policy/spec.js";
 
-const policy = compilePolicySpec({ schedule: { days: ["Sunday"], time: "22:00" }, retention: { default: "P3M", monthly: { vault: "P1Y" } } });
+const policy = compilePolicySpec({
+  schedule: { days: ["Sunday"], time: "22:00" },
+  retention: { default: "P3M", monthly: { vault: "P1Y" } },
+});
 
 function messageOf(act: () => unknown): string {
   try {
@@ -17,7 +20,10 @@ function messageOf(act: () => unknown): string {
 
 describe("checkAdhocBackupRequest", () => {
   it("accepts the backup rule with a retention tag", () => {
-    expect(checkAdhocBackupRequest(policy, "BackupWeekly", "Monthly")).toEqual({ ruleName: "BackupWeekly", retentionTag: "Monthly" });
+    expect(checkAdhocBackupRequest(policy, "BackupWeekly", "Monthly")).toEqual({
+      ruleName: "BackupWeekly",
+      retentionTag: "Monthly",
+    });
   });
 
   it("names both the backup rule and the retention tag when a retention rule is given as ruleName", () => {
@@ -28,6 +34,8 @@ describe("checkAdhocBackupRequest", () => {
   });
 
   it("lists the retention rules when the tag does not exist", () => {
-    expect(messageOf(() => checkAdhocBackupRequest(policy, "BackupWeekly", "Yearly"))).toContain("Default, Monthly");
+    expect(messageOf(() => checkAdhocBackupRequest(policy, "BackupWeekly", "Yearly"))).toContain(
+      "Default, Monthly",
+    );
   });
 });
