@@ -16,12 +16,11 @@ import {
   type AutoProtectRequest,
   type AutoProtectSettings,
 } from "../domain/plans/autoProtect.js";
-import { findInstance } from "../http/durableStatus.js";
+import { findInstance, protectionIsLiveOrSucceeded } from "../http/durableStatus.js";
 import { orchestrationNames } from "../orchestrations/names.js";
 import {
   protectionInstanceId,
   type ProtectDatasourceInput,
-  type ProtectDatasourceOutput,
 } from "../orchestrations/protectDatasource.js";
 import { LOCAL_KEY_VAULT_NAME } from "../providers/local/secretStore.js";
 import type { ResourceDirectoryPort } from "../providers/ports.js";
@@ -57,12 +56,7 @@ export async function startProtectionOnce(
 ): Promise<AutoProtectOutcome & { action: "started" | "existing" }> {
   const instanceId = protectionInstanceId(input.datasource.datasourceId);
   const existing = await findInstance(client as df.DurableClient, instanceId);
-  const failed =
-    existing?.runtimeStatus === "Failed" ||
-    existing?.runtimeStatus === "Terminated" ||
-    (existing?.runtimeStatus === "Completed" &&
-      (existing.output as ProtectDatasourceOutput | null)?.outcome === "Failed");
-  if (existing && !failed)
+  if (protectionIsLiveOrSucceeded(existing))
     return { action: "existing", instanceId, status: existing.runtimeStatus };
   await client.startNew(orchestrationNames.protectDatasource, { instanceId, input });
   return {

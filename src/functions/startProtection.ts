@@ -17,14 +17,13 @@ import { AppError, NotFoundError } from "../domain/errors.js";
 import { parseVaultId, sameResourceId } from "../domain/protection/ids.js";
 import { vaultsToSearch } from "../http/backupLookup.js";
 import { json, withProblemDetails } from "../http/handler.js";
-import { findInstance } from "../http/durableStatus.js";
+import { findInstance, protectionIsLiveOrSucceeded } from "../http/durableStatus.js";
 import { authorize } from "../http/principal.js";
 import { readBody } from "../http/requestBody.js";
 import { orchestrationNames } from "../orchestrations/names.js";
 import {
   protectionInstanceId,
   type ProtectDatasourceInput,
-  type ProtectDatasourceOutput,
 } from "../orchestrations/protectDatasource.js";
 
 /** The body of `POST /api/protections`. */
@@ -41,17 +40,6 @@ export const startProtectionBody = z
     message: "name the datasource by datasourceId, or by serverName (and databaseName)",
     path: ["datasourceId"],
   });
-
-/** An operation that is running, or that ended with the datasource protected. */
-function isLiveOrSucceeded(
-  status: DurableOrchestrationStatus | undefined,
-): status is DurableOrchestrationStatus {
-  if (!status || status.runtimeStatus === "Failed" || status.runtimeStatus === "Terminated")
-    return false;
-  // Expected failures end the orchestration normally, with the failure as its output.
-  const output = status.output as Partial<ProtectDatasourceOutput> | null | undefined;
-  return !(status.runtimeStatus === "Completed" && output?.outcome === "Failed");
-}
 
 /**
  * The vault a request names (or the default one), when it exists.
@@ -107,7 +95,7 @@ export async function startProtection(
     );
 
   const existing = await findInstance(client, instanceId);
-  if (isLiveOrSucceeded(existing)) return answerExisting(existing);
+  if (protectionIsLiveOrSucceeded(existing)) return answerExisting(existing);
 
   const vaultId = await existingVault(deps, body.vaultName, body.policyName);
   await checkPolicyFits(deps.provider.backup, vaultId, body.policyName, datasource.datasourceType);
@@ -125,7 +113,7 @@ export async function startProtection(
   } catch (error) {
     // A concurrent request for the same datasource started it first: answer that operation.
     const raced = await findInstance(client, instanceId);
-    if (isLiveOrSucceeded(raced)) return answerExisting(raced);
+    if (protectionIsLiveOrSucceeded(raced)) return answerExisting(raced);
     throw new AppError(
       "PROTECTION_START_FAILED",
       `The protection of ${datasourceId} could not start: ${(error as Error).message}`,

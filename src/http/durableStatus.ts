@@ -1,5 +1,6 @@
 /** Reading orchestration state through the Durable client, with "not found" as a value. */
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
+import type { ProtectDatasourceOutput } from "../orchestrations/protectDatasource.js";
 
 /**
  * The status of an orchestration instance, or undefined when there is none.
@@ -21,3 +22,18 @@ export async function findInstance(
 
 /** Runtime states after which a new run of the same instance id may start. */
 export const finishedStates: readonly string[] = ["Completed", "Failed", "Terminated", "Canceled"];
+
+/**
+ * Whether a `protectDatasource` instance is running or ended with the datasource protected, so a
+ * new request answers it instead of starting again; after a failure it may run again.
+ */
+export function protectionIsLiveOrSucceeded(
+  status: DurableOrchestrationStatus | undefined,
+): status is DurableOrchestrationStatus {
+  if (!status || status.runtimeStatus === "Failed" || status.runtimeStatus === "Terminated") {
+    return false;
+  }
+  // Expected failures end the orchestration normally, with the failure as its output.
+  const output = status.output as Partial<ProtectDatasourceOutput> | null | undefined;
+  return !(status.runtimeStatus === "Completed" && output?.outcome === "Failed");
+}
