@@ -1,24 +1,31 @@
 /**
  * Protects a fleet of Flexible Servers (200 by default) through the Azure provider against the
  * fake Resource Manager enforcing Resource Manager's per-subscription token buckets (reads 250
- * burst refilled at 25/s, writes 200 burst refilled at 10/s), the way `protectServer` fans out:
- * one `protectDatasource` orchestration per server, a batch of `--concurrency` at a time (32,
- * `protectServer`'s widest), each batch awaited whole before the next.
+ * burst refilled at 25/s, writes 200 burst refilled at 10/s) and Resource Graph's per-user quota
+ * (15 queries per 5 s), the way `protectServer` fans out: the servers are listed once (one
+ * Resource Graph query), then one `protectDatasource` orchestration per server is given its
+ * datasource as listed, a batch of `--concurrency` at a time (32, `protectServer`'s widest),
+ * each batch awaited whole before the next.
  *
  * Everything above the HTTP wire is the app's: the activities of `createActivities` over
  * `createAzureServices` (Data Protection REST client, Resource Graph, the one throttling policy
  * with production limits), authenticated by `DefaultAzureCredential` against a fake App Service
  * managed identity endpoint. Orchestrations run to their end with real, asynchronous activities
- * and durable timers firing at once. Only the service's long-running-operation pauses are
- * shortened (`Retry-After` scaled by 0.01, 5 ms without one), as the integration tests do, so
- * that the time is the write bucket's.
+ * and durable timers firing at once.
+ *
+ * The service's long-running operations are shortened, on both sides alike: they announce the
+ * `Retry-After` the service's REST docs show for validateForBackup (10 s) and take that long
+ * scaled by 0.01, and the client scales the `Retry-After` it honours by the same factor. Backup
+ * instance PUTs answer 201 with the instance provisioned, as those docs show. So the time is
+ * Resource Manager's buckets', not the service's. `--polls-before-done N` instead ends every
+ * operation after N status reads, however long the client waited (a service whose estimate is
+ * wrong).
  *
  * The lower bound: Resource Manager lets the first 200 writes through at once and then 10 a
  * second, so W accepted writes take at least (W - 200) / 10 seconds; the reads' bound, (R - 250)
  * / 25 seconds, is printed beside it.
  *
- * Options: `--servers N` (200), `--concurrency N` (32), `--polls-before-done N` (status reads
- * the fake answers as running before an operation ends: 2, its default, as the tests use).
+ * Options: `--servers N` (200), `--concurrency N` (32), `--polls-before-done N` (see above).
  *
  * Run: `npm run bench:azure`. Goals: no failure, at most 4 Resource Manager writes per server,
  * and total time within 1.25 times the write bucket's lower bound.
@@ -29,8 +36,10 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { createActivities } from "../src/activities/createActivities.js";
 import { defaultPolicyTemplate } from "../src/domain/policy/template.js";
+import { fromServer } from "../src/activities/protectionChecks.js";
 import {
   protectDatasource,
+  type ProtectDatasourceInput,
   type ProtectDatasourceOutput,
 } from "../src/orchestrations/protectDatasource.js";
 import { createAzureServices } from "../src/providers/azure/azureServices.js";
@@ -50,18 +59,25 @@ const { values: args } = parseArgs({
   options: {
     servers: { type: "string", default: "200" },
     concurrency: { type: "string", default: "32" },
-    "polls-before-done": { type: "string", default: "2" },
+    "polls-before-done": { type: "string" },
   },
 });
 const servers = Number(args.servers);
 const concurrency = Number(args.concurrency);
-const pollsBeforeDone = Number(args["polls-before-done"]);
+const pollsBeforeDone =
+  args["polls-before-done"] === undefined ? undefined : Number(args["polls-before-done"]);
 if (![servers, concurrency].every((n) => Number.isInteger(n) && n >= 1)) {
   throw new Error("--servers and --concurrency must be positive integers");
 }
-if (!(Number.isInteger(pollsBeforeDone) && pollsBeforeDone >= 0)) {
+if (pollsBeforeDone !== undefined && !(Number.isInteger(pollsBeforeDone) && pollsBeforeDone >= 0)) {
   throw new Error("--polls-before-done must be a whole number");
 }
+/** Service time to real time, on the fake's side and the client's alike. */
+const timeScale = 0.01;
+/** The `Retry-After` of validateForBackup in the service's REST docs. */
+const serviceRetryAfterSeconds = 10;
+/** Resource Graph's documented per-user quota. */
+const graphQuota = { queries: 15, windowMs: 5_000 };
 const goalWritesPerServer = 4;
 const goalRatio = 1.25;
 const token = "token-from-managed-identity";
@@ -94,8 +110,11 @@ async function main(): Promise<void> {
   const fake = await FakeArm.start({
     subscriptionId: FAKE_SUBSCRIPTION_ID,
     token,
-    pollsBeforeDone,
+    retryAfterSeconds: serviceRetryAfterSeconds,
+    ...(pollsBeforeDone === undefined ? { operationTimeScale: timeScale } : { pollsBeforeDone }),
+    backupInstancePut: "201",
     limits: { reads: armRequestLimits.reads, writes: armRequestLimits.writes },
+    graphQuota,
   });
   const identity = await FakeManagedIdentity.start(token);
   // @azure/identity reads these itself, as it does inside Azure Functions.
@@ -125,7 +144,7 @@ async function main(): Promise<void> {
       {
         tlsOptions: { ca: fake.ca },
         // The service's long-running operations, shortened; throttling keeps production timing.
-        polling: { retryAfterScale: 0.01, intervalInMs: 5 },
+        polling: { retryAfterScale: timeScale, intervalInMs: 5 },
       },
     );
     await services.backup.createPolicy(
@@ -148,22 +167,31 @@ async function main(): Promise<void> {
         `reads ${armRequestLimits.reads.burst} burst + ${armRequestLimits.reads.refillPerSecond}/s)`,
     );
     const started = performance.now();
+    // The fan-out's one listing: every server, with its id, location and tags.
+    const fleet = (await services.directory.listServers())
+      .filter((server) => server.kind === "flexibleServers")
+      .map(fromServer);
     const outcomes: { name: string; outcome: string; code?: string; ms: number }[] = [];
-    for (let offset = 0; offset < names.length; offset += concurrency) {
-      const batch = names.slice(offset, offset + concurrency);
+    for (let offset = 0; offset < fleet.length; offset += concurrency) {
+      const batch = fleet.slice(offset, offset + concurrency);
       const results = await Promise.allSettled(
-        batch.map(async (serverName) => {
+        batch.map(async (datasource) => {
           const t0 = performance.now();
           const run = await runOrchestration<ProtectDatasourceOutput>(
             protectDatasource,
-            { datasource: { serverName }, vaultId, policyName: "weekly" },
+            {
+              datasource: { datasourceId: datasource.datasourceId },
+              resolved: datasource,
+              vaultId,
+              policyName: "weekly",
+            } satisfies ProtectDatasourceInput,
             activities,
           );
           return { output: run.output, ms: performance.now() - t0 };
         }),
       );
       results.forEach((result, i) => {
-        const name = batch[i] ?? "?";
+        const name = batch[i]?.serverName ?? "?";
         if (result.status === "fulfilled") {
           outcomes.push({
             name,
@@ -182,10 +210,16 @@ async function main(): Promise<void> {
     const writes = requests.filter(isAcceptedWrite).length;
     const reads = requests.filter(isAcceptedRead).length;
     const throttled = requests.filter((r) => r.status === 429).length;
-    const byOperation = new Map<string, number>();
-    for (const request of requests.filter(isAcceptedWrite)) {
-      byOperation.set(request.operationId, (byOperation.get(request.operationId) ?? 0) + 1);
-    }
+    const countByOperation = (list: readonly RecordedRequest[]) => {
+      const counts = new Map<string, number>();
+      for (const request of list) {
+        counts.set(request.operationId, (counts.get(request.operationId) ?? 0) + 1);
+      }
+      return [...counts].map(([op, n]) => `${op} ${n}`).join(", ");
+    };
+    const graphQueries = requests.filter(
+      (r) => r.operationId === "Resources" && r.status !== 429,
+    ).length;
     const failures = outcomes.filter((o) => o.outcome !== "Protected");
     const writeBoundMs =
       (Math.max(0, writes - armRequestLimits.writes.burst) /
@@ -204,10 +238,15 @@ async function main(): Promise<void> {
     }
     console.log(
       `Writes accepted:      ${writes} (${(writes / servers).toFixed(2)} per server; ` +
-        [...byOperation].map(([op, n]) => `${op} ${n}`).join(", ") +
+        countByOperation(requests.filter(isAcceptedWrite)) +
         ")",
     );
-    console.log(`Reads accepted:       ${reads} (${(reads / servers).toFixed(2)} per server)`);
+    console.log(
+      `Reads accepted:       ${reads} (${(reads / servers).toFixed(2)} per server; ` +
+        countByOperation(requests.filter(isAcceptedRead)) +
+        ")",
+    );
+    console.log(`Resource Graph:       ${graphQueries} queries`);
     console.log(`Answered 429:         ${throttled}`);
     console.log(`Contract violations:  ${fake.violations.length}`);
     console.log(`Total time:           ${seconds(totalMs)}`);

@@ -200,7 +200,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
 var storageEndpointConfig = {
   enableBlob: true // deployment package, host locks, timer schedules
   enableQueue: true // required for Durable Functions (Azure Storage backend)
-  enableTable: true // required for Durable Functions (Azure Storage backend)
+  enableTable: true // required for Durable Functions (Azure Storage backend) and for notification delivery state, shared by all instances
 }
 
 module monitoring 'app/monitoring.bicep' = {

@@ -214,6 +214,14 @@ export const configSchema = z
         message: "EMAIL_PROVIDER acs needs ACS_ENDPOINT and EMAIL_SENDER_ADDRESS",
       });
     }
+    // ACS_ENDPOINT alone chooses ACS too (see emailProviderOf): it sends from nowhere without a sender.
+    if (!config.EMAIL_PROVIDER && config.ACS_ENDPOINT && !config.EMAIL_SENDER_ADDRESS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["EMAIL_SENDER_ADDRESS"],
+        message: "ACS_ENDPOINT sends email through ACS, which needs EMAIL_SENDER_ADDRESS",
+      });
+    }
     if (config.EMAIL_PROVIDER === "smtp" && !config.SMTP_HOST) {
       ctx.addIssue({
         code: "custom",

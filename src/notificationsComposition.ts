@@ -5,6 +5,12 @@
  *
  * @remarks Kept apart from `composition.ts` so that notifications are built only by the functions
  * that deliver them: the rest of the app never needs a sender or a webhook URL.
+ *
+ * Delivery state lives in files under `PGPROTECT_STATE_DIR` locally, where one process delivers.
+ * In Azure the app scales out to many instances, each with its own temporary folder, so the state
+ * lives in a table of the host's storage account that every instance shares: a redelivered event
+ * that lands on another instance still notifies no one twice, and digests count every instance's
+ * deliveries.
  */
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,11 +21,18 @@ import {
   type NotificationSettings,
 } from "./domain/notifications/rules.js";
 import { createTeamsSenders } from "./providers/notifications/channels.js";
-import { FileDeliveryLog } from "./providers/notifications/deliveryLog.js";
+import { FileDeliveryLog, type DeliveryLog } from "./providers/notifications/deliveryLog.js";
 import { NotificationDispatcher } from "./providers/notifications/dispatcher.js";
-import { FileIdempotencyStore } from "./providers/notifications/idempotencyStore.js";
+import {
+  FileIdempotencyStore,
+  type IdempotencyStore,
+} from "./providers/notifications/idempotencyStore.js";
 import { OutboxEmailSender } from "./providers/notifications/outboxSender.js";
-import type { EmailSender } from "./providers/notifications/types.js";
+import {
+  NotificationTable,
+  notificationStateUnavailable,
+} from "./providers/notifications/tableStorage.js";
+import { NotificationDeliveryError, type EmailSender } from "./providers/notifications/types.js";
 
 /** The recipient of the local default email channel (the message lands in the outbox, not a mailbox). */
 export const localDefaultRecipient = "backup-operators@pgprotect.localhost";
@@ -45,8 +58,9 @@ export interface NotificationCompositionOptions {
 }
 
 /**
- * The folder of notification state: under `PGPROTECT_STATE_DIR` locally; in Azure, the
- * instance's temporary folder (the app's own folder is read-only there).
+ * The folder of local notification files: under `PGPROTECT_STATE_DIR` locally; in Azure, the
+ * instance's temporary folder (the app's own folder is read-only there), which holds only the
+ * outbox, if anything: delivery state is in Table Storage there (see {@link notificationStateLocation}).
  */
 export function notificationStateDir(
   config: Pick<Config, "PGPROTECT_PROVIDER" | "PGPROTECT_STATE_DIR">,
@@ -54,6 +68,206 @@ export function notificationStateDir(
   return config.PGPROTECT_PROVIDER === "local"
     ? path.resolve(config.PGPROTECT_STATE_DIR, "notifications")
     : path.join(tmpdir(), "pgprotect", "notifications");
+}
+
+/**
+ * The host storage account's table service, as the Functions host's own settings give it. Carries
+ * no secret: a connection string stays in the config.
+ */
+export type HostTableStorage =
+  /** `AzureWebJobsStorage` holds a connection string (or `UseDevelopmentStorage=true`). */
+  | { readonly kind: "connectionString" }
+  /** Identity-based host storage: an endpoint and, for a user-assigned identity, its client id. */
+  | {
+      readonly kind: "identity";
+      readonly endpoint: string;
+      /** Which setting gave the endpoint. */
+      readonly from: "AzureWebJobsStorage__tableServiceUri" | "AzureWebJobsStorage__accountName";
+      /** `AzureWebJobsStorage__clientId`; without it the Azure Identity library reads `AZURE_CLIENT_ID`. */
+      readonly clientId?: string;
+    }
+  /** Nothing usable: the reason names the settings, never their values. */
+  | { readonly kind: "missing"; readonly reason: string };
+
+/** Where notification delivery state lives; safe to log (no secret in it). */
+export type NotificationStateLocation =
+  | {
+      readonly kind: "files";
+      readonly folder: string;
+      /** Why files serve in Azure mode: no host storage is configured (the local runtime). */
+      readonly fallback?: string;
+    }
+  | { readonly kind: "table"; readonly tableName: string; readonly storage: HostTableStorage };
+
+/**
+ * The table of notification state in the host's storage account: named after the task hub, as
+ * Durable Functions names its own tables there (`<hub>History`, `<hub>Instances`), so that apps
+ * sharing an account with different task hubs keep their delivery state apart too.
+ */
+export function notificationTableName(config: Pick<Config, "TASKHUB_NAME">): string {
+  // TASKHUB_NAME is 3-45 letters and digits starting with a letter: a valid table name (3-63) once suffixed.
+  return `${config.TASKHUB_NAME}Notifications`;
+}
+
+/**
+ * Reads the host storage settings the way the Functions host does: a connection string in
+ * `AzureWebJobsStorage` first; otherwise identity-based, with `AzureWebJobsStorage__tableServiceUri`,
+ * or `https://<AzureWebJobsStorage__accountName>.table.core.windows.net` (public cloud only, as for
+ * the host itself).
+ *
+ * @param lookup - reads a host setting by name. The `AzureWebJobsStorage__*` settings belong to
+ * the host and are absent from local.settings.sample.json, so they are read on demand, not
+ * through the schema.
+ */
+export function hostTableStorage(
+  config: Pick<Config, "AzureWebJobsStorage">,
+  lookup: (name: string) => string | undefined,
+): HostTableStorage {
+  if (config.AzureWebJobsStorage) return { kind: "connectionString" };
+  const clientId = lookup("AzureWebJobsStorage__clientId");
+  const identity = clientId ? { clientId } : {};
+  const serviceUri = lookup("AzureWebJobsStorage__tableServiceUri");
+  if (serviceUri) {
+    if (!URL.canParse(serviceUri)) {
+      return {
+        kind: "missing",
+        reason: "AzureWebJobsStorage__tableServiceUri is not an absolute URL",
+      };
+    }
+    return {
+      kind: "identity",
+      endpoint: serviceUri.replace(/\/+$/, ""),
+      from: "AzureWebJobsStorage__tableServiceUri",
+      ...identity,
+    };
+  }
+  const accountName = lookup("AzureWebJobsStorage__accountName");
+  if (accountName) {
+    if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
+      return {
+        kind: "missing",
+        reason: "AzureWebJobsStorage__accountName is not a storage account name",
+      };
+    }
+    return {
+      kind: "identity",
+      endpoint: `https://${accountName}.table.core.windows.net`,
+      from: "AzureWebJobsStorage__accountName",
+      ...identity,
+    };
+  }
+  return {
+    kind: "missing",
+    reason:
+      "none of AzureWebJobsStorage (a connection string), AzureWebJobsStorage__tableServiceUri or AzureWebJobsStorage__accountName is set",
+  };
+}
+
+/**
+ * Where this process keeps notification delivery state: files locally, the host storage
+ * account's table in Azure.
+ */
+export function notificationStateLocation(
+  config: Pick<
+    Config,
+    "PGPROTECT_PROVIDER" | "PGPROTECT_STATE_DIR" | "TASKHUB_NAME" | "AzureWebJobsStorage"
+  >,
+  lookup: (name: string) => string | undefined = (name) => appSetting(name),
+): NotificationStateLocation {
+  if (config.PGPROTECT_PROVIDER === "local") {
+    return { kind: "files", folder: notificationStateDir(config) };
+  }
+  const storage = hostTableStorage(config, lookup);
+  // The Functions host in Azure always has host storage; only the local runtime runs the Azure
+  // provider without it, as one instance, where files de-duplicate as well as a table would.
+  if (storage.kind === "missing") {
+    return { kind: "files", folder: notificationStateDir(config), fallback: storage.reason };
+  }
+  return { kind: "table", tableName: notificationTableName(config), storage };
+}
+
+/** The idempotency store and delivery log of a location. */
+async function notificationState(
+  location: NotificationStateLocation,
+  connectionString: string | undefined,
+): Promise<{ idempotency: IdempotencyStore; log: DeliveryLog }> {
+  if (location.kind === "files") {
+    return {
+      idempotency: new FileIdempotencyStore(path.join(location.folder, "delivered")),
+      log: new FileDeliveryLog(location.folder),
+    };
+  }
+  // Loaded only in Azure, so that local runs never load the Table Storage client.
+  const [{ TableIdempotencyStore }, { TableDeliveryLog }] = await Promise.all([
+    import("./providers/notifications/tableIdempotencyStore.js"),
+    import("./providers/notifications/tableDeliveryLog.js"),
+  ]);
+  const table = new NotificationTable({
+    tableName: location.tableName,
+    // Connecting waits for the first delivery: building the dependencies needs no network, and a
+    // missing setting fails deliveries retryably instead of the whole host.
+    connect: () => connectHostTable(location.tableName, location.storage, connectionString),
+  });
+  return { idempotency: new TableIdempotencyStore(table), log: new TableDeliveryLog(table) };
+}
+
+/**
+ * A client of the notification table in the host storage account.
+ *
+ * @throws NotificationDeliveryError `NOTIFICATION_STATE_UNAVAILABLE` (retryable) when the settings
+ * name no usable account; the message names settings, never their values.
+ */
+async function connectHostTable(
+  tableName: string,
+  storage: HostTableStorage,
+  connectionString: string | undefined,
+) {
+  if (storage.kind === "missing") {
+    throw new NotificationDeliveryError(
+      notificationStateUnavailable,
+      `Notification state needs the host storage account: ${storage.reason}`,
+      {
+        retryable: true,
+        recommendedAction:
+          "Set AzureWebJobsStorage__tableServiceUri (identity-based host storage) or AzureWebJobsStorage.",
+      },
+    );
+  }
+  const { TableClient } = await import("@azure/data-tables");
+  if (storage.kind === "connectionString") {
+    let client;
+    try {
+      client = TableClient.fromConnectionString(connectionString ?? "", tableName);
+    } catch {
+      // No cause attached: whatever the parser says may quote the connection string.
+      throw new NotificationDeliveryError(
+        notificationStateUnavailable,
+        "AzureWebJobsStorage is not a storage connection string the Table Storage client accepts",
+        { retryable: true },
+      );
+    }
+    return isLoopbackHttp(client.url)
+      ? TableClient.fromConnectionString(connectionString ?? "", tableName, {
+          allowInsecureConnection: true,
+        })
+      : client;
+  }
+  const { DefaultAzureCredential } = await import("@azure/identity");
+  const credential = new DefaultAzureCredential(
+    storage.clientId ? { managedIdentityClientId: storage.clientId } : {},
+  );
+  return new TableClient(storage.endpoint, tableName, credential, {
+    ...(isLoopbackHttp(storage.endpoint) ? { allowInsecureConnection: true } : {}),
+  });
+}
+
+/** An emulator on this machine (Azurite) speaks plain HTTP; nothing else may. */
+function isLoopbackHttp(url: string): boolean {
+  const parsed = new URL(url);
+  return (
+    parsed.protocol === "http:" &&
+    ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname.toLowerCase())
+  );
 }
 
 /**
@@ -152,6 +366,13 @@ export async function createNotificationDependencies(
   const outboxFolder = path.join(stateDir, "outbox");
   const local = config.PGPROTECT_PROVIDER === "local";
   const lookup = options.lookup ?? ((name: string) => appSetting(name));
+  const location = notificationStateLocation(config, lookup);
+  if (location.kind === "files" && location.fallback) {
+    console.warn(
+      `pgprotect: notification delivery state kept in ${location.folder}, so de-duplication holds for this instance only: ${location.fallback}`,
+    );
+  }
+  const state = await notificationState(location, config.AzureWebJobsStorage);
   const teams = createTeamsSenders(settings, { lookup, ...(local ? { outboxFolder } : {}) });
   const emailProvider = emailProviderOf(config);
   const email = await emailSenderFor(config, emailProvider, outboxFolder);
@@ -159,8 +380,8 @@ export async function createNotificationDependencies(
     settings,
     teams,
     email: email.sender,
-    idempotency: new FileIdempotencyStore(path.join(stateDir, "delivered")),
-    log: new FileDeliveryLog(stateDir),
+    idempotency: state.idempotency,
+    log: state.log,
     ...(options.now ? { now: options.now } : {}),
   });
   return { settings, dispatcher, outboxFolder, emailProvider, close: () => email.close() };

@@ -1,7 +1,8 @@
 // Every role assignment the deployment makes, in one place.
 //
 // App identity (user-assigned):
-//   - host storage: blob, queue and table data roles (Durable Functions uses queues and tables);
+//   - host storage: blob, queue and table data roles (Durable Functions uses queues and tables; notification
+//     delivery state is a table every instance shares, so a redelivered event notifies no one twice);
 //   - Application Insights: Monitoring Metrics Publisher (local auth is off);
 //   - Key Vault: Key Vault Secrets User (Key Vault references);
 //   - custom topic: EventGrid Data Sender (publishing CloudEvents);
@@ -119,6 +120,8 @@ resource storageQueueRoleAssignment 'Microsoft.Authorization/roleAssignments@202
   }
 }
 
+// Tables: Durable Functions history and instances, and the notification delivery state table
+// (<task hub>Notifications), which the app creates at first use.
 resource storageTableRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (enableTable) {
   name: guid(storageAccount.id, managedIdentityPrincipalId, storageTableDataContributorRoleId)
   scope: storageAccount
@@ -126,6 +129,7 @@ resource storageTableRoleAssignment 'Microsoft.Authorization/roleAssignments@202
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributorRoleId)
     principalId: managedIdentityPrincipalId
     principalType: 'ServicePrincipal'
+    description: 'pgprotect: Durable Functions tables and the notification delivery state table'
   }
 }
 
@@ -246,6 +250,20 @@ module vaultPostgresReader 'rbac-resource-group.bicep' = [for (postgresResourceG
     assignmentDescription: 'pgprotect: Backup vault reads the resource group of the PostgreSQL flexible servers it protects'
   }
 }]
+
+// Single Server databases: the vault reads their connection strings from the template's Key Vault
+// when they are kept there. Granted here because the app's own auto-grant is limited by its
+// condition to the two server roles, and a wider condition would let it open any key vault.
+resource vaultKeyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(backupVaultPrincipalId)) {
+  name: guid(keyVault.id, backupVaultPrincipalId, keyVaultSecretsUserRoleId)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUserRoleId)
+    principalId: backupVaultPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'pgprotect: Backup vault reads the connection strings of the Single Server databases it protects'
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Deployer

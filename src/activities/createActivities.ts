@@ -14,6 +14,7 @@ import type { PgProtectEvent } from "../domain/events/types.js";
 import { parseVaultId } from "../domain/protection/ids.js";
 import { weeklyBackupLimitViolation } from "../domain/protection/rules.js";
 import type { BackupInstance, BackupInstanceSpec, BackupJob } from "../domain/protection/types.js";
+import { listJobsOfVaults } from "../providers/vaultJobs.js";
 import {
   activityNames,
   type ActivityFailure,
@@ -68,6 +69,7 @@ function summaryOf(instance: BackupInstance, vaultId: string): ProtectionSummary
     vaultId,
     protectionStatus: instance.protectionStatus,
     policyId: instance.policyId,
+    instance,
     ...(error
       ? {
           error: {
@@ -117,6 +119,8 @@ function specFor(request: ProtectionRequest): BackupInstanceSpec {
 export type ActivityDependencies = Pick<AppDependencies, "provider" | "events" | "eventSource"> & {
   /** Whether `verifyAccess` grants the vault identity's missing roles (`AUTO_GRANT_ROLE_ASSIGNMENTS`); false by default. */
   readonly autoGrantRoleAssignments?: boolean;
+  /** How long a policy found to fit a datasource type is trusted without reading it again; 5 minutes by default. */
+  readonly policyFitTtlMs?: number;
 };
 
 /**
@@ -127,6 +131,10 @@ export type ActivityDependencies = Pick<AppDependencies, "provider" | "events" |
 export function createActivities(deps: ActivityDependencies) {
   const { backup, secrets, directory, access } = deps.provider;
   const autoGrant = deps.autoGrantRoleAssignments ?? false;
+  // A fan-out protects many datasources under one policy: its fit is read once in a while, not
+  // once per datasource. Policies cannot change in place; one deleted meanwhile fails validation.
+  const fittingPolicies = new Map<string, { fits: Promise<string>; at: number }>();
+  const policyFitTtlMs = deps.policyFitTtlMs ?? 5 * 60_000;
 
   return {
     /** Finds the datasource by id or by names. */
@@ -149,21 +157,35 @@ export function createActivities(deps: ActivityDependencies) {
     /**
      * Checks the vault can reach the datasource: for a database, that its secret exists and holds a
      * usable connection string (never logged); then, where the provider has roles, that the vault's
-     * identity holds them on the datasource, granting the missing ones when allowed.
+     * identity holds them on the datasource and may read the secret's key vault, granting the
+     * missing roles when allowed.
      */
     [activityNames.verifyAccess]: (request: ProtectionRequest): Promise<ActivityResult<string[]>> =>
       expected(async () => [
         ...(await checkDatasourceAccess(secrets, request.datasource, request.secretUri)),
         ...(access
-          ? await checkVaultRoles(access, request.vaultId, request.datasource, autoGrant)
+          ? await checkVaultRoles(
+              access,
+              request.vaultId,
+              request.datasource,
+              autoGrant,
+              request.secretUri,
+            )
           : []),
       ]),
 
     /** Checks the policy exists in the vault and protects this kind of datasource. */
     [activityNames.ensurePolicy]: (input: EnsurePolicyInput): Promise<ActivityResult<string>> =>
-      expected(() =>
-        checkPolicyFits(backup, input.vaultId, input.policyName, input.datasourceType),
-      ),
+      expected(() => {
+        const key = [input.vaultId, input.policyName, input.datasourceType].join("|").toLowerCase();
+        const known = fittingPolicies.get(key);
+        if (known && Date.now() - known.at < policyFitTtlMs) return known.fits;
+        // Kept while in flight too, so that a batch starting together reads the policy once.
+        const fits = checkPolicyFits(backup, input.vaultId, input.policyName, input.datasourceType);
+        fittingPolicies.set(key, { fits, at: Date.now() });
+        fits.catch(() => fittingPolicies.delete(key));
+        return fits;
+      }),
 
     /** The service's own pre-flight check. */
     [activityNames.validateForBackup]: (
@@ -252,10 +274,9 @@ export function createActivities(deps: ActivityDependencies) {
         if (request.kind === "jobStateChanged") {
           events.push(jobStateChangedEvent(request.job, options));
         } else if (request.kind === "protectionConfigured") {
-          const instance = await backup.getBackupInstance(
-            request.vaultId,
-            request.backupInstanceName,
-          );
+          const instance =
+            request.instance ??
+            (await backup.getBackupInstance(request.vaultId, request.backupInstanceName));
           events.push(protectionConfiguredEvent(instance, options));
         } else {
           events.push(
@@ -286,12 +307,13 @@ export function createActivities(deps: ActivityDependencies) {
     /**
      * Jobs of the vaults started or ended since an instant, oldest first, each with its
      * datasource's tags (none for a datasource that no longer exists).
+     *
+     * @remarks One cross-vault query where the provider has one (Azure: Resource Graph), vault by
+     * vault otherwise. Resource Graph shows jobs minutes late; the job watcher's `since` reaches
+     * back an overlap further than that lag and its remembered states drop what it published.
      */
     [activityNames.listJobsSince]: async (input: ListJobsSinceInput): Promise<WatchedJob[]> => {
-      const jobs: BackupJob[] = [];
-      for (const vaultId of input.vaultIds)
-        jobs.push(...(await backup.listJobs(vaultId, { since: input.since })));
-      jobs.sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
+      const jobs = await listJobsOfVaults(deps.provider, input.vaultIds, { since: input.since });
       const tags = new Map<string, Readonly<Record<string, string>> | undefined>();
       for (const id of new Set(jobs.map((job) => job.dataSourceId))) {
         tags.set(

@@ -6,7 +6,7 @@
  * failures as {@link ActivityFailure} values with a stable `code`, and throw only transient
  * failures, which the orchestrations' retry policies retry.
  */
-import type { BackupJob } from "../domain/protection/types.js";
+import type { BackupInstance, BackupJob } from "../domain/protection/types.js";
 
 /** Every activity, by the name it is registered under. */
 export const activityNames = {
@@ -75,6 +75,11 @@ export interface ProtectionSummary {
     readonly message: string;
     readonly recommendedAction?: string;
   };
+  /**
+   * The instance as the provider answered it, so that the Configured event is built from it
+   * rather than from a second read (in Azure, each read spends Resource Manager's read bucket).
+   */
+  readonly instance?: BackupInstance;
 }
 
 /** Input of `verifyAccess`, `validateForBackup` and `createBackupInstance`. */
@@ -133,6 +138,8 @@ export type EventRequest =
       readonly kind: "protectionConfigured";
       readonly vaultId: string;
       readonly backupInstanceName: string;
+      /** The instance as last read; without it the activity reads it. */
+      readonly instance?: BackupInstance;
       readonly datasourceTags?: Readonly<Record<string, string>>;
     }
   | {

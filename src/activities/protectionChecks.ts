@@ -18,6 +18,8 @@ import {
   type BackupPolicyPort,
   type DirectoryDatabase,
   type DirectoryServer,
+  type MissingRole,
+  type MissingSecretPermissions,
   type ResourceDirectoryPort,
   type SecretPort,
   type VaultAccessPort,
@@ -142,38 +144,77 @@ export async function checkDatasourceAccess(
  * `autoGrant` is set, grants the missing ones. Assignments take minutes to apply; the
  * orchestration's validateForBackup retries cover that.
  *
- * @returns the checks that passed or the roles granted, for display.
+ * @param secretUri - a Single Server database's secret: its key vault must let the identity read
+ * secrets too, through "Key Vault Secrets User" (a role, granted like the others) or `get` and
+ * `list` in its access policy (checked, never granted: that writes the key vault itself).
+ * @returns the checks that passed, the roles granted and what was left to the service's
+ * validation, for display.
  * @throws AppError `UserErrorMissingRequiredPermissions` (403) naming each missing role and its
- * scope, when roles are missing and may not be granted.
+ * scope, when roles are missing and may not be granted, and each key vault whose access policy
+ * lacks secret permissions, with the command that adds them.
  */
 export async function checkVaultRoles(
   access: VaultAccessPort,
   vaultId: string,
   datasource: Pick<ResolvedDatasource, "datasourceId" | "friendlyName">,
   autoGrant: boolean,
+  secretUri?: string,
 ): Promise<string[]> {
   const vaultName = parseVaultId(vaultId).vaultName;
+  const holds = `the vault ${vaultName}'s identity holds its roles on ${datasource.friendlyName}`;
   if (autoGrant) {
     // The grant reads the assignments first and writes only the missing ones.
-    const granted = await access.grantMissingRoles(vaultId, datasource.datasourceId);
-    return granted.length === 0
-      ? [`the vault ${vaultName}'s identity holds its roles on ${datasource.friendlyName}`]
-      : granted.map(
-          (role) => `granted the vault ${vaultName}'s identity '${role.roleName}' on ${role.scope}`,
-        );
+    const report = await access.grantMissingRoles(vaultId, datasource.datasourceId, secretUri);
+    const granted = report.roles.map(
+      (role) => `granted the vault ${vaultName}'s identity '${role.roleName}' on ${role.scope}`,
+    );
+    if (report.secretPermissions.length > 0) {
+      throw missingPermissionsError(vaultName, datasource, [], report.secretPermissions, granted);
+    }
+    return [...(granted.length === 0 ? [holds] : granted), ...report.unchecked];
   }
-  const missing = await access.missingRoles(vaultId, datasource.datasourceId);
-  if (missing.length === 0) {
-    return [`the vault ${vaultName}'s identity holds its roles on ${datasource.friendlyName}`];
+  const report = await access.missingRoles(vaultId, datasource.datasourceId, secretUri);
+  if (report.roles.length === 0 && report.secretPermissions.length === 0) {
+    return [holds, ...report.unchecked];
   }
-  const list = missing.map((role) => `'${role.roleName}' on ${role.scope}`).join("; ");
-  throw new AppError(
+  throw missingPermissionsError(vaultName, datasource, report.roles, report.secretPermissions, []);
+}
+
+/** The 403 naming what the vault's identity lacks, and how to give it. */
+function missingPermissionsError(
+  vaultName: string,
+  datasource: Pick<ResolvedDatasource, "friendlyName">,
+  roles: readonly MissingRole[],
+  secretPermissions: readonly MissingSecretPermissions[],
+  granted: readonly string[],
+): AppError {
+  const roleList = roles.map((role) => `'${role.roleName}' on ${role.scope}`).join("; ");
+  const lacks = [
+    ...(roleList ? [roleList] : []),
+    ...secretPermissions.map(
+      (gap) =>
+        `secret permissions ${gap.permissions.join(", ")} in the access policy of the key vault ${gap.keyVaultId}`,
+    ),
+  ].join("; ");
+  const actions = [
+    ...(roleList
+      ? [
+          `Assign ${roleList} to the managed identity of the Backup vault ${vaultName} (or set AUTO_GRANT_ROLE_ASSIGNMENTS=true to let pgprotect grant them)`,
+        ]
+      : []),
+    ...secretPermissions.map((gap) => {
+      const keyVaultName = gap.keyVaultId.split("/").at(-1) ?? gap.keyVaultId;
+      const subscription = /^\/subscriptions\/([^/]+)/i.exec(gap.keyVaultId)?.[1];
+      return `${roleList ? "add" : "Add"} get and list secret permissions for the managed identity of the Backup vault ${vaultName} to the access policy of the key vault ${keyVaultName}, which pgprotect does not change: az keyvault set-policy --name ${keyVaultName} --object-id ${gap.principalId} --secret-permissions get list${subscription ? ` --subscription ${subscription}` : ""}`;
+    }),
+  ];
+  return new AppError(
     ProviderErrorCodes.missingRequiredPermissions,
-    `The Backup vault ${vaultName}'s managed identity lacks ${list}, needed to back up ${datasource.friendlyName}`,
+    `The Backup vault ${vaultName}'s managed identity lacks ${lacks}, needed to back up ${datasource.friendlyName}${granted.length > 0 ? ` (meanwhile ${granted.join("; ")})` : ""}`,
     {
       httpStatus: 403,
       retryable: false,
-      recommendedAction: `Assign ${list} to the managed identity of the Backup vault ${vaultName} (or set AUTO_GRANT_ROLE_ASSIGNMENTS=true to let pgprotect grant them), then retry; assignments can take a few minutes to apply`,
+      recommendedAction: `${actions.join("; ")}, then retry; ${secretPermissions.length > 0 ? "role assignments and access policies" : "assignments"} can take a few minutes to apply`,
     },
   );
 }

@@ -5,35 +5,44 @@ import {
   type InvocationContext,
 } from "@azure/functions";
 import * as df from "durable-functions";
+import type { DurableOrchestrationStatus } from "durable-functions";
 import { appConfig } from "../config.js";
 import { NotFoundError } from "../domain/errors.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { findInstance } from "../http/durableStatus.js";
 import { authorize } from "../http/principal.js";
+import { orchestrationNames } from "../orchestrations/names.js";
 import type {
   ProtectDatasourceOutput,
   ProtectionProgress,
 } from "../orchestrations/protectDatasource.js";
+import type { ProtectServerInput, ProtectServerOutput } from "../orchestrations/protectServer.js";
 
-/**
- * `GET /api/protections/{id}`: the steps done, the current one, and on failure the service's
- * error code with a recommended action.
- */
-export async function getProtection(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  authorize(request, "Backup.Reader", appConfig().WEBSITE_AUTH_ENABLED);
-  const id = request.params.id ?? "";
-  const status = id.startsWith("protect-")
-    ? await findInstance(df.getClient(context), id)
-    : undefined;
-  if (!status)
-    throw new NotFoundError("PROTECTION_NOT_FOUND", `There is no protection operation '${id}'`);
+/** An operation's error, as `GET /api/protections/{id}` shows it. */
+interface ShownError {
+  readonly code: string;
+  readonly message: string;
+  readonly recommendedAction?: string;
+}
+
+/** How far a server protection got: databases finished and listed. */
+export interface ServerProtectionProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+/** The code of a server protection some of whose databases were not protected. */
+export const databasesNotProtectedCode = "DATABASES_NOT_PROTECTED";
+
+/** The code of a server protection whose orchestration itself failed. */
+export const serverProtectionFailedCode = "SERVER_PROTECTION_FAILED";
+
+/** The answer for a `protectDatasource` instance: its steps, from its custom status. */
+function datasourceProtectionBody(id: string, status: DurableOrchestrationStatus) {
   const progress = (status.customStatus ?? { steps: [] }) as ProtectionProgress;
   const output = status.output as ProtectDatasourceOutput | null | undefined;
   const error = output?.error ?? progress.error;
-  return json(200, {
+  return {
     id,
     status: status.runtimeStatus,
     outcome: output?.outcome ?? null,
@@ -48,7 +57,112 @@ export async function getProtection(
     error: error ?? null,
     createdAt: status.createdTime,
     lastUpdatedAt: status.lastUpdatedTime,
-  });
+  };
+}
+
+/** What a finished server protection came to, and the error to show when it fell short. */
+function serverOutcome(
+  status: DurableOrchestrationStatus,
+  summary: ProtectServerOutput | null,
+): { outcome: ProtectDatasourceOutput["outcome"] | null; error: ShownError | null } {
+  if (status.runtimeStatus === "Failed") {
+    // The orchestration threw (e.g. a database's protection was already running under its id).
+    return {
+      outcome: "Failed",
+      error: {
+        code: serverProtectionFailedCode,
+        message: typeof status.output === "string" ? status.output : "The orchestration failed",
+        recommendedAction: "Ask again: databases already protected are answered as such",
+      },
+    };
+  }
+  if (!summary) return { outcome: null, error: null };
+  if (summary.failed.length > 0) {
+    const total =
+      summary.protected.length + summary.alreadyProtected.length + summary.failed.length;
+    return {
+      outcome: "Failed",
+      error: {
+        code: databasesNotProtectedCode,
+        message: `${summary.failed.length} of ${total} databases of ${summary.serverName} were not protected: ${summary.failed
+          .map((f) => `${f.databaseName} (${f.code}: ${f.message})`)
+          .join("; ")}`,
+        recommendedAction:
+          "Fix what summary.failed names, then send the same request again: it protects what is missing and answers the rest as already protected",
+      },
+    };
+  }
+  // Every database was protected before: nothing new, as for a single datasource.
+  const outcome =
+    summary.protected.length === 0 && summary.alreadyProtected.length > 0
+      ? "AlreadyProtected"
+      : "Protected";
+  return { outcome, error: null };
+}
+
+/**
+ * The answer for a `protectServer` instance: the shape of a single protection (no steps of its
+ * own), plus the server, the progress from its custom status and, once finished, the summary.
+ */
+function serverProtectionBody(id: string, status: DurableOrchestrationStatus) {
+  const input = status.input as Partial<ProtectServerInput> | null | undefined;
+  const custom = status.customStatus as Partial<ServerProtectionProgress> | null | undefined;
+  const summary =
+    status.runtimeStatus === "Completed" && status.output && typeof status.output === "object"
+      ? (status.output as ProtectServerOutput)
+      : null;
+  const { outcome, error } = serverOutcome(status, summary);
+  return {
+    id,
+    status: status.runtimeStatus,
+    outcome,
+    datasourceId: null,
+    backupInstanceName: null,
+    steps: [],
+    currentStep: null,
+    error,
+    serverName: summary?.serverName ?? input?.serverName ?? null,
+    progress:
+      typeof custom?.done === "number" && typeof custom.total === "number"
+        ? { done: custom.done, total: custom.total }
+        : null,
+    summary,
+    createdAt: status.createdTime,
+    lastUpdatedAt: status.lastUpdatedTime,
+  };
+}
+
+/**
+ * The body of `GET /api/protections/{id}` for an instance's status.
+ *
+ * @remarks A server protection (`protectServer`) keeps the fields of a single one, so a client
+ * that follows `status`, `outcome` and `error` reads both alike.
+ */
+export function protectionStatusBody(
+  id: string,
+  status: DurableOrchestrationStatus,
+): Record<string, unknown> {
+  return status.name === orchestrationNames.protectServer
+    ? serverProtectionBody(id, status)
+    : datasourceProtectionBody(id, status);
+}
+
+/**
+ * `GET /api/protections/{id}`: the steps done, the current one, and on failure the service's
+ * error code with a recommended action; for a server's databases, the progress and the summary.
+ */
+export async function getProtection(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  authorize(request, "Backup.Reader", appConfig().WEBSITE_AUTH_ENABLED);
+  const id = request.params.id ?? "";
+  const status = id.startsWith("protect-")
+    ? await findInstance(df.getClient(context), id)
+    : undefined;
+  if (!status)
+    throw new NotFoundError("PROTECTION_NOT_FOUND", `There is no protection operation '${id}'`);
+  return json(200, protectionStatusBody(id, status));
 }
 
 app.http("getProtection", {

@@ -11,6 +11,7 @@ import { vaultsToSearch } from "../http/backupLookup.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 import type { JobFilter } from "../providers/ports.js";
+import { listJobsOfVaults } from "../providers/vaultJobs.js";
 
 const jobStatuses: readonly JobStatus[] = ["InProgress", "Completed", "Failed", "Cancelled"];
 const jobOperations: readonly JobOperation[] = ["OnDemandBackup", "ScheduledBackup", "Restore"];
@@ -140,6 +141,10 @@ export function parseJobQuery(query: URLSearchParams): JobQuery {
  * `GET /api/jobs`: backup and restore jobs of every vault the app covers, newest first. Filters:
  * `status` and `operation` (comma-separated), `vault`, `datasource` (ARM id or name), `since` (an
  * instant: jobs started or ended since). Paged by `top`; `nextLink` fetches the next page.
+ *
+ * @remarks The vaults are listed in one cross-vault query where the provider has one (Azure:
+ * Resource Graph, which shows jobs a few minutes after the service), vault by vault otherwise;
+ * `GET /api/jobs/{id}` reads one job from the service itself.
  */
 export async function listJobs(
   request: HttpRequest,
@@ -150,12 +155,7 @@ export async function listJobs(
   const query = parseJobQuery(request.query);
   const vaultIds = await vaultsToSearch(deps, query.vault);
   const name = query.datasourceName?.toLowerCase();
-  const jobs = (
-    await Promise.all(
-      vaultIds.map((vaultId) => deps.provider.backup.listJobs(vaultId, query.filter)),
-    )
-  )
-    .flat()
+  const jobs = (await listJobsOfVaults(deps.provider, vaultIds, query.filter))
     .filter(
       (job) =>
         !name ||

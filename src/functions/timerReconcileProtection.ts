@@ -8,6 +8,7 @@ import { app, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { appDependencies, type AppDependencies } from "../composition.js";
 import { loadConfig } from "../config.js";
+import { fromDatabase, fromServer } from "../activities/protectionChecks.js";
 import { isAppError } from "../domain/errors.js";
 import { backupOverdueEvent } from "../domain/events/builders.js";
 import type { PgProtectEvent } from "../domain/events/types.js";
@@ -48,9 +49,16 @@ export async function protectTaggedResources(
 ): Promise<ReconcileReport["protections"]> {
   const { directory, backup } = deps.provider;
   const servers = await directory.listServers();
+  // Each protection is handed its datasource as listed here: one listing, not one look-up each.
   const resources = [
-    ...servers.filter((s) => s.kind === "flexibleServers").map((s) => ({ id: s.id, tags: s.tags })),
-    ...(await directory.listDatabases()).map((d) => ({ id: d.id, tags: d.tags })),
+    ...servers
+      .filter((s) => s.kind === "flexibleServers")
+      .map((s) => ({ id: s.id, tags: s.tags, resolved: fromServer(s) })),
+    ...(await directory.listDatabases()).map((d) => ({
+      id: d.id,
+      tags: d.tags,
+      resolved: fromDatabase(d),
+    })),
   ];
   const results: { datasourceId: string; outcome: AutoProtectOutcome }[] = [];
   for (const resource of resources) {
@@ -65,6 +73,7 @@ export async function protectTaggedResources(
       continue;
     const outcome = await startProtectionOnce(client, {
       datasource: { datasourceId: decision.request.datasourceId },
+      resolved: resource.resolved,
       vaultId,
       policyName: decision.request.policyName,
       ...(decision.request.secretUri ? { secretUri: decision.request.secretUri } : {}),

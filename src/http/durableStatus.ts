@@ -1,6 +1,7 @@
 /** Reading orchestration state through the Durable client, with "not found" as a value. */
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { ProtectDatasourceOutput } from "../orchestrations/protectDatasource.js";
+import type { ProtectServerOutput } from "../orchestrations/protectServer.js";
 
 /**
  * The status of an orchestration instance, or undefined when there is none.
@@ -24,8 +25,9 @@ export async function findInstance(
 export const finishedStates: readonly string[] = ["Completed", "Failed", "Terminated", "Canceled"];
 
 /**
- * Whether a `protectDatasource` instance is running or ended with the datasource protected, so a
- * new request answers it instead of starting again; after a failure it may run again.
+ * Whether a `protectDatasource` instance is running or ended with the datasource protected (a
+ * `protectServer` instance: with every database protected), so a new request answers it instead
+ * of starting again; after a failure it may run again.
  */
 export function protectionIsLiveOrSucceeded(
   status: DurableOrchestrationStatus | undefined,
@@ -34,6 +36,9 @@ export function protectionIsLiveOrSucceeded(
     return false;
   }
   // Expected failures end the orchestration normally, with the failure as its output.
-  const output = status.output as Partial<ProtectDatasourceOutput> | null | undefined;
-  return !(status.runtimeStatus === "Completed" && output?.outcome === "Failed");
+  if (status.runtimeStatus !== "Completed") return true;
+  const output = status.output as
+    (Partial<ProtectDatasourceOutput> & Partial<ProtectServerOutput>) | null | undefined;
+  // A server's run that left databases unprotected runs again: those already protected answer so.
+  return output?.outcome !== "Failed" && !(output?.failed && output.failed.length > 0);
 }

@@ -157,11 +157,19 @@ const schemas: Record<string, Schema> = {
   },
   StartProtectionBody: fromZod(startProtectionBody),
   ProtectionAccepted: {
+    description:
+      "One datasource's protection names its `datasourceId`; the protection of every database of a server (`allDatabases`) names `serverId` and `serverName`.",
     type: "object",
-    required: ["id", "datasourceId", "status", "statusUrl", "existing"],
+    required: ["id", "status", "statusUrl", "existing"],
+    oneOf: [
+      { required: ["datasourceId"], properties: { datasourceId: text } },
+      {
+        required: ["serverId", "serverName", "allDatabases"],
+        properties: { serverId: text, serverName: text, allDatabases: { const: true } },
+      },
+    ],
     properties: {
       id: text,
-      datasourceId: text,
       status: text,
       statusUrl: { type: "string", format: "uri" },
       existing: { type: "boolean" },
@@ -179,15 +187,62 @@ const schemas: Record<string, Schema> = {
       },
       outcome: {
         type: ["string", "null"],
-        description: "`Protected`, `AlreadyProtected` or `Failed` once finished.",
+        description:
+          "`Protected`, `AlreadyProtected` or `Failed` once finished. For every database of a server: `Failed` when any database was not protected (`error.code` `DATABASES_NOT_PROTECTED`), `AlreadyProtected` when all already were.",
       },
       datasourceId: nullableText,
       backupInstanceName: nullableText,
-      steps: { type: "array", items: { type: "object" } },
+      steps: {
+        type: "array",
+        items: { type: "object" },
+        description: "A single datasource's steps; empty for every database of a server.",
+      },
       currentStep: {},
       error: { oneOf: [serviceError, { type: "null" }] },
+      serverName: {
+        ...nullableText,
+        description: "Only for every database of a server: the server.",
+      },
+      progress: {
+        description:
+          "Only for every database of a server: databases finished of those listed, once listed.",
+        oneOf: [
+          {
+            type: "object",
+            required: ["done", "total"],
+            properties: {
+              done: { type: "integer", minimum: 0 },
+              total: { type: "integer", minimum: 0 },
+            },
+          },
+          { type: "null" },
+        ],
+      },
+      summary: {
+        description: "Only for every database of a server: once finished, each database's outcome.",
+        oneOf: [ref("ServerProtectionSummary"), { type: "null" }],
+      },
       createdAt: text,
       lastUpdatedAt: text,
+    },
+  },
+  ServerProtectionSummary: {
+    description:
+      "The databases of a server by outcome: protected now, protected before, or not protected with the service's code (`*` when the databases could not be listed).",
+    type: "object",
+    required: ["serverName", "protected", "alreadyProtected", "failed"],
+    properties: {
+      serverName: text,
+      protected: { type: "array", items: text },
+      alreadyProtected: { type: "array", items: text },
+      failed: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["databaseName", "code", "message"],
+          properties: { databaseName: text, code: text, message: text },
+        },
+      },
     },
   },
   SuccessfulBackup: {
@@ -525,12 +580,15 @@ const paths: Record<string, Record<string, unknown>> = {
   "/protections": {
     post: {
       operationId: "startProtection",
-      summary: "Protect a datasource (idempotent per datasource)",
+      summary: "Protect a datasource, or every database of a server (idempotent per target)",
       description:
         "Answers 202 with a status URL; asking again for the same datasource answers the same operation. " +
+        "With `serverName` and `allDatabases: true`, every database of a Single Server-style server is protected, " +
+        "each as its own datasource (a few at a time, `maxConcurrency`), under one operation per server; " +
+        "a Flexible Server is protected whole instead (400 `ALL_DATABASES_ON_FLEXIBLE_SERVER`). " +
         "What is cheap to check is checked first, and a request that cannot succeed starts nothing: " +
         "404 `DatasourceNotFound`, `VaultNotFound`, `PolicyNotFound` or `SecretNotFound`; " +
-        "400 `BODY_INVALID`, `BODY_NOT_JSON` or `PolicyDatasourceTypeMismatch`.",
+        "400 `BODY_INVALID`, `BODY_NOT_JSON`, `PolicyDatasourceTypeMismatch`, `SecretNotFound` (no secretUri) or `ALL_DATABASES_ON_FLEXIBLE_SERVER`.",
       requestBody: body("StartProtectionBody"),
       responses: {
         "202": {
@@ -550,7 +608,7 @@ const paths: Record<string, Record<string, unknown>> = {
     get: {
       operationId: "getProtection",
       summary:
-        "A protection operation's steps, current step and, on failure, the service's error with a recommended action",
+        "A protection operation's steps, current step and, on failure, the service's error with a recommended action; for every database of a server, the progress and then the summary",
       parameters: [pathParameter("id", "The operation id a POST /protections answered.")],
       responses: { "200": ok("ProtectionStatus"), ...notFound, ...common },
     },

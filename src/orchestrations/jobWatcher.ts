@@ -16,7 +16,12 @@ import { transientRetry } from "./retryPolicies.js";
 
 /** How the watcher lists and publishes. */
 export const jobWatching = {
-  /** How far each listing reaches back before the previous pass's time; also the first pass's look-back. */
+  /**
+   * How far each listing reaches back before the previous pass's time; also the first pass's
+   * look-back. It exceeds Resource Graph's lag (a few minutes; the Azure provider lists jobs
+   * there), so a job or state shown late still falls inside a later listing instead of before
+   * its watermark, and is published then, once.
+   */
   overlapMinutes: 10,
   /** Events per `publishEvents` call (Event Grid takes at most 1 MB a request). */
   publishBatch: 50,

@@ -24,6 +24,11 @@ export interface ProtectDatasourceInput {
   readonly secretUri?: string;
   /** Who asked, for the audit trail in events. */
   readonly requestedBy?: string;
+  /**
+   * The datasource as a fan-out found it a moment ago (`protectServer`, a fleet): the resolve
+   * step trusts it instead of looking it up again, one Resource Graph query less per datasource.
+   */
+  readonly resolved?: ResolvedDatasource;
 }
 
 /** The steps of a protection, in order. */
@@ -121,13 +126,18 @@ export function* protectDatasource(
   };
 
   enter("resolve");
-  const resolved = (yield context.df.callActivityWithRetry(
-    activityNames.resolveDatasource,
-    transientRetry(),
-    input.datasource,
-  )) as ActivityResult<ResolvedDatasource>;
-  if (!resolved.ok) return yield* fail(resolved);
-  const datasource = resolved.value;
+  let datasource: ResolvedDatasource;
+  if (input.resolved) {
+    datasource = input.resolved;
+  } else {
+    const resolved = (yield context.df.callActivityWithRetry(
+      activityNames.resolveDatasource,
+      transientRetry(),
+      input.datasource,
+    )) as ActivityResult<ResolvedDatasource>;
+    if (!resolved.ok) return yield* fail(resolved);
+    datasource = resolved.value;
+  }
   finish("done", datasource.datasourceId);
 
   enter("checkExisting");
@@ -253,6 +263,7 @@ export function* protectDatasource(
     kind: "protectionConfigured",
     vaultId: input.vaultId,
     backupInstanceName: protection.backupInstanceName,
+    ...(protection.instance ? { instance: protection.instance } : {}),
     datasourceTags: datasource.tags,
   });
   finish("done");

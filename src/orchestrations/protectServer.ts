@@ -58,6 +58,8 @@ export function* protectServer(
     return summary;
   }
   const databases = listed.value;
+  // The total is known now; GET /api/protections/{id} shows it before the first batch ends.
+  context.df.setCustomStatus({ done: 0, total: databases.length });
   const width = Math.max(1, Math.min(input.maxConcurrency ?? 4, 32));
   for (let offset = 0; offset < databases.length; offset += width) {
     const batch = databases.slice(offset, offset + width);
@@ -66,6 +68,7 @@ export function* protectServer(
         orchestrationNames.protectDatasource,
         {
           datasource: { datasourceId: database.datasourceId },
+          resolved: database,
           vaultId: input.vaultId,
           policyName: input.policyName,
           ...(input.secretUri ? { secretUri: input.secretUri } : {}),

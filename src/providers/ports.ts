@@ -206,6 +206,25 @@ export interface JobPort {
   listJobs(vaultId: string, filter?: JobFilter): Promise<BackupJob[]>;
 }
 
+/**
+ * Jobs of many vaults in one request, where {@link JobPort.listJobs} costs one list (and its
+ * pages) per vault. In Azure that is one Resource Graph query for every vault and subscription,
+ * counted against Resource Graph's per-user quota rather than the Resource Manager read bucket
+ * that protection, backups and restores share.
+ *
+ * @remarks Optional: a provider without it is listed vault by vault. Resource Graph indexes jobs a
+ * few minutes after the service shows them, so a listing by watermark reaches back further than
+ * that (the job watcher overlaps its listings), and whoever follows one job reads it with
+ * {@link JobPort.getJob}.
+ */
+export interface CrossVaultJobPort {
+  /**
+   * The jobs `listJobs` returns for each vault, with the same filter: all vaults' jobs in one
+   * list, oldest start first (jobs starting at the same instant in the order of `vaultIds`).
+   */
+  listJobsAcrossVaults(vaultIds: readonly string[], filter?: JobFilter): Promise<BackupJob[]>;
+}
+
 /** Recovery points of a backup instance (`RecoveryPoints_List`). */
 export interface RecoveryPointPort {
   /** Recovery points, oldest first. */
@@ -327,15 +346,52 @@ export interface MissingRole {
 }
 
 /**
+ * Secret permissions a key vault's access policy does not give the Backup vault's identity (a key
+ * vault using access policies instead of Azure RBAC).
+ */
+export interface MissingSecretPermissions {
+  /** ARM id of the key vault. */
+  readonly keyVaultId: string;
+  /** The object id the access policy must name: the vault identity's principal. */
+  readonly principalId: string;
+  /** The secret permissions it lacks, among `get` and `list`. */
+  readonly permissions: readonly string[];
+}
+
+/** What the Backup vault's identity lacks on a datasource, or what was granted it. */
+export interface VaultAccessReport {
+  /** The roles it lacks (`missingRoles`) or was granted (`grantMissingRoles`). */
+  readonly roles: MissingRole[];
+  /** Access-policy permissions it lacks; never granted, as that writes the key vault itself. */
+  readonly secretPermissions: MissingSecretPermissions[];
+  /** What could not be checked and is left to the service's validation, as sentences. */
+  readonly unchecked: string[];
+}
+
+/**
  * The Backup vault identity's role assignments on a datasource: checked before validateForBackup,
  * so that a missing role is named with its scope instead of surfacing as the service's generic
  * permissions error.
+ *
+ * @remarks `secretUri` is a Single Server database's Key Vault secret: the identity also needs to
+ * read it, through "Key Vault Secrets User" or the key vault's access policy.
  */
 export interface VaultAccessPort {
-  /** The roles the vault's identity needs on the datasource and does not hold. */
-  missingRoles(vaultId: string, datasourceId: string): Promise<MissingRole[]>;
-  /** Grants the roles the vault's identity lacks on the datasource; returns what was granted. */
-  grantMissingRoles(vaultId: string, datasourceId: string): Promise<MissingRole[]>;
+  /** What the vault's identity needs on the datasource (and its secret) and does not hold. */
+  missingRoles(
+    vaultId: string,
+    datasourceId: string,
+    secretUri?: string,
+  ): Promise<VaultAccessReport>;
+  /**
+   * Grants the roles the vault's identity lacks on the datasource (and its secret's key vault);
+   * reports what was granted and what it still lacks that cannot be granted.
+   */
+  grantMissingRoles(
+    vaultId: string,
+    datasourceId: string,
+    secretUri?: string,
+  ): Promise<VaultAccessReport>;
 }
 
 /** The full set of ports a provider supplies. */
@@ -345,4 +401,9 @@ export interface Provider {
   readonly directory: ResourceDirectoryPort;
   /** Role checks of the vault's identity, where the provider has roles (Azure). */
   readonly access?: VaultAccessPort;
+  /**
+   * Jobs of many vaults in one query (Azure: Resource Graph), where the provider has such a
+   * source; without it, jobs are listed vault by vault with {@link JobPort.listJobs}.
+   */
+  readonly jobs?: CrossVaultJobPort;
 }

@@ -30,6 +30,7 @@ import {
   type TestSmtpServer,
 } from "../support/notificationServers.js";
 import { poll } from "../support/poll.js";
+import { functionsApi } from "../support/functionsApi.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 /** The token the fake identity endpoint hands out and the fake Resource Manager accepts. */
@@ -86,6 +87,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
   let fake: FakeArm;
   let identity: FakeManagedIdentity;
   let keyVault: FakeKeyVault;
+  let keyVaultId: string;
   let smtp: TestSmtpServer;
   let host: RunningHost;
   /** The test's own view of the fake, through the same adapters, to arrange and to check. */
@@ -95,18 +97,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
   const hostLog: string[] = [];
   let instanceName: string;
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(route.startsWith("http") ? route : `${host.url}/api/${route}`, {
-      method,
-      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (await response.json()) as Body,
-    };
-  };
+  const api = functionsApi(() => host);
   const followProtection = (id: unknown) =>
     poll(
       () => api("GET", `protections/${String(id)}`),
@@ -194,7 +185,15 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
     for (const [name, id] of Object.entries(servers)) {
       if (name !== "pg-unassigned") assignVaultRoles(fake, id);
     }
-    assignVaultRoles(fake, `${servers["pg-legacy"] ?? ""}/databases/hr`);
+    // The fake Key Vault as Resource Graph shows it: an RBAC key vault whose secrets the vault's
+    // identity may read.
+    keyVaultId = fake.addKeyVault({
+      resourceGroup: "rg-db",
+      name: "kv-legacy",
+      rbac: true,
+      vaultUri: `${keyVault.url}/`,
+    });
+    assignVaultRoles(fake, `${servers["pg-legacy"] ?? ""}/databases/hr`, keyVaultId);
     fake.denyPermissions(
       servers["pg-locked"] ?? "",
       "The vault's identity has no 'PostgreSQL Flexible Server Long Term Retention Backup Role' on pg-locked",
@@ -449,8 +448,16 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
       output: { outcome: "Completed", jobId: started.body.jobId },
     });
 
+    const jobQueries = () =>
+      fake
+        .requestsOf("Resources")
+        .filter((r) => String((r.body as Body).query).startsWith("RecoveryServicesResources"));
+    const [listsBefore, queriesBefore] = [fake.requestsOf("Jobs_List"), jobQueries()];
     const completed = await api("GET", "jobs?status=Completed");
     const inProgress = await api("GET", "jobs?status=InProgress");
+    // The app's provider lists jobs through Resource Graph: one query a listing, no vault list.
+    expect(fake.requestsOf("Jobs_List")).toHaveLength(listsBefore.length);
+    expect(jobQueries().length - queriesBefore.length).toBe(2);
     const byArmId = await api("GET", `jobs${String(started.body.jobId)}`);
     const instance = await api("GET", `backup-instances/${instanceName}`);
     expect((completed.body.value as Body[]).map((j) => j.id)).toEqual([started.body.jobId]);
@@ -656,6 +663,10 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
     expect(instance.secretStore).toEqual({ secretStoreType: "AzureKeyVault", uri: secretUri });
     // The app read the secret with a token from the managed identity.
     expect(keyVault.authorizedRequests).toContain("/secrets/hr-connection/");
+    // It found the secret's key vault and checked the vault identity's role on it.
+    expect(fake.requestsOf("RoleAssignments_GET").map((r) => r.path)).toContain(
+      `${keyVaultId}/providers/Microsoft.Authorization/roleAssignments`,
+    );
   });
 
   it("never writes the managed identity's token into the host's log", () => {

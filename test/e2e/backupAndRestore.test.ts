@@ -9,6 +9,7 @@ import { createLocalProvider } from "../../src/providers/local/index.js";
 import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
+import { functionsApi } from "../support/functionsApi.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
@@ -41,18 +42,7 @@ describe("backing up and restoring a database through the HTTP API on the local 
   let backupJob: Body;
   let restoreJob: Body;
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(route.startsWith("http") ? route : `${host.url}/api/${route}`, {
-      method,
-      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (await response.json()) as Body,
-    };
-  };
+  const api = functionsApi(() => host);
   const followJob = (statusUrl: string) =>
     poll(
       () => api("GET", statusUrl),

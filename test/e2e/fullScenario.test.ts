@@ -18,6 +18,7 @@ import {
 } from "../support/notificationServers.js";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
+import { functionsApi } from "../support/functionsApi.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
@@ -49,18 +50,7 @@ describe("the whole flow on the local runtime, from a clean state", () => {
   let webhook: TestWebhookServer;
   let secretUri: string;
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(route.startsWith("http") ? route : `${host.url}/api/${route}`, {
-      method,
-      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (await response.json()) as Body,
-    };
-  };
+  const api = functionsApi(() => host);
 
   beforeAll(async () => {
     // `npm test` compiles the app first; the host runs it from dist/ as Azure would.

@@ -23,6 +23,7 @@ import {
 } from "../support/notificationServers.js";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
+import { functionsApi } from "../support/functionsApi.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
@@ -49,14 +50,7 @@ describe("notifications of a failed protection, through the local topic and the 
   let secretUri: string;
   const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(`${host.url}/api/${route}`, {
-      method,
-      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  const api = functionsApi(() => host);
 
   beforeAll(async () => {
     expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);

@@ -11,6 +11,7 @@ import { createLocalProvider, type LocalProvider } from "../../src/providers/loc
 import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
+import { functionsApi } from "../support/functionsApi.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
@@ -28,18 +29,7 @@ describe("protecting a database through the HTTP API on the local runtime", () =
     databaseName: "hr",
   });
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(`${host.url}/api/${route}`, {
-      method,
-      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (await response.json()) as Record<string, unknown>,
-    };
-  };
+  const api = functionsApi(() => host);
 
   beforeAll(async () => {
     // `npm test` compiles the app first; the host runs it from dist/ as Azure would.

@@ -56,6 +56,21 @@ describe("loadConfig", () => {
     }
   });
 
+  it("asks for a sender address when ACS_ENDPOINT alone chooses ACS for email", () => {
+    // Act
+    const act = () => loadConfig({ ACS_ENDPOINT: "https://mail.communication.azure.com" });
+
+    // Assert
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(/ACS_ENDPOINT sends email through ACS, which needs EMAIL_SENDER_ADDRESS/);
+    expect(
+      loadConfig({
+        ACS_ENDPOINT: "https://mail.communication.azure.com",
+        EMAIL_SENDER_ADDRESS: "DoNotReply@contoso.example",
+      }).ACS_ENDPOINT,
+    ).toBe("https://mail.communication.azure.com");
+  });
+
   it("reads the Key Vault hosts as a trimmed, lower-case list, and leaves them to the clouds' domains when empty", () => {
     // Act
     const configured = loadConfig({

@@ -16,7 +16,7 @@ export const defaultRecommendedActions: Readonly<Record<string, string>> = {
   [ProviderErrorCodes.datasourceAlreadyProtected]:
     "The datasource is already protected; use the existing backup instance, or stop protection there before protecting it again.",
   [ProviderErrorCodes.missingRequiredPermissions]:
-    "Grant the Backup vault's managed identity the roles it needs: for a Flexible Server, 'PostgreSQL Flexible Server Long Term Retention Backup Role' on the server and Reader on its resource group; for a Single Server database, Reader on the server and Key Vault Secrets User on the key vault. Role assignments can take a few minutes to apply.",
+    "Grant the Backup vault's managed identity the roles it needs: for a Flexible Server, 'PostgreSQL Flexible Server Long Term Retention Backup Role' on the server and Reader on its resource group; for a Single Server database, Reader on the server and Key Vault Secrets User on the key vault (or get and list secret permissions in its access policy). Role assignments can take a few minutes to apply.",
   [ProviderErrorCodes.missingDbPermissions]:
     "Grant the database user in the secret CONNECT on the database and SELECT on its tables and sequences.",
   ResourceNotFound:

@@ -270,6 +270,26 @@ export function toBackupJob(resource: AzureBackupJobResourceOutput, vaultId: str
 }
 
 /**
+ * Whether a job passes a job list's filter. Resource Manager's list and the Resource Graph query
+ * both end with it, so that both answer the same jobs for the same filter.
+ */
+export function jobMatchesFilter(job: BackupJob, filter: JobFilter): boolean {
+  const since = filter.since === undefined ? undefined : Date.parse(filter.since);
+  return (
+    (!filter.status || filter.status.includes(job.status)) &&
+    (!filter.operation || filter.operation.includes(job.operation)) &&
+    (!filter.datasourceId ||
+      job.dataSourceId.toLowerCase() === filter.datasourceId.toLowerCase()) &&
+    (!filter.backupInstanceName ||
+      lastSegment(job.backupInstanceId).toLowerCase() ===
+        filter.backupInstanceName.toLowerCase()) &&
+    (since === undefined ||
+      Date.parse(job.startTime) >= since ||
+      (job.endTime !== undefined && Date.parse(job.endTime) >= since))
+  );
+}
+
+/**
  * Maps a recovery point resource to the domain's recovery point.
  *
  * @remarks Azure does not report what a local vault knows (files, sizes, server version, the job
@@ -601,6 +621,15 @@ export class AzureBackupService implements BackupServicePort {
     if (initial.status === "200") {
       return { instance: toBackupInstance(initial.body, v.vaultName), existed: true };
     }
+    // The service answers 201 with the instance already provisioned (its REST docs show
+    // `provisioningState: Succeeded`, `ProtectionConfigured`): the operation behind the status URL
+    // has nothing left to tell, and polling it would spend Resource Manager reads for nothing.
+    if (
+      initial.status === "201" &&
+      initial.body.properties?.provisioningState?.toLowerCase() === "succeeded"
+    ) {
+      return { instance: toBackupInstance(initial.body, v.vaultName), existed: false };
+    }
     const outcome = await this.lro<BackupInstanceResourceOutput>(initial, operation);
     return { instance: toBackupInstance(outcome.result ?? {}, v.vaultName), existed: false };
   }
@@ -835,28 +864,9 @@ export class AzureBackupService implements BackupServicePort {
     const items = await this.call("Listing jobs", () =>
       listAll<AzureBackupJobResourceOutput>(this.client, first, "Listing jobs"),
     );
-    const since = filter.since === undefined ? undefined : Date.parse(filter.since);
     return items
       .map((item) => toBackupJob(item, vaultId))
-      .filter((job) => !filter.status || filter.status.includes(job.status))
-      .filter((job) => !filter.operation || filter.operation.includes(job.operation))
-      .filter(
-        (job) =>
-          !filter.datasourceId ||
-          job.dataSourceId.toLowerCase() === filter.datasourceId.toLowerCase(),
-      )
-      .filter(
-        (job) =>
-          !filter.backupInstanceName ||
-          lastSegment(job.backupInstanceId).toLowerCase() ===
-            filter.backupInstanceName.toLowerCase(),
-      )
-      .filter(
-        (job) =>
-          since === undefined ||
-          Date.parse(job.startTime) >= since ||
-          (job.endTime !== undefined && Date.parse(job.endTime) >= since),
-      )
+      .filter((job) => jobMatchesFilter(job, filter))
       .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
   }
 

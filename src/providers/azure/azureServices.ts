@@ -7,13 +7,20 @@ import type { TlsSettings } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import type { Config } from "../../config.js";
 import { AppError, ConfigurationError } from "../../domain/errors.js";
-import type { MissingRole, Provider, VaultAccessPort } from "../ports.js";
+import type {
+  MissingRole,
+  MissingSecretPermissions,
+  Provider,
+  VaultAccessPort,
+  VaultAccessReport,
+} from "../ports.js";
 import {
   createAzureBackupService,
   dataProtectionClientOptionsFrom,
   type AzureBackupService,
 } from "./azureBackupService.js";
 import { AzureResourceDirectory } from "./azureResourceDirectory.js";
+import { KeyVaultLocator, keyVaultUriOf, missingSecretPermissions } from "./keyVaultAccess.js";
 import { KeyVaultSecretStore } from "./keyVaultSecrets.js";
 import { createResourceGraphClient } from "./resourceGraph.js";
 import { ResourceGraphJobSource } from "./resourceGraphJobs.js";
@@ -34,7 +41,11 @@ export interface AzureServices extends Provider {
   readonly secrets: KeyVaultSecretStore;
   /** PostgreSQL servers, databases and tags. */
   readonly directory: AzureResourceDirectory;
-  /** Jobs across vaults and subscriptions (Resource Graph). */
+  /**
+   * Jobs across vaults and subscriptions (Resource Graph): the provider's `jobs` port, so that
+   * `GET /api/jobs` and the job watcher ask one query for every vault instead of listing each
+   * vault through Resource Manager.
+   */
   readonly jobs: ResourceGraphJobSource;
   /** The vault identity's role assignments (Microsoft.Authorization). */
   readonly access: VaultAccessPort;
@@ -118,7 +129,7 @@ export function createAzureServices(
   });
   return {
     backup,
-    access: createVaultAccess(backup, checker),
+    access: createVaultAccess(backup, checker, new KeyVaultLocator(graph), subscriptionId),
     secrets: new KeyVaultSecretStore({
       credential,
       client: tls,
@@ -139,13 +150,18 @@ export function createAzureServices(
 /**
  * The access port over the vault's system-assigned identity: its principal comes from the vault.
  *
- * @remarks A Single Server database's key vault is not known from the datasource alone, so only
- * Reader on its server is checked; Key Vault Secrets User on the key vault stays with the
- * service's own validation.
+ * @remarks A Single Server database's key vault is found by its secret's URI through Resource
+ * Graph, in the app's subscription and the database's. A key vault using Azure RBAC needs Key
+ * Vault Secrets User, checked and granted like the other roles; one using access policies needs
+ * `get` and `list` secret permissions for the identity, which are checked and reported but never
+ * granted (that would write the key vault resource itself). A key vault Resource Graph does not
+ * show is left to the service's own validation.
  */
 function createVaultAccess(
   backup: AzureBackupService,
   checker: VaultAccessChecker,
+  keyVaults: KeyVaultLocator,
+  subscriptionId: string,
 ): VaultAccessPort {
   // A fan-out protects many datasources into one vault: its identity is read once in a while, not
   // once per datasource. An identity turned off and on again gets a new principal, hence the expiry.
@@ -172,17 +188,79 @@ function createVaultAccess(
   };
   const named = (requirements: readonly RoleRequirement[]): MissingRole[] =>
     requirements.map(({ roleName, scope }) => ({ roleName, scope }));
+  /** The roles the identity needs, and what its secret's key vault asks beyond roles. */
+  const needsOf = async (
+    vaultId: string,
+    datasourceId: string,
+    secretUri: string | undefined,
+  ): Promise<{
+    principalId: string;
+    requirements: RoleRequirement[];
+    secretPermissions: MissingSecretPermissions[];
+    unchecked: string[];
+  }> => {
+    const principalId = await principalOf(vaultId);
+    // Only a Single Server database reads a secret; a Flexible Server's request has none.
+    if (!secretUri || !/\/databases\/[^/]+$/i.test(datasourceId)) {
+      return {
+        principalId,
+        requirements: requiredVaultRoles(datasourceId),
+        secretPermissions: [],
+        unchecked: [],
+      };
+    }
+    const datasourceSubscription = /^\/subscriptions\/([^/]+)/i.exec(datasourceId)?.[1];
+    const subscriptions = [
+      ...new Set(
+        [subscriptionId, datasourceSubscription ?? subscriptionId].map((s) => s.toLowerCase()),
+      ),
+    ];
+    const keyVault = await keyVaults.find(secretUri, subscriptions);
+    if (!keyVault) {
+      return {
+        principalId,
+        requirements: requiredVaultRoles(datasourceId),
+        secretPermissions: [],
+        unchecked: [
+          `the key vault ${keyVaultUriOf(secretUri)} is not visible in Resource Graph (another subscription, or no read access): its permissions for the vault's identity are left to the service's validation`,
+        ],
+      };
+    }
+    if (keyVault.rbac) {
+      return {
+        principalId,
+        requirements: requiredVaultRoles(datasourceId, keyVault.id),
+        secretPermissions: [],
+        unchecked: [],
+      };
+    }
+    const permissions = missingSecretPermissions(keyVault.accessPolicies, principalId);
+    return {
+      principalId,
+      requirements: requiredVaultRoles(datasourceId),
+      secretPermissions:
+        permissions.length > 0 ? [{ keyVaultId: keyVault.id, principalId, permissions }] : [],
+      unchecked: [],
+    };
+  };
   return {
-    missingRoles: async (vaultId, datasourceId) =>
-      named(
-        await checker.missingRoles(await principalOf(vaultId), requiredVaultRoles(datasourceId)),
-      ),
-    grantMissingRoles: async (vaultId, datasourceId) =>
-      named(
-        await checker.grantMissingRoles(
-          await principalOf(vaultId),
-          requiredVaultRoles(datasourceId),
-        ),
-      ),
+    missingRoles: async (vaultId, datasourceId, secretUri): Promise<VaultAccessReport> => {
+      const needs = await needsOf(vaultId, datasourceId, secretUri);
+      return {
+        roles: named(await checker.missingRoles(needs.principalId, needs.requirements)),
+        secretPermissions: needs.secretPermissions,
+        unchecked: needs.unchecked,
+      };
+    },
+    // Roles are granted even when an access policy lacks permissions: both are needed, and a
+    // role assignment is what AUTO_GRANT_ROLE_ASSIGNMENTS allows; the policy is reported.
+    grantMissingRoles: async (vaultId, datasourceId, secretUri): Promise<VaultAccessReport> => {
+      const needs = await needsOf(vaultId, datasourceId, secretUri);
+      return {
+        roles: named(await checker.grantMissingRoles(needs.principalId, needs.requirements)),
+        secretPermissions: needs.secretPermissions,
+        unchecked: needs.unchecked,
+      };
+    },
   };
 }

@@ -4,10 +4,11 @@
  * name and scope instead of surfacing as the service's generic `UserErrorMissingRequiredPermissions`.
  *
  * @remarks Flexible Server: "PostgreSQL Flexible Server Long Term Retention Backup Role" on the
- * server and Reader on its resource group. Single Server database: Reader on the server and Key
- * Vault Secrets User on the key vault holding the connection string (or get/list secret
- * permissions in its access policy, which this check cannot see). Role assignments can take a few
- * minutes to apply; callers retry validateForBackup with back-off after granting.
+ * server and Reader on its resource group. Single Server database: Reader on the server and, when
+ * its key vault uses Azure RBAC, Key Vault Secrets User on the key vault holding the connection
+ * string (a key vault using access policies is checked by keyVaultAccess.ts instead: access
+ * policies are not role assignments). Role assignments can take a few minutes to apply; callers
+ * retry validateForBackup with back-off after granting.
  */
 import { randomUUID } from "node:crypto";
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
@@ -83,6 +84,28 @@ function relativeScope(scope: string): string {
   return scope.replace(/^\/+/, "");
 }
 
+/**
+ * The scopes to list role assignments at so that every requirement is seen: one per scope that is
+ * not an ancestor of another requirement's scope, since Resource Manager answers a listing with the
+ * assignments at the scope and above it.
+ */
+export function scopesToList(requirements: readonly RoleRequirement[]): string[] {
+  const scopes: string[] = [];
+  for (const { scope } of requirements) {
+    if (!scopes.some((listed) => scopeCovers(scope, listed) && scopeCovers(listed, scope))) {
+      scopes.push(scope);
+    }
+  }
+  return scopes.filter(
+    (scope) => !scopes.some((other) => scopeCovers(scope, other) && !scopeCovers(other, scope)),
+  );
+}
+
+/** The subscription a scope lies in, if it names one. */
+function subscriptionOf(scope: string): string | undefined {
+  return /^\/?subscriptions\/([^/]+)/i.exec(scope)?.[1];
+}
+
 /** Options of {@link createVaultAccessChecker}. */
 export interface VaultAccessCheckerOptions {
   readonly credential: TokenCredential;
@@ -105,17 +128,22 @@ export class VaultAccessChecker {
     private readonly subscriptionId: string,
   ) {}
 
-  /** The requirements the principal does not meet, in the order given. */
+  /**
+   * The requirements the principal does not meet, in the order given.
+   *
+   * @remarks Reads the assignments once per {@link scopesToList} scope, not once per requirement:
+   * a fan-out's role reads count against Resource Manager's read bucket, and a Flexible Server's
+   * two requirements (the server, its resource group) need a single read.
+   */
   async missingRoles(
     principalId: string,
     requirements: readonly RoleRequirement[],
   ): Promise<RoleRequirement[]> {
-    const missing: RoleRequirement[] = [];
-    for (const requirement of requirements) {
-      const held: { roleDefinitionId?: string; scope?: string }[] = [];
+    const held: { roleDefinitionId?: string; scope?: string }[] = [];
+    for (const scope of scopesToList(requirements)) {
       try {
         for await (const assignment of this.client.roleAssignments.listForScope(
-          relativeScope(requirement.scope),
+          relativeScope(scope),
           {
             filter: `assignedTo('${principalId}')`,
           },
@@ -123,16 +151,19 @@ export class VaultAccessChecker {
           held.push(assignment);
         }
       } catch (thrown) {
-        throw armErrorFromThrown(thrown, `Reading role assignments at ${requirement.scope}`);
+        throw armErrorFromThrown(thrown, `Reading role assignments at ${scope}`);
       }
-      const satisfied = held.some(
-        (a) =>
-          (a.roleDefinitionId ?? "").toLowerCase().endsWith(`/${requirement.roleDefinitionGuid}`) &&
-          scopeCovers(a.scope ?? "", requirement.scope),
-      );
-      if (!satisfied) missing.push(requirement);
     }
-    return missing;
+    return requirements.filter(
+      (requirement) =>
+        !held.some(
+          (a) =>
+            (a.roleDefinitionId ?? "")
+              .toLowerCase()
+              .endsWith(`/${requirement.roleDefinitionGuid}`) &&
+            scopeCovers(a.scope ?? "", requirement.scope),
+        ),
+    );
   }
 
   /**
@@ -164,7 +195,8 @@ export class VaultAccessChecker {
     for (const requirement of missing) {
       try {
         await this.client.roleAssignments.create(relativeScope(requirement.scope), randomUUID(), {
-          roleDefinitionId: `/subscriptions/${this.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${requirement.roleDefinitionGuid}`,
+          // A built-in role is named through the subscription of the scope it is assigned at.
+          roleDefinitionId: `/subscriptions/${subscriptionOf(requirement.scope) ?? this.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${requirement.roleDefinitionGuid}`,
           principalId,
           principalType: "ServicePrincipal",
         });

@@ -10,42 +10,30 @@ import {
   type TeamsMessage,
 } from "../../domain/notifications/teamsCard.js";
 import {
+  deliverWithRetries,
   NotificationDeliveryError,
+  type DeliveryRetryOptions,
   NotificationErrorCodes,
   parseRetryAfter,
   type TeamsSender,
 } from "./types.js";
 
 /** Options of {@link TeamsWebhookSender}. */
-export interface TeamsWebhookSenderOptions {
+export interface TeamsWebhookSenderOptions extends DeliveryRetryOptions {
   /** The Workflows webhook URL (a secret). */
   readonly url: string;
-  /** Attempts per message, the first included. Default 3. */
-  readonly maxAttempts?: number;
-  /**
-   * The longest `Retry-After` waited for in-process. A longer one ends the call with a retryable
-   * error carrying the delay, for Event Grid or a durable retry to honour. Default 30 s.
-   */
-  readonly maxRetryAfterMs?: number;
-  /** Wait when a 5xx gives no `Retry-After`; doubled per attempt. Default 1 s. */
-  readonly backoffMs?: number;
   /** Per-request timeout. Default 15 s. */
   readonly timeoutMs?: number;
   /** Replaceable for tests. */
   readonly fetch?: typeof fetch;
-  /** Replaceable for tests; must wait `ms` milliseconds. */
-  readonly wait?: (ms: number) => Promise<void>;
 }
 
 /** {@link TeamsSender} over a Workflows webhook. */
 export class TeamsWebhookSender implements TeamsSender {
   readonly #url: string;
-  readonly #maxAttempts: number;
-  readonly #maxRetryAfterMs: number;
-  readonly #backoffMs: number;
+  readonly #retry: DeliveryRetryOptions;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
-  readonly #wait: (ms: number) => Promise<void>;
 
   constructor(options: TeamsWebhookSenderOptions) {
     if (!/^https?:\/\//i.test(options.url) || !URL.canParse(options.url)) {
@@ -60,12 +48,9 @@ export class TeamsWebhookSender implements TeamsSender {
       );
     }
     this.#url = options.url;
-    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
-    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
-    this.#backoffMs = options.backoffMs ?? 1_000;
+    this.#retry = options;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#fetch = options.fetch ?? fetch;
-    this.#wait = options.wait ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** Keeps the URL out of `console.log(sender)` and JSON dumps. */
@@ -90,16 +75,7 @@ export class TeamsWebhookSender implements TeamsSender {
         { retryable: false },
       );
     }
-    let lastError: NotificationDeliveryError | undefined;
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      lastError = await this.#attempt(body);
-      if (lastError === undefined) return;
-      if (!lastError.retryable || attempt === this.#maxAttempts) break;
-      const delay = lastError.retryAfterMs ?? this.#backoffMs * 2 ** (attempt - 1);
-      if (delay > this.#maxRetryAfterMs) break;
-      await this.#wait(delay);
-    }
-    throw lastError!;
+    await deliverWithRetries(() => this.#attempt(body), this.#retry);
   }
 
   async #attempt(body: string): Promise<NotificationDeliveryError | undefined> {

@@ -88,3 +88,41 @@ export function parseRetryAfter(
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
+
+/** How a sender retries a message in-process; the options both senders share. */
+export interface DeliveryRetryOptions {
+  /** Attempts per message, the first included. Default 3. */
+  readonly maxAttempts?: number;
+  /**
+   * The longest `Retry-After` waited for in-process. A longer one ends the call with a retryable
+   * error carrying the delay, for Event Grid or a durable retry to honour. Default 30 s.
+   */
+  readonly maxRetryAfterMs?: number;
+  /** Wait when a failure gives no `Retry-After`; doubled per attempt. Default 1 s. */
+  readonly backoffMs?: number;
+  /** Replaceable for tests; must wait `ms` milliseconds. */
+  readonly wait?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Runs `attempt` until it succeeds (answers `undefined`), fails for good, runs out of attempts,
+ * or asks for a wait longer than the sender may hold a function invocation; then throws the last
+ * failure.
+ */
+export async function deliverWithRetries(
+  attempt: () => Promise<NotificationDeliveryError | undefined>,
+  options: DeliveryRetryOptions,
+): Promise<void> {
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
+  const backoffMs = options.backoffMs ?? 1_000;
+  const wait = options.wait ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    const failure = await attempt();
+    if (failure === undefined) return;
+    if (!failure.retryable || attemptNumber >= maxAttempts) throw failure;
+    const delay = failure.retryAfterMs ?? backoffMs * 2 ** (attemptNumber - 1);
+    if (delay > maxRetryAfterMs) throw failure;
+    await wait(delay);
+  }
+}

@@ -10,11 +10,11 @@ import { createLocalProvider } from "../../../src/providers/local/index.js";
 import { startHost, type RunningHost } from "../../../src/runtime/host.js";
 import { usePostgresCluster } from "../../support/postgres.js";
 import { poll } from "../../support/poll.js";
+import { functionsApi } from "../../support/functionsApi.js";
 
 const projectDir = fileURLToPath(new URL("../../..", import.meta.url));
 const postgres = usePostgresCluster();
 
-type Body = Record<string, unknown>;
 interface OpenApiDocument {
   openapi: string;
   servers: { url: string }[];
@@ -39,18 +39,7 @@ describe("the OpenAPI document served at /api/openapi.json", () => {
   let secretUri: string;
   let schemaOf: (name: string) => ValidateFunction;
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(route.startsWith("http") ? route : `${host.url}/api/${route}`, {
-      method,
-      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (await response.json()) as Body,
-    };
-  };
+  const api = functionsApi(() => host);
 
   /** Fails with ajv's errors when `value` does not match the document's schema `name`. */
   const expectValid = (name: string, value: unknown) => {
@@ -237,6 +226,32 @@ describe("the OpenAPI document served at /api/openapi.json", () => {
     expect([wrongRule.status, unknownJob.status]).toEqual([400, 404]);
     expectValid("ProblemDetails", wrongRule.body);
     expectValid("ProblemDetails", unknownJob.body);
+  });
+
+  it("describes the protection of every database of a server: the request, the answer and the summary", async () => {
+    const body = { serverName: "local", allDatabases: true, policyName: "server-ops", secretUri };
+    const policy = await api("PUT", "vaults/pgprotect-vault/policies/server-ops", {
+      spec: {
+        datasourceType: "AzureDatabaseForPostgreSQL",
+        schedule: { days: ["Tuesday"], time: "01:00" },
+        retention: { default: "P1M" },
+      },
+    });
+
+    const started = await api("POST", "protections", body);
+    const done = await poll(
+      () => api("GET", `protections/${String(started.body.id)}`),
+      (r) => r.body.status === "Completed" || r.body.status === "Failed",
+    );
+    const conflicting = await api("POST", "protections", { ...body, databaseName: "inventory" });
+
+    expect([policy.status, started.status, conflicting.status]).toEqual([201, 202, 400]);
+    expect(done.body.summary).not.toBeNull();
+    expectValid("StartProtectionBody", { ...body, maxConcurrency: 2 });
+    expectValid("ProtectionAccepted", started.body);
+    expectValid("ProtectionStatus", done.body);
+    expectValid("ProblemDetails", conflicting.body);
+    expect(schemaOf("StartProtectionBody")({ ...body, maxConcurrency: 0 })).toBe(false);
   });
 
   it("describes the request bodies the API accepts, and rejects what it refuses", () => {

@@ -15,8 +15,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { generate } from "selfsigned";
 import { OpenApiValidator, type ContractViolation } from "./openApiValidator.js";
+import { loopbackCertificate } from "../loopbackCertificate.js";
 
 type Json = Record<string, unknown>;
 
@@ -45,8 +45,18 @@ export interface FakeArmOptions {
   readonly retryAfterSeconds?: number;
   /** Status polls answered as running before an operation ends; 2 by default. */
   readonly pollsBeforeDone?: number;
-  /** How backup instance PUTs answer: `201` (as the docs show) or `202` (as the contract allows). */
-  readonly backupInstancePut?: "201" | "202";
+  /**
+   * When set, an operation ends once the `Retry-After` it announced has passed, scaled by this
+   * factor into real time (the client's own scale should match), however often it was polled: a
+   * service whose estimate is right. `pollsBeforeDone` is then ignored.
+   */
+  readonly operationTimeScale?: number;
+  /**
+   * How backup instance PUTs answer: `201` with the instance already provisioned (as the service's
+   * REST docs show), `201-provisioning` with it still being configured, or `202` (as the
+   * contract allows).
+   */
+  readonly backupInstancePut?: "201" | "201-provisioning" | "202";
   /** Status headers of 202 answers: both (as the service sends) or `Location` only (as vault operations do). */
   readonly lroHeaders?: "both" | "location";
   /** Items per page of every list; 2 by default, so that paging is always exercised. */
@@ -113,6 +123,20 @@ interface PostgresServer {
   readonly databases: string[];
 }
 
+interface KeyVault {
+  readonly id: string;
+  readonly vaultUri: string;
+  readonly rbac: boolean;
+  readonly accessPolicies: readonly FakeKeyVaultAccessPolicy[];
+}
+
+/** An access policy entry of a fake key vault, as Resource Manager records it. */
+export interface FakeKeyVaultAccessPolicy {
+  readonly objectId: string;
+  readonly applicationId?: string;
+  readonly permissions: { readonly secrets: readonly string[] };
+}
+
 interface RecoveryPoint {
   readonly id: string;
   readonly instanceId: string;
@@ -120,26 +144,6 @@ interface RecoveryPoint {
 }
 
 const RUNNING_END_TIME = "0001-01-01T00:00:00";
-
-let certificate: Promise<{ key: string; cert: string }> | undefined;
-
-/** One self-signed certificate for 127.0.0.1 per test process. */
-function loopbackCertificate(): Promise<{ key: string; cert: string }> {
-  certificate ??= generate([{ name: "commonName", value: "127.0.0.1" }], {
-    keyType: "ec",
-    extensions: [
-      { name: "basicConstraints", cA: true },
-      {
-        name: "subjectAltName",
-        altNames: [
-          { type: 7, ip: "127.0.0.1" },
-          { type: 2, value: "localhost" },
-        ],
-      },
-    ],
-  }).then((pems) => ({ key: pems.private, cert: pems.cert }));
-  return certificate;
-}
 
 let validatorInstance: OpenApiValidator | undefined;
 
@@ -149,6 +153,11 @@ function operationIdToken(): string {
     const token = randomBytes(16).toString("base64");
     if (/^[A-Za-z0-9]+==$/.test(token)) return token;
   }
+}
+
+/** The operation id at the end of a status URL. */
+function operationTokenOf(statusUrl: string | undefined): string {
+  return new URL(statusUrl ?? "https://invalid/").pathname.split("/").at(-1) ?? "";
 }
 
 function userFacingError(
@@ -218,10 +227,12 @@ export class FakeArm {
   private readonly recoveryPoints: RecoveryPoint[] = [];
   private readonly deniedDatasources = new Map<string, string>();
   private readonly unlistedVaults = new Set<string>();
+  private readonly unindexedJobs = new Set<string>();
   private readonly throttled: { remaining: number; retryAfter: number }[] = [];
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private scopeCounter = 0;
   private readonly servers = new Map<string, PostgresServer>();
+  private readonly keyVaults: KeyVault[] = [];
   private readonly assignments: {
     id: string;
     name: string;
@@ -233,8 +244,10 @@ export class FakeArm {
 
   private constructor(
     private readonly server: Server,
-    private readonly options: Required<Omit<FakeArmOptions, "limits" | "token" | "graphQuota">> &
-      Pick<FakeArmOptions, "limits" | "token" | "graphQuota">,
+    private readonly options: Required<
+      Omit<FakeArmOptions, "limits" | "token" | "graphQuota" | "operationTimeScale">
+    > &
+      Pick<FakeArmOptions, "limits" | "token" | "graphQuota" | "operationTimeScale">,
     private readonly validator: OpenApiValidator,
     ca: string,
   ) {
@@ -302,6 +315,19 @@ export class FakeArm {
     this.unlistedVaults.add(vaultId.toLowerCase());
   }
 
+  /**
+   * Leaves a job out of Resource Graph answers until {@link indexInGraph}, as Resource Graph
+   * shows jobs minutes after Resource Manager does; Resource Manager still answers it.
+   */
+  lagInGraph(jobId: string): void {
+    this.unindexedJobs.add(jobId.toLowerCase());
+  }
+
+  /** Resource Graph catches up with a job left out by {@link lagInGraph}. */
+  indexInGraph(jobId: string): void {
+    this.unindexedJobs.delete(jobId.toLowerCase());
+  }
+
   /** Adds a PostgreSQL server with databases (Resource Graph lists it, Resource Manager its databases); returns its id. */
   addPostgresServer(server: {
     resourceGroup: string;
@@ -321,6 +347,28 @@ export class FakeArm {
         ...(server.databases ?? []),
         ...(server.kind === "flexibleServers" ? ["azure_maintenance", "azure_sys"] : []),
       ],
+    });
+    return id;
+  }
+
+  /**
+   * Adds a key vault Resource Graph finds by its vault URI (`https://{name}.vault.azure.net/` by
+   * default; a fake Key Vault's URL in end-to-end tests); returns its id.
+   */
+  addKeyVault(keyVault: {
+    resourceGroup: string;
+    name: string;
+    /** Whether it uses Azure RBAC rather than access policies. */
+    rbac: boolean;
+    accessPolicies?: readonly FakeKeyVaultAccessPolicy[];
+    vaultUri?: string;
+  }): string {
+    const id = `/subscriptions/${this.options.subscriptionId}/resourceGroups/${keyVault.resourceGroup}/providers/Microsoft.KeyVault/vaults/${keyVault.name}`;
+    this.keyVaults.push({
+      id,
+      vaultUri: keyVault.vaultUri ?? `https://${keyVault.name}.vault.azure.net/`,
+      rbac: keyVault.rbac,
+      accessPolicies: keyVault.accessPolicies ?? [],
     });
     return id;
   }
@@ -618,11 +666,18 @@ export class FakeArm {
       "resources | where type in~ ('microsoft.dbforpostgresql/flexibleservers','microsoft.dbforpostgresql/servers')";
     const jobsQuery =
       "RecoveryServicesResources | where type =~ 'microsoft.dataprotection/backupvaults/backupjobs'";
+    const keyVaultsQuery = "resources | where type =~ 'microsoft.keyvault/vaults'";
     if (
       typeof request?.query !== "string" ||
-      !(request.query.startsWith(jobsQuery) || request.query.startsWith(serversQuery))
+      !(
+        request.query.startsWith(jobsQuery) ||
+        request.query.startsWith(serversQuery) ||
+        request.query.startsWith(keyVaultsQuery)
+      )
     ) {
-      problems.push("the fake answers only the backup jobs and PostgreSQL servers queries");
+      problems.push(
+        "the fake answers only the backup jobs, PostgreSQL servers and key vaults queries",
+      );
     }
     if (problems.length > 0) {
       this.violations.push(
@@ -635,6 +690,26 @@ export class FakeArm {
       return new HttpAnswer(400, { error: { code: "BadRequest", message: problems.join("; ") } });
     }
     const query = String(request.query);
+    if (query.startsWith(keyVaultsQuery)) {
+      // The key vault a secret URI names: `... and properties.vaultUri =~ '<uri>' | project ...`.
+      const vaultUri = /properties\.vaultUri =~ '([^']*)'/.exec(query)?.[1]?.toLowerCase();
+      // The fake's key vaults all live in its one subscription.
+      const visible = (request.subscriptions as string[]).some(
+        (s) => s.toLowerCase() === this.options.subscriptionId.toLowerCase(),
+      );
+      const rows = this.keyVaults
+        .filter((kv) => visible && kv.vaultUri.toLowerCase() === vaultUri)
+        .map((kv) => ({
+          id: kv.id,
+          enableRbacAuthorization: kv.rbac,
+          accessPolicies: kv.accessPolicies.map((policy) => ({
+            tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            ...policy,
+          })),
+        }));
+      const page = { totalRecords: rows.length, count: rows.length, data: rows, facets: [] };
+      return new HttpAnswer(200, { ...page, resultTruncated: "false" }, quotaHeaders());
+    }
     if (query.startsWith(serversQuery)) {
       const equals = (column: string): string | undefined =>
         new RegExp(`\\| where ${column} =~ '([^']*)'`).exec(query)?.[1]?.toLowerCase();
@@ -665,9 +740,11 @@ export class FakeArm {
       const match = new RegExp(`\\| where ${column} in~ \\(([^)]*)\\)`).exec(query);
       return match?.[1]?.split(",").map((v) => v.trim().replace(/^'|'$/g, "").toLowerCase());
     };
-    const since = /datetime\(([^)]+)\)/.exec(query)?.[1];
+    // `>=` (at or after) or `>` (after) the instant, as the query says.
+    const [, sinceOperator, since] = /(>=?) datetime\(([^)]+)\)/.exec(query) ?? [];
     const subscriptions = (request.subscriptions as string[]).map((s) => s.toLowerCase());
     const rows = [...this.jobs.values()]
+      .filter((job) => !this.unindexedJobs.has(job.id.toLowerCase()))
       .map((job) => {
         const p = job.properties;
         const category = String(p["operationCategory"]);
@@ -704,10 +781,13 @@ export class FakeArm {
       .filter((row) => {
         if (!since) return true;
         const p = row.properties as Json;
-        return (
-          Date.parse(String(p["startTime"])) > Date.parse(since) ||
-          (p["endTime"] !== undefined && Date.parse(String(p["endTime"])) > Date.parse(since))
-        );
+        const from = Date.parse(since);
+        const after = (time: unknown) =>
+          time !== undefined &&
+          (sinceOperator === ">="
+            ? Date.parse(String(time)) >= from
+            : Date.parse(String(time)) > from);
+        return after(p["startTime"]) || after(p["endTime"]);
       })
       .sort((a, b) =>
         String((a.properties as Json)["startTime"]).localeCompare(
@@ -1112,8 +1192,16 @@ export class FakeArm {
       },
       `${url.pathname}/operationResults`,
     );
-    if (this.options.backupInstancePut === "201") {
+    if (this.options.backupInstancePut !== "202") {
       const { location: _location, ...headers } = accepted.headers;
+      if (this.options.backupInstancePut === "201") {
+        // The operation is still reported by its status URL, which answers Succeeded.
+        const op = this.operations.get(operationTokenOf(headers["azure-asyncoperation"]));
+        if (op) {
+          op.result = op.outcome();
+          op.endTime = new Date().toISOString();
+        }
+      }
       return new HttpAnswer(201, this.instanceBody(instance), headers);
     }
     return accepted;
@@ -1368,7 +1456,12 @@ export class FakeArm {
   private advance(op: Operation): void {
     if (op.result) return;
     op.polls += 1;
-    if (op.polls > this.options.pollsBeforeDone) {
+    const scale = this.options.operationTimeScale;
+    const done =
+      scale === undefined
+        ? op.polls > this.options.pollsBeforeDone
+        : Date.now() - Date.parse(op.startTime) >= this.options.retryAfterSeconds * 1000 * scale;
+    if (done) {
       op.result = op.outcome();
       op.endTime = new Date().toISOString();
     }

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { generate } from "selfsigned";
+import { loopbackCertificate } from "../loopbackCertificate.js";
 
 interface StoredSecret {
   readonly version: string;
@@ -39,14 +39,8 @@ export class FakeKeyVault {
   static async start(token = "fake-kv-token"): Promise<FakeKeyVault> {
     // A CA certificate with a subject of its own, so that a worker process can trust it beside
     // the fake Resource Manager's through NODE_EXTRA_CA_CERTS (issuers are looked up by subject).
-    const pems = await generate([{ name: "commonName", value: "pgprotect fake Key Vault" }], {
-      keyType: "ec",
-      extensions: [
-        { name: "basicConstraints", cA: true },
-        { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
-      ],
-    });
-    const server = createServer({ key: pems.private, cert: pems.cert });
+    const pems = await loopbackCertificate("pgprotect fake Key Vault");
+    const server = createServer({ key: pems.key, cert: pems.cert });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => resolve());

@@ -2,6 +2,12 @@
  * The fake Resource Manager for Data Protection contract tests, and what clients need to reach it.
  */
 import type { AccessToken, TokenCredential } from "@azure/identity";
+import {
+  createAzureServices,
+  type AzureServices,
+  type AzureServicesOptions,
+  type AzureSettings,
+} from "../../../src/providers/azure/azureServices.js";
 import { requiredVaultRoles } from "../../../src/providers/azure/vaultAccess.js";
 import { FAKE_VAULT_PRINCIPAL_ID, type FakeArm } from "./fakeArmServer.js";
 
@@ -9,6 +15,7 @@ export {
   FAKE_VAULT_PRINCIPAL_ID,
   FakeArm,
   type FakeArmOptions,
+  type FakeKeyVaultAccessPolicy,
   type RecordedRequest,
   type Bucket,
 } from "./fakeArmServer.js";
@@ -32,11 +39,12 @@ export function fakeArmCredential(token = "fake-arm-token"): TokenCredential {
 }
 
 /**
- * Gives the fake vaults' identity the roles it needs on a datasource, as an administrator does
- * before protecting it; an assignment already there is not made twice.
+ * Gives the fake vaults' identity the roles it needs on a datasource (and, for a Single Server
+ * database, on its RBAC key vault), as an administrator does before protecting it; an assignment
+ * already there is not made twice.
  */
-export function assignVaultRoles(fake: FakeArm, datasourceId: string): void {
-  for (const role of requiredVaultRoles(datasourceId)) {
+export function assignVaultRoles(fake: FakeArm, datasourceId: string, keyVaultId?: string): void {
+  for (const role of requiredVaultRoles(datasourceId, keyVaultId)) {
     const held = fake
       .roleAssignments()
       .some(
@@ -47,4 +55,40 @@ export function assignVaultRoles(fake: FakeArm, datasourceId: string): void {
       );
     if (!held) fake.assignRole(role.scope, role.roleDefinitionGuid, FAKE_VAULT_PRINCIPAL_ID);
   }
+}
+
+/** Options of {@link azureServicesAgainst}. */
+export interface AzureServicesAgainstOptions {
+  /** Settings beyond the subscription and the endpoints, which are the fake's. */
+  readonly settings?: Partial<AzureSettings>;
+  /** The fake's token by default. */
+  readonly credential?: TokenCredential;
+  /** Replaces the shortened waits below, key by key. */
+  readonly services?: AzureServicesOptions;
+}
+
+/**
+ * The app's Azure adapters pointed at a fake and trusting its certificate, with the service's
+ * waits shortened: long-running operations' `Retry-After` and 429s' scaled by 0.01, 5 ms between
+ * polls without one. Resource Manager's buckets keep their production sizes.
+ */
+export function azureServicesAgainst(
+  fake: FakeArm,
+  options: AzureServicesAgainstOptions = {},
+): AzureServices {
+  return createAzureServices(
+    {
+      AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
+      AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
+      AZURE_TOKEN_AUDIENCE: fake.url,
+      ...options.settings,
+    },
+    options.credential ?? fakeArmCredential(),
+    {
+      tlsOptions: { ca: fake.ca },
+      polling: { retryAfterScale: 0.01, intervalInMs: 5 },
+      throttling: { retryAfterScale: 0.01 },
+      ...options.services,
+    },
+  );
 }

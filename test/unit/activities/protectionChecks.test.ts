@@ -20,6 +20,7 @@ import type {
   ResourceDirectoryPort,
   SecretPort,
   VaultAccessPort,
+  VaultAccessReport,
 } from "../../../src/providers/ports.js";
 
 const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
@@ -216,18 +217,37 @@ describe("checkVaultRoles", () => {
     { roleName: "Reader", scope: "/subscriptions/s/resourceGroups/rg-db" },
     { roleName: "Backup Role", scope: `${sales.serverId}` },
   ];
-  /** An access port whose identity lacks `missing` until they are granted. */
-  const access = (missing: MissingRole[]) => {
+  const keyVaultId =
+    "/subscriptions/s/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv-hr";
+  const secretUri = "https://kv-hr.vault.azure.net/secrets/hr";
+  /**
+   * An access port whose identity lacks `missing` until they are granted, and whatever else
+   * `beyond` reports (an access policy, what it left unchecked); it records the secret URIs asked.
+   */
+  const access = (
+    missing: MissingRole[],
+    beyond: Partial<Omit<VaultAccessReport, "roles">> = {},
+  ) => {
     const granted: MissingRole[] = [];
+    const asked: (string | undefined)[] = [];
+    const report = (roles: MissingRole[]): VaultAccessReport => ({
+      roles,
+      secretPermissions: beyond.secretPermissions ?? [],
+      unchecked: beyond.unchecked ?? [],
+    });
     const port: VaultAccessPort = {
-      missingRoles: async () => missing.filter((m) => !granted.includes(m)),
-      grantMissingRoles: async () => {
+      missingRoles: async (_vault, _datasource, uri) => {
+        asked.push(uri);
+        return report(missing.filter((m) => !granted.includes(m)));
+      },
+      grantMissingRoles: async (_vault, _datasource, uri) => {
+        asked.push(uri);
         const now = missing.filter((m) => !granted.includes(m));
         granted.push(...now);
-        return now;
+        return report(now);
       },
     };
-    return { port, granted };
+    return { port, granted, asked };
   };
   const datasource = { datasourceId: salesId, friendlyName: "local/sales" };
 
@@ -266,6 +286,86 @@ describe("checkVaultRoles", () => {
     expect(checks).toEqual([
       "granted the vault pgprotect-vault's identity 'Reader' on /subscriptions/s/resourceGroups/rg-db",
       `granted the vault pgprotect-vault's identity 'Backup Role' on ${sales.serverId}`,
+    ]);
+  });
+
+  it("asks the port about the database's secret, so that its key vault is checked too", async () => {
+    const { port, asked } = access([]);
+
+    await checkVaultRoles(port, vaultId, datasource, false, secretUri);
+    await checkVaultRoles(port, vaultId, datasource, true, secretUri);
+
+    expect(asked).toEqual([secretUri, secretUri]);
+  });
+
+  it("fails naming the key vault and the secret permissions its access policy lacks, with the command that adds them", async () => {
+    // Arrange
+    const { port } = access([], {
+      secretPermissions: [{ keyVaultId, principalId: "p-1", permissions: ["list"] }],
+    });
+
+    // Act
+    const error = await checkVaultRoles(port, vaultId, datasource, false, secretUri).catch(
+      (e: unknown) => e,
+    );
+
+    // Assert
+    expect(error).toMatchObject({ code: "UserErrorMissingRequiredPermissions", httpStatus: 403 });
+    expect((error as AppError).message).toContain(
+      `secret permissions list in the access policy of the key vault ${keyVaultId}`,
+    );
+    expect((error as AppError).recommendedAction).toMatch(/^Add get and list secret permissions/);
+    expect((error as AppError).recommendedAction).toContain(
+      "az keyvault set-policy --name kv-hr --object-id p-1 --secret-permissions get list --subscription s",
+    );
+  });
+
+  it("names missing roles and a lacking access policy in one error", async () => {
+    const { port } = access(lacking, {
+      secretPermissions: [{ keyVaultId, principalId: "p-1", permissions: ["get", "list"] }],
+    });
+
+    const error = await checkVaultRoles(port, vaultId, datasource, false, secretUri).catch(
+      (e: unknown) => e,
+    );
+
+    expect((error as AppError).message).toContain(
+      "'Reader' on /subscriptions/s/resourceGroups/rg-db",
+    );
+    expect((error as AppError).message).toContain("secret permissions get, list");
+    expect((error as AppError).recommendedAction).toMatch(
+      /^Assign .*AUTO_GRANT_ROLE_ASSIGNMENTS=true.*; add get and list secret permissions .*az keyvault set-policy/,
+    );
+  });
+
+  it("still fails on a lacking access policy when it may grant roles, saying what it granted", async () => {
+    const { port, granted } = access(lacking, {
+      secretPermissions: [{ keyVaultId, principalId: "p-1", permissions: ["get"] }],
+    });
+
+    const error = await checkVaultRoles(port, vaultId, datasource, true, secretUri).catch(
+      (e: unknown) => e,
+    );
+
+    expect(granted).toEqual(lacking);
+    expect(error).toMatchObject({ code: "UserErrorMissingRequiredPermissions", httpStatus: 403 });
+    expect((error as AppError).message).toContain("secret permissions get in the access policy");
+    expect((error as AppError).message).toContain(
+      "granted the vault pgprotect-vault's identity 'Reader' on /subscriptions/s/resourceGroups/rg-db",
+    );
+    expect((error as AppError).recommendedAction).not.toContain("Assign");
+  });
+
+  it("passes with what it left to the service's validation", async () => {
+    const unchecked =
+      "the key vault https://kv-hr.vault.azure.net/ is not visible in Resource Graph: its permissions are left to the service's validation";
+    const { port } = access([], { unchecked: [unchecked] });
+
+    const checks = await checkVaultRoles(port, vaultId, datasource, false, secretUri);
+
+    expect(checks).toEqual([
+      "the vault pgprotect-vault's identity holds its roles on local/sales",
+      unchecked,
     ]);
   });
 });

@@ -236,6 +236,110 @@ describe("GET /api/jobs", () => {
       "query.continuationToken",
     ]);
   });
+
+  describe("with a provider that lists jobs across vaults", () => {
+    const east = formatVaultId({ ...LOCAL_SCOPE, vaultName: "vault-east" });
+    const west = formatVaultId({ ...LOCAL_SCOPE, vaultName: "vault-west" });
+    const inVault = (vault: string, n: number, day: number) =>
+      job(guid(n), `2026-11-${day}T10:00:00.000Z`, {
+        id: `${vault}/backupJobs/${guid(n)}`,
+        vaultName: vault.split("/").pop() ?? "",
+      });
+    const byVault: Record<string, BackupJob[]> = {
+      [east]: [inVault(east, 1, 21), inVault(east, 3, 23)],
+      [west]: [inVault(west, 2, 22), inVault(west, 4, 24)],
+    };
+
+    /** Two configured vaults; `crossVault` adds the provider's `jobs` port over the same jobs. */
+    function useVaults(crossVault: boolean) {
+      const perVault: string[] = [];
+      const across: { vaultIds: readonly string[]; filter: unknown }[] = [];
+      const backup = {
+        listJobs: async (vault: string) => {
+          perVault.push(vault);
+          return byVault[vault] ?? [];
+        },
+      };
+      const jobs = {
+        listJobsAcrossVaults: async (vaultIds: readonly string[], filter: unknown) => {
+          across.push({ vaultIds, filter });
+          return vaultIds
+            .flatMap((vault) => byVault[vault] ?? [])
+            .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
+        },
+      };
+      setAppDependencies({
+        config: loadConfig({}),
+        provider: { backup, ...(crossVault ? { jobs } : {}) } as unknown as Provider,
+        vaults: createVaultDirectory({
+          BACKUP_VAULT_IDS: `${east},${west}`,
+          PGPROTECT_PROVIDER: "azure",
+        }),
+      } as unknown as AppDependencies);
+      return { perVault, across };
+    }
+
+    it("asks the cross-vault source once for every vault, never each vault, with the request's filter", async () => {
+      // Arrange
+      const { perVault, across } = useVaults(true);
+
+      // Act
+      const page = await call(listJobs, {
+        url: "/api/jobs?status=Completed&since=2026-11-20T00:00:00Z",
+      });
+
+      // Assert
+      expect(page.status).toBe(200);
+      expect(across).toEqual([
+        {
+          vaultIds: [east, west],
+          filter: { status: ["Completed"], since: "2026-11-20T00:00:00.000Z" },
+        },
+      ]);
+      expect(perVault).toEqual([]);
+    });
+
+    it("answers the same pages as listing vault by vault, newest first across both vaults", async () => {
+      // Arrange
+      const pagesOf = async (crossVault: boolean) => {
+        useVaults(crossVault);
+        const pages: unknown[] = [];
+        let url: string | null = "/api/jobs?top=3";
+        while (url) {
+          const page = await call(listJobs, { url: url.replace(/^https?:\/\/[^/]+/, "") });
+          pages.push(page.body.value);
+          url = page.body.nextLink as string | null;
+        }
+        return pages;
+      };
+
+      // Act
+      const acrossVaults = await pagesOf(true);
+      const vaultByVault = await pagesOf(false);
+
+      // Assert
+      expect(acrossVaults).toEqual(vaultByVault);
+      expect((acrossVaults.flat() as BackupJob[]).map((j) => j.name.slice(-1))).toEqual([
+        "4",
+        "3",
+        "2",
+        "1",
+      ]);
+      expect(acrossVaults).toHaveLength(2);
+    });
+
+    it("asks the named vault only when the request names one", async () => {
+      // Arrange
+      const { across } = useVaults(true);
+
+      // Act
+      const page = await call(listJobs, { url: "/api/jobs?vault=vault-west" });
+
+      // Assert
+      expect(across.map((a) => a.vaultIds)).toEqual([[west]]);
+      expect((page.body.value as BackupJob[]).map((j) => j.name.slice(-1))).toEqual(["4", "2"]);
+    });
+  });
 });
 
 describe("PUT /api/vaults/{vault}/policies/{name}", () => {

@@ -395,6 +395,84 @@ describe("the role assignments", () => {
   });
 });
 
+describe("the host storage account's tables", () => {
+  /** The module block `module <name> '<path>' = {...}` of main.bicep, masked. */
+  function moduleBlock(masked: string, name: string): string {
+    const start = new RegExp(`^module\\s+${name}\\s`, "m").exec(masked)?.index ?? -1;
+    if (start === -1) throw new Error(`no module ${name}`);
+    const next = masked.slice(start + 1).search(/^(module|resource|var|output|param)\s/m);
+    return masked.slice(start, next === -1 ? undefined : start + 1 + next);
+  }
+
+  it("grant the app identity Storage Table Data Contributor on the account the host uses, which Durable Functions and notification delivery state need", () => {
+    // Arrange
+    const rbac = readRepoFile("infra/app/rbac.bicep");
+    const mainMasked = maskBicep(readRepoFile("infra/main.bicep"));
+    const roleVar = /^var\s+(\w+)\s*=\s*'0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'/m.exec(rbac)?.[1];
+
+    // Act
+    const assignment = rbac
+      .split(/^(?=resource\s)/m)
+      .find((block) => block.includes(`'Microsoft.Authorization/roleDefinitions', ${roleVar})`));
+    const storageAccount =
+      /^resource\s+storageAccount\s[^\n]*existing\s*=\s*\{\s*name:\s*(\w+)/m.exec(rbac)?.[1];
+    const rbacModule = moduleBlock(mainMasked, "rbac");
+    const apiModule = moduleBlock(mainMasked, "api");
+    const endpoints = varExpression(mainMasked, "storageEndpointConfig");
+
+    // Assert: assigned to the app identity, on the storage account, whenever tables are on...
+    expect(roleVar).toBeDefined();
+    expect(assignment).toBeDefined();
+    expect(assignment).toMatch(/^resource\s+\w+\s+'[^']+'\s*=\s*if\s*\(enableTable\)\s*\{/);
+    expect(assignment).toMatch(/^\s*scope:\s*storageAccount\s*$/m);
+    expect(assignment).toMatch(/^\s*principalId:\s*managedIdentityPrincipalId\s*$/m);
+    expect(storageAccount).toBe("storageAccountName");
+    // ...which the deployment keeps on, for the same account as the function app's host storage.
+    expect(endpoints).toMatch(/^\s*enableTable:\s*true\s*$/m);
+    expect(rbacModule).toMatch(/^\s*enableTable:\s*storageEndpointConfig\.enableTable\s*$/m);
+    expect(apiModule).toMatch(/^\s*enableTable:\s*storageEndpointConfig\.enableTable\s*$/m);
+    const accountOf = (block: string) => /^\s*storageAccountName:\s*(\S+)\s*$/m.exec(block)?.[1];
+    expect(accountOf(rbacModule)).toBeDefined();
+    expect(accountOf(rbacModule)).toBe(accountOf(apiModule));
+  });
+
+  it("grant the Backup vault's identity Key Vault Secrets User on the template's Key Vault, which the app may not grant itself", () => {
+    // Arrange
+    const rbac = readRepoFile("infra/app/rbac.bicep");
+    const roleVar = /^var\s+(\w+)\s*=\s*'4633458b-17de-408a-b874-0445c86b69e6'/m.exec(rbac)?.[1];
+
+    // Act
+    const assignments = rbac
+      .split(/^(?=resource\s)/m)
+      .filter((block) => block.includes(`'Microsoft.Authorization/roleDefinitions', ${roleVar})`));
+    const forVault = assignments.find((block) =>
+      /^\s*principalId:\s*backupVaultPrincipalId\s*$/m.test(block),
+    );
+    const assignable = /^var\s+assignableRoleIds\s*=\s*'([^']*)'/m.exec(rbac)?.[1];
+
+    // Assert
+    expect(roleVar).toBeDefined();
+    expect(forVault).toMatch(/^\s*scope:\s*keyVault\s*$/m);
+    expect(forVault).toMatch(/=\s*if\s*\(!empty\(backupVaultPrincipalId\)\)/);
+    expect(assignable).toBeDefined();
+    expect(assignable).not.toContain(roleVar);
+  });
+
+  it("are reached by the app the way it reads them: the table endpoint and the identity's client id", () => {
+    // Act
+    const keys = appSettingKeys();
+
+    // Assert
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        "AzureWebJobsStorage__tableServiceUri",
+        "AzureWebJobsStorage__clientId",
+        "TASKHUB_NAME",
+      ]),
+    );
+  });
+});
+
 describe("azure.yaml", () => {
   it("deploys the package at the repository root as a TypeScript function app", () => {
     // Arrange

@@ -137,6 +137,26 @@ describe("jobWatcher", () => {
     expect(later.states).toEqual([]);
   });
 
+  it("publishes, once, a job the listing shows only minutes after it ended, as Resource Graph lags the service", () => {
+    // Arrange: the job ended a minute before the first pass; the index shows it five passes later.
+    const late = completed("late", minutes(-2).toISOString(), minutes(-1).toISOString());
+    const lagMinutes = 5;
+    let state = pass({ vaultIds: [VAULT_ID] }, [], start).run.output;
+    const states: string[] = [];
+
+    // Act
+    for (let minute = 1; minute <= lagMinutes + 2; minute += 1) {
+      const shown = minute >= lagMinutes ? [late] : [];
+      const next = pass({ vaultIds: [VAULT_ID], state }, shown, minutes(minute));
+      states.push(...next.states.map((s) => `${minute}: ${s}`));
+      state = next.run.output;
+    }
+
+    // Assert
+    expect(states).toEqual([`${lagMinutes}: late Completed`]);
+    expect(jobWatching.overlapMinutes).toBeGreaterThan(lagMinutes);
+  });
+
   it("never moves the watermark back when passes come quicker than the overlap", () => {
     const first = pass(
       { vaultIds: [VAULT_ID], state: { watermark: minutes(-2).toISOString(), seen: [] } },

@@ -89,6 +89,55 @@ describe("protectDatasource", () => {
     expect(published).toMatchObject({ input: [{ kind: "protectionConfigured", vaultId }] });
   });
 
+  it("trusts a datasource a fan-out listed instead of resolving it again", () => {
+    // Arrange
+    const listed: ProtectDatasourceInput = {
+      ...input,
+      datasource: { datasourceId: datasource.datasourceId },
+      resolved: datasource,
+    };
+
+    // Act
+    const run = driveOrchestration(protectDatasource, listed, happyPath);
+
+    // Assert
+    expect(activityCalls(run.scheduled)).not.toContain("resolveDatasource");
+    expect(run.output).toMatchObject({
+      outcome: "Protected",
+      datasourceId: datasource.datasourceId,
+    });
+    const verify = run.scheduled.find((t) => t.kind === "activity" && t.name === "verifyAccess");
+    expect(verify).toMatchObject({ input: { datasource } });
+  });
+
+  it("announces the instance as the service answered it, so the event needs no second read", () => {
+    // Arrange
+    const answered = {
+      name: "pg1-sales-x",
+      id: `${vaultId}/backupInstances/pg1-sales-x`,
+      protectionStatus: "ProtectionConfigured",
+    };
+    const activities = {
+      ...happyPath,
+      createBackupInstance: () => ({
+        ok: true,
+        value: { ...summary("ProtectionConfigured"), instance: answered },
+      }),
+    };
+
+    // Act
+    const run = driveOrchestration(protectDatasource, input, activities);
+
+    // Assert
+    expect(activityCalls(run.scheduled)).not.toContain("getBackupInstance");
+    const published = run.scheduled.find(
+      (t) => t.kind === "activity" && t.name === "publishEvents",
+    );
+    expect(published).toMatchObject({
+      input: [{ kind: "protectionConfigured", instance: answered }],
+    });
+  });
+
   it("answers the existing backup instance and creates nothing when the datasource is already protected", () => {
     const run = driveOrchestration(protectDatasource, input, {
       ...happyPath,

@@ -43,6 +43,30 @@ describe("protectServer", () => {
     });
   });
 
+  it("hands each protection its database as listed, so that none looks it up again", () => {
+    // Arrange
+    const listed = database("a");
+
+    // Act
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p" },
+      {
+        listServerDatabases: () => ({ ok: true, value: [listed] }),
+        protectDatasource: () => ({ outcome: "Protected" }),
+      },
+    );
+
+    // Assert
+    const sub = (
+      run.scheduled.find((t) => t.kind === "all") as unknown as { tasks: { input: unknown }[] }
+    ).tasks[0];
+    expect(sub?.input).toMatchObject({
+      datasource: { datasourceId: listed.datasourceId },
+      resolved: listed,
+    });
+  });
+
   it("starts each database's protection under the instance id derived from its datasource id", () => {
     const run = driveOrchestration(
       protectServer,
@@ -59,5 +83,22 @@ describe("protectServer", () => {
     expect(sub?.instanceId).toBe(
       "protect-subscriptions-s-resourcegroups-rg-providers-microsoft.dbforpostgresql-servers-pg1-databases-a",
     );
+  });
+
+  it("reports progress as databases done of those listed: none once listed, then after each batch", () => {
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 2 },
+      {
+        listServerDatabases: () => ({ ok: true, value: ["a", "b", "c"].map(database) }),
+        protectDatasource: () => ({ outcome: "Protected" }),
+      },
+    );
+
+    expect(run.customStatuses).toEqual([
+      { done: 0, total: 3 },
+      { done: 2, total: 3 },
+      { done: 3, total: 3 },
+    ]);
   });
 });

@@ -214,7 +214,7 @@ describe("createAzureBackupService against the fake Resource Manager", () => {
       expect(fake.requests.filter((r) => r.method !== "GET")).toHaveLength(writes);
     });
 
-    it("writes at once when the caller already validated: one PUT, no validation and no read before it", async () => {
+    it("writes at once when the caller already validated: one PUT and nothing else when the 201 shows it provisioned", async () => {
       // Arrange
       const datasourceId = flexId("pg-prevalidated");
       const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
@@ -227,9 +227,7 @@ describe("createAzureBackupService against the fake Resource Manager", () => {
       // Assert
       expect(instance).toMatchObject({ name, protectionStatus: "ProtectionConfigured" });
       const ops = fake.requests.slice(before).map((r) => r.operationId);
-      expect(ops[0]).toBe("BackupInstances_CreateOrUpdate");
-      expect(ops).not.toContain("BackupInstances_ValidateForBackup");
-      expect(ops.filter((o) => o === "BackupInstances_Get")).toHaveLength(1);
+      expect(ops).toEqual(["BackupInstances_CreateOrUpdate"]);
     });
 
     it("answers the existing instance when a validated creation is retried under the same name", async () => {
@@ -582,6 +580,50 @@ describe("createAzureBackupService when the service answers 202 and throttles", 
     expect(throttled.length).toBeGreaterThanOrEqual(4);
     // Three waits of 1 s scaled by 0.02.
     expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+  });
+});
+
+describe("createAzureBackupService when a 201 shows the instance still provisioning", () => {
+  let fake: FakeArm;
+  let service: AzureBackupService;
+
+  beforeAll(async () => {
+    ({ fake, service } = await startService({ backupInstancePut: "201-provisioning" }));
+  });
+
+  afterAll(async () => {
+    expect(fake.violations).toEqual([]);
+    await fake.stop();
+  });
+
+  it("follows the operation to its end and answers the instance configured", async () => {
+    // Arrange
+    const vaultId = fake.addVault(RG, "vault-provisioning");
+    const policyId =
+      (
+        await service.createPolicy(
+          vaultId,
+          "weekly",
+          defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+        )
+      ).id ?? "";
+    const datasourceId = flexId("pg-slow");
+    const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
+    const name = newBackupInstanceName(datasourceId);
+    const before = fake.requests.length;
+
+    // Act
+    const instance = await service.createBackupInstance(vaultId, name, spec, { validated: true });
+
+    // Assert
+    expect(instance).toMatchObject({
+      name,
+      protectionStatus: "ProtectionConfigured",
+      provisioningState: "Succeeded",
+    });
+    const ops = fake.requests.slice(before).map((r) => r.operationId);
+    expect(ops[0]).toBe("BackupInstances_CreateOrUpdate");
+    expect(ops.filter((o) => o.startsWith("OperationStatus")).length).toBeGreaterThanOrEqual(2);
   });
 });
 

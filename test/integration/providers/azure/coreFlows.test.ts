@@ -6,17 +6,14 @@ import {
   protectDatasource,
   type ProtectDatasourceOutput,
 } from "../../../../src/orchestrations/protectDatasource.js";
-import {
-  createAzureServices,
-  type AzureServices,
-} from "../../../../src/providers/azure/azureServices.js";
+import { type AzureServices } from "../../../../src/providers/azure/azureServices.js";
 import type { PublishedEvent } from "../../../../src/providers/ports.js";
 import {
   assignVaultRoles,
+  azureServicesAgainst,
   FAKE_SUBSCRIPTION_ID,
   FAKE_VAULT_PRINCIPAL_ID,
   FakeArm,
-  fakeArmCredential,
 } from "../../../support/fakeArm/index.js";
 import { runOrchestration } from "../../../support/fakeArm/orchestrationRunner.js";
 
@@ -39,19 +36,7 @@ describe("the core flows on the Azure provider against the fake Resource Manager
       databases: ["sales"],
     });
     assignVaultRoles(fake, serverId);
-    services = createAzureServices(
-      {
-        AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
-        AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
-        AZURE_TOKEN_AUDIENCE: fake.url,
-      },
-      fakeArmCredential(),
-      {
-        tlsOptions: { ca: fake.ca },
-        polling: { retryAfterScale: 0.01, intervalInMs: 5 },
-        throttling: { retryAfterScale: 0.01 },
-      },
-    );
+    services = azureServicesAgainst(fake);
     await services.backup.createPolicy(
       vaultId,
       "weekly",

@@ -1,17 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createActivities } from "../../../../src/activities/createActivities.js";
+import { fromServer } from "../../../../src/activities/protectionChecks.js";
 import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
 import {
   protectDatasource,
+  type ProtectDatasourceInput,
   type ProtectDatasourceOutput,
 } from "../../../../src/orchestrations/protectDatasource.js";
-import { createAzureServices } from "../../../../src/providers/azure/azureServices.js";
+import { type AzureServices } from "../../../../src/providers/azure/azureServices.js";
 import { ArmRequestThrottle } from "../../../../src/providers/azure/throttling.js";
+import type { PublishedEvent } from "../../../../src/providers/ports.js";
 import {
   assignVaultRoles,
+  azureServicesAgainst,
   FAKE_SUBSCRIPTION_ID,
   FakeArm,
-  fakeArmCredential,
 } from "../../../support/fakeArm/index.js";
 import { runOrchestration } from "../../../support/fakeArm/orchestrationRunner.js";
 
@@ -47,16 +50,8 @@ describe("protecting many Flexible Servers at once against Resource Manager's to
         fake.addPostgresServer({ resourceGroup: "rg-db", name, kind: "flexibleServers" }),
       );
     }
-    const services = createAzureServices(
-      {
-        AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
-        AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
-        AZURE_TOKEN_AUDIENCE: fake.url,
-      },
-      fakeArmCredential(),
-      {
-        tlsOptions: { ca: fake.ca },
-        polling: { retryAfterScale: 0.01, intervalInMs: 5 },
+    const services = azureServicesAgainst(fake, {
+      services: {
         throttling: { retryAfterScale: 0.05 },
         // The app's buckets under the service's, as in production; protection is read-bound since
         // it writes only the validation and the PUT, so the reads keep a wider margin.
@@ -67,7 +62,7 @@ describe("protecting many Flexible Servers at once against Resource Manager's to
           },
         }),
       },
-    );
+    });
     await services.backup.createPolicy(
       vaultId,
       "weekly",
@@ -105,5 +100,98 @@ describe("protecting many Flexible Servers at once against Resource Manager's to
     // The client kept under the buckets: hardly any request was refused.
     expect(requests.filter((r) => r.status === 429).length).toBeLessThanOrEqual(SERVERS / 10);
     expect(fake.violations).toEqual([]);
+  });
+});
+
+/**
+ * What a fan-out over many servers costs Resource Manager per server: the requests here are the
+ * ones the fan-out benchmark (`bench/azureFanOut.bench.ts`) multiplies by hundreds.
+ */
+describe("a fan-out of protections on the Azure provider against the fake Resource Manager", () => {
+  const serverNames = ["pg-fleet-a", "pg-fleet-b", "pg-fleet-c"];
+  let fake: FakeArm;
+  let services: AzureServices;
+  let vaultId: string;
+  const published: PublishedEvent[] = [];
+  let activities: Record<string, (input: never) => Promise<unknown>>;
+
+  beforeAll(async () => {
+    // The service's documented behaviour: a validation that ends within its Retry-After, a PUT
+    // answered 201 with the instance provisioned.
+    fake = await FakeArm.start({
+      subscriptionId: FAKE_SUBSCRIPTION_ID,
+      retryAfterSeconds: 10,
+      operationTimeScale: 0.005,
+      backupInstancePut: "201",
+    });
+    vaultId = fake.addVault("rg-backup", "vault-fleet");
+    for (const name of serverNames) {
+      assignVaultRoles(
+        fake,
+        fake.addPostgresServer({ resourceGroup: "rg-fleet", name, kind: "flexibleServers" }),
+      );
+    }
+    services = azureServicesAgainst(fake, {
+      services: { polling: { retryAfterScale: 0.005, intervalInMs: 5 } },
+    });
+    await services.backup.createPolicy(
+      vaultId,
+      "weekly",
+      defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+    );
+    activities = createActivities({
+      provider: services,
+      events: {
+        publish: async (events) => {
+          published.push(...events);
+        },
+      },
+      eventSource: "/pgprotect/test",
+    }) as unknown as Record<string, (input: never) => Promise<unknown>>;
+  });
+
+  afterEach(() => {
+    expect(fake.violations).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  it("protects servers listed once with one policy read, one status read per validation and no instance read", async () => {
+    // Arrange: the fan-out's one listing.
+    const fleet = (await services.directory.listServers()).map(fromServer);
+    const before = fake.requests.length;
+
+    // Act
+    const runs = await Promise.all(
+      fleet.map((datasource) =>
+        runOrchestration<ProtectDatasourceOutput>(
+          protectDatasource,
+          {
+            datasource: { datasourceId: datasource.datasourceId },
+            resolved: datasource,
+            vaultId,
+            policyName: "weekly",
+          } satisfies ProtectDatasourceInput,
+          activities,
+        ),
+      ),
+    );
+
+    // Assert
+    expect(runs.map((run) => run.output.outcome)).toEqual(serverNames.map(() => "Protected"));
+    const sent = fake.requests.slice(before).map((r) => r.operationId);
+    const count = (predicate: (operationId: string) => boolean) => sent.filter(predicate).length;
+    expect(count((op) => op === "Resources")).toBe(0);
+    expect(count((op) => op === "BackupPolicies_Get")).toBeLessThanOrEqual(1);
+    expect(count((op) => op === "BackupInstances_Get")).toBe(0);
+    expect(count((op) => op.startsWith("OperationStatus"))).toBe(serverNames.length);
+    expect(count((op) => op === "BackupInstances_ValidateForBackup")).toBe(serverNames.length);
+    expect(count((op) => op === "BackupInstances_CreateOrUpdate")).toBe(serverNames.length);
+    const configured = published.filter((e) => e.type === "PgProtect.Protection.Configured");
+    expect(configured.map((e) => e.subject).sort()).toEqual(
+      fleet.map((datasource) => datasource.datasourceId).sort(),
+    );
   });
 });

@@ -52,6 +52,36 @@ describe("the vault identity's roles against the fake authorization API", () => 
     ]);
   });
 
+  it("reads a Flexible Server's role assignments once, at the server, and still names the missing server role and resource group Reader", async () => {
+    // Arrange: a principal holding nothing, so that both requirements are missing.
+    const principal = "22222222-0000-0000-0000-000000000000";
+    const before = fake.requestsOf("RoleAssignments_GET").length;
+
+    // Act
+    const missing = await checker.missingRoles(principal, requiredVaultRoles(flexId));
+
+    // Assert
+    const reads = fake.requestsOf("RoleAssignments_GET").slice(before);
+    expect(reads.map((r) => r.path)).toEqual([
+      `${flexId}/providers/Microsoft.Authorization/roleAssignments`,
+    ]);
+    expect(missing.map((m) => [m.roleName, m.scope])).toEqual([
+      ["PostgreSQL Flexible Server Long Term Retention Backup Role", flexId],
+      ["Reader", rg],
+    ]);
+  });
+
+  it("sees a resource group's Reader through the one read at the server", async () => {
+    const principal = "33333333-0000-0000-0000-000000000000";
+    fake.assignRole(rg, backupRoles.reader.id, principal);
+
+    const missing = await checker.missingRoles(principal, requiredVaultRoles(flexId));
+
+    expect(missing.map((m) => m.roleName)).toEqual([
+      "PostgreSQL Flexible Server Long Term Retention Backup Role",
+    ]);
+  });
+
   it("explains each missing role by name and scope", async () => {
     // Arrange: Reader is inherited from the subscription; the backup role is missing.
     fake.assignRole(

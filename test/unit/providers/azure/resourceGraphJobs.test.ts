@@ -25,7 +25,15 @@ describe("backupJobsQuery", () => {
     expect(query).toContain("| where status in~ ('InProgress','Started','Cancelling','Paused')");
     expect(query).toContain("| where operation in~ ('OnDemandBackup')");
     expect(query).toContain("| where vaultName in~ ('v\\'1')");
-    expect(query).toContain("properties.startTime > datetime(2026-11-24T06:00:00.000Z)");
+    expect(query).toContain(
+      "| where properties.startTime >= datetime(2026-11-24T06:00:00.000Z) or properties.endTime >= datetime(2026-11-24T06:00:00.000Z)",
+    );
+  });
+
+  it("asks for both spellings of a cancelled job, as the service uses both", () => {
+    const query = backupJobsQuery({ status: ["Cancelled"] });
+
+    expect(query).toContain("| where status in~ ('Cancelled','Canceled')");
   });
 });
 

@@ -98,7 +98,7 @@ describe("NCRONTAB schedules", () => {
   });
 
   test.each([
-    ["0 */5 * * *", /expected 6 fields/],
+    ["0 */5 * * *", /expected six fields/],
     ["0 0 24 * * *", /hour 24 is outside 0-23/],
     ["0 0 0 * * 7", /day-of-week 7 is outside 0-6/],
     ["0 0 0 L * *", /not a valid day/],
