@@ -40,6 +40,36 @@ export interface ReconcileReport {
   readonly overdue: readonly PgProtectEvent[];
 }
 
+const isActiveProtection = (status: string): boolean =>
+  status !== "ProtectionStopped" && status !== "SoftDeleted";
+
+/**
+ * The datasources an active backup instance protects, from the provider's cross-vault index (one
+ * Resource Graph query in Azure, over the subscriptions of the vault and of the resources), or
+ * `undefined` when it has none and each resource is asked about on its own.
+ *
+ * @remarks The index lags the service by minutes: a datasource protected a moment ago looks
+ * unprotected, and its protection is asked for again, which answers the protection it has.
+ */
+async function protectedDatasourceIds(
+  deps: Pick<AppDependencies, "provider">,
+  armIds: readonly string[],
+): Promise<ReadonlySet<string> | undefined> {
+  const index = deps.provider.protectedItems;
+  if (!index) return undefined;
+  const subscriptions = [
+    ...new Set(
+      armIds.flatMap((id) => /^\/subscriptions\/([^/]+)/i.exec(id)?.[1]?.toLowerCase() ?? []),
+    ),
+  ];
+  const items = await index.listProtectedItems(subscriptions);
+  return new Set(
+    items
+      .filter((item) => isActiveProtection(item.protectionStatus))
+      .map((item) => item.datasourceId.toLowerCase()),
+  );
+}
+
 /** Protects every tagged resource of the directory that no backup instance protects yet. */
 export async function protectTaggedResources(
   deps: Pick<AppDependencies, "provider">,
@@ -60,17 +90,20 @@ export async function protectTaggedResources(
       resolved: fromDatabase(d),
     })),
   ];
+  const protectedIds = await protectedDatasourceIds(deps, [
+    vaultId,
+    ...resources.map((resource) => resource.id),
+  ]);
   const results: { datasourceId: string; outcome: AutoProtectOutcome }[] = [];
   for (const resource of resources) {
     const decision = autoProtectDecision(autoProtectTargetOf(resource.id), resource.tags, settings);
     if (decision.action === "ignore") continue;
-    const instances = await backup.listBackupInstancesForDatasource(resource.id);
-    if (
-      instances.some(
-        (i) => i.protectionStatus !== "ProtectionStopped" && i.protectionStatus !== "SoftDeleted",
-      )
-    )
-      continue;
+    if (protectedIds) {
+      if (protectedIds.has(resource.id.toLowerCase())) continue;
+    } else {
+      const instances = await backup.listBackupInstancesForDatasource(resource.id);
+      if (instances.some((i) => isActiveProtection(i.protectionStatus))) continue;
+    }
     const outcome = await startProtectionOnce(client, {
       datasource: { datasourceId: decision.request.datasourceId },
       resolved: resource.resolved,

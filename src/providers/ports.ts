@@ -225,6 +225,30 @@ export interface CrossVaultJobPort {
   listJobsAcrossVaults(vaultIds: readonly string[], filter?: JobFilter): Promise<BackupJob[]>;
 }
 
+/** A backup instance as a cross-vault index shows it: enough to tell what is protected. */
+export interface ProtectedItem {
+  /** ARM id of the backup instance. */
+  readonly backupInstanceId: string;
+  /** ARM id of the datasource it protects. */
+  readonly datasourceId: string;
+  /** `ProtectionConfigured`, `ProtectionStopped`, `SoftDeleted`, ... as the service reports it. */
+  readonly protectionStatus: string;
+}
+
+/**
+ * Every backup instance of some subscriptions in one request, where asking datasource by datasource
+ * costs a Resource Manager read each (`BackupInstancesExtensionRouting_List`). In Azure that is one
+ * Resource Graph query, the way `az dataprotection backup-instance list-from-resourcegraph` asks.
+ *
+ * @remarks Optional. Resource Graph shows an instance a few minutes after it is created, so a
+ * datasource protected a moment ago can look unprotected: callers that act on "unprotected" must
+ * still go through `protectDatasource`, which checks the service itself before creating anything.
+ */
+export interface ProtectedItemPort {
+  /** The backup instances of these subscriptions, in any vault. */
+  listProtectedItems(subscriptions: readonly string[]): Promise<ProtectedItem[]>;
+}
+
 /** Recovery points of a backup instance (`RecoveryPoints_List`). */
 export interface RecoveryPointPort {
   /** Recovery points, oldest first. */
@@ -406,4 +430,9 @@ export interface Provider {
    * source; without it, jobs are listed vault by vault with {@link JobPort.listJobs}.
    */
   readonly jobs?: CrossVaultJobPort;
+  /**
+   * Backup instances of whole subscriptions in one query (Azure: Resource Graph); without it,
+   * protections are looked up datasource by datasource.
+   */
+  readonly protectedItems?: ProtectedItemPort;
 }

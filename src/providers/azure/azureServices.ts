@@ -24,6 +24,7 @@ import { KeyVaultLocator, keyVaultUriOf, missingSecretPermissions } from "./keyV
 import { KeyVaultSecretStore } from "./keyVaultSecrets.js";
 import { createResourceGraphClient } from "./resourceGraph.js";
 import { ResourceGraphJobSource } from "./resourceGraphJobs.js";
+import { ResourceGraphProtectedItems } from "./resourceGraphProtectedItems.js";
 import type { LongRunningOptions } from "./dataProtection/pollingHelper.js";
 import { ArmRequestThrottle, type ArmThrottlingPolicyOptions } from "./throttling.js";
 import {
@@ -47,6 +48,8 @@ export interface AzureServices extends Provider {
    * vault through Resource Manager.
    */
   readonly jobs: ResourceGraphJobSource;
+  /** Backup instances across vaults and subscriptions (Resource Graph). */
+  readonly protectedItems: ResourceGraphProtectedItems;
   /** The vault identity's role assignments (Microsoft.Authorization). */
   readonly access: VaultAccessPort;
   /** The Resource Manager buckets the clients share. */
@@ -143,6 +146,7 @@ export function createAzureServices(
       subscriptions: [subscriptionId],
     }),
     jobs: new ResourceGraphJobSource(graph),
+    protectedItems: new ResourceGraphProtectedItems(graph),
     throttle,
   };
 }

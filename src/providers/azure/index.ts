@@ -62,6 +62,10 @@ export {
   type CrossVaultJobFilter,
 } from "./resourceGraphJobs.js";
 export {
+  PROTECTED_ITEMS_QUERY,
+  ResourceGraphProtectedItems,
+} from "./resourceGraphProtectedItems.js";
+export {
   VaultAccessChecker,
   backupRoles,
   createVaultAccessChecker,

@@ -618,7 +618,7 @@ export class FakeArm {
       : notFound(`Database '${name}'`);
   }
 
-  /** Resource Graph's `resources` query, for the backup jobs query only. */
+  /** Resource Graph's `resources` query, for the queries the app sends. */
   private graphQuery(url: URL, body: unknown): HttpAnswer {
     const now = Date.now();
     const quota = this.options.graphQuota;
@@ -667,16 +667,19 @@ export class FakeArm {
     const jobsQuery =
       "RecoveryServicesResources | where type =~ 'microsoft.dataprotection/backupvaults/backupjobs'";
     const keyVaultsQuery = "resources | where type =~ 'microsoft.keyvault/vaults'";
+    const instancesQuery =
+      "RecoveryServicesResources | where type =~ 'microsoft.dataprotection/backupvaults/backupinstances'";
     if (
       typeof request?.query !== "string" ||
       !(
         request.query.startsWith(jobsQuery) ||
         request.query.startsWith(serversQuery) ||
-        request.query.startsWith(keyVaultsQuery)
+        request.query.startsWith(keyVaultsQuery) ||
+        request.query.startsWith(instancesQuery)
       )
     ) {
       problems.push(
-        "the fake answers only the backup jobs, PostgreSQL servers and key vaults queries",
+        "the fake answers only the backup jobs, backup instances, PostgreSQL servers and key vaults queries",
       );
     }
     if (problems.length > 0) {
@@ -706,6 +709,26 @@ export class FakeArm {
             tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
             ...policy,
           })),
+        }));
+      const page = { totalRecords: rows.length, count: rows.length, data: rows, facets: [] };
+      return new HttpAnswer(200, { ...page, resultTruncated: "false" }, quotaHeaders());
+    }
+    if (query.startsWith(instancesQuery)) {
+      // The fake's vaults all live in its one subscription.
+      const visible = (request.subscriptions as string[]).some(
+        (s) => s.toLowerCase() === this.options.subscriptionId.toLowerCase(),
+      );
+      const rows = [...this.instances.values()]
+        .filter(() => visible)
+        .sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()))
+        .map((instance) => ({
+          id: instance.id,
+          datasourceId: String(
+            (instance.properties["dataSourceInfo"] as Json | undefined)?.["resourceID"] ?? "",
+          ),
+          protectionStatus: String(
+            (instance.properties["protectionStatus"] as Json | undefined)?.["status"] ?? "",
+          ),
         }));
       const page = { totalRecords: rows.length, count: rows.length, data: rows, facets: [] };
       return new HttpAnswer(200, { ...page, resultTruncated: "false" }, quotaHeaders());

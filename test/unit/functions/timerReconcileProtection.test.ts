@@ -110,6 +110,52 @@ describe("timerReconcileProtection", () => {
     ).toEqual([databaseId("crm")]);
   });
 
+  it("asks the provider's cross-vault index once instead of each tagged database's protections", async () => {
+    // Arrange: the index shows sales protected and crm's protection stopped.
+    const { deps, client, started } = world();
+    const askedOneByOne: string[] = [];
+    const askedIndex: (readonly string[])[] = [];
+    const provider = {
+      ...deps.provider,
+      backup: {
+        ...deps.provider.backup,
+        listBackupInstancesForDatasource: async (id: string) => {
+          askedOneByOne.push(id);
+          return [];
+        },
+      },
+      protectedItems: {
+        listProtectedItems: async (subscriptions: readonly string[]) => {
+          askedIndex.push(subscriptions);
+          return [
+            {
+              backupInstanceId: `${vaultId}/backupInstances/local-sales-1`,
+              datasourceId: databaseId("sales").toUpperCase(),
+              protectionStatus: "ProtectionConfigured",
+            },
+            {
+              backupInstanceId: `${vaultId}/backupInstances/local-crm-0`,
+              datasourceId: databaseId("crm"),
+              protectionStatus: "ProtectionStopped",
+            },
+          ];
+        },
+      },
+    } as unknown as Provider;
+
+    // Act
+    await reconcileProtection({ ...deps, provider }, client, new Date("2026-03-10T23:00:00Z"));
+
+    // Assert
+    expect(askedOneByOne).toEqual([]);
+    expect(askedIndex).toEqual([[LOCAL_SCOPE.subscriptionId.toLowerCase()]]);
+    expect(
+      started.map(
+        (s) => (s.input as { datasource: { datasourceId: string } }).datasource.datasourceId,
+      ),
+    ).toEqual([databaseId("crm")]);
+  });
+
   it("reports a weekly-protected database without a backup for eight days as overdue", async () => {
     // Act
     const { deps, client, published } = world();
