@@ -77,9 +77,28 @@ export function* protectServer(
         protectionInstanceId(database.datasourceId),
       ),
     );
-    const results = (yield context.df.Task.all(tasks)) as ProtectDatasourceOutput[];
-    results.forEach((result, i) => {
+    try {
+      yield context.df.Task.all(tasks);
+    } catch {
+      // A database whose own protection is running under the same instance id cannot start here
+      // (nor can one that crashed); the batch's others run on, each awaited on its own.
+      // Waiting again on a task already started starts nothing new, so replay stays deterministic.
+      for (const task of tasks) {
+        if (task.isCompleted || task.isFaulted) continue;
+        try {
+          yield task;
+        } catch {
+          // Read from the task below.
+        }
+      }
+    }
+    tasks.forEach((task, i) => {
       const name = batch[i]?.databaseName ?? batch[i]?.friendlyName ?? "?";
+      if (task.isFaulted) {
+        summary.failed.push(notRun(name, task.result));
+        return;
+      }
+      const result = task.result as ProtectDatasourceOutput;
       if (result.outcome === "Protected") summary.protected.push(name);
       else if (result.outcome === "AlreadyProtected") summary.alreadyProtected.push(name);
       else
@@ -92,4 +111,16 @@ export function* protectServer(
     context.df.setCustomStatus({ done: offset + batch.length, total: databases.length });
   }
   return summary;
+}
+
+/** A database whose protection could not run: already running under its own request, or crashed. */
+function notRun(databaseName: string, error: unknown): ProtectServerOutput["failed"][number] {
+  const message = error instanceof Error ? error.message : String(error);
+  return /already exists/i.test(message)
+    ? {
+        databaseName,
+        code: "PROTECTION_IN_PROGRESS",
+        message: `A protection of ${databaseName} is already running; its own operation reports the outcome`,
+      }
+    : { databaseName, code: "PROTECTION_NOT_RUN", message };
 }

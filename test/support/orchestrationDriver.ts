@@ -83,7 +83,22 @@ export function driveOrchestration<T>(
   };
   const context = { df } as unknown as OrchestrationContext;
 
+  // As durable-functions' tasks do, each task shows how it ended (`isCompleted`, `isFaulted`,
+  // `result`), and waiting on it again answers that without scheduling anything.
+  const settled = new WeakMap<Scheduled, { value?: unknown; error?: unknown }>();
   const resolve = (task: Scheduled): { value?: unknown; error?: unknown } => {
+    const known = settled.get(task);
+    if (known) return known;
+    const outcome = settle(task);
+    settled.set(task, outcome);
+    Object.assign(task, {
+      isCompleted: outcome.error === undefined,
+      isFaulted: outcome.error !== undefined,
+      result: outcome.error ?? outcome.value,
+    });
+    return outcome;
+  };
+  const settle = (task: Scheduled): { value?: unknown; error?: unknown } => {
     scheduled.push(task);
     switch (task.kind) {
       case "timer":

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { protectServer } from "../../../src/orchestrations/protectServer.js";
+import type * as df from "durable-functions";
+import { driveOrchestrator } from "../../support/durableReplay.js";
 import { driveOrchestration } from "../../support/orchestrationDriver.js";
 
 const database = (name: string) => ({
@@ -101,4 +103,54 @@ describe("protectServer", () => {
       { done: 3, total: 3 },
     ]);
   });
+
+  it.each([
+    ["one completion at a time", 1],
+    ["every completion at once", "all"],
+  ] as const)(
+    "goes on with the other databases when one's own protection is already running (%s), on the real durable-functions library",
+    async (_label, batch) => {
+      // Arrange: payroll's instance id is taken by a protection asked for on its own.
+      const names = ["inventory", "payroll", "sales"];
+      const shim = {
+        lookupFunction: (name: string) =>
+          name === "listServerDatabases"
+            ? { name, triggerType: "activityTrigger" }
+            : name === "protectDatasource"
+              ? { name, triggerType: "orchestrationTrigger" }
+              : undefined,
+      };
+
+      // Act
+      const run = await driveOrchestrator(protectServer as unknown as df.OrchestrationHandler, {
+        shim,
+        input: { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 3 },
+        batch,
+        activity: () => ({ ok: true, value: { ok: true, value: names.map(database) } }),
+        child: (_name, instanceId) =>
+          instanceId.endsWith("-payroll")
+            ? {
+                ok: false,
+                message: `An orchestration with the instance ID '${instanceId}' already exists.`,
+              }
+            : { ok: true, value: { outcome: "Protected" } },
+      });
+
+      // Assert
+      expect(run.error).toBeUndefined();
+      expect(run.output).toEqual({
+        serverName: "pg1",
+        protected: ["inventory", "sales"],
+        alreadyProtected: [],
+        failed: [
+          {
+            databaseName: "payroll",
+            code: "PROTECTION_IN_PROGRESS",
+            message:
+              "A protection of payroll is already running; its own operation reports the outcome",
+          },
+        ],
+      });
+    },
+  );
 });

@@ -1,28 +1,16 @@
-import { createRequire } from "node:module";
 import * as df from "durable-functions";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EventType, events, type HistoryEvent } from "../../../../src/runtime/durable/history.js";
+import { extractOutOfProcState } from "../../../../src/runtime/durable/payload.js";
+import { replayEpisode, type ShimOptions } from "../../../../src/runtime/durable/shim.js";
 import {
-  activityInputTypedData,
-  extractOutOfProcState,
-  taskScheduledInput,
-} from "../../../../src/runtime/durable/payload.js";
-import {
-  replayEpisode,
-  type ActionJson,
-  type ScheduledWork,
-  type ShimOptions,
-} from "../../../../src/runtime/durable/shim.js";
-
-// The library's own test helpers: its real Orchestrator, with a stand-in invocation context.
-const require = createRequire(import.meta.url);
-const testing = require("durable-functions/lib/src/util/testingUtils.js") as {
-  createOrchestrator: (
-    fn: df.OrchestrationHandler,
-  ) => (binding: unknown, context: unknown) => Promise<unknown>;
-  DummyOrchestrationContext: new () => unknown;
-};
+  driveOrchestrator,
+  testing,
+  type DriveResult,
+  type OrchestratorState,
+  type WorkOutcome as ActivityOutcome,
+} from "../../../support/durableReplay.js";
 
 const day = 86_400_000;
 const start = Date.UTC(2030, 0, 1);
@@ -37,145 +25,14 @@ const options: ShimOptions = {
       : undefined,
 };
 
-interface OrchestratorState {
-  isDone: boolean;
-  actions: ActionJson[][];
-  output?: unknown;
-  error?: string;
-}
-
-type ActivityOutcome = { ok: true; value: unknown } | { ok: false; message: string };
-
-interface DriveResult {
-  readonly output?: unknown;
-  readonly error?: string;
-  readonly history: HistoryEvent[];
-  readonly episodes: number;
-}
-
-/**
- * Runs an orchestrator to the end the way the engine does, in memory: each episode runs the real
- * durable-functions Orchestrator over the full history, then the shim decides what is new.
- * `batch` says how many outstanding completions each episode delivers, oldest first; "newest-first"
- * delivers them all in reverse order of scheduling.
- */
-async function drive(
+/** The shim test's driver: {@link driveOrchestrator} with these options. */
+function drive(
   fn: df.OrchestrationHandler,
   activity: (name: string, input: unknown) => ActivityOutcome,
   batch: number | "all" | "newest-first",
   raised: Array<{ afterEpisode: number; name: string; value: unknown }> = [],
 ): Promise<DriveResult> {
-  const orchestrator = testing.createOrchestrator(fn);
-  const history: HistoryEvent[] = [];
-  let now = start;
-  let outstanding: ScheduledWork[] = [];
-  let incoming: HistoryEvent[] = [
-    events.executionStarted(new Date(now), {
-      name: "test",
-      instanceId: "i1",
-      executionId: "exec1",
-      input: null,
-      parent: null,
-    }),
-  ];
-  for (let episode = 1; episode < 200; episode++) {
-    const past = history.map((e) => ({ ...e, IsPlayed: true }));
-    const newEvents = [events.orchestratorStarted(new Date(now)), ...incoming];
-    const full = [...past, ...newEvents];
-    const binding = {
-      history: full,
-      input: null,
-      instanceId: "i1",
-      isReplaying: past.length > 0,
-      parentInstanceId: null,
-      upperSchemaVersion: 1,
-      upperSchemaVersionNew: 2,
-      longRunningTimerIntervalDuration: "3.00:00:00",
-      maximumShortTimerDuration: "6.00:00:00",
-      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-    };
-    let state: OrchestratorState;
-    try {
-      state = JSON.parse(
-        JSON.stringify(await orchestrator(binding, new testing.DummyOrchestrationContext())),
-      ) as OrchestratorState;
-    } catch (error) {
-      state = extractOutOfProcState((error as Error).message) as OrchestratorState;
-    }
-    const outcome = replayEpisode(full, state.actions[0] ?? [], options);
-    history.push(...newEvents);
-    for (const work of outcome.scheduled) {
-      history.push(
-        work.kind === "activity"
-          ? events.taskScheduled(new Date(now), work.id, work.name, taskScheduledInput(work.input))
-          : work.kind === "timer"
-            ? events.timerCreated(new Date(now), work.id, work.fireAt)
-            : events.subOrchestrationCreated(
-                new Date(now),
-                work.id,
-                work.name,
-                work.instanceId,
-                null,
-              ),
-      );
-    }
-    if (outcome.fatalError !== undefined)
-      return { error: outcome.fatalError, history, episodes: episode };
-    if (outcome.actionsSettled && (state.isDone || state.error !== undefined)) {
-      return {
-        output: state.output,
-        ...(state.error !== undefined ? { error: state.error } : {}),
-        history,
-        episodes: episode,
-      };
-    }
-    history.push(events.orchestratorCompleted(new Date(now)));
-    outstanding = [...outstanding, ...outcome.scheduled];
-    // Timers wait while an external event is still to come, so the event can win the race.
-    const eventsToCome = raised.some((r) => r.afterEpisode >= episode);
-    const deliverable = outstanding.filter((w) => !(eventsToCome && w.kind === "timer"));
-    const take =
-      typeof batch === "number" ? Math.min(batch, deliverable.length) : deliverable.length;
-    const delivered =
-      batch === "newest-first" ? deliverable.slice(0, take).reverse() : deliverable.slice(0, take);
-    outstanding = outstanding.filter((w) => !delivered.includes(w));
-    incoming = delivered.map((work) => {
-      if (work.kind === "timer") {
-        now = Math.max(now, work.fireAt.getTime());
-        return events.timerFired(new Date(now), work.id, work.fireAt.toISOString());
-      }
-      if (work.kind === "activity") {
-        const typed = activityInputTypedData(taskScheduledInput(work.input));
-        const input = typed.string === undefined ? undefined : tryParse(typed.string);
-        const result = activity(work.name, input);
-        return result.ok
-          ? events.taskCompleted(new Date(now), work.id, JSON.stringify(result.value))
-          : events.taskFailed(
-              new Date(now),
-              work.id,
-              `Activity function '${work.name}' failed: ${result.message}`,
-              "{}",
-            );
-      }
-      throw new Error("sub-orchestrations are covered by the integration tests");
-    });
-    incoming.push(
-      ...raised
-        .filter((r) => r.afterEpisode === episode)
-        .map((r) => events.eventRaised(new Date(now), r.name, JSON.stringify(r.value))),
-    );
-    if (incoming.length === 0)
-      throw new Error(`the orchestration is stuck after episode ${episode}`);
-  }
-  throw new Error("too many episodes");
-}
-
-function tryParse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+  return driveOrchestrator(fn, { shim: options, activity, batch, raised });
 }
 
 function scheduledIds(history: readonly HistoryEvent[]): Array<[number, string]> {

@@ -1,0 +1,210 @@
+/**
+ * Runs an orchestrator the way the local runtime's Durable engine does, in memory: each episode
+ * runs the real durable-functions `Orchestrator` over the full history, then the extension's shim
+ * (`src/runtime/durable/shim.ts`) decides what is new. Activities and sub-orchestrations are
+ * answered by the test.
+ */
+import { createRequire } from "node:module";
+import type * as df from "durable-functions";
+import { events, type HistoryEvent } from "../../src/runtime/durable/history.js";
+import {
+  activityInputTypedData,
+  extractOutOfProcState,
+  failureDetails,
+  taskScheduledInput,
+} from "../../src/runtime/durable/payload.js";
+import {
+  replayEpisode,
+  type ActionJson,
+  type ScheduledWork,
+  type ShimOptions,
+} from "../../src/runtime/durable/shim.js";
+
+// The library's own test helpers: its real Orchestrator, with a stand-in invocation context.
+const require = createRequire(import.meta.url);
+
+/** durable-functions' testing helpers. */
+export const testing = require("durable-functions/lib/src/util/testingUtils.js") as {
+  createOrchestrator: (
+    fn: df.OrchestrationHandler,
+  ) => (binding: unknown, context: unknown) => Promise<unknown>;
+  DummyOrchestrationContext: new () => unknown;
+};
+
+const day = 86_400_000;
+
+/** When the driven orchestrations start. */
+export const replayStart = Date.UTC(2030, 0, 1);
+
+/** What the library's Orchestrator answers for an episode. */
+export interface OrchestratorState {
+  isDone: boolean;
+  actions: ActionJson[][];
+  output?: unknown;
+  error?: string;
+}
+
+/** How an activity or a sub-orchestration ends. */
+export type WorkOutcome = { ok: true; value: unknown } | { ok: false; message: string };
+
+/** How the driven orchestration ended. */
+export interface DriveResult {
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly history: HistoryEvent[];
+  readonly episodes: number;
+}
+
+/** What {@link driveOrchestrator} is given. */
+export interface DriveOptions {
+  /** The shim's options; `lookupFunction` names the app's functions. */
+  readonly shim?: Partial<ShimOptions>;
+  /** The orchestration's input. */
+  readonly input?: unknown;
+  readonly activity: (name: string, input: unknown) => WorkOutcome;
+  /** Answers a sub-orchestration by its name, instance id and input. */
+  readonly child?: (name: string, instanceId: string, input: unknown) => WorkOutcome;
+  /**
+   * How many outstanding completions each episode delivers, oldest first; "newest-first" delivers
+   * them all in reverse order of scheduling.
+   */
+  readonly batch: number | "all" | "newest-first";
+  /** External events raised after an episode. */
+  readonly raised?: Array<{ afterEpisode: number; name: string; value: unknown }>;
+}
+
+function tryParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** Runs an orchestrator to its end; see the module comment. */
+export async function driveOrchestrator(
+  fn: df.OrchestrationHandler,
+  options: DriveOptions,
+): Promise<DriveResult> {
+  const shim: ShimOptions = {
+    executionId: "exec1",
+    maximumShortTimerMs: 6 * day,
+    longRunningTimerIntervalMs: 3 * day,
+    lookupFunction: () => undefined,
+    ...options.shim,
+  };
+  const { batch, raised = [] } = options;
+  const orchestrator = testing.createOrchestrator(fn);
+  const input = options.input === undefined ? null : JSON.stringify(options.input);
+  const history: HistoryEvent[] = [];
+  let now = replayStart;
+  let outstanding: ScheduledWork[] = [];
+  let incoming: HistoryEvent[] = [
+    events.executionStarted(new Date(now), {
+      name: "test",
+      instanceId: "i1",
+      executionId: "exec1",
+      input,
+      parent: null,
+    }),
+  ];
+  for (let episode = 1; episode < 200; episode++) {
+    const past = history.map((e) => ({ ...e, IsPlayed: true }));
+    const newEvents = [events.orchestratorStarted(new Date(now)), ...incoming];
+    const full = [...past, ...newEvents];
+    const binding = {
+      history: full,
+      input: options.input ?? null,
+      instanceId: "i1",
+      isReplaying: past.length > 0,
+      parentInstanceId: null,
+      upperSchemaVersion: 1,
+      upperSchemaVersionNew: 2,
+      longRunningTimerIntervalDuration: "3.00:00:00",
+      maximumShortTimerDuration: "6.00:00:00",
+      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+    };
+    let state: OrchestratorState;
+    try {
+      state = JSON.parse(
+        JSON.stringify(await orchestrator(binding, new testing.DummyOrchestrationContext())),
+      ) as OrchestratorState;
+    } catch (error) {
+      state = extractOutOfProcState((error as Error).message) as OrchestratorState;
+    }
+    const outcome = replayEpisode(full, state.actions[0] ?? [], shim);
+    history.push(...newEvents);
+    for (const work of outcome.scheduled) {
+      history.push(
+        work.kind === "activity"
+          ? events.taskScheduled(new Date(now), work.id, work.name, taskScheduledInput(work.input))
+          : work.kind === "timer"
+            ? events.timerCreated(new Date(now), work.id, work.fireAt)
+            : events.subOrchestrationCreated(
+                new Date(now),
+                work.id,
+                work.name,
+                work.instanceId,
+                work.input === undefined ? null : JSON.stringify(work.input),
+              ),
+      );
+    }
+    if (outcome.fatalError !== undefined)
+      return { error: outcome.fatalError, history, episodes: episode };
+    if (outcome.actionsSettled && (state.isDone || state.error !== undefined)) {
+      return {
+        output: state.output,
+        ...(state.error !== undefined ? { error: state.error } : {}),
+        history,
+        episodes: episode,
+      };
+    }
+    history.push(events.orchestratorCompleted(new Date(now)));
+    outstanding = [...outstanding, ...outcome.scheduled];
+    // Timers wait while an external event is still to come, so the event can win the race.
+    const eventsToCome = raised.some((r) => r.afterEpisode >= episode);
+    const deliverable = outstanding.filter((w) => !(eventsToCome && w.kind === "timer"));
+    const take =
+      typeof batch === "number" ? Math.min(batch, deliverable.length) : deliverable.length;
+    const delivered =
+      batch === "newest-first" ? deliverable.slice(0, take).reverse() : deliverable.slice(0, take);
+    outstanding = outstanding.filter((w) => !delivered.includes(w));
+    incoming = delivered.map((work) => {
+      if (work.kind === "timer") {
+        now = Math.max(now, work.fireAt.getTime());
+        return events.timerFired(new Date(now), work.id, work.fireAt.toISOString());
+      }
+      if (work.kind === "activity") {
+        const typed = activityInputTypedData(taskScheduledInput(work.input));
+        const activityInput = typed.string === undefined ? undefined : tryParse(typed.string);
+        const result = options.activity(work.name, activityInput);
+        return result.ok
+          ? events.taskCompleted(new Date(now), work.id, JSON.stringify(result.value))
+          : events.taskFailed(
+              new Date(now),
+              work.id,
+              `Activity function '${work.name}' failed: ${result.message}`,
+              "{}",
+            );
+      }
+      if (!options.child) throw new Error(`no answer for the sub-orchestration ${work.name}`);
+      const result = options.child(work.name, work.instanceId, work.input);
+      return result.ok
+        ? events.subOrchestrationCompleted(new Date(now), work.id, JSON.stringify(result.value))
+        : events.subOrchestrationFailed(
+            new Date(now),
+            work.id,
+            result.message,
+            failureDetails(new Error(result.message)),
+          );
+    });
+    incoming.push(
+      ...raised
+        .filter((r) => r.afterEpisode === episode)
+        .map((r) => events.eventRaised(new Date(now), r.name, JSON.stringify(r.value))),
+    );
+    if (incoming.length === 0)
+      throw new Error(`the orchestration is stuck after episode ${episode}`);
+  }
+  throw new Error("too many episodes");
+}
