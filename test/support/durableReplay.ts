@@ -23,8 +23,8 @@ import {
 // The library's own test helpers: its real Orchestrator, with a stand-in invocation context.
 const require = createRequire(import.meta.url);
 
-/** durable-functions' testing helpers. */
-export const testing = require("durable-functions/lib/src/util/testingUtils.js") as {
+/** durable-functions' own testing helpers. */
+const testing = require("durable-functions/lib/src/util/testingUtils.js") as {
   createOrchestrator: (
     fn: df.OrchestrationHandler,
   ) => (binding: unknown, context: unknown) => Promise<unknown>;
@@ -73,6 +73,39 @@ export interface DriveOptions {
   readonly raised?: Array<{ afterEpisode: number; name: string; value: unknown }>;
 }
 
+/**
+ * One episode of the real durable-functions Orchestrator over a history, with the binding the
+ * extension sends.
+ */
+export async function orchestratorEpisode(
+  fn: df.OrchestrationHandler,
+  history: readonly HistoryEvent[],
+  input: unknown,
+  isReplaying: boolean,
+): Promise<OrchestratorState> {
+  const binding = {
+    history,
+    input,
+    instanceId: "i1",
+    isReplaying,
+    parentInstanceId: null,
+    upperSchemaVersion: 1,
+    upperSchemaVersionNew: 2,
+    longRunningTimerIntervalDuration: "3.00:00:00",
+    maximumShortTimerDuration: "6.00:00:00",
+    defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+  };
+  try {
+    return JSON.parse(
+      JSON.stringify(
+        await testing.createOrchestrator(fn)(binding, new testing.DummyOrchestrationContext()),
+      ),
+    ) as OrchestratorState;
+  } catch (error) {
+    return extractOutOfProcState((error as Error).message) as OrchestratorState;
+  }
+}
+
 function tryParse(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -94,7 +127,6 @@ export async function driveOrchestrator(
     ...options.shim,
   };
   const { batch, raised = [] } = options;
-  const orchestrator = testing.createOrchestrator(fn);
   const input = options.input === undefined ? null : JSON.stringify(options.input);
   const history: HistoryEvent[] = [];
   let now = replayStart;
@@ -112,26 +144,7 @@ export async function driveOrchestrator(
     const past = history.map((e) => ({ ...e, IsPlayed: true }));
     const newEvents = [events.orchestratorStarted(new Date(now)), ...incoming];
     const full = [...past, ...newEvents];
-    const binding = {
-      history: full,
-      input: options.input ?? null,
-      instanceId: "i1",
-      isReplaying: past.length > 0,
-      parentInstanceId: null,
-      upperSchemaVersion: 1,
-      upperSchemaVersionNew: 2,
-      longRunningTimerIntervalDuration: "3.00:00:00",
-      maximumShortTimerDuration: "6.00:00:00",
-      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-    };
-    let state: OrchestratorState;
-    try {
-      state = JSON.parse(
-        JSON.stringify(await orchestrator(binding, new testing.DummyOrchestrationContext())),
-      ) as OrchestratorState;
-    } catch (error) {
-      state = extractOutOfProcState((error as Error).message) as OrchestratorState;
-    }
+    const state = await orchestratorEpisode(fn, full, options.input ?? null, past.length > 0);
     const outcome = replayEpisode(full, state.actions[0] ?? [], shim);
     history.push(...newEvents);
     for (const work of outcome.scheduled) {

@@ -2,13 +2,11 @@ import * as df from "durable-functions";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EventType, events, type HistoryEvent } from "../../../../src/runtime/durable/history.js";
-import { extractOutOfProcState } from "../../../../src/runtime/durable/payload.js";
 import { replayEpisode, type ShimOptions } from "../../../../src/runtime/durable/shim.js";
 import {
   driveOrchestrator,
-  testing,
+  orchestratorEpisode,
   type DriveResult,
-  type OrchestratorState,
   type WorkOutcome as ActivityOutcome,
 } from "../../../support/durableReplay.js";
 
@@ -405,28 +403,7 @@ describe("failures the shim detects", () => {
 
 /** Runs the real orchestrator over a history and replays its actions through the shim. */
 async function episodeOver(fn: df.OrchestrationHandler, history: HistoryEvent[], input: unknown) {
-  const binding = {
-    history,
-    input,
-    instanceId: "i1",
-    isReplaying: true,
-    parentInstanceId: null,
-    upperSchemaVersion: 1,
-    upperSchemaVersionNew: 2,
-    longRunningTimerIntervalDuration: "3.00:00:00",
-    maximumShortTimerDuration: "6.00:00:00",
-    defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-  };
-  let state: OrchestratorState;
-  try {
-    state = JSON.parse(
-      JSON.stringify(
-        await testing.createOrchestrator(fn)(binding, new testing.DummyOrchestrationContext()),
-      ),
-    ) as OrchestratorState;
-  } catch (error) {
-    state = extractOutOfProcState((error as Error).message) as OrchestratorState;
-  }
+  const state = await orchestratorEpisode(fn, history, input, true);
   return { state, outcome: replayEpisode(history, state.actions[0] ?? [], options) };
 }
 
