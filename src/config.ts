@@ -4,6 +4,7 @@
  * @remarks This is the only module that reads `process.env`. `local.settings.sample.json` lists
  * exactly this schema's keys; a unit test keeps the two in step.
  */
+import path from "node:path";
 import { z } from "zod";
 import { ConfigurationError, type InputProblem } from "./domain/errors.js";
 import { parseNotificationSettings } from "./domain/notifications/rules.js";
@@ -61,6 +62,28 @@ export const configSchema = z
         ctx.addIssue({ code: "custom", message: `${problem.path}: ${problem.message}` });
       }
     }),
+    /**
+     * Folders a local restore as files may write under, absolute, comma-separated;
+     * `<PGPROTECT_STATE_DIR>/restores` when empty.
+     */
+    LOCAL_RESTORE_FOLDERS: optionalText
+      .transform((value) =>
+        value
+          ?.split(",")
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ""),
+      )
+      .superRefine((entries, ctx) => {
+        for (const entry of entries ?? []) {
+          if (!path.isAbsolute(entry)) {
+            ctx.addIssue({
+              code: "custom",
+              message: `LOCAL_RESTORE_FOLDERS: '${entry}' is not an absolute path`,
+            });
+          }
+        }
+      })
+      .transform((entries) => (entries?.length ? entries : undefined)),
     /** Subscription the Azure provider works in (required when PGPROTECT_PROVIDER is azure). */
     AZURE_SUBSCRIPTION_ID: optionalText.pipe(
       z.string().uuid("AZURE_SUBSCRIPTION_ID must be a subscription GUID").optional(),

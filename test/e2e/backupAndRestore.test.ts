@@ -253,7 +253,7 @@ describe("backing up and restoring a database through the HTTP API on the local 
   });
 
   it("restores the backup as files: the dump and its manifest, byte for byte as backed up", async () => {
-    const folder = path.join(stateDir, "restored-files");
+    const folder = path.join(stateDir, "restores", "restored-files");
 
     const started = await api("POST", `backup-instances/${instanceName}/restores`, {
       targetFolder: folder,

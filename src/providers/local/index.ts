@@ -42,6 +42,8 @@ export interface LocalProviderOptions {
   readonly onDumpStarted?: (jobId: string, pid: number) => void;
   /** Subscription and resource group in the ids of vaults and what they hold. */
   readonly scope?: ResourceScope;
+  /** Folders a restore as files may write under; `<stateDir>/restores` when absent. */
+  readonly restoreFolders?: readonly string[];
 }
 
 /** The local provider's ports, with their local-only extras (scheduler hooks, secret writes, tagging). */
@@ -76,6 +78,7 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
       : {}),
     ...(options.onDumpStarted ? { onDumpStarted: options.onDumpStarted } : {}),
     ...(options.scope ? { scope: options.scope } : {}),
+    ...(options.restoreFolders ? { restoreFolders: options.restoreFolders } : {}),
   });
   return { backup, secrets, directory };
 }
@@ -94,7 +97,8 @@ export interface StartedLocalProvider {
  * `<PGPROTECT_STATE_DIR>/postgres` (named `local`) that stops when the process exits.
  */
 export async function startLocalProvider(
-  config: Pick<Config, "PGPROTECT_STATE_DIR" | "DATABASE_URL" | "LOCAL_POSTGRES_SERVERS">,
+  config: Pick<Config, "PGPROTECT_STATE_DIR" | "DATABASE_URL" | "LOCAL_POSTGRES_SERVERS"> &
+    Partial<Pick<Config, "LOCAL_RESTORE_FOLDERS">>,
 ): Promise<StartedLocalProvider> {
   const stateDir = path.resolve(config.PGPROTECT_STATE_DIR);
   let cluster: PostgresCluster | undefined;
@@ -119,6 +123,7 @@ export async function startLocalProvider(
     stateDir,
     servers,
     ...(cluster ? { binDir: cluster.binDir } : {}),
+    ...(config.LOCAL_RESTORE_FOLDERS ? { restoreFolders: config.LOCAL_RESTORE_FOLDERS } : {}),
   });
   return {
     provider,

@@ -8,7 +8,7 @@
  * (`UserErrorJobInterrupted`) the next time the vault is used, and its staging folder removed.
  */
 import { randomUUID } from "node:crypto";
-import { copyFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, open, readdir, realpath, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BackupPolicy, BackupPolicyResource } from "../../domain/policy/types.js";
@@ -82,6 +82,11 @@ export interface LocalBackupServiceOptions {
   readonly vaultCapacityBytes?: number;
   /** Called with the pid of each `pg_dump` started (lets tests interrupt a dump). */
   readonly onDumpStarted?: (jobId: string, pid: number) => void;
+  /**
+   * Folders a restore as files may write under (`LOCAL_RESTORE_FOLDERS`); `<stateDir>/restores`
+   * when absent, so that an Operator's request cannot write wherever the worker's user can.
+   */
+  readonly restoreFolders?: readonly string[];
 }
 
 /** Who runs a job, so that a later process can tell a live job from an orphan. */
@@ -144,6 +149,14 @@ export class LocalBackupService implements BackupServicePort {
     this.#options = options;
     this.#scope = options.scope ?? LOCAL_SCOPE;
     this.#now = options.now ?? (() => new Date());
+  }
+
+  /** The folders a restore as files may write under, absolute. */
+  get restoreFolders(): readonly string[] {
+    const folders = this.#options.restoreFolders ?? [];
+    return folders.length > 0
+      ? folders.map((folder) => path.resolve(folder))
+      : [path.join(this.stateDir, "restores")];
   }
 
   /** The state folder the vaults live under; the policy scheduler keeps its watermarks there. */
@@ -693,7 +706,29 @@ export class LocalBackupService implements BackupServicePort {
         ],
       );
     }
-    return folder;
+    const resolved = path.resolve(folder);
+    if (!this.restoreFolders.some((root) => isWithin(root, resolved))) {
+      throw new InvalidInputError(
+        ProviderErrorCodes.invalidRestoreTarget,
+        `Restore-as-files writes only under ${this.restoreFolders.join(", ")} (LOCAL_RESTORE_FOLDERS)`,
+        [
+          {
+            path: "$.restoreTargetInfo.targetDetails.url",
+            code: ProviderErrorCodes.invalidRestoreTarget,
+            message: `use a folder under ${this.restoreFolders.join(" or ")}`,
+          },
+        ],
+      );
+    }
+    return resolved;
+  }
+
+  #linkOut(destination: string): AppError {
+    return new AppError(
+      ProviderErrorCodes.invalidRestoreTarget,
+      `${destination} leads outside ${this.restoreFolders.join(", ")} through a link`,
+      { httpStatus: 400, recommendedAction: "Restore into a folder that is not behind a link" },
+    );
   }
 
   async #restoreAsFiles(
@@ -702,7 +737,17 @@ export class LocalBackupService implements BackupServicePort {
     destination: string,
     prefix: string,
   ): Promise<Partial<BackupJob>> {
+    // A link inside an allowed folder must not lead the files, or the folders made for them, out
+    // of it: the nearest folder that exists is checked before anything is made, the result after.
+    const root = this.restoreFolders.find((folder) => isWithin(folder, destination)) ?? destination;
+    await mkdir(root, { recursive: true });
+    const realRoot = await realpath(root);
+    const leadsOut = async (folder: string) => !isWithin(realRoot, await realpath(folder));
+    let existing = destination;
+    while (!(await exists(existing))) existing = path.dirname(existing);
+    if (await leadsOut(existing)) throw this.#linkOut(destination);
     await mkdir(destination, { recursive: true });
+    if (await leadsOut(destination)) throw this.#linkOut(destination);
     const targets = point.files.map((f) => path.join(destination, `${prefix}${f.fileName}`));
     for (const target of targets) {
       if (
@@ -1079,4 +1124,17 @@ function summary(report: RestoreVerificationReport): NonNullable<BackupJob["rest
     largeObjects: report.largeObjectsMatching,
     mismatches: report.mismatches,
   };
+}
+
+/** Whether `target` is `root` or below it (both absolute). */
+function isWithin(root: string, target: string): boolean {
+  const relative = path.relative(root, target);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -194,7 +194,7 @@ describe("the OpenAPI document served at /api/openapi.json", () => {
       (r) => r.body.status !== "InProgress",
     );
     const restore = await api("POST", `backup-instances/${instanceName}/restores`, {
-      targetFolder: path.join(stateDir, "restored-files"),
+      targetFolder: path.join(stateDir, "restores", "restored-files"),
     });
     const restoreJob = await poll(
       () => api("GET", String(restore.body.statusUrl)),

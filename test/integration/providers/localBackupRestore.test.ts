@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -223,8 +223,7 @@ describe("local provider: back up a database and restore it", () => {
   it("restores as files: the dump lands in the folder with the recovery point's checksum", async () => {
     // Arrange
     const [point] = await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name);
-    const folder = await mkdtemp(path.join(tmpdir(), "pgprotect-files-"));
-    scratch.push(folder);
+    const folder = path.join(env.stateDir, "restores", "shop-files");
 
     // Act
     const { jobId } = await env.provider.backup.triggerRestore(env.vaultId, instance.name, {
@@ -239,5 +238,49 @@ describe("local provider: back up a database and restore it", () => {
     expect(names).toEqual([`shop-${point!.files[0]!.fileName}`, "shop-recovery-point.json"]);
     const restored = await readFile(path.join(folder, names[0]!));
     expect(createHash("sha256").update(restored).digest("hex")).toBe(point!.files[0]!.sha256);
+  });
+
+  it("refuses to restore as files outside the allowed folders, naming them, before any job starts", async () => {
+    // Arrange
+    const [point] = await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name);
+    const outside = await mkdtemp(path.join(tmpdir(), "pgprotect-outside-"));
+    scratch.push(outside);
+    const jobsBefore = await env.provider.backup.listJobs(env.vaultId);
+
+    // Act
+    const error = await env.provider.backup
+      .triggerRestore(env.vaultId, instance.name, {
+        recoveryPointId: point!.recoveryPointId,
+        target: { kind: "files", url: path.join(outside, "x") },
+      })
+      .catch((caught: unknown) => caught);
+
+    // Assert
+    expect(error).toMatchObject({ code: "UserErrorInvalidRestoreTarget", httpStatus: 400 });
+    expect((error as Error).message).toContain(path.join(env.stateDir, "restores"));
+    expect(await readdir(outside)).toEqual([]);
+    expect(await env.provider.backup.listJobs(env.vaultId)).toHaveLength(jobsBefore.length);
+  });
+
+  it("fails a restore as files whose folder leads outside through a link, writing nothing there", async () => {
+    // Arrange
+    const [point] = await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name);
+    const outside = await mkdtemp(path.join(tmpdir(), "pgprotect-outside-"));
+    scratch.push(outside);
+    const restores = path.join(env.stateDir, "restores");
+    await mkdir(restores, { recursive: true });
+    await symlink(outside, path.join(restores, "escape"));
+
+    // Act
+    const { jobId } = await env.provider.backup.triggerRestore(env.vaultId, instance.name, {
+      recoveryPointId: point!.recoveryPointId,
+      target: { kind: "files", url: path.join(restores, "escape", "deeper") },
+    });
+    const job = await env.provider.backup.waitForJob(env.vaultId, jobId);
+
+    // Assert
+    expect(job.status).toBe("Failed");
+    expect(job.errorDetails?.[0]?.code).toBe("UserErrorInvalidRestoreTarget");
+    expect(await readdir(outside)).toEqual([]);
   });
 });
