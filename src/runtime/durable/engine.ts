@@ -23,6 +23,7 @@ import {
   extractOutOfProcState,
   failureDetails,
   messageOf,
+  orchestrationTriggerJson,
   resultFromReturnValue,
   taskScheduledInput,
   toTimeSpan,
@@ -564,7 +565,9 @@ export class DurableEngine {
     const relevant = ready.filter(
       (m) => m.executionId === null || m.executionId === instance.executionId,
     );
-    const past = this.store.getHistory(instanceId).map((e) => ({ ...e, IsPlayed: true }));
+    // As stored (frozen, shared with the store's history cache): the shim does not look at
+    // IsPlayed, and orchestrationTriggerJson marks them played for the worker.
+    const past = this.store.getHistory(instanceId);
     const startMessage = relevant.find((m) => m.event.EventType === EventType.ExecutionStarted);
     const others = relevant.filter((m) => m !== startMessage);
     const incoming: HistoryEvent[] = [
@@ -600,13 +603,7 @@ export class DurableEngine {
       });
     }
 
-    const state = await this.invokeOrchestrator(
-      fn,
-      instance,
-      executionStarted,
-      fullHistory,
-      past.length > 0,
-    );
+    const state = await this.invokeOrchestrator(fn, instance, executionStarted, past, newEvents);
     const customStatus =
       state.customStatus === undefined ? null : JSON.stringify(state.customStatus);
     const actionGroups = state.actions ?? [[]];
@@ -669,17 +666,18 @@ export class DurableEngine {
     fn: RegisteredFunction,
     instance: InstanceRow,
     executionStarted: HistoryEvent,
-    history: readonly HistoryEvent[],
-    isReplaying: boolean,
+    past: readonly HistoryEvent[],
+    newEvents: readonly HistoryEvent[],
   ): Promise<OrchestratorStateJson> {
+    // The binding the extension sends, less its leading `history`: orchestrationTriggerJson
+    // writes that from the past events' remembered JSON.
     const binding = {
-      history,
       input:
         executionStarted.Input === null || executionStarted.Input === undefined
           ? null
           : (JSON.parse(executionStarted.Input) as unknown),
       instanceId: instance.instanceId,
-      isReplaying,
+      isReplaying: past.length > 0,
       parentInstanceId: instance.parent?.instanceId ?? null,
       upperSchemaVersion: 1,
       upperSchemaVersionNew: 2,
@@ -692,7 +690,7 @@ export class DurableEngine {
         inputData: [
           {
             name: bindingNameOf(fn, "orchestrationTrigger"),
-            data: { string: JSON.stringify(binding) },
+            data: { string: orchestrationTriggerJson(past, newEvents, binding) },
           },
         ],
         triggerMetadata: {},

@@ -19,7 +19,7 @@ import { AppError } from "../../domain/errors.js";
 import { systemClock } from "./clock.js";
 import { DurableEngine, type DurableTuning } from "./engine.js";
 import { clientBindingData, handleDurableHttp, type UrlSettings } from "./httpApi.js";
-import { openDurableStore, type DurableStore } from "./store.js";
+import { openDurableStore, type DurableStore, type DurableStoreOptions } from "./store.js";
 
 export {
   ManualClock,
@@ -29,9 +29,10 @@ export {
   type DurableClock,
 } from "./clock.js";
 export type { DurableTuning } from "./engine.js";
+export type { DurableStoreOptions } from "./store.js";
 
-/** Options of {@link createDurableExtension}: the host's, plus optional tuning. */
-export type DurableOptions = DurableExtensionOptions & DurableTuning;
+/** Options of {@link createDurableExtension}: the host's, plus optional tuning of engine and store. */
+export type DurableOptions = DurableExtensionOptions & DurableTuning & DurableStoreOptions;
 
 /** The extension with access to its engine (tests and benchmarks wait on it). */
 export interface LocalDurableExtension extends DurableExtension {
@@ -67,7 +68,9 @@ export function createDurableExtension(options: DurableOptions): LocalDurableExt
     },
     async start(): Promise<void> {
       if (engine) return;
-      store = await openDurableStore(options.stateDir, options.taskHub);
+      store = await openDurableStore(options.stateDir, options.taskHub, {
+        historyCacheEvents: options.historyCacheEvents,
+      });
       engine = new DurableEngine({
         ...options,
         clock: options.clock ?? systemClock,

@@ -3,6 +3,7 @@
  * durable-functions and history events. They are quirky on purpose: they copy production.
  */
 import type { RpcTypedData } from "../contracts.js";
+import type { HistoryEvent } from "./history.js";
 
 /** `TaskScheduled.Input`: the action's input wrapped in a one-element JSON array. */
 export function taskScheduledInput(input: unknown): string {
@@ -91,4 +92,41 @@ export function toTimeSpan(ms: number): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   const clock = `${pad(hours)}:${pad(minutes)}:${pad(seconds)}${millis ? `.${String(millis).padStart(3, "0")}` : ""}`;
   return days > 0 ? `${days}.${clock}` : clock;
+}
+
+/**
+ * `JSON.stringify({ ...event, IsPlayed: true })`, remembered per frozen event. The store hands out
+ * deep-frozen events and its history cache hands out the same objects episode after episode, so
+ * each past event is serialized once rather than once per episode. A frozen event cannot change,
+ * which is what makes remembering by identity safe; entries go away with the events.
+ */
+const playedJsonCache = new WeakMap<HistoryEvent, string>();
+
+function playedEventJson(event: HistoryEvent): string {
+  let json = playedJsonCache.get(event);
+  if (json === undefined) {
+    json = JSON.stringify({ ...event, IsPlayed: true });
+    if (Object.isFrozen(event)) playedJsonCache.set(event, json);
+  }
+  return json;
+}
+
+/**
+ * The orchestration trigger's binding JSON: byte for byte
+ * `JSON.stringify({ history: [...past with IsPlayed true, ...newEvents], ...rest })`, the
+ * extension's `history` first, then the other fields of `rest` in their order.
+ *
+ * @param past the execution's recorded events (their `IsPlayed` is ignored: they count as played)
+ * @param newEvents this episode's new events, as they are
+ * @param rest the binding's other fields; must not contain `history`
+ */
+export function orchestrationTriggerJson(
+  past: readonly HistoryEvent[],
+  newEvents: readonly HistoryEvent[],
+  rest: Readonly<Record<string, unknown>>,
+): string {
+  const history: string[] = past.map(playedEventJson);
+  for (const event of newEvents) history.push(JSON.stringify(event));
+  const others = JSON.stringify(rest);
+  return `{"history":[${history.join(",")}]${others === "{}" ? "}" : `,${others.slice(1)}`}`;
 }

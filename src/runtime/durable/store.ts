@@ -3,12 +3,17 @@
  * that become visible when due) and the activity work queue, in one SQLite file under the
  * runtime's state folder. Every episode commits in one transaction, so a process killed at any
  * moment restarts from a consistent state.
+ *
+ * The parsed histories of running instances are also kept in memory ({@link HistoryCache}) so
+ * that an episode does not re-read and re-parse its whole history; SQLite stays the source of
+ * truth, and the cache only ever holds committed events.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type * as sqlite from "node:sqlite";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { EventType, type HistoryEvent } from "./history.js";
+import { HistoryCache, deepFreeze, defaultHistoryCacheEvents } from "./historyCache.js";
 
 /** Runtime status names as the status API prints them. */
 export type RuntimeStatus =
@@ -95,6 +100,15 @@ export interface EpisodeCommit {
   readonly newInstances: ReadonlyArray<{ readonly row: InstanceRow; readonly start: NewMessage }>;
 }
 
+/** Options of {@link openDurableStore}. */
+export interface DurableStoreOptions {
+  /**
+   * History events kept parsed in memory between episodes, over all running instances
+   * (least recently used instances go first); 200,000 by default, 0 turns the cache off.
+   */
+  readonly historyCacheEvents?: number;
+}
+
 /** Filters of the list and purge endpoints. */
 export interface InstanceFilter {
   readonly createdFrom?: number;
@@ -173,8 +187,15 @@ async function loadSqlite(): Promise<typeof sqlite> {
   }
 }
 
-/** Opens (creating if needed) the Durable store of one task hub under `stateDir`. */
-export async function openDurableStore(stateDir: string, taskHub: string): Promise<DurableStore> {
+/**
+ * Opens (creating if needed) the Durable store of one task hub under `stateDir`. One store per
+ * file: the history cache assumes that no other connection writes the file.
+ */
+export async function openDurableStore(
+  stateDir: string,
+  taskHub: string,
+  options: DurableStoreOptions = {},
+): Promise<DurableStore> {
   const { DatabaseSync } = await loadSqlite();
   mkdirSync(stateDir, { recursive: true });
   // The hub name becomes part of a file name: keep it to characters every file system accepts.
@@ -183,7 +204,7 @@ export async function openDurableStore(stateDir: string, taskHub: string): Promi
   );
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
   db.exec(schema);
-  return new DurableStore(db);
+  return new DurableStore(db, options);
 }
 
 function toInstance(row: Row): InstanceRow {
@@ -215,9 +236,22 @@ function toMessage(row: Row): MessageRow {
 export class DurableStore {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
+  /**
+   * Invariant: an entry holds exactly the committed history rows of its instance, for the
+   * execution id its instance row had when the entry was filled or extended.
+   */
+  private readonly historyCache: HistoryCache;
+  /** Instances whose history the current transaction deleted; their entries must not come back. */
+  private readonly historyRewritten = new Set<string>();
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, options: DurableStoreOptions = {}) {
     this.db = db;
+    this.historyCache = new HistoryCache(options.historyCacheEvents ?? defaultHistoryCacheEvents);
+  }
+
+  /** Instances and events the history cache holds now (for tests and diagnostics). */
+  get historyCacheSize(): { readonly instances: number; readonly events: number } {
+    return this.historyCache.size;
   }
 
   /** A prepared statement, compiled once per SQL text. */
@@ -231,10 +265,12 @@ export class DurableStore {
   }
 
   close(): void {
+    this.historyCache.clear();
     if (this.db.isOpen) this.db.close();
   }
 
   private transaction<T>(work: () => T): T {
+    this.historyRewritten.clear();
     this.db.exec("BEGIN IMMEDIATE");
     try {
       const result = work();
@@ -259,11 +295,39 @@ export class DurableStore {
     return rows.map(toInstance).filter((row) => matches(row, filter));
   }
 
+  /**
+   * The instance's history, oldest first. The array is the caller's own, but the events are
+   * frozen: they are shared with the history cache and with later calls, so copy one to change it
+   * (`{ ...event, IsPlayed: true }`).
+   */
   getHistory(instanceId: string): HistoryEvent[] {
+    const row = this.sql("SELECT execution_id, status FROM instances WHERE instance_id = ?").get(
+      instanceId,
+    ) as Row | undefined;
+    // Only running instances have episodes to come; finished ones are read straight from SQLite.
+    if (!row || terminalStatuses.has(String(row.status) as RuntimeStatus)) {
+      return this.readHistory(instanceId);
+    }
+    const executionId = String(row.execution_id);
+    const cached = this.historyCache.get(instanceId, executionId);
+    if (cached) return cached.slice();
+    const events = this.readHistory(instanceId);
+    this.historyCache.set(instanceId, executionId, events);
+    return events.slice();
+  }
+
+  private readHistory(instanceId: string): HistoryEvent[] {
     const rows = this.sql("SELECT event FROM history WHERE instance_id = ? ORDER BY seq").all(
       instanceId,
     ) as Row[];
-    return rows.map((row) => JSON.parse(String(row.event)) as HistoryEvent);
+    return rows.map((row) => deepFreeze(JSON.parse(String(row.event)) as HistoryEvent));
+  }
+
+  /** Deletes an instance's history rows and forgets its cached history. */
+  private deleteHistory(instanceId: string): void {
+    this.sql("DELETE FROM history WHERE instance_id = ?").run(instanceId);
+    this.historyCache.delete(instanceId);
+    this.historyRewritten.add(instanceId);
   }
 
   /** Creates (or, when the old one is finished, replaces) an instance and queues its start. */
@@ -293,7 +357,7 @@ export class DurableStore {
 
   private deleteInstanceData(instanceId: string): void {
     this.sql("DELETE FROM instances WHERE instance_id = ?").run(instanceId);
-    this.sql("DELETE FROM history WHERE instance_id = ?").run(instanceId);
+    this.deleteHistory(instanceId);
     this.sql("DELETE FROM messages WHERE instance_id = ?").run(instanceId);
     this.sql("DELETE FROM activities WHERE instance_id = ?").run(instanceId);
   }
@@ -371,17 +435,21 @@ export class DurableStore {
     });
   }
 
-  /** Commits one episode; returns the activity rows it queued. */
+  /**
+   * Commits one episode; returns the activity rows it queued. The instance's cached history is
+   * extended with the appended events only once the transaction has committed.
+   */
   commitEpisode(commit: EpisodeCommit): ActivityRow[] {
-    return this.transaction(() => {
+    // Out of the cache while the transaction runs: if it rolls back, the entry is simply gone.
+    const cached = this.historyCache.take(commit.instanceId);
+    const appended: string[] = [];
+    const queued = this.transaction(() => {
       const deleteMessage = this.sql("DELETE FROM messages WHERE id = ?");
       for (const id of commit.consumedMessageIds) deleteMessage.run(id);
       if (commit.dropPendingMessages) {
         this.sql("DELETE FROM messages WHERE instance_id = ?").run(commit.instanceId);
       }
-      if (commit.resetHistory) {
-        this.sql("DELETE FROM history WHERE instance_id = ?").run(commit.instanceId);
-      }
+      if (commit.resetHistory) this.deleteHistory(commit.instanceId);
       const nextSeqRow = this.sql(
         "SELECT COALESCE(MAX(seq), -1) + 1 AS next FROM history WHERE instance_id = ?",
       ).get(commit.instanceId) as Row;
@@ -389,8 +457,11 @@ export class DurableStore {
       const insertEvent = this.sql(
         "INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)",
       );
-      for (const event of commit.appendEvents)
-        insertEvent.run(commit.instanceId, seq++, JSON.stringify(event));
+      for (const event of commit.appendEvents) {
+        const json = JSON.stringify(event);
+        insertEvent.run(commit.instanceId, seq++, json);
+        appended.push(json);
+      }
       const i = commit.instance;
       if (i.input !== undefined) {
         this.sql("UPDATE instances SET input = ? WHERE instance_id = ?").run(
@@ -417,6 +488,22 @@ export class DurableStore {
         return { ...a, id: Number(result.lastInsertRowid) };
       });
     });
+    if (
+      cached &&
+      !this.historyRewritten.has(commit.instanceId) &&
+      cached.executionId === commit.instance.executionId &&
+      !terminalStatuses.has(commit.instance.status)
+    ) {
+      // Parsed from the text just stored, so the cache holds what a read from SQLite would give
+      // (and no object the caller still holds).
+      const events = appended.map((json) => deepFreeze(JSON.parse(json) as HistoryEvent));
+      this.historyCache.set(
+        commit.instanceId,
+        cached.executionId,
+        events.length === 0 ? cached.events : cached.events.concat(events),
+      );
+    }
+    return queued;
   }
 
   /** Deletes an instance and everything about it; returns whether it existed. */
