@@ -4,6 +4,8 @@
  */
 import type { OrchestrationContext } from "durable-functions";
 import { createHash } from "node:crypto";
+import { createActivities } from "../../../src/activities/createActivities.js";
+import type { Provider, PublishedEvent } from "../../../src/providers/ports.js";
 
 type Task =
   | { kind: "activity"; name: string; input: unknown; retried: boolean }
@@ -79,4 +81,30 @@ export async function runOrchestration<T>(
     step = generator.next(value as never);
   }
   return { output: step.value, activities: called };
+}
+
+/** Activities as {@link runOrchestration} takes them. */
+export type RunnableActivities = Record<string, (input: never) => Promise<unknown>>;
+
+/**
+ * The app's activities over a provider, as `runOrchestration` takes them. Event Grid stands
+ * behind the event port in Azure; here the events are pushed to `published` to assert on.
+ */
+export function activitiesOver(
+  provider: Provider,
+  options: {
+    readonly published?: PublishedEvent[];
+    readonly autoGrantRoleAssignments?: boolean;
+  } = {},
+): RunnableActivities {
+  return createActivities({
+    provider,
+    events: {
+      publish: async (events) => {
+        options.published?.push(...events);
+      },
+    },
+    eventSource: "/pgprotect/test",
+    ...(options.autoGrantRoleAssignments ? { autoGrantRoleAssignments: true } : {}),
+  }) as unknown as RunnableActivities;
 }

@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createActivities } from "../../../../src/activities/createActivities.js";
 import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
 import { adhocBackup, type AdhocBackupOutput } from "../../../../src/orchestrations/adhocBackup.js";
 import {
@@ -15,7 +14,11 @@ import {
   FAKE_VAULT_PRINCIPAL_ID,
   FakeArm,
 } from "../../../support/fakeArm/index.js";
-import { runOrchestration } from "../../../support/fakeArm/orchestrationRunner.js";
+import {
+  activitiesOver,
+  runOrchestration,
+  type RunnableActivities,
+} from "../../../support/fakeArm/orchestrationRunner.js";
 
 describe("the core flows on the Azure provider against the fake Resource Manager", () => {
   let fake: FakeArm;
@@ -23,7 +26,7 @@ describe("the core flows on the Azure provider against the fake Resource Manager
   let vaultId: string;
   let serverId: string;
   const published: PublishedEvent[] = [];
-  let activities: Record<string, (input: never) => Promise<unknown>>;
+  let activities: RunnableActivities;
 
   beforeAll(async () => {
     fake = await FakeArm.start({ subscriptionId: FAKE_SUBSCRIPTION_ID });
@@ -42,16 +45,7 @@ describe("the core flows on the Azure provider against the fake Resource Manager
       "weekly",
       defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
     );
-    activities = createActivities({
-      provider: services,
-      // Event Grid stands behind this port in Azure; the events are kept to assert on.
-      events: {
-        publish: async (events) => {
-          published.push(...events);
-        },
-      },
-      eventSource: "/pgprotect/test",
-    }) as unknown as Record<string, (input: never) => Promise<unknown>>;
+    activities = activitiesOver(services, { published });
   });
 
   afterEach(() => {
@@ -169,12 +163,7 @@ describe("the core flows on the Azure provider against the fake Resource Manager
       name: "pg-granted",
       kind: "flexibleServers",
     });
-    const granting = createActivities({
-      provider: services,
-      events: { publish: async () => undefined },
-      eventSource: "/pgprotect/test",
-      autoGrantRoleAssignments: true,
-    }) as unknown as Record<string, (input: never) => Promise<unknown>>;
+    const granting = activitiesOver(services, { autoGrantRoleAssignments: true });
 
     // Act
     const run = await runOrchestration<ProtectDatasourceOutput>(

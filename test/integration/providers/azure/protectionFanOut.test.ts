@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createActivities } from "../../../../src/activities/createActivities.js";
 import { fromServer } from "../../../../src/activities/protectionChecks.js";
 import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
 import {
@@ -16,7 +15,11 @@ import {
   FAKE_SUBSCRIPTION_ID,
   FakeArm,
 } from "../../../support/fakeArm/index.js";
-import { runOrchestration } from "../../../support/fakeArm/orchestrationRunner.js";
+import {
+  activitiesOver,
+  runOrchestration,
+  type RunnableActivities,
+} from "../../../support/fakeArm/orchestrationRunner.js";
 
 /** Buckets ten times faster than Resource Manager's and twenty times smaller: same shape, short test. */
 const SERVICE_LIMITS = {
@@ -69,11 +72,7 @@ describe("protecting many Flexible Servers at once against Resource Manager's to
       "weekly",
       defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
     );
-    const activities = createActivities({
-      provider: services,
-      events: { publish: async () => undefined },
-      eventSource: "/pgprotect/test",
-    }) as unknown as Record<string, (input: never) => Promise<unknown>>;
+    const activities = activitiesOver(services);
     const before = fake.requests.length;
 
     // Act
@@ -114,7 +113,7 @@ describe("a fan-out of protections on the Azure provider against the fake Resour
   let services: AzureServices;
   let vaultId: string;
   const published: PublishedEvent[] = [];
-  let activities: Record<string, (input: never) => Promise<unknown>>;
+  let activities: RunnableActivities;
 
   beforeAll(async () => {
     // The service's documented behaviour: a validation that ends within its Retry-After, a PUT
@@ -140,15 +139,7 @@ describe("a fan-out of protections on the Azure provider against the fake Resour
       "weekly",
       defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
     );
-    activities = createActivities({
-      provider: services,
-      events: {
-        publish: async (events) => {
-          published.push(...events);
-        },
-      },
-      eventSource: "/pgprotect/test",
-    }) as unknown as Record<string, (input: never) => Promise<unknown>>;
+    activities = activitiesOver(services, { published });
   });
 
   afterEach(() => {
