@@ -86,8 +86,11 @@ export type HostTableStorage =
       /** `AzureWebJobsStorage__clientId`; without it the Azure Identity library reads `AZURE_CLIENT_ID`. */
       readonly clientId?: string;
     }
-  /** Nothing usable: the reason names the settings, never their values. */
-  | { readonly kind: "missing"; readonly reason: string };
+  /**
+   * Nothing usable: the reason names the settings, never their values. `unset` when no host
+   * storage setting is there at all (the local runtime), rather than one that cannot be read.
+   */
+  | { readonly kind: "missing"; readonly reason: string; readonly unset?: true };
 
 /** Where notification delivery state lives; safe to log (no secret in it). */
 export type NotificationStateLocation =
@@ -160,6 +163,7 @@ export function hostTableStorage(
     kind: "missing",
     reason:
       "none of AzureWebJobsStorage (a connection string), AzureWebJobsStorage__tableServiceUri or AzureWebJobsStorage__accountName is set",
+    unset: true,
   };
 }
 
@@ -179,8 +183,9 @@ export function notificationStateLocation(
   }
   const storage = hostTableStorage(config, lookup);
   // The Functions host in Azure always has host storage; only the local runtime runs the Azure
-  // provider without it, as one instance, where files de-duplicate as well as a table would.
-  if (storage.kind === "missing") {
+  // provider without it, as one instance, where files de-duplicate as well as a table would. A
+  // setting that is there but unreadable is a mistake to report, not a reason to fall back.
+  if (storage.kind === "missing" && storage.unset) {
     return { kind: "files", folder: notificationStateDir(config), fallback: storage.reason };
   }
   return { kind: "table", tableName: notificationTableName(config), storage };

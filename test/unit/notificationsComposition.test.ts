@@ -49,6 +49,26 @@ describe("where notification delivery state lives", () => {
     expect(notificationTableName(loadConfig({}))).toBe("pgprotectNotifications");
   });
 
+  it("keeps the table, and so fails deliveries naming the setting, when a host storage setting is there but unreadable", () => {
+    // Arrange
+    const config = loadConfig(azure);
+
+    // Act
+    const location = notificationStateLocation(
+      config,
+      settingsOf({ AzureWebJobsStorage__accountName: "Not_An_Account" }),
+    );
+
+    // Assert
+    expect(location).toMatchObject({
+      kind: "table",
+      storage: {
+        kind: "missing",
+        reason: "AzureWebJobsStorage__accountName is not a storage account name",
+      },
+    });
+  });
+
   it("falls back to this instance's files, saying why, when the Azure provider runs without host storage", () => {
     // Arrange
     const config = loadConfig(azure);

@@ -86,6 +86,16 @@ async function twoInstances(
 }
 
 /** An event as an Event Grid handler receives it: JSON, validated. */
+/** The same datasource failing again a quarter of an hour later: a repeat the digest holds. */
+function repeatedFailure() {
+  const name = "6f1c2d3e-0000-4000-8000-000000000009";
+  return failedJob("connection refused", {
+    name,
+    id: backupJob().id.replace(/[^/]+$/, name),
+    endTime: "2026-11-20T22:15:00Z",
+  });
+}
+
 function delivered(job = failedJob()) {
   return parsePgProtectEvent(JSON.parse(JSON.stringify(jobEvent(job))));
 }
@@ -168,11 +178,7 @@ describe("two instances sharing one Table Storage table", () => {
   it("hold a failure that repeats one the other instance sent, and flush one digest whichever instance's timer runs", async () => {
     // Arrange
     const { a, b, smtp, teams, clock } = await twoInstances();
-    const secondJob = failedJob("connection refused", {
-      name: "6f1c2d3e-0000-4000-8000-000000000009",
-      id: backupJob().id.replace(/[^/]+$/, "6f1c2d3e-0000-4000-8000-000000000009"),
-      endTime: "2026-11-20T22:15:00Z",
-    });
+    const secondJob = repeatedFailure();
 
     // Act
     await a.dispatch(delivered());
@@ -202,11 +208,7 @@ describe("two instances sharing one Table Storage table", () => {
   it("send a digest once when both instances flush it at the same moment", async () => {
     // Arrange
     const { a, b, smtp, teams, clock } = await twoInstances();
-    const secondJob = failedJob("connection refused", {
-      name: "6f1c2d3e-0000-4000-8000-000000000009",
-      id: backupJob().id.replace(/[^/]+$/, "6f1c2d3e-0000-4000-8000-000000000009"),
-      endTime: "2026-11-20T22:15:00Z",
-    });
+    const secondJob = repeatedFailure();
     await a.dispatch(delivered());
     clock.now = new Date("2026-11-20T22:15:00Z");
     await b.dispatch(delivered(secondJob));
