@@ -337,6 +337,7 @@ async function main(): Promise<void> {
         EMAIL_PROVIDER: "smtp",
         SMTP_HOST: "127.0.0.1",
         SMTP_PORT: String(smtp.port),
+        SMTP_ALLOW_PLAINTEXT: "true",
         EMAIL_SENDER_ADDRESS: "pgprotect@contoso.example",
       },
       eventGrid,
@@ -465,7 +466,7 @@ async function main(): Promise<void> {
       if (started.body.operationId) {
         const response = await fetch(
           `${running.url}/runtime/webhooks/durabletask/instances/${started.body.operationId}?taskHub=${running.taskHub}&showHistory=true`,
-          { headers: { "x-functions-key": running.functionKey } },
+          { headers: { "x-functions-key": running.keys.systemKeys.durabletask_extension } },
         );
         const status = (await response.json()) as { historyEvents?: Record<string, unknown>[] };
         history = followHistory(status.historyEvents ?? []);

@@ -100,6 +100,12 @@ param emailDataLocation string = 'United States'
 @description('Name of the key vault secret that holds the Teams Workflows webhook URL. Empty leaves TEAMS_WEBHOOK_URL unset; create the secret first, then set this and provision again. Notification channels name the setting in notifications.json (webhookUrlSetting).')
 param teamsWebhookSecretName string = ''
 
+@description('Put App Service authentication with Microsoft Entra ID in front of the API and create its app registration with the app roles Backup.Reader and Backup.Operator. Needs the right to register applications in the tenant. Off leaves function keys as the only door.')
+param enableAuthentication bool = true
+
+@description('Display name of the app registration. Empty uses pgprotect-<environment name>.')
+param appRegistrationName string = ''
+
 @description('Resource Manager endpoint for the app. Empty uses the endpoint of the cloud being deployed to.')
 param resourceManagerEndpoint string = ''
 
@@ -284,6 +290,12 @@ var emailAppSettings = enableEmail ? {
 } : {}
 
 
+// The handlers check callers' app roles (src/http/principal.ts) only when this says App Service
+// authentication fronts the app; set here as well as by the platform so the two cannot disagree.
+var authAppSettings = enableAuthentication ? {
+  WEBSITE_AUTH_ENABLED: 'true'
+} : {}
+
 // A Key Vault reference, resolved by the platform with the app's identity.
 var teamsAppSettings = !empty(teamsWebhookSecretName) ? {
   TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${teamsWebhookSecretName})'
@@ -307,7 +319,30 @@ module api 'app/api.bicep' = {
     deploymentStorageContainerName: deploymentStorageContainerName
     identityId: apiUserAssignedIdentity.outputs.resourceId
     identityClientId: apiUserAssignedIdentity.outputs.clientId
-    appSettings: union(pgprotectAppSettings, emailAppSettings, teamsAppSettings)
+    appSettings: union(pgprotectAppSettings, emailAppSettings, teamsAppSettings, authAppSettings)
+  }
+}
+
+// Who may call the API: an app registration with the app roles, and App Service authentication
+// that accepts only its tokens. Assign the roles to users, groups or service principals afterwards
+// (README, "Security").
+module appRegistration 'app/appRegistration.bicep' = if (enableAuthentication) {
+  name: 'appRegistration'
+  scope: rg
+  params: {
+    uniqueName: 'pgprotect-api-${resourceToken}'
+    displayName: !empty(appRegistrationName) ? appRegistrationName : 'pgprotect-${environmentName}'
+    functionAppHostName: api.outputs.SERVICE_API_DEFAULT_HOSTNAME
+  }
+}
+
+module authentication 'app/authentication.bicep' = if (enableAuthentication) {
+  name: 'authentication'
+  scope: rg
+  params: {
+    functionAppName: api.outputs.SERVICE_API_NAME
+    clientId: appRegistration.outputs.appId
+    identifierUri: appRegistration.outputs.identifierUri
   }
 }
 
@@ -361,3 +396,7 @@ output BACKUP_VAULT_NAME string = createBackupVault ? backupVault.outputs.name :
 output BACKUP_VAULT_PRINCIPAL_ID string = createBackupVault ? backupVault.outputs.principalId : ''
 output ACS_ENDPOINT string = enableEmail ? email.outputs.endpoint : ''
 output EMAIL_SENDER_ADDRESS string = enableEmail ? email.outputs.senderAddress : ''
+output API_AUTH_ENABLED bool = enableAuthentication
+output API_APP_CLIENT_ID string = enableAuthentication ? appRegistration.outputs.appId : ''
+output API_APP_ID_URI string = enableAuthentication ? appRegistration.outputs.identifierUri : ''
+output API_APP_SERVICE_PRINCIPAL_ID string = enableAuthentication ? appRegistration.outputs.servicePrincipalId : ''

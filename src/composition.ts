@@ -11,11 +11,6 @@ import type { EventPublisherPort, Provider } from "./providers/ports.js";
 
 /** The local runtime's own topic, which delivers to the app's Event Grid functions. */
 export const localTopicName = "pgprotect";
-/**
- * The key of the local topic: it only guards a loopback endpoint of the local runtime
- * (`eventgrid.local.json` names the same key).
- */
-export const localTopicKey = "pgprotect-local-topic";
 /** The vault name used when a request names none and no vault is configured (local provider). */
 export const defaultLocalVaultName = "pgprotect-vault";
 
@@ -92,7 +87,7 @@ async function build(config: Config): Promise<AppDependencies> {
         ? `http://${config.WEBSITE_HOSTNAME}/runtime/topics/${localTopicName}`
         : undefined);
     const events: EventPublisherPort = endpoint
-      ? createEventGridPublisher({ endpoint, key: config.EVENTGRID_TOPIC_KEY ?? localTopicKey })
+      ? createEventGridPublisher({ endpoint, ...topicCredential(config, endpoint) })
       : {
           publish: async () => {
             throw new ConfigurationError("No Event Grid topic: set EVENTGRID_TOPIC_ENDPOINT", [
@@ -116,11 +111,29 @@ async function build(config: Config): Promise<AppDependencies> {
   const { createAzureServices } = await import("./providers/azure/azureServices.js");
   const provider = createAzureServices(config);
   // The schema requires the endpoint when the provider is azure; the identity publishes unless a key is set.
-  const events = createEventGridPublisher({
-    endpoint: config.EVENTGRID_TOPIC_ENDPOINT ?? "",
-    ...(config.EVENTGRID_TOPIC_KEY ? { key: config.EVENTGRID_TOPIC_KEY } : {}),
-  });
+  const endpoint = config.EVENTGRID_TOPIC_ENDPOINT ?? "";
+  const events = createEventGridPublisher({ endpoint, ...topicCredential(config, endpoint) });
   return { config, provider, events, vaults, eventSource, close: async () => undefined };
+}
+
+/**
+ * The key the app publishes to `endpoint` with: `EVENTGRID_TOPIC_KEY` when set; for a topic of
+ * the local runtime that hosts the app (`http://{WEBSITE_HOSTNAME}/runtime/topics/...`), the key
+ * that runtime generated for its state folder and handed to the app (`LOCAL_EVENTGRID_TOPIC_KEY`),
+ * so no key is committed; otherwise none (the managed identity publishes).
+ */
+export function topicCredential(
+  config: Pick<Config, "EVENTGRID_TOPIC_KEY" | "LOCAL_EVENTGRID_TOPIC_KEY" | "WEBSITE_HOSTNAME">,
+  endpoint: string,
+): { key?: string } {
+  if (config.EVENTGRID_TOPIC_KEY) return { key: config.EVENTGRID_TOPIC_KEY };
+  const url = URL.parse(endpoint);
+  const local =
+    url !== null &&
+    config.WEBSITE_HOSTNAME !== undefined &&
+    url.host === config.WEBSITE_HOSTNAME.toLowerCase() &&
+    url.pathname.toLowerCase().startsWith("/runtime/topics/");
+  return local && config.LOCAL_EVENTGRID_TOPIC_KEY ? { key: config.LOCAL_EVENTGRID_TOPIC_KEY } : {};
 }
 
 let pending: Promise<AppDependencies> | undefined;

@@ -25,6 +25,15 @@ const urlText = (what: string) =>
     .trim()
     .refine((value) => URL.canParse(value), { message: `${what} must be an absolute URL` });
 
+/** localhost, 127.0.0.0/8 or ::1 (names other than localhost are not resolved: DNS can point anywhere). */
+function isLoopbackHostName(host: string): boolean {
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1");
+  return name === "localhost" || name === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
 /** The schema of every app setting pgprotect reads. */
 export const configSchema = z
   .object({
@@ -62,6 +71,40 @@ export const configSchema = z
         ctx.addIssue({ code: "custom", message: `${problem.path}: ${problem.message}` });
       }
     }),
+    /**
+     * Port of the private PostgreSQL cluster (when neither DATABASE_URL nor LOCAL_POSTGRES_SERVERS
+     * is set); empty keeps the port of its previous run (a free one the first time).
+     */
+    LOCAL_POSTGRES_PORT: optionalText.pipe(
+      z
+        .string()
+        .transform((value) => Number(value))
+        .pipe(
+          z
+            .number()
+            .int("LOCAL_POSTGRES_PORT must be a port number (1-65535)")
+            .min(1, "LOCAL_POSTGRES_PORT must be a port number (1-65535)")
+            .max(65535, "LOCAL_POSTGRES_PORT must be a port number (1-65535)"),
+        )
+        .optional(),
+    ),
+    /**
+     * Seconds a graceful stop of the host (Ctrl+C, SIGTERM) waits for the local provider's running
+     * backups and restores; past it they are stopped and run again when the host starts.
+     */
+    LOCAL_STOP_GRACE_SECONDS: optionalText.pipe(
+      z
+        .string()
+        .transform((value) => Number(value))
+        .pipe(
+          z
+            .number()
+            .int("LOCAL_STOP_GRACE_SECONDS must be a whole number of seconds")
+            .min(0, "LOCAL_STOP_GRACE_SECONDS must be a whole number of seconds")
+            .max(3600, "LOCAL_STOP_GRACE_SECONDS must be at most 3600"),
+        )
+        .default(30),
+    ),
     /**
      * Folders a local restore as files may write under, absolute, comma-separated;
      * `<PGPROTECT_STATE_DIR>/restores` when empty.
@@ -126,6 +169,11 @@ export const configSchema = z
     ),
     /** Access key of the topic; without it the app's managed identity publishes (Azure). */
     EVENTGRID_TOPIC_KEY: optionalText,
+    /**
+     * Key of the local runtime's topics, generated per state folder; the local runtime sets it for
+     * the app it hosts (not set by hand).
+     */
+    LOCAL_EVENTGRID_TOPIC_KEY: optionalText,
     /** Backup vaults the app works with, by ARM id, comma-separated; the first is the default. */
     BACKUP_VAULT_IDS: optionalText,
     /** Host name the Functions host serves on (set by Azure and by the local runtime). */
@@ -175,6 +223,17 @@ export const configSchema = z
     SMTP_USER: optionalText,
     /** SMTP password (a secret: never logged). */
     SMTP_PASSWORD: optionalText,
+    /**
+     * Send in clear text when the SMTP relay offers no STARTTLS; only for a relay on the loopback
+     * (SMTP_HOST localhost, 127.0.0.0/8 or ::1). Otherwise TLS is required and credentials are
+     * never sent without it.
+     */
+    SMTP_ALLOW_PLAINTEXT: z
+      .enum(["true", "false", "True", "False", ""])
+      .optional()
+      .transform((value) => value?.toLowerCase() === "true"),
+    /** A PEM file of the private certificate authority that signs the SMTP relay's certificate (trusted besides the system's). */
+    SMTP_TLS_CA_FILE: optionalText,
     /** Set by App Service when its authentication fronts the app: callers' app roles then decide what they may do. */
     WEBSITE_AUTH_ENABLED: z
       .enum(["true", "false", "True", "False"])
@@ -220,6 +279,24 @@ export const configSchema = z
         )
         .optional(),
     ),
+    /**
+     * Minutes `allDatabases` protection waits for each batch of databases before it reports those
+     * still running as stuck and goes on (default 60, at most a week).
+     */
+    PROTECT_SERVER_CHILD_TIMEOUT_MINUTES: optionalText.pipe(
+      z
+        .string()
+        .regex(
+          /^\d{1,5}$/,
+          "PROTECT_SERVER_CHILD_TIMEOUT_MINUTES must be a whole number of minutes",
+        )
+        .transform(Number)
+        .refine(
+          (minutes) => minutes >= 1 && minutes <= 10_080,
+          "PROTECT_SERVER_CHILD_TIMEOUT_MINUTES must be between 1 and 10080 (a week)",
+        )
+        .optional(),
+    ),
   })
   .superRefine((config, ctx) => {
     if (config.PGPROTECT_PROVIDER === "azure" && !config.EVENTGRID_TOPIC_ENDPOINT) {
@@ -250,6 +327,13 @@ export const configSchema = z
         code: "custom",
         path: ["SMTP_HOST"],
         message: "EMAIL_PROVIDER smtp needs SMTP_HOST",
+      });
+    }
+    if (config.SMTP_ALLOW_PLAINTEXT && config.SMTP_HOST && !isLoopbackHostName(config.SMTP_HOST)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SMTP_ALLOW_PLAINTEXT"],
+        message: `SMTP_ALLOW_PLAINTEXT is only for a relay on the loopback (localhost, 127.0.0.0/8, ::1), not ${config.SMTP_HOST}: the password and messages would cross the network in clear text`,
       });
     }
     if (config.PGPROTECT_PROVIDER === "azure" && !config.AZURE_SUBSCRIPTION_ID) {

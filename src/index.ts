@@ -5,6 +5,7 @@
 import { app } from "@azure/functions";
 import { appDependencies, closeAppDependencies } from "./composition.js";
 import { loadConfig } from "./config.js";
+import { isAppError } from "./domain/errors.js";
 
 app.setup({ enableHttpStream: true });
 
@@ -18,9 +19,12 @@ app.hook.appStart(async () => {
     await appDependencies();
     console.log(`pgprotect: local provider ready (state in ${config.PGPROTECT_STATE_DIR})`);
   } catch (error) {
+    const action = isAppError(error) ? error.recommendedAction : undefined;
     console.error(
       `pgprotect: the local provider could not start: ${(error as Error).message}. ` +
-        "Install PostgreSQL (apt-get install postgresql) or set DATABASE_URL.",
+        (action
+          ? `${action}.`
+          : "Install PostgreSQL (apt-get install postgresql) or set DATABASE_URL."),
     );
   }
 });

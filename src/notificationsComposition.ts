@@ -12,9 +12,11 @@
  * that lands on another instance still notifies no one twice, and digests count every instance's
  * deliveries.
  */
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { appConfig, appSetting, type Config } from "./config.js";
+import { ConfigurationError } from "./domain/errors.js";
 import {
   notificationSettingsSchema,
   parseNotificationSettings,
@@ -340,10 +342,15 @@ async function emailSenderFor(
   }
   if (provider === "smtp") {
     const { SmtpEmailSender } = await import("./providers/notifications/smtpEmailSender.js");
+    const port = config.SMTP_PORT ?? (config.SMTP_SECURE ? 465 : 587);
+    const ca = config.SMTP_TLS_CA_FILE ? await readCaFile(config.SMTP_TLS_CA_FILE) : undefined;
     const sender = new SmtpEmailSender({
       host: config.SMTP_HOST ?? "",
-      port: config.SMTP_PORT ?? (config.SMTP_SECURE ? 465 : 587),
-      secure: config.SMTP_SECURE,
+      port,
+      // Port 465 speaks TLS from the first byte: STARTTLS there would only time out.
+      secure: config.SMTP_SECURE || port === 465,
+      allowPlaintext: config.SMTP_ALLOW_PLAINTEXT,
+      ...(ca ? { ca } : {}),
       ...(config.SMTP_USER ? { user: config.SMTP_USER } : {}),
       ...(config.SMTP_PASSWORD ? { password: config.SMTP_PASSWORD } : {}),
       from: from ?? "pgprotect <pgprotect@localhost>",
@@ -357,10 +364,41 @@ async function emailSenderFor(
 }
 
 /**
+ * Reads the PEM file `SMTP_TLS_CA_FILE` names.
+ *
+ * @throws ConfigurationError when it cannot be read or holds no certificate.
+ */
+async function readCaFile(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new ConfigurationError(`SMTP_TLS_CA_FILE cannot be read: ${file}`, [
+      {
+        path: "SMTP_TLS_CA_FILE",
+        code: "SMTP_TLS_CA_FILE_UNREADABLE",
+        message: `${(error as NodeJS.ErrnoException).code ?? "unreadable"}: ${file}`,
+      },
+    ]);
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new ConfigurationError(`SMTP_TLS_CA_FILE holds no PEM certificate: ${file}`, [
+      {
+        path: "SMTP_TLS_CA_FILE",
+        code: "SMTP_TLS_CA_FILE_NOT_PEM",
+        message: "The file must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----).",
+      },
+    ]);
+  }
+  return text;
+}
+
+/**
  * Builds notification delivery from settings.
  *
  * @throws InvalidInputError `NOTIFICATION_SETTINGS_INVALID`; ConfigurationError for a Teams
- * channel without a usable webhook URL in Azure (locally it writes to the outbox instead).
+ * channel without a usable webhook URL in Azure (locally it writes to the outbox instead), and for
+ * an `SMTP_TLS_CA_FILE` that cannot be read or holds no certificate.
  */
 export async function createNotificationDependencies(
   config: Config,

@@ -115,6 +115,21 @@ function specFor(request: ProtectionRequest): BackupInstanceSpec {
   };
 }
 
+/** Whether a value is a time an event may carry. */
+function isTime(value: string | undefined): value is string {
+  return value !== undefined && value.trim() !== "" && !Number.isNaN(Date.parse(value));
+}
+
+/** The activity's own clock, for a fact that came without a time. */
+function clockTime(): string {
+  return new Date().toISOString();
+}
+
+/** The first usable time given, else the activity's clock: a builder is never handed an empty time. */
+function firstTime(...candidates: ReadonlyArray<string | undefined>): string {
+  return candidates.find(isTime) ?? clockTime();
+}
+
 /** What the activities need: the provider, the event publisher and a few settings. */
 export type ActivityDependencies = Pick<AppDependencies, "provider" | "events" | "eventSource"> & {
   /** Whether `verifyAccess` grants the vault identity's missing roles (`AUTO_GRANT_ROLE_ASSIGNMENTS`); false by default. */
@@ -272,11 +287,21 @@ export function createActivities(deps: ActivityDependencies) {
           ...(request.datasourceTags ? { datasourceTags: request.datasourceTags } : {}),
         };
         if (request.kind === "jobStateChanged") {
-          events.push(jobStateChangedEvent(request.job, options));
+          const { job } = request;
+          events.push(
+            jobStateChangedEvent(job, {
+              ...options,
+              ...(isTime(job.endTime ?? job.startTime) ? {} : { time: clockTime() }),
+            }),
+          );
         } else if (request.kind === "protectionConfigured") {
-          const instance =
+          const read =
             request.instance ??
             (await backup.getBackupInstance(request.vaultId, request.backupInstanceName));
+          // A service that omits systemData gives no creation time: the orchestration's time stands in.
+          const instance = isTime(read.createdAt)
+            ? read
+            : { ...read, createdAt: firstTime(request.time) };
           events.push(protectionConfiguredEvent(instance, options));
         } else {
           events.push(
@@ -286,6 +311,7 @@ export function createActivities(deps: ActivityDependencies) {
                 vaultName: parseVaultId(request.vaultId).vaultName,
                 ...(request.policyName ? { policyName: request.policyName } : {}),
                 ...(request.failedStep ? { failedStep: request.failedStep } : {}),
+                ...(request.backupInstance ? { backupInstance: request.backupInstance } : {}),
                 operationId: request.operationId,
                 error: {
                   code: request.error.code,
@@ -295,7 +321,7 @@ export function createActivities(deps: ActivityDependencies) {
                     : {}),
                 },
               },
-              { ...options, time: request.time },
+              { ...options, time: firstTime(request.time) },
             ),
           );
         }

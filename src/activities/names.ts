@@ -141,6 +141,11 @@ export type EventRequest =
       /** The instance as last read; without it the activity reads it. */
       readonly instance?: BackupInstance;
       readonly datasourceTags?: Readonly<Record<string, string>>;
+      /**
+       * When the orchestration saw it configured: the event's time when the service gives the
+       * instance no creation time (`systemData` is optional in its API).
+       */
+      readonly time?: string;
     }
   | {
       readonly kind: "protectionFailed";
@@ -148,6 +153,8 @@ export type EventRequest =
       readonly vaultId: string;
       readonly policyName?: string;
       readonly failedStep?: string;
+      /** The backup instance the protection created before it failed. */
+      readonly backupInstance?: { readonly id: string; readonly friendlyName: string };
       /** The orchestration instance: a new attempt that fails again is a new fact. */
       readonly operationId: string;
       readonly error: {

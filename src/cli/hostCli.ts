@@ -23,7 +23,8 @@ Options:
   --port N             Port to listen on (default 7071; 0 picks a free port)
   --hostname ADDR      Interface to listen on (default 127.0.0.1)
   --state-dir DIR      Runtime state: keys, timer status, dead letters, Durable history
-                       (default: <app>/.pgprotect/runtime)
+                       (default: <PGPROTECT_STATE_DIR>/runtime when that setting is given,
+                       else <app>/.pgprotect/runtime). One host runs per state folder.
   --event-grid FILE    Local Event Grid topics and subscriptions (default: <app>/eventgrid.local.json if present)
   --log-level LEVEL    trace|debug|information|warning|error (default: host.json, else information)
   --key KEY            The local function key (default: generated once, kept in the state folder)

@@ -5,13 +5,17 @@
  * pgprotect local secret set NAME      reads the value from stdin (no echo on a terminal), prints the URI
  * pgprotect local secret list          prints the URI of every secret (never values)
  * pgprotect local secret delete NAME
+ * pgprotect local vault create NAME   makes a Backup vault (names as Azure's: 2-50 characters)
  * ```
  */
 import path from "node:path";
 import type { ReadStream } from "node:tty";
 import { loadConfig } from "../config.js";
 import { isAppError, toAppError } from "../domain/errors.js";
+import { formatVaultId, LOCAL_SCOPE } from "../domain/protection/ids.js";
+import { assertName, vaultNameRule } from "../domain/protection/names.js";
 import { LocalSecretStore } from "../providers/local/secretStore.js";
+import { createVaultFolder } from "../providers/local/vaultStore.js";
 import { createDemoDatabase } from "./localDemo.js";
 import type { CliCommand, CliIo } from "./io.js";
 
@@ -21,6 +25,7 @@ Commands:
   secret set NAME      Store a secret read from stdin; prints its URI
   secret list          Print the URI of every stored secret
   secret delete NAME   Delete a secret
+  vault create NAME    Create a Backup vault (2-50 letters, digits and '-'); prints its id
   demo [NAME]          Create a demo database (default 'demo') with data on the local server,
                        and store its connection string as the secret NAME
 `;
@@ -106,6 +111,23 @@ export function createLocalCli(
         io.stderr.write(
           `pgprotect local: ${appError.code}: ${appError.message}${appError.recommendedAction ? ` (${appError.recommendedAction})` : ""}\n`,
         );
+        return 1;
+      }
+    }
+    if (area === "vault") {
+      if (command !== "create") return usageError(`unknown vault command '${command ?? ""}'`);
+      if (!name || extra.length > 0) return usageError("vault create needs one NAME");
+      try {
+        const vaultName = assertName(vaultNameRule, name, "NAME");
+        const stateDir = path.resolve(io.cwd, settings().stateDir);
+        const vault = await createVaultFolder(stateDir, vaultName);
+        io.stdout.write(`${formatVaultId({ ...LOCAL_SCOPE, vaultName: vault.vaultName })}\n`);
+        if (!vault.created)
+          io.stderr.write(`pgprotect local: the vault '${vault.vaultName}' exists already\n`);
+        return 0;
+      } catch (error) {
+        const appError = toAppError(error);
+        io.stderr.write(`pgprotect local: ${appError.code}: ${appError.message}\n`);
         return 1;
       }
     }

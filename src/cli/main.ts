@@ -9,7 +9,7 @@ const usage = `Usage: pgprotect <command> [options]
 Commands:
   policy    Build, validate, compile and simulate backup policies (mirrors az dataprotection backup-policy)
   host      Run the function app in the local Functions runtime (HTTP, timers, Event Grid, Durable)
-  local     Manage the embedded local provider (secret set|list|delete)
+  local     Manage the embedded local provider (secret set|list|delete, vault create, demo)
 `;
 
 const groups: Record<string, () => Promise<CliCommand>> = {

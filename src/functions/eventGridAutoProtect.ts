@@ -16,7 +16,8 @@ import {
   type AutoProtectRequest,
   type AutoProtectSettings,
 } from "../domain/plans/autoProtect.js";
-import { findInstance, protectionIsLiveOrSucceeded } from "../http/durableStatus.js";
+import { legacyProtectionInstanceId } from "../domain/protection/operationIds.js";
+import { findExistingProtection, isForDatasource } from "../http/existingProtection.js";
 import { orchestrationNames } from "../orchestrations/names.js";
 import {
   protectionInstanceId,
@@ -54,10 +55,21 @@ export async function startProtectionOnce(
   client: Pick<df.DurableClient, "getStatus" | "startNew">,
   input: ProtectDatasourceInput & { readonly datasource: { readonly datasourceId: string } },
 ): Promise<AutoProtectOutcome & { action: "started" | "existing" }> {
-  const instanceId = protectionInstanceId(input.datasource.datasourceId);
-  const existing = await findInstance(client as df.DurableClient, instanceId);
-  if (protectionIsLiveOrSucceeded(existing))
-    return { action: "existing", instanceId, status: existing.runtimeStatus };
+  const { datasourceId } = input.datasource;
+  const instanceId = protectionInstanceId(datasourceId);
+  // The same ids and the same check as POST /api/protections: an operation under an id of an
+  // earlier version answers only for the very datasource it protects.
+  const existing = await findExistingProtection(
+    client,
+    [instanceId, legacyProtectionInstanceId(datasourceId)],
+    (recorded) => isForDatasource(recorded, datasourceId),
+  );
+  if (existing)
+    return {
+      action: "existing",
+      instanceId: existing.instanceId,
+      status: existing.status.runtimeStatus,
+    };
   await client.startNew(orchestrationNames.protectDatasource, { instanceId, input });
   return {
     action: "started",

@@ -12,6 +12,7 @@ import { json, withProblemDetails } from "../http/handler.js";
 import { findInstance } from "../http/durableStatus.js";
 import { authorize } from "../http/principal.js";
 import { orchestrationNames } from "../orchestrations/names.js";
+import { OrchestrationErrorCodes } from "../orchestrations/outcomeCodes.js";
 import type {
   ProtectDatasourceOutput,
   ProtectionProgress,
@@ -37,15 +38,56 @@ export const databasesNotProtectedCode = "DATABASES_NOT_PROTECTED";
 /** The code of a server protection whose orchestration itself failed. */
 export const serverProtectionFailedCode = "SERVER_PROTECTION_FAILED";
 
+/** Runtime states in which an orchestration has ended and will not state anything more. */
+const endedStates: readonly string[] = ["Completed", "Failed", "Terminated", "Canceled"];
+
+/**
+ * What an ended orchestration that stated no outcome of its own came to: it failed in Durable
+ * terms (an exception nothing caught), was terminated, or left no output.
+ */
+function durableEnding(status: DurableOrchestrationStatus, what: string): ShownError {
+  const reason = typeof status.output === "string" && status.output.trim() ? status.output : "";
+  switch (status.runtimeStatus as string) {
+    case "Failed":
+      return {
+        code: OrchestrationErrorCodes.orchestrationFailed,
+        message: `The ${what} failed before it stated an outcome${reason ? `: ${reason}` : ""}`,
+        recommendedAction:
+          "Send the same request again: a new run starts, and what is already protected is answered as such",
+      };
+    case "Terminated":
+    case "Canceled":
+      return {
+        code: OrchestrationErrorCodes.orchestrationTerminated,
+        message: `The ${what} was ${(status.runtimeStatus as string).toLowerCase()} before it stated an outcome${reason ? `: ${reason}` : ""}`,
+        recommendedAction:
+          "Send the same request again: a new run starts, and what is already protected is answered as such",
+      };
+    default:
+      return {
+        code: OrchestrationErrorCodes.noOutcome,
+        message: `The ${what} ended without an outcome`,
+        recommendedAction: "Send the same request again to have it checked and stated",
+      };
+  }
+}
+
 /** The answer for a `protectDatasource` instance: its steps, from its custom status. */
 function datasourceProtectionBody(id: string, status: DurableOrchestrationStatus) {
   const progress = (status.customStatus ?? { steps: [] }) as ProtectionProgress;
-  const output = status.output as ProtectDatasourceOutput | null | undefined;
-  const error = output?.error ?? progress.error;
+  const output =
+    status.output && typeof status.output === "object"
+      ? (status.output as ProtectDatasourceOutput)
+      : undefined;
+  // An ended orchestration always states an outcome: one without its own is Failed, with why.
+  const unstated = endedStates.includes(status.runtimeStatus) && !output?.outcome;
+  const error =
+    output?.error ??
+    (unstated ? (progress.error ?? durableEnding(status, "protection")) : progress.error);
   return {
     id,
     status: status.runtimeStatus,
-    outcome: output?.outcome ?? null,
+    outcome: output?.outcome ?? (unstated ? "Failed" : null),
     datasourceId:
       output?.datasourceId ??
       (status.input as { datasource?: { datasourceId?: string } } | undefined)?.datasource
@@ -55,6 +97,7 @@ function datasourceProtectionBody(id: string, status: DurableOrchestrationStatus
     steps: progress.steps ?? [],
     currentStep: progress.current ?? null,
     error: error ?? null,
+    ...(progress.eventNotPublished ? { eventNotPublished: progress.eventNotPublished } : {}),
     createdAt: status.createdTime,
     lastUpdatedAt: status.lastUpdatedTime,
   };
@@ -76,19 +119,31 @@ function serverOutcome(
       },
     };
   }
-  if (!summary) return { outcome: null, error: null };
-  if (summary.failed.length > 0) {
+  if (!summary) {
+    return endedStates.includes(status.runtimeStatus)
+      ? { outcome: "Failed", error: durableEnding(status, "protection of the server's databases") }
+      : { outcome: null, error: null };
+  }
+  const stuck = summary.stuck ?? [];
+  if (summary.failed.length > 0 || stuck.length > 0) {
     const total =
-      summary.protected.length + summary.alreadyProtected.length + summary.failed.length;
+      summary.protected.length +
+      summary.alreadyProtected.length +
+      summary.failed.length +
+      stuck.length;
+    const parts = [
+      ...summary.failed.map((f) => `${f.databaseName} (${f.code}: ${f.message})`),
+      ...stuck.map((s) => `${s.databaseName} (${s.code}: still running as ${s.operationId})`),
+    ];
     return {
       outcome: "Failed",
       error: {
         code: databasesNotProtectedCode,
-        message: `${summary.failed.length} of ${total} databases of ${summary.serverName} were not protected: ${summary.failed
-          .map((f) => `${f.databaseName} (${f.code}: ${f.message})`)
-          .join("; ")}`,
+        message: `${summary.failed.length + stuck.length} of ${total} databases of ${summary.serverName} were not protected: ${parts.join("; ")}`,
         recommendedAction:
-          "Fix what summary.failed names, then send the same request again: it protects what is missing and answers the rest as already protected",
+          stuck.length > 0
+            ? "Follow each database in summary.stuck at GET /api/protections/{operationId}; fix what summary.failed names, then send the same request again: it protects what is missing and answers the rest as already protected"
+            : "Fix what summary.failed names, then send the same request again: it protects what is missing and answers the rest as already protected",
       },
     };
   }

@@ -5,17 +5,16 @@ import {
   type InvocationContext,
 } from "@azure/functions";
 import { appDependencies } from "../composition.js";
-import { AppError, InvalidInputError, isAppError } from "../domain/errors.js";
+import { AppError, isAppError } from "../domain/errors.js";
 import { compilePolicySpec } from "../domain/policy/spec.js";
 import type { BackupPolicy, BackupPolicyResource } from "../domain/policy/types.js";
 import { assertValidPolicy } from "../domain/policy/validation.js";
 import { parseVaultId } from "../domain/protection/ids.js";
+import { assertName, policyNameRule, sameAzureName } from "../domain/protection/names.js";
+import { existingVaultId } from "../http/backupLookup.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 import { readJson } from "../http/requestBody.js";
-
-// The service's rule for backup policy names.
-const policyNamePattern = /^[A-Za-z0-9][A-Za-z0-9-]{2,149}$/;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -57,9 +56,10 @@ export function samePolicy(a: BackupPolicy, b: BackupPolicy): boolean {
 
 /**
  * `PUT /api/vaults/{vault}/policies/{name}`: creates a backup policy from its JSON or from a short
- * spec (`{ "spec": ... }`). 201 when created; 200 when the same policy exists already. Policies
- * cannot be modified in place: a different policy under an existing name is a 409 that says to
- * create a new policy and reassign the backup instances.
+ * spec (`{ "spec": ... }`) in an existing vault (an unknown vault is a 404: a policy never creates
+ * one). 201 when created; 200 when the same policy exists already. Names ignore case, as in Azure:
+ * `WEEKLY` is the policy `weekly`. Policies cannot be modified in place: a different policy under
+ * an existing name is a 409 that says to create a new policy and reassign the backup instances.
  */
 export async function putPolicy(
   request: HttpRequest,
@@ -67,19 +67,16 @@ export async function putPolicy(
 ): Promise<HttpResponseInit> {
   const deps = await appDependencies();
   authorize(request, "Backup.Operator", deps.config.WEBSITE_AUTH_ENABLED);
-  const name = request.params.name ?? "";
-  if (!policyNamePattern.test(name)) {
-    throw new InvalidInputError("POLICY_NAME_INVALID", `'${name}' is not a policy name`, [
-      {
-        path: "path.name",
-        code: "POLICY_NAME_INVALID",
-        message: "use 3-150 letters, digits or hyphens, starting with a letter or digit",
-      },
-    ]);
-  }
-  const vaultId = deps.vaults.resolve(request.params.vault);
+  const asked = assertName(policyNameRule, request.params.name ?? "", "path.name");
+  // Only an existing vault: a policy never creates one.
+  const vaultId = await existingVaultId(deps, request.params.vault ?? "");
   const vaultName = parseVaultId(vaultId).vaultName;
   const policy = policyFromBody(await readJson(request));
+  // Azure names ignore case: `WEEKLY` is the policy `weekly`, spelled as it was created.
+  const existing = (await deps.provider.backup.listPolicies(vaultId)).find((p) =>
+    sameAzureName(p.name ?? "", asked),
+  );
+  const name = existing?.name ?? asked;
   const refuse = (cause?: unknown) =>
     new AppError(
       "POLICY_UPDATE_NOT_SUPPORTED",
@@ -91,10 +88,6 @@ export async function putPolicy(
       },
     );
 
-  const existing = await deps.provider.backup.getPolicy(vaultId, name).catch((error: unknown) => {
-    if (isAppError(error) && error.httpStatus === 404) return undefined;
-    throw error;
-  });
   if (existing) {
     if (!samePolicy(existing.properties, policy)) throw refuse();
     return json(200, existing);

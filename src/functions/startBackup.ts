@@ -8,7 +8,10 @@ import * as df from "durable-functions";
 import { z } from "zod";
 import { appDependencies } from "../composition.js";
 import { checkAdhocBackupRequest } from "../domain/policy/adhoc.js";
+import { AppError } from "../domain/errors.js";
+import { BACKUP_IN_PROGRESS_CODE } from "../domain/protection/backupConcurrency.js";
 import { parseVaultId } from "../domain/protection/ids.js";
+import type { BackupJob } from "../domain/protection/types.js";
 import { weeklyBackupLimitViolation } from "../domain/protection/rules.js";
 import { findBackupInstance, isServerKind, policyOf } from "../http/backupLookup.js";
 import { json, withProblemDetails } from "../http/handler.js";
@@ -28,6 +31,18 @@ export const startBackupBody = z
     vaultName: z.string().min(1).optional(),
   })
   .strict();
+
+/** The refusal of a second backup while one runs (the local provider raises the same). */
+function backupRunning(instanceName: string, running: BackupJob): AppError {
+  return new AppError(
+    BACKUP_IN_PROGRESS_CODE,
+    `Backup instance '${instanceName}' has a backup running: job ${running.name} (${running.operation}, started ${running.startTime}); one backup runs at a time`,
+    {
+      httpStatus: 409,
+      recommendedAction: `Follow the running job (GET /api/jobs/${running.name}) and ask again once it has ended`,
+    },
+  );
+}
 
 /** The durable instance that follows an ad-hoc backup job. */
 export function adhocBackupInstanceId(jobName: string): string {
@@ -67,6 +82,9 @@ export async function startBackup(
       operation: ["OnDemandBackup", "ScheduledBackup"],
       status: ["InProgress", "Completed"],
     });
+    // A running backup is the answer to give, not the weekly limit it will use up.
+    const running = earlier.find((job) => job.status === "InProgress");
+    if (running) throw backupRunning(instance.name, running);
     const violation = weeklyBackupLimitViolation(
       instance.dataSourceInfo.datasourceType,
       earlier.map((job) => new Date(job.startTime)),

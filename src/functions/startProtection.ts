@@ -5,7 +5,7 @@ import {
   type InvocationContext,
 } from "@azure/functions";
 import * as df from "durable-functions";
-import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
+import type { DurableClient } from "durable-functions";
 import { z } from "zod";
 import {
   checkDatasourceAccess,
@@ -15,10 +15,30 @@ import {
 import { appDependencies, type AppDependencies } from "../composition.js";
 import { AppError, isAppError, NotFoundError } from "../domain/errors.js";
 import { parseVaultId, sameResourceId } from "../domain/protection/ids.js";
+import {
+  assertName,
+  databaseNameRule,
+  policyNameRule,
+  vaultNameRule,
+} from "../domain/protection/names.js";
+import {
+  legacyProtectionInstanceId,
+  legacyServerProtectionInstanceId,
+  serverProtectionInstanceId,
+} from "../domain/protection/operationIds.js";
 import { DATABASE_DATASOURCE_TYPE } from "../domain/protection/naming.js";
 import { vaultsToSearch } from "../http/backupLookup.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { findInstance, protectionIsLiveOrSucceeded } from "../http/durableStatus.js";
+import {
+  findExistingProtection,
+  isForDatasource,
+  isForServer,
+  protectionConflict,
+  settingDifferences,
+  type ExistingOperation,
+  type ProtectionSettings,
+} from "../http/existingProtection.js";
 import { authorize } from "../http/principal.js";
 import { readBody } from "../http/requestBody.js";
 import { orchestrationNames } from "../orchestrations/names.js";
@@ -87,23 +107,15 @@ export type StartProtectionBody = z.infer<typeof startProtectionBody>;
 /** The Durable client calls a start makes. */
 export type ProtectionStarter = Pick<DurableClient, "getStatus" | "startNew">;
 
-/**
- * The durable instance that protects every database of a server.
- *
- * @remarks Derived from the server's id as `protectionInstanceId` derives a datasource's, so
- * asking twice reaches the same instance; the `server-` infix keeps it apart from the instance
- * that protects a Flexible Server whole.
- */
-export function serverProtectionInstanceId(serverId: string): string {
-  return `protect-server-${protectionInstanceId(serverId).slice("protect-".length)}`;
-}
+/** The durable instance that protects every database of a server (see `domain/protection/operationIds.ts`). */
+export { serverProtectionInstanceId };
 
 /**
  * The vault a request names (or the default one), when it exists.
  *
  * @remarks A vault exists when it is one the app covers, as the listing endpoints see them: a
- * configured vault, or (local provider, none configured) the default vault and every vault
- * already made, e.g. by `PUT /api/vaults/{vault}/policies/{name}`, which creates vaults on demand.
+ * configured vault, or (local provider, none configured) the default vault and every vault made
+ * by `pgprotect local vault create`.
  * @throws NotFoundError `VaultNotFound`, or `VAULT_NOT_CONFIGURED` for a name outside the
  * configured vaults.
  */
@@ -113,10 +125,12 @@ async function existingVault(
   policyName: string,
 ): Promise<string> {
   const vaultId = deps.vaults.resolve(vaultName);
-  if ((await vaultsToSearch(deps)).some((known) => sameResourceId(known, vaultId))) return vaultId;
+  // The vault as it spells itself: `PGPROTECT-VAULT` is the vault `pgprotect-vault`.
+  const known = (await vaultsToSearch(deps)).find((id) => sameResourceId(id, vaultId));
+  if (known) return known;
   const name = parseVaultId(vaultId).vaultName;
   throw new NotFoundError("VaultNotFound", `There is no vault '${name}'`, {
-    recommendedAction: `Create it by storing a policy in it (PUT /api/vaults/${name}/policies/${policyName}), or leave vaultName out to use the default vault`,
+    recommendedAction: `Name an existing vault (GET /api/backup-instances shows them; locally, create one with pgprotect local vault create ${name} and store the policy ${policyName} in it), or leave vaultName out to use the default vault`,
   });
 }
 
@@ -134,6 +148,16 @@ async function startOnce(
     readonly label: string;
     /** What the answer names besides the operation, e.g. `{ datasourceId }`. */
     readonly subject: Record<string, unknown>;
+    /** The ids earlier versions gave the same target's operation. */
+    readonly legacyInstanceIds: readonly string[];
+    /** Whether an operation's recorded input is for this very target. */
+    readonly isSameTarget: (input: unknown) => boolean;
+    /**
+     * The settings this request asks for, compared with an existing operation's.
+     *
+     * @throws NotFoundError `VaultNotFound`: a vault that does not exist is a 404, repeat or not.
+     */
+    readonly settings: () => Promise<ProtectionSettings>;
     /**
      * Runs the checks that may refuse the request and builds the orchestration's input; only
      * when a new run is to start, so an operation under way is answered whatever changed since.
@@ -143,15 +167,25 @@ async function startOnce(
 ): Promise<HttpResponseInit> {
   const { instanceId, subject } = start;
   const statusUrl = new URL(`/api/protections/${instanceId}`, request.url).toString();
-  const answerExisting = (status: DurableOrchestrationStatus) =>
-    json(
+  const answerExisting = async ({ instanceId: id, status }: ExistingOperation) => {
+    // A repeat asking for other settings is not the same request: say what differs.
+    const differences = settingDifferences(status.input, await start.settings());
+    if (differences.length > 0)
+      throw protectionConflict({ instanceId: id, status }, start.label, differences);
+    const url = new URL(`/api/protections/${id}`, request.url).toString();
+    return json(
       202,
-      { id: instanceId, ...subject, status: status.runtimeStatus, statusUrl, existing: true },
-      { location: statusUrl },
+      { id, ...subject, status: status.runtimeStatus, statusUrl: url, existing: true },
+      { location: url },
     );
+  };
 
-  const existing = await findInstance(client as DurableClient, instanceId);
-  if (protectionIsLiveOrSucceeded(existing)) return answerExisting(existing);
+  const existing = await findExistingProtection(
+    client,
+    [instanceId, ...start.legacyInstanceIds],
+    start.isSameTarget,
+  );
+  if (existing) return answerExisting(existing);
 
   const input = await start.prepare();
   try {
@@ -159,7 +193,8 @@ async function startOnce(
   } catch (error) {
     // A concurrent request for the same target started it first: answer that operation.
     const raced = await findInstance(client as DurableClient, instanceId);
-    if (protectionIsLiveOrSucceeded(raced)) return answerExisting(raced);
+    if (protectionIsLiveOrSucceeded(raced) && start.isSameTarget(raced.input))
+      return answerExisting({ instanceId, status: raced });
     throw new AppError(
       "PROTECTION_START_FAILED",
       `The protection of ${start.label} could not start: ${(error as Error).message}`,
@@ -192,6 +227,13 @@ async function startDatasourceProtection(
     instanceId: protectionInstanceId(datasourceId),
     label: datasourceId,
     subject: { datasourceId },
+    legacyInstanceIds: [legacyProtectionInstanceId(datasourceId)],
+    isSameTarget: (input) => isForDatasource(input, datasourceId),
+    settings: async () => ({
+      vaultId: await existingVault(deps, body.vaultName, body.policyName),
+      policyName: body.policyName,
+      secretUri: body.secretUri,
+    }),
     prepare: async () => {
       const vaultId = await existingVault(deps, body.vaultName, body.policyName);
       await checkPolicyFits(
@@ -275,6 +317,13 @@ async function startServerProtection(
     instanceId: serverProtectionInstanceId(server.id),
     label: `every database of ${server.id}`,
     subject: { serverId: server.id, serverName: server.name, allDatabases: true },
+    legacyInstanceIds: [legacyServerProtectionInstanceId(server.id)],
+    isSameTarget: (input) => isForServer(input, server.name),
+    settings: async () => ({
+      vaultId: await existingVault(deps, body.vaultName, body.policyName),
+      policyName: body.policyName,
+      secretUri,
+    }),
     prepare: async () => {
       const vaultId = await existingVault(deps, body.vaultName, body.policyName);
       await checkPolicyFits(
@@ -306,6 +355,9 @@ async function startServerProtection(
         policyName: body.policyName,
         secretUri,
         ...(body.maxConcurrency !== undefined ? { maxConcurrency: body.maxConcurrency } : {}),
+        ...(deps.config.PROTECT_SERVER_CHILD_TIMEOUT_MINUTES !== undefined
+          ? { childTimeoutMinutes: deps.config.PROTECT_SERVER_CHILD_TIMEOUT_MINUTES }
+          : {}),
         ...(requestedBy ? { requestedBy } : {}),
       } satisfies ProtectServerInput;
     },
@@ -323,6 +375,10 @@ export async function answerStartProtection(
 ): Promise<HttpResponseInit> {
   const requestedBy = authorize(request, "Backup.Operator", deps.config.WEBSITE_AUTH_ENABLED);
   const body = await readBody(request, startProtectionBody);
+  if (body.vaultName !== undefined) assertName(vaultNameRule, body.vaultName, "$.vaultName");
+  assertName(policyNameRule, body.policyName, "$.policyName");
+  if (body.databaseName !== undefined)
+    assertName(databaseNameRule, body.databaseName, "$.databaseName");
   return body.allDatabases === true && body.serverName !== undefined
     ? startServerProtection(
         request,

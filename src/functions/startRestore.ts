@@ -8,6 +8,12 @@ import { z } from "zod";
 import { appDependencies } from "../composition.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { formatDatabaseId, parseServerId, parseVaultId } from "../domain/protection/ids.js";
+import {
+  assertName,
+  restoreDatabaseNameRule,
+  restoreFilePrefixRule,
+  restoreFolderRule,
+} from "../domain/protection/names.js";
 import { datasourceTargetOf } from "../domain/protection/naming.js";
 import { findBackupInstance, isServerKind } from "../http/backupLookup.js";
 import { json, withProblemDetails } from "../http/handler.js";
@@ -20,14 +26,8 @@ export const startRestoreBody = z
   .object({
     /** The recovery point to restore; the latest when absent. */
     recoveryPointId: z.string().min(1).optional(),
-    /** Restore into a new database of this name. */
-    targetDatabaseName: z
-      .string()
-      .regex(
-        /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/,
-        "must be a database name of 1-63 letters, digits, '_', '$' or '-'",
-      )
-      .optional(),
+    /** Restore into a new database of this name (see `restoreDatabaseNameRule`). */
+    targetDatabaseName: z.string().optional(),
     /** The server of the new database; the protected database's server when absent. */
     targetServerName: z.string().min(1).optional(),
     /** A secret with a connection string for the target server; the instance's secret when absent. */
@@ -55,6 +55,21 @@ export const startRestoreBody = z
   );
 
 /**
+ * Checks the names and paths of a restore against their rules, before anything is looked up: the
+ * new database's name (never a template or a reserved database), the folder and the file prefix.
+ *
+ * @throws InvalidInputError naming the rule that is broken.
+ */
+function checkRestoreNames(body: z.infer<typeof startRestoreBody>): void {
+  if (body.targetDatabaseName !== undefined)
+    assertName(restoreDatabaseNameRule, body.targetDatabaseName, "$.targetDatabaseName");
+  if (body.targetFolder !== undefined)
+    assertName(restoreFolderRule, body.targetFolder, "$.targetFolder");
+  if (body.filePrefix !== undefined)
+    assertName(restoreFilePrefixRule, body.filePrefix, "$.filePrefix");
+}
+
+/**
  * `POST /api/backup-instances/{name}/restores[?vault=name]`: restores the latest or a chosen
  * recovery point into a new database (on the same or another server) or as files. Answers 202
  * with the restore job's id and status URL; the job reports, for a database, whether the restored
@@ -67,6 +82,7 @@ export async function startRestore(
   const deps = await appDependencies();
   authorize(request, "Backup.Operator", deps.config.WEBSITE_AUTH_ENABLED);
   const body = await readBody(request, startRestoreBody);
+  checkRestoreNames(body);
   const { vaultId, instance } = await findBackupInstance(
     deps,
     request.params.name ?? "",

@@ -38,6 +38,14 @@ export interface PlanRun {
   readonly started: readonly string[];
   /** Instance ids that an earlier tick already started. */
   readonly alreadyStarted: readonly string[];
+  /**
+   * Backup instances left for a later tick because a backup of theirs runs (one at a time per
+   * instance): a tick within the plan's catch-up window starts them once it has ended.
+   */
+  readonly deferred?: readonly {
+    readonly backupInstanceName: string;
+    readonly runningJob: string;
+  }[];
   readonly error?: string;
 }
 
@@ -64,6 +72,7 @@ async function runPlan(
   const needsTags = Object.keys(plan.select.tags ?? {}).length > 0;
   const started: string[] = [];
   const alreadyStarted: string[] = [];
+  const deferred: { backupInstanceName: string; runningJob: string }[] = [];
   for (const instance of await deps.provider.backup.listBackupInstances(vaultId)) {
     const candidate = {
       name: instance.name,
@@ -77,6 +86,15 @@ async function runPlan(
       alreadyStarted.push(instanceId);
       continue;
     }
+    const [running] = await deps.provider.backup.listJobs(vaultId, {
+      backupInstanceName: instance.name,
+      operation: ["OnDemandBackup", "ScheduledBackup"],
+      status: ["InProgress"],
+    });
+    if (running) {
+      deferred.push({ backupInstanceName: instance.name, runningJob: running.name });
+      continue;
+    }
     const input: AdhocBackupInput = {
       vaultId,
       backupInstanceName: instance.name,
@@ -84,12 +102,20 @@ async function runPlan(
       ...(plan.retentionTagOverride ? { retentionTagOverride: plan.retentionTagOverride } : {}),
       // A plan must not fail because the service's weekly limit was already used this week.
       whenWeeklyLimitReached: "skip",
+      // One that started since the check above ends Skipped, naming the running job.
+      whenBackupRunning: "skip",
       requestedBy: `plan:${plan.name}`,
     };
     await client.startNew(orchestrationNames.adhocBackup, { instanceId, input });
     started.push(instanceId);
   }
-  return { plan: plan.name, occurrence: occurrence.toISOString(), started, alreadyStarted };
+  return {
+    plan: plan.name,
+    occurrence: occurrence.toISOString(),
+    started,
+    alreadyStarted,
+    ...(deferred.length > 0 ? { deferred } : {}),
+  };
 }
 
 /**
@@ -137,6 +163,10 @@ app.timer("timerBackupPlans", {
       else if (run.started.length > 0)
         context.log(
           `Backup plan ${run.plan} (${run.occurrence}) started ${run.started.join(", ")}`,
+        );
+      for (const wait of run.deferred ?? [])
+        context.log(
+          `Backup plan ${run.plan} (${run.occurrence}) deferred ${wait.backupInstanceName}: its backup job ${wait.runningJob} runs; a later tick within the catch-up window starts it`,
         );
     }
   },

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { app, type InvocationContext, type Timer } from "@azure/functions";
-import { appDependencies, localTopicKey, type AppDependencies } from "../composition.js";
+import { appDependencies, topicCredential, type AppDependencies } from "../composition.js";
 import { loadConfig, type Config } from "../config.js";
 import { stableUuid } from "../domain/events/stableId.js";
 import { parseResourceId } from "../domain/protection/ids.js";
@@ -89,10 +89,8 @@ export async function publishResourceChanges(
 }
 
 function localResourcesPublisher(config: Config): EventPublisherPort {
-  return createEventGridPublisher({
-    endpoint: `http://${config.WEBSITE_HOSTNAME ?? "localhost:7071"}/runtime/topics/${localResourcesTopicName}`,
-    key: localTopicKey,
-  });
+  const endpoint = `http://${config.WEBSITE_HOSTNAME ?? "localhost:7071"}/runtime/topics/${localResourcesTopicName}`;
+  return createEventGridPublisher({ endpoint, ...topicCredential(config, endpoint) });
 }
 
 function isLocalProvider(): boolean {

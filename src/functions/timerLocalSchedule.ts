@@ -21,6 +21,11 @@ export async function timerLocalSchedule(_timer: Timer, context: InvocationConte
       `local schedule: ${report.backups.length} backup(s), ${report.retention.length} retention step(s), ${missed} missed occurrence(s), ${report.errors.length} failure(s)`,
     );
   }
+  for (const deferred of report.deferred) {
+    context.log(
+      `local schedule: ${deferred.vaultName}/${deferred.instanceName}: the backup due ${deferred.occurrence} is deferred while ${deferred.runningJob} runs`,
+    );
+  }
   for (const error of report.errors) {
     context.warn(
       `local schedule: ${error.vaultName}/${error.instanceName}: ${error.code}: ${error.message}`,

@@ -18,6 +18,7 @@ import {
   type AutoProtectSettings,
 } from "../domain/plans/autoProtect.js";
 import { expectedBackupPeriod, overdueSince } from "../domain/plans/staleness.js";
+import { resourceIdKey } from "../domain/protection/ids.js";
 import type { BackupInstance } from "../domain/protection/types.js";
 import {
   autoProtectRequester,
@@ -44,7 +45,7 @@ const isActiveProtection = (status: string): boolean =>
   status !== "ProtectionStopped" && status !== "SoftDeleted";
 
 /**
- * The datasources an active backup instance protects, from the provider's cross-vault index (one
+ * The datasources an active backup instance protects, by {@link resourceIdKey}, from the provider's cross-vault index (one
  * Resource Graph query in Azure, over the subscriptions of the vault and of the resources), or
  * `undefined` when it has none and each resource is asked about on its own.
  *
@@ -66,7 +67,7 @@ async function protectedDatasourceIds(
   return new Set(
     items
       .filter((item) => isActiveProtection(item.protectionStatus))
-      .map((item) => item.datasourceId.toLowerCase()),
+      .map((item) => resourceIdKey(item.datasourceId)),
   );
 }
 
@@ -99,7 +100,8 @@ export async function protectTaggedResources(
     const decision = autoProtectDecision(autoProtectTargetOf(resource.id), resource.tags, settings);
     if (decision.action === "ignore") continue;
     if (protectedIds) {
-      if (protectedIds.has(resource.id.toLowerCase())) continue;
+      // Exactly this datasource: `Demo` being protected says nothing about `demo`.
+      if (protectedIds.has(resourceIdKey(resource.id))) continue;
     } else {
       const instances = await backup.listBackupInstancesForDatasource(resource.id);
       if (instances.some((i) => isActiveProtection(i.protectionStatus))) continue;

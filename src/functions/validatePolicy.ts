@@ -5,21 +5,22 @@ import {
   type InvocationContext,
 } from "@azure/functions";
 import { appConfig } from "../config.js";
-import { validatePolicy as validate } from "../domain/policy/validation.js";
+import { reportValidation, validatePolicy as validate } from "../domain/policy/validation.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 import { readJson } from "../http/requestBody.js";
 
 /**
  * `POST /api/policies/validate`: checks a policy (bare or a policy resource) against the
- * service's rules. Always 200 with `{valid, problems}`: an invalid policy is an answer, not an error.
+ * service's rules. Always 200 with `{valid, problems, problemCount}`: an invalid policy is an
+ * answer, not an error. `problems` lists the first 100 (`problemsTruncated` says when there are more).
  */
 export async function validatePolicy(
   request: HttpRequest,
   _context: InvocationContext,
 ): Promise<HttpResponseInit> {
   authorize(request, "Backup.Reader", appConfig().WEBSITE_AUTH_ENABLED);
-  return json(200, validate(await readJson(request)));
+  return json(200, reportValidation(validate(await readJson(request))));
 }
 
 app.http("validatePolicy", {

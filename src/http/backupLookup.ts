@@ -8,6 +8,7 @@ import { AppError, isAppError, NotFoundError } from "../domain/errors.js";
 import { backupRuleOf, scheduleOccurrences } from "../domain/policy/schedule.js";
 import type { BackupPolicyResource } from "../domain/policy/types.js";
 import { parseVaultChildId, parseVaultId, sameResourceId } from "../domain/protection/ids.js";
+import { assertName, backupInstanceNameRule, vaultNameRule } from "../domain/protection/names.js";
 import { FLEXIBLE_SERVER_DATASOURCE_TYPE } from "../domain/protection/naming.js";
 import type { BackupInstance, BackupJob, RecoveryPoint } from "../domain/protection/types.js";
 
@@ -29,13 +30,14 @@ const isNotFound = (error: unknown): boolean => isAppError(error) && error.httpS
  * The vaults a request covers: the one it names, or every configured vault. Without configured
  * vaults, the default vault and (local provider) every vault that exists on disk.
  *
- * @throws NotFoundError `VAULT_NOT_CONFIGURED` for a vault that is not one of the app's.
+ * @throws InvalidInputError `VAULT_NAME_INVALID` for a name outside the service's rule;
+ * NotFoundError `VAULT_NOT_CONFIGURED` or `VaultNotFound` for a vault that is not one of the app's.
  */
 export async function vaultsToSearch(
   deps: LookupDependencies,
   vaultName?: string,
 ): Promise<string[]> {
-  if (vaultName) return [deps.vaults.resolve(vaultName)];
+  if (vaultName) return [await existingVaultId(deps, vaultName)];
   if (deps.vaults.ids.length > 0) return [...deps.vaults.ids];
   const ids = [deps.vaults.resolve()];
   if (isVaultLister(deps.provider.backup)) {
@@ -45,6 +47,33 @@ export async function vaultsToSearch(
     }
   }
   return ids;
+}
+
+/**
+ * The id of an existing vault by name, as the vault spells it: Azure names ignore case, so
+ * `PGPROTECT-VAULT` is the vault `pgprotect-vault`, never a second one. Without a name, the
+ * default vault.
+ *
+ * @param path - where the name is in the request, for a refused name.
+ * @throws InvalidInputError `VAULT_NAME_INVALID`; NotFoundError `VaultNotFound` (or
+ * `VAULT_NOT_CONFIGURED`) for a vault the app does not have.
+ */
+export async function existingVaultId(
+  deps: LookupDependencies,
+  vaultName?: string,
+  path = "path.vault",
+): Promise<string> {
+  if (vaultName === undefined) return deps.vaults.resolve();
+  assertName(vaultNameRule, vaultName, path);
+  const asked = deps.vaults.resolve(vaultName);
+  const known = (await vaultsToSearch(deps)).find((id) => sameResourceId(id, asked));
+  if (known) return known;
+  throw new NotFoundError("VaultNotFound", `There is no vault '${vaultName}'`, {
+    recommendedAction:
+      deps.vaults.ids.length > 0
+        ? `Use one of ${deps.vaults.ids.map((id) => parseVaultId(id).vaultName).join(", ")}, or add the vault to BACKUP_VAULT_IDS`
+        : `Use the default vault ${parseVaultId(deps.vaults.resolve()).vaultName}, or create this one first: pgprotect local vault create ${vaultName}`,
+  });
 }
 
 /** A backup instance and the vault it is in. */
@@ -63,6 +92,7 @@ export async function findBackupInstance(
   name: string,
   vaultName?: string,
 ): Promise<LocatedInstance> {
+  assertName(backupInstanceNameRule, name, "path.name");
   const vaultIds = await vaultsToSearch(deps, vaultName);
   for (const vaultId of vaultIds) {
     try {
@@ -281,7 +311,7 @@ export async function findJob(deps: LookupDependencies, id: string): Promise<Loc
       });
     }
     guid = child.childName;
-    vaultIds = [deps.vaults.resolve(child.vaultName)];
+    vaultIds = [await existingVaultId(deps, child.vaultName, "path.id")];
   }
   for (const vaultId of vaultIds) {
     try {

@@ -40,5 +40,9 @@ export function protectionIsLiveOrSucceeded(
   const output = status.output as
     (Partial<ProtectDatasourceOutput> & Partial<ProtectServerOutput>) | null | undefined;
   // A server's run that left databases unprotected runs again: those already protected answer so.
-  return output?.outcome !== "Failed" && !(output?.failed && output.failed.length > 0);
+  return (
+    output?.outcome !== "Failed" &&
+    !(output?.failed && output.failed.length > 0) &&
+    !(output?.stuck && output.stuck.length > 0)
+  );
 }

@@ -16,15 +16,39 @@ export function withProblemDetails(
   handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
 ): HttpHandler {
   return async (request, context) => {
+    let response: HttpResponseInit;
     try {
-      return await handler(request, context);
+      response = await handler(request, context);
     } catch (error) {
       if (!isAppError(error) || error.httpStatus >= 500) {
         context.error(`${context.functionName} failed`, error);
       }
-      return problemResponse(error, new URL(request.url).pathname);
+      response = problemResponse(error, new URL(request.url).pathname);
     }
+    await discardUnreadBody(request);
+    return response;
   };
+}
+
+/**
+ * Reads to its end, and drops, whatever of the request body the handler left unread (a refusal
+ * answered before the body, a GET sent with one).
+ *
+ * @remarks With `enableHttpStream` the body streams through the library's proxy while the handler
+ * runs; an answer sent while the caller is still uploading ends the proxy's connection under the
+ * upload, and the reset can take the answer with it, leaving the caller with no answer at all.
+ * The host bounds the body, so reading the rest costs at most its limit.
+ */
+export async function discardUnreadBody(request: HttpRequest): Promise<void> {
+  if (request.bodyUsed || request.body === null) return;
+  try {
+    const reader = request.body.getReader();
+    while (!(await reader.read()).done) {
+      // Each chunk is dropped as it arrives.
+    }
+  } catch {
+    // A body the host cut off at its limit, or a caller that went away: nothing left to answer.
+  }
 }
 
 /** A JSON response. */

@@ -66,7 +66,11 @@ const schemas: Record<string, Schema> = {
       },
     },
   },
-  Health: { type: "object", required: ["status"], properties: { status: { const: "ok" } } },
+  Health: {
+    type: "object",
+    required: ["status", "provider"],
+    properties: { status: { const: "ok" }, provider: { enum: ["local", "azure"] } },
+  },
   BackupPolicy: {
     description:
       "The Data Protection service's `BackupPolicy` (api-version 2026-06-01), field names as the service spells them.",
@@ -126,6 +130,11 @@ const schemas: Record<string, Schema> = {
     properties: {
       valid: { type: "boolean" },
       datasourceKind: text,
+      problemCount: {
+        type: "integer",
+        description: "How many problems the policy has; `problems` lists the first 100.",
+      },
+      problemsTruncated: { type: "boolean" },
       problems: {
         type: "array",
         items: {
@@ -198,7 +207,16 @@ const schemas: Record<string, Schema> = {
         description: "A single datasource's steps; empty for every database of a server.",
       },
       currentStep: {},
-      error: { oneOf: [serviceError, { type: "null" }] },
+      error: {
+        description:
+          "Set whenever the outcome is `Failed`, also when the orchestration itself failed or was terminated (`PROTECTION_ORCHESTRATION_FAILED`, `PROTECTION_TERMINATED`).",
+        oneOf: [serviceError, { type: "null" }],
+      },
+      eventNotPublished: {
+        ...text,
+        description:
+          "Only when the `PgProtect.Protection.Failed` event of a failed protection could not be published: why.",
+      },
       serverName: {
         ...nullableText,
         description: "Only for every database of a server: the server.",
@@ -241,6 +259,16 @@ const schemas: Record<string, Schema> = {
           type: "object",
           required: ["databaseName", "code", "message"],
           properties: { databaseName: text, code: text, message: text },
+        },
+      },
+      stuck: {
+        description:
+          "Databases whose protection was still running when the bound on waiting (`PROTECT_SERVER_CHILD_TIMEOUT_MINUTES`) was reached; each one's own operation reports its outcome.",
+        type: "array",
+        items: {
+          type: "object",
+          required: ["databaseName", "operationId", "code", "message"],
+          properties: { databaseName: text, operationId: text, code: text, message: text },
         },
       },
     },
@@ -440,17 +468,59 @@ const schemas: Record<string, Schema> = {
       restoreVerification: {
         type: "object",
         description:
-          "Restores into a database: how the restored data compared with the recovery point.",
+          "Restores into a database: how the restored database compared with the recovery point. `verified` speaks for what `checked` lists and nothing else.",
         required: ["verified", "tables", "rows", "largeObjects", "mismatches"],
         properties: {
-          verified: { type: "boolean" },
+          verified: {
+            type: "boolean",
+            description: "True when every comparison in `checked` found no difference.",
+          },
           tables: { type: "integer" },
           rows: { type: "integer" },
           largeObjects: { type: "integer" },
           mismatches: { type: "array", items: text },
+          checked: {
+            type: "array",
+            items: text,
+            description:
+              "What was compared: table rows and content, large objects, sequence values and, when the backup recorded it, the structure (tables, columns, indexes, constraints, views, functions, triggers, sequences, ...).",
+          },
+          notChecked: {
+            type: "array",
+            items: text,
+            description:
+              "What could not be compared, and why (a recovery point made before structure was recorded).",
+          },
+          notRestored: {
+            type: "array",
+            items: text,
+            description:
+              "What the restore does not carry over: ownership and privileges (pg_restore --no-owner --no-acl), naming the roles the backup had.",
+          },
         },
       },
       errorDetails: { type: "array", items: ref("ServiceErrorDetail") },
+      attempt: {
+        type: "integer",
+        minimum: 1,
+        description:
+          "Local provider: the attempt running or that ran last; a job cut off by a stop or crash of the host runs again.",
+      },
+      interruptedAttempts: {
+        type: "array",
+        description: "Local provider: earlier attempts and what cut each off.",
+        items: {
+          type: "object",
+          required: ["attempt", "startTime", "interruptedAt", "reason"],
+          properties: {
+            attempt: { type: "integer", minimum: 1 },
+            startTime: instant,
+            interruptedAt: instant,
+            reason: text,
+          },
+          additionalProperties: false,
+        },
+      },
     },
     additionalProperties: false,
   },
@@ -507,9 +577,12 @@ const paths: Record<string, Record<string, unknown>> = {
   "/health": {
     get: {
       operationId: "getHealth",
-      summary: "Liveness probe",
+      summary: "Health probe: 503 while the provider or its PostgreSQL is down",
       security: [],
-      responses: { "200": ok("Health") },
+      responses: {
+        "200": ok("Health"),
+        "503": problem("The provider is down (problem details name the reason and the provider)"),
+      },
     },
   },
   "/openapi.json": {
@@ -588,7 +661,10 @@ const paths: Record<string, Record<string, unknown>> = {
         "a Flexible Server is protected whole instead (400 `ALL_DATABASES_ON_FLEXIBLE_SERVER`). " +
         "What is cheap to check is checked first, and a request that cannot succeed starts nothing: " +
         "404 `DatasourceNotFound`, `VaultNotFound`, `PolicyNotFound` or `SecretNotFound`; " +
-        "400 `BODY_INVALID`, `BODY_NOT_JSON`, `PolicyDatasourceTypeMismatch`, `SecretNotFound` (no secretUri) or `ALL_DATABASES_ON_FLEXIBLE_SERVER`.",
+        "400 `BODY_INVALID`, `BODY_NOT_JSON`, `PolicyDatasourceTypeMismatch`, `SecretNotFound` (no secretUri), `ALL_DATABASES_ON_FLEXIBLE_SERVER`, " +
+        "or a name outside the service's rules (`VAULT_NAME_INVALID`, `POLICY_NAME_INVALID`, `DATABASE_NAME_INVALID`). " +
+        "Databases whose names differ only in case or characters are distinct datasources with distinct operations. " +
+        "A repeat that asks for another vault, policy or secret than the existing protection is a 409 `PROTECTION_EXISTS_WITH_OTHER_SETTINGS` naming it.",
       requestBody: body("StartProtectionBody"),
       responses: {
         "202": {
@@ -597,6 +673,9 @@ const paths: Record<string, Record<string, unknown>> = {
         },
         "404": problem(
           "The datasource, vault, policy or secret does not exist (`DatasourceNotFound`, `VaultNotFound`, `PolicyNotFound`, `SecretNotFound`)",
+        ),
+        "409": problem(
+          "The target is already protected with other settings (`PROTECTION_EXISTS_WITH_OTHER_SETTINGS`)",
         ),
         "415": problem("The body is not JSON"),
         "503": problem("The operation could not start; try again"),
@@ -756,7 +835,8 @@ const paths: Record<string, Record<string, unknown>> = {
       summary: "Create a backup policy from its JSON or a short spec",
       description:
         "Policies cannot be modified in place: the same body again answers 200 with the policy, a different one under an existing name is a 409 " +
-        "(create a new policy and reassign the backup instances).",
+        "(create a new policy and reassign the backup instances). Names ignore case, as in Azure (`WEEKLY` is the policy `weekly`). " +
+        "The vault must exist (404 `VaultNotFound`: a policy never creates a vault; locally, `pgprotect local vault create NAME`).",
       parameters: [
         pathParameter("vault", "The vault's name."),
         pathParameter("name", "The policy's name."),

@@ -24,35 +24,52 @@ const roleClaimTypes = new Set([
   "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
 ]);
 
+/** The strings of a JSON array; anything else has none. */
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** The well-formed claims of a JSON array: a claim with anything but text in it is no claim. */
+function claimsOf(value: unknown): EasyAuthClaim[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (claim: unknown): claim is EasyAuthClaim =>
+      typeof claim === "object" &&
+      claim !== null &&
+      typeof (claim as EasyAuthClaim).typ === "string" &&
+      typeof (claim as EasyAuthClaim).val === "string",
+  );
+}
+
 /**
  * Decodes `x-ms-client-principal`.
  *
+ * @remarks Only the platform sets the header, but the app must not trust its shape: roles and
+ * names are taken only where they are text, so a malformed principal holds no role rather than
+ * odd ones (a string of roles is not a list of its letters).
  * @returns the principal, or undefined when the header is absent or unreadable.
  */
 export function readClientPrincipal(request: HttpRequest): ClientPrincipal | undefined {
   const header = request.headers.get("x-ms-client-principal");
   if (!header) return undefined;
+  let decoded: unknown;
   try {
-    const decoded = JSON.parse(Buffer.from(header, "base64").toString("utf8")) as {
-      claims?: EasyAuthClaim[];
-      role_typ?: string;
-      name_typ?: string;
-      userRoles?: string[];
-      userDetails?: string;
-    };
-    const roleType = decoded.role_typ;
-    const roles = [
-      ...(decoded.userRoles ?? []),
-      ...(decoded.claims ?? [])
-        .filter((c) => c.typ === roleType || roleClaimTypes.has(c.typ))
-        .map((c) => c.val),
-    ];
-    const name =
-      decoded.userDetails ?? decoded.claims?.find((c) => c.typ === decoded.name_typ)?.val;
-    return { roles: [...new Set(roles)], ...(name ? { name } : {}) };
+    decoded = JSON.parse(Buffer.from(header, "base64").toString("utf8"));
   } catch {
     return undefined;
   }
+  if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded)) return undefined;
+  const fields = decoded as Record<string, unknown>;
+  const claims = claimsOf(fields["claims"]);
+  const roleType = typeof fields["role_typ"] === "string" ? fields["role_typ"] : undefined;
+  const nameType = typeof fields["name_typ"] === "string" ? fields["name_typ"] : undefined;
+  const roles = [
+    ...strings(fields["userRoles"]),
+    ...claims.filter((c) => c.typ === roleType || roleClaimTypes.has(c.typ)).map((c) => c.val),
+  ];
+  const userDetails = typeof fields["userDetails"] === "string" ? fields["userDetails"] : undefined;
+  const name = userDetails ?? claims.find((c) => c.typ === nameType)?.val;
+  return { roles: [...new Set(roles)], ...(name ? { name } : {}) };
 }
 
 /**

@@ -34,6 +34,7 @@ const titles: Record<number, string> = {
   404: "Not found",
   405: "Method not allowed",
   409: "Conflict with the current state",
+  413: "The request body is too large",
   415: "Unsupported media type",
   429: "Too many requests",
   500: "Internal error",

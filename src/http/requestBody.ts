@@ -11,19 +11,37 @@ function toPath(path: readonly PropertyKey[]): string {
 }
 
 /**
+ * The largest JSON body the API reads: 1 MiB, far above any policy or request it takes. The
+ * local runtime refuses larger bodies while reading them; in Azure the Functions host has
+ * buffered the body already (up to its own 100 MB limit), and this keeps it from being parsed.
+ */
+export const maxJsonBodyBytes = 1_048_576;
+
+function tooLarge(): AppError {
+  return new AppError(
+    "REQUEST_BODY_TOO_LARGE",
+    `The request body is larger than the limit of ${maxJsonBodyBytes} bytes`,
+    { httpStatus: 413 },
+  );
+}
+
+/**
  * Reads the body as JSON.
  *
- * @throws AppError 415 for a body that is not JSON by its content type; InvalidInputError 400
- * for malformed JSON.
+ * @throws AppError 415 for a body that is not JSON by its content type, 413 for one beyond
+ * {@link maxJsonBodyBytes}; InvalidInputError 400 for malformed JSON.
  */
 export async function readJson(request: HttpRequest): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "application/json";
-  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
+  // `application/json` or a `+json` type, exactly: `application/json-seq` is another format.
+  if (!/^application\/([a-z0-9.-]*\+)?json\s*(;|$)/i.test(type.trim())) {
     throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Send the body as application/json, not ${type}`, {
       httpStatus: 415,
     });
   }
+  if (Number(request.headers.get("content-length") ?? 0) > maxJsonBodyBytes) throw tooLarge();
   const text = await request.text();
+  if (Buffer.byteLength(text) > maxJsonBodyBytes) throw tooLarge();
   if (text.trim() === "") {
     throw new InvalidInputError("BODY_MISSING", "The request needs a JSON body", [
       { path: "$", code: "BODY_MISSING", message: "the body is empty" },

@@ -5,6 +5,7 @@
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { activityNames, type ActivityResult, type EventRequest } from "../activities/names.js";
+import { BACKUP_IN_PROGRESS_CODE } from "../domain/protection/backupConcurrency.js";
 import type { BackupJob } from "../domain/protection/types.js";
 import { jobPolling, transientRetry } from "./retryPolicies.js";
 
@@ -21,6 +22,11 @@ export interface AdhocBackupInput {
    * quietly (a backup plan's choice), `refuse` ends as failed with the reason (a user's request).
    */
   readonly whenWeeklyLimitReached?: "skip" | "refuse";
+  /**
+   * What to do when a backup of the instance is running (one runs at a time): `skip` ends quietly
+   * with the running job named (a backup plan's choice), `refuse` (the default) ends as failed.
+   */
+  readonly whenBackupRunning?: "skip" | "refuse";
   readonly requestedBy?: string;
   /**
    * A job already triggered by the caller (the HTTP API triggers first, to answer with the job's
@@ -83,6 +89,10 @@ function* guardAndTrigger(
     },
   )) as ActivityResult<{ jobId: string }>;
   if (!started.ok) {
+    if (started.code === BACKUP_IN_PROGRESS_CODE && input.whenBackupRunning === "skip") {
+      context.df.setCustomStatus({ state: "skippedBackupRunning", error: started });
+      return { outcome: "Skipped", error: started };
+    }
     context.df.setCustomStatus({ state: "failed", error: started });
     return { outcome: "Failed", error: started };
   }

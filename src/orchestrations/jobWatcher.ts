@@ -12,6 +12,7 @@
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { activityNames, type EventRequest, type WatchedJob } from "../activities/names.js";
+import { failureMessage, OrchestrationErrorCodes } from "./outcomeCodes.js";
 import { transientRetry } from "./retryPolicies.js";
 
 /** How the watcher lists and publishes. */
@@ -53,11 +54,23 @@ export interface JobWatcherInput {
 /** The output of a pass: the next pass's state and what this one published. */
 export interface JobWatcherOutput extends JobWatcherState {
   readonly published: number;
+  /**
+   * Why the pass stopped short: listing or publishing still failed after its retries. The
+   * watermark then stays where it was, so the next pass lists the same span again; the states
+   * already published are remembered and not published twice.
+   */
+  readonly error?: { readonly code: string; readonly message: string };
 }
 
 const keyOf = (jobId: string, status: string) => `${jobId.toLowerCase()}|${status}`;
 
-/** The orchestrator function. */
+/**
+ * The orchestrator function.
+ *
+ * @remarks Its waits are activity calls under the retry policy, each attempt bounded by the
+ * host's `functionTimeout`; when one still fails, the pass completes with the failure stated in
+ * `error` instead of failing, and the next pass picks up from the same watermark.
+ */
 export function* jobWatcher(
   context: OrchestrationContext,
 ): Generator<Task, JobWatcherOutput, unknown> {
@@ -66,44 +79,79 @@ export function* jobWatcher(
   const overlapMs = jobWatching.overlapMinutes * 60_000;
   const previous = input.state;
   const since = previous?.watermark ?? new Date(now - overlapMs).toISOString();
-
-  const listed =
-    input.vaultIds.length === 0
-      ? []
-      : ((yield context.df.callActivityWithRetry(activityNames.listJobsSince, transientRetry(), {
-          vaultIds: input.vaultIds,
-          since,
-        })) as WatchedJob[]);
-
   const seen = new Map(
     (previous?.seen ?? []).map((entry) => [keyOf(entry.jobId, entry.status), entry]),
   );
-  const fresh: WatchedJob[] = [];
-  for (const watched of listed) {
-    const key = keyOf(watched.job.id, watched.job.status);
-    if (seen.has(key)) continue;
-    fresh.push(watched);
-    seen.set(key, {
-      jobId: watched.job.id,
-      status: watched.job.status,
-      at: watched.job.endTime ?? watched.job.startTime,
+  const stopped = (published: number, what: string, error: unknown): JobWatcherOutput => {
+    const stated = {
+      code: OrchestrationErrorCodes.jobWatchIncomplete,
+      message: `${what}: ${failureMessage(error)}`,
+    };
+    context.df.setCustomStatus({
+      watermark: since,
+      published,
+      remembered: seen.size,
+      error: stated,
     });
+    return { watermark: since, seen: [...seen.values()], published, error: stated };
+  };
+
+  let listed: WatchedJob[] = [];
+  if (input.vaultIds.length > 0) {
+    try {
+      listed = (yield context.df.callActivityWithRetry(
+        activityNames.listJobsSince,
+        transientRetry(),
+        { vaultIds: input.vaultIds, since },
+      )) as WatchedJob[];
+    } catch (error) {
+      return stopped(0, `The jobs since ${since} could not be listed`, error);
+    }
   }
 
+  const fresh: WatchedJob[] = [];
+  const freshKeys = new Set<string>();
+  for (const watched of listed) {
+    const key = keyOf(watched.job.id, watched.job.status);
+    if (seen.has(key) || freshKeys.has(key)) continue;
+    freshKeys.add(key);
+    fresh.push(watched);
+  }
+
+  let published = 0;
   for (let start = 0; start < fresh.length; start += jobWatching.publishBatch) {
-    const requests = fresh
-      .slice(start, start + jobWatching.publishBatch)
-      .map((watched): EventRequest => ({
-        kind: "jobStateChanged",
-        job: watched.job,
-        ...(watched.datasourceTags ? { datasourceTags: watched.datasourceTags } : {}),
-      }));
-    yield context.df.callActivityWithRetry(activityNames.publishEvents, transientRetry(), requests);
+    const batch = fresh.slice(start, start + jobWatching.publishBatch);
+    const requests = batch.map((watched): EventRequest => ({
+      kind: "jobStateChanged",
+      job: watched.job,
+      ...(watched.datasourceTags ? { datasourceTags: watched.datasourceTags } : {}),
+    }));
+    try {
+      yield context.df.callActivityWithRetry(
+        activityNames.publishEvents,
+        transientRetry(),
+        requests,
+      );
+    } catch (error) {
+      return stopped(
+        published,
+        `${fresh.length - published} job states could not be published`,
+        error,
+      );
+    }
+    for (const watched of batch) {
+      seen.set(keyOf(watched.job.id, watched.job.status), {
+        jobId: watched.job.id,
+        status: watched.job.status,
+        at: watched.job.endTime ?? watched.job.startTime,
+      });
+    }
+    published += batch.length;
   }
 
   // Never move back: a state forgotten because it fell before the watermark must stay unlisted.
   const watermark = new Date(Math.max(Date.parse(since), now - overlapMs)).toISOString();
   const kept = [...seen.values()].filter((entry) => Date.parse(entry.at) >= Date.parse(watermark));
-  context.df.setCustomStatus({ watermark, published: fresh.length, remembered: kept.length });
-  return { watermark, seen: kept, published: fresh.length };
+  context.df.setCustomStatus({ watermark, published, remembered: kept.length });
+  return { watermark, seen: kept, published };
 }

@@ -12,6 +12,8 @@ import {
   type ProtectionSummary,
   type ResolvedDatasource,
 } from "../activities/names.js";
+import { backupInstanceNameOf } from "../domain/protection/naming.js";
+import { failureMessage, OrchestrationErrorCodes } from "./outcomeCodes.js";
 import { protectionPolling, transientRetry, validationRetry } from "./retryPolicies.js";
 
 /** What a caller asks for. */
@@ -60,6 +62,8 @@ export interface ProtectionProgress {
     readonly message: string;
     readonly recommendedAction?: string;
   };
+  /** Why the `PgProtect.Protection.Failed` event of a failed protection is missing. */
+  readonly eventNotPublished?: string;
 }
 
 /** The orchestration's output. */
@@ -76,10 +80,23 @@ export interface ProtectDatasourceOutput {
 }
 
 /**
+ * The service's code (`ProviderErrorCodes.missingRequiredPermissions`) for access that is not
+ * there yet; orchestrations do not import providers, so it is named here.
+ */
+const permissionsStillPropagating = "UserErrorMissingRequiredPermissions";
+
+/** An error as `GET /api/protections/{id}` and the Failed event show it. */
+type StatedError = NonNullable<ProtectDatasourceOutput["error"]>;
+
+/**
  * The orchestrator function.
  *
  * @remarks The instance id is derived from the datasource id by the starter, so asking twice for
  * the same datasource reaches the same instance and never creates a second backup instance.
+ * Whatever ends it, it ends with a stated outcome: an expected failure, an activity that still
+ * fails after its retries, or any other exception is caught, shown as the failed step's error
+ * and announced once in `PgProtect.Protection.Failed` (the event id is derived from the
+ * operation and the code, so a replay publishes the same event).
  */
 export function* protectDatasource(
   context: OrchestrationContext,
@@ -87,44 +104,123 @@ export function* protectDatasource(
   const input = context.df.getInput() as ProtectDatasourceInput;
   const steps: ProtectionStepState[] = [];
   const now = () => context.df.currentUtcDateTime.toISOString();
+  // What is known so far, for the failure of any later step.
+  const known: {
+    datasourceId?: string;
+    backupInstance?: { name: string; id: string };
+  } = input.datasource.datasourceId ? { datasourceId: input.datasource.datasourceId } : {};
   const enter = (name: ProtectionStepState["name"]) => {
     steps.push({ name, status: "running", at: now() });
     context.df.setCustomStatus({ steps: [...steps], current: name } satisfies ProtectionProgress);
   };
   const finish = (status: ProtectionStepState["status"], detail?: string) => {
-    const last = steps.pop();
-    if (last) steps.push({ ...last, status, at: now(), ...(detail ? { detail } : {}) });
+    const last = steps.at(-1);
+    if (last?.status === "running") {
+      steps[steps.length - 1] = { ...last, status, at: now(), ...(detail ? { detail } : {}) };
+    }
     context.df.setCustomStatus({ steps: [...steps] } satisfies ProtectionProgress);
   };
   const publish = function* (event: EventRequest): Generator<Task, void, unknown> {
     yield context.df.callActivityWithRetry(activityNames.publishEvents, transientRetry(), [event]);
   };
-  const fail = function* (
-    error: { code: string; message: string; recommendedAction?: string },
-    datasourceId?: string,
-  ): Generator<Task, ProtectDatasourceOutput, unknown> {
+  const fail = function* (failure: {
+    code: string;
+    message: string;
+    recommendedAction?: string;
+  }): Generator<Task, ProtectDatasourceOutput, unknown> {
+    const error: StatedError = {
+      code: failure.code,
+      message: failure.message,
+      ...(failure.recommendedAction ? { recommendedAction: failure.recommendedAction } : {}),
+    };
     const failedStep = steps.at(-1)?.name;
     finish("failed", error.message);
     context.df.setCustomStatus({ steps: [...steps], error } satisfies ProtectionProgress);
+    const { datasourceId, backupInstance } = known;
     if (datasourceId) {
-      yield* publish({
-        kind: "protectionFailed",
-        datasourceId,
-        vaultId: input.vaultId,
-        policyName: input.policyName,
-        ...(failedStep ? { failedStep } : {}),
-        operationId: context.df.instanceId,
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(error.recommendedAction ? { recommendedAction: error.recommendedAction } : {}),
-        },
-        time: now(),
-      });
+      try {
+        yield* publish({
+          kind: "protectionFailed",
+          datasourceId,
+          vaultId: input.vaultId,
+          policyName: input.policyName,
+          ...(failedStep ? { failedStep } : {}),
+          ...(backupInstance
+            ? { backupInstance: { id: backupInstance.id, friendlyName: backupInstance.name } }
+            : {}),
+          operationId: context.df.instanceId,
+          error,
+          time: now(),
+        });
+      } catch (publishError) {
+        // The outcome stands without its event; the status says the event is missing.
+        context.df.setCustomStatus({
+          steps: [...steps],
+          error,
+          eventNotPublished: failureMessage(publishError),
+        } satisfies ProtectionProgress);
+      }
     }
-    return { outcome: "Failed", ...(datasourceId ? { datasourceId } : {}), error };
+    return {
+      outcome: "Failed",
+      ...(datasourceId ? { datasourceId } : {}),
+      ...(backupInstance
+        ? { backupInstanceName: backupInstance.name, backupInstanceId: backupInstance.id }
+        : {}),
+      error,
+    };
   };
 
+  try {
+    return yield* runSteps(context, input, { enter, finish, fail, publish, known });
+  } catch (error) {
+    return yield* fail(unexpectedFailure(steps.at(-1), error, known.backupInstance));
+  }
+}
+
+/** What the steps share with the orchestrator around them. */
+interface StepTools {
+  readonly enter: (name: ProtectionStepState["name"]) => void;
+  readonly finish: (status: ProtectionStepState["status"], detail?: string) => void;
+  readonly fail: (failure: {
+    code: string;
+    message: string;
+    recommendedAction?: string;
+  }) => Generator<Task, ProtectDatasourceOutput, unknown>;
+  readonly publish: (event: EventRequest) => Generator<Task, void, unknown>;
+  readonly known: { datasourceId?: string; backupInstance?: { name: string; id: string } };
+}
+
+/** The error stated for a step that threw: an activity out of retries, or anything unforeseen. */
+function unexpectedFailure(
+  step: ProtectionStepState | undefined,
+  error: unknown,
+  backupInstance: { name: string } | undefined,
+): StatedError {
+  const cause = failureMessage(error);
+  if (step?.name === "publish" && backupInstance) {
+    return {
+      code: OrchestrationErrorCodes.configuredEventNotPublished,
+      message: `The backup instance ${backupInstance.name} is configured, but its PgProtect.Protection.Configured event could not be published: ${cause}`,
+      recommendedAction:
+        "The datasource is protected (GET /api/backup-instances lists it); check the event publisher's settings (EVENTGRID_TOPIC_ENDPOINT) so that later events reach their subscribers",
+    };
+  }
+  return {
+    code: OrchestrationErrorCodes.stepFailed,
+    message: `The step ${step?.name ?? "start"} failed${backupInstance ? ` after the backup instance ${backupInstance.name} was created` : ""}: ${cause}`,
+    recommendedAction: backupInstance
+      ? "Check the backup instance in the vault, then send the same request again: a protected datasource is answered as AlreadyProtected"
+      : "Send the same request again once the cause is fixed: nothing was created",
+  };
+}
+
+/** The steps of a protection, in order; an expected failure ends them through `fail`. */
+function* runSteps(
+  context: OrchestrationContext,
+  input: ProtectDatasourceInput,
+  { enter, finish, fail, publish, known }: StepTools,
+): Generator<Task, ProtectDatasourceOutput, unknown> {
   enter("resolve");
   let datasource: ResolvedDatasource;
   if (input.resolved) {
@@ -138,6 +234,7 @@ export function* protectDatasource(
     if (!resolved.ok) return yield* fail(resolved);
     datasource = resolved.value;
   }
+  known.datasourceId = datasource.datasourceId;
   finish("done", datasource.datasourceId);
 
   enter("checkExisting");
@@ -170,7 +267,7 @@ export function* protectDatasource(
     transientRetry(),
     request,
   )) as ActivityResult<string[]>;
-  if (!access.ok) return yield* fail(access, datasource.datasourceId);
+  if (!access.ok) return yield* fail(access);
   finish("done", access.value.join("; "));
 
   enter("ensurePolicy");
@@ -183,27 +280,35 @@ export function* protectDatasource(
       datasourceType: datasource.datasourceType,
     },
   )) as ActivityResult<string>;
-  if (!policy.ok) return yield* fail(policy, datasource.datasourceId);
+  if (!policy.ok) return yield* fail(policy);
   finish("done", policy.value);
 
-  // Role assignments take minutes to propagate; a permissions failure right after granting them is expected.
+  // Role assignments take minutes to propagate; a permissions failure right after granting them
+  // is expected. Bounded by validationRetry: when the attempts run out, the last answer stands.
   enter("validateForBackup");
   let validation: ActivityResult<string[]> | undefined;
+  let attempts = 0;
   for (let attempt = 1; attempt <= validationRetry.attempts; attempt += 1) {
+    attempts = attempt;
     validation = (yield context.df.callActivityWithRetry(
       activityNames.validateForBackup,
       transientRetry(),
       request,
     )) as ActivityResult<string[]>;
-    if (validation.ok || validation.code !== "UserErrorMissingRequiredPermissions") break;
+    if (validation.ok || validation.code !== permissionsStillPropagating) break;
     if (attempt === validationRetry.attempts) break;
     const delayMs = validationRetry.firstDelaySeconds * 1000 * 2 ** (attempt - 1);
     yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + delayMs));
   }
   if (!validation?.ok) {
+    const failure = validation ?? {
+      code: OrchestrationErrorCodes.stepFailed,
+      message: "validateForBackup did not run",
+    };
     return yield* fail(
-      validation ?? { code: "ValidationNotRun", message: "validateForBackup did not run" },
-      datasource.datasourceId,
+      attempts > 1
+        ? { ...failure, message: `${failure.message} (still so after ${attempts} attempts)` }
+        : failure,
     );
   }
   finish("done");
@@ -221,9 +326,15 @@ export function* protectDatasource(
       backupInstanceName,
     },
   )) as ActivityResult<ProtectionSummary>;
-  if (!created.ok) return yield* fail(created, datasource.datasourceId);
+  if (!created.ok) return yield* fail(created);
+  known.backupInstance = {
+    name: created.value.backupInstanceName,
+    id: created.value.backupInstanceId,
+  };
   finish("done", created.value.backupInstanceName);
 
+  // Bounded by protectionPolling: an instance still configuring after the last poll is reported
+  // as timed out, not waited on.
   enter("waitForProtection");
   let protection = created.value;
   for (
@@ -244,16 +355,17 @@ export function* protectDatasource(
     )) as ProtectionSummary;
   }
   if (protection.protectionStatus !== "ProtectionConfigured") {
+    const timedOut = protection.protectionStatus === "ConfiguringProtection";
     return yield* fail(
       protection.error ?? {
-        code:
-          protection.protectionStatus === "ConfiguringProtection"
-            ? "ProtectionTimedOut"
-            : "ConfiguringProtectionFailed",
-        message: `Protection of ${datasource.friendlyName} ended as ${protection.protectionStatus}`,
+        code: timedOut
+          ? OrchestrationErrorCodes.protectionTimedOut
+          : OrchestrationErrorCodes.configuringProtectionFailed,
+        message: timedOut
+          ? `Protection of ${datasource.friendlyName} was still ConfiguringProtection after ${(protectionPolling.maxPolls * protectionPolling.intervalSeconds) / 60} minutes`
+          : `Protection of ${datasource.friendlyName} ended as ${protection.protectionStatus}`,
         recommendedAction: "Check the backup instance in the vault and retry the request",
       },
-      datasource.datasourceId,
     );
   }
   finish("done");
@@ -265,6 +377,7 @@ export function* protectDatasource(
     backupInstanceName: protection.backupInstanceName,
     ...(protection.instance ? { instance: protection.instance } : {}),
     datasourceTags: datasource.tags,
+    time: context.df.currentUtcDateTime.toISOString(),
   });
   finish("done");
   return {
@@ -277,16 +390,12 @@ export function* protectDatasource(
 
 /** `<server>-<db>-<uuid>` or, for a whole Flexible Server, `<server>-<server>-<uuid>`, as the service's tools name them. */
 function instanceNameFor(datasource: ResolvedDatasource, guid: string): string {
-  return `${datasource.serverName}-${datasource.databaseName ?? datasource.serverName}-${guid.toLowerCase()}`;
+  return backupInstanceNameOf(
+    datasource.serverName,
+    datasource.databaseName ?? datasource.serverName,
+    guid,
+  );
 }
 
-/**
- * The orchestration instance id for protecting a datasource: the same datasource always maps to
- * the same instance, whatever the id's letter case.
- */
-export function protectionInstanceId(datasourceId: string): string {
-  return `protect-${datasourceId
-    .toLowerCase()
-    .replace(/^\/+/, "")
-    .replace(/[^a-z0-9.-]+/g, "-")}`;
-}
+/** The orchestration instance id for protecting a datasource (see `domain/protection/operationIds.ts`). */
+export { protectionInstanceId } from "../domain/protection/operationIds.js";

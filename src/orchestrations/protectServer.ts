@@ -1,6 +1,12 @@
 /**
  * `protectServer`: protect every database of a server, a bounded number at a time, each through
  * its own `protectDatasource` instance, and summarise.
+ *
+ * @remarks Every wait is bounded: each batch waits for its protections at most
+ * {@link ProtectServerInput.childTimeoutMinutes}; a protection still running then is reported in
+ * `stuck` (its own operation goes on and reports its outcome) and the next batch starts. Two
+ * databases whose ids map to one instance id are never started twice in one run: the first is
+ * protected, the other reported in `failed`.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import {
@@ -14,13 +20,32 @@ import {
   type ProtectDatasourceOutput,
 } from "./protectDatasource.js";
 import { orchestrationNames } from "./names.js";
-import { transientRetry } from "./retryPolicies.js";
+import { failureMessage, OrchestrationErrorCodes } from "./outcomeCodes.js";
+import { serverProtectionWaiting, transientRetry } from "./retryPolicies.js";
 
 /** What a caller asks for. */
 export interface ProtectServerInput extends Omit<ProtectDatasourceInput, "datasource"> {
   readonly serverName: string;
   /** How many databases are protected at once (default 4). */
   readonly maxConcurrency?: number;
+  /**
+   * How long a batch waits for its protections before reporting those still running as stuck
+   * (default {@link serverProtectionWaiting}.defaultChildTimeoutMinutes).
+   */
+  readonly childTimeoutMinutes?: number;
+}
+
+/** A database that was not protected, and why. */
+export interface DatabaseNotProtected {
+  readonly databaseName: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** A database whose protection was still running when the bound on waiting was reached. */
+export interface DatabaseStuck extends DatabaseNotProtected {
+  /** The protection's own operation: `GET /api/protections/{operationId}` follows it. */
+  readonly operationId: string;
 }
 
 /** The summary it returns. */
@@ -28,11 +53,9 @@ export interface ProtectServerOutput {
   readonly serverName: string;
   readonly protected: readonly string[];
   readonly alreadyProtected: readonly string[];
-  readonly failed: ReadonlyArray<{
-    readonly databaseName: string;
-    readonly code: string;
-    readonly message: string;
-  }>;
+  readonly failed: readonly DatabaseNotProtected[];
+  /** Absent in summaries written before protections were bounded. */
+  readonly stuck?: readonly DatabaseStuck[];
 }
 
 /** The orchestrator function. */
@@ -40,19 +63,27 @@ export function* protectServer(
   context: OrchestrationContext,
 ): Generator<Task, ProtectServerOutput, unknown> {
   const input = context.df.getInput() as ProtectServerInput;
-  const listed = (yield context.df.callActivityWithRetry(
-    activityNames.listServerDatabases,
-    transientRetry(),
-    {
-      serverName: input.serverName,
-    },
-  )) as ActivityResult<ResolvedDatasource[]>;
   const summary = {
     serverName: input.serverName,
     protected: [] as string[],
     alreadyProtected: [] as string[],
-    failed: [] as ProtectServerOutput["failed"][number][],
+    failed: [] as DatabaseNotProtected[],
+    stuck: [] as DatabaseStuck[],
   };
+  let listed: ActivityResult<ResolvedDatasource[]>;
+  try {
+    listed = (yield context.df.callActivityWithRetry(
+      activityNames.listServerDatabases,
+      transientRetry(),
+      { serverName: input.serverName },
+    )) as ActivityResult<ResolvedDatasource[]>;
+  } catch (error) {
+    listed = {
+      ok: false,
+      code: OrchestrationErrorCodes.stepFailed,
+      message: `The databases of ${input.serverName} could not be listed: ${failureMessage(error)}`,
+    };
+  }
   if (!listed.ok) {
     summary.failed.push({ databaseName: "*", code: listed.code, message: listed.message });
     return summary;
@@ -60,11 +91,18 @@ export function* protectServer(
   const databases = listed.value;
   // The total is known now; GET /api/protections/{id} shows it before the first batch ends.
   context.df.setCustomStatus({ done: 0, total: databases.length });
+
+  const { unique, shared } = byInstanceId(databases);
+  summary.failed.push(...shared);
   const width = Math.max(1, Math.min(input.maxConcurrency ?? 4, 32));
-  for (let offset = 0; offset < databases.length; offset += width) {
-    const batch = databases.slice(offset, offset + width);
-    const tasks: Task[] = batch.map((database) =>
-      context.df.callSubOrchestrator(
+  const timeoutMinutes = childTimeoutMinutes(input.childTimeoutMinutes);
+  for (let offset = 0; offset < unique.length; offset += width) {
+    const batch = unique.slice(offset, offset + width);
+    const deadline = new Date(context.df.currentUtcDateTime.getTime() + timeoutMinutes * 60_000);
+    // Each protection races its own timer, and the batch is awaited once as a whole: a compound
+    // task yielded again would schedule its children again.
+    const waits = batch.map(({ database, instanceId }) => {
+      const protection = context.df.callSubOrchestrator(
         orchestrationNames.protectDatasource,
         {
           datasource: { datasourceId: database.datasourceId },
@@ -74,53 +112,95 @@ export function* protectServer(
           ...(input.secretUri ? { secretUri: input.secretUri } : {}),
           ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
         } satisfies ProtectDatasourceInput,
-        protectionInstanceId(database.datasourceId),
-      ),
-    );
-    try {
-      yield context.df.Task.all(tasks);
-    } catch {
-      // A database whose own protection is running under the same instance id cannot start here
-      // (nor can one that crashed); the batch's others run on, each awaited on its own.
-      // Waiting again on a task already started starts nothing new, so replay stays deterministic.
-      for (const task of tasks) {
-        if (task.isCompleted || task.isFaulted) continue;
-        try {
-          yield task;
-        } catch {
-          // Read from the task below.
-        }
-      }
-    }
-    tasks.forEach((task, i) => {
-      const name = batch[i]?.databaseName ?? batch[i]?.friendlyName ?? "?";
-      if (task.isFaulted) {
-        summary.failed.push(notRun(name, task.result));
-        return;
-      }
-      const result = task.result as ProtectDatasourceOutput;
-      if (result.outcome === "Protected") summary.protected.push(name);
-      else if (result.outcome === "AlreadyProtected") summary.alreadyProtected.push(name);
-      else
-        summary.failed.push({
-          databaseName: name,
-          code: result.error?.code ?? "Unknown",
-          message: result.error?.message ?? "",
-        });
+        instanceId,
+      );
+      const timer = context.df.createTimer(deadline);
+      return { protection, timer, bounded: context.df.Task.any([protection, timer]) };
     });
-    context.df.setCustomStatus({ done: offset + batch.length, total: databases.length });
+    yield context.df.Task.all(waits.map((wait) => wait.bounded));
+
+    waits.forEach(({ protection, timer }, i) => {
+      const entry = batch[i];
+      if (!entry) return;
+      const name = nameOf(entry.database);
+      if (!timer.isCompleted) timer.cancel();
+      if (protection.isFaulted) {
+        summary.failed.push(notRun(name, protection.result));
+      } else if (!protection.isCompleted) {
+        summary.stuck.push({
+          databaseName: name,
+          operationId: entry.instanceId,
+          code: OrchestrationErrorCodes.protectionStuck,
+          message: `The protection of ${name} was still running after ${timeoutMinutes} minutes; it was not waited on further, and its own operation reports its outcome`,
+        });
+      } else {
+        const result = protection.result as ProtectDatasourceOutput;
+        if (result.outcome === "Protected") summary.protected.push(name);
+        else if (result.outcome === "AlreadyProtected") summary.alreadyProtected.push(name);
+        else
+          summary.failed.push({
+            databaseName: name,
+            code: result.error?.code ?? OrchestrationErrorCodes.noOutcome,
+            message: result.error?.message ?? "The protection ended without an outcome",
+          });
+      }
+    });
+    context.df.setCustomStatus({
+      done: shared.length + offset + batch.length,
+      total: databases.length,
+    });
   }
   return summary;
 }
 
+/** The bound on waiting for a batch, in minutes, within what a durable timer allows. */
+function childTimeoutMinutes(asked: number | undefined): number {
+  if (asked === undefined || !Number.isFinite(asked) || asked <= 0) {
+    return serverProtectionWaiting.defaultChildTimeoutMinutes;
+  }
+  return Math.min(asked, serverProtectionWaiting.maxChildTimeoutMinutes);
+}
+
+function nameOf(database: ResolvedDatasource): string {
+  return database.databaseName ?? database.friendlyName;
+}
+
+/**
+ * The databases by the protection instance id each maps to: the first of a name maps to it
+ * alone, the others are reported, so that no instance id is started twice in one run.
+ */
+function byInstanceId(databases: readonly ResolvedDatasource[]): {
+  unique: Array<{ database: ResolvedDatasource; instanceId: string }>;
+  shared: DatabaseNotProtected[];
+} {
+  const first = new Map<string, ResolvedDatasource>();
+  const unique: Array<{ database: ResolvedDatasource; instanceId: string }> = [];
+  const shared: DatabaseNotProtected[] = [];
+  for (const database of databases) {
+    const instanceId = protectionInstanceId(database.datasourceId);
+    const owner = first.get(instanceId);
+    if (owner) {
+      shared.push({
+        databaseName: nameOf(database),
+        code: OrchestrationErrorCodes.protectionIdShared,
+        message: `${nameOf(database)} maps to the same operation id as ${nameOf(owner)} (${instanceId}); only ${nameOf(owner)} was protected in this run`,
+      });
+      continue;
+    }
+    first.set(instanceId, database);
+    unique.push({ database, instanceId });
+  }
+  return { unique, shared };
+}
+
 /** A database whose protection could not run: already running under its own request, or crashed. */
-function notRun(databaseName: string, error: unknown): ProtectServerOutput["failed"][number] {
-  const message = error instanceof Error ? error.message : String(error);
+function notRun(databaseName: string, error: unknown): DatabaseNotProtected {
+  const message = failureMessage(error);
   return /already exists/i.test(message)
     ? {
         databaseName,
-        code: "PROTECTION_IN_PROGRESS",
+        code: OrchestrationErrorCodes.protectionInProgress,
         message: `A protection of ${databaseName} is already running; its own operation reports the outcome`,
       }
-    : { databaseName, code: "PROTECTION_NOT_RUN", message };
+    : { databaseName, code: OrchestrationErrorCodes.protectionNotRun, message };
 }

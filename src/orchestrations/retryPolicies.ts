@@ -31,3 +31,16 @@ export const jobPolling = {
   /** A backup that runs longer than this many polls is reported as still running, not failed. */
   maxPolls: 2_880,
 } as const;
+
+/** How long `protectServer` waits for each batch of database protections. */
+export const serverProtectionWaiting = {
+  /**
+   * A database whose protection is still running this long after its batch started is reported
+   * as stuck and no longer waited on (`PROTECT_SERVER_CHILD_TIMEOUT_MINUTES`). A protection
+   * normally ends within minutes: validation retries wait about 8 minutes in all, configuration
+   * 10 at most.
+   */
+  defaultChildTimeoutMinutes: 60,
+  /** The longest bound a caller may set: a week. */
+  maxChildTimeoutMinutes: 10_080,
+} as const;

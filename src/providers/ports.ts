@@ -10,6 +10,7 @@
  * raise. Vaults are named by their ARM id (`/subscriptions/.../backupVaults/{name}`).
  */
 import type { BackupPolicy, BackupPolicyResource } from "../domain/policy/types.js";
+import { BACKUP_IN_PROGRESS_CODE } from "../domain/protection/backupConcurrency.js";
 import type {
   BackupInstance,
   BackupInstanceSpec,
@@ -46,12 +47,26 @@ export const ProviderErrorCodes = {
   restoreFailed: "UserErrorRestoreFailed",
   /** The restored data differ from the recovery point. */
   restoreVerificationFailed: "UserErrorRestoreVerificationFailed",
+  /**
+   * A recovery point's file does not match the SHA-256 or size recorded when it was made
+   * (changed or cut on disk); it is not restored, copied or archived.
+   */
+  recoveryPointCorrupt: "RecoveryPointCorrupt",
   /** The datasource could not be read (connection refused, database dropped, dump failed). */
   datasourceUnreachable: "UserErrorDatasourceUnreachable",
   /** The vault has no room for the recovery point. */
   vaultStorageFull: "UserErrorVaultStorageFull",
-  /** The provider stopped while the job ran. */
+  /** The provider stopped while the job ran (and its attempts are used up). */
   jobInterrupted: "UserErrorJobInterrupted",
+  /** A backup of the same backup instance is running; one runs at a time. */
+  backupInProgress: BACKUP_IN_PROGRESS_CODE,
+  /** The local provider is stopping (the host drains its jobs); no new job starts. */
+  providerStopping: "LOCAL_PROVIDER_STOPPING",
+  /**
+   * The answer to an ad-hoc backup, restore or protection action was lost and what the service
+   * did could not be checked; it is not sent again, so as not to do it twice.
+   */
+  requestOutcomeUnknown: "RequestOutcomeUnknown",
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -418,8 +433,16 @@ export interface VaultAccessPort {
   ): Promise<VaultAccessReport>;
 }
 
+/** A cheap check that the provider can serve, for `/api/health`. */
+export interface ProviderHealthPort {
+  /** Resolves when the provider can serve; throws an AppError saying what is down. */
+  check(): Promise<void>;
+}
+
 /** The full set of ports a provider supplies. */
 export interface Provider {
+  /** Whether the provider's own parts are up (locally: its PostgreSQL servers). */
+  readonly health?: ProviderHealthPort;
   readonly backup: BackupServicePort;
   readonly secrets: SecretPort;
   readonly directory: ResourceDirectoryPort;

@@ -83,6 +83,11 @@ export interface DurableExtensionOptions {
   readonly invoker: FunctionInvoker;
   /** e.g. `http://localhost:7071` */
   readonly baseUrl: string;
+  /**
+   * The `durabletask_extension` system key: the host admits management requests that present it,
+   * and the URLs the extension hands out carry it.
+   */
+  readonly systemKey?: string;
   readonly taskHub: string;
   /** Folder for persisted state. */
   readonly stateDir: string;

@@ -32,8 +32,10 @@ import type {
 import { AppError } from "../domain/errors.js";
 import { HostLog, parseLogLevel, type LogLevel } from "./core/hostLog.js";
 import { LoggedInvoker } from "./core/loggedInvoker.js";
+import { acquireStateLock, type StateLock } from "./core/stateLock.js";
 import { startSupervisedWorker, type WorkerSupervisor } from "./core/workerSupervisor.js";
-import { loadOrCreateHostKey } from "./http/hostKeys.js";
+import { keyLocalTopics, loadOrCreateHostKeys, type HostKeys } from "./http/hostKeys.js";
+import { defaultMaxRequestBodyBytes, notFound, problem } from "./http/refusals.js";
 import { buildHttpRoutes } from "./http/httpTriggers.js";
 import { startHostHttpServer, type HostHttpServer } from "./http/server.js";
 import { systemClock, type Clock } from "./timers/clock.js";
@@ -55,7 +57,12 @@ export interface HostOptions {
   readonly port?: number;
   /** Interface to listen on. Default 127.0.0.1. */
   readonly hostname?: string;
-  /** Folder for the runtime's state (keys, timer status, dead letters, Durable state). Default `<appDir>/.pgprotect/runtime`. */
+  /**
+   * Folder for the runtime's state (keys, timer status, dead letters, Durable state). Default
+   * `<PGPROTECT_STATE_DIR>/runtime` when the app has that setting (environment, `env` or
+   * local.settings.json `Values`; relative to this process's working folder, as the app reads
+   * it), else `<appDir>/.pgprotect/runtime`.
+   */
   readonly stateDir?: string;
   /** Time source for timers and Event Grid retries. Default: the system clock. */
   readonly clock?: Clock;
@@ -66,8 +73,14 @@ export interface HostOptions {
   readonly durable?: DurableExtensionFactory | false;
   /** Local Event Grid topics and delivery settings. */
   readonly eventGrid?: EventGridSettings;
-  /** The local function/master key; default: stored under stateDir, created on first start. */
+  /** The local function key; default: stored under stateDir, created on first start. */
   readonly functionKey?: string;
+  /**
+   * The largest request body the host reads for HTTP triggers, the Durable API and the admin
+   * API (Event Grid's own 1 MB limit applies to events). Default: the app setting
+   * `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` (bytes, as in Azure), else 1 MiB.
+   */
+  readonly maxRequestBodyBytes?: number;
   /** Extra environment for the app (on top of this process's environment and local.settings.json `Values`). */
   readonly env?: Readonly<Record<string, string>>;
   /** Where host lines go. Default: stderr. */
@@ -78,6 +91,12 @@ export interface HostOptions {
   readonly functionTimeoutMs?: number;
   /** Whether timers run (default true). Tests that drive timers through the admin API may turn them off. */
   readonly timers?: boolean;
+  /**
+   * How long `stop()` waits for the app's appTerminate hooks before killing the worker. Default:
+   * the app setting `LOCAL_STOP_GRACE_SECONDS` (30 when absent: how long the app itself waits for
+   * its running work) plus 15 s to stop what it started.
+   */
+  readonly terminateGraceMs?: number;
   /** Whether to print the banner with the functions and their URLs (default true). */
   readonly banner?: boolean;
 }
@@ -101,8 +120,13 @@ export interface RunningHost {
   /** e.g. `http://127.0.0.1:7071` */
   readonly url: string;
   readonly port: number;
-  /** The local key for `authLevel: function` and `admin` (header `x-functions-key` or query `code`). */
+  /** The local key for `authLevel: function` (header `x-functions-key` or query `code`). */
   readonly functionKey: string;
+  /**
+   * Every key: the function key, the master key (admin level, admin API, every webhook) and the
+   * system keys of the Durable and Event Grid webhooks, as stored in the state folder.
+   */
+  readonly keys: HostKeys;
   readonly taskHub: string;
   readonly stateDir: string;
   readonly functions: readonly HostedFunction[];
@@ -117,6 +141,32 @@ export interface RunningHost {
   readonly workerPid: number | undefined;
   /** Stops timers, deliveries and the Durable extension, runs appTerminate hooks, closes the server. */
   stop(): Promise<void>;
+}
+
+/**
+ * The app setting naming the app's own state folder. The host keeps its state beneath it and locks
+ * it, so that one folder holds (and one host owns) everything a host keeps.
+ */
+export const APP_STATE_DIR_SETTING = "PGPROTECT_STATE_DIR";
+
+/**
+ * Where a host keeps its state and which folder it locks: the runtime folder (explicit, else
+ * `<app state>/runtime`, else `<appDir>/.pgprotect/runtime`) and the app's state folder when set.
+ */
+export function resolveHostStateDirs(
+  appDir: string,
+  settings: Readonly<Record<string, string | undefined>>,
+  stateDir?: string,
+): { readonly runtimeDir: string; readonly lockDir: string } {
+  const appState = settings[APP_STATE_DIR_SETTING]?.trim();
+  const appStateDir = appState ? path.resolve(appState) : undefined;
+  const runtimeDir = path.resolve(
+    stateDir ??
+      (appStateDir
+        ? path.join(appStateDir, "runtime")
+        : path.join(appDir, ".pgprotect", "runtime")),
+  );
+  return { runtimeDir, lockDir: appStateDir ?? runtimeDir };
 }
 
 /** Raised when the host cannot start. */
@@ -250,6 +300,10 @@ function bannerLines(functions: readonly HostedFunction[], functionKey: string):
   ) {
     lines.push(`Function key (x-functions-key header or ?code=): ${functionKey}`, "");
   }
+  lines.push(
+    "The master key and the system keys of the webhooks are in host-keys.json in the state folder.",
+    "",
+  );
   return lines;
 }
 
@@ -261,8 +315,6 @@ function bannerLines(functions: readonly HostedFunction[], functionKey: string):
  */
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const appDir = path.resolve(options.appDir);
-  const stateDir = path.resolve(options.stateDir ?? path.join(appDir, ".pgprotect", "runtime"));
-  mkdirSync(stateDir, { recursive: true });
   const clock = options.clock ?? systemClock;
   const write = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
 
@@ -272,6 +324,36 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     ...process.env,
     ...options.env,
   };
+  const { runtimeDir: stateDir, lockDir } = resolveHostStateDirs(
+    appDir,
+    settings,
+    options.stateDir,
+  );
+  // Before anything else starts (the server, the worker and through it PostgreSQL): a second host
+  // on the same folder must leave the first one's processes alone.
+  const lock = acquireStateLock(lockDir, {
+    ...(options.port === undefined || options.port === 0 ? {} : { port: options.port }),
+  });
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    return await startLocked({ ...options, appDir }, { stateDir, settings, clock, write, lock });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+interface LockedStart {
+  readonly stateDir: string;
+  readonly settings: Record<string, string | undefined>;
+  readonly clock: Clock;
+  readonly write: (line: string) => void;
+  readonly lock: StateLock;
+}
+
+async function startLocked(options: HostOptions, started: LockedStart): Promise<RunningHost> {
+  const { appDir } = options;
+  const { stateDir, settings, clock, write, lock } = started;
   const hostJson = readHostJson(appDir, settings);
   const log = new HostLog(write, options.logLevel ?? hostJson.logLevel ?? "information", () =>
     clock.now(),
@@ -289,7 +371,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   }
   const urlHost = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
   const baseUrl = `http://${urlHost.includes(":") ? `[${urlHost}]` : urlHost}:${server.port}`;
-  const functionKey = loadOrCreateHostKey(stateDir, options.functionKey);
+  lock.update({ port: server.port, url: baseUrl });
+  const keys = loadOrCreateHostKeys(stateDir, options.functionKey);
+  const functionKey = keys.functionKey;
   const taskHub =
     hostJson.hubName && !hostJson.hubName.includes("%") ? hostJson.hubName : "TestHubName";
 
@@ -303,6 +387,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
           FUNCTIONS_WORKER_RUNTIME: "node",
           AzureWebJobsScriptRoot: appDir,
           WEBSITE_HOSTNAME: new URL(baseUrl).host,
+          // The key of the local topics that configure none, so the app can publish to them.
+          LOCAL_EVENTGRID_TOPIC_KEY: keys.eventGridTopicKey,
         },
         onLog: (record) => {
           const level = parseLogLevel(record.level) ?? "information";
@@ -326,10 +412,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     throw new HostStartError((error as Error).message, error);
   }
 
+  if (worker.pid !== undefined) lock.update({ workerPid: worker.pid });
   const invoker = new LoggedInvoker(worker, log);
   const functions = worker.list();
   const topics = new LocalTopics({
-    settings: options.eventGrid ?? {},
+    settings: keyLocalTopics(options.eventGrid ?? {}, keys.eventGridTopicKey),
     invoker,
     clock,
     stateDir: path.join(stateDir, "eventgrid"),
@@ -353,6 +440,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       durable = await factory({
         invoker,
         baseUrl,
+        systemKey: keys.systemKeys.durabletask_extension,
         taskHub,
         stateDir: path.join(stateDir, "durable"),
         log: (line) => log.write("information", line),
@@ -375,7 +463,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       invoker,
       httpRoutes: buildHttpRoutes(functions),
       routePrefix: hostJson.routePrefix,
-      hostKey: functionKey,
+      keys,
+      maxRequestBodyBytes: maxRequestBodyBytes(options, settings),
       log,
       httpStreamUri: () => worker.capabilities["HttpUri"],
       ...(durable ? { durable } : {}),
@@ -407,6 +496,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     url: baseUrl,
     port: server.port,
     functionKey,
+    keys,
     taskHub,
     stateDir,
     functions: hosted,
@@ -423,11 +513,25 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         topics.stop();
         await durable?.stop();
         await server.close();
-        await worker.stop();
+        await worker.stop(
+          options.terminateGraceMs ??
+            15_000 + 1000 * (Number(settings["LOCAL_STOP_GRACE_SECONDS"] || 30) || 0),
+        );
+        lock.release();
       })();
       return stopping;
     },
   };
+}
+
+/** The host's body limit: the option, else `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`, else 1 MiB. */
+function maxRequestBodyBytes(
+  options: HostOptions,
+  settings: Readonly<Record<string, string | undefined>>,
+): number {
+  if (options.maxRequestBodyBytes !== undefined) return options.maxRequestBodyBytes;
+  const setting = Number(settings["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]);
+  return Number.isSafeInteger(setting) && setting > 0 ? setting : defaultMaxRequestBodyBytes;
 }
 
 /** Warns about subscriptions that name no Event Grid function: their events would only fail. */
@@ -459,13 +563,16 @@ async function adminInvoke(
   request: LocalHttpRequest,
 ): Promise<LocalHttpResponse> {
   const fn = invoker.get(functionName);
-  if (!fn || fn.triggerType.toLowerCase() === "httptrigger") return { status: 404 };
+  if (!fn || fn.triggerType.toLowerCase() === "httptrigger")
+    return notFound(`No non-HTTP function named '${functionName}'.`, request.url.pathname);
   let input: unknown;
   try {
     const body = Buffer.from(request.body).toString("utf8");
     input = body.trim() === "" ? null : (JSON.parse(body) as { input?: unknown }).input;
   } catch {
-    return { status: 400, body: 'The body must be JSON: {"input": "..."}' };
+    return problem(400, "BAD_REQUEST", 'The body must be JSON: {"input": "..."}', {
+      instance: request.url.pathname,
+    });
   }
   if (fn.triggerType.toLowerCase() === "timertrigger") {
     void timers.runNow(fn.name).catch(() => undefined);
@@ -474,7 +581,7 @@ async function adminInvoke(
   const trigger = Object.entries(fn.bindings).find(
     ([, binding]) => binding.type === fn.triggerType,
   );
-  if (!trigger) return { status: 404 };
+  if (!trigger) return notFound(`No trigger found for '${functionName}'.`, request.url.pathname);
   const data =
     typeof input === "string" ? { string: input } : { json: JSON.stringify(input ?? null) };
   void invoker

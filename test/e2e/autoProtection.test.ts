@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicKey, localTopicName } from "../../src/composition.js";
+import { localTopicName } from "../../src/composition.js";
 import { planRunInstanceId } from "../../src/domain/plans/plans.js";
 import { compilePolicySpec } from "../../src/domain/policy/spec.js";
 import { formatDatabaseId, formatVaultId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
@@ -40,7 +40,7 @@ describe("auto-protection and backup plans on the local runtime", () => {
   const runTimer = async (name: string) => {
     const response = await fetch(`${host.url}/admin/functions/${name}`, {
       method: "POST",
-      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
+      headers: { "x-functions-key": host.keys.masterKey, "content-type": "application/json" },
       body: "{}",
     });
     expect(response.status).toBe(202);
@@ -100,9 +100,8 @@ describe("auto-protection and backup plans on the local runtime", () => {
       },
       eventGrid: {
         topics: {
-          [localTopicName]: { key: localTopicKey, subscriptions: [] },
+          [localTopicName]: { subscriptions: [] },
           resources: {
-            key: localTopicKey,
             subscriptions: [
               {
                 function: "eventGridAutoProtect",
@@ -157,9 +156,9 @@ describe("auto-protection and backup plans on the local runtime", () => {
     await runTimer("timerLocalResourceEvents");
     await host.topics.whenIdle();
 
-    expect(logLines.some((line) => /protection protect-.*inventory is already/.test(line))).toBe(
-      true,
-    );
+    expect(
+      logLines.some((line) => /protection protect-\S*inventory\S* is already/.test(line)),
+    ).toBe(true);
     expect(await provider.backup.listBackupInstancesForDatasource(inventoryId)).toHaveLength(1);
   });
 
@@ -169,7 +168,9 @@ describe("auto-protection and backup plans on the local runtime", () => {
     const today = new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
     const runId = planRunInstanceId("nightly", instance?.name ?? "", today);
     const run = async () => {
-      const response = await fetch(`${host.url}/runtime/webhooks/durabletask/instances/${runId}`);
+      const response = await fetch(`${host.url}/runtime/webhooks/durabletask/instances/${runId}`, {
+        headers: { "x-functions-key": host.keys.systemKeys.durabletask_extension },
+      });
       return response.status === 200
         ? ((await response.json()) as {
             runtimeStatus: string;

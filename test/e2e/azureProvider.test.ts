@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventGridFileSchema } from "../../src/cli/hostCli.js";
-import { localTopicKey, localTopicName } from "../../src/composition.js";
+import { localTopicName } from "../../src/composition.js";
 import { defaultPolicyTemplate } from "../../src/domain/policy/template.js";
 import { validationRetry } from "../../src/orchestrations/retryPolicies.js";
 import {
@@ -258,7 +258,6 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
         BACKUP_VAULT_IDS: vaultId,
         // Event Grid is the local runtime's own topic, which delivers to the notification function.
         EVENTGRID_TOPIC_ENDPOINT: `http://127.0.0.1:${port}/runtime/topics/${localTopicName}`,
-        EVENTGRID_TOPIC_KEY: localTopicKey,
         NOTIFICATION_SETTINGS: JSON.stringify({
           channels: [{ id: "dba-email", type: "email", to: ["dba@contoso.example"] }],
           rules: [
@@ -280,6 +279,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
         EMAIL_PROVIDER: "smtp",
         SMTP_HOST: "127.0.0.1",
         SMTP_PORT: String(smtp.port),
+        SMTP_ALLOW_PLAINTEXT: "true",
         EMAIL_SENDER_ADDRESS: "pgprotect@contoso.example",
       },
       // The committed wiring that `npm start` uses: the topic delivers to the notification function.
@@ -438,7 +438,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
         fetch(
           `${host.url}/runtime/webhooks/durabletask/instances/${String(started.body.operationId)}`,
           {
-            headers: { "x-functions-key": host.functionKey },
+            headers: { "x-functions-key": host.keys.systemKeys.durabletask_extension },
           },
         ).then((r) => r.json() as Promise<Body>),
       (r) => r.runtimeStatus === "Completed" || r.runtimeStatus === "Failed",
@@ -673,4 +673,133 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
     expect(hostLog.length).toBeGreaterThan(0);
     expect(hostLog.join("\n")).not.toContain(TOKEN);
   });
+});
+
+describe("the Azure provider through the HTTP API when the service answers only what its contract requires and loses answers", () => {
+  let stateDir: string;
+  let fake: FakeArm;
+  let identity: FakeManagedIdentity;
+  let host: RunningHost;
+  let vaultId: string;
+  const servers: Record<string, string> = {};
+  const api = functionsApi(() => host);
+  const protect = async (serverName: string) => {
+    const started = await api("POST", "protections", { serverName, policyName: "weekly" });
+    expect(started.status).toBe(202);
+    return poll(
+      () => api("GET", `protections/${String(started.body.id)}`),
+      (r) => r.body.status === "Completed" || r.body.status === "Failed",
+    );
+  };
+
+  beforeAll(async () => {
+    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
+    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-azure-bare-"));
+    // No systemData, protection status, job id in operation answers, job end time, ...
+    fake = await FakeArm.start({
+      subscriptionId: FAKE_SUBSCRIPTION_ID,
+      token: TOKEN,
+      retryAfterSeconds: 0,
+      answers: "required-only",
+    });
+    identity = await FakeManagedIdentity.start(TOKEN);
+    vaultId = fake.addVault("rg-backup", "vault-bare");
+    for (const name of ["pg-lost-500", "pg-lost-drop"]) {
+      servers[name] = fake.addPostgresServer({
+        resourceGroup: "rg-db",
+        name,
+        kind: "flexibleServers",
+      });
+      assignVaultRoles(fake, servers[name] ?? "");
+    }
+    const azure = createAzureServices(
+      {
+        AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
+        AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
+        AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE,
+      },
+      fakeArmCredential(TOKEN),
+      { tlsOptions: { ca: fake.ca }, polling: { intervalInMs: 10 } },
+    );
+    await azure.backup.createPolicy(
+      vaultId,
+      "weekly",
+      defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+    );
+    const caFile = path.join(stateDir, "fake-arm-ca.pem");
+    writeFileSync(caFile, fake.ca);
+    const port = await freePort();
+    host = await startHost({
+      appDir: projectDir,
+      port,
+      stateDir: path.join(stateDir, "runtime"),
+      banner: false,
+      timers: false,
+      log: () => undefined,
+      durable: (options) => createDurableExtension({ ...options, clock: skipAheadClock() }),
+      env: {
+        PGPROTECT_PROVIDER: "azure",
+        PGPROTECT_STATE_DIR: stateDir,
+        TMPDIR: stateDir,
+        NODE_EXTRA_CA_CERTS: caFile,
+        IDENTITY_ENDPOINT: identity.endpoint,
+        IDENTITY_HEADER: identity.header,
+        AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
+        AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
+        AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE,
+        BACKUP_VAULT_IDS: vaultId,
+        EVENTGRID_TOPIC_ENDPOINT: `http://127.0.0.1:${port}/runtime/topics/${localTopicName}`,
+      },
+      eventGrid: eventGridFileSchema.parse(
+        JSON.parse(readFileSync(path.join(projectDir, "eventgrid.local.json"), "utf8")),
+      ) as EventGridSettings,
+    });
+  }, 60_000);
+
+  afterEach(() => {
+    expect(fake.violations).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await host?.stop();
+    await identity?.stop();
+    await fake?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ["answers 500", "500", "pg-lost-500"],
+    ["drops the connection", "drop", "pg-lost-drop"],
+  ] as const)(
+    "protects a server the service describes only by what it must, then backs it up once when the service starts the backup but %s, followed to Completed",
+    async (_case, how, serverName) => {
+      // Arrange: protected, though the answers carry no systemData and no protection status.
+      const protection = await protect(serverName);
+      expect(protection.body).toMatchObject({
+        status: "Completed",
+        outcome: "Protected",
+        error: null,
+      });
+      const instanceName = String(protection.body.backupInstanceName);
+      fake.loseAnswers("BackupInstances_AdhocBackup", how);
+
+      // Act
+      const started = await api("POST", `backup-instances/${instanceName}/backups`, {
+        ruleName: "BackupWeekly",
+      });
+      const done = await poll(
+        () => api("GET", String(started.body.statusUrl)),
+        (r) => r.status !== 200 || r.body.status !== "InProgress",
+      );
+
+      // Assert
+      expect(started.status).toBe(202);
+      const jobs = fake.jobsOf(instanceName);
+      expect(jobs.map((j) => j.id)).toEqual([started.body.jobId]);
+      expect(done.body).toMatchObject({ id: started.body.jobId, status: "Completed" });
+      expect(
+        fake.requestsOf("BackupInstances_AdhocBackup").filter((r) => r.path.includes(instanceName)),
+      ).toHaveLength(1);
+    },
+  );
 });

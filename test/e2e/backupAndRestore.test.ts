@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicKey, localTopicName } from "../../src/composition.js";
+import { localTopicName } from "../../src/composition.js";
 import { createLocalProvider } from "../../src/providers/local/index.js";
 import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
@@ -83,7 +83,7 @@ describe("backing up and restoring a database through the HTTP API on the local 
       timers: false,
       log: () => undefined,
       env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
-      eventGrid: { topics: { [localTopicName]: { key: localTopicKey, subscriptions: [] } } },
+      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
     });
   }, 120_000);
 
@@ -182,7 +182,7 @@ describe("backing up and restoring a database through the HTTP API on the local 
       () =>
         fetch(
           `${host.url}/runtime/webhooks/durabletask/instances/${String(started.body.operationId)}`,
-          { headers: { "x-functions-key": host.functionKey } },
+          { headers: { "x-functions-key": host.keys.systemKeys.durabletask_extension } },
         ).then((r) => r.json() as Promise<Body>),
       (r) => r.runtimeStatus === "Completed" || r.runtimeStatus === "Failed",
     );

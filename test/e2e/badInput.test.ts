@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicKey, localTopicName } from "../../src/composition.js";
+import { localTopicName } from "../../src/composition.js";
 import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
 import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
@@ -45,7 +45,7 @@ describe("bad input to the HTTP API on the local runtime", () => {
     const jobs = await api("GET", "jobs");
     const orchestrations = await fetch(
       `${host.url}/runtime/webhooks/durabletask/instances?taskHub=${host.taskHub}`,
-      { headers: { "x-functions-key": host.functionKey } },
+      { headers: { "x-functions-key": host.keys.systemKeys.durabletask_extension } },
     ).then((r) => r.json() as Promise<Body[]>);
     const vaults: Record<string, unknown[]> = {};
     for (const name of (await provider.backup.listVaultNames()).sort()) {
@@ -96,7 +96,7 @@ describe("bad input to the HTTP API on the local runtime", () => {
       timers: false,
       log: () => undefined,
       env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
-      eventGrid: { topics: { [localTopicName]: { key: localTopicKey, subscriptions: [] } } },
+      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
     });
     // One good protection, so ad-hoc backups have an instance to be refused on.
     const policy = await api("PUT", "vaults/pgprotect-vault/policies/weekly", {
@@ -206,7 +206,7 @@ describe("bad input to the HTTP API on the local runtime", () => {
     expect(response.body.code).toBe("VaultNotFound");
     expect(String(response.body.detail)).toContain("no-such-vault");
     expect(String(response.body.recommendedAction)).toContain(
-      "PUT /api/vaults/no-such-vault/policies/weekly",
+      "pgprotect local vault create no-such-vault",
     );
     expect(await snapshot()).toEqual(before);
     expect(before.vaults).not.toHaveProperty("no-such-vault");
@@ -298,6 +298,73 @@ describe("bad input to the HTTP API on the local runtime", () => {
     expect(String(response.body.detail)).toContain("'BackupHourly'");
     expect(String(response.body.detail)).toContain("'BackupWeekly'");
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers a what-if over 400 years at once with 400 SIMULATION_WINDOW_TOO_LONG naming the limit, and keeps /api/health answering", async () => {
+    const template = await api("GET", "policies/template");
+
+    const response = await api("POST", "policies/simulate", {
+      policy: template.body,
+      from: "2000-01-01T00:00:00Z",
+      to: "2400-01-01T00:00:00Z",
+    });
+    const health = await fetch(`${host.url}/api/health`);
+
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body.code).toBe("SIMULATION_WINDOW_TOO_LONG");
+    expect(String(response.body.detail)).toContain("at most 3653 days");
+    expect(health.status).toBe(200);
+  });
+
+  it("answers a policy with 20,000 bad schedule entries with its first 100 problems and the count of all", async () => {
+    const template = await api("GET", "policies/template");
+    const policy = structuredClone(template.body) as {
+      policyRules: Array<{ trigger?: { schedule: { repeatingTimeIntervals: string[] } } }>;
+    };
+    const backupRule = policy.policyRules.find((rule) => rule.trigger !== undefined);
+    backupRule!.trigger!.schedule.repeatingTimeIntervals = Array.from(
+      { length: 20_000 },
+      (_, i) => `every day ${i}`,
+    );
+
+    const raw = await fetch(`${host.url}/api/policies/validate`, {
+      method: "POST",
+      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
+      body: JSON.stringify(policy),
+    });
+    const text = await raw.text();
+    const body = JSON.parse(text) as Body;
+
+    expect(raw.status).toBe(200);
+    expect(body.valid).toBe(false);
+    expect(body.problems).toHaveLength(100);
+    expect(body.problemCount).toBeGreaterThanOrEqual(20_000);
+    expect(body.problemsTruncated).toBe(true);
+    expect(text.length).toBeLessThan(100_000);
+  });
+
+  it("answers a body beyond 1 MiB with 413 as a problem document, and starts nothing", async () => {
+    const before = await snapshot();
+
+    const response = await send(
+      "POST",
+      "protections",
+      JSON.stringify(protection({ padding: "x".repeat(2 * 1024 * 1024) })),
+    );
+
+    expect(response.status).toBe(413);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body.code).toBe("REQUEST_BODY_TOO_LARGE");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers a wrong method with 405, Allow and a problem document", async () => {
+    const response = await api("DELETE", "policies/validate");
+
+    expect(response.status).toBe(405);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.body.code).toBe("METHOD_NOT_ALLOWED");
   });
 
   it("leaves the one good protection as it was: one backup instance, no job, its orchestration completed", async () => {

@@ -93,6 +93,7 @@ describe("the whole flow on the local runtime, from a clean state", () => {
         EMAIL_PROVIDER: "smtp",
         SMTP_HOST: "127.0.0.1",
         SMTP_PORT: String(smtp.port),
+        SMTP_ALLOW_PLAINTEXT: "true",
         EMAIL_SENDER_ADDRESS: "pgprotect@contoso.example",
       },
       eventGrid,

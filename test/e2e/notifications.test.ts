@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import type * as AdaptiveCards from "adaptivecards";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventGridFileSchema } from "../../src/cli/hostCli.js";
-import { localTopicKey, localTopicName } from "../../src/composition.js";
+import { localTopicName } from "../../src/composition.js";
 import { protectionFailedEvent } from "../../src/domain/events/builders.js";
 import { compilePolicySpec } from "../../src/domain/policy/spec.js";
 import { formatVaultId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
@@ -120,6 +120,7 @@ describe("notifications of a failed protection, through the local topic and the 
         EMAIL_PROVIDER: "smtp",
         SMTP_HOST: "127.0.0.1",
         SMTP_PORT: String(smtp.port),
+        SMTP_ALLOW_PLAINTEXT: "true",
         EMAIL_SENDER_ADDRESS: "pgprotect@contoso.example",
       },
       eventGrid,
@@ -189,7 +190,7 @@ describe("notifications of a failed protection, through the local topic and the 
     );
     await createEventGridPublisher({
       endpoint: host.topics.endpoint(localTopicName),
-      key: localTopicKey,
+      key: host.keys.eventGridTopicKey,
     }).publish([again]);
     await host.topics.whenIdle();
 
@@ -245,7 +246,7 @@ describe("notifications of a failed protection, through the local topic and the 
     const response = await fetch(
       `${host.url}/runtime/webhooks/durabletask/instances/pgprotect-job-watcher?taskHub=${host.taskHub}`,
       {
-        headers: { "x-functions-key": host.functionKey },
+        headers: { "x-functions-key": host.keys.systemKeys.durabletask_extension },
       },
     );
     return response.status === 200
@@ -267,7 +268,7 @@ describe("notifications of a failed protection, through the local topic and the 
     const before = JSON.stringify(last?.input ?? null);
     const invoked = await fetch(`${host.url}/admin/functions/timerWatchJobs`, {
       method: "POST",
-      headers: { "x-functions-key": host.functionKey, "content-type": "application/json" },
+      headers: { "x-functions-key": host.keys.masterKey, "content-type": "application/json" },
       body: "{}",
     });
     expect(invoked.status).toBe(202);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicKey, localTopicName } from "../../src/composition.js";
+import { localTopicName } from "../../src/composition.js";
 import { compilePolicySpec } from "../../src/domain/policy/spec.js";
 import { formatDatabaseId, formatVaultId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
 import { protectionInstanceId } from "../../src/orchestrations/protectDatasource.js";
@@ -63,7 +63,7 @@ describe("protecting a database through the HTTP API on the local runtime", () =
       timers: false,
       log: () => undefined,
       env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
-      eventGrid: { topics: { [localTopicName]: { key: localTopicKey, subscriptions: [] } } },
+      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
     });
   }, 120_000);
 

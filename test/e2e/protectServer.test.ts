@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicKey, localTopicName } from "../../src/composition.js";
+import { localTopicName } from "../../src/composition.js";
 import { compilePolicySpec } from "../../src/domain/policy/spec.js";
 import {
   formatDatabaseId,
@@ -86,7 +86,7 @@ describe("protecting every database of a server through the HTTP API on the loca
         PGPROTECT_STATE_DIR: stateDir,
         LOCAL_POSTGRES_SERVERS: `local=${url},flex:flexible=${url}`,
       },
-      eventGrid: { topics: { [localTopicName]: { key: localTopicKey, subscriptions: [] } } },
+      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
     });
   }, 120_000);
 

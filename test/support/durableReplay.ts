@@ -44,8 +44,12 @@ export interface OrchestratorState {
   error?: string;
 }
 
-/** How an activity or a sub-orchestration ends. */
-export type WorkOutcome = { ok: true; value: unknown } | { ok: false; message: string };
+/**
+ * How an activity or a sub-orchestration ends; `pending` never ends (a child that hangs): its
+ * completion is never delivered.
+ */
+export type WorkOutcome =
+  { ok: true; value: unknown } | { ok: false; message: string } | { pending: true };
 
 /** How the driven orchestration ended. */
 export interface DriveResult {
@@ -174,43 +178,58 @@ export async function driveOrchestrator(
     }
     history.push(events.orchestratorCompleted(new Date(now)));
     outstanding = [...outstanding, ...outcome.scheduled];
-    // Timers wait while an external event is still to come, so the event can win the race.
-    const eventsToCome = raised.some((r) => r.afterEpisode >= episode);
-    const deliverable = outstanding.filter((w) => !(eventsToCome && w.kind === "timer"));
-    const take =
-      typeof batch === "number" ? Math.min(batch, deliverable.length) : deliverable.length;
-    const delivered =
-      batch === "newest-first" ? deliverable.slice(0, take).reverse() : deliverable.slice(0, take);
-    outstanding = outstanding.filter((w) => !delivered.includes(w));
-    incoming = delivered.map((work) => {
+    const answer = (work: ScheduledWork): HistoryEvent[] => {
       if (work.kind === "timer") {
         now = Math.max(now, work.fireAt.getTime());
-        return events.timerFired(new Date(now), work.id, work.fireAt.toISOString());
+        return [events.timerFired(new Date(now), work.id, work.fireAt.toISOString())];
       }
       if (work.kind === "activity") {
         const typed = activityInputTypedData(taskScheduledInput(work.input));
         const activityInput = typed.string === undefined ? undefined : tryParse(typed.string);
         const result = options.activity(work.name, activityInput);
-        return result.ok
-          ? events.taskCompleted(new Date(now), work.id, JSON.stringify(result.value))
-          : events.taskFailed(
-              new Date(now),
-              work.id,
-              `Activity function '${work.name}' failed: ${result.message}`,
-              "{}",
-            );
+        if ("pending" in result) return [];
+        return [
+          result.ok
+            ? events.taskCompleted(new Date(now), work.id, JSON.stringify(result.value))
+            : events.taskFailed(
+                new Date(now),
+                work.id,
+                `Activity function '${work.name}' failed: ${result.message}`,
+                "{}",
+              ),
+        ];
       }
       if (!options.child) throw new Error(`no answer for the sub-orchestration ${work.name}`);
       const result = options.child(work.name, work.instanceId, work.input);
-      return result.ok
-        ? events.subOrchestrationCompleted(new Date(now), work.id, JSON.stringify(result.value))
-        : events.subOrchestrationFailed(
-            new Date(now),
-            work.id,
-            result.message,
-            failureDetails(new Error(result.message)),
-          );
-    });
+      if ("pending" in result) return [];
+      return [
+        result.ok
+          ? events.subOrchestrationCompleted(new Date(now), work.id, JSON.stringify(result.value))
+          : events.subOrchestrationFailed(
+              new Date(now),
+              work.id,
+              result.message,
+              failureDetails(new Error(result.message)),
+            ),
+      ];
+    };
+    // Timers wait while an external event is still to come, so the event can win the race.
+    const eventsToCome = raised.some((r) => r.afterEpisode >= episode);
+    // A work that never ends (`pending`) is answered and dropped; the next is delivered instead.
+    incoming = [];
+    for (;;) {
+      const deliverable = outstanding.filter((w) => !(eventsToCome && w.kind === "timer"));
+      if (deliverable.length === 0) break;
+      const take =
+        typeof batch === "number" ? Math.min(batch, deliverable.length) : deliverable.length;
+      const delivered =
+        batch === "newest-first"
+          ? deliverable.slice(0, take).reverse()
+          : deliverable.slice(0, take);
+      outstanding = outstanding.filter((w) => !delivered.includes(w));
+      incoming = delivered.flatMap(answer);
+      if (incoming.length > 0) break;
+    }
     incoming.push(
       ...raised
         .filter((r) => r.afterEpisode === episode)

@@ -36,6 +36,8 @@ export interface ReceivedMail extends ParsedMessage {
   readonly recipients: readonly string[];
   /** The authenticated user, when the client logged in. */
   readonly user?: string;
+  /** Whether the message came over TLS. */
+  readonly overTls: boolean;
   readonly raw: string;
 }
 
@@ -44,9 +46,19 @@ export interface TestSmtpServer {
   readonly port: number;
   /** Every message received so far. */
   readonly received: readonly ReceivedMail[];
+  /** Every `AUTH` received so far, accepted or not. */
+  readonly logins: readonly ReceivedLogin[];
   /** The next message not yet taken. */
   next(): Promise<ReceivedMail>;
   close(): Promise<void>;
+}
+
+/** An `AUTH` command as the SMTP server received it. */
+export interface ReceivedLogin {
+  readonly user: string;
+  readonly password: string;
+  /** Whether the connection was TLS when the client sent it. */
+  readonly overTls: boolean;
 }
 
 /** Options of {@link startSmtpServer}. */
@@ -55,17 +67,41 @@ export interface SmtpServerOptions {
   readonly users?: Readonly<Record<string, string>>;
   /** Recipients refused with `550`. */
   readonly rejectRecipients?: readonly string[];
+  /**
+   * How the server offers TLS, with `certificate` (see `loopbackCertificate`): `none` (default:
+   * no STARTTLS, as a relay that lacks it or whose offer an attacker strips and refuses),
+   * `starttls`, `hidden-starttls` (accepts STARTTLS but leaves it out of its EHLO reply, as when
+   * an attacker strips only the offer) or `implicit` (TLS from the first byte, as on port 465).
+   */
+  readonly tls?: "none" | "starttls" | "hidden-starttls" | "implicit";
+  readonly certificate?: { readonly key: string; readonly cert: string };
 }
 
-/** Starts an SMTP server on a free loopback port (no TLS: the loopback needs none). */
+/**
+ * Starts an SMTP server on a free loopback port. It accepts `AUTH` in clear text too, so that a
+ * test can see whether a client would have sent its password without TLS.
+ */
 export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const arrivals = new Arrivals<ReceivedMail>();
+  const logins: ReceivedLogin[] = [];
+  const mode = options.tls ?? "none";
+  if (mode !== "none" && !options.certificate) throw new Error(`tls ${mode} needs a certificate`);
   const server = new SMTPServer({
     logger: false,
-    disabledCommands: ["STARTTLS"],
+    ...(mode === "none" ? { disabledCommands: ["STARTTLS"] } : {}),
+    ...(mode === "hidden-starttls" ? { hideSTARTTLS: true } : {}),
+    ...(mode === "implicit" ? { secure: true } : {}),
+    ...(options.certificate
+      ? { key: options.certificate.key, cert: options.certificate.cert }
+      : {}),
     authOptional: options.users === undefined,
     allowInsecureAuth: true,
-    onAuth(auth, _session, callback) {
+    onAuth(auth, session, callback) {
+      logins.push({
+        user: auth.username ?? "",
+        password: auth.password ?? "",
+        overTls: session.secure,
+      });
       const expected = options.users?.[auth.username ?? ""];
       if (expected !== undefined && expected === auth.password)
         callback(null, { user: auth.username });
@@ -88,6 +124,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
           mailFrom: mailFrom === false ? "" : mailFrom.address,
           recipients: session.envelope.rcptTo.map((address) => address.address.toLowerCase()),
           ...(typeof session.user === "string" ? { user: session.user } : {}),
+          overTls: session.secure,
         });
         callback();
       });
@@ -101,6 +138,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   return {
     port,
     received: arrivals.all,
+    logins,
     next: () => arrivals.next(),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -9,16 +9,20 @@ export type Scheduled =
       readonly input: unknown;
       readonly retried: boolean;
     }
-  | { readonly kind: "timer"; readonly fireAt: Date }
+  | { readonly kind: "timer"; readonly fireAt: Date; canceled?: boolean; cancel?: () => void }
   | {
       readonly kind: "subOrchestration";
       readonly name: string;
       readonly input: unknown;
       readonly instanceId?: string;
     }
-  | { readonly kind: "all"; readonly tasks: readonly Scheduled[] };
+  | { readonly kind: "all"; readonly tasks: readonly Scheduled[] }
+  | { readonly kind: "any"; readonly tasks: readonly Scheduled[] };
 
-/** Answers an activity call: return a value, or throw to fail it. */
+/** What a responder returns for work that never ends (an activity or a child that hangs). */
+export const hangs: unique symbol = Symbol("hangs");
+
+/** Answers an activity call: return a value (or {@link hangs}), or throw to fail it. */
 export type ActivityResponder = (input: unknown, callIndex: number) => unknown;
 
 /** What a driven orchestration did. */
@@ -78,18 +82,36 @@ export function driveOrchestration<T>(
       input: subInput,
       ...(subInstanceId ? { instanceId: subInstanceId } : {}),
     }),
-    createTimer: (fireAt: Date): Scheduled => ({ kind: "timer", fireAt }),
-    Task: { all: (tasks: Scheduled[]): Scheduled => ({ kind: "all", tasks }) },
+    createTimer: (fireAt: Date): Scheduled => {
+      const timer: Scheduled = { kind: "timer", fireAt };
+      timer.cancel = () => {
+        if (settled.has(timer)) throw new Error("Cannot cancel a completed task.");
+        timer.canceled = true;
+      };
+      return timer;
+    },
+    Task: {
+      all: (tasks: Scheduled[]): Scheduled => ({ kind: "all", tasks }),
+      any: (tasks: Scheduled[]): Scheduled => ({ kind: "any", tasks }),
+    },
   };
   const context = { df } as unknown as OrchestrationContext;
 
   // As durable-functions' tasks do, each task shows how it ended (`isCompleted`, `isFaulted`,
-  // `result`), and waiting on it again answers that without scheduling anything.
-  const settled = new WeakMap<Scheduled, { value?: unknown; error?: unknown }>();
-  const resolve = (task: Scheduled): { value?: unknown; error?: unknown } => {
+  // `result`), and waiting on it again answers that without scheduling anything. Work whose
+  // responder answers `hangs` never ends: it stays neither completed nor faulted.
+  type Outcome = { value?: unknown; error?: unknown; pending?: true };
+  const settled = new WeakMap<Scheduled, Outcome>();
+  const hanging = new WeakSet<Scheduled>();
+  const resolve = (task: Scheduled): Outcome => {
     const known = settled.get(task);
     if (known) return known;
+    if (hanging.has(task)) return { pending: true };
     const outcome = settle(task);
+    if (outcome.pending) {
+      hanging.add(task);
+      return outcome;
+    }
     settled.set(task, outcome);
     Object.assign(task, {
       isCompleted: outcome.error === undefined,
@@ -98,7 +120,7 @@ export function driveOrchestration<T>(
     });
     return outcome;
   };
-  const settle = (task: Scheduled): { value?: unknown; error?: unknown } => {
+  const settle = (task: Scheduled): Outcome => {
     scheduled.push(task);
     switch (task.kind) {
       case "timer":
@@ -111,15 +133,27 @@ export function driveOrchestration<T>(
         const index = calls.get(task.name) ?? 0;
         calls.set(task.name, index + 1);
         try {
-          return { value: responder(task.input, index) };
+          const value = responder(task.input, index);
+          return value === hangs ? { pending: true } : { value };
         } catch (error) {
           return { error };
         }
       }
       case "all": {
         const results = task.tasks.map(resolve);
+        if (results.some((r) => r.pending)) throw new Error("Task.all waits for work that hangs");
         const failed = results.find((r) => r.error !== undefined);
         return failed ? { error: failed.error } : { value: results.map((r) => r.value) };
+      }
+      case "any": {
+        // Work ends at once unless it hangs; a timer fires only when everything else hangs.
+        for (const child of task.tasks) {
+          if (child.kind !== "timer" && !resolve(child).pending) return { value: child };
+        }
+        const timer = task.tasks.find((child) => child.kind === "timer");
+        if (!timer) throw new Error("Task.any waits only for work that hangs");
+        resolve(timer);
+        return { value: timer };
       }
     }
   };
@@ -128,6 +162,7 @@ export function driveOrchestration<T>(
   let step = generator.next(undefined);
   while (!step.done) {
     const result = resolve(step.value as Scheduled);
+    if (result.pending) throw new Error("the orchestration waits forever for work that hangs");
     step =
       result.error !== undefined ? generator.throw(result.error) : generator.next(result.value);
   }
@@ -137,6 +172,10 @@ export function driveOrchestration<T>(
 /** The names of the activities scheduled, in order (inside fan-outs too). */
 export function activityCalls(scheduled: readonly Scheduled[]): string[] {
   return scheduled.flatMap((task) =>
-    task.kind === "activity" ? [task.name] : task.kind === "all" ? activityCalls(task.tasks) : [],
+    task.kind === "activity"
+      ? [task.name]
+      : task.kind === "all" || task.kind === "any"
+        ? activityCalls(task.tasks)
+        : [],
   );
 }

@@ -634,6 +634,60 @@ export function formatSimulationTable(simulation: PolicySimulation): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * The longest window a what-if simulates: 10 years, the longest retention the service allows,
+ * so one simulation covers a backup's whole life.
+ */
+export const maxWhatIfWindowDays = 3653;
+
+/**
+ * The most backups a what-if simulates (and lists): a PostgreSQL policy backs up weekly, so this
+ * allows a backup every day of the week for ten years with room to spare, and stops a schedule
+ * of thousands of intervals.
+ */
+export const maxWhatIfBackups = 10_000;
+
+const msPerWeek = 7 * msPerDay;
+
+/**
+ * Refuses a what-if whose work would be unbounded: a window beyond {@link maxWhatIfWindowDays},
+ * or a schedule that takes more than {@link maxWhatIfBackups} backups in it. Windows that are not
+ * instants are left to the simulation to report.
+ *
+ * @remarks The policy has been validated, so every interval repeats weekly: the number of
+ * intervals bounds the count before any occurrence is computed, and a count is only computed
+ * exactly when that bound is within a small multiple of the limit.
+ * @throws InvalidInputError naming the limit and what to change.
+ */
+function assertBoundedWhatIf(policy: BackupPolicy, request: WhatIfRequest): void {
+  const from = parseInstant(request.from);
+  const to = parseInstant(request.to);
+  if (from === undefined || to === undefined || !(from < to)) return;
+  if (to - from > maxWhatIfWindowDays * msPerDay) {
+    fail([
+      {
+        path: "to",
+        code: "SIMULATION_WINDOW_TOO_LONG",
+        message: `the window is ${Math.ceil((to - from) / msPerDay)} days; a simulation covers at most ${maxWhatIfWindowDays} days (10 years)`,
+      },
+    ]);
+  }
+  const schedule = backupRuleOf(policy).trigger.schedule;
+  const bound = schedule.repeatingTimeIntervals.length * (Math.floor((to - from) / msPerWeek) + 1);
+  if (bound <= maxWhatIfBackups) return;
+  const count =
+    bound <= 20 * maxWhatIfBackups ? scheduleOccurrences(schedule, from, to).length : bound;
+  if (count > maxWhatIfBackups) {
+    fail([
+      {
+        path: "to",
+        code: "SIMULATION_TOO_MANY_BACKUPS",
+        message: `the schedule takes ${count === bound ? "up to " : ""}${count} backups in the window; a simulation covers at most ${maxWhatIfBackups}: shorten the window or the schedule`,
+      },
+    ]);
+  }
+}
+
 /** A what-if request as the CLI and the HTTP API take it. */
 export interface WhatIfRequest {
   /** A policy, bare or as a policy resource. */
@@ -662,10 +716,12 @@ export interface WhatIfAnswer {
  * Validates the policy, simulates it and, when asked, lists the recovery points at an instant
  * (by backup time).
  *
- * @throws InvalidInputError for an invalid policy, window or instant.
+ * @throws InvalidInputError for an invalid policy, window or instant, or a window beyond the
+ * limits ({@link maxWhatIfWindowDays}, {@link maxWhatIfBackups}).
  */
 export function whatIf(request: WhatIfRequest): WhatIfAnswer {
   const policy = assertValidPolicy(request.policy);
+  assertBoundedWhatIf(policy, request);
   const simulation = simulatePolicy(policy, {
     from: request.from,
     to: request.to,

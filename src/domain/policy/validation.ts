@@ -32,6 +32,33 @@ export interface PolicyValidationResult {
   readonly datasourceKind?: string;
 }
 
+/**
+ * The most problems an answer lists: a policy with thousands of bad entries is answered with the
+ * first ones and the count, not with one line for each.
+ */
+export const maxReportedProblems = 100;
+
+/** A validation answer that lists at most `limit` problems, with the count of all of them. */
+export interface ReportedPolicyValidation extends PolicyValidationResult {
+  /** How many problems the policy has, listed or not. */
+  readonly problemCount: number;
+  /** True when `problems` lists only the first {@link maxReportedProblems}. */
+  readonly problemsTruncated: boolean;
+}
+
+/** The result with only its first `limit` problems listed, and the count of all. */
+export function reportValidation(
+  result: PolicyValidationResult,
+  limit: number = maxReportedProblems,
+): ReportedPolicyValidation {
+  return {
+    ...result,
+    problems: result.problems.slice(0, limit),
+    problemCount: result.problems.length,
+    problemsTruncated: result.problems.length > limit,
+  };
+}
+
 /** Longest retention the service allows, in nominal days (10 years). */
 const maxRetentionDays = 3650;
 /** Archive tier early-deletion period: deleting sooner is still charged for 180 days. */
@@ -774,10 +801,15 @@ export function assertValidPolicy(document: unknown): BackupPolicy {
   const result = validatePolicy(document);
   if (!result.valid) {
     const errors = result.problems.filter((p) => p.severity === "error");
+    const listed = errors.slice(0, maxReportedProblems);
+    const more =
+      errors.length > listed.length
+        ? ` (the first ${listed.length} of ${errors.length} are listed)`
+        : "";
     throw new InvalidInputError(
       "POLICY_INVALID",
-      `The policy breaks ${errors.length} rule${errors.length === 1 ? "" : "s"}: ${errors.map((p) => `${p.path}: ${p.message}`).join(" ")}`,
-      errors.map(({ path, code, message }) => ({ path, code, message })),
+      `The policy breaks ${errors.length} rule${errors.length === 1 ? "" : "s"}${more}: ${listed.map((p) => `${p.path}: ${p.message}`).join(" ")}`,
+      listed.map(({ path, code, message }) => ({ path, code, message })),
     );
   }
   return locatePolicy(document).policy as BackupPolicy;

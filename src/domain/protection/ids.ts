@@ -138,9 +138,35 @@ export function parseResourceId(id: string): ParsedResourceId {
   return { subscriptionId, resourceGroup, provider, segments };
 }
 
-/** True when two ARM ids name the same resource (ARM compares ids case-insensitively). */
+/**
+ * The form of an ARM id under which two ids are equal exactly when they name the same resource:
+ * subscription, resource group, provider, types and Azure names lower-cased (Azure ignores their
+ * case), and a PostgreSQL database's name kept exactly as it is (PostgreSQL does not: `Demo` and
+ * `demo` are two databases). Text that is not an ARM id is its own key.
+ */
+export function resourceIdKey(id: string): string {
+  let parsed: ParsedResourceId;
+  try {
+    parsed = parseResourceId(id);
+  } catch {
+    return id;
+  }
+  const postgres = eq(parsed.provider, POSTGRESQL_PROVIDER);
+  const chain = parsed.segments
+    .map((segment, index) => {
+      const exact = postgres && index > 0 && eq(segment.type, "databases");
+      return `${segment.type.toLowerCase()}/${exact ? segment.name : segment.name.toLowerCase()}`;
+    })
+    .join("/");
+  return `/subscriptions/${parsed.subscriptionId.toLowerCase()}/resourcegroups/${parsed.resourceGroup.toLowerCase()}/providers/${parsed.provider.toLowerCase()}/${chain}`;
+}
+
+/**
+ * True when two ARM ids name the same resource: ARM compares ids without regard to case, except
+ * the name of a PostgreSQL database, which PostgreSQL compares exactly (see {@link resourceIdKey}).
+ */
 export function sameResourceId(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+  return resourceIdKey(a) === resourceIdKey(b);
 }
 
 const eq = (a: string | undefined, b: string): boolean => a?.toLowerCase() === b.toLowerCase();

@@ -3,6 +3,7 @@
  * instances, and the friendly names shown beside them.
  */
 import { InvalidInputError } from "../errors.js";
+import { assertName, backupInstanceNameRule } from "./names.js";
 import { parseDatabaseId, parseServerId, type DatabaseRef, type ServerRef } from "./ids.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -62,10 +63,37 @@ export function backupInstanceNameFor(target: DatasourceTarget, uuid: string): s
       { path: "$.uuid", code: "INVALID_UUID", message: "expected a UUID" },
     ]);
   }
-  const id = uuid.toLowerCase();
   return target.datasourceType === DATABASE_DATASOURCE_TYPE
-    ? `${target.database.serverName}-${target.database.databaseName}-${id}`
-    : `${target.server.serverName}-${target.server.serverName}-${id}`;
+    ? backupInstanceNameOf(target.database.serverName, target.database.databaseName, uuid)
+    : backupInstanceNameOf(target.server.serverName, target.server.serverName, uuid);
+}
+
+/** A name part folded to ASCII letters, digits, '_' and '-' (accents dropped, the rest '-'). */
+function asciiPart(text: string, max: number): string {
+  const folded = text
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .replace(/[^A-Za-z0-9_-]+/g, "-")
+    .replace(/^[-_]+/, "")
+    .slice(0, max)
+    .replace(/[-_]+$/, "");
+  return folded || "x";
+}
+
+/**
+ * `<server>-<db>-<uuid>`, as the service's tools name instances, with the names folded to ASCII
+ * letters, digits, '_' and '-' and shortened so that the name always follows
+ * {@link backupInstanceNameRule}. Distinct databases never share a name: the UUID is their own
+ * (the orchestration derives it from its instance id, which is distinct per database), however
+ * alike their folded names are.
+ */
+export function backupInstanceNameOf(
+  serverName: string,
+  databaseName: string,
+  uuid: string,
+): string {
+  const name = `${asciiPart(serverName, 63)}-${asciiPart(databaseName, 63)}-${uuid.toLowerCase()}`;
+  return assertName(backupInstanceNameRule, name, "$.backupInstanceName");
 }
 
 /** The friendly name of a backup instance: `<server>/<db>` for a database, `<server>` for a Flexible Server. */

@@ -126,6 +126,23 @@ export interface BackupJob {
   readonly restoreVerification?: RestoreVerificationSummary;
   /** Set when `status` is `Failed` or `Cancelled`. */
   readonly errorDetails?: readonly ServiceErrorDetail[];
+  /**
+   * Local provider: the attempt running (or that ran last), from 1; a job cut off by a stop or a
+   * crash of the host runs again as a new attempt when the host is back.
+   */
+  readonly attempt?: number;
+  /** Local provider: the earlier attempts and why each was cut off, oldest first. */
+  readonly interruptedAttempts?: readonly InterruptedAttempt[];
+}
+
+/** An attempt of a job that a stop or a crash of the host cut off. */
+export interface InterruptedAttempt {
+  readonly attempt: number;
+  readonly startTime: string;
+  /** When the interruption was noticed (the stop, or the recovery after a crash). */
+  readonly interruptedAt: string;
+  /** A sentence: what cut the attempt off and what was cleaned up. */
+  readonly reason: string;
 }
 
 /** The outcome of comparing a restored database with its recovery point, table by table. */
@@ -136,6 +153,12 @@ export interface RestoreVerificationSummary {
   readonly largeObjects: number;
   /** One sentence per difference; empty when verified. */
   readonly mismatches: readonly string[];
+  /** What was compared, one phrase each; `verified` speaks for these and nothing else. */
+  readonly checked?: readonly string[];
+  /** What could not be compared, and why (e.g. a recovery point made before structure was recorded). */
+  readonly notChecked?: readonly string[];
+  /** What the restore does not carry over (ownership, privileges), naming what the backup had. */
+  readonly notRestored?: readonly string[];
 }
 
 /** Where one copy of a recovery point lives (`RecoveryPointDataStoreDetails`). */
@@ -151,6 +174,26 @@ export interface RecoveryPointFile {
   readonly sizeBytes: number;
   /** Hex SHA-256 of the file's bytes. */
   readonly sha256: string;
+  /**
+   * The database's structure in the snapshot the dump was taken in; absent in recovery points of
+   * earlier versions (their restores are verified without comparing structure).
+   */
+  readonly structure?: RecordedStructure;
+}
+
+/**
+ * A database's structure as its catalogue described it: one canonical description per object,
+ * keyed `<kind> <qualified name>` and sorted, so that a restored database can be compared with it.
+ */
+export interface RecordedStructure {
+  /** Version of the description; a database is compared only with a description of its version. */
+  readonly format: number;
+  /** E.g. `index public.orders_pkey` -> `CREATE UNIQUE INDEX ...`; long definitions as digests. */
+  readonly objects: Readonly<Record<string, string>>;
+  /** Roles that owned the database's objects (a restore does not carry ownership over). */
+  readonly owners: readonly string[];
+  /** Roles that held granted privileges on them (a restore does not carry grants over). */
+  readonly grantees: readonly string[];
 }
 
 /** A discrete recovery point (`AzureBackupDiscreteRecoveryPoint`, plus what a local vault knows). */

@@ -20,6 +20,8 @@ import {
 import {
   DATABASE_DATASOURCE_TYPE,
   FLEXIBLE_SERVER_DATASOURCE_TYPE,
+  datasourceTargetOf,
+  friendlyNameFor,
   type PostgresDatasourceType,
 } from "../../domain/protection/naming.js";
 import type {
@@ -43,7 +45,7 @@ import {
   type JobReference,
   type RestoreRequest,
 } from "../ports.js";
-import { armErrorFromResponse, armErrorFromThrown } from "./armErrors.js";
+import { armErrorFromOperation, armErrorFromResponse, armErrorFromThrown } from "./armErrors.js";
 import {
   toArmBackupInstance,
   toArmBackupInstanceResource,
@@ -52,8 +54,10 @@ import {
 } from "./backupInstanceBuilder.js";
 import {
   createDataProtectionClient,
+  isAmbiguousFailure,
   isUnexpected,
   listAll,
+  pollLongRunningOperation,
   runLongRunningOperation,
   type AzureBackupJobResourceOutput,
   type AzureBackupRecoveryPointResourceOutput,
@@ -64,11 +68,13 @@ import {
   type DataProtectionClientOptions,
   type DatasourceOutput,
   type LongRunningOptions,
+  type LongRunningOutcome,
   type OperationJobExtendedInfoOutput,
   type RestoreFilesTargetInfo,
   type RestoreTargetInfo,
   type UserFacingErrorOutput,
 } from "./dataProtection/index.js";
+import { logger } from "./dataProtection/logger.js";
 import { systemClock, type ArmRequestThrottle } from "./throttling.js";
 
 const RGP =
@@ -89,6 +95,30 @@ export interface AzureBackupServiceOptions {
   readonly polling?: LongRunningOptions;
   /** Reads of a new instance while it is still `ConfiguringProtection`; 30 by default. */
   readonly maxProtectionChecks?: number;
+  /** How a non-idempotent request whose answer was lost is settled. */
+  readonly lostAnswers?: LostAnswerOptions;
+}
+
+/**
+ * How an ad-hoc backup, a restore or a protection action whose answer was lost (5xx, reset,
+ * timeout) is settled: the service may have carried it out, so what it started is looked for
+ * before the request is sent again.
+ */
+export interface LostAnswerOptions {
+  /** Reads looking for what the request started; 3 by default. */
+  readonly lookups?: number;
+  /** Wait before each read after the first; 10 s by default (new jobs are listed within seconds). */
+  readonly lookupIntervalMs?: number;
+  /**
+   * How long before the request a job may have started and still be taken for its own, for the
+   * service's clock running behind; 30 s by default. Jobs this process already handed to an
+   * earlier request are never taken.
+   */
+  readonly clockSkewMs?: number;
+  /** Sends in all while each answer is lost and nothing is found; 2 by default. */
+  readonly maxSends?: number;
+  /** The app's clock; the system's by default. */
+  readonly now?: () => number;
 }
 
 /** What pgprotect needs to know of a Backup vault. */
@@ -117,7 +147,12 @@ export function createAzureBackupService(options: AzureBackupServiceOptions): Az
     ...options.client,
     ...(options.throttle ? { throttle: options.throttle } : {}),
   });
-  return new AzureBackupService(client, options.polling ?? {}, options.maxProtectionChecks ?? 30);
+  return new AzureBackupService(
+    client,
+    options.polling ?? {},
+    options.maxProtectionChecks ?? 30,
+    options.lostAnswers ?? {},
+  );
 }
 
 function datasourceTypeOf(value: string | undefined): PostgresDatasourceType {
@@ -130,15 +165,85 @@ function datasourceTypeOf(value: string | undefined): PostgresDatasourceType {
   return (value ?? "") as PostgresDatasourceType;
 }
 
+const SINGLE_SERVER_RESOURCE_TYPE = "Microsoft.DBforPostgreSQL/servers";
+
+/**
+ * The datasource type and resource type an id names, for answers that omit them: a database, a
+ * Flexible Server, or a Single Server (the datasource set of its databases).
+ */
+function inferredTypes(resourceId: string): { datasourceType: string; resourceType: string } {
+  if (/\/databases\/[^/]+$/i.test(resourceId))
+    return { datasourceType: DATABASE_DATASOURCE_TYPE, resourceType: DATABASE_DATASOURCE_TYPE };
+  if (/\/flexibleServers\/[^/]+$/i.test(resourceId)) {
+    return {
+      datasourceType: FLEXIBLE_SERVER_DATASOURCE_TYPE,
+      resourceType: FLEXIBLE_SERVER_DATASOURCE_TYPE,
+    };
+  }
+  if (/\/servers\/[^/]+$/i.test(resourceId))
+    return { datasourceType: DATABASE_DATASOURCE_TYPE, resourceType: SINGLE_SERVER_RESOURCE_TYPE };
+  return { datasourceType: "", resourceType: "" };
+}
+
 function toDatasourceInfo(source: DatasourceOutput): DatasourceInfo {
+  const inferred = inferredTypes(source.resourceID);
   return {
     resourceId: source.resourceID,
-    datasourceType: datasourceTypeOf(source.datasourceType),
-    resourceName: source.resourceName ?? source.resourceID.split("/").pop() ?? "",
+    datasourceType: datasourceTypeOf(source.datasourceType || inferred.datasourceType),
+    resourceName: source.resourceName || lastSegment(source.resourceID),
     resourceType:
-      source.resourceType === "OssDB" ? DATABASE_DATASOURCE_TYPE : (source.resourceType ?? ""),
+      source.resourceType === "OssDB"
+        ? DATABASE_DATASOURCE_TYPE
+        : source.resourceType || inferred.resourceType,
+    // Unknown here; a restore that needs it asks the vault (same region as its datasources).
     resourceLocation: source.resourceLocation ?? "",
   };
+}
+
+/** The friendly name the service's tooling gives a datasource (`server/db` or `server`). */
+function friendlyNameOf(datasourceId: string): string | undefined {
+  try {
+    return friendlyNameFor(datasourceTargetOf(datasourceId));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a value is a date and time the app can use as an event time. */
+function isTime(value: string | undefined): value is string {
+  return value !== undefined && value !== "" && !Number.isNaN(Date.parse(value));
+}
+
+/** What the caller of {@link toBackupInstance} knows besides the answer. */
+export interface BackupInstanceReading {
+  /** When the app received the answer (ISO 8601): the creation time when `systemData` is omitted. */
+  readonly observedAt: string;
+  /** The instance's ARM id and name as the request addressed them, when the answer omits them. */
+  readonly id?: string;
+  readonly name?: string;
+  /**
+   * The state the request just brought the instance to (a create or a stop that succeeded),
+   * when the answer reports none.
+   */
+  readonly statusWhenUnreported?: ProtectionStatus;
+}
+
+/**
+ * The protection state the service reports, or the one its provisioning state implies, or the
+ * one the caller's request brought about; an instance the service lists and reports nothing
+ * wrong with is taken as configured.
+ */
+function protectionStatusOf(
+  p: NonNullable<BackupInstanceResourceOutput["properties"]>,
+  reading: BackupInstanceReading,
+): ProtectionStatus {
+  const reported = p.protectionStatus?.status || p.currentProtectionState;
+  if (reported) return reported as ProtectionStatus;
+  const provisioning = (p.provisioningState ?? "").toLowerCase();
+  if (provisioning === "failed") return "ConfiguringProtectionFailed";
+  if (provisioning === "provisioning" || provisioning === "updating")
+    return "ConfiguringProtection";
+  return reading.statusWhenUnreported ?? "ProtectionConfigured";
 }
 
 function toServiceError(error: UserFacingErrorOutput): ServiceErrorDetail {
@@ -151,13 +256,23 @@ function toServiceError(error: UserFacingErrorOutput): ServiceErrorDetail {
   };
 }
 
-/** Maps a backup instance resource to the domain's instance. */
+/**
+ * Maps a backup instance resource to the domain's instance.
+ *
+ * @remarks Every property the contract leaves optional has a fallback: id and name from the
+ * request, the friendly name and types from the datasource id, the protection state from the
+ * provisioning state or the request that just succeeded, the creation time from when the app
+ * observed the answer.
+ */
 export function toBackupInstance(
   resource: BackupInstanceResourceOutput,
   vaultName: string,
+  reading: BackupInstanceReading = { observedAt: new Date().toISOString() },
 ): BackupInstance {
   const p = resource.properties;
-  if (!resource.id || !resource.name || !p) {
+  const id = resource.id || reading.id;
+  const name = resource.name || reading.name || (id ? lastSegment(id) : undefined);
+  if (!id || !name || !p?.dataSourceInfo?.resourceID) {
     throw new AppError(
       "InvalidServiceResponse",
       "A backup instance came back without id, name or properties",
@@ -169,23 +284,24 @@ export function toBackupInstance(
   }
   const secret = p.datasourceAuthCredentials?.secretStoreResource;
   const errorDetails = p.protectionStatus?.errorDetails ?? p.protectionErrorDetails;
+  const createdAt = resource.systemData?.createdAt;
   return {
-    id: resource.id,
-    name: resource.name,
+    id,
+    name,
     vaultName,
-    friendlyName: p.friendlyName ?? resource.name,
+    friendlyName: p.friendlyName || friendlyNameOf(p.dataSourceInfo.resourceID) || name,
     dataSourceInfo: toDatasourceInfo(p.dataSourceInfo),
-    ...(p.dataSourceSetInfo ? { dataSourceSetInfo: toDatasourceInfo(p.dataSourceSetInfo) } : {}),
-    policyId: p.policyInfo.policyId,
+    ...(p.dataSourceSetInfo?.resourceID
+      ? { dataSourceSetInfo: toDatasourceInfo(p.dataSourceSetInfo) }
+      : {}),
+    policyId: p.policyInfo?.policyId ?? "",
     ...(secret?.uri
       ? { secretStore: { secretStoreType: "AzureKeyVault" as const, uri: secret.uri } }
       : {}),
-    protectionStatus: (p.protectionStatus?.status ??
-      p.currentProtectionState ??
-      "NotProtected") as ProtectionStatus,
+    protectionStatus: protectionStatusOf(p, reading),
     ...(errorDetails?.code ? { protectionErrorDetails: toServiceError(errorDetails) } : {}),
     provisioningState: p.provisioningState ?? "",
-    createdAt: resource.systemData?.createdAt ?? "",
+    createdAt: isTime(createdAt) ? createdAt : reading.observedAt,
   };
 }
 
@@ -213,28 +329,43 @@ export function toIsoDuration(value: string): string {
 
 const RUNNING_END_TIME = /^0001-01-01/;
 
-/** Maps a job resource to the domain's job. */
-export function toBackupJob(resource: AzureBackupJobResourceOutput, vaultId: string): BackupJob {
+/**
+ * Maps a job resource to the domain's job.
+ *
+ * @remarks Optional properties fall back: the name from the id (or the id from the name), the
+ * end of a finished job without `endTime` to its start (a lower bound that stays the same on
+ * every read), the backup instance to the one the caller listed for (`backupInstanceId`).
+ */
+export function toBackupJob(
+  resource: AzureBackupJobResourceOutput,
+  vaultId: string,
+  backupInstanceId?: string,
+): BackupJob {
   const p = resource.properties;
-  if (!p || !resource.name) {
+  const name = resource.name || (resource.id ? lastSegment(resource.id) : undefined);
+  if (!p || !name) {
     throw new AppError("InvalidServiceResponse", "A job came back without name or properties", {
       httpStatus: 502,
       retryable: true,
     });
   }
-  const status = jobStatuses[p.status.toLowerCase()] ?? "InProgress";
-  const category = p.operationCategory.toLowerCase().startsWith("restore") ? "Restore" : "Backup";
+  const status = jobStatuses[(p.status ?? "").toLowerCase()] ?? "InProgress";
+  const category = (p.operationCategory ?? "").toLowerCase().startsWith("restore")
+    ? "Restore"
+    : "Backup";
   const details = p.extendedInfo?.additionalDetails ?? {};
-  const ended = p.endTime && !RUNNING_END_TIME.test(p.endTime) && status !== "InProgress";
+  const finished = status !== "InProgress";
+  const reportedEnd = p.endTime && !RUNNING_END_TIME.test(p.endTime) ? p.endTime : undefined;
+  const endTime = finished ? (reportedEnd ?? p.startTime) : undefined;
   return {
     id:
-      resource.id ??
+      resource.id ||
       formatVaultChildId({
         ...parseVaultId(vaultId),
         childType: "backupJobs",
-        childName: resource.name,
+        childName: name,
       }),
-    name: resource.name,
+    name,
     vaultName: p.vaultName,
     operation:
       category === "Restore" ? "Restore" : p.isUserTriggered ? "OnDemandBackup" : "ScheduledBackup",
@@ -242,9 +373,9 @@ export function toBackupJob(resource: AzureBackupJobResourceOutput, vaultId: str
     isUserTriggered: p.isUserTriggered,
     status,
     startTime: p.startTime,
-    ...(ended ? { endTime: p.endTime } : {}),
-    ...(ended && p.duration ? { duration: toIsoDuration(p.duration) } : {}),
-    backupInstanceId: p.backupInstanceId ?? "",
+    ...(endTime ? { endTime } : {}),
+    ...(reportedEnd && finished && p.duration ? { duration: toIsoDuration(p.duration) } : {}),
+    backupInstanceId: p.backupInstanceId || backupInstanceId || "",
     backupInstanceFriendlyName: p.backupInstanceFriendlyName,
     dataSourceId: p.dataSourceId,
     dataSourceName: p.dataSourceName,
@@ -298,12 +429,17 @@ export function jobMatchesFilter(job: BackupJob, filter: JobFilter): boolean {
 export function toRecoveryPoint(
   resource: AzureBackupRecoveryPointResourceOutput,
   instanceName: string,
+  instanceId?: string,
 ): RecoveryPoint {
   const p = resource.properties;
-  const pointId = p?.recoveryPointId ?? resource.name ?? "";
+  const pointId =
+    p?.recoveryPointId || resource.name || (resource.id ? lastSegment(resource.id) : "");
   const at = p?.recoveryPointTime ?? "";
+  const stores = (p?.recoveryPointDataStoresDetails ?? []).filter(
+    (d) => d.type === "VaultStore" || d.type === "ArchiveStore",
+  );
   return {
-    id: resource.id ?? "",
+    id: resource.id || (instanceId && pointId ? `${instanceId}/recoveryPoints/${pointId}` : ""),
     recoveryPointId: pointId,
     backupInstanceName: instanceName,
     recoveryPointTime: at,
@@ -316,31 +452,46 @@ export function toRecoveryPoint(
     sizeBytes: 0,
     files: [],
     serverVersion: "",
-    dataStores: (p?.recoveryPointDataStoresDetails ?? [])
-      .filter((d) => d.type === "VaultStore" || d.type === "ArchiveStore")
-      .map((d) => ({ type: d.type as RecoveryPointStoreType, creationTime: d.creationTime ?? at })),
+    // Without details, the point is where every backup lands first: the vault store.
+    dataStores:
+      stores.length > 0
+        ? stores.map((d) => ({
+            type: d.type as RecoveryPointStoreType,
+            creationTime: d.creationTime ?? at,
+          }))
+        : [{ type: "VaultStore", creationTime: at }],
     jobId: "",
   };
 }
 
-function toPolicyResource(resource: BaseBackupPolicyResourceOutput): BackupPolicyResource {
-  if (!resource.properties) {
+/**
+ * Maps a policy resource; `known` stands in for what the answer omits (the policy's id and name
+ * from the request, its rules from what was written).
+ */
+function toPolicyResource(
+  resource: BaseBackupPolicyResourceOutput,
+  known: { id?: string; name?: string; properties?: BackupPolicy } = {},
+): BackupPolicyResource {
+  const properties = resource.properties ?? known.properties;
+  if (!properties) {
     throw new AppError("InvalidServiceResponse", "A policy came back without properties", {
       httpStatus: 502,
       retryable: true,
     });
   }
+  const id = resource.id || known.id;
+  const name = resource.name || known.name;
   return {
-    ...(resource.id ? { id: resource.id } : {}),
-    ...(resource.name ? { name: resource.name } : {}),
+    ...(id ? { id } : {}),
+    ...(name ? { name } : {}),
     ...(resource.type ? { type: resource.type } : {}),
-    properties: resource.properties,
+    properties,
     ...(resource.systemData ? { systemData: resource.systemData } : {}),
   };
 }
 
-/** The parts of a policy that decide its behaviour, in one canonical JSON form. */
-function canonicalPolicy(policy: BackupPolicy): string {
+/** The parts of a policy that decide its behaviour, in one canonical form. */
+function canonicalPolicy(policy: BackupPolicy): unknown {
   const strip = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(strip);
     if (typeof value !== "object" || value === null) return value;
@@ -362,13 +513,36 @@ function canonicalPolicy(policy: BackupPolicy): string {
         }
       : rule,
   );
-  return JSON.stringify(
-    strip({
-      objectType: policy.objectType,
-      datasourceTypes: policy.datasourceTypes,
-      policyRules: rules,
-    }),
-  );
+  return strip({
+    objectType: policy.objectType,
+    datasourceTypes: policy.datasourceTypes,
+    policyRules: rules,
+  });
+}
+
+/**
+ * Whether what the service reports of a policy agrees with `wanted`: every property it reports
+ * has the wanted value, lists have the same length. Properties it omits (all but a few are
+ * optional in the contract) are not taken for differences.
+ */
+function reportedPolicyAgrees(reported: BackupPolicy, wanted: BackupPolicy): boolean {
+  const agrees = (read: unknown, want: unknown): boolean => {
+    if (Array.isArray(read)) {
+      return (
+        Array.isArray(want) &&
+        read.length === want.length &&
+        read.every((item, i) => agrees(item, want[i]))
+      );
+    }
+    if (typeof read === "object" && read !== null) {
+      if (typeof want !== "object" || want === null || Array.isArray(want)) return false;
+      return Object.entries(read).every(([key, value]) =>
+        agrees(value, (want as Record<string, unknown>)[key]),
+      );
+    }
+    return read === want;
+  };
+  return agrees(canonicalPolicy(reported), canonicalPolicy(wanted));
 }
 
 function lastSegment(id: string): string {
@@ -380,16 +554,267 @@ function lastSegment(id: string): string {
   );
 }
 
+/** A non-idempotent request whose answer was lost: the service may or may not have acted. */
+class LostAnswer extends Error {
+  constructor(override readonly cause: AppError) {
+    super(cause.message);
+    this.name = "LostAnswer";
+  }
+}
+
 /** The backup ports over Azure Backup. */
 export class AzureBackupService implements BackupServicePort {
   constructor(
     readonly client: DataProtectionClient,
     private readonly polling: LongRunningOptions = {},
     private readonly maxProtectionChecks = 30,
+    private readonly lostAnswers: LostAnswerOptions = {},
   ) {}
+
+  /**
+   * Jobs this service handed to a caller as started by its request (ids, lower case): a later
+   * request whose answer is lost never adopts one of them.
+   */
+  private readonly startedJobs = new Set<string>();
 
   private vault(vaultId: string): VaultRef {
     return parseVaultId(vaultId);
+  }
+
+  private now(): number {
+    return (this.lostAnswers.now ?? Date.now)();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return (this.polling.sleep ?? systemClock.sleep)(ms, this.polling.abortSignal);
+  }
+
+  /** How the app read an instance now, for the fallbacks of {@link toBackupInstance}. */
+  private reading(
+    vaultId: string,
+    instanceName: string,
+    statusWhenUnreported?: ProtectionStatus,
+  ): BackupInstanceReading {
+    return {
+      observedAt: new Date(this.now()).toISOString(),
+      id: formatVaultChildId({
+        ...this.vault(vaultId),
+        childType: "backupInstances",
+        childName: instanceName,
+      }),
+      name: instanceName,
+      ...(statusWhenUnreported ? { statusWhenUnreported } : {}),
+    };
+  }
+
+  /**
+   * Sends a non-idempotent request (ad-hoc backup, restore, protection action) so that it is
+   * carried out once however its answers are lost.
+   *
+   * @remarks The pipeline does not send these again by itself (`sendOnce.ts`). When an answer is
+   * lost (`LostAnswer`: a 5xx, a reset or a timeout after sending, a status monitor that stopped
+   * answering) the service may have acted, so `find` looks for what the request started, up to
+   * `lookups` reads apart by `lookupIntervalMs`, and adopts it. Only when none of those reads
+   * finds anything is the request sent again (the service shows new jobs within seconds, so
+   * nothing found after the bounded look means nothing was started), at most `maxSends` times
+   * in all; after that the last failure is thrown, retryable, since nothing was started. When
+   * the look itself cannot be done, nothing is sent again: the call fails with
+   * `RequestOutcomeUnknown`, which is not retried.
+   */
+  private async sendOnce<T>(request: {
+    readonly operation: string;
+    /** What the caller will recognise in the vault, for messages. */
+    readonly subject: string;
+    readonly send: () => Promise<T>;
+    /** One look for what a request sent at `sentAt` started; `undefined` when nothing is seen. */
+    readonly find: (sentAt: number) => Promise<T | undefined>;
+  }): Promise<T> {
+    const maxSends = Math.max(1, this.lostAnswers.maxSends ?? 2);
+    for (let sends = 1; ; sends += 1) {
+      const sentAt = this.now();
+      let lost: LostAnswer;
+      try {
+        return await request.send();
+      } catch (thrown) {
+        if (!(thrown instanceof LostAnswer)) throw thrown;
+        lost = thrown;
+      }
+      let found: T | undefined;
+      try {
+        found = await this.lookFor(sentAt, request.find);
+      } catch (lookFailed) {
+        throw new AppError(
+          ProviderErrorCodes.requestOutcomeUnknown,
+          `${request.operation} for ${request.subject}: the service's answer was lost (${lost.cause.message}) and whether it started was not found out (${lookFailed instanceof Error ? lookFailed.message : String(lookFailed)})`,
+          {
+            httpStatus: 502,
+            retryable: false,
+            recommendedAction: `Look in the vault's jobs for one of ${request.subject} started after ${new Date(sentAt).toISOString()} before asking again`,
+            cause: lost.cause,
+          },
+        );
+      }
+      if (found !== undefined) {
+        logger.warning(
+          `${request.operation} for ${request.subject}: the answer was lost (${lost.cause.message}); adopted what the request started`,
+        );
+        return found;
+      }
+      if (sends >= maxSends) throw lost.cause;
+      logger.warning(
+        `${request.operation} for ${request.subject}: the answer was lost (${lost.cause.message}) and nothing was started; sending it again`,
+      );
+    }
+  }
+
+  /** Up to `lookups` reads, the first at once, until one finds something. */
+  private async lookFor<T>(
+    sentAt: number,
+    find: (sentAt: number) => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    const lookups = Math.max(1, this.lostAnswers.lookups ?? 3);
+    for (let look = 1; look <= lookups; look += 1) {
+      if (look > 1) await this.sleep(this.lostAnswers.lookupIntervalMs ?? 10_000);
+      const found = await find(sentAt);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * The job of a backup instance's datasource that a request sent at `sentAt` may have
+   * started: user-triggered, of the category, started no earlier than the clock skew allows;
+   * of several, the one that started closest to the request.
+   */
+  private async findStartedJob(
+    vaultId: string,
+    instanceName: string,
+    category: "Backup" | "Restore",
+    sentAt: number,
+  ): Promise<JobReference | undefined> {
+    const instance = await this.getBackupInstance(vaultId, instanceName);
+    const from = sentAt - (this.lostAnswers.clockSkewMs ?? 30_000);
+    const [job] = (await this.listJobs(vaultId))
+      .filter(
+        (j) =>
+          !this.startedJobs.has(j.id.toLowerCase()) &&
+          j.operationCategory === category &&
+          j.isUserTriggered &&
+          Date.parse(j.startTime) >= from &&
+          (j.backupInstanceId
+            ? lastSegment(j.backupInstanceId).toLowerCase() === instanceName.toLowerCase()
+            : sameResourceId(j.dataSourceId, instance.dataSourceInfo.resourceId)),
+      )
+      .sort(
+        (a, b) =>
+          Math.abs(Date.parse(a.startTime) - sentAt) - Math.abs(Date.parse(b.startTime) - sentAt),
+      );
+    return job ? { jobId: job.id } : undefined;
+  }
+
+  /**
+   * Sends an action that starts a job (ad-hoc backup, restore) and answers the job, following
+   * its operation; any answer lost on the way is a {@link LostAnswer}.
+   */
+  private async startJob(
+    vaultId: string,
+    operation: string,
+    post: () => PromiseLike<{
+      status: string;
+      headers: Record<string, string>;
+      body: unknown;
+      request: { method: string; url: string };
+    }>,
+  ): Promise<JobReference | "unnamed"> {
+    let initial;
+    try {
+      initial = await post();
+    } catch (thrown) {
+      const error = armErrorFromThrown(thrown, operation);
+      if (isAmbiguousFailure({ thrown })) throw new LostAnswer(error);
+      throw error;
+    }
+    if (isUnexpected(initial as never)) {
+      const error = armErrorFromResponse(initial, operation);
+      if (isAmbiguousFailure({ status: Number(initial.status) })) throw new LostAnswer(error);
+      throw error;
+    }
+    let jobId: string | undefined;
+    if (initial.status === "200") {
+      jobId = (initial.body as OperationJobExtendedInfoOutput | undefined)?.jobId;
+    } else {
+      let outcome: LongRunningOutcome<OperationJobExtendedInfoOutput>;
+      try {
+        outcome = await pollLongRunningOperation<OperationJobExtendedInfoOutput>(
+          this.client as Client,
+          initial as never,
+          this.polling,
+        );
+      } catch (thrown) {
+        // The service accepted the request; only its outcome went missing.
+        throw new LostAnswer(armErrorFromThrown(thrown, operation));
+      }
+      if (outcome.status !== "succeeded") {
+        throw armErrorFromOperation(outcome.lastStatus?.error, operation);
+      }
+      jobId = outcome.result?.jobId ?? outcome.lastStatus?.properties?.jobId;
+    }
+    return jobId ? this.jobReference(vaultId, jobId) : "unnamed";
+  }
+
+  /**
+   * Starts a job with {@link startJob} once; a success that names no job (the contract leaves
+   * `jobId` optional) is settled by looking for the job like a lost answer, but never re-sent.
+   */
+  private async startJobOnce(
+    vaultId: string,
+    instanceName: string,
+    category: "Backup" | "Restore",
+    operation: string,
+    post: Parameters<AzureBackupService["startJob"]>[2],
+  ): Promise<JobReference> {
+    const find = (sentAt: number) => this.findStartedJob(vaultId, instanceName, category, sentAt);
+    const started = await this.sendOnce({
+      operation,
+      subject: `backup instance ${instanceName}`,
+      send: async () => {
+        const sentAt = this.now();
+        const started = await this.startJob(vaultId, operation, post);
+        if (started !== "unnamed") return started;
+        let found: JobReference | undefined;
+        try {
+          found = await this.lookFor(sentAt, find);
+        } catch (lookFailed) {
+          throw new AppError(
+            ProviderErrorCodes.requestOutcomeUnknown,
+            `${operation} succeeded without naming its job, and the jobs of backup instance ${instanceName} could not be read (${lookFailed instanceof Error ? lookFailed.message : String(lookFailed)})`,
+            {
+              httpStatus: 502,
+              retryable: false,
+              recommendedAction: `Look in the vault's jobs for one of ${instanceName} started after ${new Date(sentAt).toISOString()} before asking again`,
+            },
+          );
+        }
+        if (found) return found;
+        throw new AppError(
+          "InvalidServiceResponse",
+          `${operation} succeeded without naming its job, and no job of backup instance ${instanceName} started after ${new Date(sentAt).toISOString()} was found`,
+          {
+            httpStatus: 502,
+            retryable: false,
+            recommendedAction: `Look in the vault's jobs for one of ${instanceName} before asking again`,
+          },
+        );
+      },
+      find,
+    });
+    this.startedJobs.add(started.jobId.toLowerCase());
+    // Only recent jobs can be mistaken for a new request's; the oldest are forgotten first.
+    if (this.startedJobs.size > 1000) {
+      const [oldest] = this.startedJobs;
+      if (oldest !== undefined) this.startedJobs.delete(oldest);
+    }
+    return started;
   }
 
   private async call<T>(operation: string, send: () => PromiseLike<T>): Promise<T> {
@@ -425,11 +850,11 @@ export class AzureBackupService implements BackupServicePort {
     if (isUnexpected(response)) this.fail(response, "Reading the Backup vault");
     const body = response.body;
     return {
-      id: body.id ?? vaultId,
-      name: body.name ?? v.vaultName,
+      id: body.id || vaultId,
+      name: body.name || v.vaultName,
       location: body.location,
       ...(body.identity?.principalId ? { principalId: body.identity.principalId } : {}),
-      provisioningState: body.properties.provisioningState ?? "",
+      provisioningState: body.properties?.provisioningState ?? "",
     };
   }
 
@@ -448,10 +873,14 @@ export class AzureBackupService implements BackupServicePort {
       v.vaultName,
       policyName,
     );
+    const known = {
+      id: formatVaultChildId({ ...v, childType: "backupPolicies", childName: policyName }),
+      name: policyName,
+    };
     const existing = await this.call("Reading the backup policy", () => route.get());
     if (!isUnexpected(existing)) {
-      const current = toPolicyResource(existing.body);
-      if (canonicalPolicy(current.properties) === canonicalPolicy(policy)) return current;
+      const current = toPolicyResource(existing.body, known);
+      if (reportedPolicyAgrees(current.properties, policy)) return current;
       throw new AppError(
         ProviderErrorCodes.policyUpdateNotSupported,
         `Backup policy '${policyName}' exists with other rules; the service does not support modifying a policy`,
@@ -470,7 +899,7 @@ export class AzureBackupService implements BackupServicePort {
       route.put({ body: { properties } }),
     );
     if (isUnexpected(created)) this.fail(created, "Creating the backup policy");
-    return toPolicyResource(created.body);
+    return toPolicyResource(created.body, { ...known, properties: policy });
   }
 
   async getPolicy(vaultId: string, policyName: string): Promise<BackupPolicyResource> {
@@ -479,7 +908,10 @@ export class AzureBackupService implements BackupServicePort {
       this.client.path(POLICY, v.subscriptionId, v.resourceGroup, v.vaultName, policyName).get(),
     );
     if (isUnexpected(response)) this.fail(response, "Reading the backup policy");
-    return toPolicyResource(response.body);
+    return toPolicyResource(response.body, {
+      id: formatVaultChildId({ ...v, childType: "backupPolicies", childName: policyName }),
+      name: policyName,
+    });
   }
 
   async listPolicies(vaultId: string): Promise<BackupPolicyResource[]> {
@@ -492,7 +924,7 @@ export class AzureBackupService implements BackupServicePort {
     const items = await this.call("Listing backup policies", () =>
       listAll<BaseBackupPolicyResourceOutput>(this.client, first, "Listing backup policies"),
     );
-    return items.map(toPolicyResource);
+    return items.map((item) => toPolicyResource(item));
   }
 
   // -- backup instances -------------------------------------------------------------------------
@@ -551,16 +983,20 @@ export class AzureBackupService implements BackupServicePort {
     // Whether the instance existed before this call (a retry), and may belong to another datasource.
     let existed: boolean;
     if (options.validated) {
-      ({ instance, existed } = await this.putBackupInstance(route, v, spec));
+      ({ instance, existed } = await this.putBackupInstance(route, vaultId, instanceName, spec));
     } else {
       const existing = await this.call("Reading the backup instance", () => route.get());
       existed = !isUnexpected(existing);
       if (!isUnexpected(existing)) {
-        instance = toBackupInstance(existing.body, v.vaultName);
+        instance = toBackupInstance(
+          existing.body,
+          v.vaultName,
+          this.reading(vaultId, instanceName),
+        );
       } else {
         if (existing.status !== "404") this.fail(existing, "Reading the backup instance");
         await this.validateForBackup(vaultId, spec);
-        ({ instance } = await this.putBackupInstance(route, v, spec));
+        ({ instance } = await this.putBackupInstance(route, vaultId, instanceName, spec));
       }
     }
     if (
@@ -609,17 +1045,21 @@ export class AzureBackupService implements BackupServicePort {
   /** The PUT of a backup instance, followed to the end of its operation. */
   private async putBackupInstance(
     route: BackupInstancesGet,
-    v: VaultRef,
+    vaultId: string,
+    instanceName: string,
     spec: BackupInstanceSpec,
   ): Promise<{ instance: BackupInstance; existed: boolean }> {
+    const v = this.vault(vaultId);
     const operation = "Creating the backup instance";
+    // The create succeeded: an answer that reports no state means the state it was asked for.
+    const reading = () => this.reading(vaultId, instanceName, "ProtectionConfigured");
     const initial = await this.call(operation, () =>
       route.put({ body: toArmBackupInstanceResource(spec) }),
     );
     if (isUnexpected(initial)) this.fail(initial, operation);
     // 200 is the update of an instance that was there; a new one is 201 or 202 with an operation.
     if (initial.status === "200") {
-      return { instance: toBackupInstance(initial.body, v.vaultName), existed: true };
+      return { instance: toBackupInstance(initial.body, v.vaultName, reading()), existed: true };
     }
     // The service answers 201 with the instance already provisioned (its REST docs show
     // `provisioningState: Succeeded`, `ProtectionConfigured`): the operation behind the status URL
@@ -628,10 +1068,16 @@ export class AzureBackupService implements BackupServicePort {
       initial.status === "201" &&
       initial.body.properties?.provisioningState?.toLowerCase() === "succeeded"
     ) {
-      return { instance: toBackupInstance(initial.body, v.vaultName), existed: false };
+      return { instance: toBackupInstance(initial.body, v.vaultName, reading()), existed: false };
     }
     const outcome = await this.lro<BackupInstanceResourceOutput>(initial, operation);
-    return { instance: toBackupInstance(outcome.result ?? {}, v.vaultName), existed: false };
+    // The final read may carry no instance (a `Location` answering 200 or 204 with no body).
+    if (!outcome.result?.properties?.dataSourceInfo) {
+      const read = await this.call("Reading the backup instance", () => route.get());
+      if (isUnexpected(read)) this.fail(read, "Reading the backup instance");
+      return { instance: toBackupInstance(read.body, v.vaultName, reading()), existed: false };
+    }
+    return { instance: toBackupInstance(outcome.result, v.vaultName, reading()), existed: false };
   }
 
   async getBackupInstance(vaultId: string, instanceName: string): Promise<BackupInstance> {
@@ -642,7 +1088,7 @@ export class AzureBackupService implements BackupServicePort {
         .get(),
     );
     if (isUnexpected(response)) this.fail(response, "Reading the backup instance");
-    return toBackupInstance(response.body, v.vaultName);
+    return toBackupInstance(response.body, v.vaultName, this.reading(vaultId, instanceName));
   }
 
   async listBackupInstances(vaultId: string): Promise<BackupInstance[]> {
@@ -655,7 +1101,8 @@ export class AzureBackupService implements BackupServicePort {
     const items = await this.call("Listing backup instances", () =>
       listAll<BackupInstanceResourceOutput>(this.client, first, "Listing backup instances"),
     );
-    return items.map((item) => toBackupInstance(item, v.vaultName));
+    const observedAt = new Date(this.now()).toISOString();
+    return items.map((item) => toBackupInstance(item, v.vaultName, { observedAt }));
   }
 
   async listBackupInstancesForDatasource(datasourceId: string): Promise<BackupInstance[]> {
@@ -671,44 +1118,88 @@ export class AzureBackupService implements BackupServicePort {
     const items = await this.call(operation, () =>
       listAll<BackupInstanceResourceOutput>(this.client, first, operation),
     );
+    const observedAt = new Date(this.now()).toISOString();
     return items.map((item) =>
-      toBackupInstance(item, /\/backupVaults\/([^/]+)/i.exec(item.id ?? "")?.[1] ?? ""),
+      toBackupInstance(item, /\/backupVaults\/([^/]+)/i.exec(item.id ?? "")?.[1] ?? "", {
+        observedAt,
+      }),
     );
   }
 
+  /**
+   * Stops protection, once: after a lost answer the instance is read, and one already stopped
+   * is the request's doing.
+   */
   async stopProtection(vaultId: string, instanceName: string): Promise<BackupInstance> {
     const v = this.vault(vaultId);
     const operation = "Stopping protection";
-    const initial = await this.call(operation, () =>
-      this.client
-        .path(
-          `${INSTANCE}/stopProtection`,
-          v.subscriptionId,
-          v.resourceGroup,
-          v.vaultName,
-          instanceName,
-        )
-        .post(),
-    );
-    if (isUnexpected(initial)) this.fail(initial, operation);
-    if (initial.status === "202") await this.lro<unknown>(initial, operation);
-    return this.getBackupInstance(vaultId, instanceName);
+    const stopped = async (): Promise<BackupInstance> => {
+      const route = this.client.path(
+        INSTANCE,
+        v.subscriptionId,
+        v.resourceGroup,
+        v.vaultName,
+        instanceName,
+      );
+      const read = await this.call("Reading the backup instance", () => route.get());
+      if (isUnexpected(read)) this.fail(read, "Reading the backup instance");
+      return toBackupInstance(
+        read.body,
+        v.vaultName,
+        this.reading(vaultId, instanceName, "ProtectionStopped"),
+      );
+    };
+    return this.sendOnce({
+      operation,
+      subject: `backup instance ${instanceName}`,
+      send: async () => {
+        let initial;
+        try {
+          initial = await this.client
+            .path(
+              `${INSTANCE}/stopProtection`,
+              v.subscriptionId,
+              v.resourceGroup,
+              v.vaultName,
+              instanceName,
+            )
+            .post();
+        } catch (thrown) {
+          const error = armErrorFromThrown(thrown, operation);
+          if (isAmbiguousFailure({ thrown })) throw new LostAnswer(error);
+          throw error;
+        }
+        if (isUnexpected(initial)) {
+          const error = armErrorFromResponse(initial, operation);
+          if (isAmbiguousFailure({ status: Number(initial.status) })) throw new LostAnswer(error);
+          throw error;
+        }
+        if (initial.status === "202") {
+          let outcome: LongRunningOutcome<unknown>;
+          try {
+            outcome = await pollLongRunningOperation<unknown>(
+              this.client as Client,
+              initial,
+              this.polling,
+            );
+          } catch (thrown) {
+            throw new LostAnswer(armErrorFromThrown(thrown, operation));
+          }
+          if (outcome.status !== "succeeded")
+            throw armErrorFromOperation(outcome.lastStatus?.error, operation);
+        }
+        return stopped();
+      },
+      find: async () => {
+        const instance = await this.getBackupInstance(vaultId, instanceName);
+        return instance.protectionStatus === "ProtectionStopped" ? instance : undefined;
+      },
+    });
   }
 
   // -- operations -------------------------------------------------------------------------------
 
-  private jobReference(
-    vaultId: string,
-    jobId: string | undefined,
-    operation: string,
-  ): JobReference {
-    if (!jobId) {
-      throw new AppError(
-        "InvalidServiceResponse",
-        `${operation} succeeded without naming its job`,
-        { httpStatus: 502, retryable: false },
-      );
-    }
+  private jobReference(vaultId: string, jobId: string): JobReference {
     if (jobId.startsWith("/")) return { jobId };
     return {
       jobId: formatVaultChildId({
@@ -725,8 +1216,7 @@ export class AzureBackupService implements BackupServicePort {
     request: AdhocBackupRequest,
   ): Promise<JobReference> {
     const v = this.vault(vaultId);
-    const operation = "Starting the backup";
-    const initial = await this.call(operation, () =>
+    return this.startJobOnce(vaultId, instanceName, "Backup", "Starting the backup", () =>
       this.client
         .path(`${INSTANCE}/backup`, v.subscriptionId, v.resourceGroup, v.vaultName, instanceName)
         .post({
@@ -740,13 +1230,6 @@ export class AzureBackupService implements BackupServicePort {
           },
         }),
     );
-    if (isUnexpected(initial)) this.fail(initial, operation);
-    if (initial.status === "200") return this.jobReference(vaultId, initial.body.jobId, operation);
-    const { result, lastStatus } = await this.lro<OperationJobExtendedInfoOutput>(
-      initial,
-      operation,
-    );
-    return this.jobReference(vaultId, result?.jobId ?? lastStatus?.properties?.jobId, operation);
   }
 
   async triggerRestore(
@@ -756,7 +1239,9 @@ export class AzureBackupService implements BackupServicePort {
   ): Promise<JobReference> {
     const v = this.vault(vaultId);
     const instance = await this.getBackupInstance(vaultId, instanceName);
-    const location = instance.dataSourceInfo.resourceLocation;
+    // A vault protects datasources of its own region: its region stands in when unreported.
+    const location =
+      instance.dataSourceInfo.resourceLocation || (await this.getVault(vaultId)).location;
     const target = request.target;
     let restoreTargetInfo: RestoreTargetInfo | RestoreFilesTargetInfo;
     if (target.kind === "files") {
@@ -814,8 +1299,7 @@ export class AzureBackupService implements BackupServicePort {
           : {}),
       };
     }
-    const operation = "Starting the restore";
-    const initial = await this.call(operation, () =>
+    return this.startJobOnce(vaultId, instanceName, "Restore", "Starting the restore", () =>
       this.client
         .path(`${INSTANCE}/restore`, v.subscriptionId, v.resourceGroup, v.vaultName, instanceName)
         .post({
@@ -828,13 +1312,6 @@ export class AzureBackupService implements BackupServicePort {
           },
         }),
     );
-    if (isUnexpected(initial)) this.fail(initial, operation);
-    if (initial.status === "200") return this.jobReference(vaultId, initial.body.jobId, operation);
-    const { result, lastStatus } = await this.lro<OperationJobExtendedInfoOutput>(
-      initial,
-      operation,
-    );
-    return this.jobReference(vaultId, result?.jobId ?? lastStatus?.properties?.jobId, operation);
   }
 
   // -- jobs and recovery points -----------------------------------------------------------------
@@ -864,8 +1341,28 @@ export class AzureBackupService implements BackupServicePort {
     const items = await this.call("Listing jobs", () =>
       listAll<AzureBackupJobResourceOutput>(this.client, first, "Listing jobs"),
     );
+    // Jobs that do not name their backup instance (the contract leaves it optional) are the
+    // instance's when they are of its datasource.
+    let instance: BackupInstance | undefined;
+    if (filter.backupInstanceName && items.some((item) => !item.properties?.backupInstanceId)) {
+      instance = await this.getBackupInstance(vaultId, filter.backupInstanceName).catch(
+        (error: unknown) => {
+          if (error instanceof AppError && error.httpStatus === 404) return undefined;
+          throw error;
+        },
+      );
+    }
     return items
-      .map((item) => toBackupJob(item, vaultId))
+      .map((item) =>
+        toBackupJob(
+          item,
+          vaultId,
+          instance &&
+            sameResourceId(item.properties?.dataSourceId ?? "", instance.dataSourceInfo.resourceId)
+            ? instance.id
+            : undefined,
+        ),
+      )
       .filter((job) => jobMatchesFilter(job, filter))
       .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
   }
@@ -890,8 +1387,13 @@ export class AzureBackupService implements BackupServicePort {
         "Listing recovery points",
       ),
     );
+    const instanceId = formatVaultChildId({
+      ...v,
+      childType: "backupInstances",
+      childName: instanceName,
+    });
     return items
-      .map((item) => toRecoveryPoint(item, instanceName))
+      .map((item) => toRecoveryPoint(item, instanceName, instanceId))
       .sort((a, b) => Date.parse(a.recoveryPointTime) - Date.parse(b.recoveryPointTime));
   }
 }

@@ -18,6 +18,7 @@ import {
   createAzureBackupService,
   dataProtectionClientOptionsFrom,
   type AzureBackupService,
+  type LostAnswerOptions,
 } from "./azureBackupService.js";
 import { AzureResourceDirectory } from "./azureResourceDirectory.js";
 import { KeyVaultLocator, keyVaultUriOf, missingSecretPermissions } from "./keyVaultAccess.js";
@@ -66,6 +67,8 @@ export interface AzureServicesOptions {
   readonly throttling?: ArmThrottlingPolicyOptions;
   /** The Resource Manager buckets to share; new ones with Resource Manager's limits by default. */
   readonly throttle?: ArmRequestThrottle;
+  /** How an ad-hoc backup, restore or stop whose answer was lost is settled. */
+  readonly lostAnswers?: LostAnswerOptions;
 }
 
 /** The settings the Azure adapters read. */
@@ -114,6 +117,7 @@ export function createAzureServices(
     },
     throttle,
     ...(options.polling ? { polling: options.polling } : {}),
+    ...(options.lostAnswers ? { lostAnswers: options.lostAnswers } : {}),
   });
   const graph = createResourceGraphClient({
     credential,

@@ -17,6 +17,7 @@ import type {
 } from "@azure/core-rest-pipeline";
 import { parseRetryAfterMs } from "./armErrors.js";
 import { logger } from "./dataProtection/logger.js";
+import { isNonIdempotentRequest } from "./dataProtection/sendOnce.js";
 
 /** A token bucket's size and refill rate. */
 export interface TokenBucketLimits {
@@ -212,8 +213,12 @@ export function armThrottlingPolicy(
         const response = await next(request);
         throttle.observe(request.url, request.method, (name) => response.headers.get(name));
         const retryAfter = response.headers.get("retry-after");
+        // A 503 may come after the service acted; only a request that may be repeated is.
         const throttled =
-          response.status === 429 || (response.status === 503 && retryAfter !== undefined);
+          response.status === 429 ||
+          (response.status === 503 &&
+            retryAfter !== undefined &&
+            !isNonIdempotentRequest(request.method, request.url));
         if (!throttled || attempt >= maxRetries) return response;
         const waitMs = Math.round((parseRetryAfterMs(retryAfter) ?? defaultRetryAfterMs) * scale);
         logger.info(

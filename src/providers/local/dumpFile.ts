@@ -16,6 +16,7 @@ import {
   type PostgresConnectionParams,
 } from "../../domain/protection/connectionString.js";
 import { ProviderErrorCodes } from "../ports.js";
+import { toolSpawnOptions } from "./processes.js";
 import { DUMP_SESSION_ENV } from "./restoreVerification.js";
 
 /** Options of {@link dumpDatabaseToFile}. */
@@ -31,6 +32,8 @@ export interface DumpOptions {
   readonly signal?: AbortSignal;
   /** Called with the child's pid once it runs (tests use it to interrupt a dump). */
   readonly onSpawn?: (pid: number) => void;
+  /** A snapshot exported by an open transaction (`pg_export_snapshot()`) to dump in. */
+  readonly snapshot?: string;
 }
 
 /** A finished dump file. */
@@ -122,7 +125,9 @@ export async function dumpDatabaseToFile(options: DumpOptions): Promise<DumpResu
   // Only a file this call created may be removed on failure.
   let created = false;
   output.once("open", () => (created = true));
-  const child = spawn(path.join(options.binDir, "pg_dump"), ["-Fc", "--no-password"], {
+  const snapshot = options.snapshot ? [`--snapshot=${options.snapshot}`] : [];
+  const child = spawn(path.join(options.binDir, "pg_dump"), ["-Fc", "--no-password", ...snapshot], {
+    ...toolSpawnOptions,
     env,
     stdio: ["ignore", "pipe", "pipe"],
     signal: options.signal,

@@ -8,6 +8,8 @@ import { ConfigurationError } from "../../domain/errors.js";
 import type { ResourceScope } from "../../domain/protection/ids.js";
 import { parseLocalServerList } from "../../domain/protection/localServers.js";
 import type { Provider } from "../ports.js";
+import type { PostgresConnectionParams } from "../../domain/protection/connectionString.js";
+import { localHealthCheck } from "./health.js";
 import { LocalBackupService } from "./localBackupService.js";
 import { postgresBinDir, startPostgresCluster, type PostgresCluster } from "./postgresCluster.js";
 import { LocalResourceDirectory, type LocalServerConfig } from "./resourceDirectory.js";
@@ -44,6 +46,32 @@ export interface LocalProviderOptions {
   readonly scope?: ResourceScope;
   /** Folders a restore as files may write under; `<stateDir>/restores` when absent. */
   readonly restoreFolders?: readonly string[];
+  /** Rewrites connection parameters read from secrets (see {@link privateClusterEndpoint}). */
+  readonly resolveEndpoint?: (params: PostgresConnectionParams) => PostgresConnectionParams;
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/**
+ * Points connection parameters that name the private cluster at its current port: a loopback
+ * host with the cluster's own superuser and password, at any port. Secrets written before the
+ * cluster kept its port (or before it moved, e.g. with LOCAL_POSTGRES_PORT) keep working; any
+ * other connection string is left as it is.
+ */
+export function privateClusterEndpoint(
+  cluster: Pick<PostgresCluster, "port" | "user" | "password">,
+): (params: PostgresConnectionParams) => PostgresConnectionParams {
+  return (params) => {
+    const namesCluster =
+      cluster.password !== undefined &&
+      params.password === cluster.password &&
+      params.user === cluster.user &&
+      params.host !== undefined &&
+      LOOPBACK_HOSTS.has(params.host.toLowerCase());
+    return namesCluster && params.port !== cluster.port
+      ? { ...params, host: "127.0.0.1", port: cluster.port }
+      : params;
+  };
 }
 
 /** The local provider's ports, with their local-only extras (scheduler hooks, secret writes, tagging). */
@@ -61,6 +89,7 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
     stateDir,
     ...(options.keyVaultName ? { vaultName: options.keyVaultName } : {}),
     ...(now ? { now } : {}),
+    ...(options.resolveEndpoint ? { resolveEndpoint: options.resolveEndpoint } : {}),
   });
   const directory = new LocalResourceDirectory({
     stateDir,
@@ -80,7 +109,7 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
     ...(options.scope ? { scope: options.scope } : {}),
     ...(options.restoreFolders ? { restoreFolders: options.restoreFolders } : {}),
   });
-  return { backup, secrets, directory };
+  return { backup, secrets, directory, health: localHealthCheck(options.servers) };
 }
 
 /** A started local provider and, when one was needed, its private cluster. */
@@ -94,11 +123,14 @@ export interface StartedLocalProvider {
 /**
  * Starts the local provider from the settings: the servers of `LOCAL_POSTGRES_SERVERS`, else the
  * server of `DATABASE_URL` (named `local`), else a private cluster under
- * `<PGPROTECT_STATE_DIR>/postgres` (named `local`) that stops when the process exits.
+ * `<PGPROTECT_STATE_DIR>/postgres` (named `local`, on the port of its previous run or
+ * `LOCAL_POSTGRES_PORT`) that stops when the process exits.
  */
 export async function startLocalProvider(
   config: Pick<Config, "PGPROTECT_STATE_DIR" | "DATABASE_URL" | "LOCAL_POSTGRES_SERVERS"> &
-    Partial<Pick<Config, "LOCAL_RESTORE_FOLDERS">>,
+    Partial<
+      Pick<Config, "LOCAL_RESTORE_FOLDERS" | "LOCAL_POSTGRES_PORT" | "LOCAL_STOP_GRACE_SECONDS">
+    >,
 ): Promise<StartedLocalProvider> {
   const stateDir = path.resolve(config.PGPROTECT_STATE_DIR);
   let cluster: PostgresCluster | undefined;
@@ -115,21 +147,34 @@ export async function startLocalProvider(
   } else if (config.DATABASE_URL) {
     servers = [{ name: LOCAL_SERVER_NAME, connectionString: config.DATABASE_URL }];
   } else {
-    cluster = await startPostgresCluster({ folder: path.join(stateDir, "postgres") });
+    cluster = await startPostgresCluster({
+      folder: path.join(stateDir, "postgres"),
+      ...(config.LOCAL_POSTGRES_PORT === undefined ? {} : { port: config.LOCAL_POSTGRES_PORT }),
+    });
     cluster.stopOnExit();
     servers = [{ name: LOCAL_SERVER_NAME, connectionString: cluster.connectionUrl() }];
   }
   const provider = await createLocalProvider({
     stateDir,
     servers,
-    ...(cluster ? { binDir: cluster.binDir } : {}),
+    ...(cluster
+      ? { binDir: cluster.binDir, resolveEndpoint: privateClusterEndpoint(cluster) }
+      : {}),
     ...(config.LOCAL_RESTORE_FOLDERS ? { restoreFolders: config.LOCAL_RESTORE_FOLDERS } : {}),
+  });
+  // Work a stop or a crash cut off runs again now, not at the first request that touches its
+  // vault; requests to a vault wait for its recovery.
+  void provider.backup.recoverInterruptedJobs().catch((error: unknown) => {
+    process.stderr.write(
+      `pgprotect: interrupted jobs could not be recovered: ${(error as Error).message}\n`,
+    );
   });
   return {
     provider,
     cluster,
     async close() {
-      await provider.backup.drain();
+      // Bounded: what does not end in time is stopped and runs again at the next start.
+      await provider.backup.drain({ graceMs: (config.LOCAL_STOP_GRACE_SECONDS ?? 30) * 1000 });
       await cluster?.stop();
     },
   };

@@ -4,8 +4,20 @@
  *
  * @remarks Operations answer like the service's long-running operations: `triggerBackup` and
  * `triggerRestore` return a job id at once and the job runs on in this process; `getJob` shows
- * its progress. A job left `InProgress` by a process that is gone is marked `Failed`
- * (`UserErrorJobInterrupted`) the next time the vault is used, and its staging folder removed.
+ * its progress.
+ *
+ * In-flight work survives a stop and a crash. A job records what it runs (the tool's pid, the
+ * database a restore is creating), so that when a job is found `InProgress` under a process that
+ * is gone ({@link LocalBackupService.recoverInterruptedJobs} at provider start, or the first use
+ * of the vault), what the attempt left is removed (a stray `pg_dump` or `pg_restore` stopped, the
+ * staging folder deleted, a half-restored database dropped) and the same job runs again as its
+ * next attempt (`attempt`, `interruptedAttempts`), at most {@link maxJobAttempts} times. A backup
+ * whose recovery point was committed before the crash is completed instead: each job makes at
+ * most one recovery point, whose id derives from the job's. A graceful stop waits a bounded
+ * time for running jobs ({@link LocalBackupService.drain}) and leaves the rest to be resumed.
+ *
+ * One backup runs at a time per backup instance: a second one is refused with
+ * `UserErrorBackupInProgress` (409) naming the running job.
  */
 import { randomUUID } from "node:crypto";
 import { copyFile, mkdir, open, readdir, realpath, rename, rm, stat } from "node:fs/promises";
@@ -56,18 +68,36 @@ import type {
   RestoreRequest,
 } from "../ports.js";
 import { ProviderErrorCodes } from "../ports.js";
+import type { InterruptedAttempt } from "../../domain/protection/types.js";
 import { writeFileAtomic } from "./atomicFiles.js";
-import { dumpDatabaseToFile } from "./dumpFile.js";
+import { dumpDatabaseWithStructure } from "./databaseStructure.js";
 import { clientConfig, quoteIdent, withClient } from "./pgConnection.js";
-import { runTool, ToolFailedError } from "./processes.js";
+import {
+  processIsRunning,
+  runTool,
+  signalTool,
+  stopStrayTool,
+  ToolFailedError,
+} from "./processes.js";
 import type { LocalResourceDirectory } from "./resourceDirectory.js";
 import {
+  assertRecoveryPointIntact,
+  assertStoredRecoveryPointIntact,
+} from "./recoveryPointIntegrity.js";
+import {
   verificationFailure,
+  verificationSummary,
   verifyRestoredDatabase,
   type RestoreVerificationReport,
 } from "./restoreVerification.js";
 import type { LocalSecretStore } from "./secretStore.js";
-import { recoveryPointStores, VaultFolder, type RecoveryPointManifest } from "./vaultStore.js";
+import {
+  existingVaultFolderName,
+  listVaultFolderNames,
+  recoveryPointStores,
+  VaultFolder,
+  type RecoveryPointManifest,
+} from "./vaultStore.js";
 
 /** Options of {@link LocalBackupService}. */
 export interface LocalBackupServiceOptions {
@@ -95,8 +125,54 @@ interface JobRunner {
   readonly instance: string;
 }
 
-/** A job as stored: the service's fields plus its runner. */
-type StoredJob = BackupJob & { readonly runner?: JobRunner };
+/** A PostgreSQL tool a job runs; a later process stops it when the job's process died. */
+interface JobTool {
+  readonly pid: number;
+  /** The tool's base name, checked against `/proc/<pid>/cmdline` before it is stopped. */
+  readonly program: string;
+}
+
+/** What a job does, kept so that a later process can run it again. */
+type JobWork =
+  | { readonly kind: "backup"; readonly dataStore: RecoveryPointStoreType }
+  | {
+      readonly kind: "restoreToDatabase";
+      readonly store: RecoveryPointStoreType;
+      readonly targetDatabaseId: string;
+      readonly secretUri?: string;
+      /** Set just before CREATE DATABASE: only a database this job created is dropped. */
+      readonly creatingDatabase?: boolean;
+    }
+  | {
+      readonly kind: "restoreAsFiles";
+      readonly store: RecoveryPointStoreType;
+      readonly destination: string;
+      readonly prefix: string;
+      /** Set once the targets were found free: only files this job wrote are removed. */
+      readonly writingFiles?: boolean;
+    };
+
+/** A job as stored: the service's fields plus the provider's bookkeeping. */
+type StoredJob = BackupJob & {
+  readonly runner?: JobRunner;
+  readonly work?: JobWork;
+  readonly tool?: JobTool;
+  /** When the running attempt started (the job's `startTime` is its first attempt's). */
+  readonly attemptStartTime?: string;
+  /** Set when a graceful stop cut the attempt off: why, for the next attempt's record. */
+  readonly stopReason?: string;
+};
+
+/** Attempts a job gets in all; a job cut off this often ends `Failed` (`UserErrorJobInterrupted`). */
+export const maxJobAttempts = 3;
+
+/** Options of {@link LocalBackupService.drain}. */
+export interface DrainOptions {
+  /** How long to wait for running jobs before stopping them; unbounded when absent. */
+  readonly graceMs?: number;
+  /** Receives one line per job waited for, and how the wait ended. */
+  readonly log?: (line: string) => void;
+}
 
 /** A backup to run: the rule and the retention tag, and who asked. */
 export interface BackupRunRequest {
@@ -121,15 +197,6 @@ function errorDetail(error: AppError): ServiceErrorDetail {
   };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** A file name for one database's dump, unique within a recovery point. */
 function dumpFileName(database: string, index: number): string {
   return `${String(index + 1).padStart(2, "0")}-${database.replace(/[^A-Za-z0-9_.-]/g, "_")}.dump`;
@@ -143,7 +210,17 @@ export class LocalBackupService implements BackupServicePort {
   /** Identifies this service object among others of the same process. */
   readonly #instance = randomUUID();
   readonly #running = new Map<string, Promise<BackupJob>>();
-  readonly #recovered = new Set<string>();
+  /** The stored record of each running job, as last written. */
+  readonly #records = new Map<string, StoredJob>();
+  /** Writes of each job's record, one after another. */
+  readonly #writes = new Map<string, Promise<unknown>>();
+  /** Jobs a graceful stop cut off: their failure is an interruption, not an outcome. */
+  readonly #interrupted = new Set<string>();
+  /** Recovery of each vault's interrupted jobs, run once per process. */
+  readonly #recovered = new Map<string, Promise<void>>();
+  /** Backup starts per backup instance, one after another, so that one backup runs at a time. */
+  readonly #backupStarts = new Map<string, Promise<unknown>>();
+  #draining = false;
 
   constructor(options: LocalBackupServiceOptions) {
     this.#options = options;
@@ -204,7 +281,10 @@ export class LocalBackupService implements BackupServicePort {
       type: "Microsoft.DataProtection/backupVaults/backupPolicies",
       properties,
     };
-    const existing = await vault.readRecord<BackupPolicyResource>("backupPolicies", policyName);
+    const storedName = await vault.recordNameLike("backupPolicies", policyName);
+    const existing = storedName
+      ? await vault.readRecord<BackupPolicyResource>("backupPolicies", storedName)
+      : undefined;
     if (existing) {
       if (JSON.stringify(existing.properties) === JSON.stringify(properties)) return existing;
       throw new AppError(
@@ -223,7 +303,11 @@ export class LocalBackupService implements BackupServicePort {
 
   async getPolicy(vaultId: string, policyName: string): Promise<BackupPolicyResource> {
     const { vault } = await this.#vault(vaultId);
-    const policy = await vault.readRecord<BackupPolicyResource>("backupPolicies", policyName);
+    // Azure names ignore case: `WEEKLY` is the policy `weekly`.
+    const stored = await vault.recordNameLike("backupPolicies", policyName);
+    const policy = stored
+      ? await vault.readRecord<BackupPolicyResource>("backupPolicies", stored)
+      : undefined;
     if (!policy) throw this.#notFound(`Policy '${policyName}' was not found in the vault`);
     return policy;
   }
@@ -393,14 +477,7 @@ export class LocalBackupService implements BackupServicePort {
 
   /** Names of the vaults that exist under the state folder. */
   async listVaultNames(): Promise<string[]> {
-    try {
-      return (await readdir(path.join(path.resolve(this.#options.stateDir), "vaults"))).filter(
-        (n) => !n.startsWith("."),
-      );
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw error;
-    }
+    return listVaultFolderNames(this.#options.stateDir);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -487,17 +564,91 @@ export class LocalBackupService implements BackupServicePort {
     }
     const operation: JobOperation =
       request.trigger === "OnDemand" ? "OnDemandBackup" : "ScheduledBackup";
-    const job = await this.#startJob(vault, ref, instance, operation, {
-      policyId: instance.policyId,
-      policyName,
-      ruleName: rule.name,
-      retentionTag: retention.name,
-    });
     const dataStore = (
       rule.dataStore.dataStoreType === "ArchiveStore" ? "ArchiveStore" : "VaultStore"
     ) satisfies RecoveryPointStoreType;
-    this.#track(job, () => this.#executeBackup(vault, job, instance, dataStore));
+    // The check and the job's record are one step per instance: of concurrent requests one wins.
+    const job = await this.#oneAtATime(
+      `${ref.vaultName}/${instance.name}`.toLowerCase(),
+      async () => {
+        await this.#refuseConcurrentBackup(vault, instance);
+        return this.#startJob(
+          vault,
+          ref,
+          instance,
+          operation,
+          {
+            policyId: instance.policyId,
+            policyName,
+            ruleName: rule.name,
+            retentionTag: retention.name,
+          },
+          { kind: "backup", dataStore },
+        );
+      },
+    );
+    this.#track(vault, job);
     return { jobId: job.id };
+  }
+
+  /**
+   * The running backup of an instance, if any (for the scheduler, which defers rather than
+   * fails).
+   */
+  async runningBackupOf(vaultId: string, instanceName: string): Promise<BackupJob | undefined> {
+    const { vault } = await this.#vault(vaultId);
+    const instance = await this.getBackupInstance(vaultId, instanceName);
+    const running = await this.#runningBackup(vault, instance);
+    return running && publicJob(running);
+  }
+
+  async #runningBackup(
+    vault: VaultFolder,
+    instance: BackupInstance,
+  ): Promise<StoredJob | undefined> {
+    return (await vault.listRecords<StoredJob>("backupJobs")).find(
+      (j) =>
+        j.operationCategory === "Backup" &&
+        j.status === "InProgress" &&
+        sameResourceId(j.backupInstanceId, instance.id),
+    );
+  }
+
+  /** @throws AppError `UserErrorBackupInProgress` (409) naming the running backup job. */
+  async #refuseConcurrentBackup(vault: VaultFolder, instance: BackupInstance): Promise<void> {
+    if (this.#draining) {
+      throw new AppError(
+        ProviderErrorCodes.providerStopping,
+        "The host is stopping; no new job starts",
+        {
+          httpStatus: 503,
+          retryable: true,
+          recommendedAction: "Ask again once the host is back",
+        },
+      );
+    }
+    const running = await this.#runningBackup(vault, instance);
+    if (!running) return;
+    throw new AppError(
+      ProviderErrorCodes.backupInProgress,
+      `Backup instance '${instance.name}' has a backup running: job ${running.name} (${running.operation}, started ${running.startTime}); one backup runs at a time`,
+      {
+        httpStatus: 409,
+        recommendedAction: `Follow the running job (GET /api/jobs/${running.name}) and ask again once it has ended`,
+      },
+    );
+  }
+
+  /** Runs `step` after every earlier step under the same key has settled. */
+  async #oneAtATime<T>(key: string, step: () => Promise<T>): Promise<T> {
+    const previous = this.#backupStarts.get(key) ?? Promise.resolve();
+    const current = previous.then(step, step);
+    const settled = current.catch(() => undefined);
+    this.#backupStarts.set(key, settled);
+    void settled.then(() => {
+      if (this.#backupStarts.get(key) === settled) this.#backupStarts.delete(key);
+    });
+    return current;
   }
 
   async #executeBackup(
@@ -506,6 +657,9 @@ export class LocalBackupService implements BackupServicePort {
     instance: BackupInstance,
     dataStore: RecoveryPointStoreType,
   ): Promise<Partial<BackupJob>> {
+    // A crash after the commit but before the job was marked: the point exists, nothing to dump.
+    const committed = await this.#committedPointOf(vault, job);
+    if (committed) return committed;
     const startedAt = new Date(job.startTime);
     const earlier = (await vault.listRecords<StoredJob>("backupJobs"))
       .filter(
@@ -535,6 +689,8 @@ export class LocalBackupService implements BackupServicePort {
     );
 
     const staging = vault.stagingFolder(job.name);
+    // What an earlier attempt of this job staged is not part of this one.
+    await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true, mode: 0o700 });
     try {
       const capacity = this.#options.vaultCapacityBytes;
@@ -545,24 +701,30 @@ export class LocalBackupService implements BackupServicePort {
       const files: RecoveryPointFile[] = [];
       for (const [index, database] of databases.entries()) {
         const fileName = dumpFileName(database, index);
-        const result = await dumpDatabaseToFile({
+        const result = await dumpDatabaseWithStructure({
           binDir: this.#options.binDir,
           params,
           database,
           file: path.join(staging, fileName),
           maxBytes: Math.max(0, remaining),
-          onSpawn: (pid) => this.#options.onDumpStarted?.(job.id, pid),
+          onSpawn: (pid) => {
+            this.#toolStarted(job.name, { pid, program: "pg_dump" });
+            this.#options.onDumpStarted?.(job.id, pid);
+          },
         });
+        this.#toolEnded(job.name);
         remaining -= result.sizeBytes;
         files.push({
           databaseName: database,
           fileName,
           sizeBytes: result.sizeBytes,
           sha256: result.sha256,
+          ...(result.structure ? { structure: result.structure } : {}),
         });
       }
       const endedAt = this.#now();
-      const recoveryPointId = randomUUID().replaceAll("-", "");
+      // Derived from the job: a job can never commit two recovery points.
+      const recoveryPointId = recoveryPointIdOf(job);
       const ref = parseVaultId(this.vaultId(job.vaultName));
       const manifest: RecoveryPointManifest = {
         id: formatRecoveryPointId({ ...ref, backupInstanceName: instance.name, recoveryPointId }),
@@ -670,25 +832,56 @@ export class LocalBackupService implements BackupServicePort {
       request.target.kind === "database"
         ? request.target.targetDatabaseId
         : this.#filesFolder(request.target.url);
-    const job = await this.#startJob(vault, ref, instance, "Restore", {
-      recoveryPointId,
-      recoveryDestination: destination,
-      policyId: instance.policyId,
-    });
-    const folder = vault.recoveryPointFolder(store, instanceName, recoveryPointId);
     const target = request.target;
-    this.#track(job, () =>
+    const work: JobWork =
       target.kind === "database"
-        ? this.#restoreToDatabase(
-            instance,
-            point,
-            folder,
-            target.targetDatabaseId,
-            target.secretUri,
-          )
-        : this.#restoreAsFiles(point, folder, destination, target.filePrefix ?? ""),
+        ? {
+            kind: "restoreToDatabase",
+            store,
+            targetDatabaseId: target.targetDatabaseId,
+            ...(target.secretUri ? { secretUri: target.secretUri } : {}),
+          }
+        : { kind: "restoreAsFiles", store, destination, prefix: target.filePrefix ?? "" };
+    const job = await this.#startJob(
+      vault,
+      ref,
+      instance,
+      "Restore",
+      { recoveryPointId, recoveryDestination: destination, policyId: instance.policyId },
+      work,
     );
+    this.#track(vault, job);
     return { jobId: job.id };
+  }
+
+  /** Runs a job's work (its first attempt, or a later one after an interruption). */
+  async #execute(vault: VaultFolder, job: StoredJob): Promise<Partial<BackupJob>> {
+    const work = job.work;
+    const instanceName = job.backupInstanceId.split("/").pop() ?? "";
+    const instance = await vault.readRecord<BackupInstance>("backupInstances", instanceName);
+    if (!work || !instance) {
+      throw new AppError(
+        ProviderErrorCodes.jobInterrupted,
+        `Job ${job.name} cannot run again: ${instance ? "it records no work" : `backup instance '${instanceName}' is gone`}`,
+        { httpStatus: 500 },
+      );
+    }
+    if (work.kind === "backup") return this.#executeBackup(vault, job, instance, work.dataStore);
+    const vaultId = this.vaultId(job.vaultName);
+    const point = (await this.listRecoveryPoints(vaultId, instance.name)).find(
+      (p) => p.recoveryPointId === job.recoveryPointId,
+    );
+    if (!point || !point.dataStores.some((d) => d.type === work.store)) {
+      throw this.#notFound(
+        `Recovery point '${job.recoveryPointId ?? ""}' of '${instance.name}' is not in ${work.store}`,
+      );
+    }
+    const folder = vault.recoveryPointFolder(work.store, instance.name, point.recoveryPointId);
+    // Before anything is created: a changed or cut file fails the job and leaves nothing behind.
+    await assertRecoveryPointIntact(point, folder, "restored");
+    return work.kind === "restoreToDatabase"
+      ? this.#restoreToDatabase(job, instance, point, folder, work.targetDatabaseId, work.secretUri)
+      : this.#restoreAsFiles(job, point, folder, work.destination, work.prefix);
   }
 
   #filesFolder(url: string): string {
@@ -732,6 +925,7 @@ export class LocalBackupService implements BackupServicePort {
   }
 
   async #restoreAsFiles(
+    job: StoredJob,
     point: RecoveryPoint,
     folder: string,
     destination: string,
@@ -763,6 +957,8 @@ export class LocalBackupService implements BackupServicePort {
         );
       }
     }
+    // From here on the targets are this job's: a later attempt may remove them.
+    await this.#patchWork(job.name, { writingFiles: true });
     let bytes = 0;
     for (const [index, file] of point.files.entries()) {
       const target = targets[index] as string;
@@ -782,6 +978,7 @@ export class LocalBackupService implements BackupServicePort {
   }
 
   async #restoreToDatabase(
+    job: StoredJob,
     instance: BackupInstance,
     point: RecoveryPoint,
     folder: string,
@@ -813,9 +1010,18 @@ export class LocalBackupService implements BackupServicePort {
       );
     }
     const admin = clientConfig(params, "postgres");
-    await withClient(admin, `Creating database '${target.databaseName}'`, (client) =>
-      client.query(`CREATE DATABASE ${quoteIdent(target.databaseName)}`),
-    );
+    // Recorded first: a later attempt drops only a database this job created.
+    await this.#patchWork(job.name, { creatingDatabase: true });
+    try {
+      await withClient(admin, `Creating database '${target.databaseName}'`, (client) =>
+        client.query(`CREATE DATABASE ${quoteIdent(target.databaseName)}`),
+      );
+    } catch (error) {
+      // Someone else's database of that name is not this job's to drop later.
+      if ((error as { code?: string }).code === "42P04")
+        await this.#patchWork(job.name, { creatingDatabase: false });
+      throw error;
+    }
     let report: RestoreVerificationReport;
     try {
       await runTool(
@@ -829,13 +1035,18 @@ export class LocalBackupService implements BackupServicePort {
           target.databaseName,
           path.join(folder, file.fileName),
         ],
-        { env: libpqEnvironment(params, target.databaseName) },
+        {
+          env: libpqEnvironment(params, target.databaseName),
+          onSpawn: (pid) => this.#toolStarted(job.name, { pid, program: "pg_restore" }),
+        },
       );
+      this.#toolEnded(job.name);
       report = await verifyRestoredDatabase(
         this.#options.binDir,
         path.join(folder, file.fileName),
         params,
         target.databaseName,
+        { structure: file.structure },
       );
     } catch (error) {
       // Nothing half-restored stays behind.
@@ -857,7 +1068,7 @@ export class LocalBackupService implements BackupServicePort {
     }
     const restored = {
       dataTransferredInBytes: file.sizeBytes,
-      restoreVerification: summary(report),
+      restoreVerification: verificationSummary(report),
     };
     if (!report.verified) {
       throw Object.assign(
@@ -917,9 +1128,59 @@ export class LocalBackupService implements BackupServicePort {
     return this.getJob(vaultId, jobId);
   }
 
-  /** Waits for every job this process runs. */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.#running.values()]);
+  /**
+   * Stops taking new jobs and waits for the running ones: without a bound, until they end; with
+   * `graceMs`, that long, then stops their tools and leaves them `InProgress`, to run again as
+   * their next attempt when the provider starts again.
+   */
+  async drain(options: DrainOptions = {}): Promise<void> {
+    this.#draining = true;
+    const running = [...this.#running.keys()];
+    if (running.length === 0) return;
+    const all = Promise.allSettled([...this.#running.values()]);
+    if (options.graceMs === undefined) {
+      await all;
+      return;
+    }
+    const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const now = this.#now().getTime();
+    const seconds = Math.round(options.graceMs / 1000);
+    log(
+      `pgprotect: waiting up to ${seconds} s (LOCAL_STOP_GRACE_SECONDS) for ${running.length} running job(s):`,
+    );
+    for (const name of running) {
+      const job = this.#records.get(name);
+      if (!job) continue;
+      const since = Date.parse(job.attemptStartTime ?? job.startTime);
+      log(
+        `  ${job.operation} of ${job.backupInstanceFriendlyName} (job ${name}), running for ${Math.max(0, Math.round((now - since) / 1000))} s`,
+      );
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      all.then(() => true),
+      new Promise<boolean>(
+        (resolve) => (timer = setTimeout(() => resolve(false), options.graceMs)),
+      ),
+    ]);
+    clearTimeout(timer);
+    if (finished) {
+      log("pgprotect: the running jobs have ended");
+      return;
+    }
+    const cutOff = [...this.#running.keys()];
+    const reason = `the host stopped (${seconds} s after the stop began, LOCAL_STOP_GRACE_SECONDS) while this attempt ran`;
+    for (const name of cutOff) {
+      this.#interrupted.add(name);
+      await this.#patchJob(name, { stopReason: reason }).catch(() => undefined);
+      const tool = this.#records.get(name)?.tool;
+      if (tool) signalTool(tool.pid, "SIGTERM");
+    }
+    // Killed tools end their jobs at once; work between tools gets a short while to notice.
+    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    log(
+      `pgprotect: stopped ${cutOff.length} job(s) after ${seconds} s (${cutOff.join(", ")}); they run again when the host starts`,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -958,6 +1219,11 @@ export class LocalBackupService implements BackupServicePort {
     from: RecoveryPointStoreType = "VaultStore",
   ): Promise<void> {
     const { vault } = await this.#vault(vaultId);
+    // A copy of a changed or cut file would carry the damage into the other store.
+    await assertStoredRecoveryPointIntact(
+      vault.recoveryPointFolder(from, instanceName, recoveryPointId),
+      `copied to ${to}`,
+    );
     if (
       !(await vault.copyRecoveryPoint(
         instanceName,
@@ -1001,6 +1267,7 @@ export class LocalBackupService implements BackupServicePort {
     instance: BackupInstance,
     operation: JobOperation,
     extra: Partial<BackupJob>,
+    work: JobWork,
   ): Promise<StoredJob> {
     const name = randomUUID();
     const database = instance.dataSourceInfo;
@@ -1020,38 +1287,115 @@ export class LocalBackupService implements BackupServicePort {
       dataSourceType: database.datasourceType,
       dataSourceLocation: database.resourceLocation,
       ...extra,
+      attempt: 1,
       runner: { pid: process.pid, instance: this.#instance },
+      work,
     };
     await vault.writeRecord("backupJobs", name, job);
     return job;
   }
 
   /** Runs a job's work in the background and records how it ended. */
-  #track(job: StoredJob, work: () => Promise<Partial<BackupJob>>): void {
-    const vault = VaultFolder.of(this.#options.stateDir, job.vaultName);
-    const finish = async (update: Partial<BackupJob>): Promise<BackupJob> => {
-      const end = this.#now();
-      const { runner: _runner, ...rest } = job;
-      const ended: BackupJob = {
-        ...rest,
-        ...update,
-        endTime: end.toISOString(),
-        duration: isoDuration(new Date(job.startTime), end),
-      };
-      await vault.writeRecord("backupJobs", job.name, ended);
-      return ended;
-    };
+  #track(vault: VaultFolder, job: StoredJob): void {
+    this.#records.set(job.name, job);
     const promise = (async () => {
       try {
-        const update = await work();
-        return await finish({ ...update, status: "Completed" });
+        const update = await this.#execute(vault, job);
+        return await this.#finish(job.name, { ...update, status: "Completed" });
       } catch (error) {
+        if (this.#interrupted.has(job.name)) {
+          // Cut off by a graceful stop: the job stays InProgress for the next start to resume.
+          return publicJob(this.#records.get(job.name) ?? job);
+        }
         const appError = toAppError(error);
         const extra = (error as { jobUpdate?: Partial<BackupJob> }).jobUpdate ?? {};
-        return finish({ ...extra, status: "Failed", errorDetails: [errorDetail(appError)] });
+        return this.#finish(job.name, {
+          ...extra,
+          status: "Failed",
+          errorDetails: [errorDetail(appError)],
+        });
       }
-    })().finally(() => this.#running.delete(job.name));
+    })().finally(() => {
+      this.#running.delete(job.name);
+      this.#records.delete(job.name);
+    });
     this.#running.set(job.name, promise);
+  }
+
+  /** Records how a job ended, without the provider's bookkeeping. */
+  async #finish(name: string, update: Partial<BackupJob>): Promise<BackupJob> {
+    const job = this.#records.get(name);
+    if (!job) throw new Error(`unreachable: job ${name} is not running`);
+    const end = this.#now();
+    const ended: BackupJob = {
+      ...publicJob(job),
+      ...update,
+      endTime: end.toISOString(),
+      duration: isoDuration(new Date(job.startTime), end),
+    };
+    await this.#write(job.vaultName, name, ended);
+    return ended;
+  }
+
+  /** Updates a running job's record (its tool, its stop reason). */
+  async #patchJob(name: string, patch: Partial<StoredJob>): Promise<void> {
+    const job = this.#records.get(name);
+    if (!job) return;
+    const next = { ...job, ...patch } as StoredJob;
+    this.#records.set(name, next);
+    await this.#write(job.vaultName, name, next);
+  }
+
+  /** Updates what a running job's work has done so far. */
+  async #patchWork(name: string, patch: Partial<JobWork>): Promise<void> {
+    const work = this.#records.get(name)?.work;
+    if (work) await this.#patchJob(name, { work: { ...work, ...patch } as JobWork });
+  }
+
+  /** Writes a job's record after the earlier writes of the same job. */
+  #write(vaultName: string, name: string, record: unknown): Promise<void> {
+    const vault = VaultFolder.of(this.#options.stateDir, vaultName);
+    const previous = this.#writes.get(name) ?? Promise.resolve();
+    const current = previous.then(() => vault.writeRecord("backupJobs", name, record));
+    const settled = current.catch(() => undefined);
+    this.#writes.set(name, settled);
+    void settled.then(() => {
+      if (this.#writes.get(name) === settled) this.#writes.delete(name);
+    });
+    return current;
+  }
+
+  /** Notes the tool a job runs; a job a stop has cut off has its tool stopped at once. */
+  #toolStarted(name: string, tool: JobTool): void {
+    if (this.#interrupted.has(name)) signalTool(tool.pid, "SIGTERM");
+    void this.#patchJob(name, { tool }).catch(() => undefined);
+  }
+
+  #toolEnded(name: string): void {
+    const job = this.#records.get(name);
+    if (!job?.tool) return;
+    const { tool: _tool, ...rest } = job;
+    this.#records.set(name, rest);
+    void this.#write(job.vaultName, name, rest).catch(() => undefined);
+  }
+
+  /** The recovery point a backup job committed already, as the job's result. */
+  async #committedPointOf(
+    vault: VaultFolder,
+    job: StoredJob,
+  ): Promise<Partial<BackupJob> | undefined> {
+    const instanceName = job.backupInstanceId.split("/").pop() ?? "";
+    for (const store of recoveryPointStores) {
+      const manifest = (await vault.listManifests(store, instanceName)).find(
+        (m) => m.jobId === job.id || m.recoveryPointId === recoveryPointIdOf(job),
+      );
+      if (manifest)
+        return {
+          recoveryPointId: manifest.recoveryPointId,
+          dataTransferredInBytes: manifest.sizeBytes,
+        };
+    }
+    return undefined;
   }
 
   /** Parses and checks a vault id, and settles jobs orphaned by an earlier process (once). */
@@ -1065,44 +1409,185 @@ export class LocalBackupService implements BackupServicePort {
         `'${vaultId}' is not a vault of this local provider (subscription ${this.#scope.subscriptionId}, resource group ${this.#scope.resourceGroup})`,
       );
     }
-    const vault = VaultFolder.of(this.#options.stateDir, ref.vaultName);
-    if (!this.#recovered.has(ref.vaultName)) {
-      this.#recovered.add(ref.vaultName);
-      await this.#settleOrphans(vault);
-    }
-    return { vault, ref };
+    // Azure names ignore case: `PGPROTECT-VAULT` is the folder `pgprotect-vault`.
+    const vaultName =
+      (await existingVaultFolderName(this.#options.stateDir, ref.vaultName)) ?? ref.vaultName;
+    const vault = VaultFolder.of(this.#options.stateDir, vaultName);
+    await this.#recoverVault(vaultName);
+    return { vault, ref: { ...ref, vaultName } };
   }
 
-  async #settleOrphans(vault: VaultFolder): Promise<void> {
-    const orphans = (await vault.listRecords<StoredJob>("backupJobs")).filter(
-      (job) =>
-        job.status === "InProgress" &&
-        job.runner !== undefined &&
-        job.runner.instance !== this.#instance &&
-        // A job of another live process is that process's business.
-        (job.runner.pid === process.pid || !isAlive(job.runner.pid)),
-    );
-    const end = this.#now();
-    for (const job of orphans) {
-      const { runner: _runner, ...rest } = job;
-      const failed: BackupJob = {
-        ...rest,
-        status: "Failed",
-        endTime: end.toISOString(),
-        duration: isoDuration(new Date(job.startTime), end),
-        errorDetails: [
-          {
-            code: ProviderErrorCodes.jobInterrupted,
-            message: "The provider stopped while the job ran; nothing of it was kept",
-            recommendedAction: ["Run the operation again"],
-            isRetryable: true,
-            isUserError: false,
-          },
-        ],
-      };
-      await vault.writeRecord("backupJobs", job.name, failed);
+  /**
+   * Resumes the jobs of every vault that a stop or a crash of an earlier process cut off (the
+   * provider's start calls it, so that no request has to come first). Each job's new attempt
+   * runs in the background.
+   */
+  async recoverInterruptedJobs(): Promise<void> {
+    for (const vaultName of await this.listVaultNames()) {
+      if (/^[A-Za-z][-A-Za-z0-9]{0,48}[A-Za-z0-9]$/.test(vaultName))
+        await this.#recoverVault(vaultName);
     }
-    await vault.removeLeftovers(orphans.map((j) => j.name));
+  }
+
+  /** Recovers one vault's interrupted jobs, once per process; later callers wait for it. */
+  #recoverVault(vaultName: string): Promise<void> {
+    let recovery = this.#recovered.get(vaultName);
+    if (!recovery) {
+      recovery = this.#recoverOrphans(VaultFolder.of(this.#options.stateDir, vaultName));
+      this.#recovered.set(vaultName, recovery);
+    }
+    return recovery;
+  }
+
+  async #recoverOrphans(vault: VaultFolder): Promise<void> {
+    const jobs = await vault.listRecords<StoredJob>("backupJobs");
+    const orphans: StoredJob[] = [];
+    for (const job of jobs) {
+      if (job.status !== "InProgress" || !job.runner || job.runner.instance === this.#instance)
+        continue;
+      // A job of another live process is that process's business.
+      if (job.runner.pid === process.pid || !(await processIsRunning(job.runner.pid)))
+        orphans.push(job);
+    }
+    // Staging folders of jobs that run elsewhere stay; every other one is a leftover.
+    const live = jobs
+      .filter((job) => job.status === "InProgress" && !orphans.includes(job))
+      .map((job) => job.name);
+    await vault.removeLeftovers(
+      orphans.map((j) => j.name),
+      live,
+    );
+    for (const job of orphans) {
+      try {
+        await this.#resume(vault, job);
+      } catch (error) {
+        process.stderr.write(
+          `pgprotect: job ${job.name} could not be resumed: ${(error as Error).message}\n`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Cleans up after an attempt a stop or a crash cut off, then completes the job (a backup whose
+   * recovery point was committed), runs it again as its next attempt, or fails it (attempts used
+   * up, or what the attempt left cannot be removed: the job then says what remains).
+   */
+  async #resume(vault: VaultFolder, job: StoredJob): Promise<void> {
+    const now = this.#now().toISOString();
+    const attempt = job.attempt ?? 1;
+    const cleaned: string[] = [];
+    if (job.tool && (await stopStrayTool(job.tool.pid, job.tool.program)))
+      cleaned.push(`its ${job.tool.program} (pid ${job.tool.pid}) was stopped`);
+    const mine = { runner: { pid: process.pid, instance: this.#instance } };
+    const { tool: _tool, stopReason, ...rest } = job;
+    const base: StoredJob = { ...rest, ...mine };
+
+    const work = job.work;
+    let remains: string | undefined;
+    if (work?.kind === "backup") {
+      const committed = await this.#committedPointOf(vault, job);
+      if (committed) {
+        this.#records.set(job.name, base);
+        await this.#finishRecovered(base, { ...committed, status: "Completed" });
+        return;
+      }
+      cleaned.push("its staging files were removed");
+    } else if (work?.kind === "restoreToDatabase" && work.creatingDatabase) {
+      const target = parseDatabaseId(work.targetDatabaseId);
+      try {
+        await this.#dropRestoredDatabase(vault, work.targetDatabaseId, work.secretUri, job);
+        cleaned.push(`the database '${target.databaseName}' it had begun to restore was dropped`);
+      } catch (error) {
+        remains = `the database '${target.databaseName}' on server '${target.serverName}', half restored by attempt ${attempt}, remains (dropping it failed: ${(error as Error).message}); drop it with DROP DATABASE ${quoteIdent(target.databaseName)} WITH (FORCE) before restoring again`;
+      }
+    } else if (work?.kind === "restoreAsFiles" && work.writingFiles) {
+      // Read from the folder: the vault's recovery (this) is what vault-level calls wait for.
+      const instanceName = job.backupInstanceId.split("/").pop() ?? "";
+      const point = (await vault.listManifests(work.store, instanceName)).find(
+        (p) => p.recoveryPointId === job.recoveryPointId,
+      );
+      await removeRestoredFiles(work.destination, work.prefix, point?.files ?? []);
+      cleaned.push(`the files it had begun to write under ${work.destination} were removed`);
+    }
+
+    const reason = `${stopReason ?? `the host stopped (a crash or a kill) while attempt ${attempt} ran`}${cleaned.length > 0 ? `; ${cleaned.join("; ")}` : ""}`;
+    const interruptedAttempts: InterruptedAttempt[] = [
+      ...(job.interruptedAttempts ?? []),
+      { attempt, startTime: job.attemptStartTime ?? job.startTime, interruptedAt: now, reason },
+    ];
+    if (remains !== undefined || attempt >= maxJobAttempts || !work) {
+      this.#records.set(job.name, { ...base, interruptedAttempts });
+      await this.#finishRecovered(
+        { ...base, interruptedAttempts },
+        {
+          status: "Failed",
+          errorDetails: [
+            {
+              code: ProviderErrorCodes.jobInterrupted,
+              message:
+                remains !== undefined
+                  ? `The host stopped while the job ran; ${remains}`
+                  : `The host stopped while the job ran, ${attempt} time(s); it is not tried again: ${reason}`,
+              recommendedAction: [
+                remains !== undefined
+                  ? "Drop what remains, then run the operation again"
+                  : "Run the operation again",
+              ],
+              isRetryable: true,
+              isUserError: false,
+            },
+          ],
+        },
+      );
+      return;
+    }
+    const next: StoredJob = {
+      ...base,
+      attempt: attempt + 1,
+      attemptStartTime: now,
+      interruptedAttempts,
+      work:
+        work.kind === "restoreToDatabase"
+          ? { ...work, creatingDatabase: false }
+          : work.kind === "restoreAsFiles"
+            ? { ...work, writingFiles: false }
+            : work,
+    };
+    await vault.writeRecord("backupJobs", job.name, next);
+    this.#track(vault, next);
+  }
+
+  /** Ends a recovered job that does not run again. */
+  async #finishRecovered(job: StoredJob, update: Partial<BackupJob>): Promise<void> {
+    this.#records.set(job.name, job);
+    try {
+      await this.#finish(job.name, update);
+    } finally {
+      this.#records.delete(job.name);
+    }
+  }
+
+  /** Drops a database a restore job created, ending its sessions (a killed pg_restore's too). */
+  async #dropRestoredDatabase(
+    vault: VaultFolder,
+    targetDatabaseId: string,
+    secretUri: string | undefined,
+    job: StoredJob,
+  ): Promise<void> {
+    const target = parseDatabaseId(targetDatabaseId);
+    const instanceName = job.backupInstanceId.split("/").pop() ?? "";
+    const instance = await vault.readRecord<BackupInstance>("backupInstances", instanceName);
+    const uri = secretUri ?? instance?.secretStore?.uri;
+    const params = uri
+      ? await this.#options.secrets.getConnectionParams(uri)
+      : this.#options.directory.serverConnection(target.serverName);
+    await withClient(
+      clientConfig(params, "postgres"),
+      `Dropping database '${target.databaseName}'`,
+      (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${quoteIdent(target.databaseName)} WITH (FORCE)`),
+    );
   }
 
   #notFound(message: string): NotFoundError {
@@ -1112,18 +1597,42 @@ export class LocalBackupService implements BackupServicePort {
 
 /** A job without the provider's bookkeeping. */
 function publicJob(job: StoredJob): BackupJob {
-  const { runner: _runner, ...rest } = job;
+  const {
+    runner: _runner,
+    work: _work,
+    tool: _tool,
+    attemptStartTime: _attemptStartTime,
+    stopReason: _stopReason,
+    ...rest
+  } = job;
   return rest;
 }
 
-function summary(report: RestoreVerificationReport): NonNullable<BackupJob["restoreVerification"]> {
-  return {
-    verified: report.verified,
-    tables: report.tables.length,
-    rows: report.tables.reduce((sum, t) => sum + t.actualRows, 0),
-    largeObjects: report.largeObjectsMatching,
-    mismatches: report.mismatches,
-  };
+/** The recovery point a backup job makes: derived from the job, so a job makes at most one. */
+function recoveryPointIdOf(job: Pick<BackupJob, "name">): string {
+  return job.name.toLowerCase().replaceAll("-", "");
+}
+
+/** Removes what a restore as files wrote (or began to write) under its destination. */
+async function removeRestoredFiles(
+  destination: string,
+  prefix: string,
+  files: readonly RecoveryPointFile[],
+): Promise<void> {
+  const names = new Set([
+    ...files.map((f) => `${prefix}${f.fileName}`),
+    `${prefix}recovery-point.json`,
+  ]);
+  let entries: string[];
+  try {
+    entries = await readdir(destination);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const base = entry.replace(/\.partial-[0-9a-f-]{36}$/, "");
+    if (names.has(base)) await rm(path.join(destination, entry), { force: true });
+  }
 }
 
 /** Whether `target` is `root` or below it (both absolute). */

@@ -1,12 +1,19 @@
 /**
  * Running PostgreSQL's command-line tools: capture their output and turn a non-zero exit into an
  * error carrying stderr (which never contains passwords: those travel in the environment).
+ *
+ * @remarks Every tool runs in its own process group (`detached`), so a Ctrl+C in the terminal that
+ * started the host reaches the host alone: the host then stops gracefully and decides itself what
+ * becomes of a running dump or restore. A tool whose parent died keeps running; the backup service
+ * records each tool's pid and stops such a stray on recovery ({@link stopStrayTool}).
  */
-import { execFile, spawn } from "node:child_process";
-import { promisify } from "node:util";
+import { spawn, type SpawnOptions } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { AppError } from "../../domain/errors.js";
 
-const execFileAsync = promisify(execFile);
+/** Spawn options every PostgreSQL tool runs with: its own process group. */
+export const toolSpawnOptions = { detached: true } as const satisfies SpawnOptions;
 
 /** The outcome of a finished tool. */
 export interface ToolResult {
@@ -39,53 +46,125 @@ export interface RunToolOptions {
   readonly cwd?: string;
   /** Text written to the tool's stdin. */
   readonly input?: string;
+  /** Called with the tool's pid once it runs (the backup service records it in the job). */
+  readonly onSpawn?: (pid: number) => void;
 }
+
+/** Output kept per stream; a tool writing more fails rather than exhausting memory. */
+const maxOutputBytes = 64 * 1024 * 1024;
 
 /**
  * Runs a tool to completion.
  *
- * @throws ToolFailedError when it exits non-zero.
+ * @throws ToolFailedError when it exits non-zero, is killed, or cannot start.
  */
-export async function runTool(
+export function runTool(
   file: string,
   args: readonly string[],
   options: RunToolOptions = {},
 ): Promise<ToolResult> {
-  if (options.input !== undefined) return runWithInput(file, args, options);
-  try {
-    const { stdout, stderr } = await execFileAsync(file, [...args], {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [...args], {
+      ...toolSpawnOptions,
       env: { ...process.env, ...options.env },
       cwd: options.cwd,
-      maxBuffer: 64 * 1024 * 1024,
-      encoding: "utf8",
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
-    return { stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: number | string; stderr?: string; message?: string };
-    const exitCode = typeof failure.code === "number" ? failure.code : null;
-    throw new ToolFailedError(file, exitCode, failure.stderr || failure.message || "");
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    let stdout = "";
+    let stderr = "";
+    let overflow = false;
+    const collect = (append: (chunk: string) => void) => (chunk: string) => {
+      if (stdout.length + stderr.length > maxOutputBytes) {
+        overflow = true;
+        child.kill("SIGKILL");
+        return;
+      }
+      append(chunk);
+    };
+    child.stdout?.setEncoding("utf8").on(
+      "data",
+      collect((chunk) => (stdout += chunk)),
+    );
+    child.stderr?.setEncoding("utf8").on(
+      "data",
+      collect((chunk) => (stderr += chunk)),
+    );
+    child.on("error", (error) => reject(new ToolFailedError(file, null, error.message)));
+    child.on("close", (exitCode, signal) => {
+      if (exitCode === 0 && !overflow) resolve({ stdout, stderr });
+      else
+        reject(
+          new ToolFailedError(
+            file,
+            exitCode,
+            overflow ? `${stderr}\noutput exceeded ${maxOutputBytes} bytes` : stderr || `${signal}`,
+          ),
+        );
+    });
+    if (child.stdin) {
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(options.input);
+    }
+  });
+}
+
+/** The program a live process runs (the base name of its argv[0]), or `undefined` when it is gone. */
+export async function programOf(pid: number): Promise<string | undefined> {
+  try {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
+    const argv0 = cmdline.split("\0")[0] ?? "";
+    return argv0 === "" ? undefined : path.basename(argv0);
+  } catch {
+    return undefined;
   }
 }
 
-function runWithInput(
-  file: string,
-  args: readonly string[],
-  options: RunToolOptions,
-): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], {
-      env: { ...process.env, ...options.env },
-      cwd: options.cwd,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", (error) => reject(new ToolFailedError(file, null, error.message)));
-    child.on("close", (exitCode) => {
-      if (exitCode === 0) resolve({ stdout, stderr });
-      else reject(new ToolFailedError(file, exitCode, stderr));
-    });
-    child.stdin.end(options.input);
-  });
+/**
+ * Whether a process runs. A zombie does not: a process whose parent died stays one where nothing
+ * reaps it (a container whose init does not), and it answers signals all the same.
+ */
+export async function processIsRunning(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // `pid (comm) state ...`; comm may hold spaces and parentheses, the state follows the last ')'.
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    // No /proc (not Linux): the signal check is all there is.
+    return true;
+  }
+}
+
+/** Sends a signal to a tool's process group (it leads one), ignoring one that is gone. */
+export function signalTool(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Stops a tool left running by a process that died, when the pid still runs that program (a pid
+ * reused by something else is left alone).
+ *
+ * @param program - the tool's base name, e.g. `pg_dump`.
+ * @returns whether a process was stopped.
+ */
+export async function stopStrayTool(pid: number, program: string): Promise<boolean> {
+  if ((await programOf(pid)) !== program) return false;
+  signalTool(pid, "SIGKILL");
+  for (let waited = 0; waited < 100 && (await programOf(pid)) === program; waited += 1)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  return true;
 }

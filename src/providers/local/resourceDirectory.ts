@@ -23,6 +23,7 @@ import {
   LOCAL_SCOPE,
   parseResourceId,
   POSTGRESQL_PROVIDER,
+  resourceIdKey,
   type ResourceScope,
   type ServerKind,
 } from "../../domain/protection/ids.js";
@@ -262,7 +263,8 @@ export class LocalResourceDirectory implements ResourceDirectoryPort {
       const seen: Record<string, string> = { ...previous.seen };
       const added: (ResourceWriteChange & { sequence: number })[] = [];
       for (const resource of current) {
-        const key = resource.id.toLowerCase();
+        // Exactly this database: `Demo` and `demo` are two (see resourceIdKey).
+        const key = resourceIdKey(resource.id);
         const tags = canonicalTags(resource.tags);
         const before = previous.seen[key];
         if (before === tags) continue;
@@ -279,7 +281,7 @@ export class LocalResourceDirectory implements ResourceDirectoryPort {
         seen[key] = tags;
       }
       // A dropped database is forgotten, so that one created again under its name is news.
-      const present = new Set(current.map((r) => r.id.toLowerCase()));
+      const present = new Set(current.map((r) => resourceIdKey(r.id)));
       for (const key of Object.keys(seen))
         if (!present.has(key) && !this.#unreachable.has(key.split("/databases/")[0] ?? ""))
           delete seen[key];

@@ -1,7 +1,11 @@
 /**
  * Verifies a restore: per table, the row count and a content checksum of the recovery point's
  * data (read from the dump file itself, through `pg_restore --data-only`) against the same of the
- * restored database (through `COPY ... TO STDOUT`); large objects by id and SHA-256 of content.
+ * restored database (through `COPY ... TO STDOUT`); large objects by id and SHA-256 of content;
+ * each sequence's value as the dump set it; and, where the backup recorded it, the structure
+ * (see `databaseStructure.ts`). The report names what it compared, what it could not compare
+ * and what the restore does not carry over (ownership and privileges), so that `verified` never
+ * speaks for more than was checked.
  *
  * @remarks Both sides are hashed in COPY text format, row by row, and the row hashes are summed,
  * so the checksum does not depend on row order and memory does not grow with the data. Both sides
@@ -12,11 +16,17 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import type pg from "pg";
 import { AppError } from "../../domain/errors.js";
 import {
   libpqEnvironment,
   type PostgresConnectionParams,
 } from "../../domain/protection/connectionString.js";
+import type {
+  RecordedStructure,
+  RestoreVerificationSummary,
+} from "../../domain/protection/types.js";
+import { compareStructure, describeStructure, STRUCTURE_FORMAT } from "./databaseStructure.js";
 import { clientConfig, withClient } from "./pgConnection.js";
 import { ToolFailedError } from "./processes.js";
 
@@ -41,6 +51,14 @@ export interface DumpFingerprint {
   readonly tables: readonly TableFingerprint[];
   /** Large object id -> hex SHA-256 of its bytes. */
   readonly largeObjects: Readonly<Record<string, string>>;
+  /** Sequence as the dump names it (e.g. `sales.orders_id_seq`) -> the value the dump sets. */
+  readonly sequences: Readonly<Record<string, SequenceValue>>;
+}
+
+/** A sequence's state as `setval(name, value, called)` sets it. */
+export interface SequenceValue {
+  readonly value: string;
+  readonly called: boolean;
 }
 
 /** One table's comparison. */
@@ -55,12 +73,31 @@ export interface TableComparison {
 
 /** The outcome of a verification. */
 export interface RestoreVerificationReport {
+  /** The restored database. */
+  readonly database: string;
+  /** Every comparison in `checked` found no difference. */
   readonly verified: boolean;
   readonly tables: readonly TableComparison[];
   readonly largeObjectsExpected: number;
   readonly largeObjectsMatching: number;
+  readonly sequencesExpected: number;
+  readonly sequencesMatching: number;
+  /** Objects of the recorded structure compared; undefined when the structure was not compared. */
+  readonly structureObjects: number | undefined;
+  /** What was compared, one phrase each. */
+  readonly checked: readonly string[];
+  /** What could not be compared, and why. */
+  readonly notChecked: readonly string[];
+  /** What the restore does not carry over. */
+  readonly notRestored: readonly string[];
   /** One sentence per difference. */
   readonly mismatches: readonly string[];
+}
+
+/** What {@link verifyRestoredDatabase} compares besides the dump's data. */
+export interface VerificationOptions {
+  /** The structure the backup recorded; absent for recovery points of earlier versions. */
+  readonly structure?: RecordedStructure;
 }
 
 /** Sums 128-bit row hashes (as two 64-bit lanes) so that row order does not matter. */
@@ -86,10 +123,13 @@ const LO_OPEN = /^SELECT pg_catalog\.lo_open\('(\d+)', \d+\);$/;
 const LO_WRITE = /^SELECT pg_catalog\.lowrite\(0, '\\x([0-9a-f]*)'\);$/;
 const LO_CLOSE = /^SELECT pg_catalog\.lo_close\(0\);$/;
 const ENCODING = /^SET client_encoding = '([^']+)';$/;
+const SETVAL = /^SELECT pg_catalog\.setval\('((?:[^']|'')+)', (-?\d+), (true|false)\);$/;
 
 /** Reads a custom-format dump's data through `pg_restore --data-only -f -` and fingerprints it. */
 export async function fingerprintDump(binDir: string, dumpFile: string): Promise<DumpFingerprint> {
   const child = spawn(path.join(binDir, "pg_restore"), ["--data-only", "-f", "-", dumpFile], {
+    // Its own process group: a terminal's Ctrl+C reaches the host only (see processes.ts).
+    detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -101,6 +141,7 @@ export async function fingerprintDump(binDir: string, dumpFile: string): Promise
 
   const tables: TableFingerprint[] = [];
   const largeObjects: Record<string, string> = {};
+  const sequences: Record<string, SequenceValue> = {};
   let clientEncoding = "UTF8";
   let table: { name: string; columns: string; hash: MultisetHash } | undefined;
   let largeObject: { id: string; hash: ReturnType<typeof createHash> } | undefined;
@@ -140,12 +181,20 @@ export async function fingerprintDump(binDir: string, dumpFile: string): Promise
       largeObject = undefined;
       continue;
     }
+    const setval = SETVAL.exec(line);
+    if (setval) {
+      sequences[(setval[1] as string).replaceAll("''", "'")] = {
+        value: setval[2] as string,
+        called: setval[3] === "true",
+      };
+      continue;
+    }
     const encoding = ENCODING.exec(line);
     if (encoding) clientEncoding = encoding[1] as string;
   }
   const exitCode = await exited;
   if (exitCode !== 0) throw new ToolFailedError("pg_restore", exitCode, stderr);
-  return { clientEncoding, tables, largeObjects };
+  return { clientEncoding, tables, largeObjects, sequences };
 }
 
 /** Hashes one table of a live database in COPY text format, through `psql`. */
@@ -165,6 +214,7 @@ async function fingerprintTable(
   };
   const sql = `COPY ${table}${columns ? ` (${columns})` : ""} TO STDOUT`;
   const child = spawn(path.join(binDir, "psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], {
+    detached: true,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -193,6 +243,7 @@ export async function verifyRestoredDatabase(
   dumpFile: string,
   params: PostgresConnectionParams,
   database: string,
+  options: VerificationOptions = {},
 ): Promise<RestoreVerificationReport> {
   const expected = await fingerprintDump(binDir, dumpFile);
   const tables: TableComparison[] = [];
@@ -238,43 +289,158 @@ export async function verifyRestoredDatabase(
   }
 
   const expectedObjects = Object.entries(expected.largeObjects);
+  const expectedSequences = Object.entries(expected.sequences);
+  const recorded = options.structure;
+  const comparable = recorded?.format === STRUCTURE_FORMAT ? recorded : undefined;
   let largeObjectsMatching = 0;
-  if (expectedObjects.length > 0) {
-    await withClient(
-      clientConfig(params, database),
-      `Reading large objects of '${database}'`,
-      async (client) => {
-        for (const [id, sha256] of expectedObjects) {
-          const result = await client.query<{ data: Buffer | null }>(
-            "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_largeobject_metadata WHERE oid = $1::oid) THEN lo_get($1::oid) END AS data",
-            [id],
-          );
-          const data = result.rows[0]?.data;
-          if (!data) mismatches.push(`large object ${id}: missing`);
-          else if (createHash("sha256").update(data).digest("hex") !== sha256)
-            mismatches.push(`large object ${id}: different content`);
-          else largeObjectsMatching += 1;
-        }
-      },
+  let sequencesMatching = 0;
+  await withClient(clientConfig(params, database), `Verifying '${database}'`, async (client) => {
+    for (const [id, sha256] of expectedObjects) {
+      const result = await client.query<{ data: Buffer | null }>(
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_largeobject_metadata WHERE oid = $1::oid) THEN lo_get($1::oid) END AS data",
+        [id],
+      );
+      const data = result.rows[0]?.data;
+      if (!data) mismatches.push(`large object ${id}: missing`);
+      else if (createHash("sha256").update(data).digest("hex") !== sha256)
+        mismatches.push(`large object ${id}: different content`);
+      else largeObjectsMatching += 1;
+    }
+    for (const [name, value] of expectedSequences) {
+      const actual = await sequenceValue(client, name);
+      if (!actual) mismatches.push(`sequence ${name}: missing`);
+      else if (actual.value !== value.value || actual.called !== value.called)
+        mismatches.push(
+          `sequence ${name}: ${describeSequence(value)} expected, ${describeSequence(actual)} found`,
+        );
+      else sequencesMatching += 1;
+    }
+    if (comparable) {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      try {
+        mismatches.push(...compareStructure(comparable, await describeStructure(client)));
+      } finally {
+        await client.query("ROLLBACK").catch(() => undefined);
+      }
+    }
+  });
+
+  const rows = tables.reduce((sum, t) => sum + t.expectedRows, 0);
+  const checked = [
+    `rows and content of ${tables.length} tables (${rows} rows)`,
+    `${expectedObjects.length} large objects`,
+    `values of ${expectedSequences.length} sequences`,
+  ];
+  const notChecked: string[] = [];
+  if (comparable) {
+    checked.push(
+      `structure: ${Object.keys(comparable.objects).length} objects (schemas, tables, columns with types, nullability and defaults, indexes, constraints, views, functions, triggers, sequences, types, rules, policies, extensions)`,
+    );
+  } else {
+    notChecked.push(
+      recorded
+        ? `structure: the recovery point recorded it in format ${recorded.format}, which this version does not read`
+        : "structure: the recovery point was made before backups recorded it, so only data, large objects and sequence values were compared",
     );
   }
-
   return {
+    database,
     verified: mismatches.length === 0,
     tables,
     largeObjectsExpected: expectedObjects.length,
     largeObjectsMatching,
+    sequencesExpected: expectedSequences.length,
+    sequencesMatching,
+    structureObjects: comparable ? Object.keys(comparable.objects).length : undefined,
+    checked,
+    notChecked,
+    notRestored: notRestored(params, recorded),
     mismatches,
+  };
+}
+
+/** A sequence's state in words. */
+function describeSequence(value: SequenceValue): string {
+  return value.called ? `last value ${value.value}` : `next value ${value.value}`;
+}
+
+/** A sequence's state in the restored database, or undefined when there is no such sequence. */
+async function sequenceValue(client: pg.Client, name: string): Promise<SequenceValue | undefined> {
+  // The name comes from the dump; the catalogue resolves and quotes it before it is used in SQL.
+  const found = await client.query<{ name: string }>(
+    "SELECT c.oid::pg_catalog.regclass::text AS name FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind = 'S'",
+    [name],
+  );
+  const resolved = found.rows[0]?.name;
+  if (!resolved) return undefined;
+  const state = await client.query<{ value: string; called: boolean }>(
+    `SELECT last_value::text AS value, is_called AS called FROM ${resolved}`,
+  );
+  const row = state.rows[0];
+  return row ? { value: row.value, called: row.called } : undefined;
+}
+
+/**
+ * What a restore leaves out, plainly: `pg_restore` runs with `--no-owner --no-acl`.
+ *
+ * @remarks Ownership and privileges name roles, which live in the server, not in the database's
+ * dump: on another server a role of the same name may be other people, and a missing one would
+ * fail the restore. So the restore does not apply them and says which roles the backup had, for
+ * a DBA to re-apply where they mean the same.
+ */
+function notRestored(
+  params: PostgresConnectionParams,
+  recorded: RecordedStructure | undefined,
+): string[] {
+  const user = params.user ? `'${params.user}'` : "the user the restore connected as";
+  const roles = (names: readonly string[]) => names.map((n) => `'${n}'`).join(", ");
+  const owners = recorded?.owners.length
+    ? `; in the backup they belonged to ${roles(recorded.owners)}`
+    : "";
+  const grantees = !recorded
+    ? ""
+    : recorded.grantees.length > 0
+      ? `; the backup granted privileges to ${roles(recorded.grantees)}`
+      : "; the backup granted none beyond its owners'";
+  return [
+    `ownership: pg_restore runs with --no-owner, so every restored object belongs to ${user}${owners}`,
+    `privileges: pg_restore runs with --no-acl, so no GRANT, REVOKE or default privilege of the backup was applied${grantees}`,
+  ];
+}
+
+/** Differences a job record lists at most. */
+const MISMATCHES_SHOWN = 100;
+
+/** The job's summary of a verification (the job JSON's `restoreVerification`). */
+export function verificationSummary(report: RestoreVerificationReport): RestoreVerificationSummary {
+  return {
+    verified: report.verified,
+    tables: report.tables.length,
+    rows: report.tables.reduce((sum, t) => sum + t.actualRows, 0),
+    largeObjects: report.largeObjectsMatching,
+    // A restore into a very different database must not swell the job record without bound.
+    mismatches:
+      report.mismatches.length > MISMATCHES_SHOWN
+        ? [
+            ...report.mismatches.slice(0, MISMATCHES_SHOWN),
+            `... and ${report.mismatches.length - MISMATCHES_SHOWN} more differences`,
+          ]
+        : report.mismatches,
+    checked: report.checked,
+    notChecked: report.notChecked,
+    notRestored: report.notRestored,
   };
 }
 
 /** The error a restore job fails with when verification finds differences. */
 export function verificationFailure(report: RestoreVerificationReport, code: string): AppError {
+  const more = report.mismatches.length > 5 ? ` (and ${report.mismatches.length - 5} more)` : "";
   return new AppError(
     code,
-    `The restored database differs from the recovery point: ${report.mismatches.slice(0, 5).join("; ")}`,
+    `The restored database '${report.database}' differs from the recovery point: ${report.mismatches.slice(0, 5).join("; ")}${more}. It is kept for inspection.`,
     {
       httpStatus: 500,
+      recommendedAction: `Read restoreVerification.mismatches, then drop database '${report.database}' or keep it knowingly`,
     },
   );
 }

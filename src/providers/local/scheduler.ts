@@ -17,8 +17,11 @@
  *   or after protection was configured.
  * - Crashes: the occurrence is claimed in the state file before its job starts and the job id is
  *   noted as soon as it exists. A restarted scheduler waits for (or finds) that job and records
- *   how it ended (a job cut off by the restart ends `Failed`, see the backup service); when no
- *   job was started at all, the occurrence is due again.
+ *   how it ended (a job cut off by a stop or a crash runs again as its next attempt, see the
+ *   backup service); when no job was started at all, the occurrence is due again.
+ * - One backup at a time per instance: a backup that falls due while another backup of the
+ *   instance runs (an ad-hoc one, say) is deferred, with a log line: the occurrence stays due and
+ *   runs at the first tick after the running backup ended.
  * - Failed scheduled backups do not count as "first of period": the next backup that succeeds in
  *   the month is the month's first.
  * - Catch-up: when several occurrences fell due in one tick (the scheduler was not running), only
@@ -55,6 +58,7 @@ import type {
   RecoveryPointStoreType,
 } from "../../domain/protection/types.js";
 import { readJsonFile, writeJsonAtomic } from "./atomicFiles.js";
+import { ProviderErrorCodes } from "../ports.js";
 import type { LocalBackupService } from "./localBackupService.js";
 import { assertSafeSegment, VaultFolder } from "./vaultStore.js";
 
@@ -64,9 +68,9 @@ import { assertSafeSegment, VaultFolder } from "./vaultStore.js";
 /** The occurrences a tick handles: the one to back up, and the older ones it skips. */
 export interface DueOccurrences {
   /** The most recent occurrence in the window, epoch ms; `undefined` when none fell due. */
-  readonly run: number | undefined;
+  run: number | undefined;
   /** Older occurrences of the window, ascending: missed while nothing ticked. */
-  readonly missed: readonly number[];
+  missed: readonly number[];
 }
 
 /**
@@ -284,6 +288,14 @@ export interface ScheduleTickReport {
   /** Occurrences skipped by the catch-up rule. */
   readonly missed: { vaultName: string; instanceName: string; occurrences: string[] }[];
   readonly retention: RetentionStepReport[];
+  /** Due backups left for a later tick because a backup of the same instance ran. */
+  readonly deferred: {
+    vaultName: string;
+    instanceName: string;
+    occurrence: string;
+    /** The running job (its name), or the refusal naming it. */
+    runningJob: string;
+  }[];
   /** Instances the tick could not handle; the others were handled regardless. */
   readonly errors: { vaultName: string; instanceName: string; code: string; message: string }[];
 }
@@ -329,6 +341,7 @@ export class LocalScheduler {
       backups: [],
       missed: [],
       retention: [],
+      deferred: [],
       errors: [],
     };
     for (const vaultName of await this.#backup.listVaultNames()) {
@@ -388,6 +401,7 @@ export class LocalScheduler {
     const policy = (await this.#backup.getPolicy(vaultId, policyName)).properties;
     const state = await this.#loadState(instance);
     const loaded = JSON.stringify(state);
+    const loadedHandledUntil = state.handledUntil;
 
     if (state.pending && !(await this.#settlePending(vaultId, instance, state, report))) {
       // The pending backup's job still runs in another live process; look again next tick.
@@ -396,6 +410,17 @@ export class LocalScheduler {
 
     const rule = backupRuleOf(policy);
     const due = dueOccurrences(rule.trigger.schedule, msOf(state.handledUntil), now);
+    // One backup at a time per instance: a due backup waits for a running one (an ad-hoc
+    // backup, say) and runs at the first tick after it ended, under the catch-up rule.
+    const running =
+      due.run === undefined
+        ? undefined
+        : await this.#backup.runningBackupOf(vaultId, instance.name);
+    if (running) {
+      this.#deferred(instance, due.run as number, running.name, report);
+      due.run = undefined;
+      due.missed = [];
+    }
     if (due.missed.length > 0) {
       const occurrences = due.missed.map(iso);
       state.missed.push(...occurrences);
@@ -421,6 +446,7 @@ export class LocalScheduler {
         plan: storePlan(plan),
       };
       // Claimed before the job starts: a crash from here on cannot make the backup run twice.
+      const handledBefore = loadedHandledUntil;
       await this.#saveState(instance, state);
       try {
         const { jobId } = await this.#backup.runBackup(vaultId, instance.name, {
@@ -432,6 +458,14 @@ export class LocalScheduler {
         await this.#saveState(instance, state);
       } catch (error) {
         const appError = toAppError(error);
+        if (appError.code === ProviderErrorCodes.backupInProgress) {
+          // A backup started between the check and the claim: the occurrence waits for it.
+          delete state.pending;
+          state.handledUntil = handledBefore;
+          await this.#saveState(instance, state);
+          this.#deferred(instance, due.run, appError.message, report);
+          return;
+        }
         this.#record(instance, state, report, undefined, { errorCode: appError.code });
         this.#log(
           `schedule: the scheduled backup of '${instance.name}' for ${iso(due.run)} could not start: ${appError.code}: ${appError.message}`,
@@ -491,6 +525,24 @@ export class LocalScheduler {
     }
     await this.#saveState(instance, state);
     return true;
+  }
+
+  /** Logs (and reports) a due backup left for a later tick because a backup of the instance runs. */
+  #deferred(
+    instance: BackupInstance,
+    occurrence: number,
+    runningJob: string,
+    report: ScheduleTickReport,
+  ): void {
+    report.deferred.push({
+      vaultName: instance.vaultName,
+      instanceName: instance.name,
+      occurrence: iso(occurrence),
+      runningJob,
+    });
+    this.#log(
+      `schedule: the scheduled backup of '${instance.name}' for ${iso(occurrence)} is deferred: a backup of the instance runs (${runningJob}); it runs at the first tick after that one ended`,
+    );
   }
 
   #record(

@@ -96,6 +96,11 @@ export interface LocalSecretStoreOptions {
   /** The Key Vault name of new secrets' URIs. */
   readonly vaultName?: string;
   readonly now?: () => Date;
+  /**
+   * Rewrites connection parameters read from secrets before use: the private cluster's own
+   * endpoint moves (another port) while secrets written earlier still name the old one.
+   */
+  readonly resolveEndpoint?: (params: PostgresConnectionParams) => PostgresConnectionParams;
 }
 
 /** Key Vault stand-in backed by a 0600 file. */
@@ -103,6 +108,7 @@ export class LocalSecretStore implements SecretPort {
   readonly file: string;
   readonly vaultName: string;
   readonly #now: () => Date;
+  readonly #resolveEndpoint: (params: PostgresConnectionParams) => PostgresConnectionParams;
   /** Serialises read-modify-write cycles of this process. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -110,6 +116,7 @@ export class LocalSecretStore implements SecretPort {
     this.file = path.join(path.resolve(options.stateDir), "secrets.json");
     this.vaultName = (options.vaultName ?? LOCAL_KEY_VAULT_NAME).toLowerCase();
     this.#now = options.now ?? (() => new Date());
+    this.#resolveEndpoint = options.resolveEndpoint ?? ((params) => params);
   }
 
   /** The URI a secret of this store gets. */
@@ -177,12 +184,13 @@ export class LocalSecretStore implements SecretPort {
   }
 
   /**
-   * Reads a secret and parses it as a PostgreSQL connection string.
+   * Reads a secret and parses it as a PostgreSQL connection string, naming the private cluster's
+   * current endpoint when the secret names the cluster at an earlier one.
    *
    * @throws InvalidInputError `UserErrorInvalidConnectionString` (the value is never quoted).
    */
   async getConnectionParams(uri: string): Promise<PostgresConnectionParams> {
-    return parseConnectionString(await this.getSecret(uri));
+    return this.#resolveEndpoint(parseConnectionString(await this.getSecret(uri)));
   }
 
   /** Keeps secrets out of `console.log` and `JSON.stringify` of the store. */

@@ -59,6 +59,50 @@ export function assertSafeSegment(name: string): string {
   return name;
 }
 
+/** Names of the vault folders under a state folder. */
+export async function listVaultFolderNames(stateDir: string): Promise<string[]> {
+  try {
+    return (await readdir(path.join(path.resolve(stateDir), "vaults"))).filter(
+      (name) => !name.startsWith("."),
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+}
+
+/**
+ * The folder name of an existing vault, whatever the case it is asked in: Azure names ignore case,
+ * so `PGPROTECT-VAULT` is the folder `pgprotect-vault`, never a second vault.
+ */
+export async function existingVaultFolderName(
+  stateDir: string,
+  vaultName: string,
+): Promise<string | undefined> {
+  const names = await listVaultFolderNames(stateDir);
+  return (
+    names.find((name) => name === vaultName) ??
+    names.find((name) => name.toLowerCase() === vaultName.toLowerCase())
+  );
+}
+
+/**
+ * Creates a vault's folder unless a vault of that name, in any case, exists.
+ *
+ * @returns the vault's name as its folder spells it, and whether it was created now.
+ */
+export async function createVaultFolder(
+  stateDir: string,
+  vaultName: string,
+): Promise<{ readonly vaultName: string; readonly created: boolean }> {
+  const existing = await existingVaultFolderName(stateDir, vaultName);
+  if (existing) return { vaultName: existing, created: false };
+  const folder = VaultFolder.of(stateDir, vaultName);
+  await mkdir(path.join(folder.root, "meta"), { recursive: true, mode: 0o700 });
+  await fsyncFolder(path.dirname(folder.root));
+  return { vaultName, created: true };
+}
+
 /** One vault's folder. */
 export class VaultFolder {
   constructor(readonly root: string) {}
@@ -91,6 +135,21 @@ export class VaultFolder {
 
   async readRecord<T>(kind: MetadataKind, name: string): Promise<T | undefined> {
     return readJsonFile<T>(path.join(this.root, "meta", kind, `${assertSafeSegment(name)}.json`));
+  }
+
+  /** The stored name of a record, whatever the case it is asked in (Azure names ignore case). */
+  async recordNameLike(kind: MetadataKind, name: string): Promise<string | undefined> {
+    let files: string[];
+    try {
+      files = await readdir(path.join(this.root, "meta", kind));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+    const names = files.filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length));
+    return (
+      names.find((n) => n === name) ?? names.find((n) => n.toLowerCase() === name.toLowerCase())
+    );
   }
 
   async writeRecord(kind: MetadataKind, name: string, value: unknown): Promise<void> {
@@ -220,9 +279,23 @@ export class VaultFolder {
     return true;
   }
 
-  /** Removes leftovers of interrupted work: staging folders of the given jobs, and the trash. */
-  async removeLeftovers(jobNames: readonly string[]): Promise<void> {
+  /**
+   * Removes leftovers of interrupted work: the staging folders of the given jobs, every staging
+   * folder (an archive copy's too) but those of the jobs in `keep`, and the trash.
+   */
+  async removeLeftovers(jobNames: readonly string[], keep: readonly string[] = []): Promise<void> {
     for (const job of jobNames) await rm(this.stagingFolder(job), { recursive: true, force: true });
+    const kept = new Set(keep);
+    let staged: string[] = [];
+    try {
+      staged = await readdir(path.join(this.root, ".staging"));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    for (const name of staged) {
+      if (!kept.has(name))
+        await rm(path.join(this.root, ".staging", name), { recursive: true, force: true });
+    }
     await rm(path.join(this.root, ".trash"), { recursive: true, force: true });
   }
 }

@@ -41,6 +41,10 @@ export const NotificationErrorCodes = {
   unavailable: "NOTIFICATION_ENDPOINT_UNAVAILABLE",
   /** The endpoint refused the message (4xx other than 429); trying again will not help. */
   rejected: "NOTIFICATION_REJECTED",
+  /** The SMTP relay offered no STARTTLS or refused it; nothing was sent, credentials included. */
+  tlsUnavailable: "NOTIFICATION_TLS_UNAVAILABLE",
+  /** The TLS handshake with the SMTP relay failed (certificate not trusted, wrong name); nothing was sent. */
+  tlsFailed: "NOTIFICATION_TLS_FAILED",
   /** Another delivery of the same event to the same channel is in progress. */
   inProgress: "NOTIFICATION_IN_PROGRESS",
   /** Some channels failed; the others were delivered and will not be repeated. */

@@ -126,11 +126,13 @@ export class WorkerSupervisor {
     }
   }
 
-  /** Stops the worker (appTerminate hooks run) and restarts no more. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the worker (appTerminate hooks run, for up to `graceMs`) and restarts no more.
+   */
+  async stop(graceMs?: number): Promise<void> {
     this.#stopped = true;
     const restarting = await this.#restarting;
-    await (restarting ?? this.#current).stop();
+    await (restarting ?? this.#current).stop(graceMs);
   }
 
   #watch(worker: WorkerProcess): void {

@@ -4,6 +4,13 @@
  */
 import { isAppError } from "../../domain/errors.js";
 import type { LocalHttpRequest, LocalHttpResponse } from "../contracts.js";
+import {
+  isJsonMediaType,
+  methodNotAllowed,
+  notFound,
+  problem,
+  unsupportedMediaType,
+} from "../http/refusals.js";
 import type { DurableEngine } from "./engine.js";
 import { EventType, eventTypeName, type HistoryEvent } from "./history.js";
 import { parseJsonLenient } from "./payload.js";
@@ -17,20 +24,38 @@ import {
 /** The path under which the extension's webhooks live. */
 export const webhookPath = "/runtime/webhooks/durabletask";
 
+/** The path under which the worker's RPC calls arrive, as on the extension's loopback listener. */
+export const rpcPath = "/durabletask";
+
 /** Where the management URLs point. */
 export interface UrlSettings {
   readonly taskHub: string;
   readonly connectionName: string;
+  /**
+   * The `durabletask_extension` system key the URLs carry as `code=`, as Azure's do; absent, they
+   * carry none.
+   */
+  readonly systemKey?: string;
 }
 
-/** The management URLs of one instance (`HttpManagementPayload`). */
+/** `taskHub`, `connection` and, when there is one, `code`: what every management URL carries. */
+function requiredQuery(urls: UrlSettings): string {
+  const code = urls.systemKey === undefined ? "" : `&code=${encodeURIComponent(urls.systemKey)}`;
+  return `taskHub=${encodeURIComponent(urls.taskHub)}&connection=${encodeURIComponent(urls.connectionName)}${code}`;
+}
+
+/**
+ * The management URLs of one instance (`HttpManagementPayload`).
+ *
+ * @param origin - the host's own origin, never one taken from a request's `Host` header.
+ */
 export function managementPayload(
   origin: string,
   instanceId: string,
   urls: UrlSettings,
 ): Record<string, string> {
   const base = `${origin}${webhookPath}/instances/${encodeURIComponent(instanceId)}`;
-  const query = `taskHub=${encodeURIComponent(urls.taskHub)}&connection=${encodeURIComponent(urls.connectionName)}`;
+  const query = requiredQuery(urls);
   return {
     id: instanceId,
     statusQueryGetUri: `${base}?${query}`,
@@ -44,10 +69,17 @@ export function managementPayload(
   };
 }
 
-/** The `durableClient` input binding value (`DurableOrchestrationClientToString`). */
+/**
+ * The `durableClient` input binding value (`DurableOrchestrationClientToString`).
+ *
+ * @remarks The client builds its RPC URLs by resolving paths against `rpcBaseUrl`, which drops
+ * any query and lets it add no header, so the system key rides in that base's path. In Azure the
+ * RPC base is a loopback listener of the extension; here it shares the host's port, keyed.
+ */
 export function clientBindingData(origin: string, urls: UrlSettings): Record<string, unknown> {
   const management = managementPayload(origin, "INSTANCEID", urls);
-  const query = `taskHub=${encodeURIComponent(urls.taskHub)}&connection=${encodeURIComponent(urls.connectionName)}`;
+  const query = requiredQuery(urls);
+  const rpcKey = urls.systemKey === undefined ? "" : `${encodeURIComponent(urls.systemKey)}/`;
   return {
     taskHubName: urls.taskHub,
     connectionName: urls.connectionName,
@@ -57,8 +89,9 @@ export function clientBindingData(origin: string, urls: UrlSettings): Record<str
     },
     managementUrls: { ...management, id: "INSTANCEID" },
     baseUrl: `${origin}${webhookPath}`,
-    requiredQueryStringParameters: "",
-    rpcBaseUrl: `${origin}${webhookPath}/`,
+    requiredQueryStringParameters:
+      urls.systemKey === undefined ? "" : `code=${encodeURIComponent(urls.systemKey)}`,
+    rpcBaseUrl: `${origin}${rpcPath}/${rpcKey}`,
   };
 }
 
@@ -74,8 +107,18 @@ function json(
   };
 }
 
-function message(status: number, text: string): LocalHttpResponse {
-  return json(status, { Message: text });
+/** An answer that is not a success: a problem document with a stable code. */
+function message(status: number, text: string, instance?: string): LocalHttpResponse {
+  const codes: Record<number, string> = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    410: "GONE",
+    501: "NOT_IMPLEMENTED",
+  };
+  return problem(status, codes[status] ?? "DURABLE_REQUEST_FAILED", text, {
+    ...(instance !== undefined ? { instance } : {}),
+  });
 }
 
 /** `ToString("s") + "Z"`. */
@@ -232,18 +275,45 @@ function statusPayload(
   };
 }
 
-/** Serves one management API request. */
+/**
+ * The 415 for a body that is not JSON by its media type (or has none), which is also what keeps
+ * a web page's simple cross-site POST (text/plain, a form) from starting or signalling anything.
+ * An empty body carries nothing to misread, whatever its type.
+ */
+function jsonBodyRefusal(request: LocalHttpRequest): LocalHttpResponse | undefined {
+  if (request.body.length === 0) return undefined;
+  const contentType = request.headers["content-type"] ?? "";
+  if (isJsonMediaType(contentType)) return undefined;
+  return unsupportedMediaType(
+    contentType === "" ? "a body without a type" : contentType,
+    request.url.pathname,
+  );
+}
+
+/**
+ * Serves one management API request (the host has checked its key).
+ *
+ * @param origin - the host's own origin for the URLs in answers.
+ */
 export function handleDurableHttp(
   engine: DurableEngine,
   urls: UrlSettings,
   request: LocalHttpRequest,
+  origin: string,
 ): LocalHttpResponse {
   try {
-    return route(engine, urls, request);
+    return route(engine, urls, request, origin);
   } catch (error) {
-    if (isAppError(error)) return message(error.httpStatus, error.message);
+    if (isAppError(error)) return message(error.httpStatus, error.message, request.url.pathname);
     if (error instanceof SyntaxError)
-      return message(400, `The request body is not valid JSON: ${error.message}`);
+      return message(
+        400,
+        `The request body is not valid JSON: ${error.message}`,
+        request.url.pathname,
+      );
+    // A path segment with a malformed percent-escape (`%E0%A4%A`) names nothing.
+    if (error instanceof URIError)
+      return message(400, "The path is not validly percent-encoded.", request.url.pathname);
     throw error;
   }
 }
@@ -252,12 +322,13 @@ function route(
   engine: DurableEngine,
   urls: UrlSettings,
   request: LocalHttpRequest,
+  origin: string,
 ): LocalHttpResponse {
   const path = request.url.pathname;
   const lowerPath = path.toLowerCase();
-  const prefix = lowerPath.includes(webhookPath) ? webhookPath : "/durabletask";
+  const prefix = lowerPath.includes(webhookPath) ? webhookPath : rpcPath;
   const at = lowerPath.indexOf(prefix);
-  if (at < 0) return message(404, "Not a Durable Functions webhook path.");
+  if (at < 0) return notFound("Not a Durable Functions webhook path.", path);
   const segments = path
     .slice(at + prefix.length)
     .split("/")
@@ -265,18 +336,20 @@ function route(
     .map((s) => decodeURIComponent(s));
   const method = request.method.toUpperCase();
   const query = request.url.searchParams;
-  const origin = request.url.origin;
   const [resource, id, action, extra] = segments;
 
-  if (resource === "orchestrators" && id !== undefined && method === "POST") {
+  if (resource === "orchestrators" && id !== undefined) {
+    if (method !== "POST") return methodNotAllowed(method, ["POST"], path);
+    const refusal = jsonBodyRefusal(request);
+    if (refusal) return refusal;
     const instance = engine.startNew(id, action, bodyAsJson(request.body));
     const payload = managementPayload(origin, instance.instanceId, urls);
     return json(202, payload, { Location: payload.statusQueryGetUri ?? "", "Retry-After": "10" });
   }
   if (resource !== "instances") {
     if (resource === "entities")
-      return message(501, "Durable entities are not supported by the local runtime.");
-    return message(404, `No Durable Functions API at '${path}'.`);
+      return message(501, "Durable entities are not supported by the local runtime.", path);
+    return notFound(`No Durable Functions API at '${path}'.`, path);
   }
 
   if (id === undefined) {
@@ -296,16 +369,16 @@ function route(
         if (terminalStatuses.has(instance.status) && engine.purge(instance.instanceId)) deleted++;
       }
       return deleted === 0
-        ? message(404, "No instances matched.")
+        ? notFound("No instances matched.", path)
         : json(200, { instancesDeleted: deleted });
     }
-    return message(405, `${method} is not allowed here.`);
+    return methodNotAllowed(method, ["GET", "DELETE"], path);
   }
 
   if (action === undefined) {
     if (method === "GET") {
       const instance = engine.getInstance(id);
-      if (!instance) return message(404, `No instance with ID '${id}' was found.`);
+      if (!instance) return notFound(`No instance with ID '${id}' was found.`, path);
       const showHistory = query.get("showHistory") === "true";
       const payload = statusPayload(instance, {
         showInput: query.get("showInput") !== "false",
@@ -319,26 +392,25 @@ function route(
           : {}),
       });
       if (terminalStatuses.has(instance.status)) return json(200, payload);
-      return json(202, payload, { Location: request.url.href, "Retry-After": "5" });
+      const location = new URL(
+        `${webhookPath}/instances/${encodeURIComponent(id)}${request.url.search}`,
+        origin,
+      );
+      if (urls.systemKey !== undefined) location.searchParams.set("code", urls.systemKey);
+      return json(202, payload, { Location: location.href, "Retry-After": "5" });
     }
     if (method === "DELETE") {
       return engine.purge(id)
         ? json(200, { instancesDeleted: 1 })
-        : message(404, `No instance with ID '${id}' was found.`);
+        : notFound(`No instance with ID '${id}' was found.`, path);
     }
-    return message(405, `${method} is not allowed here.`);
+    return methodNotAllowed(method, ["GET", "DELETE"], path);
   }
 
-  if (method !== "POST") return message(405, `${method} is not allowed here.`);
+  if (method !== "POST") return methodNotAllowed(method, ["POST"], path);
   if (action === "raiseEvent" && extra !== undefined) {
-    const contentType = (
-      request.headers["content-type"] ??
-      request.headers["Content-Type"] ??
-      ""
-    ).toLowerCase();
-    if (contentType !== "" && !contentType.includes("json")) {
-      return message(400, "Only application/json request content is supported.");
-    }
+    const refusal = jsonBodyRefusal(request);
+    if (refusal) return refusal;
     engine.raiseEvent(id, extra, bodyAsJson(request.body));
     return { status: 202 };
   }
@@ -355,7 +427,7 @@ function route(
     return { status: 202 };
   }
   if (["rewind", "restart"].includes(action)) {
-    return message(501, `'${action}' is not supported by the local runtime.`);
+    return message(501, `'${action}' is not supported by the local runtime.`, path);
   }
-  return message(404, `No Durable Functions API at '${path}'.`);
+  return notFound(`No Durable Functions API at '${path}'.`, path);
 }

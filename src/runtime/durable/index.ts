@@ -43,7 +43,11 @@ export interface LocalDurableExtension extends DurableExtension {
 /** Creates the Durable extension for the local host. */
 export function createDurableExtension(options: DurableOptions): LocalDurableExtension {
   const origin = new URL(options.baseUrl).origin;
-  const urls: UrlSettings = { taskHub: options.taskHub, connectionName: "Storage" };
+  const urls: UrlSettings = {
+    taskHub: options.taskHub,
+    connectionName: "Storage",
+    ...(options.systemKey !== undefined ? { systemKey: options.systemKey } : {}),
+  };
   let store: DurableStore | undefined;
   let engine: DurableEngine | undefined;
 
@@ -64,7 +68,7 @@ export function createDurableExtension(options: DurableOptions): LocalDurableExt
           body: "The Durable extension is not running.",
         };
       }
-      return handleDurableHttp(engine, urls, request);
+      return handleDurableHttp(engine, urls, request, origin);
     },
     async start(): Promise<void> {
       if (engine) return;

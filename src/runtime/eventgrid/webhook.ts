@@ -2,10 +2,15 @@
  * The Event Grid extension's webhook, `/runtime/webhooks/eventgrid?functionName=NAME`: the
  * subscription-validation handshake (Event Grid schema), the CloudEvents OPTIONS handshake, and
  * notifications dispatched one invocation per event, all in parallel — 202 when every
- * invocation succeeded, 500 with the first failure's message otherwise.
+ * invocation succeeded, 500 with the first failure's message otherwise. The host checks the
+ * `eventgrid_extension` key and Event Grid's 1 MB batch limit before the handler runs.
  */
 import { randomUUID } from "node:crypto";
 import type { FunctionInvoker, LocalHttpRequest, LocalHttpResponse } from "../contracts.js";
+import { notFound, problem } from "../http/refusals.js";
+
+/** Event Grid's most events in one delivery (`maxEventsPerBatch` takes 1 to 5,000). */
+export const maxEventsPerDelivery = 5000;
 
 /** Origins Event Grid sends in `WebHook-Request-Origin`; anything else is answered with the first. */
 const eventGridOrigins = [
@@ -18,6 +23,10 @@ const eventGridOrigins = [
 
 function text(status: number, body: string): LocalHttpResponse {
   return { status, headers: { "content-type": "text/plain; charset=utf-8" }, body };
+}
+
+function badRequest(detail: string, request: LocalHttpRequest): LocalHttpResponse {
+  return problem(400, "BAD_REQUEST", detail, { instance: request.url.pathname });
 }
 
 /** The `WebHook-Allowed-Origin` answer to a CloudEvents abuse-protection request. */
@@ -57,7 +66,8 @@ export function createEventGridWebhook(
           ([, binding]) => binding.type.toLowerCase() === "eventgridtrigger",
         )
       : undefined;
-    if (!fn || !trigger) return text(404, `cannot find function: '${functionName}'`);
+    if (!fn || !trigger)
+      return notFound(`cannot find function: '${functionName}'`, request.url.pathname);
 
     if (request.method.toUpperCase() === "OPTIONS") {
       return {
@@ -71,11 +81,11 @@ export function createEventGridWebhook(
     const eventType = request.headers["aeg-event-type"]?.toLowerCase();
     if (eventType === "unsubscribe") return { status: 202 };
     if (eventType !== "subscriptionvalidation" && eventType !== "notification") {
-      return text(
-        400,
+      return badRequest(
         eventType === undefined
           ? "Missing aeg-event-type header."
           : `Unknown aeg-event-type '${eventType}'.`,
+        request,
       );
     }
 
@@ -83,13 +93,13 @@ export function createEventGridWebhook(
     try {
       body = JSON.parse(Buffer.from(request.body).toString("utf8")) as unknown;
     } catch {
-      return text(400, "The request body is not valid JSON.");
+      return badRequest("The request body is not valid JSON.", request);
     }
 
     if (eventType === "subscriptionvalidation") {
       const code = validationCode(body);
       if (code === undefined)
-        return text(400, "The validation request has no data.validationCode.");
+        return badRequest("The validation request has no data.validationCode.", request);
       return {
         status: 200,
         headers: { "content-type": "application/json; charset=utf-8" },
@@ -98,6 +108,14 @@ export function createEventGridWebhook(
     }
 
     const events = Array.isArray(body) ? (body as unknown[]) : [body];
+    if (events.length > maxEventsPerDelivery) {
+      return problem(
+        413,
+        "TOO_MANY_EVENTS",
+        `A delivery holds at most ${maxEventsPerDelivery} events; this one has ${events.length}.`,
+        { instance: request.url.pathname },
+      );
+    }
     const outcomes = await Promise.allSettled(
       events.map((event) =>
         invoker.invoke(fn.name, {

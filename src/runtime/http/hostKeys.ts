@@ -1,31 +1,82 @@
 /**
- * The local host key and `authLevel` checks. Locally one key serves as both the function key and
- * the master key; it is kept in the state folder so URLs stay valid across restarts.
+ * The local host's keys and `authLevel` checks, kept in the state folder so URLs stay valid across
+ * restarts: a function key, the master key, the extensions' system keys (`durabletask_extension`,
+ * `eventgrid_extension`) as in Azure, and the key of the runtime's local Event Grid topics.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { EventGridSettings } from "../eventgrid/topics.js";
 
 /** Where the key lives under the state folder. */
 export const hostKeysFileName = "host-keys.json";
 
+/** The system keys of the extensions the local host serves, named as in Azure. */
+export type SystemKeyName = "durabletask_extension" | "eventgrid_extension";
+
+/** Every key of a local host. */
+export interface HostKeys {
+  /** Opens `authLevel: function` routes. */
+  readonly functionKey: string;
+  /** Opens everything: admin routes, the admin API and every extension webhook. */
+  readonly masterKey: string;
+  readonly systemKeys: Readonly<Record<SystemKeyName, string>>;
+  /** Publishers present it to the local topics that configure no key of their own. */
+  readonly eventGridTopicKey: string;
+}
+
+const systemKeyNames: readonly SystemKeyName[] = ["durabletask_extension", "eventgrid_extension"];
+
+function newKey(): string {
+  return randomBytes(30).toString("base64url");
+}
+
+function storedKey(value: unknown): string | undefined {
+  return typeof value === "string" && value.length >= 16 ? value : undefined;
+}
+
 /**
- * Returns the given key, or the one stored under `stateDir`, or a new one (stored 0600).
+ * Reads the keys stored under `stateDir`, creating any that are missing (a key file from an
+ * earlier version keeps its function key and gains the others), and stores them 0600.
+ *
+ * @param givenFunctionKey - replaces the stored function key for this run (it is not stored).
+ */
+export function loadOrCreateHostKeys(stateDir: string, givenFunctionKey?: string): HostKeys {
+  const file = path.join(stateDir, hostKeysFileName);
+  let stored: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as unknown;
+    if (typeof parsed === "object" && parsed !== null) stored = parsed as Record<string, unknown>;
+  } catch {
+    // No usable key file yet: every key is made below.
+  }
+  const storedSystem = (stored["systemKeys"] ?? {}) as Record<string, unknown>;
+  const keys = {
+    functionKey: storedKey(stored["functionKey"]) ?? newKey(),
+    masterKey: storedKey(stored["masterKey"]) ?? newKey(),
+    systemKeys: Object.fromEntries(
+      systemKeyNames.map((name) => [name, storedKey(storedSystem[name]) ?? newKey()]),
+    ) as Record<SystemKeyName, string>,
+    // Base64, as Event Grid's access keys are: SAS tokens are signed with its decoded bytes.
+    eventGridTopicKey: storedKey(stored["eventGridTopicKey"]) ?? randomBytes(32).toString("base64"),
+  };
+  const text = `${JSON.stringify(keys, null, 2)}\n`;
+  if (JSON.stringify(stored, null, 2) + "\n" !== text) {
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(file, text, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return givenFunctionKey !== undefined && givenFunctionKey !== ""
+    ? { ...keys, functionKey: givenFunctionKey }
+    : keys;
+}
+
+/**
+ * Returns the given key, or the function key stored under `stateDir` (see
+ * {@link loadOrCreateHostKeys}).
  */
 export function loadOrCreateHostKey(stateDir: string, given?: string): string {
-  if (given !== undefined && given !== "") return given;
-  const file = path.join(stateDir, hostKeysFileName);
-  try {
-    const stored = JSON.parse(readFileSync(file, "utf8")) as { functionKey?: unknown };
-    if (typeof stored.functionKey === "string" && stored.functionKey.length >= 16)
-      return stored.functionKey;
-  } catch {
-    // No usable key yet: make one.
-  }
-  const key = randomBytes(30).toString("base64url");
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ functionKey: key }, null, 2)}\n`, { mode: 0o600 });
-  return key;
+  return loadOrCreateHostKeys(stateDir, given).functionKey;
 }
 
 /** The key a request presents: header `x-functions-key`, else query `code`. */
@@ -43,15 +94,49 @@ function sameKey(presented: string, expected: string): boolean {
 }
 
 /**
- * Whether a request may call a function with `authLevel` (anonymous, function or admin; an
- * unknown level is treated as function).
+ * Whether a request may call a function with `authLevel`: anonymous needs nothing, function the
+ * function key or the master key, admin (and any other level named) the master key; a missing
+ * level counts as function. `keys` may be one string serving as both.
  */
 export function isAuthorized(
   authLevel: unknown,
   presented: string | undefined,
-  hostKey: string,
+  keys: string | Pick<HostKeys, "functionKey" | "masterKey">,
 ): boolean {
+  const { functionKey, masterKey } =
+    typeof keys === "string" ? { functionKey: keys, masterKey: keys } : keys;
   const level = typeof authLevel === "string" ? authLevel.toLowerCase() : "function";
   if (level === "anonymous") return true;
-  return presented !== undefined && sameKey(presented, hostKey);
+  if (presented === undefined) return false;
+  if (sameKey(presented, masterKey)) return true;
+  return level === "function" && sameKey(presented, functionKey);
+}
+
+/** Whether a request presents the extension's system key or the master key, as Azure requires. */
+export function hasSystemKey(
+  name: SystemKeyName,
+  presented: string | undefined,
+  keys: Pick<HostKeys, "masterKey" | "systemKeys">,
+): boolean {
+  return (
+    presented !== undefined &&
+    (sameKey(presented, keys.systemKeys[name]) || sameKey(presented, keys.masterKey))
+  );
+}
+
+/**
+ * The topics with the generated topic key filled in where they name no key of their own, so no
+ * local topic takes events from whoever reaches the port, and no key needs committing.
+ */
+export function keyLocalTopics(settings: EventGridSettings, topicKey: string): EventGridSettings {
+  if (!settings.topics) return settings;
+  return {
+    ...settings,
+    topics: Object.fromEntries(
+      Object.entries(settings.topics).map(([name, topic]) => [
+        name,
+        topic.key !== undefined && topic.key !== "" ? topic : { ...topic, key: topicKey },
+      ]),
+    ),
+  };
 }

@@ -5,9 +5,11 @@
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
+import { Transform } from "node:stream";
 import type { RegisteredFunction, RpcTypedData } from "../contracts.js";
 import type { LoggedInvoker } from "../core/loggedInvoker.js";
 import type { HostLog } from "../core/hostLog.js";
+import { payloadTooLarge, problem, readBodyWithin, RequestBodyTooLargeError } from "./refusals.js";
 import { compareRoutePrecedence, parseRouteTemplate, type RouteTemplate } from "./routeTemplate.js";
 
 /** One HTTP-triggered function in the route table. */
@@ -63,6 +65,18 @@ export function matchHttpRoute(
     if (params) return { route, params };
   }
   return undefined;
+}
+
+/**
+ * The methods the routes whose template matches `path` take (upper case, in table order): what
+ * a 405 lists in `Allow` when the path is served but not for the request's method.
+ */
+export function allowedHttpMethods(routes: readonly HttpRoute[], path: string): string[] {
+  const allowed = new Set<string>();
+  for (const route of routes) {
+    if (route.template.match(path)) for (const method of route.methods) allowed.add(method);
+  }
+  return [...allowed];
 }
 
 /** Node's request headers flattened the way the host passes them (repeated values joined by ", "). */
@@ -166,13 +180,25 @@ export function writeRpcHttpResponse(
   res.end(body);
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+/**
+ * The answer when the function failed: a 500 problem document that names the invocation (its
+ * log lines carry the same id) and nothing of the failure itself.
+ */
+function writeFunctionFailed(res: http.ServerResponse, url: URL, invocationId?: string): void {
+  const response = problem(
+    500,
+    "FUNCTION_FAILED",
+    invocationId === undefined
+      ? "The function failed; the host's log has the details."
+      : `The function failed; the host's log has the details under invocation ${invocationId}.`,
+    { instance: url.pathname },
+  );
+  res.writeHead(response.status, { ...response.headers }).end(response.body);
+}
+
+function writeTooLarge(res: http.ServerResponse, error: RequestBodyTooLargeError, url: URL): void {
+  const response = payloadTooLarge(error, url.pathname);
+  res.writeHead(response.status, { ...response.headers, connection: "close" }).end(response.body);
 }
 
 // What the Functions host logs as the reason of an HTTP-triggered invocation.
@@ -187,11 +213,14 @@ export interface HttpTriggerContext {
    * (it moves when the worker restarts).
    */
   readonly httpStreamUri: () => string | undefined;
+  /** The largest request body passed to a function; a larger one is answered 413. */
+  readonly maxRequestBodyBytes: number;
 }
 
 /**
- * Runs the matched function for one request and answers it: 500 with an empty body when the
- * function fails, as the Functions host does.
+ * Runs the matched function for one request and answers it: 413 for a body beyond the limit
+ * (before the function runs when `Content-Length` says so), and a 500 problem document when the
+ * function fails (the Functions host answers an empty 500).
  */
 export async function serveHttpTrigger(
   context: HttpTriggerContext,
@@ -207,7 +236,14 @@ export async function serveHttpTrigger(
     await serveStreamed(context, httpStreamUri, match, req, res, url, headers);
     return;
   }
-  const body = await readBody(req);
+  let body: Buffer;
+  try {
+    body = await readBodyWithin(req, context.maxRequestBodyBytes);
+  } catch (error) {
+    if (error instanceof RequestBodyTooLargeError) return writeTooLarge(res, error, url);
+    throw error;
+  }
+  const invocationId = randomUUID();
   try {
     const result = await context.invoker.invoke(
       match.route.functionName,
@@ -220,11 +256,11 @@ export async function serveHttpTrigger(
         ],
         triggerMetadata: {},
       },
-      { reason: httpReason },
+      { invocationId, reason: httpReason },
     );
     writeRpcHttpResponse(res, result.returnValue);
   } catch {
-    if (!res.headersSent) res.writeHead(500).end();
+    if (!res.headersSent) writeFunctionFailed(res, url, invocationId);
     else res.destroy();
   }
 }
@@ -243,14 +279,35 @@ async function serveStreamed(
   url: URL,
   headers: Record<string, string>,
 ): Promise<void> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > context.maxRequestBodyBytes) {
+    return writeTooLarge(res, new RequestBodyTooLargeError(context.maxRequestBodyBytes), url);
+  }
   const invocationId = randomUUID();
   const method = req.method ?? "GET";
+  // The library gives GET and HEAD requests no body (as fetch does) and never reads one; one
+  // forwarded anyway can reset the proxy's connection under its answer, which is then lost. The
+  // host reads it (within the limit) and drops it instead.
+  const bodiless = ["GET", "HEAD"].includes(method.toUpperCase());
+  if (bodiless) {
+    try {
+      await readBodyWithin(req, context.maxRequestBodyBytes);
+    } catch (error) {
+      if (error instanceof RequestBodyTooLargeError) return writeTooLarge(res, error, url);
+      throw error;
+    }
+  }
+  const {
+    "content-length": _length,
+    "transfer-encoding": _encoding,
+    ...bodilessHeaders
+  } = req.headers;
   const proxyUrl = new URL(`${url.pathname}${url.search}`, proxyUri);
   let responded = false;
   const proxyRequest = http.request(proxyUrl, {
     method,
     headers: {
-      ...req.headers,
+      ...(bodiless ? bodilessHeaders : req.headers),
       host: proxyUrl.host,
       "x-ms-invocation-id": invocationId,
       "x-forwarded-host": url.host,
@@ -270,7 +327,28 @@ async function serveStreamed(
   res.on("close", () => {
     if (!res.writableFinished) proxyRequest.destroy();
   });
-  req.pipe(proxyRequest);
+  // Counted while it flows: a body without Content-Length is cut off at the limit, so neither
+  // process holds more of it than that.
+  let forwarded = 0;
+  let tooLarge: RequestBodyTooLargeError | undefined;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      forwarded += chunk.length;
+      if (forwarded > context.maxRequestBodyBytes) {
+        callback(new RequestBodyTooLargeError(context.maxRequestBodyBytes));
+      } else {
+        callback(null, chunk);
+      }
+    },
+  });
+  limiter.on("error", (error: RequestBodyTooLargeError) => {
+    tooLarge = error;
+    req.unpipe(limiter);
+    proxyRequest.destroy();
+    if (!responded && !res.headersSent) writeTooLarge(res, error, url);
+  });
+  if (bodiless) proxyRequest.end();
+  else req.pipe(limiter).pipe(proxyRequest);
 
   const triggerMetadata: Record<string, RpcTypedData> = {
     Headers: { json: JSON.stringify(headers) },
@@ -293,13 +371,14 @@ async function serveStreamed(
       },
       { invocationId, reason: httpReason },
     );
-    if (outcome.returnedNothing && !responded) {
+    if (outcome.returnedNothing && !responded && !tooLarge) {
       proxyRequest.destroy();
       res.writeHead(204).end();
     }
   } catch {
     proxyRequest.destroy();
-    if (!res.headersSent) res.writeHead(500).end();
+    if (tooLarge) return;
+    if (!res.headersSent) writeFunctionFailed(res, url, invocationId);
     else res.destroy();
   }
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicKey, localTopicName } from "../../../src/composition.js";
+import { localTopicName } from "../../../src/composition.js";
 import { createLocalProvider } from "../../../src/providers/local/index.js";
 import { startHost, type RunningHost } from "../../../src/runtime/host.js";
 import { usePostgresCluster } from "../../support/postgres.js";
@@ -73,7 +73,7 @@ describe("the OpenAPI document served at /api/openapi.json", () => {
       timers: false,
       log: () => undefined,
       env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
-      eventGrid: { topics: { [localTopicName]: { key: localTopicKey, subscriptions: [] } } },
+      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
     });
     // Anonymous on purpose: tools fetch the document without a key.
     const response = await fetch(`${host.url}/api/openapi.json`);

@@ -102,6 +102,13 @@ async function runToEnd(
   return statusOf(started);
 }
 
+/** A management API URL with the durabletask_extension system key, as Azure's URLs carry it. */
+function managementUrl(path: string, query = ""): string {
+  const url = new URL(`${host.url}/runtime/webhooks/durabletask/${path}?${query}`);
+  url.searchParams.set("code", host.keys.systemKeys.durabletask_extension);
+  return url.href;
+}
+
 function rawHistory(instanceId: string): HistoryEvent[] {
   return durable.engine.history(instanceId);
 }
@@ -318,7 +325,7 @@ describe("orchestrations driven through the DurableClient", () => {
       child: ["Hello Tokyo!", "Hello Seattle!", "Hello London!"],
       childError: "Orchestrator function 'durableChildFails' failed: child broke ",
     });
-    const child = await fetch(`${host.url}/runtime/webhooks/durabletask/instances/parent-1-child`);
+    const child = await fetch(managementUrl("instances/parent-1-child"));
     expect(await child.json()).toMatchObject({
       runtimeStatus: "Failed",
       output: "Orchestrator function 'durableChildFails' failed: child broke",
@@ -461,13 +468,11 @@ describe("failures", () => {
     );
   });
 
-  it("answers 404 for an unknown instance and 400 for an event body that is not JSON", async () => {
+  it("answers 404 for an unknown instance, 415 for an event body that is not JSON by its type and 400 for malformed JSON", async () => {
     const started = await startOrchestration("durableWaitForever");
     await settle();
 
-    const unknown = await fetch(
-      `${host.url}/runtime/webhooks/durabletask/instances/no-such-instance`,
-    );
+    const unknown = await fetch(managementUrl("instances/no-such-instance"));
     const notJson = await fetch(started.sendEventPostUri.replace("{eventName}", "Never"), {
       method: "POST",
       headers: { "Content-Type": "text/plain" },
@@ -480,22 +485,23 @@ describe("failures", () => {
     });
 
     expect(unknown.status).toBe(404);
-    expect(notJson.status).toBe(400);
+    expect(unknown.headers.get("content-type")).toBe("application/problem+json");
+    expect(notJson.status).toBe(415);
     expect(malformed.status).toBe(400);
     await clientOp("terminate", started.id, { method: "POST" });
     await settle();
   });
 
   it("answers 400 for an orchestrator that does not exist and 409 for a running instance id", async () => {
-    const unknown = await fetch(
-      `${host.url}/runtime/webhooks/durabletask/orchestrators/noSuchOrchestrator`,
-      { method: "POST", body: "" },
-    );
+    const unknown = await fetch(managementUrl("orchestrators/noSuchOrchestrator"), {
+      method: "POST",
+      body: "",
+    });
     await startOrchestration("durableWaitForever", undefined, "busy-1");
-    const duplicate = await fetch(
-      `${host.url}/runtime/webhooks/durabletask/orchestrators/durableWaitForever/busy-1`,
-      { method: "POST", body: "" },
-    );
+    const duplicate = await fetch(managementUrl("orchestrators/durableWaitForever/busy-1"), {
+      method: "POST",
+      body: "",
+    });
 
     expect(unknown.status).toBe(400);
     expect(duplicate.status).toBe(409);
@@ -534,9 +540,7 @@ describe("terminate and purge", () => {
     const purgeRunning = await fetch(running.purgeHistoryDeleteUri, { method: "DELETE" });
 
     expect(await purged.json()).toEqual({ instancesDeleted: 1 });
-    expect(
-      (await fetch(`${host.url}/runtime/webhooks/durabletask/instances/${done.instanceId}`)).status,
-    ).toBe(404);
+    expect((await fetch(managementUrl(`instances/${done.instanceId}`))).status).toBe(404);
     expect(purgeRunning.status).toBe(409);
     await clientOp("terminate", running.id, { method: "POST" });
     await settle();
@@ -577,17 +581,18 @@ describe("terminate and purge", () => {
 
   it("lists instances by status and purges the finished ones a filter selects", async () => {
     const failed = await runToEnd("durableThrows");
-    const base = `${host.url}/runtime/webhooks/durabletask/instances`;
-
-    const listed = (await (await fetch(`${base}?runtimeStatus=Failed`)).json()) as StatusPayload[];
-    const purge = await fetch(`${base}?createdTimeFrom=2000-01-01T00:00:00Z&runtimeStatus=Failed`, {
-      method: "DELETE",
-    });
+    const listed = (await (
+      await fetch(managementUrl("instances", "runtimeStatus=Failed"))
+    ).json()) as StatusPayload[];
+    const purge = await fetch(
+      managementUrl("instances", "createdTimeFrom=2000-01-01T00:00:00Z&runtimeStatus=Failed"),
+      { method: "DELETE" },
+    );
     const afterPurge = (await (
-      await fetch(`${base}?runtimeStatus=Failed`)
+      await fetch(managementUrl("instances", "runtimeStatus=Failed"))
     ).json()) as StatusPayload[];
     const completed = (await (
-      await fetch(`${base}?runtimeStatus=Completed`)
+      await fetch(managementUrl("instances", "runtimeStatus=Completed"))
     ).json()) as StatusPayload[];
 
     expect(listed.map((s) => s.instanceId)).toContain(failed.instanceId);

@@ -30,7 +30,11 @@ describe("Event Grid: the webhook and the local topics", () => {
   }
 
   function webhook(functionName: string, init: RequestInit): Promise<Response> {
-    return fetch(`${base}/runtime/webhooks/eventgrid?functionName=${functionName}`, init);
+    const code = encodeURIComponent(testHost.host.keys.systemKeys.eventgrid_extension);
+    return fetch(
+      `${base}/runtime/webhooks/eventgrid?functionName=${functionName}&code=${code}`,
+      init,
+    );
   }
 
   beforeAll(async () => {
@@ -132,7 +136,11 @@ describe("Event Grid: the webhook and the local topics", () => {
 
       expect(noHeader.status).toBe(400);
       expect(unknown.status).toBe(404);
-      expect(await unknown.text()).toBe("cannot find function: 'nope'");
+      expect(unknown.headers.get("content-type")).toBe("application/problem+json");
+      expect(await unknown.json()).toMatchObject({
+        status: 404,
+        detail: "cannot find function: 'nope'",
+      });
     });
 
     test("dispatches a batch one invocation per event and answers 202", async () => {

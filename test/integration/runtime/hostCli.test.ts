@@ -70,7 +70,7 @@ describe("pgprotect host", () => {
     child.kill("SIGTERM");
 
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: "ok" });
+    expect(await health.json()).toEqual({ status: "ok", provider: "local" });
     expect(await exited).toBe(0);
     expect(output()).toContain(`getHealth: [GET] ${url}/api/health`);
     expect(output()).toMatch(
@@ -112,8 +112,16 @@ describe("pgprotect host", () => {
     let errors = "";
     stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
 
+    // Another state folder: a second host on the same one is refused before it tries the port.
     const code = await runHostCommand(
-      ["--app", fixtureAppDir, "--port", new URL(url).port, "--state-dir", stateDir],
+      [
+        "--app",
+        fixtureAppDir,
+        "--port",
+        new URL(url).port,
+        "--state-dir",
+        path.join(stateDir, "second"),
+      ],
       { stdin: process.stdin, stdout, stderr, cwd: projectDir },
       async () => undefined,
     );

@@ -29,6 +29,7 @@ describe("the host as a library", () => {
       const response = await fetch(`${testHost.host.url}/runtime/webhooks/durabletask/instances/x`);
 
       expect(response.status).toBe(404);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
     } finally {
       await testHost.close();
     }
@@ -83,7 +84,7 @@ describe("the host as a library", () => {
       await fetch(`${first.host.url}/api/received`, { method: "DELETE" });
       await fetch(`${first.host.url}/admin/functions/onEvent`, {
         method: "POST",
-        headers: { "x-functions-key": first.host.functionKey },
+        headers: { "x-functions-key": first.host.keys.masterKey },
         body: JSON.stringify({ input: { id: "only-first", data: {} } }),
       });
       await first.waitForLog(/Executed 'Functions\.onEvent'/);

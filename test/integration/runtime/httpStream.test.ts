@@ -6,7 +6,11 @@ describe("the local host with app.setup({ enableHttpStream: true })", () => {
   let base: string;
 
   beforeAll(async () => {
-    testHost = await startFixtureHost({ env: { FIXTURE_HTTP_STREAM: "true" } });
+    testHost = await startFixtureHost({
+      env: { FIXTURE_HTTP_STREAM: "true" },
+      // Above the 3 MB upload below; the default limit is 1 MiB.
+      maxRequestBodyBytes: 8 * 1024 * 1024,
+    });
     base = testHost.host.url;
   });
 
@@ -48,7 +52,7 @@ describe("the local host with app.setup({ enableHttpStream: true })", () => {
     });
   });
 
-  test("large uploads stream through intact", async () => {
+  test("large uploads within the configured body limit stream through intact", async () => {
     const response = await fetch(`${base}/api/upload`, {
       method: "POST",
       body: new Uint8Array(3_000_000).fill(9),

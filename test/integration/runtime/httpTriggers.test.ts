@@ -64,12 +64,23 @@ describe("the local host serving HTTP triggers of the fixture app", () => {
     expect(await withoutName.json()).toMatchObject({ method: "GET", params: { id: "7" } });
   });
 
-  test("a parameter that breaks its int constraint or a method not allowed is 404", async () => {
+  test("a parameter that breaks its int constraint is 404, and a method the route does not take is 405 with Allow, both as problem documents", async () => {
     const notInt = await fetch(`${base}/api/echo/abc`);
     const wrongMethod = await fetch(`${base}/api/echo/1`, { method: "DELETE" });
 
     expect(notInt.status).toBe(404);
-    expect(wrongMethod.status).toBe(404);
+    expect(notInt.headers.get("content-type")).toBe("application/problem+json");
+    expect(await notInt.json()).toMatchObject({ status: 404, code: "NOT_FOUND" });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("GET, POST, PUT");
+    expect(wrongMethod.headers.get("content-type")).toBe("application/problem+json");
+    expect(await wrongMethod.json()).toMatchObject({
+      type: "about:blank",
+      title: "Method Not Allowed",
+      status: 405,
+      code: "METHOD_NOT_ALLOWED",
+      instance: "/api/echo/1",
+    });
   });
 
   test("a literal route wins over a parameter route and a catch-all takes the rest of the path", async () => {
@@ -131,32 +142,45 @@ describe("the local host serving HTTP triggers of the fixture app", () => {
     expect(response.status).toBe(204);
   });
 
-  test("a handler that throws answers 500 with an empty body and the host keeps serving", async () => {
+  test("a handler that throws answers a 500 problem document naming the invocation, without its error, and the host keeps serving", async () => {
     const failed = await fetch(`${base}/api/fails`);
     const after = await fetch(`${base}/api/hello?name=again`);
 
     expect(failed.status).toBe(500);
-    expect(await failed.text()).toBe("");
+    expect(failed.headers.get("content-type")).toBe("application/problem+json");
+    const body = (await failed.json()) as { code: string; detail: string };
+    expect(body.code).toBe("FUNCTION_FAILED");
+    expect(body.detail).toMatch(/invocation [0-9a-f-]{36}/);
+    expect(body.detail).not.toContain("on purpose");
     expect(await after.text()).toBe("Hello, again!");
     await testHost.waitForLog(
       /Executed 'Functions\.fails' \(Failed, Id=[0-9a-f-]{36}, Duration=\d+ms\): the handler failed on purpose/,
     );
   });
 
-  test("authLevel function needs the local key in x-functions-key or code", async () => {
+  test("authLevel function needs the function key or the master key, and admin the master key", async () => {
     const key = testHost.host.functionKey;
+    const master = testHost.host.keys.masterKey;
 
     const without = await fetch(`${base}/api/secure`);
     const wrong = await fetch(`${base}/api/secure`, { headers: { "x-functions-key": "wrong" } });
     const header = await fetch(`${base}/api/secure`, { headers: { "x-functions-key": key } });
     const query = await fetch(`${base}/api/secure?code=${encodeURIComponent(key)}`);
-    const admin = await fetch(`${base}/api/adminOnly`, { headers: { "x-functions-key": key } });
+    const byMaster = await fetch(`${base}/api/secure`, { headers: { "x-functions-key": master } });
+    const adminWithFunctionKey = await fetch(`${base}/api/adminOnly`, {
+      headers: { "x-functions-key": key },
+    });
+    const admin = await fetch(`${base}/api/adminOnly`, { headers: { "x-functions-key": master } });
     const adminWithout = await fetch(`${base}/api/adminOnly`);
 
     expect(without.status).toBe(401);
+    expect(without.headers.get("content-type")).toBe("application/problem+json");
+    expect(await without.json()).toMatchObject({ status: 401, code: "UNAUTHORIZED" });
     expect(wrong.status).toBe(401);
     expect(await header.text()).toBe("function-level ok");
     expect(await query.text()).toBe("function-level ok");
+    expect(await byMaster.text()).toBe("function-level ok");
+    expect(adminWithFunctionKey.status).toBe(401);
     expect(await admin.text()).toBe("admin-level ok");
     expect(adminWithout.status).toBe(401);
   });
@@ -209,6 +233,7 @@ describe("the local host serving HTTP triggers of the fixture app", () => {
       `${base}/runtime/webhooks/durabletask/instances/abc?showHistory=true`,
       {
         method: "POST",
+        headers: { "x-functions-key": testHost.host.keys.systemKeys.durabletask_extension },
         body: JSON.stringify({ a: 1 }),
       },
     );
@@ -240,7 +265,7 @@ describe("the local host serving HTTP triggers of the fixture app", () => {
     const denied = await fetch(`${base}/admin/functions/onEvent`, { method: "POST", body: "{}" });
     const accepted = await fetch(`${base}/admin/functions/onEvent`, {
       method: "POST",
-      headers: { "x-functions-key": testHost.host.functionKey },
+      headers: { "x-functions-key": testHost.host.keys.masterKey },
       body: JSON.stringify({ input: JSON.stringify({ id: "admin-1", data: {} }) }),
     });
 

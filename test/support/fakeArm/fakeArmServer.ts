@@ -16,6 +16,7 @@ import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { OpenApiValidator, type ContractViolation } from "./openApiValidator.js";
+import { RequiredOnlyPruner } from "./requiredOnly.js";
 import { loopbackCertificate } from "../loopbackCertificate.js";
 
 type Json = Record<string, unknown>;
@@ -27,9 +28,18 @@ export interface RecordedRequest {
   readonly operationId: string;
   readonly at: number;
   readonly body: unknown;
-  /** The status the fake answered with. */
+  /** The status the fake answered with; 0 when it closed the connection without answering. */
   status?: number;
+  /** How the answer was lost after the fake carried the request out, when it was. */
+  lost?: LostAnswer;
 }
+
+/**
+ * How an answer is lost: a 500 sent instead of it, or the connection closed without one, after
+ * the request was carried out; or `500-undone`, a 500 for a request the service never carried
+ * out (a gateway that failed before passing it on), which looks the same to the client.
+ */
+export type LostAnswer = "500" | "drop" | "500-undone";
 
 /** The principal id of every fake Backup vault's system-assigned identity. */
 export const FAKE_VAULT_PRINCIPAL_ID = "11111111-2222-3333-4444-555555555555";
@@ -67,6 +77,12 @@ export interface FakeArmOptions {
   readonly limits?: { readonly reads: Bucket; readonly writes: Bucket };
   /** Resource Graph's per-user quota: queries per window. */
   readonly graphQuota?: { readonly queries: number; readonly windowMs: number };
+  /**
+   * `required-only`: every Data Protection answer is pruned to the properties the OpenAPI
+   * document requires (see `requiredOnly.ts`) before it is validated and sent, as a service
+   * that omits everything optional would answer. `full` (the default) answers everything.
+   */
+  readonly answers?: "full" | "required-only";
 }
 
 /** A token bucket's size and refill rate. */
@@ -146,6 +162,7 @@ interface RecoveryPoint {
 const RUNNING_END_TIME = "0001-01-01T00:00:00";
 
 let validatorInstance: OpenApiValidator | undefined;
+let prunerInstance: RequiredOnlyPruner | undefined;
 
 function operationIdToken(): string {
   // Real operation ids are base64 ending in "=="; keep them URL-path safe.
@@ -241,6 +258,7 @@ export class FakeArm {
     principalId: string;
   }[] = [];
   private graphWindow = { start: 0, used: 0 };
+  private readonly lostAnswers: { operationId: string; how: LostAnswer; remaining: number }[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -250,6 +268,7 @@ export class FakeArm {
       Pick<FakeArmOptions, "limits" | "token" | "graphQuota" | "operationTimeScale">,
     private readonly validator: OpenApiValidator,
     ca: string,
+    private readonly pruner: RequiredOnlyPruner | undefined,
   ) {
     const { port } = server.address() as AddressInfo;
     this.url = `https://127.0.0.1:${port}`;
@@ -268,14 +287,22 @@ export class FakeArm {
       lroHeaders: "both" as const,
       pageSize: 2,
       jobReadsBeforeDone: 1,
+      answers: "full" as const,
       ...options,
     };
+    if (resolved.answers === "required-only") prunerInstance ??= new RequiredOnlyPruner();
     const server = createServer({ key, cert });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => resolve());
     });
-    const fake = new FakeArm(server, resolved, validatorInstance, cert);
+    const fake = new FakeArm(
+      server,
+      resolved,
+      validatorInstance,
+      cert,
+      resolved.answers === "required-only" ? prunerInstance : undefined,
+    );
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       void fake.handle(req, res);
     });
@@ -420,6 +447,38 @@ export class FakeArm {
     ];
   }
 
+  /**
+   * Loses the answers of the next `times` requests of an operation: the fake carries each
+   * request out (a backup starts its job) and then answers 500, or closes the connection
+   * without answering (`drop`), as when a gateway or the network fails after the service acted;
+   * or answers 500 without carrying it out (`500-undone`).
+   */
+  loseAnswers(operationId: string, how: LostAnswer, times = 1): void {
+    this.lostAnswers.push({ operationId, how, remaining: times });
+  }
+
+  /** Takes one lost answer of the kind planned for the request's operation, if any. */
+  private takeLostAnswer(record: RecordedRequest, how: LostAnswer): LostAnswer | undefined {
+    const planned = this.lostAnswers.find(
+      (l) => l.remaining > 0 && l.how === how && l.operationId === record.operationId,
+    );
+    if (!planned) return undefined;
+    planned.remaining -= 1;
+    record.lost = how;
+    return how;
+  }
+
+  /** Jobs the fake holds for a backup instance (by its name), oldest first. */
+  jobsOf(backupInstanceName: string): { id: string; category: string; status: string }[] {
+    return [...this.jobs.values()]
+      .filter((j) => j.instance.name.toLowerCase() === backupInstanceName.toLowerCase())
+      .map((j) => ({
+        id: j.id,
+        category: String(j.properties["operationCategory"]),
+        status: String(j.properties["status"]),
+      }));
+  }
+
   /** Requests of one operation, in order. */
   requestsOf(operationId: string): RecordedRequest[] {
     return this.requests.filter((r) => r.operationId === operationId);
@@ -491,6 +550,13 @@ export class FakeArm {
             message: violations.map((v) => v.message).join("; "),
           },
         });
+      } else if (this.takeLostAnswer(record, "500-undone")) {
+        answer = new HttpAnswer(500, {
+          error: {
+            code: "InternalServerError",
+            message: "The server encountered an internal error.",
+          },
+        });
       } else {
         try {
           answer = this.route(matched?.operationId ?? "", matched?.pathParams ?? {}, url, body);
@@ -501,9 +567,42 @@ export class FakeArm {
         }
       }
     }
+    const lose =
+      answer.status < 300
+        ? (this.takeLostAnswer(record, "500") ?? this.takeLostAnswer(record, "drop"))
+        : undefined;
+    if (lose) {
+      // The service goes on with what it accepted though nobody follows it.
+      const op = this.operations.get(
+        operationTokenOf(answer.headers["azure-asyncoperation"] ?? answer.headers["location"]),
+      );
+      if (op && !op.result) {
+        op.result = op.outcome();
+        op.endTime = new Date().toISOString();
+      }
+      if (lose === "drop") {
+        record.status = 0;
+        req.socket.destroy();
+        return;
+      }
+      answer = new HttpAnswer(500, {
+        error: {
+          code: "InternalServerError",
+          message: "The server encountered an internal error.",
+        },
+      });
+    }
+    const contract = answer.status !== 401 && !graph && !postgres && !authorization;
+    if (contract && this.pruner && answer.body !== undefined) {
+      answer = new HttpAnswer(
+        answer.status,
+        this.pruner.prune(method, url, answer.status, answer.body),
+        answer.headers,
+      );
+    }
     record.status = answer.status;
     // Resource Graph is outside the Data Protection contract; its request is checked by hand.
-    if (answer.status !== 401 && !graph && !postgres && !authorization) {
+    if (contract) {
       this.violations.push(
         ...this.validator.validateResponse(method, url, answer.status, answer.body),
       );

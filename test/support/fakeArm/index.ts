@@ -17,9 +17,11 @@ export {
   type FakeArmOptions,
   type FakeKeyVaultAccessPolicy,
   type RecordedRequest,
+  type LostAnswer,
   type Bucket,
 } from "./fakeArmServer.js";
 export { OpenApiValidator, type ContractViolation } from "./openApiValidator.js";
+export { RequiredOnlyPruner } from "./requiredOnly.js";
 export { FakeKeyVault } from "./fakeKeyVault.js";
 
 /** The subscription the fakes serve. */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -88,4 +88,66 @@ describe("pgprotect local secret", () => {
     expect(code).toBe(0);
     expect(run.stdout()).toContain("secret set NAME");
   });
+});
+
+describe("pgprotect local vault create", () => {
+  let cwd: string;
+
+  beforeEach(async () => {
+    cwd = await mkdtemp(path.join(tmpdir(), "pgprotect-cli-"));
+  });
+
+  afterEach(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  function io(): { io: CliIo; stdout: () => string; stderr: () => string } {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    return {
+      io: { stdin: Readable.from([]), stdout, stderr, cwd },
+      stdout: capture(stdout),
+      stderr: capture(stderr),
+    };
+  }
+
+  const cli = () => createLocalCli(() => ({ stateDir: ".pgprotect" }));
+
+  it("creates the vault's folder and prints the vault's id", async () => {
+    const run = io();
+
+    const code = await cli()(["vault", "create", "archive-vault"], run.io);
+
+    expect(code).toBe(0);
+    expect(run.stdout()).toMatch(
+      /\/providers\/Microsoft\.DataProtection\/backupVaults\/archive-vault\n$/,
+    );
+    expect(await readdir(path.join(cwd, ".pgprotect", "vaults"))).toEqual(["archive-vault"]);
+  });
+
+  it("takes a name in another case as the vault that exists, never a second folder", async () => {
+    await cli()(["vault", "create", "archive-vault"], io().io);
+    const run = io();
+
+    const code = await cli()(["vault", "create", "ARCHIVE-VAULT"], run.io);
+
+    expect(code).toBe(0);
+    expect(run.stdout()).toMatch(/backupVaults\/archive-vault\n$/);
+    expect(run.stderr()).toContain("exists already");
+    expect(await readdir(path.join(cwd, ".pgprotect", "vaults"))).toEqual(["archive-vault"]);
+  });
+
+  it.each(["../escape", "v", "under_score", "a".repeat(51)])(
+    "refuses the name %s in one readable line, with a non-zero exit and no folder",
+    async (name) => {
+      const run = io();
+
+      const code = await cli()(["vault", "create", name], run.io);
+
+      expect(code).toBe(1);
+      expect(run.stderr()).toMatch(/^pgprotect local: VAULT_NAME_INVALID: .*2-50 characters.*\n$/);
+      expect(run.stderr().trim().split("\n")).toHaveLength(1);
+      await expect(readdir(path.join(cwd, ".pgprotect", "vaults"))).rejects.toThrow(/ENOENT/);
+    },
+  );
 });

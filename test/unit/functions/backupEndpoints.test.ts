@@ -77,6 +77,7 @@ function useProvider(
       if (name !== instance.name) throw new NotFoundError("ResourceNotFound", "no such instance");
       return instance;
     },
+    listPolicies: async () => policies,
     getPolicy: async (_vault: string, name: string) => {
       const found = policies.find((p) => p.name === name);
       if (!found) throw new NotFoundError("ResourceNotFound", "no such policy");
@@ -145,6 +146,25 @@ describe("POST /api/backup-instances/{name}/backups", () => {
     expect(String(response.body.recommendedAction)).toMatch(
       /^Wait until \d{4}-\d{2}-\d{2}T00:00:00\.000Z/,
     );
+    expect(triggered).toEqual([]);
+  });
+
+  it("answers a backup asked while one of the same Flexible Server runs with 409 naming the running job, and triggers nothing", async () => {
+    const { triggered } = useProvider([
+      job(guid(1), new Date().toISOString(), { status: "InProgress" }),
+    ]);
+
+    const response = await call(startBackup, {
+      method: "POST",
+      url: "/api/backup-instances/pg1-pg1-1/backups",
+      params: { name: "pg1-pg1-1" },
+      body: { ruleName: "BackupWeekly" },
+    });
+
+    expect(response.status).toBe(409);
+    expect(response.body.code).toBe("UserErrorBackupInProgress");
+    expect(String(response.body.detail)).toContain(guid(1));
+    expect(String(response.body.recommendedAction)).toContain(`GET /api/jobs/${guid(1)}`);
     expect(triggered).toEqual([]);
   });
 

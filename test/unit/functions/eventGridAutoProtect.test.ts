@@ -106,6 +106,7 @@ describe("eventGridAutoProtect", () => {
   it("leaves a protection that is running or done alone", async () => {
     const durable = durableClient({
       runtimeStatus: "Completed" as never,
+      input: { datasource: { datasourceId: salesId }, vaultId, policyName: "weekly" },
       output: { outcome: "Protected" },
     });
 

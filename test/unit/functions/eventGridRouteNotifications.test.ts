@@ -4,7 +4,7 @@ import path from "node:path";
 import { InvocationContext } from "@azure/functions";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventGridFileSchema } from "../../../src/cli/hostCli.js";
-import { localTopicKey, localTopicName } from "../../../src/composition.js";
+import { localTopicName } from "../../../src/composition.js";
 import { loadConfig } from "../../../src/config.js";
 import { pgProtectEventTypes } from "../../../src/domain/events/types.js";
 import type { TeamsMessage } from "../../../src/domain/notifications/teamsCard.js";
@@ -277,14 +277,15 @@ describe("notification delivery built from the settings", () => {
 });
 
 describe("eventgrid.local.json", () => {
-  it("wires the app's local topic, with the key the app publishes with, to eventGridRouteNotifications for every pgprotect event", () => {
+  it("wires the app's local topic to eventGridRouteNotifications for every pgprotect event, and commits no key (the runtime generates one per state folder)", () => {
     const file = eventGridFileSchema.parse(
       JSON.parse(readFileSync(path.join(projectDir, "eventgrid.local.json"), "utf8")),
     );
 
     const topic = file.topics?.[localTopicName];
 
-    expect(topic?.key).toBe(localTopicKey);
+    expect(topic?.key).toBeUndefined();
+    expect(file.topics?.["resources"]?.key).toBeUndefined();
     const subscription = topic?.subscriptions.find(
       (s) => s.function === "eventGridRouteNotifications",
     );

@@ -143,6 +143,58 @@ describe("GET /api/protections/{id} for every database of a server", () => {
   });
 });
 
+describe("GET /api/protections/{id} for every database of a server, when waiting was bounded", () => {
+  it("says Failed, naming each stuck database and the operation that follows it", () => {
+    const body = protectionStatusBody(
+      "protect-server-x",
+      serverRun({
+        runtimeStatus: "Completed" as never,
+        output: {
+          serverName: "pg1",
+          protected: ["a"],
+          alreadyProtected: [],
+          failed: [],
+          stuck: [
+            {
+              databaseName: "b",
+              operationId: "protect-b",
+              code: "PROTECTION_STUCK",
+              message: "still running after 60 minutes",
+            },
+          ],
+        },
+      }),
+    );
+
+    expect(body).toMatchObject({
+      outcome: "Failed",
+      error: {
+        code: "DATABASES_NOT_PROTECTED",
+        message:
+          "1 of 2 databases of pg1 were not protected: b (PROTECTION_STUCK: still running as protect-b)",
+      },
+    });
+    expect(String((body.error as { recommendedAction: string }).recommendedAction)).toContain(
+      "GET /api/protections/{operationId}",
+    );
+  });
+
+  it("says Failed with a code when the orchestration was terminated", () => {
+    const body = protectionStatusBody(
+      "protect-server-x",
+      serverRun({ runtimeStatus: "Terminated" as never, output: "stopped by an operator" }),
+    );
+
+    expect(body).toMatchObject({
+      outcome: "Failed",
+      error: {
+        code: "PROTECTION_TERMINATED",
+        message: expect.stringContaining("stopped by an operator"),
+      },
+    });
+  });
+});
+
 describe("GET /api/protections/{id} for one datasource", () => {
   it("shows the steps from the custom status and the outcome, without the server's fields", () => {
     const steps = [{ name: "resolve", status: "done", at: "2026-11-01T10:00:01Z" }];
@@ -169,6 +221,76 @@ describe("GET /api/protections/{id} for one datasource", () => {
       error: null,
       createdAt: "2026-11-01T10:00:00Z",
       lastUpdatedAt: "2026-11-01T10:01:00Z",
+    });
+  });
+
+  it.each([
+    [
+      "Failed",
+      "Orchestrator function 'protectDatasource' failed: boom",
+      "PROTECTION_ORCHESTRATION_FAILED",
+    ],
+    ["Terminated", "stopped", "PROTECTION_TERMINATED"],
+    ["Canceled", null, "PROTECTION_TERMINATED"],
+    ["Completed", null, "PROTECTION_ENDED_WITHOUT_OUTCOME"],
+  ] as const)(
+    "never shows a finished protection without an outcome and an error: %s in Durable terms",
+    (runtimeStatus, output, code) => {
+      const body = protectionStatusBody(
+        "protect-d",
+        status({
+          name: "protectDatasource",
+          runtimeStatus: runtimeStatus as never,
+          input: { datasource: { datasourceId: "/d" } },
+          customStatus: {
+            steps: [{ name: "publish", status: "running", at: "2026-11-01T10:00:09Z" }],
+          },
+          output,
+        }),
+      );
+
+      expect(body).toMatchObject({ outcome: "Failed", datasourceId: "/d", error: { code } });
+      const error = body.error as { message: string; recommendedAction: string };
+      expect(error.message).not.toBe("");
+      expect(error.recommendedAction).toContain("same request again");
+    },
+  );
+
+  it("shows the failed step's own error when the orchestration failed after stating it", () => {
+    const error = { code: "SecretNotFound", message: "no secret", recommendedAction: "store it" };
+
+    const body = protectionStatusBody(
+      "protect-d",
+      status({
+        name: "protectDatasource",
+        runtimeStatus: "Failed" as never,
+        input: { datasource: { datasourceId: "/d" } },
+        customStatus: { steps: [], error },
+        output: "later failure",
+      }),
+    );
+
+    expect(body).toMatchObject({ outcome: "Failed", error });
+  });
+
+  it("says so when a failed protection's event could not be published", () => {
+    const error = { code: "SecretNotFound", message: "no secret" };
+
+    const body = protectionStatusBody(
+      "protect-d",
+      status({
+        name: "protectDatasource",
+        runtimeStatus: "Completed" as never,
+        input: { datasource: { datasourceId: "/d" } },
+        customStatus: { steps: [], error, eventNotPublished: "Event Grid answered 401" },
+        output: { outcome: "Failed", datasourceId: "/d", error },
+      }),
+    );
+
+    expect(body).toMatchObject({
+      outcome: "Failed",
+      error,
+      eventNotPublished: "Event Grid answered 401",
     });
   });
 });

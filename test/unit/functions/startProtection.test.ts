@@ -16,6 +16,7 @@ import {
   serverProtectionInstanceId,
 } from "../../../src/functions/startProtection.js";
 import { withProblemDetails } from "../../../src/http/handler.js";
+import { legacyProtectionInstanceId } from "../../../src/domain/protection/operationIds.js";
 import { protectionInstanceId } from "../../../src/orchestrations/protectDatasource.js";
 import type { DirectoryServer, Provider } from "../../../src/providers/ports.js";
 
@@ -62,8 +63,8 @@ function durableClient(instances: Record<string, Partial<DurableOrchestrationSta
 }
 
 /** Dependencies with a Single Server `pg1`, a Flexible Server `flex`, two policies and one secret. */
-function deps(): AppDependencies {
-  const config = loadConfig({});
+function deps(env: Record<string, string> = {}): AppDependencies {
+  const config = loadConfig(env);
   const provider = {
     directory: {
       resolveServer: async (name: string) => {
@@ -96,14 +97,14 @@ function deps(): AppDependencies {
   return { config, provider, vaults: createVaultDirectory(config) } as unknown as AppDependencies;
 }
 
-async function post(body: unknown, durable = durableClient()) {
+async function post(body: unknown, durable = durableClient(), env: Record<string, string> = {}) {
   const request = new HttpRequest({
     method: "POST",
     url: "http://localhost:7071/api/protections",
     headers: { "content-type": "application/json" },
     body: { string: JSON.stringify(body) },
   });
-  const handler = withProblemDetails((req) => answerStartProtection(req, durable, deps()));
+  const handler = withProblemDetails((req) => answerStartProtection(req, durable, deps(env)));
   const response = (await handler(
     request,
     new InvocationContext({ functionName: "startProtection" }),
@@ -119,6 +120,8 @@ async function post(body: unknown, durable = durableClient()) {
 }
 
 const allOfPg1 = { serverName: "pg1", allDatabases: true, policyName: "weekly", secretUri };
+/** What protectServer records when started for `allOfPg1`. */
+const pg1Input = { serverName: "pg1", vaultId, policyName: "weekly", secretUri };
 
 describe("POST /api/protections with allDatabases", () => {
   it("starts protectServer under an id derived from the server, with the vault, policy, secret and width asked for", async () => {
@@ -127,7 +130,7 @@ describe("POST /api/protections with allDatabases", () => {
 
     // Assert
     const id = serverProtectionInstanceId(pg1Id);
-    expect(id).toMatch(/^protect-server-subscriptions-.*-servers-pg1$/);
+    expect(id).toMatch(/^protect-server-pg1-[0-9a-f]{16}$/);
     expect(response.status).toBe(202);
     expect(response.body).toEqual({
       id,
@@ -148,10 +151,18 @@ describe("POST /api/protections with allDatabases", () => {
     ]);
   });
 
+  it("hands protectServer the bound on waiting for each batch that the settings give", async () => {
+    const response = await post(allOfPg1, durableClient(), {
+      PROTECT_SERVER_CHILD_TIMEOUT_MINUTES: "15",
+    });
+
+    expect(response.started[0]?.input).toMatchObject({ childTimeoutMinutes: 15 });
+  });
+
   it("answers the operation under way when asked again, and starts nothing", async () => {
     const id = serverProtectionInstanceId(pg1Id);
     const durable = durableClient({
-      [id]: { name: "protectServer", runtimeStatus: "Running" as never },
+      [id]: { name: "protectServer", runtimeStatus: "Running" as never, input: pg1Input },
     });
 
     const response = await post(allOfPg1, durable);
@@ -165,7 +176,11 @@ describe("POST /api/protections with allDatabases", () => {
     const id = serverProtectionInstanceId(pg1Id);
     const summary = { serverName: "pg1", protected: ["a"], alreadyProtected: [] };
     const succeeded = durableClient({
-      [id]: { runtimeStatus: "Completed" as never, output: { ...summary, failed: [] } },
+      [id]: {
+        runtimeStatus: "Completed" as never,
+        input: pg1Input,
+        output: { ...summary, failed: [] },
+      },
     });
     const fellShort = durableClient({
       [id]: {
@@ -292,5 +307,100 @@ describe("POST /api/protections for one datasource", () => {
         input: { datasource: { datasourceId: salesId }, vaultId, policyName: "weekly", secretUri },
       },
     ]);
+  });
+
+  const databaseId = (databaseName: string) =>
+    formatDatabaseId({ ...LOCAL_SCOPE, kind: "servers", serverName: "pg1", databaseName });
+  const protecting = (databaseName: string, policyName = "weekly") => ({
+    runtimeStatus: "Completed" as never,
+    input: {
+      datasource: { datasourceId: databaseId(databaseName) },
+      vaultId,
+      policyName,
+      secretUri,
+    },
+    output: { outcome: "Protected" },
+  });
+  const sales = { serverName: "pg1", databaseName: "sales", policyName: "weekly", secretUri };
+
+  it("refuses a repeat that asks for another policy with a 409 naming the existing protection", async () => {
+    // Arrange
+    const id = protectionInstanceId(databaseId("sales"));
+    const durable = durableClient({ [id]: protecting("sales", "daily") });
+
+    // Act
+    const response = await post(sales, durable);
+
+    // Assert
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({
+      code: "PROTECTION_EXISTS_WITH_OTHER_SETTINGS",
+      detail: expect.stringContaining(id),
+    });
+    expect(String(response.body.detail)).toContain("policy 'daily' (this request: 'weekly')");
+    expect(String(response.body.recommendedAction)).toContain("update-policy");
+    expect(response.started).toEqual([]);
+  });
+
+  it("answers a repeat with the same settings, the policy name in any case, as the existing operation", async () => {
+    const id = protectionInstanceId(databaseId("sales"));
+    const durable = durableClient({ [id]: protecting("sales") });
+
+    const response = await post({ ...sales, policyName: "WEEKLY" }, durable);
+
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ id, existing: true, status: "Completed" });
+    expect(response.started).toEqual([]);
+  });
+
+  it("answers an operation an earlier version started for this very database under its old id", async () => {
+    // Arrange: `Sales` under the id earlier versions gave it.
+    const legacyId = legacyProtectionInstanceId(databaseId("Sales"));
+    const durable = durableClient({ [legacyId]: protecting("Sales") });
+
+    // Act
+    const response = await post({ ...sales, databaseName: "Sales" }, durable);
+
+    // Assert
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ id: legacyId, existing: true, status: "Completed" });
+    expect(response.started).toEqual([]);
+  });
+
+  it("protects a database whose old id an operation for another database holds (Demo beside demo)", async () => {
+    // Arrange: `Demo` was protected under the old, shared id.
+    const legacyId = legacyProtectionInstanceId(databaseId("Demo"));
+    const durable = durableClient({ [legacyId]: protecting("Demo") });
+
+    // Act
+    const response = await post({ ...sales, databaseName: "demo" }, durable);
+
+    // Assert
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({
+      id: protectionInstanceId(databaseId("demo")),
+      existing: false,
+    });
+    expect(response.started.map((s) => s.instanceId)).toEqual([
+      protectionInstanceId(databaseId("demo")),
+    ]);
+  });
+
+  it("refuses names outside the service's rules as 400s naming the rule", async () => {
+    const vault = await post({ ...sales, vaultName: "no_such!" });
+    const policy = await post({ ...sales, policyName: "x" });
+
+    expect(vault.status).toBe(400);
+    expect(vault.body).toMatchObject({ code: "VAULT_NAME_INVALID" });
+    expect(policy.status).toBe(400);
+    expect(policy.body).toMatchObject({ code: "POLICY_NAME_INVALID" });
+  });
+
+  it("answers 404 for a well-formed vault that does not exist, and starts nothing", async () => {
+    const response = await post({ ...sales, vaultName: "other-vault" });
+
+    expect(response.status).toBe(404);
+    expect(response.body).toMatchObject({ code: "VaultNotFound" });
+    expect(response.started).toEqual([]);
   });
 });

@@ -39,8 +39,8 @@ function instance(
   } as unknown as BackupInstance;
 }
 
-/** A provider with two protected databases, sales tagged gold. */
-function provider(): Provider {
+/** A provider with two protected databases, sales tagged gold; `running` names instances with a backup running. */
+function provider(running: readonly string[] = []): Provider {
   const tags: Record<string, Record<string, string>> = {
     "/ds/local/sales": { tier: "gold" },
     "/ds/local/hr": {},
@@ -54,6 +54,10 @@ function provider(): Provider {
               instance("local-hr-2", "local/hr"),
               instance("local-old-3", "local/old", "ProtectionStopped"),
             ]
+          : [],
+      listJobs: async (_id: string, filter: { backupInstanceName?: string }) =>
+        running.includes(filter.backupInstanceName ?? "")
+          ? [{ name: `job-of-${filter.backupInstanceName}`, status: "InProgress" }]
           : [],
     },
     directory: { getTags: async (id: string) => tags[id] ?? {} },
@@ -107,10 +111,40 @@ describe("timerBackupPlans", () => {
           ruleName: "BackupWeekly",
           retentionTagOverride: "Monthly",
           whenWeeklyLimitReached: "skip",
+          whenBackupRunning: "skip",
           requestedBy: "plan:month-end",
         },
       },
     ]);
+  });
+
+  it("defers an instance whose backup is running, naming the job, and starts it at a later tick of the occurrence", async () => {
+    // Arrange
+    const durable = durableClient();
+
+    // Act: a backup of sales runs at the first tick and has ended by the next
+    const first = await runBackupPlans(
+      plans,
+      new Date("2026-05-29T22:00:00Z"),
+      { provider: provider(["local-sales-1"]), vaults },
+      durable,
+    );
+    const next = await runBackupPlans(
+      plans,
+      new Date("2026-05-29T22:05:00Z"),
+      { provider: provider(), vaults },
+      durable,
+    );
+
+    // Assert
+    expect(first.find((r) => r.plan === "month-end")).toMatchObject({
+      started: [],
+      deferred: [{ backupInstanceName: "local-sales-1", runningJob: "job-of-local-sales-1" }],
+    });
+    expect(next.find((r) => r.plan === "month-end")?.started).toEqual([
+      "plan-month-end-local-sales-1-20260529t220000z",
+    ]);
+    expect(durable.instances.size).toBe(1);
   });
 
   it("starts nothing new when the timer fires again for the same occurrence", async () => {

@@ -130,7 +130,10 @@ describe("timerReconcileProtection", () => {
           return [
             {
               backupInstanceId: `${vaultId}/backupInstances/local-sales-1`,
-              datasourceId: databaseId("sales").toUpperCase(),
+              // Azure names in another case; the database's own name as it is.
+              datasourceId: databaseId("sales").replace(/^.*\/databases\//, (arm) =>
+                arm.toUpperCase(),
+              ),
               protectionStatus: "ProtectionConfigured",
             },
             {

@@ -54,4 +54,29 @@ describe("authorize", () => {
       readClientPrincipal(requestAs({ userDetails: "bob", userRoles: ["Backup.Reader"] })),
     ).toEqual({ name: "bob", roles: ["Backup.Reader"] });
   });
+
+  it("takes roles and names only where they are text, so a malformed principal holds no odd role", () => {
+    const malformed = requestAs({
+      userRoles: "Backup.Operator",
+      userDetails: { toString: 1 },
+      claims: [
+        null,
+        { typ: "roles", val: { role: "Backup.Operator" } },
+        { typ: "roles", val: "Backup.Reader" },
+      ],
+    });
+
+    expect(readClientPrincipal(malformed)).toEqual({ roles: ["Backup.Reader"] });
+    expect(statusOf(() => authorize(malformed, "Backup.Operator", true))).toBe(403);
+  });
+
+  it("answers 401 for a principal that is not a JSON object", () => {
+    const notAnObject = new HttpRequest({
+      method: "GET",
+      url: "http://localhost/api/jobs",
+      headers: { "x-ms-client-principal": Buffer.from("null").toString("base64") },
+    });
+
+    expect(statusOf(() => authorize(notAnObject, "Backup.Reader", true))).toBe(401);
+  });
 });

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { configKeys, loadConfig } from "../../../src/config.js";
 import { parseNotificationSettings } from "../../../src/domain/notifications/rules.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -547,5 +548,216 @@ describe("the post-deploy scripts", () => {
     // Assert
     expect(shReads).toContain("EVENTGRID_TOPIC_ID");
     expect(unknown).toEqual([]);
+  });
+});
+
+/** The raw text of a `var`'s expression (strings intact), located through the masked source. */
+function varSource(path: string, name: string): string {
+  const source = readRepoFile(path);
+  const masked = maskBicep(source);
+  const match = new RegExp(`^var\\s+${name}\\s*=`, "m").exec(masked);
+  if (!match) throw new Error(`no var ${name} in ${path}`);
+  const expression = varExpression(masked, name);
+  const start = match.index + match[0].length;
+  return source.slice(start, start + expression.length);
+}
+
+/** The raw text of `resource <name> ...` up to the next top-level declaration. */
+function resourceSource(path: string, name: string): string {
+  const source = readRepoFile(path);
+  const start = new RegExp(`^resource\\s+${name}\\s`, "m").exec(source)?.index ?? -1;
+  if (start === -1) throw new Error(`no resource ${name} in ${path}`);
+  const next = source.slice(start + 1).search(/^(module|resource|var|output|param)\s/m);
+  return source.slice(start, next === -1 ? undefined : start + 1 + next);
+}
+
+/** The raw text of `module <name> ...` of main.bicep. */
+function mainModuleSource(name: string): string {
+  const source = readRepoFile("infra/main.bicep");
+  const start = new RegExp(`^module\\s+${name}\\s`, "m").exec(source)?.index ?? -1;
+  if (start === -1) throw new Error(`no module ${name}`);
+  const next = source.slice(start + 1).search(/^(module|resource|var|output|param)\s/m);
+  return source.slice(start, next === -1 ? undefined : start + 1 + next);
+}
+
+/** The roles the HTTP handlers require, as they pass them to `authorize`. */
+function rolesTheHandlersCheck(): string[] {
+  const folder = join(repoRoot, "src", "functions");
+  const roles = readdirSync(folder)
+    .filter((name) => name.endsWith(".ts"))
+    .flatMap((name) =>
+      [...readFileSync(join(folder, name), "utf8").matchAll(/authorize\(\s*\w+,\s*"([^"]+)"/g)].map(
+        (m) => m[1] as string,
+      ),
+    );
+  return [...new Set(roles)].sort();
+}
+
+/** Routes of the HTTP functions registered with `authLevel: "anonymous"`, as `/api/<route>`. */
+function anonymousRoutes(): string[] {
+  const folder = join(repoRoot, "src", "functions");
+  return readdirSync(folder)
+    .filter((name) => name.endsWith(".ts"))
+    .flatMap((name) => {
+      const text = readFileSync(join(folder, name), "utf8");
+      return [...text.matchAll(/app\.http\([^{]*\{([^}]*)\}/g)].flatMap((m) => {
+        const options = m[1] as string;
+        const route = /route:\s*"([^"]+)"/.exec(options)?.[1];
+        return /authLevel:\s*"anonymous"/.test(options) && route ? [`/api/${route}`] : [];
+      });
+    });
+}
+
+describe("callers' roles, from the infrastructure to the handlers", () => {
+  const registration = "infra/app/appRegistration.bicep";
+  const authentication = "infra/app/authentication.bicep";
+
+  it("load the Microsoft Graph Bicep extension, v1.0 pinned to a version, wherever Graph resources are declared", () => {
+    // Arrange
+    const config = JSON.parse(readRepoFile("infra/bicepconfig.json")) as {
+      extensions?: Record<string, string>;
+    };
+
+    // Act
+    const graphFiles = bicepFiles().filter((file) =>
+      /'Microsoft\.Graph\/[^']+'/.test(readFileSync(file, "utf8")),
+    );
+    const withoutExtension = graphFiles
+      .filter((file) => !/^extension\s+microsoftGraphV1\s*$/m.test(readFileSync(file, "utf8")))
+      .map((file) => relative(repoRoot, file));
+    const undeclared = bicepFiles().flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/^extension\s+(\w+)\s*$/gm)]
+        .map((m) => m[1] as string)
+        .filter((name) => config.extensions?.[name] === undefined),
+    );
+
+    // Assert
+    expect(config.extensions?.["microsoftGraphV1"]).toMatch(
+      /^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:\d+\.\d+\.\d+$/,
+    );
+    expect(graphFiles.map((file) => relative(repoRoot, file))).toContain(registration);
+    expect(withoutExtension).toEqual([]);
+    expect(undeclared).toEqual([]);
+  });
+
+  it("define exactly the app roles Backup.Reader and Backup.Operator, the ones the handlers check", () => {
+    // Arrange
+    const roles = varSource(registration, "appRoles");
+    const application = resourceSource(registration, "application");
+
+    // Act
+    const values = [...roles.matchAll(/^\s*value:\s*'([^']*)'\s*$/gm)].map((m) => m[1] as string);
+
+    // Assert
+    expect(values.sort()).toEqual(["Backup.Operator", "Backup.Reader"]);
+    expect(rolesTheHandlersCheck()).toEqual(["Backup.Operator", "Backup.Reader"]);
+    expect(readRepoFile("src/http/principal.ts")).toContain(
+      'export type AppRole = "Backup.Reader" | "Backup.Operator";',
+    );
+    expect(application).toMatch(/^resource\s+application\s+'Microsoft\.Graph\/applications@v1\.0'/);
+    expect(application).toMatch(/^\s*appRoles:\s*\[for role in appRoles:\s*\{/m);
+    // A stable id per role and app: redeploying keeps every assignment.
+    expect(application).toMatch(/^\s*id:\s*guid\(uniqueName,\s*role\.value\)\s*$/m);
+    expect(application).toMatch(/^\s*value:\s*role\.value\s*$/m);
+    expect(application).toMatch(/allowedMemberTypes:\s*\[\s*'User'\s*'Application'\s*\]/);
+    expect(application).toMatch(/^\s*isEnabled:\s*true\s*$/m);
+  });
+
+  it("issue v2 tokens for an application ID URI and give the app a service principal that requires a role", () => {
+    // Arrange
+    const application = resourceSource(registration, "application");
+    const servicePrincipal = resourceSource(registration, "servicePrincipal");
+
+    // Act
+    const identifierUri = varSource(registration, "identifierUri").trim();
+
+    // Assert
+    expect(identifierUri).toBe("'api://${tenant().tenantId}/${uniqueName}'");
+    expect(application).toMatch(/identifierUris:\s*\[\s*identifierUri\s*\]/);
+    expect(application).toMatch(/^\s*requestedAccessTokenVersion:\s*2\s*$/m);
+    expect(application).toMatch(/^\s*signInAudience:\s*'AzureADMyOrg'\s*$/m);
+    expect(servicePrincipal).toMatch(/'Microsoft\.Graph\/servicePrincipals@v1\.0'/);
+    expect(servicePrincipal).toMatch(/^\s*appId:\s*application\.appId\s*$/m);
+    expect(servicePrincipal).toMatch(
+      /^\s*appRoleAssignmentRequired:\s*appRoleAssignmentRequired\s*$/m,
+    );
+    expect(readRepoFile(registration)).toMatch(
+      /^param\s+appRoleAssignmentRequired\s+bool\s*=\s*true$/m,
+    );
+  });
+
+  it("require authentication with Entra ID on the function app, accepting tokens for the app registration only", () => {
+    // Arrange
+    const settings = resourceSource(authentication, "authSettings");
+
+    // Act
+    const audiences = /allowedAudiences:\s*\[([^\]]*)\]/.exec(settings)?.[1]?.trim().split(/\s+/);
+
+    // Assert
+    expect(settings).toMatch(/'Microsoft\.Web\/sites\/config@[^']+'/);
+    expect(settings).toMatch(/^\s*name:\s*'authsettingsV2'\s*$/m);
+    expect(settings).toMatch(/^\s*parent:\s*functionApp\s*$/m);
+    expect(settings).toMatch(/platform:\s*\{\s*enabled:\s*true/);
+    expect(settings).toMatch(/^\s*requireAuthentication:\s*true\s*$/m);
+    expect(settings).toMatch(/^\s*unauthenticatedClientAction:\s*'Return401'\s*$/m);
+    expect(settings).toMatch(/azureActiveDirectory:\s*\{\s*enabled:\s*true/);
+    expect(settings).toMatch(/^\s*clientId:\s*clientId\s*$/m);
+    // v2 tokens (requestedAccessTokenVersion 2) come from the tenant's v2.0 issuer.
+    expect(settings).toMatch(
+      /openIdIssuer:\s*'\$\{environment\(\)\.authentication\.loginEndpoint\}\$\{tenant\(\)\.tenantId\}\/v2\.0'/,
+    );
+    expect(audiences?.sort()).toEqual(["clientId", "identifierUri"]);
+  });
+
+  it("let through without a token only Event Grid's keyed webhook and the app's anonymous routes", () => {
+    // Arrange
+    const excluded = [...varSource(authentication, "excludedPaths").matchAll(/'([^']+)'/g)].map(
+      (m) => m[1] as string,
+    );
+    const anonymous = anonymousRoutes();
+
+    // Act
+    const unexplained = excluded.filter(
+      (path) => path !== "/runtime/webhooks/eventgrid" && !anonymous.includes(path),
+    );
+
+    // Assert
+    expect(anonymous).toEqual(expect.arrayContaining(["/api/health"]));
+    expect(excluded).toContain("/runtime/webhooks/eventgrid");
+    expect(readRepoFile("scripts/post-deploy.sh")).toContain("/runtime/webhooks/eventgrid?");
+    expect(unexplained).toEqual([]);
+  });
+
+  it("wire the app registration into the authentication, and tell the app with WEBSITE_AUTH_ENABLED under the same switch", () => {
+    // Arrange
+    const appRegistration = mainModuleSource("appRegistration");
+    const auth = mainModuleSource("authentication");
+    const authSettings = varSource("infra/main.bicep", "authAppSettings");
+
+    // Act
+    const keys = appSettingKeys();
+
+    // Assert
+    expect(appRegistration).toMatch(
+      /^module\s+appRegistration\s+'app\/appRegistration\.bicep'\s*=\s*if\s*\(enableAuthentication\)/,
+    );
+    expect(auth).toMatch(
+      /^module\s+authentication\s+'app\/authentication\.bicep'\s*=\s*if\s*\(enableAuthentication\)/,
+    );
+    expect(auth).toMatch(/^\s*clientId:\s*appRegistration\.outputs\.appId\s*$/m);
+    expect(auth).toMatch(/^\s*identifierUri:\s*appRegistration\.outputs\.identifierUri\s*$/m);
+    expect(auth).toMatch(/^\s*functionAppName:\s*api\.outputs\.SERVICE_API_NAME\s*$/m);
+    expect(appRegistration).toMatch(
+      /^\s*functionAppHostName:\s*api\.outputs\.SERVICE_API_DEFAULT_HOSTNAME\s*$/m,
+    );
+    expect(authSettings).toMatch(
+      /^\s*enableAuthentication\s*\?\s*\{\s*WEBSITE_AUTH_ENABLED:\s*'true'\s*\}\s*:\s*\{\}\s*$/,
+    );
+    expect(keys).toContain("WEBSITE_AUTH_ENABLED");
+    expect(configKeys).toContain("WEBSITE_AUTH_ENABLED");
+    expect(loadConfig({ WEBSITE_AUTH_ENABLED: "true" }).WEBSITE_AUTH_ENABLED).toBe(true);
+    expect(readRepoFile("infra/main.bicep")).toMatch(
+      /^param\s+enableAuthentication\s+bool\s*=\s*true$/m,
+    );
   });
 });

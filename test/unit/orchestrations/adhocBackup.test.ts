@@ -88,6 +88,38 @@ describe("adhocBackup", () => {
     expect(activityCalls(run.scheduled)).toEqual(["checkWeeklyLimit"]);
   });
 
+  it("ends Skipped, naming the running job, for a backup plan when a backup of the instance runs", () => {
+    const refusal = {
+      ok: false,
+      code: "UserErrorBackupInProgress",
+      message: "Backup instance 'pg1-sales-1' has a backup running: job job-0",
+    };
+    const run = driveOrchestration(
+      adhocBackup,
+      { ...input, whenBackupRunning: "skip" },
+      { checkWeeklyLimit: () => ({ ok: true, value: true }), triggerBackup: () => refusal },
+    );
+
+    expect(run.output).toEqual({ outcome: "Skipped", error: refusal });
+    expect(activityCalls(run.scheduled)).toEqual(["checkWeeklyLimit", "triggerBackup"]);
+  });
+
+  it("ends Failed, naming the running job, when a user asks while a backup of the instance runs", () => {
+    const run = driveOrchestration(adhocBackup, input, {
+      checkWeeklyLimit: () => ({ ok: true, value: true }),
+      triggerBackup: () => ({
+        ok: false,
+        code: "UserErrorBackupInProgress",
+        message: "Backup instance 'pg1-sales-1' has a backup running: job job-0",
+      }),
+    });
+
+    expect(run.output).toMatchObject({
+      outcome: "Failed",
+      error: { code: "UserErrorBackupInProgress", message: expect.stringContaining("job-0") },
+    });
+  });
+
   it("refuses, with the reason, when a user asks and the weekly limit is reached", () => {
     const run = driveOrchestration(adhocBackup, input, {
       checkWeeklyLimit: () => ({

@@ -198,4 +198,60 @@ describe("jobWatcher", () => {
       retried: true,
     });
   });
+
+  it("completes a pass whose listing still fails after its retries, stating why and keeping the watermark", () => {
+    // Arrange
+    const state = { watermark: minutes(-3).toISOString(), seen: [] };
+
+    // Act
+    const run = driveOrchestration<JobWatcherOutput>(
+      jobWatcher,
+      { vaultIds: [VAULT_ID], state },
+      {
+        listJobsSince: () => {
+          throw new Error("Activity function 'listJobsSince' failed: 503");
+        },
+      },
+      { start },
+    );
+
+    // Assert
+    expect(run.output).toEqual({
+      watermark: state.watermark,
+      seen: [],
+      published: 0,
+      error: { code: "JOB_WATCH_INCOMPLETE", message: expect.stringContaining("503") },
+    });
+  });
+
+  it("remembers the states it published before publishing failed, so the next pass publishes only the rest", () => {
+    // Arrange: the second batch cannot be published.
+    const jobs = Array.from({ length: jobWatching.publishBatch + 5 }, (_, i) =>
+      completed(`job-${i}`, minutes(-5).toISOString(), minutes(-4).toISOString()),
+    );
+    const published: EventRequest[] = [];
+    const first = driveOrchestration<JobWatcherOutput>(
+      jobWatcher,
+      { vaultIds: [VAULT_ID] },
+      {
+        listJobsSince: jobsSince(jobs),
+        publishEvents: (requests, call) => {
+          if (call === 1) throw new Error("Activity function 'publishEvents' failed: 401");
+          published.push(...(requests as EventRequest[]));
+          return (requests as EventRequest[]).length;
+        },
+      },
+      { start },
+    );
+
+    // Act
+    const second = pass({ vaultIds: [VAULT_ID], state: first.output }, jobs, minutes(1));
+
+    // Assert
+    expect(first.output.error?.code).toBe("JOB_WATCH_INCOMPLETE");
+    expect(first.output.published).toBe(jobWatching.publishBatch);
+    expect(published).toHaveLength(jobWatching.publishBatch);
+    expect(second.states).toHaveLength(5);
+    expect(second.run.output.error).toBeUndefined();
+  });
 });

@@ -6,7 +6,13 @@ import {
   type ProtectDatasourceInput,
   type ProtectionProgress,
 } from "../../../src/orchestrations/protectDatasource.js";
-import { activityCalls, driveOrchestration } from "../../support/orchestrationDriver.js";
+import type * as df from "durable-functions";
+import { driveOrchestrator } from "../../support/durableReplay.js";
+import {
+  activityCalls,
+  driveOrchestration,
+  type Scheduled,
+} from "../../support/orchestrationDriver.js";
 
 const datasource: ResolvedDatasource = {
   datasourceId:
@@ -151,9 +157,11 @@ describe("protectDatasource", () => {
     expect(activityCalls(run.scheduled)).not.toContain("createBackupInstance");
   });
 
-  it("gives the same datasource the same instance id whatever its letter case", () => {
-    expect(protectionInstanceId(datasource.datasourceId)).toBe(
-      protectionInstanceId(datasource.datasourceId.toUpperCase()),
+  it("gives the same datasource the same instance id whatever the letter case of its Azure names", () => {
+    const { datasourceId } = datasource;
+    const [azureParts, databaseName] = datasourceId.split("/databases/");
+    expect(protectionInstanceId(datasourceId)).toBe(
+      protectionInstanceId(`${azureParts?.toUpperCase()}/databases/${databaseName}`),
     );
     expect(protectionInstanceId(datasource.datasourceId)).not.toBe(
       protectionInstanceId(datasource.datasourceId.replace("sales", "hr")),
@@ -241,4 +249,192 @@ describe("protectDatasource", () => {
     expect(run.output.outcome).toBe("Failed");
     expect(run.output.error?.message).toContain("ConfiguringProtectionFailed");
   });
+
+  it("reports a protection still configuring after the polling bound as timed out, with the time it waited", () => {
+    const start = new Date("2026-11-24T08:00:00Z");
+
+    const run = driveOrchestration(
+      protectDatasource,
+      input,
+      {
+        ...happyPath,
+        getBackupInstance: (key) =>
+          summary(
+            "ConfiguringProtection",
+            (key as { backupInstanceName: string }).backupInstanceName,
+          ),
+      },
+      { start },
+    );
+
+    expect(run.output).toMatchObject({
+      outcome: "Failed",
+      backupInstanceName: expect.stringMatching(/^pg1-sales-/),
+      error: {
+        code: "ProtectionTimedOut",
+        message: expect.stringContaining("after 10 minutes"),
+        recommendedAction: expect.any(String),
+      },
+    });
+    expect(run.finishedAt.getTime() - start.getTime()).toBe(10 * 60_000);
+  });
+
+  it("gives up validating after its last attempt while permissions stay missing, and says how often it asked", () => {
+    const run = driveOrchestration(protectDatasource, input, {
+      ...happyPath,
+      validateForBackup: () => ({
+        ok: false,
+        code: "UserErrorMissingRequiredPermissions",
+        message: "The vault lacks Reader on the server",
+      }),
+    });
+
+    expect(activityCalls(run.scheduled).filter((n) => n === "validateForBackup")).toHaveLength(6);
+    expect(run.output.error).toMatchObject({
+      code: "UserErrorMissingRequiredPermissions",
+      message: expect.stringContaining("after 6 attempts"),
+    });
+  });
+
+  it("explains a failed publish step after the backup instance was created, and announces the failure once", () => {
+    // Arrange: the Configured event cannot be built or sent, whatever the retries.
+    const run = driveOrchestration(protectDatasource, input, {
+      ...happyPath,
+      publishEvents: (events) => {
+        if ((events as Array<{ kind: string }>)[0]?.kind === "protectionConfigured")
+          throw new Error("Activity function 'publishEvents' failed: 'x' is not a time");
+        return 1;
+      },
+    });
+
+    // Assert
+    expect(run.output).toMatchObject({
+      outcome: "Failed",
+      datasourceId: datasource.datasourceId,
+      backupInstanceName: expect.stringMatching(/^pg1-sales-/),
+      error: {
+        code: "PROTECTION_EVENT_NOT_PUBLISHED",
+        message: expect.stringContaining("is not a time"),
+        recommendedAction: expect.any(String),
+      },
+    });
+    const final = run.customStatuses.at(-1) as ProtectionProgress;
+    expect(final.steps.at(-1)).toMatchObject({ name: "publish", status: "failed" });
+    expect(final.error?.code).toBe("PROTECTION_EVENT_NOT_PUBLISHED");
+    const failedEvents = publishedKinds(run.scheduled).filter((k) => k === "protectionFailed");
+    expect(failedEvents).toHaveLength(1);
+    expect(run.scheduled.at(-1)).toMatchObject({
+      input: [
+        {
+          kind: "protectionFailed",
+          failedStep: "publish",
+          backupInstance: { friendlyName: run.output.backupInstanceName },
+          error: { code: "PROTECTION_EVENT_NOT_PUBLISHED" },
+        },
+      ],
+    });
+  });
+
+  it("states an activity that still fails after its retries as the failed step's error, and announces it", () => {
+    const run = driveOrchestration(protectDatasource, input, {
+      ...happyPath,
+      ensurePolicy: () => {
+        throw new Error("Activity function 'ensurePolicy' failed: ECONNRESET");
+      },
+    });
+
+    expect(run.output).toMatchObject({
+      outcome: "Failed",
+      error: {
+        code: "PROTECTION_STEP_FAILED",
+        message: expect.stringContaining(
+          "ensurePolicy failed: Activity function 'ensurePolicy' failed: ECONNRESET",
+        ),
+        recommendedAction: expect.stringContaining("nothing was created"),
+      },
+    });
+    expect(run.scheduled.at(-1)).toMatchObject({
+      input: [{ kind: "protectionFailed", failedStep: "ensurePolicy" }],
+    });
+  });
+
+  it("still states its outcome when the Failed event cannot be published either", () => {
+    const run = driveOrchestration(protectDatasource, input, {
+      ...happyPath,
+      verifyAccess: () => ({ ok: false, code: "SecretNotFound", message: "no secret" }),
+      publishEvents: () => {
+        throw new Error("Activity function 'publishEvents' failed: Event Grid answered 401");
+      },
+    });
+
+    expect(run.output).toMatchObject({ outcome: "Failed", error: { code: "SecretNotFound" } });
+    expect(run.customStatuses.at(-1)).toMatchObject({
+      error: { code: "SecretNotFound" },
+      eventNotPublished: expect.stringContaining("401"),
+    });
+  });
+
+  it("hands the Configured event the orchestration's time, for a service that gives no creation time", () => {
+    const start = new Date("2026-11-24T08:00:00Z");
+
+    const run = driveOrchestration(protectDatasource, input, happyPath, { start });
+
+    const configured = run.scheduled.at(-1) as { input: Array<{ kind: string; time?: string }> };
+    expect(configured.input[0]).toMatchObject({ kind: "protectionConfigured" });
+    expect(configured.input[0]?.time).toBe(run.finishedAt.toISOString());
+  });
+
+  it.each([
+    ["one completion at a time", 1],
+    ["every completion at once", "all"],
+  ] as const)(
+    "ends Completed with a stated outcome when the publish step throws after the instance was created (%s), on the real durable-functions library",
+    async (_label, batch) => {
+      // Arrange
+      const instanceName = "pg1-sales-1";
+      const answers: Record<string, (input: unknown) => unknown> = {
+        ...happyPath,
+        createBackupInstance: () => ({
+          ok: true,
+          value: summary("ProtectionConfigured", instanceName),
+        }),
+      };
+
+      // Act
+      const run = await driveOrchestrator(protectDatasource as unknown as df.OrchestrationHandler, {
+        shim: {
+          lookupFunction: (name: string) =>
+            name in answers ? { name, triggerType: "activityTrigger" } : undefined,
+        },
+        input,
+        batch,
+        activity: (name, activityInput) => {
+          const events = activityInput as Array<{ kind: string }> | undefined;
+          if (name === "publishEvents" && events?.[0]?.kind === "protectionConfigured")
+            return { ok: false, message: "EVENT_TIME_INVALID: '' is not a time" };
+          return { ok: true, value: answers[name]?.(activityInput) ?? null };
+        },
+      });
+
+      // Assert
+      expect(run.error).toBeUndefined();
+      expect(run.output).toMatchObject({
+        outcome: "Failed",
+        backupInstanceName: instanceName,
+        error: {
+          code: "PROTECTION_EVENT_NOT_PUBLISHED",
+          message: expect.stringContaining("EVENT_TIME_INVALID"),
+        },
+      });
+    },
+  );
 });
+
+/** The kinds of events the orchestration asked to publish, in order. */
+function publishedKinds(scheduled: readonly Scheduled[]): string[] {
+  return scheduled.flatMap((task) =>
+    task.kind === "activity" && task.name === "publishEvents"
+      ? (task.input as Array<{ kind: string }>).map((event) => event.kind)
+      : [],
+  );
+}

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { protectionInstanceId } from "../../../src/domain/protection/operationIds.js";
 import { protectServer } from "../../../src/orchestrations/protectServer.js";
 import type * as df from "durable-functions";
+import { EventType } from "../../../src/runtime/durable/history.js";
 import { driveOrchestrator } from "../../support/durableReplay.js";
-import { driveOrchestration } from "../../support/orchestrationDriver.js";
+import { driveOrchestration, hangs, type Scheduled } from "../../support/orchestrationDriver.js";
 
 const database = (name: string) => ({
   datasourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/servers/pg1/databases/${name}`,
@@ -14,6 +16,26 @@ const database = (name: string) => ({
   location: "local",
   tags: {},
 });
+
+/** The protections started, in order. */
+function childrenStarted(scheduled: readonly Scheduled[]) {
+  const started: Array<{ instanceId?: string; input: unknown }> = [];
+  const walk = (task: Scheduled) => {
+    if (task.kind === "subOrchestration") started.push(task);
+    if (task.kind === "all" || task.kind === "any") task.tasks.forEach(walk);
+  };
+  scheduled.filter((task) => task.kind === "all").forEach(walk);
+  return started;
+}
+
+const shim = {
+  lookupFunction: (name: string) =>
+    name === "listServerDatabases"
+      ? { name, triggerType: "activityTrigger" }
+      : name === "protectDatasource"
+        ? { name, triggerType: "orchestrationTrigger" }
+        : undefined,
+};
 
 describe("protectServer", () => {
   it("protects databases in batches no wider than asked and sums up each outcome", () => {
@@ -42,6 +64,7 @@ describe("protectServer", () => {
       protected: ["a", "c", "e"],
       alreadyProtected: ["b"],
       failed: [{ databaseName: "d", code: "SecretNotFound", message: "no secret" }],
+      stuck: [],
     });
   });
 
@@ -60,9 +83,7 @@ describe("protectServer", () => {
     );
 
     // Assert
-    const sub = (
-      run.scheduled.find((t) => t.kind === "all") as unknown as { tasks: { input: unknown }[] }
-    ).tasks[0];
+    const sub = childrenStarted(run.scheduled)[0];
     expect(sub?.input).toMatchObject({
       datasource: { datasourceId: listed.datasourceId },
       resolved: listed,
@@ -79,12 +100,8 @@ describe("protectServer", () => {
       },
     );
 
-    const sub = (
-      run.scheduled.find((t) => t.kind === "all") as unknown as { tasks: { instanceId: string }[] }
-    ).tasks[0];
-    expect(sub?.instanceId).toBe(
-      "protect-subscriptions-s-resourcegroups-rg-providers-microsoft.dbforpostgresql-servers-pg1-databases-a",
-    );
+    const sub = childrenStarted(run.scheduled)[0];
+    expect(sub?.instanceId).toBe(protectionInstanceId(database("a").datasourceId));
   });
 
   it("reports progress as databases done of those listed: none once listed, then after each batch", () => {
@@ -112,14 +129,6 @@ describe("protectServer", () => {
     async (_label, batch) => {
       // Arrange: payroll's instance id is taken by a protection asked for on its own.
       const names = ["inventory", "payroll", "sales"];
-      const shim = {
-        lookupFunction: (name: string) =>
-          name === "listServerDatabases"
-            ? { name, triggerType: "activityTrigger" }
-            : name === "protectDatasource"
-              ? { name, triggerType: "orchestrationTrigger" }
-              : undefined,
-      };
 
       // Act
       const run = await driveOrchestrator(protectServer as unknown as df.OrchestrationHandler, {
@@ -128,7 +137,7 @@ describe("protectServer", () => {
         batch,
         activity: () => ({ ok: true, value: { ok: true, value: names.map(database) } }),
         child: (_name, instanceId) =>
-          instanceId.endsWith("-payroll")
+          instanceId === protectionInstanceId(database("payroll").datasourceId)
             ? {
                 ok: false,
                 message: `An orchestration with the instance ID '${instanceId}' already exists.`,
@@ -150,7 +159,161 @@ describe("protectServer", () => {
               "A protection of payroll is already running; its own operation reports the outcome",
           },
         ],
+        stuck: [],
       });
+    },
+  );
+
+  it("reports a database whose protection hangs as stuck once the bound is reached, and goes on to finish", () => {
+    // Arrange: b's protection never ends.
+    const start = new Date("2026-11-24T08:00:00Z");
+
+    // Act
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 2 },
+      {
+        listServerDatabases: () => ({ ok: true, value: ["a", "b", "c"].map(database) }),
+        protectDatasource: (subInput) =>
+          (subInput as { datasource: { datasourceId: string } }).datasource.datasourceId.endsWith(
+            "/b",
+          )
+            ? hangs
+            : { outcome: "Protected" },
+      },
+      { start },
+    );
+
+    // Assert
+    expect(run.output).toEqual({
+      serverName: "pg1",
+      protected: ["a", "c"],
+      alreadyProtected: [],
+      failed: [],
+      stuck: [
+        {
+          databaseName: "b",
+          operationId: protectionInstanceId(database("b").datasourceId),
+          code: "PROTECTION_STUCK",
+          message: expect.stringContaining("still running after 60 minutes"),
+        },
+      ],
+    });
+    expect(run.finishedAt.getTime() - start.getTime()).toBe(60 * 60_000);
+    expect(run.customStatuses.at(-1)).toEqual({ done: 3, total: 3 });
+  });
+
+  it("waits for a batch no longer than the bound the request sets", () => {
+    const start = new Date("2026-11-24T08:00:00Z");
+
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p", childTimeoutMinutes: 5 },
+      {
+        listServerDatabases: () => ({ ok: true, value: [database("a")] }),
+        protectDatasource: () => hangs,
+      },
+      { start },
+    );
+
+    expect(run.output.stuck?.map((s) => s.databaseName)).toEqual(["a"]);
+    expect(run.finishedAt.getTime() - start.getTime()).toBe(5 * 60_000);
+  });
+
+  it("waits on no timer once every protection of a batch has ended", () => {
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p" },
+      {
+        listServerDatabases: () => ({ ok: true, value: [database("a"), database("b")] }),
+        protectDatasource: () => ({ outcome: "Protected" }),
+      },
+    );
+
+    expect(run.scheduled.filter((t) => t.kind === "timer")).toEqual([]);
+    expect(run.output.protected).toEqual(["a", "b"]);
+  });
+
+  it("protects databases whose names differ only in case or punctuation each under its own operation", () => {
+    // Arrange: PostgreSQL tells these names apart, so each is a datasource of its own.
+    const databases = [
+      database("Sales"),
+      database("sales"),
+      database("sales_eu"),
+      database("sales-eu"),
+    ];
+
+    // Act
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p" },
+      {
+        listServerDatabases: () => ({ ok: true, value: databases }),
+        protectDatasource: () => ({ outcome: "Protected" }),
+      },
+    );
+
+    // Assert
+    const ids = childrenStarted(run.scheduled).map((c) => c.instanceId);
+    expect(new Set(ids).size).toBe(4);
+    expect(run.output.protected).toEqual(["Sales", "sales", "sales_eu", "sales-eu"]);
+    expect(run.output.failed).toEqual([]);
+    expect(run.customStatuses.at(-1)).toEqual({ done: 4, total: 4 });
+  });
+
+  it("states the listing's failure in the summary when it still fails after its retries", () => {
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p" },
+      {
+        listServerDatabases: () => {
+          throw new Error("Activity function 'listServerDatabases' failed: ECONNREFUSED");
+        },
+      },
+    );
+
+    expect(run.output.failed).toEqual([
+      {
+        databaseName: "*",
+        code: "PROTECTION_STEP_FAILED",
+        message: expect.stringContaining("ECONNREFUSED"),
+      },
+    ]);
+  });
+
+  it.each([
+    ["one completion at a time", 1],
+    ["every completion at once", "all"],
+  ] as const)(
+    "finishes with a hanging protection reported as stuck and starts no protection twice (%s), on the real durable-functions library",
+    async (_label, batch) => {
+      // Arrange: payroll's protection never ends; INVENTORY is a database apart from inventory.
+      const listed = [database("inventory"), database("payroll"), database("INVENTORY")];
+
+      // Act
+      const run = await driveOrchestrator(protectServer as unknown as df.OrchestrationHandler, {
+        shim,
+        input: { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 3 },
+        batch,
+        activity: () => ({ ok: true, value: { ok: true, value: listed } }),
+        child: (_name, instanceId) =>
+          instanceId === protectionInstanceId(database("payroll").datasourceId)
+            ? { pending: true }
+            : { ok: true, value: { outcome: "Protected" } },
+      });
+
+      // Assert
+      expect(run.error).toBeUndefined();
+      expect(run.output).toMatchObject({
+        protected: ["inventory", "INVENTORY"],
+        failed: [],
+        stuck: [{ databaseName: "payroll", code: "PROTECTION_STUCK" }],
+      });
+      const started = run.history
+        .filter((e) => e.EventType === EventType.SubOrchestrationInstanceCreated)
+        .map((e) => (e as { InstanceId?: string }).InstanceId);
+      expect(started).toHaveLength(3);
+      expect(new Set(started).size).toBe(3);
     },
   );
 });

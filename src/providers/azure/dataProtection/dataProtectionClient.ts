@@ -10,6 +10,7 @@ import {
 } from "../throttling.js";
 import type { DataProtectionClient } from "./clientDefinitions.js";
 import { API_VERSION } from "./parameters.js";
+import { defaultRetryPolicyName, sendOnceRetryPolicy } from "./sendOnce.js";
 
 /** Azure public cloud's Resource Manager. */
 export const DEFAULT_RESOURCE_MANAGER_ENDPOINT = "https://management.azure.com";
@@ -29,6 +30,10 @@ export interface DataProtectionClientOptions extends ClientOptions {
 /**
  * Creates a Data Protection client speaking api-version 2026-06-01.
  *
+ * @remarks Requests are retried as the pipeline does by default, except the non-idempotent
+ * backup instance actions (ad-hoc backup, restore, stop, suspend, ...), which are sent again only
+ * when the service provably did not act (see `sendOnce.ts`).
+ *
  * @param credential - e.g. `DefaultAzureCredential` (managed identity in Azure).
  * @example
  * ```ts
@@ -43,7 +48,7 @@ export function createDataProtectionClient(
   const { throttle, throttling, tokenAudience, ...clientOptions } = options;
   const endpoint = (options.endpoint ?? DEFAULT_RESOURCE_MANAGER_ENDPOINT).replace(/\/+$/, "");
   const audience = (tokenAudience ?? endpoint).replace(/\/+$/, "");
-  return getClient(endpoint, credential, {
+  const client = getClient(endpoint, credential, {
     ...clientOptions,
     endpoint,
     apiVersion: API_VERSION,
@@ -57,4 +62,8 @@ export function createDataProtectionClient(
       },
     ],
   }) as DataProtectionClient;
+  // The default retry would send an ad-hoc backup or a restore again after a lost answer.
+  client.pipeline.removePolicy({ name: defaultRetryPolicyName });
+  client.pipeline.addPolicy(sendOnceRetryPolicy(clientOptions.retryOptions), { phase: "Retry" });
+  return client;
 }

@@ -10,3 +10,4 @@ export * from "./paginateHelper.js";
 export * from "./parameters.js";
 export * from "./pollingHelper.js";
 export * from "./responses.js";
+export * from "./sendOnce.js";

@@ -17,6 +17,7 @@ import {
   fakeArmCredential,
   type FakeArmOptions,
 } from "../../../support/fakeArm/index.js";
+import { poll } from "../../../support/poll.js";
 
 const RG = "rg-backup";
 const pgRg = `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL`;
@@ -670,5 +671,252 @@ describe("createAzureBackupService when operations answer with Location only", (
       fake.requestsOf("BackupInstances_GetBackupInstanceOperationResult").length,
     ).toBeGreaterThan(0);
     expect(fake.requestsOf("OperationResult_Get").length).toBeGreaterThan(0);
+  });
+});
+
+describe("createAzureBackupService when the service carries out a request but its answer is lost", () => {
+  let fake: FakeArm;
+  let service: AzureBackupService;
+  let vaultId: string;
+  let instanceName: string;
+
+  beforeAll(async () => {
+    fake = await FakeArm.start({ subscriptionId: FAKE_SUBSCRIPTION_ID, jobReadsBeforeDone: 2 });
+    service = createAzureBackupService({
+      credential: fakeArmCredential(),
+      client: {
+        endpoint: fake.url,
+        tlsOptions: { ca: fake.ca },
+        throttling: { retryAfterScale: SCALE },
+        // The pipeline's own waits between retries of what may be repeated, shortened.
+        retryOptions: { retryDelayInMs: 10, maxRetryDelayInMs: 20 },
+      },
+      polling: { retryAfterScale: SCALE, intervalInMs: 10 },
+      lostAnswers: { lookupIntervalMs: 10 },
+    });
+    vaultId = fake.addVault(RG, "vault-lost");
+    const policy = await service.createPolicy(
+      vaultId,
+      "weekly",
+      defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+    );
+    const datasourceId = flexId("pg-lost");
+    instanceName = newBackupInstanceName(datasourceId);
+    await service.createBackupInstance(
+      vaultId,
+      instanceName,
+      backupInstanceSpecFor({ datasourceId, location: "westus", policyId: policy.id ?? "" }),
+    );
+  });
+
+  afterEach(() => {
+    expect(fake.violations).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  const backupJobs = () => fake.jobsOf(instanceName).filter((j) => j.category === "Backup");
+
+  it.each([
+    ["answers 500", "500"],
+    ["closes the connection without answering", "drop"],
+  ] as const)(
+    "starts exactly one backup when the service %s after starting it, and follows that job to its end",
+    async (_case, how) => {
+      // Arrange
+      const before = backupJobs().length;
+      const posts = fake.requestsOf("BackupInstances_AdhocBackup").length;
+      fake.loseAnswers("BackupInstances_AdhocBackup", how);
+
+      // Act
+      const { jobId } = await service.triggerBackup(vaultId, instanceName, {
+        ruleName: "BackupWeekly",
+      });
+      const followed = await poll(
+        () => service.getJob(vaultId, jobId),
+        (job) => job.status !== "InProgress",
+      );
+
+      // Assert
+      const jobs = backupJobs().slice(before);
+      expect(jobs.map((j) => j.id)).toEqual([jobId]);
+      expect(fake.requestsOf("BackupInstances_AdhocBackup")).toHaveLength(posts + 1);
+      expect(followed.status).toBe("Completed");
+    },
+  );
+
+  it("sends the backup again, once, when the 500 came from a service that never started it", async () => {
+    // Arrange
+    const before = backupJobs().length;
+    const posts = fake.requestsOf("BackupInstances_AdhocBackup").length;
+    fake.loseAnswers("BackupInstances_AdhocBackup", "500-undone");
+
+    // Act
+    const { jobId } = await service.triggerBackup(vaultId, instanceName, {
+      ruleName: "BackupWeekly",
+    });
+
+    // Assert
+    expect(
+      backupJobs()
+        .slice(before)
+        .map((j) => j.id),
+    ).toEqual([jobId]);
+    expect(fake.requestsOf("BackupInstances_AdhocBackup")).toHaveLength(posts + 2);
+  });
+
+  it("starts exactly one restore when the service answers 500 after starting it", async () => {
+    // Arrange
+    const [point] = await service.listRecoveryPoints(vaultId, instanceName);
+    fake.loseAnswers("BackupInstances_TriggerRestore", "500");
+
+    // Act
+    const { jobId } = await service.triggerRestore(vaultId, instanceName, {
+      recoveryPointId: point?.recoveryPointId ?? "",
+      target: { kind: "files", url: "https://stpg.blob.core.windows.net/restores" },
+    });
+
+    // Assert
+    const restores = fake.jobsOf(instanceName).filter((j) => j.category === "Restore");
+    expect(restores.map((j) => j.id)).toEqual([jobId]);
+    expect(fake.requestsOf("BackupInstances_TriggerRestore")).toHaveLength(1);
+  });
+
+  it("stops protection once when the answer to the stop is lost", async () => {
+    // Arrange
+    fake.loseAnswers("BackupInstances_StopProtection", "drop");
+
+    // Act
+    const stopped = await service.stopProtection(vaultId, instanceName);
+
+    // Assert
+    expect(stopped.protectionStatus).toBe("ProtectionStopped");
+    expect(fake.requestsOf("BackupInstances_StopProtection")).toHaveLength(1);
+  });
+});
+
+describe("createAzureBackupService when the service answers only what the contract requires", () => {
+  let fake: FakeArm;
+  let service: AzureBackupService;
+  let vaultId: string;
+  let policyId: string;
+  let instanceName: string;
+
+  beforeAll(async () => {
+    ({ fake, service } = await startService({ answers: "required-only" }));
+    vaultId = fake.addVault(RG, "vault-bare");
+    policyId =
+      (
+        await service.createPolicy(
+          vaultId,
+          "weekly",
+          defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+        )
+      ).id ?? "";
+  });
+
+  afterEach(() => {
+    expect(fake.violations).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  it("answers the policy again when the same JSON is created again, though the service omits most of it", async () => {
+    const again = await service.createPolicy(
+      vaultId,
+      "weekly",
+      defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+    );
+
+    expect(again.id).toBe(policyId);
+    expect(fake.requestsOf("BackupInstances_CreateOrUpdate")).toEqual([]);
+    expect(fake.requestsOf("BackupPolicies_CreateOrUpdate")).toHaveLength(1);
+  });
+
+  it("protects a Flexible Server: configured, named as the tools name it, created at a valid time", async () => {
+    // Arrange
+    const datasourceId = flexId("pg-bare");
+    instanceName = newBackupInstanceName(datasourceId);
+    const before = Date.now();
+
+    // Act
+    const instance = await service.createBackupInstance(
+      vaultId,
+      instanceName,
+      backupInstanceSpecFor({ datasourceId, location: "westus", policyId }),
+    );
+
+    // Assert
+    expect(instance).toMatchObject({
+      name: instanceName,
+      id: `${vaultId}/backupInstances/${instanceName}`,
+      friendlyName: "pg-bare",
+      protectionStatus: "ProtectionConfigured",
+      dataSourceInfo: {
+        resourceId: datasourceId,
+        datasourceType: "Microsoft.DBforPostgreSQL/flexibleServers",
+        resourceName: "pg-bare",
+      },
+    });
+    expect(Date.parse(instance.createdAt)).toBeGreaterThanOrEqual(before - 1000);
+    const listed = await service.listBackupInstances(vaultId);
+    expect(listed.map((i) => [i.friendlyName, i.protectionStatus])).toEqual([
+      ["pg-bare", "ProtectionConfigured"],
+    ]);
+  });
+
+  it("starts an ad-hoc backup whose answer names no job, finds that job and follows it to completion", async () => {
+    // Act
+    const { jobId } = await service.triggerBackup(vaultId, instanceName, {
+      ruleName: "BackupWeekly",
+    });
+    const done = await poll(
+      () => service.getJob(vaultId, jobId),
+      (job) => job.status !== "InProgress",
+    );
+
+    // Assert
+    expect(fake.jobsOf(instanceName).map((j) => j.id)).toEqual([jobId]);
+    expect(done).toMatchObject({ status: "Completed", operation: "OnDemandBackup" });
+    expect(Date.parse(done.endTime ?? "")).not.toBeNaN();
+    const ofInstance = await service.listJobs(vaultId, {
+      backupInstanceName: instanceName,
+      status: ["Completed"],
+    });
+    expect(ofInstance.map((j) => j.id)).toEqual([jobId]);
+  });
+
+  it("lists the recovery point in the vault store and restores it as files, finding the restore's job", async () => {
+    // Arrange
+    const [point] = await service.listRecoveryPoints(vaultId, instanceName);
+
+    // Act
+    const { jobId } = await service.triggerRestore(vaultId, instanceName, {
+      recoveryPointId: point?.id ?? "",
+      target: { kind: "files", url: "https://stpg.blob.core.windows.net/restores" },
+    });
+    const job = await service.getJob(vaultId, jobId);
+
+    // Assert
+    expect(point?.dataStores.map((d) => d.type)).toEqual(["VaultStore"]);
+    expect(point?.id).toContain(`/backupInstances/${instanceName}/recoveryPoints/`);
+    expect(job.operation).toBe("Restore");
+    expect(fake.jobsOf(instanceName).filter((j) => j.category === "Restore")).toHaveLength(1);
+    const sent = fake.requestsOf("BackupInstances_TriggerRestore").at(-1)?.body as Record<
+      string,
+      Record<string, unknown>
+    >;
+    // The vault's region stands in for the datasource's, which the answers omit.
+    expect(sent.restoreTargetInfo?.restoreLocation).toBe("westus");
+  });
+
+  it("stops protection, reported as stopped though the service does not say", async () => {
+    const stopped = await service.stopProtection(vaultId, instanceName);
+
+    expect(stopped.protectionStatus).toBe("ProtectionStopped");
   });
 });

@@ -64,6 +64,8 @@ async function twoInstances(
     const email = new SmtpEmailSender({
       host: "127.0.0.1",
       port: smtp.port,
+      // The test relay on the loopback offers no STARTTLS.
+      allowPlaintext: true,
       from: "backup@contoso.example",
     });
     emails.push(email);
@@ -245,6 +247,7 @@ describe("notification delivery built for Azure from the host storage settings",
       EMAIL_PROVIDER: "smtp",
       SMTP_HOST: "127.0.0.1",
       SMTP_PORT: String(smtp.port),
+      SMTP_ALLOW_PLAINTEXT: "true",
       EMAIL_SENDER_ADDRESS: "backup@contoso.example",
     });
     const lookup = (name: string) => (name === "TEAMS_OPS_WEBHOOK_URL" ? teams.url : undefined);

@@ -127,6 +127,7 @@ describe("mapping the service's backup instances and recovery points", () => {
         },
       },
       "PratikPrivatePreviewVault1",
+      { observedAt: "2026-06-01T10:00:00.000Z" },
     );
 
     expect(instance.dataSourceInfo.datasourceType).toBe(
@@ -136,7 +137,8 @@ describe("mapping the service's backup instances and recovery points", () => {
       code: "UserErrorMissingDBPermissions",
       recommendedAction: ["Grant SELECT."],
     });
-    expect(instance.createdAt).toBe("");
+    // The example has no systemData: the instance was created no later than the app saw it.
+    expect(instance.createdAt).toBe("2026-06-01T10:00:00.000Z");
   });
 
   it("keeps the vault and archive copies of a recovery point", () => {
@@ -168,5 +170,77 @@ describe("mapping the service's backup instances and recovery points", () => {
       backupInstanceName: "bi",
     });
     expect(point.dataStores.map((d) => d.type)).toEqual(["VaultStore", "ArchiveStore"]);
+  });
+});
+
+describe("mapping answers that carry only what the contract requires", () => {
+  const bare = {
+    properties: {
+      objectType: "BackupInstance",
+      dataSourceInfo: {
+        resourceID:
+          "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-orders",
+      },
+      policyInfo: { policyId: `${vaultId}/backupPolicies/weekly` },
+    },
+  };
+
+  it("names a backup instance from the request and its datasource from its id, and takes it as configured", () => {
+    const instance = toBackupInstance(bare, "vault", {
+      observedAt: "2026-06-01T10:00:00.000Z",
+      id: `${vaultId}/backupInstances/pg-orders-pg-orders-1`,
+      name: "pg-orders-pg-orders-1",
+    });
+
+    expect(instance).toMatchObject({
+      id: `${vaultId}/backupInstances/pg-orders-pg-orders-1`,
+      name: "pg-orders-pg-orders-1",
+      friendlyName: "pg-orders",
+      protectionStatus: "ProtectionConfigured",
+      createdAt: "2026-06-01T10:00:00.000Z",
+      dataSourceInfo: {
+        datasourceType: "Microsoft.DBforPostgreSQL/flexibleServers",
+        resourceType: "Microsoft.DBforPostgreSQL/flexibleServers",
+        resourceName: "pg-orders",
+      },
+    });
+  });
+
+  it("reads an unreported protection state from the provisioning state, then from what the request did", () => {
+    const reading = { observedAt: "2026-06-01T10:00:00.000Z", name: "bi", id: `${vaultId}/bi` };
+    const withState = (provisioningState: string) => ({
+      properties: { ...bare.properties, provisioningState },
+    });
+
+    expect(toBackupInstance(withState("Provisioning"), "v", reading).protectionStatus).toBe(
+      "ConfiguringProtection",
+    );
+    expect(toBackupInstance(withState("Failed"), "v", reading).protectionStatus).toBe(
+      "ConfiguringProtectionFailed",
+    );
+    expect(
+      toBackupInstance(bare, "v", { ...reading, statusWhenUnreported: "ProtectionStopped" })
+        .protectionStatus,
+    ).toBe("ProtectionStopped");
+  });
+
+  it("takes a finished job's end for its start when the service gives none, and keeps a running job open", () => {
+    const job = (status: string): AzureBackupJobResourceOutput => {
+      const {
+        endTime: _end,
+        duration: _duration,
+        ...required
+      } = exampleJob(status).properties ?? ({} as never);
+      return {
+        id: `${vaultId}/backupJobs/3c60cb49-63e8-4b21-b9bd-26b54a5e7ab7`,
+        properties: required,
+      };
+    };
+
+    expect(toBackupJob(job("Completed"), vaultId)).toMatchObject({
+      name: "3c60cb49-63e8-4b21-b9bd-26b54a5e7ab7",
+      endTime: job("Completed").properties?.startTime,
+    });
+    expect(toBackupJob(job("InProgress"), vaultId).endTime).toBeUndefined();
   });
 });

@@ -1,10 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import {
+  hasSystemKey,
   isAuthorized,
+  keyLocalTopics,
   loadOrCreateHostKey,
+  loadOrCreateHostKeys,
   presentedKey,
 } from "../../../../src/runtime/http/hostKeys.js";
 
@@ -38,5 +41,62 @@ describe("the local host key", () => {
     expect(isAuthorized("Function", "wrong", "k")).toBe(false);
     expect(isAuthorized("admin", undefined, "k")).toBe(false);
     expect(isAuthorized(undefined, undefined, "k")).toBe(false);
+  });
+});
+
+describe("the local host's keys", () => {
+  test("a key file from before system keys keeps its function key and gains the others, stored 0600", () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), "pgprotect-keys-"));
+    const file = path.join(stateDir, "host-keys.json");
+    try {
+      writeFileSync(file, JSON.stringify({ functionKey: "an-older-function-key-0123" }), {
+        mode: 0o644,
+      });
+
+      const keys = loadOrCreateHostKeys(stateDir);
+      const again = loadOrCreateHostKeys(stateDir);
+
+      expect(keys.functionKey).toBe("an-older-function-key-0123");
+      const all = [
+        keys.functionKey,
+        keys.masterKey,
+        keys.systemKeys.durabletask_extension,
+        keys.systemKeys.eventgrid_extension,
+        keys.eventGridTopicKey,
+      ];
+      expect(new Set(all).size).toBe(5);
+      expect(Buffer.from(keys.eventGridTopicKey, "base64")).toHaveLength(32);
+      expect(again).toEqual(keys);
+      expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(keys);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  test("a system key opens its own extension only, the master key every one, a function key none", () => {
+    const keys = {
+      masterKey: "master",
+      systemKeys: { durabletask_extension: "durable", eventgrid_extension: "grid" },
+    };
+
+    expect(hasSystemKey("durabletask_extension", "durable", keys)).toBe(true);
+    expect(hasSystemKey("durabletask_extension", "master", keys)).toBe(true);
+    expect(hasSystemKey("durabletask_extension", "grid", keys)).toBe(false);
+    expect(hasSystemKey("eventgrid_extension", "function", keys)).toBe(false);
+    expect(hasSystemKey("eventgrid_extension", undefined, keys)).toBe(false);
+    expect(
+      isAuthorized("admin", "function", { functionKey: "function", masterKey: "master" }),
+    ).toBe(false);
+  });
+
+  test("local topics without a key of their own take the generated one", () => {
+    const keyed = keyLocalTopics(
+      { topics: { a: { subscriptions: [] }, b: { key: "own", subscriptions: [] } } },
+      "generated",
+    );
+
+    expect(keyed.topics?.["a"]?.key).toBe("generated");
+    expect(keyed.topics?.["b"]?.key).toBe("own");
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * Checks that a recovery point's files are the bytes its backup wrote: each file is streamed once
+ * through SHA-256 and compared, with its size, against the manifest.
+ *
+ * @remarks Restores, restores as files and copies between stores check before they create
+ * anything, so a file changed or cut on disk fails the job with `RecoveryPointCorrupt` and leaves
+ * no database, no file and no copy behind.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { AppError } from "../../domain/errors.js";
+import type { RecoveryPointFile } from "../../domain/protection/types.js";
+import { ProviderErrorCodes } from "../ports.js";
+import { readJsonFile } from "./atomicFiles.js";
+import type { RecoveryPointManifest } from "./vaultStore.js";
+
+/** What a recovery point's check needs: its identity and its files as recorded. */
+export interface RecordedRecoveryPoint {
+  readonly recoveryPointId: string;
+  readonly backupInstanceName: string;
+  readonly files: readonly Pick<RecoveryPointFile, "fileName" | "sizeBytes" | "sha256">[];
+}
+
+/** Size and hex SHA-256 of a file, read once. */
+export async function fileDigest(file: string): Promise<{ sizeBytes: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let sizeBytes = 0;
+  await pipeline(createReadStream(file), async (chunks: AsyncIterable<Buffer>) => {
+    for await (const chunk of chunks) {
+      sizeBytes += chunk.length;
+      hash.update(chunk);
+    }
+  });
+  return { sizeBytes, sha256: hash.digest("hex") };
+}
+
+/** What is wrong with one file, or undefined when it is intact. */
+async function fileProblem(
+  folder: string,
+  file: RecordedRecoveryPoint["files"][number],
+): Promise<string | undefined> {
+  const location = path.join(folder, file.fileName);
+  // A cut file is told apart from a changed one without reading it.
+  const size = await stat(location).then(
+    (s) => s.size,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    },
+  );
+  if (size === undefined) return `${file.fileName} is missing`;
+  if (size !== file.sizeBytes) {
+    return `${file.fileName} has ${size} bytes where the backup wrote ${file.sizeBytes} (SHA-256 ${file.sha256} expected)`;
+  }
+  const actual = await fileDigest(location);
+  if (actual.sha256 !== file.sha256)
+    return `${file.fileName} has SHA-256 ${actual.sha256} where the backup recorded ${file.sha256}`;
+  return undefined;
+}
+
+/**
+ * Checks every file of a recovery point in one store's folder against its recorded size and
+ * SHA-256.
+ *
+ * @param purpose - what was about to happen, for the message (e.g. `restored`, `copied to ArchiveStore`).
+ * @throws AppError `RecoveryPointCorrupt` naming the recovery point, the file and what was expected.
+ */
+export async function assertRecoveryPointIntact(
+  point: RecordedRecoveryPoint,
+  folder: string,
+  purpose: string,
+): Promise<void> {
+  const problems: string[] = [];
+  for (const file of point.files) {
+    const problem = await fileProblem(folder, file);
+    if (problem) problems.push(problem);
+  }
+  if (problems.length === 0) return;
+  throw new AppError(
+    ProviderErrorCodes.recoveryPointCorrupt,
+    `Recovery point '${point.recoveryPointId}' of '${point.backupInstanceName}' is corrupt and was not ${purpose}: ${problems.join("; ")}`,
+    {
+      httpStatus: 500,
+      recommendedAction:
+        "Restore another recovery point (an ArchiveStore copy of this one, if it has one, or an earlier one), and check the disk holding the vault",
+    },
+  );
+}
+
+/**
+ * Checks the recovery point stored in `folder` (its `manifest.json` and files).
+ *
+ * @returns false when the folder holds no recovery point (nothing to check).
+ * @throws AppError `RecoveryPointCorrupt`.
+ */
+export async function assertStoredRecoveryPointIntact(
+  folder: string,
+  purpose: string,
+): Promise<boolean> {
+  const manifest = await readJsonFile<RecoveryPointManifest>(path.join(folder, "manifest.json"));
+  if (!manifest) return false;
+  await assertRecoveryPointIntact(manifest, folder, purpose);
+  return true;
+}
