@@ -65,6 +65,19 @@ export default tseslint.config(
           selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
           message: "Orchestrators are replayed; randomness breaks replay. Use context.df.newGuid.",
         },
+        {
+          // A cast of what a yield answers hides drift between a call and its activity.
+          selector:
+            "TSAsExpression[expression.type='YieldExpression'], TSTypeAssertion[expression.type='YieldExpression']",
+          message:
+            "Call activities with `yield* callActivity(...)`: its answer is typed by the activity itself.",
+        },
+        {
+          selector:
+            "CallExpression[callee.object.property.name='df'][callee.property.name=/^callActivity(WithRetry)?$/]",
+          message:
+            "Call activities with `yield* callActivity(...)` (orchestrations/callActivity.ts), typed by the activity itself.",
+        },
       ],
     },
   },

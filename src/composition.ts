@@ -7,12 +7,26 @@ import { appConfig, type Config } from "./config.js";
 import { ConfigurationError, NotFoundError } from "./domain/errors.js";
 import { formatVaultId, LOCAL_SCOPE, parseVaultId } from "./domain/protection/ids.js";
 import { createEventGridPublisher } from "./providers/events/eventGridPublisher.js";
+import { LOCAL_KEY_VAULT_NAME } from "./providers/local/secretStore.js";
 import type { EventPublisherPort, Provider } from "./providers/ports.js";
 
 /** The local runtime's own topic, which delivers to the app's Event Grid functions. */
 export const localTopicName = "pgprotect";
 /** The vault name used when a request names none and no vault is configured (local provider). */
 export const defaultLocalVaultName = "pgprotect-vault";
+
+/**
+ * The key vault that secrets named without one are in (`AUTO_PROTECT_KEY_VAULT`), or, for the
+ * local provider, its own secret store's name.
+ */
+export function defaultKeyVaultName(
+  config: Pick<Config, "AUTO_PROTECT_KEY_VAULT" | "PGPROTECT_PROVIDER">,
+): string | undefined {
+  return (
+    config.AUTO_PROTECT_KEY_VAULT ??
+    (config.PGPROTECT_PROVIDER === "local" ? LOCAL_KEY_VAULT_NAME : undefined)
+  );
+}
 
 /** Resolves vault names to ids and knows the default vault. */
 export interface VaultDirectory {

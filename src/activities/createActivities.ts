@@ -12,7 +12,7 @@ import {
 } from "../domain/events/builders.js";
 import type { PgProtectEvent } from "../domain/events/types.js";
 import { parseVaultId } from "../domain/protection/ids.js";
-import { weeklyBackupLimitViolation } from "../domain/protection/rules.js";
+import { backupAdmission } from "../application/backupAdmission.js";
 import type { BackupInstance, BackupInstanceSpec, BackupJob } from "../domain/protection/types.js";
 import { listJobsOfVaults } from "../providers/vaultJobs.js";
 import {
@@ -246,17 +246,14 @@ export function createActivities(deps: ActivityDependencies) {
     [activityNames.checkWeeklyLimit]: (input: WeeklyLimitInput): Promise<ActivityResult<true>> =>
       expected(async () => {
         const instance = await backup.getBackupInstance(input.vaultId, input.backupInstanceName);
-        const jobs = await backup.listJobs(input.vaultId, {
-          backupInstanceName: input.backupInstanceName,
-          operation: ["OnDemandBackup", "ScheduledBackup"],
-          status: ["InProgress", "Completed"],
-        });
-        const violation = weeklyBackupLimitViolation(
-          instance.dataSourceInfo.datasourceType,
-          jobs.map((job) => new Date(job.startTime)),
+        const admission = await backupAdmission(
+          backup,
+          input.vaultId,
+          instance,
           new Date(input.at),
         );
-        if (violation) throw violation;
+        // A running backup is the triggered backup's own refusal to give; here only the week counts.
+        if (!admission.admitted && admission.reason === "weeklyLimit") throw admission.error;
         return true as const;
       }),
 

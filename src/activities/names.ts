@@ -7,6 +7,9 @@
  * failures, which the orchestrations' retry policies retry.
  */
 import type { BackupInstance, BackupJob } from "../domain/protection/types.js";
+// Type-only and erased: the signatures are read from the activities themselves, so a call and
+// its activity cannot drift apart, and no code of the activities reaches an orchestration.
+import type { Activities } from "./createActivities.js";
 
 /** Every activity, by the name it is registered under. */
 export const activityNames = {
@@ -24,6 +27,15 @@ export const activityNames = {
   publishEvents: "publishEvents",
   listJobsSince: "listJobsSince",
 } as const;
+
+/** The name of an activity. */
+export type ActivityName = keyof Activities;
+
+/** What an activity takes, read from its own signature. */
+export type ActivityInput<N extends ActivityName> = Parameters<Activities[N]>[0];
+
+/** What an activity answers once settled, read from its own signature. */
+export type ActivityOutput<N extends ActivityName> = Awaited<ReturnType<Activities[N]>>;
 
 /** An expected failure, returned rather than thrown. */
 export interface ActivityFailure {

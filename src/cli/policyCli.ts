@@ -4,7 +4,8 @@
  */
 import path from "node:path";
 import { appConfig } from "../config.js";
-import { isAppError } from "../domain/errors.js";
+import { isAppError, NotFoundError } from "../domain/errors.js";
+import { assertName, sameAzureName, vaultNameRule } from "../domain/protection/names.js";
 import {
   createLifecycle,
   removeRetentionRule,
@@ -310,7 +311,7 @@ const commands: Record<string, PolicyCommand> = {
   },
   create: {
     summary:
-      "Create a policy in a vault (locally: the embedded provider's vault under PGPROTECT_STATE_DIR)",
+      "Create a policy in an existing vault (locally: one made by 'pgprotect local vault create', or the default pgprotect-vault)",
     flags: {
       "backup-policy-name": {
         required: true,
@@ -385,6 +386,38 @@ const commands: Record<string, PolicyCommand> = {
 };
 
 /**
+ * The local vault a `--vault-name` names, as the vault spells itself: Azure names ignore case, so
+ * `TESTBKPVAULT` is the vault `TestBkpVault`. A vault is one made by `pgprotect local vault
+ * create` (its folder under the state folder), one of BACKUP_VAULT_IDS, or the default
+ * `pgprotect-vault` when none is configured, as the HTTP API resolves them. A policy command never
+ * makes one: in Azure a policy is a child of a vault that exists already.
+ *
+ * @throws InvalidInputError `VAULT_NAME_INVALID`; NotFoundError `VaultNotFound`.
+ */
+async function existingLocalVaultName(stateDir: string, vaultName: string): Promise<string> {
+  const [{ existingVaultFolderName }, { createVaultDirectory, defaultLocalVaultName }, ids] =
+    await Promise.all([
+      import("../providers/local/vaultStore.js"),
+      import("../composition.js"),
+      import("../domain/protection/ids.js"),
+    ]);
+  assertName(vaultNameRule, vaultName, "--vault-name");
+  const configured = createVaultDirectory({ ...appConfig(), PGPROTECT_PROVIDER: "local" }).ids.map(
+    (id) => ids.parseVaultId(id).vaultName,
+  );
+  const known = [
+    await existingVaultFolderName(stateDir, vaultName),
+    ...configured,
+    ...(configured.length === 0 ? [defaultLocalVaultName] : []),
+  ].find((name) => name !== undefined && sameAzureName(name, vaultName));
+  if (known !== undefined) return known;
+  throw new NotFoundError(
+    "VaultNotFound",
+    `There is no vault '${vaultName}' under ${stateDir}; a policy never creates one: create it first with 'pgprotect local vault create ${vaultName}'`,
+  );
+}
+
+/**
  * Runs a vault operation against the embedded local provider's vaults, kept under
  * PGPROTECT_STATE_DIR; the resource group only names the ids (vaults are keyed by name).
  */
@@ -395,16 +428,14 @@ async function withLocalVault(
 ): Promise<CommandResult> {
   const { createLocalProvider } = await import("../providers/local/index.js");
   const { formatVaultId, LOCAL_SUBSCRIPTION_ID } = await import("../domain/protection/ids.js");
+  const stateDir = path.resolve(io.cwd, appConfig().PGPROTECT_STATE_DIR);
+  const vaultName = await existingLocalVaultName(stateDir, flagValue(flags, "vault-name") ?? "");
   const scope = {
     subscriptionId: LOCAL_SUBSCRIPTION_ID,
     resourceGroup: flagValue(flags, "resource-group") ?? "",
   };
-  const provider = await createLocalProvider({
-    stateDir: path.resolve(io.cwd, appConfig().PGPROTECT_STATE_DIR),
-    servers: [],
-    scope,
-  });
-  const vaultId = formatVaultId({ ...scope, vaultName: flagValue(flags, "vault-name") ?? "" });
+  const provider = await createLocalProvider({ stateDir, servers: [], scope });
+  const vaultId = formatVaultId({ ...scope, vaultName });
   return { output: await operation(provider.backup, vaultId) };
 }
 

@@ -1,3 +1,8 @@
+/**
+ * `GET /api/protections/{id}`: the steps done, the current one, and on failure the service's
+ * error code with a recommended action; for a server's databases, the progress and the summary
+ * (see `application/protectionStatus.ts`).
+ */
 import {
   app,
   type HttpRequest,
@@ -5,219 +10,20 @@ import {
   type InvocationContext,
 } from "@azure/functions";
 import * as df from "durable-functions";
-import type { DurableOrchestrationStatus } from "durable-functions";
+import { protectionStatus } from "../application/protectionStatus.js";
 import { appConfig } from "../config.js";
-import { NotFoundError } from "../domain/errors.js";
+import { durableOrchestrations } from "../http/durableStatus.js";
 import { json, withProblemDetails } from "../http/handler.js";
-import { findInstance } from "../http/durableStatus.js";
 import { authorize } from "../http/principal.js";
-import { orchestrationNames } from "../orchestrations/names.js";
-import { OrchestrationErrorCodes } from "../orchestrations/outcomeCodes.js";
-import type {
-  ProtectDatasourceOutput,
-  ProtectionProgress,
-} from "../orchestrations/protectDatasource.js";
-import type { ProtectServerInput, ProtectServerOutput } from "../orchestrations/protectServer.js";
 
-/** An operation's error, as `GET /api/protections/{id}` shows it. */
-interface ShownError {
-  readonly code: string;
-  readonly message: string;
-  readonly recommendedAction?: string;
-}
-
-/** How far a server protection got: databases finished and listed. */
-export interface ServerProtectionProgress {
-  readonly done: number;
-  readonly total: number;
-}
-
-/** The code of a server protection some of whose databases were not protected. */
-export const databasesNotProtectedCode = "DATABASES_NOT_PROTECTED";
-
-/** The code of a server protection whose orchestration itself failed. */
-export const serverProtectionFailedCode = "SERVER_PROTECTION_FAILED";
-
-/** Runtime states in which an orchestration has ended and will not state anything more. */
-const endedStates: readonly string[] = ["Completed", "Failed", "Terminated", "Canceled"];
-
-/**
- * What an ended orchestration that stated no outcome of its own came to: it failed in Durable
- * terms (an exception nothing caught), was terminated, or left no output.
- */
-function durableEnding(status: DurableOrchestrationStatus, what: string): ShownError {
-  const reason = typeof status.output === "string" && status.output.trim() ? status.output : "";
-  switch (status.runtimeStatus as string) {
-    case "Failed":
-      return {
-        code: OrchestrationErrorCodes.orchestrationFailed,
-        message: `The ${what} failed before it stated an outcome${reason ? `: ${reason}` : ""}`,
-        recommendedAction:
-          "Send the same request again: a new run starts, and what is already protected is answered as such",
-      };
-    case "Terminated":
-    case "Canceled":
-      return {
-        code: OrchestrationErrorCodes.orchestrationTerminated,
-        message: `The ${what} was ${(status.runtimeStatus as string).toLowerCase()} before it stated an outcome${reason ? `: ${reason}` : ""}`,
-        recommendedAction:
-          "Send the same request again: a new run starts, and what is already protected is answered as such",
-      };
-    default:
-      return {
-        code: OrchestrationErrorCodes.noOutcome,
-        message: `The ${what} ended without an outcome`,
-        recommendedAction: "Send the same request again to have it checked and stated",
-      };
-  }
-}
-
-/** The answer for a `protectDatasource` instance: its steps, from its custom status. */
-function datasourceProtectionBody(id: string, status: DurableOrchestrationStatus) {
-  const progress = (status.customStatus ?? { steps: [] }) as ProtectionProgress;
-  const output =
-    status.output && typeof status.output === "object"
-      ? (status.output as ProtectDatasourceOutput)
-      : undefined;
-  // An ended orchestration always states an outcome: one without its own is Failed, with why.
-  const unstated = endedStates.includes(status.runtimeStatus) && !output?.outcome;
-  const error =
-    output?.error ??
-    (unstated ? (progress.error ?? durableEnding(status, "protection")) : progress.error);
-  return {
-    id,
-    status: status.runtimeStatus,
-    outcome: output?.outcome ?? (unstated ? "Failed" : null),
-    datasourceId:
-      output?.datasourceId ??
-      (status.input as { datasource?: { datasourceId?: string } } | undefined)?.datasource
-        ?.datasourceId ??
-      null,
-    backupInstanceName: output?.backupInstanceName ?? null,
-    steps: progress.steps ?? [],
-    currentStep: progress.current ?? null,
-    error: error ?? null,
-    ...(progress.eventNotPublished ? { eventNotPublished: progress.eventNotPublished } : {}),
-    createdAt: status.createdTime,
-    lastUpdatedAt: status.lastUpdatedTime,
-  };
-}
-
-/** What a finished server protection came to, and the error to show when it fell short. */
-function serverOutcome(
-  status: DurableOrchestrationStatus,
-  summary: ProtectServerOutput | null,
-): { outcome: ProtectDatasourceOutput["outcome"] | null; error: ShownError | null } {
-  if (status.runtimeStatus === "Failed") {
-    // The orchestration threw (e.g. a database's protection was already running under its id).
-    return {
-      outcome: "Failed",
-      error: {
-        code: serverProtectionFailedCode,
-        message: typeof status.output === "string" ? status.output : "The orchestration failed",
-        recommendedAction: "Ask again: databases already protected are answered as such",
-      },
-    };
-  }
-  if (!summary) {
-    return endedStates.includes(status.runtimeStatus)
-      ? { outcome: "Failed", error: durableEnding(status, "protection of the server's databases") }
-      : { outcome: null, error: null };
-  }
-  const stuck = summary.stuck ?? [];
-  if (summary.failed.length > 0 || stuck.length > 0) {
-    const total =
-      summary.protected.length +
-      summary.alreadyProtected.length +
-      summary.failed.length +
-      stuck.length;
-    const parts = [
-      ...summary.failed.map((f) => `${f.databaseName} (${f.code}: ${f.message})`),
-      ...stuck.map((s) => `${s.databaseName} (${s.code}: still running as ${s.operationId})`),
-    ];
-    return {
-      outcome: "Failed",
-      error: {
-        code: databasesNotProtectedCode,
-        message: `${summary.failed.length + stuck.length} of ${total} databases of ${summary.serverName} were not protected: ${parts.join("; ")}`,
-        recommendedAction:
-          stuck.length > 0
-            ? "Follow each database in summary.stuck at GET /api/protections/{operationId}; fix what summary.failed names, then send the same request again: it protects what is missing and answers the rest as already protected"
-            : "Fix what summary.failed names, then send the same request again: it protects what is missing and answers the rest as already protected",
-      },
-    };
-  }
-  // Every database was protected before: nothing new, as for a single datasource.
-  const outcome =
-    summary.protected.length === 0 && summary.alreadyProtected.length > 0
-      ? "AlreadyProtected"
-      : "Protected";
-  return { outcome, error: null };
-}
-
-/**
- * The answer for a `protectServer` instance: the shape of a single protection (no steps of its
- * own), plus the server, the progress from its custom status and, once finished, the summary.
- */
-function serverProtectionBody(id: string, status: DurableOrchestrationStatus) {
-  const input = status.input as Partial<ProtectServerInput> | null | undefined;
-  const custom = status.customStatus as Partial<ServerProtectionProgress> | null | undefined;
-  const summary =
-    status.runtimeStatus === "Completed" && status.output && typeof status.output === "object"
-      ? (status.output as ProtectServerOutput)
-      : null;
-  const { outcome, error } = serverOutcome(status, summary);
-  return {
-    id,
-    status: status.runtimeStatus,
-    outcome,
-    datasourceId: null,
-    backupInstanceName: null,
-    steps: [],
-    currentStep: null,
-    error,
-    serverName: summary?.serverName ?? input?.serverName ?? null,
-    progress:
-      typeof custom?.done === "number" && typeof custom.total === "number"
-        ? { done: custom.done, total: custom.total }
-        : null,
-    summary,
-    createdAt: status.createdTime,
-    lastUpdatedAt: status.lastUpdatedTime,
-  };
-}
-
-/**
- * The body of `GET /api/protections/{id}` for an instance's status.
- *
- * @remarks A server protection (`protectServer`) keeps the fields of a single one, so a client
- * that follows `status`, `outcome` and `error` reads both alike.
- */
-export function protectionStatusBody(
-  id: string,
-  status: DurableOrchestrationStatus,
-): Record<string, unknown> {
-  return status.name === orchestrationNames.protectServer
-    ? serverProtectionBody(id, status)
-    : datasourceProtectionBody(id, status);
-}
-
-/**
- * `GET /api/protections/{id}`: the steps done, the current one, and on failure the service's
- * error code with a recommended action; for a server's databases, the progress and the summary.
- */
+/** Answers the request with the app's Durable client. */
 export async function getProtection(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   authorize(request, "Backup.Reader", appConfig().WEBSITE_AUTH_ENABLED);
-  const id = request.params.id ?? "";
-  const status = id.startsWith("protect-")
-    ? await findInstance(df.getClient(context), id)
-    : undefined;
-  if (!status)
-    throw new NotFoundError("PROTECTION_NOT_FOUND", `There is no protection operation '${id}'`);
-  return json(200, protectionStatusBody(id, status));
+  const orchestrations = durableOrchestrations(() => df.getClient(context));
+  return json(200, await protectionStatus(orchestrations, request.params.id ?? ""));
 }
 
 app.http("getProtection", {

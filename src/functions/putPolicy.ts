@@ -8,6 +8,7 @@ import { appDependencies } from "../composition.js";
 import { AppError, isAppError } from "../domain/errors.js";
 import { compilePolicySpec } from "../domain/policy/spec.js";
 import type { BackupPolicy, BackupPolicyResource } from "../domain/policy/types.js";
+import { samePolicy } from "../domain/policy/sameness.js";
 import { assertValidPolicy } from "../domain/policy/validation.js";
 import { parseVaultId } from "../domain/protection/ids.js";
 import { assertName, policyNameRule, sameAzureName } from "../domain/protection/names.js";
@@ -32,27 +33,7 @@ export function policyFromBody(body: unknown): BackupPolicy {
   return assertValidPolicy(body);
 }
 
-// What the service sets or may echo differently: tag ids and eTags, nulls for absent values, the
-// informal `name`, and key order.
-function canonical(value: unknown, key?: string): unknown {
-  if (Array.isArray(value)) return value.map((item) => canonical(item));
-  if (!isObject(value)) return value;
-  const entries = Object.entries(value)
-    .filter(
-      ([k, v]) =>
-        v !== null && v !== undefined && !(key === "tagInfo" && (k === "id" || k === "eTag")),
-    )
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => [k, canonical(v, k)] as const);
-  return Object.fromEntries(entries);
-}
-
-/** Whether two policies say the same thing, whatever the service set or echoed differently. */
-export function samePolicy(a: BackupPolicy, b: BackupPolicy): boolean {
-  const { name: _a, ...left } = a;
-  const { name: _b, ...right } = b;
-  return JSON.stringify(canonical(left)) === JSON.stringify(canonical(right));
-}
+export { samePolicy };
 
 /**
  * `PUT /api/vaults/{vault}/policies/{name}`: creates a backup policy from its JSON or from a short

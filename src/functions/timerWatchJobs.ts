@@ -1,8 +1,10 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
-import { appDependencies, type AppDependencies } from "../composition.js";
-import { isAppError } from "../domain/errors.js";
-import { findInstance, finishedStates } from "../http/durableStatus.js";
+import { appDependencies } from "../composition.js";
+import { jobWatcherInstanceId } from "../domain/protection/operationIds.js";
+import { hasFinished, startOnce } from "../application/orchestrationPort.js";
+import { configuredVaultIds, coveredVaultIds } from "../application/vaults.js";
+import { durableOrchestrations, findInstance } from "../http/durableStatus.js";
 import type {
   JobWatcherInput,
   JobWatcherOutput,
@@ -14,23 +16,15 @@ import { orchestrationNames } from "../orchestrations/names.js";
 export const watchJobsSchedule = "0 * * * * *";
 
 /** The one instance id every pass of the job watcher runs under. */
-export const jobWatcherInstanceId = "pgprotect-job-watcher";
+export { jobWatcherInstanceId };
 
 /** What a tick did. */
 export type WatchJobsTick =
   | { readonly action: "started"; readonly input: JobWatcherInput }
   | { readonly action: "skipped"; readonly reason: string };
 
-/** The vaults to watch: the configured ones, or the local provider's default vault. */
-export function watchedVaultIds(vaults: AppDependencies["vaults"]): string[] {
-  if (vaults.ids.length > 0) return [...vaults.ids];
-  try {
-    return [vaults.resolve()];
-  } catch (error) {
-    if (isAppError(error) && error.httpStatus === 404) return [];
-    throw error;
-  }
-}
+/** The vaults to watch from the settings alone (see `application/vaults.ts`). */
+export const watchedVaultIds = configuredVaultIds;
 
 /** The state a finished pass leaves for the next: its output, or, after a failed pass, the state it was given. */
 function stateAfter(status: df.DurableOrchestrationStatus): JobWatcherState | undefined {
@@ -51,25 +45,22 @@ export async function watchJobs(
 ): Promise<WatchJobsTick> {
   if (vaultIds.length === 0)
     return { action: "skipped", reason: "no vault is configured (BACKUP_VAULT_IDS)" };
-  const previous = await findInstance(client as df.DurableClient, jobWatcherInstanceId);
-  if (previous && !finishedStates.includes(previous.runtimeStatus)) {
-    return { action: "skipped", reason: `the previous pass is ${previous.runtimeStatus}` };
-  }
-  const state = previous ? stateAfter(previous) : undefined;
-  const input: JobWatcherInput = { vaultIds, ...(state ? { state } : {}) };
-  try {
-    await client.startNew(orchestrationNames.jobWatcher, {
-      instanceId: jobWatcherInstanceId,
-      input,
-    });
-  } catch (error) {
-    // Two ticks racing: the other one started this pass.
-    if (error instanceof Error && /already exists|HTTP 409/i.test(error.message)) {
-      return { action: "skipped", reason: "another tick started the pass" };
-    }
-    throw error;
-  }
-  return { action: "started", input };
+  let input: JobWatcherInput | undefined;
+  // One pass at a time: a running one, or one a concurrent tick started, is left alone.
+  const outcome = await startOnce(durableOrchestrations(client), {
+    name: orchestrationNames.jobWatcher,
+    instanceId: jobWatcherInstanceId,
+    stands: (status) => !hasFinished(status),
+    input: async () => {
+      const previous = await findInstance(client, jobWatcherInstanceId);
+      const state = previous ? stateAfter(previous) : undefined;
+      input = { vaultIds, ...(state ? { state } : {}) };
+      return input;
+    },
+  });
+  if (!outcome.started)
+    return { action: "skipped", reason: `the previous pass is ${outcome.status.runtimeStatus}` };
+  return { action: "started", input: input ?? { vaultIds } };
 }
 
 app.timer("timerWatchJobs", {
@@ -77,7 +68,7 @@ app.timer("timerWatchJobs", {
   extraInputs: [df.input.durableClient()],
   handler: async (_timer: Timer, context: InvocationContext) => {
     const deps = await appDependencies();
-    const tick = await watchJobs(df.getClient(context), watchedVaultIds(deps.vaults));
+    const tick = await watchJobs(df.getClient(context), await coveredVaultIds(deps));
     if (tick.action === "skipped") context.debug(`Job watcher: ${tick.reason}`);
   },
 });

@@ -1,7 +1,15 @@
-/** Reading orchestration state through the Durable client, with "not found" as a value. */
+/**
+ * The {@link OrchestrationPort} over the Durable Functions client, and reading an instance with
+ * "not found" as a value.
+ */
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
-import type { ProtectDatasourceOutput } from "../orchestrations/protectDatasource.js";
-import type { ProtectServerOutput } from "../orchestrations/protectServer.js";
+import {
+  finishedStates,
+  type OrchestrationPort,
+  type OrchestrationStatus,
+} from "../application/orchestrationPort.js";
+
+export { finishedStates };
 
 /**
  * The status of an orchestration instance, or undefined when there is none.
@@ -9,7 +17,7 @@ import type { ProtectServerOutput } from "../orchestrations/protectServer.js";
  * @remarks The client reports a missing instance by throwing on the extension's 404.
  */
 export async function findInstance(
-  client: DurableClient,
+  client: Pick<DurableClient, "getStatus">,
   instanceId: string,
   options: { showHistory?: boolean } = {},
 ): Promise<DurableOrchestrationStatus | undefined> {
@@ -21,28 +29,24 @@ export async function findInstance(
   }
 }
 
-/** Runtime states after which a new run of the same instance id may start. */
-export const finishedStates: readonly string[] = ["Completed", "Failed", "Terminated", "Canceled"];
+/** The Durable client calls the {@link OrchestrationPort} makes. */
+export type DurableStarter = Pick<DurableClient, "getStatus" | "startNew">;
 
 /**
- * Whether a `protectDatasource` instance is running or ended with the datasource protected (a
- * `protectServer` instance: with every database protected), so a new request answers it instead
- * of starting again; after a failure it may run again.
+ * The orchestrations a use case starts and reads, through a trigger's Durable client.
+ *
+ * @param client - the client, or how to get it: a trigger passes `() => df.getClient(context)` so
+ * a request refused before any orchestration is touched never needs the binding.
  */
-export function protectionIsLiveOrSucceeded(
-  status: DurableOrchestrationStatus | undefined,
-): status is DurableOrchestrationStatus {
-  if (!status || status.runtimeStatus === "Failed" || status.runtimeStatus === "Terminated") {
-    return false;
-  }
-  // Expected failures end the orchestration normally, with the failure as its output.
-  if (status.runtimeStatus !== "Completed") return true;
-  const output = status.output as
-    (Partial<ProtectDatasourceOutput> & Partial<ProtectServerOutput>) | null | undefined;
-  // A server's run that left databases unprotected runs again: those already protected answer so.
-  return (
-    output?.outcome !== "Failed" &&
-    !(output?.failed && output.failed.length > 0) &&
-    !(output?.stuck && output.stuck.length > 0)
-  );
+export function durableOrchestrations(
+  client: DurableStarter | (() => DurableStarter),
+): OrchestrationPort {
+  const durable = typeof client === "function" ? client : () => client;
+  return {
+    async start(name: string, instanceId: string, input: unknown): Promise<void> {
+      await durable().startNew(name, { instanceId, input });
+    },
+    status: (instanceId: string): Promise<OrchestrationStatus | undefined> =>
+      findInstance(durable(), instanceId),
+  };
 }

@@ -4,9 +4,7 @@
  * checks cannot drift apart; a test holds every registered route to the document and back.
  */
 import { z } from "zod";
-import { startBackupBody } from "../functions/startBackup.js";
-import { startProtectionBody } from "../functions/startProtection.js";
-import { startRestoreBody } from "../functions/startRestore.js";
+import { startBackupBody, startProtectionBody, startRestoreBody } from "./protectionRequests.js";
 import { simulatePolicyBody } from "../functions/simulatePolicy.js";
 import { jobPageSize } from "../functions/listJobs.js";
 import { policySpecSchema } from "../domain/policy/spec.js";

@@ -25,20 +25,34 @@ function tooLarge(): AppError {
   );
 }
 
+function unsupportedMediaType(type: string | undefined): AppError {
+  return new AppError(
+    "UNSUPPORTED_MEDIA_TYPE",
+    type === undefined
+      ? "Send the body as application/json: the request has no content-type"
+      : `Send the body as application/json, not ${type}`,
+    { httpStatus: 415 },
+  );
+}
+
 /**
  * Reads the body as JSON.
  *
- * @throws AppError 415 for a body that is not JSON by its content type, 413 for one beyond
- * {@link maxJsonBodyBytes}; InvalidInputError 400 for malformed JSON.
+ * @remarks A body must say it is JSON: `application/json` or a `+json` type. A body without a
+ * content-type is refused as ASP.NET Core (and so the Functions host) refuses one for a
+ * JSON-bound parameter: a client that means JSON says so (`curl -d` alone sends
+ * `application/x-www-form-urlencoded`, refused too), and a cross-site page can send a body with
+ * no content-type, or a form or text type, without a CORS preflight, but never a JSON type. An
+ * empty body without one is the 400 `BODY_MISSING` it would be with one.
+ *
+ * @throws AppError 415 for a body that is not JSON by its content type (or has none), 413 for
+ * one beyond {@link maxJsonBodyBytes}; InvalidInputError 400 for an empty or malformed body.
  */
 export async function readJson(request: HttpRequest): Promise<unknown> {
-  const type = request.headers.get("content-type") ?? "application/json";
+  const type = request.headers.get("content-type") ?? undefined;
   // `application/json` or a `+json` type, exactly: `application/json-seq` is another format.
-  if (!/^application\/([a-z0-9.-]*\+)?json\s*(;|$)/i.test(type.trim())) {
-    throw new AppError("UNSUPPORTED_MEDIA_TYPE", `Send the body as application/json, not ${type}`, {
-      httpStatus: 415,
-    });
-  }
+  if (type !== undefined && !/^application\/([a-z0-9.-]*\+)?json\s*(;|$)/i.test(type.trim()))
+    throw unsupportedMediaType(type);
   if (Number(request.headers.get("content-length") ?? 0) > maxJsonBodyBytes) throw tooLarge();
   const text = await request.text();
   if (Buffer.byteLength(text) > maxJsonBodyBytes) throw tooLarge();
@@ -47,6 +61,7 @@ export async function readJson(request: HttpRequest): Promise<unknown> {
       { path: "$", code: "BODY_MISSING", message: "the body is empty" },
     ]);
   }
+  if (type === undefined) throw unsupportedMediaType(undefined);
   try {
     return JSON.parse(text);
   } catch (error) {

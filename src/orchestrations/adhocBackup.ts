@@ -4,10 +4,10 @@
  * `jobId`, the backup was triggered already (by the HTTP API) and is only followed.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
-import { activityNames, type ActivityResult, type EventRequest } from "../activities/names.js";
+import { activityNames, type EventRequest } from "../activities/names.js";
 import { BACKUP_IN_PROGRESS_CODE } from "../domain/protection/backupConcurrency.js";
-import type { BackupJob } from "../domain/protection/types.js";
-import { jobPolling, transientRetry } from "./retryPolicies.js";
+import { callActivity } from "./callActivity.js";
+import { jobPolling } from "./retryPolicies.js";
 
 /** What a caller asks for. */
 export interface AdhocBackupInput {
@@ -64,14 +64,10 @@ function* guardAndTrigger(
   input: AdhocBackupInput,
   key: { vaultId: string; backupInstanceName: string },
 ): Generator<Task, string | AdhocBackupOutput, unknown> {
-  const allowed = (yield context.df.callActivityWithRetry(
-    activityNames.checkWeeklyLimit,
-    transientRetry(),
-    {
-      ...key,
-      at: context.df.currentUtcDateTime.toISOString(),
-    },
-  )) as ActivityResult<true>;
+  const allowed = yield* callActivity(context, activityNames.checkWeeklyLimit, {
+    ...key,
+    at: context.df.currentUtcDateTime.toISOString(),
+  });
   if (!allowed.ok) {
     context.df.setCustomStatus({ state: "weeklyLimitReached", error: allowed });
     return input.whenWeeklyLimitReached === "skip"
@@ -79,15 +75,11 @@ function* guardAndTrigger(
       : { outcome: "Failed", error: allowed };
   }
 
-  const started = (yield context.df.callActivityWithRetry(
-    activityNames.triggerBackup,
-    transientRetry(),
-    {
-      ...key,
-      ruleName: input.ruleName,
-      ...(input.retentionTagOverride ? { retentionTagOverride: input.retentionTagOverride } : {}),
-    },
-  )) as ActivityResult<{ jobId: string }>;
+  const started = yield* callActivity(context, activityNames.triggerBackup, {
+    ...key,
+    ruleName: input.ruleName,
+    ...(input.retentionTagOverride ? { retentionTagOverride: input.retentionTagOverride } : {}),
+  });
   if (!started.ok) {
     if (started.code === BACKUP_IN_PROGRESS_CODE && input.whenBackupRunning === "skip") {
       context.df.setCustomStatus({ state: "skippedBackupRunning", error: started });
@@ -107,14 +99,14 @@ function* followJob(
 ): Generator<Task, AdhocBackupOutput, unknown> {
   let lastStatus: string | undefined;
   for (let poll = 0; poll <= jobPolling.maxPolls; poll += 1) {
-    const job = (yield context.df.callActivityWithRetry(activityNames.getJob, transientRetry(), {
+    const job = yield* callActivity(context, activityNames.getJob, {
       vaultId,
       jobId,
-    })) as BackupJob;
+    });
     if (job.status !== lastStatus) {
       lastStatus = job.status;
       context.df.setCustomStatus({ state: job.status, jobId });
-      yield context.df.callActivityWithRetry(activityNames.publishEvents, transientRetry(), [
+      yield* callActivity(context, activityNames.publishEvents, [
         { kind: "jobStateChanged", job } satisfies EventRequest,
       ]);
     }

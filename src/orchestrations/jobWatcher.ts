@@ -13,7 +13,7 @@
 import type { OrchestrationContext, Task } from "durable-functions";
 import { activityNames, type EventRequest, type WatchedJob } from "../activities/names.js";
 import { failureMessage, OrchestrationErrorCodes } from "./outcomeCodes.js";
-import { transientRetry } from "./retryPolicies.js";
+import { callActivity } from "./callActivity.js";
 
 /** How the watcher lists and publishes. */
 export const jobWatching = {
@@ -99,11 +99,10 @@ export function* jobWatcher(
   let listed: WatchedJob[] = [];
   if (input.vaultIds.length > 0) {
     try {
-      listed = (yield context.df.callActivityWithRetry(
-        activityNames.listJobsSince,
-        transientRetry(),
-        { vaultIds: input.vaultIds, since },
-      )) as WatchedJob[];
+      listed = yield* callActivity(context, activityNames.listJobsSince, {
+        vaultIds: input.vaultIds,
+        since,
+      });
     } catch (error) {
       return stopped(0, `The jobs since ${since} could not be listed`, error);
     }
@@ -127,11 +126,7 @@ export function* jobWatcher(
       ...(watched.datasourceTags ? { datasourceTags: watched.datasourceTags } : {}),
     }));
     try {
-      yield context.df.callActivityWithRetry(
-        activityNames.publishEvents,
-        transientRetry(),
-        requests,
-      );
+      yield* callActivity(context, activityNames.publishEvents, requests);
     } catch (error) {
       return stopped(
         published,

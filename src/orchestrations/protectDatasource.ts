@@ -9,12 +9,12 @@ import {
   type ActivityResult,
   type DatasourceRef,
   type EventRequest,
-  type ProtectionSummary,
   type ResolvedDatasource,
 } from "../activities/names.js";
 import { backupInstanceNameOf } from "../domain/protection/naming.js";
 import { failureMessage, OrchestrationErrorCodes } from "./outcomeCodes.js";
-import { protectionPolling, transientRetry, validationRetry } from "./retryPolicies.js";
+import { callActivity } from "./callActivity.js";
+import { protectionPolling, validationRetry } from "./retryPolicies.js";
 
 /** What a caller asks for. */
 export interface ProtectDatasourceInput {
@@ -121,7 +121,7 @@ export function* protectDatasource(
     context.df.setCustomStatus({ steps: [...steps] } satisfies ProtectionProgress);
   };
   const publish = function* (event: EventRequest): Generator<Task, void, unknown> {
-    yield context.df.callActivityWithRetry(activityNames.publishEvents, transientRetry(), [event]);
+    yield* callActivity(context, activityNames.publishEvents, [event]);
   };
   const fail = function* (failure: {
     code: string;
@@ -226,11 +226,11 @@ function* runSteps(
   if (input.resolved) {
     datasource = input.resolved;
   } else {
-    const resolved = (yield context.df.callActivityWithRetry(
+    const resolved = yield* callActivity(
+      context,
       activityNames.resolveDatasource,
-      transientRetry(),
       input.datasource,
-    )) as ActivityResult<ResolvedDatasource>;
+    );
     if (!resolved.ok) return yield* fail(resolved);
     datasource = resolved.value;
   }
@@ -238,11 +238,11 @@ function* runSteps(
   finish("done", datasource.datasourceId);
 
   enter("checkExisting");
-  const existing = (yield context.df.callActivityWithRetry(
+  const existing = yield* callActivity(
+    context,
     activityNames.findProtection,
-    transientRetry(),
     datasource.datasourceId,
-  )) as ProtectionSummary | null;
+  );
   if (existing) {
     finish("done", `already protected by ${existing.backupInstanceName}`);
     return {
@@ -262,24 +262,16 @@ function* runSteps(
   };
 
   enter("verifyAccess");
-  const access = (yield context.df.callActivityWithRetry(
-    activityNames.verifyAccess,
-    transientRetry(),
-    request,
-  )) as ActivityResult<string[]>;
+  const access = yield* callActivity(context, activityNames.verifyAccess, request);
   if (!access.ok) return yield* fail(access);
   finish("done", access.value.join("; "));
 
   enter("ensurePolicy");
-  const policy = (yield context.df.callActivityWithRetry(
-    activityNames.ensurePolicy,
-    transientRetry(),
-    {
-      vaultId: input.vaultId,
-      policyName: input.policyName,
-      datasourceType: datasource.datasourceType,
-    },
-  )) as ActivityResult<string>;
+  const policy = yield* callActivity(context, activityNames.ensurePolicy, {
+    vaultId: input.vaultId,
+    policyName: input.policyName,
+    datasourceType: datasource.datasourceType,
+  });
   if (!policy.ok) return yield* fail(policy);
   finish("done", policy.value);
 
@@ -290,11 +282,7 @@ function* runSteps(
   let attempts = 0;
   for (let attempt = 1; attempt <= validationRetry.attempts; attempt += 1) {
     attempts = attempt;
-    validation = (yield context.df.callActivityWithRetry(
-      activityNames.validateForBackup,
-      transientRetry(),
-      request,
-    )) as ActivityResult<string[]>;
+    validation = yield* callActivity(context, activityNames.validateForBackup, request);
     if (validation.ok || validation.code !== permissionsStillPropagating) break;
     if (attempt === validationRetry.attempts) break;
     const delayMs = validationRetry.firstDelaySeconds * 1000 * 2 ** (attempt - 1);
@@ -318,14 +306,10 @@ function* runSteps(
     datasource,
     context.df.newGuid(`${context.df.instanceId}:bi`),
   );
-  const created = (yield context.df.callActivityWithRetry(
-    activityNames.createBackupInstance,
-    transientRetry(),
-    {
-      ...request,
-      backupInstanceName,
-    },
-  )) as ActivityResult<ProtectionSummary>;
+  const created = yield* callActivity(context, activityNames.createBackupInstance, {
+    ...request,
+    backupInstanceName,
+  });
   if (!created.ok) return yield* fail(created);
   known.backupInstance = {
     name: created.value.backupInstanceName,
@@ -345,14 +329,10 @@ function* runSteps(
     yield context.df.createTimer(
       new Date(context.df.currentUtcDateTime.getTime() + protectionPolling.intervalSeconds * 1000),
     );
-    protection = (yield context.df.callActivityWithRetry(
-      activityNames.getBackupInstance,
-      transientRetry(),
-      {
-        vaultId: input.vaultId,
-        backupInstanceName: protection.backupInstanceName,
-      },
-    )) as ProtectionSummary;
+    protection = yield* callActivity(context, activityNames.getBackupInstance, {
+      vaultId: input.vaultId,
+      backupInstanceName: protection.backupInstanceName,
+    });
   }
   if (protection.protectionStatus !== "ProtectionConfigured") {
     const timedOut = protection.protectionStatus === "ConfiguringProtection";

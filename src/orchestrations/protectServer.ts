@@ -21,7 +21,8 @@ import {
 } from "./protectDatasource.js";
 import { orchestrationNames } from "./names.js";
 import { failureMessage, OrchestrationErrorCodes } from "./outcomeCodes.js";
-import { serverProtectionWaiting, transientRetry } from "./retryPolicies.js";
+import { callActivity } from "./callActivity.js";
+import { serverProtectionWaiting } from "./retryPolicies.js";
 
 /** What a caller asks for. */
 export interface ProtectServerInput extends Omit<ProtectDatasourceInput, "datasource"> {
@@ -72,11 +73,9 @@ export function* protectServer(
   };
   let listed: ActivityResult<ResolvedDatasource[]>;
   try {
-    listed = (yield context.df.callActivityWithRetry(
-      activityNames.listServerDatabases,
-      transientRetry(),
-      { serverName: input.serverName },
-    )) as ActivityResult<ResolvedDatasource[]>;
+    listed = yield* callActivity(context, activityNames.listServerDatabases, {
+      serverName: input.serverName,
+    });
   } catch (error) {
     listed = {
       ok: false,

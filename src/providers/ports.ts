@@ -67,6 +67,11 @@ export const ProviderErrorCodes = {
    * did could not be checked; it is not sent again, so as not to do it twice.
    */
   requestOutcomeUnknown: "RequestOutcomeUnknown",
+  /**
+   * A service operation outlasted the short wait a call gives it (retryable): the caller's
+   * durable retry asks again later instead of the call waiting.
+   */
+  operationStillRunning: "OperationStillRunning",
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -117,9 +122,10 @@ export interface BackupInstancePort {
    */
   validateForBackup(vaultId: string, spec: BackupInstanceSpec): Promise<BackupValidation>;
   /**
-   * Validates (unless `options.validated`), then creates the instance; it answers once
-   * protection is configured. Creating again under the same name for the same datasource answers
-   * the existing instance.
+   * Validates (unless `options.validated`), then creates the instance and answers it as it
+   * stands after a short, bounded wait: possibly still `ConfiguringProtection`, which the caller
+   * follows with `getBackupInstance` (the orchestration waits, with durable timers). Creating
+   * again under the same name for the same datasource answers the existing instance.
    */
   createBackupInstance(
     vaultId: string,
@@ -374,7 +380,13 @@ export interface EventPublisherPort {
 
 /** Everything the backup service offers. */
 export interface BackupServicePort
-  extends BackupPolicyPort, BackupInstancePort, BackupOperationsPort, JobPort, RecoveryPointPort {}
+  extends BackupPolicyPort, BackupInstancePort, BackupOperationsPort, JobPort, RecoveryPointPort {
+  /**
+   * The names of the vaults the provider has beyond the configured ones (the local provider's
+   * vaults on disk); absent where vaults are configured only (Azure).
+   */
+  listVaultNames?(): Promise<string[]>;
+}
 
 /** A role the Backup vault's identity lacks on what it protects. */
 export interface MissingRole {

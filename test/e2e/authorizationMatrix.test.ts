@@ -7,8 +7,15 @@
 import { describe, expect, it } from "vitest";
 import { protectionFailedEvent } from "../../src/domain/events/index.js";
 import { clientPrincipalHeader } from "../support/clientPrincipal.js";
+import { poll } from "../support/poll.js";
 import { usePostgresCluster } from "../support/postgres.js";
-import { settled, sideEffects, useSecuredApp, type SecuredApp } from "../support/securedApp.js";
+import {
+  notificationTopicName,
+  settled,
+  sideEffects,
+  useSecuredApp,
+  type SecuredApp,
+} from "../support/securedApp.js";
 
 const postgres = usePostgresCluster();
 const secured = useSecuredApp(postgres);
@@ -214,6 +221,71 @@ async function callRuntime(app: SecuredApp, door: string, credential: Credential
   };
 }
 
+/**
+ * The local Event Grid topic door, `POST /runtime/topics/{topic}`: as in Azure, it takes the
+ * topic's own access key in `aeg-sas-key` (or a SAS token made from it) and none of the Functions
+ * host's keys, whichever header carries them.
+ */
+// prettier-ignore
+const topicMatrix: ReadonlyArray<readonly [TopicCredential, number]> = [
+  ["no key", 401], ["wrong key", 401], ["function key", 401], ["eventgrid system key", 401], ["master key", 401], ["topic key", 200],
+];
+type TopicCredential =
+  "no key" | "wrong key" | "function key" | "eventgrid system key" | "master key" | "topic key";
+
+function topicKeyOf(app: SecuredApp, credential: TopicCredential): string | undefined {
+  const { keys } = app.host;
+  switch (credential) {
+    case "no key":
+      return undefined;
+    case "wrong key":
+      return wrongKey;
+    case "function key":
+      return keys.functionKey;
+    case "eventgrid system key":
+      return keys.systemKeys.eventgrid_extension;
+    case "master key":
+      return keys.masterKey;
+    case "topic key":
+      return keys.eventGridTopicKey;
+  }
+}
+
+/**
+ * Publishes a forged failure to the app's notification topic, presenting the key every way a
+ * caller could. It names `archive`, not the `ledger` of the webhook's forged event: a second
+ * failure of one datasource goes into a digest, not into an email of its own.
+ */
+async function publishToTopic(app: SecuredApp, credential: TopicCredential): Promise<Answer> {
+  const key = topicKeyOf(app, credential);
+  const forged = protectionFailedEvent(
+    {
+      datasourceId:
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.DBforPostgreSQL/servers/local/databases/archive",
+      vaultName: "pgprotect-vault",
+      operationId: `forged-through-topic-${credential.replace(/ /g, "-")}`,
+      error: { code: "Forged", message: "Click http://phish.example to restore your data" },
+    },
+    { source: "/pgprotect/local", time: "2026-12-01T00:00:00Z" },
+  );
+  const response = await fetch(`${app.host.url}/runtime/topics/${notificationTopicName}`, {
+    method: "POST",
+    headers: {
+      ...(key !== undefined ? { "aeg-sas-key": key, "x-functions-key": key } : {}),
+      "x-ms-client-principal": clientPrincipalHeader(["Backup.Operator"]),
+      "content-type": "application/cloudevents-batch+json; charset=utf-8",
+    },
+    body: JSON.stringify([forged]),
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    body: await response.text(),
+  };
+}
+
+const outboxEmail = /^notifications\/outbox\/email-.*\.eml$/;
+
 type Cell = readonly [route: string, credential: Credential, status: number];
 
 const appCells: Cell[] = Object.entries(appMatrix).flatMap(([name, row]) =>
@@ -289,9 +361,107 @@ describe("the authorization matrix of the app on the local runtime with App Serv
       await settled(app.host);
       const { files } = await sideEffects(app);
 
-      const outbox = files.filter((f) => /^notifications\/outbox\/email-.*\.eml$/.test(f));
+      const outbox = files.filter((f) => outboxEmail.test(f));
 
       expect(outbox).toHaveLength(1);
     });
+  });
+});
+
+/**
+ * Resolves once the work of earlier calls has finished: no Durable instance running and no job in
+ * progress (a job's record is still rewritten for a moment after its orchestration ends).
+ */
+async function quiet(app: SecuredApp): Promise<void> {
+  await settled(app.host);
+  const busy = async () => {
+    const response = await fetch(`${app.host.url}/api/jobs?status=InProgress`, {
+      headers: headersOf(app, "function key + Reader"),
+    });
+    return ((await response.json()) as { value: unknown[] }).value.length;
+  };
+  expect(await poll(busy, (count) => count === 0)).toBe(0);
+}
+
+describe("the local Event Grid topic door of the app on the local runtime", () => {
+  // Refusals keep Event Grid's own error body, `{"error":{"code","message"}}` as application/json,
+  // not problem details: Azure's Event Grid answers publishers that way, and the publisher SDKs
+  // read that shape.
+  it.each(topicMatrix.filter(([, status]) => status !== 200))(
+    "refuses a publish with the %s: %i in Event Grid's error shape, and delivers nothing",
+    async (credential, status) => {
+      const app = secured.app;
+      await quiet(app);
+      const before = await sideEffects(app);
+
+      const answer = await publishToTopic(app, credential);
+      await app.host.topics.whenIdle();
+
+      expect(answer.status).toBe(status);
+      expect(answer.contentType).toMatch(/^application\/json/);
+      expect(JSON.parse(answer.body)).toEqual({
+        error: { code: "Unauthorized", message: expect.any(String) },
+      });
+      expect(app.host.topics.pendingDeliveries).toBe(0);
+      expect(await sideEffects(app)).toEqual(before);
+    },
+  );
+
+  it("accepts a publish with the topic key and delivers its event to the notification router, once", async () => {
+    const app = secured.app;
+    const emails = async () => (await sideEffects(app)).files.filter((f) => outboxEmail.test(f));
+    const before = await emails();
+
+    const answer = await publishToTopic(app, "topic key");
+    await app.host.topics.whenIdle();
+
+    expect(answer.status, answer.body).toBe(200);
+    expect((await emails()).filter((f) => !before.includes(f))).toHaveLength(1);
+  });
+});
+
+describe("the Event Grid webhook of the app on the local runtime answers only the methods Event Grid sends", () => {
+  const webhook = "/runtime/webhooks/eventgrid?functionName=eventGridRouteNotifications";
+
+  it.each(["GET", "PUT", "DELETE", "PATCH"])(
+    "answers %s with its key by 405 naming POST and OPTIONS, as a problem document, and changes nothing",
+    async (method) => {
+      const app = secured.app;
+      await quiet(app);
+      const before = await sideEffects(app);
+
+      const response = await fetch(`${app.host.url}${webhook}`, {
+        method,
+        headers: {
+          "x-functions-key": app.host.keys.systemKeys.eventgrid_extension,
+          "aeg-event-type": "Notification",
+          "content-type": "application/json",
+        },
+        ...(method !== "GET" ? { body: JSON.stringify([forgedFailure()]) } : {}),
+      });
+      const body = await response.text();
+      await app.host.topics.whenIdle();
+
+      expect(response.status, body).toBe(405);
+      expect(response.headers.get("allow")).toBe("POST, OPTIONS");
+      expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(body)).toMatchObject({ status: 405 });
+      expect(await sideEffects(app)).toEqual(before);
+    },
+  );
+
+  it("answers the CloudEvents abuse-protection handshake (OPTIONS) with its key", async () => {
+    const app = secured.app;
+
+    const response = await fetch(`${app.host.url}${webhook}`, {
+      method: "OPTIONS",
+      headers: {
+        "x-functions-key": app.host.keys.systemKeys.eventgrid_extension,
+        "webhook-request-origin": "eventgrid.azure.net",
+      },
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get("webhook-allowed-origin")).toBe("eventgrid.azure.net");
   });
 });

@@ -1,28 +1,23 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localTopicName } from "../../src/composition.js";
 import { planRunInstanceId } from "../../src/domain/plans/plans.js";
-import { compilePolicySpec } from "../../src/domain/policy/spec.js";
-import { formatDatabaseId, formatVaultId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
+import { formatDatabaseId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
 import type { BackupInstance } from "../../src/domain/protection/types.js";
-import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { ManualClock } from "../../src/runtime/timers/clock.js";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
+import { defaultVaultId, startLocalApp, weeklyPolicy, type LocalApp } from "../support/localApp.js";
+import type { LocalProvider } from "../../src/providers/local/index.js";
+import type { RunningHost } from "../../src/runtime/host.js";
 
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 
 describe("auto-protection and backup plans on the local runtime", () => {
-  let stateDir: string;
+  let app: LocalApp;
   let host: RunningHost;
   let provider: LocalProvider;
   const logLines: string[] = [];
-  const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
+  const vaultId = defaultVaultId;
   const inventoryId = formatDatabaseId({
     ...LOCAL_SCOPE,
     kind: "servers",
@@ -48,32 +43,11 @@ describe("auto-protection and backup plans on the local runtime", () => {
   };
 
   beforeAll(async () => {
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
     await postgres.query("postgres", "CREATE DATABASE inventory");
     await postgres.query("postgres", "CREATE DATABASE payroll");
     await postgres.query(
       "inventory",
       "CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20) g",
-    );
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-auto-"));
-    provider = await createLocalProvider({
-      stateDir,
-      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
-      binDir: postgres.cluster.binDir,
-    });
-    // The conventional secret of an auto-protected database: <server>-<database>.
-    await provider.secrets.setSecret(
-      "local-inventory",
-      postgres.cluster.connectionUrl("inventory"),
-    );
-    await provider.backup.createPolicy(
-      vaultId,
-      "weekly",
-      compilePolicySpec({
-        datasourceType: "AzureDatabaseForPostgreSQL",
-        schedule: { days: ["Sunday"], time: "22:00" },
-        retention: { default: "P3M" },
-      }),
     );
     // A daily plan with a day's catch-up always has exactly one occurrence due: today's midnight.
     const plans = [
@@ -85,19 +59,17 @@ describe("auto-protection and backup plans on the local runtime", () => {
         ruleName: "BackupWeekly",
       },
     ];
-    host = await startHost({
-      appDir: projectDir,
-      port: 0,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
+    app = await startLocalApp({
+      postgres,
+      name: "e2e-auto",
+      // The conventional secret of an auto-protected database: <server>-<database>.
+      secrets: { "local-inventory": postgres.cluster.connectionUrl("inventory") },
+      policies: { weekly: weeklyPolicy },
       // Timers are scheduled on a clock that never moves: they run only when the test runs them.
+      timers: true,
       clock: new ManualClock(new Date()),
       log: (line) => logLines.push(line),
-      env: {
-        PGPROTECT_STATE_DIR: stateDir,
-        DATABASE_URL: postgres.cluster.connectionUrl(),
-        BACKUP_PLANS: JSON.stringify(plans),
-      },
+      settings: { BACKUP_PLANS: JSON.stringify(plans) },
       eventGrid: {
         topics: {
           [localTopicName]: { subscriptions: [] },
@@ -112,11 +84,11 @@ describe("auto-protection and backup plans on the local runtime", () => {
         },
       },
     });
+    ({ host, provider } = app);
   }, 120_000);
 
   afterAll(async () => {
-    await host?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await app?.stop();
   });
 
   it("protects a database a DBA tags with SQL, with the policy the tag names, and leaves untagged ones alone", async () => {

@@ -1,23 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventGridFileSchema } from "../../src/cli/hostCli.js";
-import { localTopicName } from "../../src/composition.js";
 import { defaultPolicyTemplate } from "../../src/domain/policy/template.js";
 import { validationRetry } from "../../src/orchestrations/retryPolicies.js";
-import {
-  createAzureServices,
-  type AzureServices,
-} from "../../src/providers/azure/azureServices.js";
+import type { AzureServices } from "../../src/providers/azure/azureServices.js";
 import { backupInstanceSpecFor } from "../../src/providers/azure/backupInstanceBuilder.js";
-import { createDurableExtension, type DurableClock } from "../../src/runtime/durable/index.js";
-import type { EventGridSettings } from "../../src/runtime/eventgrid/topics.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
+import type { RunningHost } from "../../src/runtime/host.js";
+import { ARM_AUDIENCE, startAzureApp, type AzureApp } from "../support/azureApp.js";
 import {
   assignVaultRoles,
+  azureServicesAgainst,
+  createDefaultPolicy,
   FAKE_SUBSCRIPTION_ID,
   FakeArm,
   FakeKeyVault,
@@ -25,6 +16,7 @@ import {
 } from "../support/fakeArm/index.js";
 import { FakeManagedIdentity } from "../support/fakeArm/fakeManagedIdentity.js";
 import {
+  smtpEmailSettings,
   startSmtpServer,
   type ReceivedMail,
   type TestSmtpServer,
@@ -32,40 +24,17 @@ import {
 import { poll } from "../support/poll.js";
 import { functionsApi } from "../support/functionsApi.js";
 
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 /** The token the fake identity endpoint hands out and the fake Resource Manager accepts. */
 const TOKEN = "token-from-managed-identity";
-const ARM_AUDIENCE = "https://management.azure.com";
 
 type Body = Record<string, unknown>;
 
-/**
- * A free loopback port: the app must know its own topic's URL before the host starts. Another
- * process could take it in between; the host then fails to start, loudly.
- */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/**
- * A Durable clock that jumps to each wake-up instead of waiting for it, so that durable timers
- * (15 s and more between validations while role assignments propagate, job polls) fire at once.
- * Orchestration time therefore runs ahead of the wall clock; everything else runs in real time.
- */
-function skipAheadClock(): DurableClock {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    wakeAt(at, callback) {
-      offset += Math.max(0, at - (Date.now() + offset));
-      const handle = setImmediate(callback);
-      return () => clearImmediate(handle);
-    },
-  };
+/** The test's own view of a fake, through the app's adapters, to arrange and to check. */
+function azureViewOf(fake: FakeArm): AzureServices {
+  return azureServicesAgainst(fake, {
+    credential: fakeArmCredential(TOKEN),
+    settings: { AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE },
+  });
 }
 
 /** The next Sunday 22:00 UTC strictly after `now`: what a "Sunday 22:00 UTC" policy runs next. */
@@ -83,7 +52,7 @@ function nextSunday2200(now: Date): string {
 }
 
 describe("the core flows through the HTTP API on the Azure provider, against fake Azure endpoints", () => {
-  let stateDir: string;
+  let app: AzureApp;
   let fake: FakeArm;
   let identity: FakeManagedIdentity;
   let keyVault: FakeKeyVault;
@@ -140,9 +109,6 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
   };
 
   beforeAll(async () => {
-    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-azure-"));
     // Retry-After 0: the app honours the service's wait, and the fake asks for none.
     fake = await FakeArm.start({
       subscriptionId: FAKE_SUBSCRIPTION_ID,
@@ -198,66 +164,36 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
       servers["pg-locked"] ?? "",
       "The vault's identity has no 'PostgreSQL Flexible Server Long Term Retention Backup Role' on pg-locked",
     );
-    azure = createAzureServices(
-      {
-        AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
-        AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
-        AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE,
-      },
-      fakeArmCredential(TOKEN),
-      { tlsOptions: { ca: fake.ca }, polling: { intervalInMs: 10 } },
-    );
+    azure = azureViewOf(fake);
     // Protected outside the app: pg-portal in a vault the app's identity can read (as from the
     // portal), pg-shared by another team in a vault it cannot read.
     for (const [server, vault] of [
       ["pg-portal", fake.addVault("rg-backup", "vault-portal")],
       ["pg-shared", fake.addVault("rg-other-team", "vault-other")],
     ] as const) {
-      const policy = await azure.backup.createPolicy(
-        vault,
-        "weekly",
-        defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
-      );
+      const policyId = await createDefaultPolicy(azure.backup, vault);
       await azure.backup.createBackupInstance(
         vault,
         `${server}-${server}-0b7c1e52-93a1-4d7e-8c43-5a1f9d2e6b70`,
         backupInstanceSpecFor({
           datasourceId: servers[server] ?? "",
           location: "westus",
-          policyId: policy.id ?? "",
+          policyId,
         }),
       );
       if (server === "pg-shared") fake.hideFromDatasourceListing(vault);
     }
 
-    // The worker reads NODE_EXTRA_CA_CERTS when it starts: that is how it trusts the fakes' certificate.
-    const caFile = path.join(stateDir, "fake-arm-ca.pem");
-    writeFileSync(caFile, `${fake.ca}\n${keyVault.ca}`);
-    const port = await freePort();
-    host = await startHost({
-      appDir: projectDir,
-      port,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
-      timers: false,
+    app = await startAzureApp({
+      name: "e2e-azure",
+      fake,
+      identity,
+      vaultIds: vaultId,
+      trust: [keyVault.ca],
       log: (line) => hostLog.push(line),
-      durable: (options) => createDurableExtension({ ...options, clock: skipAheadClock() }),
-      env: {
-        PGPROTECT_PROVIDER: "azure",
-        PGPROTECT_STATE_DIR: stateDir,
-        // Notification state lives in the temporary folder in Azure; this run's own.
-        TMPDIR: stateDir,
-        NODE_EXTRA_CA_CERTS: caFile,
-        IDENTITY_ENDPOINT: identity.endpoint,
-        IDENTITY_HEADER: identity.header,
-        AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
-        AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
-        AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE,
+      settings: {
         // The fake Key Vault's host, and no other: secret URIs elsewhere are still refused.
         AZURE_KEY_VAULT_DNS_SUFFIXES: "127.0.0.1",
-        BACKUP_VAULT_IDS: vaultId,
-        // Event Grid is the local runtime's own topic, which delivers to the notification function.
-        EVENTGRID_TOPIC_ENDPOINT: `http://127.0.0.1:${port}/runtime/topics/${localTopicName}`,
         NOTIFICATION_SETTINGS: JSON.stringify({
           channels: [{ id: "dba-email", type: "email", to: ["dba@contoso.example"] }],
           rules: [
@@ -276,17 +212,10 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
             },
           ],
         }),
-        EMAIL_PROVIDER: "smtp",
-        SMTP_HOST: "127.0.0.1",
-        SMTP_PORT: String(smtp.port),
-        SMTP_ALLOW_PLAINTEXT: "true",
-        EMAIL_SENDER_ADDRESS: "pgprotect@contoso.example",
+        ...smtpEmailSettings(smtp),
       },
-      // The committed wiring that `npm start` uses: the topic delivers to the notification function.
-      eventGrid: eventGridFileSchema.parse(
-        JSON.parse(readFileSync(path.join(projectDir, "eventgrid.local.json"), "utf8")),
-      ) as EventGridSettings,
     });
+    host = app.host;
   }, 60_000);
 
   afterEach(() => {
@@ -295,12 +224,11 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
   });
 
   afterAll(async () => {
-    await host?.stop();
+    await app?.stop();
     await smtp?.close();
     await keyVault?.stop();
     await identity?.stop();
     await fake?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("creates a policy in the vault from a short spec, answers the same spec again with it, and refuses to change it in place", async () => {
@@ -676,7 +604,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
 });
 
 describe("the Azure provider through the HTTP API when the service answers only what its contract requires and loses answers", () => {
-  let stateDir: string;
+  let app: AzureApp;
   let fake: FakeArm;
   let identity: FakeManagedIdentity;
   let host: RunningHost;
@@ -693,8 +621,6 @@ describe("the Azure provider through the HTTP API when the service answers only 
   };
 
   beforeAll(async () => {
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-azure-bare-"));
     // No systemData, protection status, job id in operation answers, job end time, ...
     fake = await FakeArm.start({
       subscriptionId: FAKE_SUBSCRIPTION_ID,
@@ -712,48 +638,9 @@ describe("the Azure provider through the HTTP API when the service answers only 
       });
       assignVaultRoles(fake, servers[name] ?? "");
     }
-    const azure = createAzureServices(
-      {
-        AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
-        AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
-        AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE,
-      },
-      fakeArmCredential(TOKEN),
-      { tlsOptions: { ca: fake.ca }, polling: { intervalInMs: 10 } },
-    );
-    await azure.backup.createPolicy(
-      vaultId,
-      "weekly",
-      defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
-    );
-    const caFile = path.join(stateDir, "fake-arm-ca.pem");
-    writeFileSync(caFile, fake.ca);
-    const port = await freePort();
-    host = await startHost({
-      appDir: projectDir,
-      port,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
-      timers: false,
-      log: () => undefined,
-      durable: (options) => createDurableExtension({ ...options, clock: skipAheadClock() }),
-      env: {
-        PGPROTECT_PROVIDER: "azure",
-        PGPROTECT_STATE_DIR: stateDir,
-        TMPDIR: stateDir,
-        NODE_EXTRA_CA_CERTS: caFile,
-        IDENTITY_ENDPOINT: identity.endpoint,
-        IDENTITY_HEADER: identity.header,
-        AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
-        AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
-        AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE,
-        BACKUP_VAULT_IDS: vaultId,
-        EVENTGRID_TOPIC_ENDPOINT: `http://127.0.0.1:${port}/runtime/topics/${localTopicName}`,
-      },
-      eventGrid: eventGridFileSchema.parse(
-        JSON.parse(readFileSync(path.join(projectDir, "eventgrid.local.json"), "utf8")),
-      ) as EventGridSettings,
-    });
+    await createDefaultPolicy(azureViewOf(fake).backup, vaultId);
+    app = await startAzureApp({ name: "e2e-azure-bare", fake, identity, vaultIds: vaultId });
+    host = app.host;
   }, 60_000);
 
   afterEach(() => {
@@ -761,10 +648,9 @@ describe("the Azure provider through the HTTP API when the service answers only 
   });
 
   afterAll(async () => {
-    await host?.stop();
+    await app?.stop();
     await identity?.stop();
     await fake?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it.each([

@@ -1,17 +1,13 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicName } from "../../src/composition.js";
-import { createLocalProvider } from "../../src/providers/local/index.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
 import { functionsApi } from "../support/functionsApi.js";
+import { startLocalApp, type LocalApp } from "../support/localApp.js";
+import type { RunningHost } from "../../src/runtime/host.js";
 
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 
 type Body = Record<string, unknown>;
@@ -35,6 +31,7 @@ const ordersSql = `
   FROM orders ORDER BY id`;
 
 describe("backing up and restoring a database through the HTTP API on the local runtime", () => {
+  let app: LocalApp;
   let stateDir: string;
   let host: RunningHost;
   let secretUri: string;
@@ -56,8 +53,6 @@ describe("backing up and restoring a database through the HTTP API on the local 
   };
 
   beforeAll(async () => {
-    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
     await postgres.query("postgres", "CREATE DATABASE shop");
     await postgres.query(
       "shop",
@@ -68,28 +63,16 @@ describe("backing up and restoring a database through the HTTP API on the local 
                 CASE WHEN g % 7 = 0 THEN NULL ELSE 'note ' || g END
          FROM generate_series(1, 500) g`,
     );
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-"));
-    const provider = await createLocalProvider({
-      stateDir,
-      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
-      binDir: postgres.cluster.binDir,
-    });
-    secretUri = await provider.secrets.setSecret("shop", postgres.cluster.connectionUrl("shop"));
-    host = await startHost({
-      appDir: projectDir,
-      port: 0,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
-      timers: false,
-      log: () => undefined,
-      env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
-      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
-    });
+    app = await startLocalApp({ postgres, name: "e2e" });
+    ({ host, stateDir } = app);
+    secretUri = await app.provider.secrets.setSecret(
+      "shop",
+      postgres.cluster.connectionUrl("shop"),
+    );
   }, 120_000);
 
   afterAll(async () => {
-    await host?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await app?.stop();
   });
 
   it("creates a policy from a short spec, answers the same spec again with it, and refuses to change it in place", async () => {

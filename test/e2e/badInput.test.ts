@@ -1,21 +1,16 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicName } from "../../src/composition.js";
-import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
+import { operationEnded, startLocalApp, type LocalApp } from "../support/localApp.js";
+import type { RunningHost } from "../../src/runtime/host.js";
+import type { LocalProvider } from "../../src/providers/local/index.js";
 
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 
 type Body = Record<string, unknown>;
 
 describe("bad input to the HTTP API on the local runtime", () => {
-  let stateDir: string;
+  let app: LocalApp;
   let host: RunningHost;
   let provider: LocalProvider;
   let secretUri: string;
@@ -70,34 +65,18 @@ describe("bad input to the HTTP API on the local runtime", () => {
   });
 
   beforeAll(async () => {
-    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
     await postgres.query("postgres", "CREATE DATABASE ledger");
     await postgres.query("postgres", "CREATE DATABASE archive");
     await postgres.query(
       "ledger",
       "CREATE TABLE entries (id int PRIMARY KEY); INSERT INTO entries SELECT generate_series(1, 10)",
     );
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-bad-"));
-    provider = await createLocalProvider({
-      stateDir,
-      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
-      binDir: postgres.cluster.binDir,
-    });
+    app = await startLocalApp({ postgres, name: "e2e-bad" });
+    ({ host, provider } = app);
     secretUri = await provider.secrets.setSecret(
       "ledger",
       postgres.cluster.connectionUrl("ledger"),
     );
-    host = await startHost({
-      appDir: projectDir,
-      port: 0,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
-      timers: false,
-      log: () => undefined,
-      env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
-      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
-    });
     // One good protection, so ad-hoc backups have an instance to be refused on.
     const policy = await api("PUT", "vaults/pgprotect-vault/policies/weekly", {
       spec: {
@@ -110,15 +89,14 @@ describe("bad input to the HTTP API on the local runtime", () => {
     const started = await api("POST", "protections", protection({}));
     const done = await poll(
       () => api("GET", `protections/${String(started.body.id)}`),
-      (r) => r.body.status === "Completed" || r.body.status === "Failed",
+      operationEnded,
     );
     expect(done.body.outcome).toBe("Protected");
     instanceName = String(done.body.backupInstanceName);
   }, 120_000);
 
   afterAll(async () => {
-    await host?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await app?.stop();
   });
 
   it("answers an unknown database with 404 DatasourceNotFound, and starts nothing", async () => {

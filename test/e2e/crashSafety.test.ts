@@ -45,6 +45,7 @@ describe("in-flight work survives a stop and a crash of the host", () => {
   let ledgerSecretUri: string;
   let crmSecretUri: string;
   let hrSecretUri: string;
+  let booksSecretUri: string;
 
   /** Starts `pgprotect host` detached, so that it leads its own process group as a shell's job does. */
   async function launchHost(): Promise<LaunchedHost> {
@@ -220,6 +221,12 @@ describe("in-flight work survives a stop and a crash of the host", () => {
     crmSecretUri = await secrets.setSecret("crm", postgres.cluster.connectionUrl("crm"));
     await postgres.query("postgres", "CREATE DATABASE hr");
     hrSecretUri = await secrets.setSecret("hr", postgres.cluster.connectionUrl("hr"));
+    await postgres.query("postgres", "CREATE DATABASE books");
+    await postgres.query(
+      "books",
+      "CREATE TABLE entries AS SELECT g AS id FROM generate_series(1, 100) g",
+    );
+    booksSecretUri = await secrets.setSecret("books", postgres.cluster.connectionUrl("books"));
     host = await launchHost();
     const policy = await api("PUT", "vaults/pgprotect-vault/policies/weekly", {
       spec: {
@@ -401,11 +408,11 @@ describe("in-flight work survives a stop and a crash of the host", () => {
     await killHost();
     const leftWaiting = await waitingTools("pg_dump", "shop");
     host = await launchHost();
-    // The new attempt's own dump waits for the lock too. (The stray's server session waits on
-    // until the lock is gone: PostgreSQL notices a vanished client only when it writes to it.)
+    // The new attempt's own dump waits for the lock too, and the stopped stray's server session
+    // ends although the lock is still held (its client connection is checked while it waits).
     const resumed = await poll(
       () => waitingTools("pg_dump", "shop"),
-      (pids) => pids.some((pid) => pid !== strayBackend),
+      (pids) => pids.some((pid) => pid !== strayBackend) && !pids.includes(strayBackend as number),
     );
     await lock.release();
     const job = await jobWhenEnded(jobName);
@@ -414,6 +421,7 @@ describe("in-flight work survives a stop and a crash of the host", () => {
     // Assert
     expect(leftWaiting).toEqual([strayBackend]);
     expect(resumed.filter((pid) => pid !== strayBackend)).toHaveLength(1);
+    expect(resumed).not.toContain(strayBackend);
     expect(job).toMatchObject({ status: "Completed", attempt: 2 });
     const reason = String((job.interruptedAttempts as Body[])[0]?.reason);
     expect(reason).toContain("a crash or a kill");
@@ -460,8 +468,25 @@ describe("in-flight work survives a stop and a crash of the host", () => {
     expect(await recoveryPoints()).toHaveLength(pointsBefore + 1);
   }, 120_000);
 
-  it("after SIGKILL during a scheduled backup, completes it once when the host is back, and starts no second one", async () => {
-    // Arrange: a policy whose first occurrence comes a few seconds after the database is protected
+  /** Runs a timer function of the host now (the runtime's admin route, as `func` has it). */
+  async function runTimer(name: string): Promise<number> {
+    const { masterKey } = JSON.parse(
+      await readFile(path.join(stateDir, "runtime", "host-keys.json"), "utf8"),
+    ) as { masterKey: string };
+    const response = await fetch(`${host.url}/admin/functions/${name}`, {
+      method: "POST",
+      headers: { "x-functions-key": masterKey, "content-type": "application/json" },
+      body: "{}",
+    });
+    return response.status;
+  }
+
+  /**
+   * Protects `database` under a policy whose first occurrence comes a few seconds later, holds
+   * its table `entries` with a lock, runs the schedule's timer once the occurrence has come, and
+   * waits for the scheduled `pg_dump` to wait on the lock.
+   */
+  async function heldScheduledBackup(database: string, secretUri: string, policyName: string) {
     // Far enough ahead for the protection below to be configured before it on a busy machine.
     const due = new Date(Math.ceil((Date.now() + 20_000) / 1000) * 1000);
     const policy = defaultPostgresPolicy();
@@ -470,39 +495,71 @@ describe("in-flight work survives a stop and a crash of the host", () => {
     rule.trigger.schedule.repeatingTimeIntervals = [
       `R/${due.toISOString().replace(".000Z", "+00:00")}/P1W`,
     ];
-    expect((await api("PUT", "vaults/pgprotect-vault/policies/soon", policy)).status).toBe(201);
+    expect((await api("PUT", `vaults/pgprotect-vault/policies/${policyName}`, policy)).status).toBe(
+      201,
+    );
     const protection = await api("POST", "protections", {
       serverName: "local",
-      databaseName: "ledger",
-      policyName: "soon",
-      secretUri: ledgerSecretUri,
+      databaseName: database,
+      policyName,
+      secretUri,
     });
     const protectedNow = await poll(
       () => api("GET", `protections/${String(protection.body.id)}`),
       (r) => r.body.status === "Completed" || r.body.status === "Failed",
     );
-    const ledgerInstance = String(protectedNow.body.backupInstanceName);
-    const configured = await api("GET", `backup-instances/${ledgerInstance}`);
+    expect(protectedNow.body).toMatchObject({ status: "Completed", outcome: "Protected" });
+    const scheduledInstance = String(protectedNow.body.backupInstanceName);
+    const configured = await api("GET", `backup-instances/${scheduledInstance}`);
     // The schedule counts from when protection was configured: the occurrence must come after.
     expect(Date.parse(String(configured.body.createdAt))).toBeLessThan(due.getTime());
-    const lock = await holdLock("ledger", "LOCK TABLE entries IN ACCESS EXCLUSIVE MODE");
+    const lock = await holdLock(database, "LOCK TABLE entries IN ACCESS EXCLUSIVE MODE");
     // The occurrence has come; the schedule's timer runs now rather than at the next minute.
     await poll(
       async () => Date.now(),
       (now) => now > due.getTime(),
       30_000,
     );
-    const { masterKey } = JSON.parse(
-      await readFile(path.join(stateDir, "runtime", "host-keys.json"), "utf8"),
-    ) as { masterKey: string };
-    const tick = await fetch(`${host.url}/admin/functions/timerLocalSchedule`, {
-      method: "POST",
-      headers: { "x-functions-key": masterKey, "content-type": "application/json" },
-      body: "{}",
-    });
+    expect(await runTimer("timerLocalSchedule")).toBe(202);
     const [strayBackend] = await poll(
-      () => waitingTools("pg_dump", "ledger"),
+      () => waitingTools("pg_dump", database),
       (pids) => pids.length === 1,
+    );
+    return { instance: scheduledInstance, lock, strayBackend };
+  }
+
+  /** The scheduled backup jobs of a database, once none of them runs. */
+  async function scheduledJobsWhenEnded(database: string): Promise<Body[]> {
+    return poll(
+      async () =>
+        ((await api("GET", "jobs")).body.value as Body[]).filter(
+          (j) => j.operation === "ScheduledBackup" && j.dataSourceName === database,
+        ),
+      (jobs) => jobs.length > 0 && jobs.every((j) => j.status !== "InProgress"),
+      60_000,
+    );
+  }
+
+  /** The emails about a job once the job watcher has published its end (its timer run now). */
+  async function watchedEmailsOf(jobId: string): Promise<string[]> {
+    return poll(
+      async () => {
+        const states = await emailsAbout(jobId);
+        if (!states.includes("Completed") && !states.includes("Failed"))
+          await runTimer("timerWatchJobs");
+        return states;
+      },
+      (states) => states.includes("Completed") || states.includes("Failed"),
+      90_000,
+    );
+  }
+
+  it("after SIGKILL during a scheduled backup, completes it once when the host is back, and starts no second one", async () => {
+    // Arrange
+    const { instance, lock, strayBackend } = await heldScheduledBackup(
+      "ledger",
+      ledgerSecretUri,
+      "soon",
     );
 
     // Act
@@ -513,23 +570,50 @@ describe("in-flight work survives a stop and a crash of the host", () => {
       (pids) => pids.some((pid) => pid !== strayBackend),
     );
     await lock.release();
-    const scheduled = await poll(
-      async () =>
-        ((await api("GET", "jobs")).body.value as Body[]).filter(
-          (j) => j.operation === "ScheduledBackup" && j.dataSourceName === "ledger",
-        ),
-      (jobs) => jobs.length > 0 && jobs.every((j) => j.status !== "InProgress"),
-      60_000,
-    );
+    const scheduled = await scheduledJobsWhenEnded("ledger");
+    const emails = await watchedEmailsOf(String(scheduled[0]?.id));
 
     // Assert
-    expect(protectedNow.body).toMatchObject({ status: "Completed", outcome: "Protected" });
-    expect(tick.status).toBe(202);
     expect(scheduled).toEqual([expect.objectContaining({ status: "Completed", attempt: 2 })]);
-    const folder = path.join(stateDir, "vaults", "pgprotect-vault", "VaultStore", ledgerInstance);
+    const folder = path.join(stateDir, "vaults", "pgprotect-vault", "VaultStore", instance);
     expect(await readdir(folder)).toHaveLength(1);
     expect(await stagingEntries()).toEqual([]);
-  }, 120_000);
+    expect(emails).toEqual(["Completed"]);
+  }, 150_000);
+
+  it("on Ctrl+C during a scheduled backup, stops it past the grace, and the next start completes it once and starts no second one", async () => {
+    // Arrange
+    const { instance, lock } = await heldScheduledBackup("books", booksSecretUri, "soon-books");
+
+    // Act: Ctrl+C in the host's terminal reaches its whole process group
+    process.kill(-(host.child.pid as number), "SIGINT");
+    const exitCode = await host.exited;
+    const stopOutput = host.output();
+    const dumpsAfterStop = await waitingTools("pg_dump", "books");
+    host = await launchHost();
+    await lock.release();
+    const scheduled = await scheduledJobsWhenEnded("books");
+    // A tick after the restart settles the occurrence the stopped tick had claimed.
+    expect(await runTimer("timerLocalSchedule")).toBe(202);
+    const afterTick = await scheduledJobsWhenEnded("books");
+    const emails = await watchedEmailsOf(String(scheduled[0]?.id));
+
+    // Assert
+    expect(exitCode).toBe(0);
+    expect(stopOutput).toMatch(
+      /ScheduledBackup of local\/books \(job [0-9a-f-]{36}\), running for \d+ s/,
+    );
+    expect(dumpsAfterStop).toEqual([]);
+    expect(scheduled).toEqual([expect.objectContaining({ status: "Completed", attempt: 2 })]);
+    expect(String((scheduled[0]?.interruptedAttempts as Body[])[0]?.reason)).toContain(
+      "LOCAL_STOP_GRACE_SECONDS",
+    );
+    expect(afterTick).toHaveLength(1);
+    const folder = path.join(stateDir, "vaults", "pgprotect-vault", "VaultStore", instance);
+    expect(await readdir(folder)).toHaveLength(1);
+    expect(await stagingEntries()).toEqual([]);
+    expect(emails).toEqual(["Completed"]);
+  }, 150_000);
 
   it("on Ctrl+C during a held restore, stops it past the grace, and the next start restores it again to Completed", async () => {
     // Arrange

@@ -1,16 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type * as AdaptiveCards from "adaptivecards";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventGridFileSchema } from "../../src/cli/hostCli.js";
-import { createLocalProvider } from "../../src/providers/local/index.js";
-import type { EventGridSettings } from "../../src/runtime/eventgrid/topics.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { adaptiveCardProblems, factsOf, openUrls, visibleTexts } from "../support/adaptiveCard.js";
+import { committedEventGrid, startLocalApp, type LocalApp } from "../support/localApp.js";
 import {
+  dbaEmailAndOpsTeamsChannels,
+  smtpEmailSettings,
   startSmtpServer,
   startWebhookServer,
   type TestSmtpServer,
@@ -20,7 +15,6 @@ import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
 import { functionsApi } from "../support/functionsApi.js";
 
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 // The library's bundled build is the one that loads in Node.
 const adaptiveCards = createRequire(import.meta.url)(
@@ -44,40 +38,24 @@ const customersSql = `
   FROM customers ORDER BY id`;
 
 describe("the whole flow on the local runtime, from a clean state", () => {
-  let stateDir: string;
-  let host: RunningHost;
+  let app: LocalApp;
   let smtp: TestSmtpServer;
   let webhook: TestWebhookServer;
   let secretUri: string;
 
-  const api = functionsApi(() => host);
+  const api = functionsApi(() => app.host);
 
   beforeAll(async () => {
-    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-full-"));
     smtp = await startSmtpServer();
     webhook = await startWebhookServer();
-    // The committed wiring that `npm start` uses: the local topic delivers to the app's Event Grid functions.
-    const eventGrid = eventGridFileSchema.parse(
-      JSON.parse(readFileSync(path.join(projectDir, "eventgrid.local.json"), "utf8")),
-    ) as EventGridSettings;
-    host = await startHost({
-      appDir: projectDir,
-      port: 0,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
+    app = await startLocalApp({
+      postgres,
+      name: "e2e-full",
       // No job watcher or schedule: every notification below comes from the ad-hoc backup's own events.
       timers: false,
-      log: () => undefined,
-      env: {
-        PGPROTECT_STATE_DIR: stateDir,
-        DATABASE_URL: postgres.cluster.connectionUrl(),
+      settings: {
         NOTIFICATION_SETTINGS: JSON.stringify({
-          channels: [
-            { id: "dba-email", type: "email", to: ["dba@contoso.example"] },
-            { id: "ops-teams", type: "teams", webhookUrlSetting: "TEAMS_WEBHOOK_URL" },
-          ],
+          channels: dbaEmailAndOpsTeamsChannels,
           rules: [
             {
               name: "finished-backups",
@@ -90,21 +68,16 @@ describe("the whole flow on the local runtime, from a clean state", () => {
           ],
         }),
         TEAMS_WEBHOOK_URL: webhook.url,
-        EMAIL_PROVIDER: "smtp",
-        SMTP_HOST: "127.0.0.1",
-        SMTP_PORT: String(smtp.port),
-        SMTP_ALLOW_PLAINTEXT: "true",
-        EMAIL_SENDER_ADDRESS: "pgprotect@contoso.example",
+        ...smtpEmailSettings(smtp),
       },
-      eventGrid,
+      eventGrid: committedEventGrid(),
     });
   }, 120_000);
 
   afterAll(async () => {
-    await host?.stop();
+    await app?.stop();
     await smtp?.close();
     await webhook?.close();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("protects a new database, backs it up under a rule, notifies by email and Teams, and restores every row", async () => {
@@ -121,12 +94,7 @@ describe("the whole flow on the local runtime, from a clean state", () => {
                 CASE WHEN g % 5 = 0 THEN NULL ELSE 'note ' || g END, ARRAY['t' || g % 4, 'crm']
          FROM generate_series(1, 300) g`,
     );
-    const provider = await createLocalProvider({
-      stateDir,
-      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
-      binDir: postgres.cluster.binDir,
-    });
-    secretUri = await provider.secrets.setSecret("crm", postgres.cluster.connectionUrl("crm"));
+    secretUri = await app.provider.secrets.setSecret("crm", postgres.cluster.connectionUrl("crm"));
 
     // Act: a policy, then the protection, followed to its end.
     const policy = await api("PUT", "vaults/pgprotect-vault/policies/crm-weekly", {
@@ -190,7 +158,7 @@ describe("the whole flow on the local runtime, from a clean state", () => {
     // Act: the notifications of the completed job arrive at the real SMTP server and webhook.
     const mail = await smtp.next();
     const post = await webhook.next();
-    await host.topics.whenIdle();
+    await app.host.topics.whenIdle();
 
     // Assert: the email, both bodies.
     expect(mail.recipients).toEqual(["dba@contoso.example"]);

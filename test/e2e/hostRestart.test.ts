@@ -2,28 +2,26 @@
  * The real `pgprotect host` in child processes on one state folder, as a user runs it: restarts,
  * a second host, a crash, PostgreSQL going down, and a fresh state folder.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresBinDir } from "../../src/providers/local/postgresCluster.js";
+import {
+  runPgprotect,
+  startHostProcess,
+  stopHostProcess,
+  type CliRun,
+  type HostProcess,
+  readHostKeys,
+} from "../support/hostProcess.js";
+import { functionsApi } from "../support/functionsApi.js";
+import { projectDir, weeklyPolicy } from "../support/localApp.js";
 import { poll } from "../support/poll.js";
-
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
-const cliEntry = path.join(projectDir, "bin", "pgprotect.js");
+import { listenOn } from "../support/ports.js";
 
 type Body = Record<string, unknown>;
-
-/** A host started by {@link startHost}. */
-interface HostProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly exited: Promise<number | null>;
-  output(): string;
-}
 
 function environment(stateDir: string): NodeJS.ProcessEnv {
   return {
@@ -35,49 +33,14 @@ function environment(stateDir: string): NodeJS.ProcessEnv {
   };
 }
 
-/** Starts `pgprotect host --port 0` on a state folder and (unless told not to) waits until its health says ok. */
-async function startHost(stateDir: string, waitHealthy = true): Promise<HostProcess> {
-  const child = spawn(process.execPath, [cliEntry, "host", "--port", "0"], {
-    cwd: projectDir,
-    env: environment(stateDir),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const started = /Host started on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (started?.[1]) resolve(started[1]);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    void exited.then((code) => reject(new Error(`pgprotect host exited with ${code}: ${output}`)));
-  });
-  if (waitHealthy) {
-    const health = await poll(
-      () => fetch(`${url}/api/health`).then((r) => r.status),
-      (status) => status === 200,
-    );
-    expect(health, output).toBe(200);
-  }
-  return { child, url, exited, output: () => output };
+/** Starts `pgprotect host` on a state folder and (unless told not to) waits until its health says ok. */
+function startHost(stateDir: string, waitHealthy = true): Promise<HostProcess> {
+  return startHostProcess(environment(stateDir), { waitHealthy });
 }
 
-/** Runs one `pgprotect` command to its end. */
-function runCli(
-  args: string[],
-  stateDir: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cliEntry, ...args],
-      { cwd: projectDir, env: environment(stateDir) },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (child.exitCode ?? 1) : 0, stdout, stderr }),
-    );
-  });
+/** Runs one `pgprotect` command on a state folder to its end. */
+function runCli(args: string[], stateDir: string): Promise<CliRun> {
+  return runPgprotect(args, environment(stateDir));
 }
 
 /** Runs a PostgreSQL server tool as the cluster's owner (`postgres` when this is root). */
@@ -93,19 +56,8 @@ async function runServerTool(tool: string, args: string[]): Promise<void> {
 }
 
 function api(stateDir: string, url: string) {
-  const key = (
-    JSON.parse(readFileSync(path.join(stateDir, "runtime", "host-keys.json"), "utf8")) as {
-      functionKey: string;
-    }
-  ).functionKey;
-  return async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(route.startsWith("http") ? route : `${url}/api/${route}`, {
-      method,
-      headers: { "x-functions-key": key, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Body };
-  };
+  const key = readHostKeys(stateDir).functionKey;
+  return functionsApi(() => ({ url, functionKey: key }));
 }
 
 /** The walkthrough's demo, policy and protection on a running host; returns the instance name. */
@@ -117,11 +69,7 @@ async function protectDemo(
   const demo = await runCli(["local", "demo"], stateDir);
   expect(demo.code, demo.stderr).toBe(0);
   const policy = await call("PUT", "vaults/pgprotect-vault/policies/weekly", {
-    spec: {
-      datasourceType: "AzureDatabaseForPostgreSQL",
-      schedule: { days: ["Sunday"], time: "22:00" },
-      retention: { default: "P3M" },
-    },
+    spec: weeklyPolicy,
   });
   expect(policy.status, JSON.stringify(policy.body)).toBeLessThan(300);
   const started = await call("POST", "protections", {
@@ -153,10 +101,7 @@ async function backUp(stateDir: string, host: HostProcess, name: string): Promis
   return done.body;
 }
 
-async function stopHost(host: HostProcess): Promise<number | null> {
-  host.child.kill("SIGTERM");
-  return host.exited;
-}
+const stopHost = stopHostProcess;
 
 function newStateDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "pgr-"));
@@ -179,12 +124,7 @@ describe("the host on one state folder across restarts, a second host and a cras
   }, 120_000);
 
   afterAll(async () => {
-    for (const running of hosts) {
-      if (running.child.exitCode === null && running.child.signalCode === null) {
-        running.child.kill("SIGTERM");
-        await running.exited;
-      }
-    }
+    for (const running of hosts) await stopHostProcess(running);
     rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);
 
@@ -328,14 +268,6 @@ describe("the host on one state folder across restarts, a second host and a cras
     expect(recovered).toBe(200);
   }, 120_000);
 });
-
-function listenOn(port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
-}
 
 describe("a host on a fresh state folder", () => {
   const first = newStateDir();

@@ -5,31 +5,21 @@
  * service's rules are 400s naming the rule.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { readdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicName } from "../../src/composition.js";
-import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { functionsApi } from "../support/functionsApi.js";
+import { projectDir, startLocalApp, weeklyPolicy, type LocalApp } from "../support/localApp.js";
+import type { RunningHost } from "../../src/runtime/host.js";
+import type { LocalProvider } from "../../src/providers/local/index.js";
 import { poll } from "../support/poll.js";
 import { usePostgresCluster } from "../support/postgres.js";
 
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 const run = promisify(execFile);
 
-const weeklySpec = {
-  spec: {
-    datasourceType: "AzureDatabaseForPostgreSQL",
-    schedule: { days: ["Sunday"], time: "22:00" },
-    retention: { default: "P3M" },
-  },
-};
+const weeklySpec = { spec: weeklyPolicy };
 const dailyLookingSpec = {
   spec: {
     datasourceType: "AzureDatabaseForPostgreSQL",
@@ -42,6 +32,7 @@ const dailyLookingSpec = {
 const lookalikes = ["Demo", "demo", "sales-eu", "sales_eu", "Ventes_Zoë_東京", "Ventes_Zoé_東京"];
 
 describe("names and identity through the HTTP API on the local runtime", () => {
+  let app: LocalApp;
   let stateDir: string;
   let host: RunningHost;
   let provider: LocalProvider;
@@ -59,41 +50,24 @@ describe("names and identity through the HTTP API on the local runtime", () => {
     });
 
   beforeAll(async () => {
-    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
     for (const name of lookalikes) {
       await postgres.query("postgres", `CREATE DATABASE "${name}"`);
       await postgres.query(name, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
     }
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-names-"));
-    provider = await createLocalProvider({
-      stateDir,
-      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
-      binDir: postgres.cluster.binDir,
-    });
+    app = await startLocalApp({ postgres, name: "e2e-names" });
+    ({ host, stateDir, provider } = app);
     for (const [index, name] of lookalikes.entries()) {
       secrets.set(
         name,
         await provider.secrets.setSecret(`db-${index}`, postgres.cluster.connectionUrl(name)),
       );
     }
-    host = await startHost({
-      appDir: projectDir,
-      port: 0,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
-      timers: false,
-      log: () => undefined,
-      env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
-      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
-    });
     const policy = await api("PUT", "vaults/pgprotect-vault/policies/weekly", weeklySpec);
     expect(policy.status).toBe(201);
   }, 120_000);
 
   afterAll(async () => {
-    await host?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await app?.stop();
   });
 
   it("protects Demo and demo, sales-eu and sales_eu, Ventes_Zoë_東京 and Ventes_Zoé_東京 each with its own backup instance", async () => {

@@ -9,17 +9,21 @@
  * scanned: the secret store (it holds the secrets), the runtime's key file (it holds the keys),
  * and the dumps, which hold the database's content.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  readHostKeys,
+  runPgprotect as runCli,
+  startHostProcess,
+  stopHostProcess,
+  type HostProcess,
+} from "../support/hostProcess.js";
 import { usePostgresCluster } from "../support/postgres.js";
+import { weeklyPolicy } from "../support/localApp.js";
 import { poll } from "../support/poll.js";
 
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
-const cliEntry = path.join(projectDir, "bin", "pgprotect.js");
 const postgres = usePostgresCluster();
 
 type Body = Record<string, unknown>;
@@ -91,55 +95,6 @@ function filesUnder(folder: string): string[] {
   );
 }
 
-/** A running `pgprotect host`. */
-interface HostProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly exited: Promise<number | null>;
-  output(): string;
-}
-
-async function startHostProcess(env: NodeJS.ProcessEnv): Promise<HostProcess> {
-  const child = spawn(process.execPath, [cliEntry, "host", "--port", "0"], {
-    cwd: projectDir,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const started = /Host started on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (started?.[1]) resolve(started[1]);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    void exited.then((code) => reject(new Error(`pgprotect host exited with ${code}: ${output}`)));
-  });
-  return { child, url, exited, output: () => output };
-}
-
-/** Runs `pgprotect <args>` with `stdin`, to its end. */
-function runCli(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  stdin = "",
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliEntry, ...args], {
-      cwd: projectDir,
-      env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("exit", (code) => resolve({ code, output }));
-    child.stdin.end(stdin);
-  });
-}
-
 describe("secrets on the local runtime", () => {
   let stateDir: string;
   let env: NodeJS.ProcessEnv;
@@ -150,16 +105,11 @@ describe("secrets on the local runtime", () => {
   let cliOutput = "";
 
   beforeAll(() => {
-    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
     stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-secrets-"));
   });
 
   afterAll(async () => {
-    if (host && host.child.exitCode === null) {
-      host.child.kill("SIGTERM");
-      await host.exited;
-    }
+    if (host) await stopHostProcess(host);
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -234,24 +184,13 @@ describe("secrets on the local runtime", () => {
     const malformedSecretUri = /(https:\/\/\S+)/.exec(storedMalformed.output)?.[1];
     expect(secretUri).toBeDefined();
     expect(malformedSecretUri).toBeDefined();
-    host = await startHostProcess(env);
-    const keys = JSON.parse(
-      readFileSync(path.join(stateDir, "runtime", "host-keys.json"), "utf8"),
-    ) as {
-      functionKey: string;
-      masterKey: string;
-      systemKeys: Record<string, string>;
-      eventGridTopicKey: string;
-    };
+    host = await startHostProcess(env, { waitHealthy: false });
+    const keys = readHostKeys(stateDir);
     const asCaller = { "x-functions-key": keys.functionKey };
 
     // Act: protect (one good secret, one that cannot log in), back up, restore.
     const policy = await call("PUT", "vaults/pgprotect-vault/policies/crm-weekly", asCaller, {
-      spec: {
-        datasourceType: "AzureDatabaseForPostgreSQL",
-        schedule: { days: ["Sunday"], time: "22:00" },
-        retention: { default: "P3M" },
-      },
+      spec: weeklyPolicy,
     });
     const protection = await call("POST", "protections", asCaller, {
       serverName: "local",
@@ -349,8 +288,7 @@ describe("secrets on the local runtime", () => {
         durableKey,
       );
     }
-    host.child.kill("SIGTERM");
-    await host.exited;
+    await stopHostProcess(host);
 
     // Assert: the scenario did what it says.
     expect(policy.status).toBe(201);

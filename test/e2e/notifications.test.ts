@@ -1,21 +1,22 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type * as AdaptiveCards from "adaptivecards";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventGridFileSchema } from "../../src/cli/hostCli.js";
 import { localTopicName } from "../../src/composition.js";
 import { protectionFailedEvent } from "../../src/domain/events/builders.js";
-import { compilePolicySpec } from "../../src/domain/policy/spec.js";
-import { formatVaultId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
 import { createEventGridPublisher } from "../../src/providers/events/eventGridPublisher.js";
-import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
-import type { EventGridSettings } from "../../src/runtime/eventgrid/topics.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
+import type { LocalProvider } from "../../src/providers/local/index.js";
+import type { RunningHost } from "../../src/runtime/host.js";
 import { adaptiveCardProblems, factsOf, visibleTexts } from "../support/adaptiveCard.js";
 import {
+  committedEventGrid,
+  defaultVaultId,
+  startLocalApp,
+  weeklyPolicy,
+  type LocalApp,
+} from "../support/localApp.js";
+import {
+  dbaEmailAndOpsTeamsChannels,
+  smtpEmailSettings,
   startSmtpServer,
   startWebhookServer,
   type TestSmtpServer,
@@ -25,7 +26,6 @@ import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
 import { functionsApi } from "../support/functionsApi.js";
 
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 // The library's bundled build is the one that loads in Node.
 const adaptiveCards = createRequire(import.meta.url)(
@@ -41,65 +41,39 @@ function cardParseEvents(message: unknown): number {
 }
 
 describe("notifications of a failed protection, through the local topic and the Event Grid trigger", () => {
-  let stateDir: string;
+  let app: LocalApp;
   let host: RunningHost;
   let smtp: TestSmtpServer;
   let webhook: TestWebhookServer;
   const hostLog: string[] = [];
   let provider: LocalProvider;
   let secretUri: string;
-  const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
+  const vaultId = defaultVaultId;
 
   const api = functionsApi(() => host);
 
   beforeAll(async () => {
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
     await postgres.query("postgres", "CREATE DATABASE payroll");
     await postgres.query("postgres", "CREATE DATABASE sales");
     await postgres.query(
       "sales",
       "CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 20)",
     );
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-notify-"));
-    provider = await createLocalProvider({
-      stateDir,
-      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
-      binDir: postgres.cluster.binDir,
-    });
-    await provider.backup.createPolicy(
-      vaultId,
-      "weekly",
-      compilePolicySpec({
-        datasourceType: "AzureDatabaseForPostgreSQL",
-        schedule: { days: ["Sunday"], time: "22:00" },
-        retention: { default: "P3M" },
-      }),
-    );
-    secretUri = await provider.secrets.setSecret("sales", postgres.cluster.connectionUrl("sales"));
     smtp = await startSmtpServer();
     // The first post is throttled for longer than the sender waits in-process: only Event Grid's redelivery gets the card through.
     webhook = await startWebhookServer((index) =>
       index === 0 ? { status: 429, headers: { "retry-after": "120" } } : { status: 202 },
     );
-    // The committed wiring that `npm start` uses, with Event Grid's retry schedule sped up.
-    const committed = eventGridFileSchema.parse(
-      JSON.parse(readFileSync(path.join(projectDir, "eventgrid.local.json"), "utf8")),
-    );
-    const eventGrid = { ...committed, timeScale: 0.001 } as EventGridSettings;
-    host = await startHost({
-      appDir: projectDir,
-      port: 0,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
+    app = await startLocalApp({
+      postgres,
+      name: "e2e-notify",
+      secrets: { sales: postgres.cluster.connectionUrl("sales") },
+      policies: { weekly: weeklyPolicy },
+      timers: true,
       log: (line) => hostLog.push(line),
-      env: {
-        PGPROTECT_STATE_DIR: stateDir,
-        DATABASE_URL: postgres.cluster.connectionUrl(),
+      settings: {
         NOTIFICATION_SETTINGS: JSON.stringify({
-          channels: [
-            { id: "dba-email", type: "email", to: ["dba@contoso.example"] },
-            { id: "ops-teams", type: "teams", webhookUrlSetting: "TEAMS_WEBHOOK_URL" },
-          ],
+          channels: dbaEmailAndOpsTeamsChannels,
           rules: [
             {
               name: "protection-failures",
@@ -117,21 +91,19 @@ describe("notifications of a failed protection, through the local topic and the 
           ],
         }),
         TEAMS_WEBHOOK_URL: webhook.url,
-        EMAIL_PROVIDER: "smtp",
-        SMTP_HOST: "127.0.0.1",
-        SMTP_PORT: String(smtp.port),
-        SMTP_ALLOW_PLAINTEXT: "true",
-        EMAIL_SENDER_ADDRESS: "pgprotect@contoso.example",
+        ...smtpEmailSettings(smtp),
       },
-      eventGrid,
+      // The committed wiring that `npm start` uses, with Event Grid's retry schedule sped up.
+      eventGrid: { ...committedEventGrid(), timeScale: 0.001 },
     });
+    ({ host, provider } = app);
+    secretUri = String(app.secretUris.sales);
   }, 120_000);
 
   afterAll(async () => {
-    await host?.stop();
+    await app?.stop();
     await smtp?.close();
     await webhook?.close();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("emails the DBAs once, gets an Adaptive Card 1.4 into Teams through Event Grid's redelivery after a throttled post, and a redelivered event notifies no one again", async () => {

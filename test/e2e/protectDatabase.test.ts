@@ -1,27 +1,19 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicName } from "../../src/composition.js";
-import { compilePolicySpec } from "../../src/domain/policy/spec.js";
-import { formatDatabaseId, formatVaultId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
+import { formatDatabaseId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
 import { protectionInstanceId } from "../../src/orchestrations/protectDatasource.js";
-import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
 import { functionsApi } from "../support/functionsApi.js";
+import { defaultVaultId, startLocalApp, weeklyPolicy, type LocalApp } from "../support/localApp.js";
+import type { LocalProvider } from "../../src/providers/local/index.js";
 
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 
 describe("protecting a database through the HTTP API on the local runtime", () => {
-  let stateDir: string;
-  let host: RunningHost;
+  let app: LocalApp;
   let provider: LocalProvider;
   let secretUri: string;
-  const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
+  const vaultId = defaultVaultId;
   const hrId = formatDatabaseId({
     ...LOCAL_SCOPE,
     kind: "servers",
@@ -29,47 +21,21 @@ describe("protecting a database through the HTTP API on the local runtime", () =
     databaseName: "hr",
   });
 
-  const api = functionsApi(() => host);
+  const api = functionsApi(() => app.host);
 
   beforeAll(async () => {
-    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
     await postgres.query("postgres", "CREATE DATABASE sales");
     await postgres.query(
       "sales",
       "CREATE TABLE orders (id int PRIMARY KEY, item text); INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(1, 50) g",
     );
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-"));
-    provider = await createLocalProvider({
-      stateDir,
-      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
-      binDir: postgres.cluster.binDir,
-    });
+    app = await startLocalApp({ postgres, name: "e2e", policies: { weekly: weeklyPolicy } });
+    provider = app.provider;
     secretUri = await provider.secrets.setSecret("sales", postgres.cluster.connectionUrl("sales"));
-    await provider.backup.createPolicy(
-      vaultId,
-      "weekly",
-      compilePolicySpec({
-        datasourceType: "AzureDatabaseForPostgreSQL",
-        schedule: { days: ["Sunday"], time: "22:00" },
-        retention: { default: "P3M" },
-      }),
-    );
-    host = await startHost({
-      appDir: projectDir,
-      port: 0,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
-      timers: false,
-      log: () => undefined,
-      env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
-      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
-    });
   }, 120_000);
 
   afterAll(async () => {
-    await host?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await app?.stop();
   });
 
   it("answers 202 with a status URL, then shows every step done and the new backup instance", async () => {

@@ -1,39 +1,24 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicName } from "../../src/composition.js";
-import { compilePolicySpec } from "../../src/domain/policy/spec.js";
-import {
-  formatDatabaseId,
-  formatServerId,
-  formatVaultId,
-  LOCAL_SCOPE,
-} from "../../src/domain/protection/ids.js";
+import { formatDatabaseId, formatServerId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
 import { serverProtectionInstanceId } from "../../src/functions/startProtection.js";
 import { protectionInstanceId } from "../../src/orchestrations/protectDatasource.js";
-import { createLocalProvider, type LocalProvider } from "../../src/providers/local/index.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
 import { functionsApi } from "../support/functionsApi.js";
+import { defaultVaultId, startLocalApp, weeklyPolicy, type LocalApp } from "../support/localApp.js";
 
-const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 const postgres = usePostgresCluster();
 
 type Body = Record<string, unknown>;
 
 describe("protecting every database of a server through the HTTP API on the local runtime", () => {
-  let stateDir: string;
-  let host: RunningHost;
-  let provider: LocalProvider;
+  let app: LocalApp;
   let secretUri: string;
-  const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
+  const vaultId = defaultVaultId;
   // The private cluster's own `postgres` database is a database of the server too.
   const databases = ["inventory", "payroll", "postgres"];
 
-  const api = functionsApi(() => host);
+  const api = functionsApi(() => app.host);
   const allOf = (serverName: string, extra: Body = {}) => ({
     serverName,
     allDatabases: true,
@@ -45,8 +30,6 @@ describe("protecting every database of a server through the HTTP API on the loca
     r.body.status === "Completed" || r.body.status === "Failed";
 
   beforeAll(async () => {
-    // `npm test` compiles the app first; the host runs it from dist/ as Azure would.
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
     for (const name of ["inventory", "payroll"]) {
       await postgres.query("postgres", `CREATE DATABASE ${name}`);
       await postgres.query(
@@ -54,45 +37,23 @@ describe("protecting every database of a server through the HTTP API on the loca
         "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 20)",
       );
     }
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-e2e-server-"));
     const url = postgres.cluster.connectionUrl();
-    provider = await createLocalProvider({
-      stateDir,
+    app = await startLocalApp({
+      postgres,
+      name: "e2e-server",
       servers: [
         { name: "local", connectionString: url },
         { name: "flex", kind: "flexibleServers", connectionString: url },
       ],
-      binDir: postgres.cluster.binDir,
+      policies: { weekly: weeklyPolicy },
+      settings: { LOCAL_POSTGRES_SERVERS: `local=${url},flex:flexible=${url}` },
     });
     // One secret for the server: each database is backed up with it.
-    secretUri = await provider.secrets.setSecret("local", url);
-    await provider.backup.createPolicy(
-      vaultId,
-      "weekly",
-      compilePolicySpec({
-        datasourceType: "AzureDatabaseForPostgreSQL",
-        schedule: { days: ["Sunday"], time: "22:00" },
-        retention: { default: "P3M" },
-      }),
-    );
-    host = await startHost({
-      appDir: projectDir,
-      port: 0,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
-      timers: false,
-      log: () => undefined,
-      env: {
-        PGPROTECT_STATE_DIR: stateDir,
-        LOCAL_POSTGRES_SERVERS: `local=${url},flex:flexible=${url}`,
-      },
-      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
-    });
+    secretUri = await app.provider.secrets.setSecret("local", url);
   }, 120_000);
 
   afterAll(async () => {
-    await host?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await app?.stop();
   });
 
   it("answers 202 with a status URL, then shows every database protected in the summary, each with its backup instance", async () => {
@@ -142,7 +103,7 @@ describe("protecting every database of a server through the HTTP API on the loca
       existing: true,
       status: "Completed",
     });
-    expect(await provider.backup.listBackupInstances(vaultId)).toHaveLength(databases.length);
+    expect(await app.provider.backup.listBackupInstances(vaultId)).toHaveLength(databases.length);
   });
 
   it("refuses all databases of a Flexible Server with a 400 problem saying to protect the server itself, and starts nothing", async () => {

@@ -360,7 +360,7 @@ function doorsOf(app: SecuredApp): Door[] {
     {
       name: "eventgrid webhook",
       template: "/runtime/webhooks/eventgrid",
-      methods: ["POST"],
+      methods: ["POST", "OPTIONS"],
       key: "eventgrid",
       headers: { "aeg-event-type": "Notification" },
     },

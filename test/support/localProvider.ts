@@ -3,7 +3,7 @@
  * service's default PostgreSQL policy, and protecting a database in one call.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { BackupPolicy } from "../../src/domain/policy/types.js";
@@ -27,10 +27,13 @@ import type {
   BackupInstanceSpec,
   BackupJob,
 } from "../../src/domain/protection/types.js";
+import { onTestFinished } from "vitest";
 import {
   createLocalProvider,
+  startLocalProvider,
   type LocalProvider,
   type LocalProviderOptions,
+  type StartedLocalProvider,
 } from "../../src/providers/local/index.js";
 import type { PostgresCluster } from "../../src/providers/local/postgresCluster.js";
 
@@ -123,6 +126,31 @@ export async function createTestProvider(
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The local provider as the app starts it with neither `DATABASE_URL` nor `LOCAL_POSTGRES_SERVERS`:
+ * over its own private cluster, in a fresh state folder. Closed and removed when the calling test
+ * ends.
+ */
+export async function startPrivateClusterProvider(): Promise<StartedLocalProvider> {
+  const stateDir = await mkdtemp(path.join(tmpdir(), "pgs-"));
+  // Open to the server's user, who runs the private PostgreSQL when the tests run as root.
+  await chmod(stateDir, 0o755);
+  const removeState = () => rm(stateDir, { recursive: true, force: true });
+  const started = await startLocalProvider({
+    PGPROTECT_STATE_DIR: stateDir,
+    DATABASE_URL: undefined,
+    LOCAL_POSTGRES_SERVERS: undefined,
+  }).catch(async (error: unknown) => {
+    await removeState();
+    throw error;
+  });
+  onTestFinished(async () => {
+    await started.close();
+    await removeState();
+  });
+  return started;
 }
 
 /** Builds the spec `az dataprotection backup-instance initialize` would for a local datasource. */

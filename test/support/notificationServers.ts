@@ -41,6 +41,29 @@ export interface ReceivedMail extends ParsedMessage {
   readonly raw: string;
 }
 
+/**
+ * App settings that send the app's email through `smtp` in plain text, from
+ * `pgprotect@contoso.example`.
+ */
+export function smtpEmailSettings(smtp: Pick<TestSmtpServer, "port">): Record<string, string> {
+  return {
+    EMAIL_PROVIDER: "smtp",
+    SMTP_HOST: "127.0.0.1",
+    SMTP_PORT: String(smtp.port),
+    SMTP_ALLOW_PLAINTEXT: "true",
+    EMAIL_SENDER_ADDRESS: "pgprotect@contoso.example",
+  };
+}
+
+/**
+ * Notification channels of the end-to-end tests: email to the DBAs (`dba-email`) and a Teams
+ * webhook whose URL is the app setting `TEAMS_WEBHOOK_URL` (`ops-teams`).
+ */
+export const dbaEmailAndOpsTeamsChannels = [
+  { id: "dba-email", type: "email", to: ["dba@contoso.example"] },
+  { id: "ops-teams", type: "teams", webhookUrlSetting: "TEAMS_WEBHOOK_URL" },
+] as const;
+
 /** A running SMTP server. */
 export interface TestSmtpServer {
   readonly port: number;

@@ -61,3 +61,17 @@ export function usePostgresCluster(): PostgresFixture {
     },
   };
 }
+
+/** Whether a connection with `url` opens (within 5 s), as a client would find out. */
+export async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    await client.end().catch(() => undefined);
+    return false;
+  }
+}

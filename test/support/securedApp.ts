@@ -17,6 +17,13 @@ import type { PostgresFixture } from "./postgres.js";
 
 const projectDir = fileURLToPath(new URL("../..", import.meta.url));
 
+/**
+ * A local topic of the secured app whose events go to the app's notification router, so that an
+ * event its door accepts ends as an email in the outbox: what a forged event would achieve. The
+ * app's own topic has no subscriptions here, so the setup's events send nothing.
+ */
+export const notificationTopicName = "pgprotect-notifications";
+
 /** The running app and what the setup made. */
 export interface SecuredApp {
   readonly host: RunningHost;
@@ -98,7 +105,14 @@ export function useSecuredApp(postgres: PostgresFixture): { readonly app: Secure
         DATABASE_URL: postgres.cluster.connectionUrl(),
         WEBSITE_AUTH_ENABLED: "true",
       },
-      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
+      eventGrid: {
+        topics: {
+          [localTopicName]: { subscriptions: [] },
+          [notificationTopicName]: {
+            subscriptions: [{ function: "eventGridRouteNotifications" }],
+          },
+        },
+      },
     });
     const running = host;
     const policy = await asOperator(running, "PUT", "vaults/pgprotect-vault/policies/weekly", {

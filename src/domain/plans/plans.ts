@@ -148,18 +148,5 @@ export function tagValue(tags: Readonly<Record<string, string>>, name: string): 
   return key === undefined ? undefined : tags[key];
 }
 
-/**
- * The orchestration instance id of one plan occurrence for one backup instance: the same plan,
- * instance and occurrence always give the same id, so a timer that fires again starts nothing new.
- */
-export function planRunInstanceId(
-  planName: string,
-  backupInstanceName: string,
-  occurrence: Date,
-): string {
-  const at = occurrence
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d{3}Z$/, "Z");
-  return `plan-${planName}-${backupInstanceName}-${at}`.toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
-}
+/** The instance id of one plan occurrence (see `domain/protection/operationIds.ts`). */
+export { planRunInstanceId } from "../protection/operationIds.js";

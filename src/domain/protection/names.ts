@@ -1,6 +1,6 @@
 /**
  * Every rule a name or path from a caller must follow, in one place: Backup vault, backup policy
- * and backup instance names, PostgreSQL database names (and the databases a restore must never
+ * and backup instance names, PostgreSQL server and database names (and the databases a restore must never
  * write into), and the folder and file prefix of a restore as files.
  *
  * @remarks Each rule is checked once, where the request enters, and refused as a 400 problem whose
@@ -79,6 +79,28 @@ export const backupInstanceNameRule: NameRule = {
     if (utf8Bytes(value) > maxBackupInstanceNameBytes)
       return `it has ${utf8Bytes(value)} bytes in UTF-8`;
     if (!/^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u.test(value)) return "it has another character";
+    return undefined;
+  },
+};
+
+/**
+ * Azure Database for PostgreSQL server names (Single and Flexible Server): 3-63 characters of
+ * letters, digits and hyphens, neither starting nor ending with a hyphen, because the name is the
+ * first label of the server's DNS name (`<name>.postgres.database.azure.com`). Azure creates them
+ * in lowercase but resolves a name without regard to case (`PG-Sales` finds `pg-sales`), so
+ * upper-case letters naming an existing server pass. The local provider's servers
+ * (`LOCAL_POSTGRES_SERVERS`, e.g. `local`) follow the same rule.
+ */
+export const serverNameRule: NameRule = {
+  what: "server name",
+  code: "SERVER_NAME_INVALID",
+  rule: "3-63 characters: lowercase letters, digits and '-', not starting or ending with '-' (Azure Database for PostgreSQL's rule; case is ignored when looking a server up)",
+  violation: (value) => {
+    if (value.length < 3 || value.length > 63) return `it has ${value.length} characters`;
+    if (!/^[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]$/.test(value))
+      return value.startsWith("-") || value.endsWith("-")
+        ? "it starts or ends with '-'"
+        : "it has another character";
     return undefined;
   },
 };

@@ -1,5 +1,8 @@
 /**
- * The ids of the durable operations that protect a datasource or every database of a server. The
+ * The ids of the app's durable orchestration instances, in one place: every start that must
+ * happen once derives its id here (see `application/orchestrationPort.ts` for the start policy).
+ *
+ * The ids of the durable operations that protect a datasource or every database of a server: the
  * same target always maps to the same id (so asking twice reaches one operation), and distinct
  * targets to distinct ids, whatever their case or characters.
  *
@@ -86,3 +89,27 @@ export function legacyProtectionInstanceId(datasourceId: string): string {
 export function legacyServerProtectionInstanceId(serverId: string): string {
   return `protect-server-${legacyForm(serverId)}`;
 }
+
+/** The durable instance id that follows an ad-hoc backup job: `adhoc-<job>`. */
+export function adhocBackupInstanceId(jobName: string): string {
+  return `adhoc-${jobName.toLowerCase()}`;
+}
+
+/**
+ * The orchestration instance id of one plan occurrence for one backup instance: the same plan,
+ * instance and occurrence always give the same id, so a timer that fires again starts nothing new.
+ */
+export function planRunInstanceId(
+  planName: string,
+  backupInstanceName: string,
+  occurrence: Date,
+): string {
+  const at = occurrence
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}Z$/, "Z");
+  return `plan-${planName}-${backupInstanceName}-${at}`.toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
+}
+
+/** The one instance id every pass of the job watcher runs under. */
+export const jobWatcherInstanceId = "pgprotect-job-watcher";

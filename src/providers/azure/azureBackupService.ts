@@ -57,6 +57,7 @@ import {
   isAmbiguousFailure,
   isUnexpected,
   listAll,
+  operationStillRunning,
   pollLongRunningOperation,
   runLongRunningOperation,
   type AzureBackupJobResourceOutput,
@@ -93,8 +94,6 @@ export interface AzureBackupServiceOptions {
   readonly throttle?: ArmRequestThrottle;
   /** How long-running operations are polled. */
   readonly polling?: LongRunningOptions;
-  /** Reads of a new instance while it is still `ConfiguringProtection`; 30 by default. */
-  readonly maxProtectionChecks?: number;
   /** How a non-idempotent request whose answer was lost is settled. */
   readonly lostAnswers?: LostAnswerOptions;
 }
@@ -147,12 +146,7 @@ export function createAzureBackupService(options: AzureBackupServiceOptions): Az
     ...options.client,
     ...(options.throttle ? { throttle: options.throttle } : {}),
   });
-  return new AzureBackupService(
-    client,
-    options.polling ?? {},
-    options.maxProtectionChecks ?? 30,
-    options.lostAnswers ?? {},
-  );
+  return new AzureBackupService(client, options.polling ?? {}, options.lostAnswers ?? {});
 }
 
 function datasourceTypeOf(value: string | undefined): PostgresDatasourceType {
@@ -567,7 +561,6 @@ export class AzureBackupService implements BackupServicePort {
   constructor(
     readonly client: DataProtectionClient,
     private readonly polling: LongRunningOptions = {},
-    private readonly maxProtectionChecks = 30,
     private readonly lostAnswers: LostAnswerOptions = {},
   ) {}
 
@@ -754,6 +747,13 @@ export class AzureBackupService implements BackupServicePort {
         // The service accepted the request; only its outcome went missing.
         throw new LostAnswer(armErrorFromThrown(thrown, operation));
       }
+      if (outcome.status === "running") {
+        // The job is the handle: once the status names it, the orchestration follows the job.
+        // Until then the request is settled like a lost answer, by looking for what it started.
+        jobId = outcome.lastStatus?.properties?.jobId;
+        if (!jobId) throw new LostAnswer(operationStillRunning(operation, outcome.statusUrl));
+        return this.jobReference(vaultId, jobId);
+      }
       if (outcome.status !== "succeeded") {
         throw armErrorFromOperation(outcome.lastStatus?.error, operation);
       }
@@ -830,10 +830,6 @@ export class AzureBackupService implements BackupServicePort {
     operation: string,
   ): never {
     throw armErrorFromResponse(response, operation);
-  }
-
-  private async lro<T>(initial: Parameters<typeof runLongRunningOperation>[1], operation: string) {
-    return runLongRunningOperation<T>(this.client as Client, initial, operation, this.polling);
   }
 
   // -- vaults -----------------------------------------------------------------------------------
@@ -957,7 +953,8 @@ export class AzureBackupService implements BackupServicePort {
   }
 
   /**
-   * Creates the instance and answers it once protection is configured.
+   * Creates the instance and answers it as it stands once its operation ends or the short
+   * polling bound passes: possibly still `ConfiguringProtection`, which the caller follows.
    *
    * @remarks Without `options.validated`, the instance is read first (a retried call finds its
    * own instance, which validation would now call protected) and the spec validated, then
@@ -1013,18 +1010,8 @@ export class AzureBackupService implements BackupServicePort {
         },
       );
     }
-    // The operation can end before the service reports protection configured.
-    for (
-      let check = 0;
-      instance.protectionStatus === "ConfiguringProtection" && check < this.maxProtectionChecks;
-      check += 1
-    ) {
-      await (this.polling.sleep ?? systemClock.sleep)(
-        this.polling.intervalInMs ?? 10_000,
-        this.polling.abortSignal,
-      );
-      instance = await this.getBackupInstance(vaultId, instanceName);
-    }
+    // An instance still ConfiguringProtection is answered as it is: waiting for it is the
+    // orchestration's (durable timers), not this call's, which runs inside an activity.
     if (instance.protectionStatus === "ConfiguringProtectionFailed") {
       const detail = instance.protectionErrorDetails;
       throw new AppError(
@@ -1042,7 +1029,7 @@ export class AzureBackupService implements BackupServicePort {
     return instance;
   }
 
-  /** The PUT of a backup instance, followed to the end of its operation. */
+  /** The PUT of a backup instance, followed to the end of its operation or for the polling bound. */
   private async putBackupInstance(
     route: BackupInstancesGet,
     vaultId: string,
@@ -1070,7 +1057,29 @@ export class AzureBackupService implements BackupServicePort {
     ) {
       return { instance: toBackupInstance(initial.body, v.vaultName, reading()), existed: false };
     }
-    const outcome = await this.lro<BackupInstanceResourceOutput>(initial, operation);
+    let outcome: LongRunningOutcome<BackupInstanceResourceOutput>;
+    try {
+      outcome = await pollLongRunningOperation<BackupInstanceResourceOutput>(
+        this.client as Client,
+        initial,
+        this.polling,
+      );
+    } catch (thrown) {
+      throw armErrorFromThrown(thrown, operation);
+    }
+    if (outcome.status === "failed" || outcome.status === "canceled") {
+      throw armErrorFromOperation(outcome.lastStatus?.error, operation);
+    }
+    // Still running after the short wait: the instance is answered as it stands
+    // (ConfiguringProtection), for the orchestration to follow.
+    if (outcome.status === "running") {
+      const read = await this.call("Reading the backup instance", () => route.get());
+      // Not visible yet: the activity's durable retry sends the same PUT again later.
+      if (read.status === "404") throw operationStillRunning(operation, outcome.statusUrl);
+      if (isUnexpected(read)) this.fail(read, "Reading the backup instance");
+      const stillRunning = this.reading(vaultId, instanceName, "ConfiguringProtection");
+      return { instance: toBackupInstance(read.body, v.vaultName, stillRunning), existed: false };
+    }
     // The final read may carry no instance (a `Location` answering 200 or 204 with no body).
     if (!outcome.result?.properties?.dataSourceInfo) {
       const read = await this.call("Reading the backup instance", () => route.get());
@@ -1185,6 +1194,9 @@ export class AzureBackupService implements BackupServicePort {
           } catch (thrown) {
             throw new LostAnswer(armErrorFromThrown(thrown, operation));
           }
+          // Sending it again while it runs would be refused: the caller asks again later.
+          if (outcome.status === "running")
+            throw operationStillRunning(operation, outcome.statusUrl);
           if (outcome.status !== "succeeded")
             throw armErrorFromOperation(outcome.lastStatus?.error, operation);
         }

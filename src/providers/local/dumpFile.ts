@@ -16,7 +16,7 @@ import {
   type PostgresConnectionParams,
 } from "../../domain/protection/connectionString.js";
 import { ProviderErrorCodes } from "../ports.js";
-import { toolSpawnOptions } from "./processes.js";
+import { toolSessionOptions, toolSpawnOptions } from "./processes.js";
 import { DUMP_SESSION_ENV } from "./restoreVerification.js";
 
 /** Options of {@link dumpDatabaseToFile}. */
@@ -34,6 +34,8 @@ export interface DumpOptions {
   readonly onSpawn?: (pid: number) => void;
   /** A snapshot exported by an open transaction (`pg_export_snapshot()`) to dump in. */
   readonly snapshot?: string;
+  /** The server's major version, for the session options it knows ({@link toolSessionOptions}). */
+  readonly serverMajor?: number;
 }
 
 /** A finished dump file. */
@@ -115,11 +117,14 @@ function dumpFailure(
  */
 export async function dumpDatabaseToFile(options: DumpOptions): Promise<DumpResult> {
   // Credentials go through the environment, never argv (visible to every user in `ps`).
+  const connection = libpqEnvironment(options.params, options.database);
   const env = {
     ...process.env,
-    ...libpqEnvironment(options.params, options.database),
+    ...connection,
     ...DUMP_SESSION_ENV,
     PGCONNECT_TIMEOUT: "15",
+    // A dump killed while it waits on a lock must not leave its session waiting on.
+    ...toolSessionOptions(connection.PGOPTIONS ?? process.env.PGOPTIONS, options.serverMajor),
   };
   const output = createWriteStream(options.file, { flags: "wx", mode: 0o600 });
   // Only a file this call created may be removed on failure.

@@ -6,8 +6,8 @@
  * `triggerRestore` return a job id at once and the job runs on in this process; `getJob` shows
  * its progress.
  *
- * In-flight work survives a stop and a crash. A job records what it runs (the tool's pid, the
- * database a restore is creating), so that when a job is found `InProgress` under a process that
+ * In-flight work survives a stop and a crash. A job records what it runs (the pid of each tool,
+ * a restore's verification tools included, and the database a restore is creating), so that when a job is found `InProgress` under a process that
  * is gone ({@link LocalBackupService.recoverInterruptedJobs} at provider start, or the first use
  * of the vault), what the attempt left is removed (a stray `pg_dump` or `pg_restore` stopped, the
  * staging folder deleted, a half-restored database dropped) and the same job runs again as its
@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import type { BackupPolicy, BackupPolicyResource } from "../../domain/policy/types.js";
 import { isBackupRule, isRetentionRule } from "../../domain/policy/types.js";
 import { assertValidPolicy } from "../../domain/policy/validation.js";
+import { samePolicy } from "../../domain/policy/sameness.js";
 import { AppError, InvalidInputError, NotFoundError, toAppError } from "../../domain/errors.js";
 import {
   libpqEnvironment,
@@ -75,8 +76,10 @@ import { clientConfig, quoteIdent, withClient } from "./pgConnection.js";
 import {
   processIsRunning,
   runTool,
+  serverMajorOf,
   signalTool,
   stopStrayTool,
+  toolSessionOptions,
   ToolFailedError,
 } from "./processes.js";
 import type { LocalResourceDirectory } from "./resourceDirectory.js";
@@ -286,7 +289,7 @@ export class LocalBackupService implements BackupServicePort {
       ? await vault.readRecord<BackupPolicyResource>("backupPolicies", storedName)
       : undefined;
     if (existing) {
-      if (JSON.stringify(existing.properties) === JSON.stringify(properties)) return existing;
+      if (samePolicy(existing.properties, properties)) return existing;
       throw new AppError(
         ProviderErrorCodes.policyUpdateNotSupported,
         `Policy '${policyName}' exists with other settings; policies cannot be modified in place`,
@@ -707,6 +710,7 @@ export class LocalBackupService implements BackupServicePort {
           database,
           file: path.join(staging, fileName),
           maxBytes: Math.max(0, remaining),
+          serverMajor: serverMajorOf(serverVersion),
           onSpawn: (pid) => {
             this.#toolStarted(job.name, { pid, program: "pg_dump" });
             this.#options.onDumpStarted?.(job.id, pid);
@@ -1012,16 +1016,25 @@ export class LocalBackupService implements BackupServicePort {
     const admin = clientConfig(params, "postgres");
     // Recorded first: a later attempt drops only a database this job created.
     await this.#patchWork(job.name, { creatingDatabase: true });
+    let serverMajor: number | undefined;
     try {
-      await withClient(admin, `Creating database '${target.databaseName}'`, (client) =>
-        client.query(`CREATE DATABASE ${quoteIdent(target.databaseName)}`),
-      );
+      await withClient(admin, `Creating database '${target.databaseName}'`, async (client) => {
+        serverMajor = serverMajorOf(
+          (await client.query<{ server_version_num: string }>("SHOW server_version_num")).rows[0]
+            ?.server_version_num,
+        );
+        await client.query(`CREATE DATABASE ${quoteIdent(target.databaseName)}`);
+      });
     } catch (error) {
-      // Someone else's database of that name is not this job's to drop later.
-      if ((error as { code?: string }).code === "42P04")
+      const sqlState = (error as { code?: string }).code;
+      // Refused or taken: no database was created, and someone else's of that name is not this
+      // job's to drop later.
+      if (sqlState === "42P04" || sqlState === "42501")
         await this.#patchWork(job.name, { creatingDatabase: false });
+      if (sqlState === "42501") throw createDatabaseRefused(target.databaseName, params, error);
       throw error;
     }
+    const connection = libpqEnvironment(params, target.databaseName);
     let report: RestoreVerificationReport;
     try {
       await runTool(
@@ -1036,17 +1049,25 @@ export class LocalBackupService implements BackupServicePort {
           path.join(folder, file.fileName),
         ],
         {
-          env: libpqEnvironment(params, target.databaseName),
+          env: {
+            ...connection,
+            ...toolSessionOptions(connection.PGOPTIONS ?? process.env.PGOPTIONS, serverMajor),
+          },
           onSpawn: (pid) => this.#toolStarted(job.name, { pid, program: "pg_restore" }),
         },
       );
       this.#toolEnded(job.name);
+      // Its tools are recorded as pg_restore's is: a later process stops a stray one.
       report = await verifyRestoredDatabase(
         this.#options.binDir,
         path.join(folder, file.fileName),
         params,
         target.databaseName,
-        { structure: file.structure },
+        {
+          structure: file.structure,
+          serverMajor,
+          onTool: (tool) => (tool ? this.#toolStarted(job.name, tool) : this.#toolEnded(job.name)),
+        },
       );
     } catch (error) {
       // Nothing half-restored stays behind.
@@ -1593,6 +1614,27 @@ export class LocalBackupService implements BackupServicePort {
   #notFound(message: string): NotFoundError {
     return new NotFoundError(ProviderErrorCodes.resourceNotFound, message);
   }
+}
+
+/**
+ * The failure of a restore whose user may not create databases (`permission denied to create
+ * database`, SQLSTATE 42501): the user's to fix, so it says how.
+ */
+function createDatabaseRefused(
+  databaseName: string,
+  params: PostgresConnectionParams,
+  cause: unknown,
+): AppError {
+  const user = params.user ?? "the secret's user";
+  return new AppError(
+    ProviderErrorCodes.missingDbPermissions,
+    `Restoring into '${databaseName}' needs a new database, and the user '${user}' may not create one: ${(cause as Error).message}`,
+    {
+      httpStatus: 400,
+      cause,
+      recommendedAction: `Grant the user the right to create databases (ALTER ROLE ${quoteIdent(user)} CREATEDB) or restore with a secret (secretUri) whose user has it`,
+    },
+  );
 }
 
 /** A job without the provider's bookkeeping. */

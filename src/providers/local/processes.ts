@@ -15,6 +15,53 @@ import { AppError } from "../../domain/errors.js";
 /** Spawn options every PostgreSQL tool runs with: its own process group. */
 export const toolSpawnOptions = { detached: true } as const satisfies SpawnOptions;
 
+/**
+ * How often a tool's server session checks that the tool is still connected while a query runs
+ * (`client_connection_check_interval`, PostgreSQL 14 and later).
+ */
+export const clientConnectionCheckInterval = "5s";
+
+/** The first PostgreSQL major version that knows `client_connection_check_interval`. */
+const connectionCheckSince = 14;
+
+/**
+ * The `PGOPTIONS` a tool's session starts with: the options given already (the connection
+ * string's `options`, else the host's `PGOPTIONS`), then `extra`, then, on PostgreSQL 14 and
+ * later, `-c client_connection_check_interval` (unless the given options set it).
+ *
+ * @remarks Without the check, a session whose tool was killed (a stray stopped after a crash)
+ * waits on a lock until the lock is released, because PostgreSQL notices a vanished client only
+ * when it writes to it. Older servers refuse a parameter they do not know (the connection fails),
+ * so the check is added only for a server known to be 14 or later. Later `-c` settings win, so the
+ * given options come first and cannot undo the ones the tool needs.
+ *
+ * @param serverMajor - the server's major version, `undefined` when not known.
+ * @returns `{ PGOPTIONS }`, or nothing when there are no options at all.
+ */
+export function toolSessionOptions(
+  given: string | undefined,
+  serverMajor: number | undefined,
+  extra: readonly string[] = [],
+): { PGOPTIONS?: string } {
+  // A check interval the user chose stands.
+  const check =
+    serverMajor !== undefined &&
+    serverMajor >= connectionCheckSince &&
+    !/client_connection_check_interval/.test(given ?? "")
+      ? [`-c client_connection_check_interval=${clientConnectionCheckInterval}`]
+      : [];
+  const options = [given?.trim() ?? "", ...extra, ...check].filter((o) => o !== "").join(" ");
+  return options === "" ? {} : { PGOPTIONS: options };
+}
+
+/** The major version of a `server_version` or `server_version_num` text, e.g. 15 of `15.4 (Debian)`. */
+export function serverMajorOf(version: string | undefined): number | undefined {
+  const text = version?.trim() ?? "";
+  if (/^\d{5,6}$/.test(text)) return Math.floor(Number(text) / 10_000);
+  const major = /^(\d+)/.exec(text)?.[1];
+  return major === undefined ? undefined : Number(major);
+}
+
 /** The outcome of a finished tool. */
 export interface ToolResult {
   readonly stdout: string;

@@ -28,7 +28,7 @@ import type {
 } from "../../domain/protection/types.js";
 import { compareStructure, describeStructure, STRUCTURE_FORMAT } from "./databaseStructure.js";
 import { clientConfig, withClient } from "./pgConnection.js";
-import { ToolFailedError } from "./processes.js";
+import { toolSessionOptions, toolSpawnOptions, ToolFailedError } from "./processes.js";
 
 /** Session settings both sides of a comparison use (those `pg_dump` sets, plus a fixed zone). */
 export const DUMP_SESSION_ENV = { PGTZ: "UTC" } as const;
@@ -94,10 +94,20 @@ export interface RestoreVerificationReport {
   readonly mismatches: readonly string[];
 }
 
-/** What {@link verifyRestoredDatabase} compares besides the dump's data. */
+/** A tool the verification runs, for the job to record (a later process stops a stray one). */
+export interface VerificationTool {
+  readonly pid: number;
+  readonly program: "pg_restore" | "psql";
+}
+
+/** What {@link verifyRestoredDatabase} compares besides the dump's data, and how it runs. */
 export interface VerificationOptions {
   /** The structure the backup recorded; absent for recovery points of earlier versions. */
   readonly structure?: RecordedStructure;
+  /** The server's major version, for the session options it knows (see `processes.ts`). */
+  readonly serverMajor?: number;
+  /** Called when a tool starts (with its pid) and when it has ended (with `undefined`). */
+  readonly onTool?: (tool: VerificationTool | undefined) => void;
 }
 
 /** Sums 128-bit row hashes (as two 64-bit lanes) so that row order does not matter. */
@@ -126,12 +136,17 @@ const ENCODING = /^SET client_encoding = '([^']+)';$/;
 const SETVAL = /^SELECT pg_catalog\.setval\('((?:[^']|'')+)', (-?\d+), (true|false)\);$/;
 
 /** Reads a custom-format dump's data through `pg_restore --data-only -f -` and fingerprints it. */
-export async function fingerprintDump(binDir: string, dumpFile: string): Promise<DumpFingerprint> {
+export async function fingerprintDump(
+  binDir: string,
+  dumpFile: string,
+  onTool?: VerificationOptions["onTool"],
+): Promise<DumpFingerprint> {
   const child = spawn(path.join(binDir, "pg_restore"), ["--data-only", "-f", "-", dumpFile], {
     // Its own process group: a terminal's Ctrl+C reaches the host only (see processes.ts).
-    detached: true,
+    ...toolSpawnOptions,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  if (child.pid !== undefined) onTool?.({ pid: child.pid, program: "pg_restore" });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve, reject) => {
@@ -193,6 +208,7 @@ export async function fingerprintDump(binDir: string, dumpFile: string): Promise
     if (encoding) clientEncoding = encoding[1] as string;
   }
   const exitCode = await exited;
+  onTool?.(undefined);
   if (exitCode !== 0) throw new ToolFailedError("pg_restore", exitCode, stderr);
   return { clientEncoding, tables, largeObjects, sequences };
 }
@@ -205,19 +221,24 @@ async function fingerprintTable(
   clientEncoding: string,
   table: string,
   columns: string,
+  options: VerificationOptions,
 ): Promise<MultisetHash> {
+  const connection = libpqEnvironment(params, database);
   const env = {
     ...process.env,
-    ...libpqEnvironment(params, database),
+    ...connection,
     PGCLIENTENCODING: clientEncoding,
-    PGOPTIONS: COPY_SESSION_OPTIONS,
+    ...toolSessionOptions(connection.PGOPTIONS ?? process.env.PGOPTIONS, options.serverMajor, [
+      COPY_SESSION_OPTIONS,
+    ]),
   };
   const sql = `COPY ${table}${columns ? ` (${columns})` : ""} TO STDOUT`;
   const child = spawn(path.join(binDir, "psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], {
-    detached: true,
+    ...toolSpawnOptions,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  if (child.pid !== undefined) options.onTool?.({ pid: child.pid, program: "psql" });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve, reject) => {
@@ -228,6 +249,7 @@ async function fingerprintTable(
   for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity }))
     hash.add(line);
   const exitCode = await exited;
+  options.onTool?.(undefined);
   if (exitCode !== 0) throw new ToolFailedError("psql", exitCode, stderr);
   return hash;
 }
@@ -245,7 +267,7 @@ export async function verifyRestoredDatabase(
   database: string,
   options: VerificationOptions = {},
 ): Promise<RestoreVerificationReport> {
-  const expected = await fingerprintDump(binDir, dumpFile);
+  const expected = await fingerprintDump(binDir, dumpFile, options.onTool);
   const tables: TableComparison[] = [];
   const mismatches: string[] = [];
   for (const table of expected.tables) {
@@ -258,6 +280,7 @@ export async function verifyRestoredDatabase(
         expected.clientEncoding,
         table.table,
         table.columns,
+        options,
       );
     } catch (error) {
       mismatches.push(

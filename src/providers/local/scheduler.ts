@@ -42,6 +42,12 @@
  *   while `archiveFrom <= now < archiveTo`, before the vault copy is deleted at `vaultTo` (so
  *   `CopyOnExpiryOption` always has a source); each copy is deleted once its end has come. An
  *   archive copy the rule does not make (one copied by hand) lives as long as the vault copy.
+ * - Lifecycle steps are taken per recovery point: one point's failure holds up neither its
+ *   instance's other points nor the instance's next backup. A point whose copy to ArchiveStore is
+ *   refused as `RecoveryPointCorrupt` is reported once (a `LocalSchedule.RecoveryPointCorrupt`
+ *   log line and the tick's `corruptRecoveryPoints`), is not copied again, and is deleted when the
+ *   policy says. No event is published for it: the event types speak of jobs, protections and
+ *   overdue backups, and a retention step is none of them.
  * - A failed scheduled backup is not retried; its job shows the failure and the next occurrence
  *   runs as usual.
  */
@@ -223,6 +229,11 @@ interface InstanceScheduleState {
   missed: string[];
   /** Lifecycles of the instance's recovery points, by recovery point id. */
   retention: Record<string, StoredPlan>;
+  /**
+   * Recovery points found corrupt by a lifecycle step (their files differ from what the backup
+   * recorded), by id: reported once, never copied again; absent in state files of earlier versions.
+   */
+  corrupt?: Record<string, { readonly detectedAt: string; readonly action: RetentionAction }>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -254,6 +265,12 @@ function loadPlan(plan: StoredPlan): RetentionPlanEntry {
   };
 }
 
+/**
+ * The name a log line about a recovery point found corrupt by a lifecycle step starts with,
+ * followed by `vault=`, `instance=`, `recoveryPoint=`, `step=` and `code=`.
+ */
+export const corruptRecoveryPointEvent = "LocalSchedule.RecoveryPointCorrupt";
+
 /** Scheduled runs older than this no longer matter for "first of year" (plus margin). */
 const RUN_HISTORY_MS = 400 * 86_400_000;
 
@@ -280,6 +297,17 @@ export interface RetentionStepReport {
   readonly action: RetentionAction;
 }
 
+/** A recovery point a lifecycle step found corrupt (reported by the tick that found it). */
+export interface CorruptRecoveryPointReport {
+  readonly vaultName: string;
+  readonly instanceName: string;
+  readonly recoveryPointId: string;
+  /** The step that found it; the point is not copied again. */
+  readonly action: RetentionAction;
+  readonly code: string;
+  readonly message: string;
+}
+
 /** What one tick did. */
 export interface ScheduleTickReport {
   /** The tick's instant. */
@@ -288,6 +316,11 @@ export interface ScheduleTickReport {
   /** Occurrences skipped by the catch-up rule. */
   readonly missed: { vaultName: string; instanceName: string; occurrences: string[] }[];
   readonly retention: RetentionStepReport[];
+  /**
+   * Recovery points found corrupt by this tick's lifecycle steps; each is reported by one tick
+   * only, and the other recovery points' steps went on.
+   */
+  readonly corruptRecoveryPoints: CorruptRecoveryPointReport[];
   /** Due backups left for a later tick because a backup of the same instance ran. */
   readonly deferred: {
     vaultName: string;
@@ -341,6 +374,7 @@ export class LocalScheduler {
       backups: [],
       missed: [],
       retention: [],
+      corruptRecoveryPoints: [],
       deferred: [],
       errors: [],
     };
@@ -612,22 +646,43 @@ export class LocalScheduler {
         { vault: has("VaultStore"), archive: has("ArchiveStore") },
         now,
       );
+      const corrupt = state.corrupt?.[point.recoveryPointId];
       for (const action of actions) {
-        if (action === "copyToArchive") {
-          await this.#backup.copyRecoveryPoint(
-            vaultId,
-            instance.name,
-            point.recoveryPointId,
-            "ArchiveStore",
-            "VaultStore",
+        // Copying a corrupt point fails again (after reading it whole); its deletions follow the policy.
+        if (corrupt && action === "copyToArchive") continue;
+        try {
+          await this.#retentionStep(vaultId, instance.name, point.recoveryPointId, action);
+        } catch (error) {
+          const appError = toAppError(error);
+          if (appError.code !== ProviderErrorCodes.recoveryPointCorrupt) {
+            // One point's failure does not hold up the others'; it is tried again next tick.
+            report.errors.push({
+              vaultName: instance.vaultName,
+              instanceName: instance.name,
+              code: appError.code,
+              message: appError.message,
+            });
+            this.#log(
+              `schedule: the ${action} step of recovery point '${point.recoveryPointId}' of '${instance.name}' failed at ${iso(now)}: ${appError.code}: ${appError.message}`,
+            );
+            break;
+          }
+          state.corrupt = {
+            ...state.corrupt,
+            [point.recoveryPointId]: { detectedAt: iso(now), action },
+          };
+          report.corruptRecoveryPoints.push({
+            vaultName: instance.vaultName,
+            instanceName: instance.name,
+            recoveryPointId: point.recoveryPointId,
+            action,
+            code: appError.code,
+            message: appError.message,
+          });
+          this.#log(
+            `${corruptRecoveryPointEvent} vault='${instance.vaultName}' instance='${instance.name}' recoveryPoint='${point.recoveryPointId}' step=${action} code=${appError.code}: ${appError.message}; it is not copied again, its deletion follows the policy, and the instance's other recovery points go on through their lifecycle`,
           );
-        } else {
-          await this.#backup.deleteRecoveryPoint(
-            vaultId,
-            instance.name,
-            point.recoveryPointId,
-            action === "deleteFromVault" ? "VaultStore" : "ArchiveStore",
-          );
+          continue;
         }
         report.retention.push({
           vaultName: instance.vaultName,
@@ -640,6 +695,35 @@ export class LocalScheduler {
     // Lifecycles of recovery points gone from every store are done.
     for (const id of Object.keys(state.retention)) {
       if (!listed.has(id)) delete state.retention[id];
+    }
+    for (const id of Object.keys(state.corrupt ?? {})) {
+      if (!listed.has(id)) delete state.corrupt?.[id];
+    }
+    if (state.corrupt && Object.keys(state.corrupt).length === 0) delete state.corrupt;
+  }
+
+  /** Takes one lifecycle step of a recovery point. */
+  async #retentionStep(
+    vaultId: string,
+    instanceName: string,
+    recoveryPointId: string,
+    action: RetentionAction,
+  ): Promise<void> {
+    if (action === "copyToArchive") {
+      await this.#backup.copyRecoveryPoint(
+        vaultId,
+        instanceName,
+        recoveryPointId,
+        "ArchiveStore",
+        "VaultStore",
+      );
+    } else {
+      await this.#backup.deleteRecoveryPoint(
+        vaultId,
+        instanceName,
+        recoveryPointId,
+        action === "deleteFromVault" ? "VaultStore" : "ArchiveStore",
+      );
     }
   }
 }

@@ -74,6 +74,16 @@ const webhookSystemKeys: Readonly<Record<string, SystemKeyName>> = {
   durabletask: "durabletask_extension",
 };
 
+/**
+ * The methods each extension webhook answers. Event Grid delivers events and its
+ * SubscriptionValidation handshake with POST and sends the CloudEvents abuse-protection
+ * handshake as OPTIONS; nothing else reaches it, so anything else is a 405 before the key is
+ * looked at.
+ */
+const webhookMethods: Readonly<Record<string, readonly string[]>> = {
+  eventgrid: ["POST", "OPTIONS"],
+};
+
 /** The largest body each extension webhook reads. */
 const webhookBodyLimits: Readonly<Record<string, number>> = {
   eventgrid: eventGridMaxBatchBytes,
@@ -192,12 +202,10 @@ async function route(
     const systemKey = Object.hasOwn(webhookSystemKeys, name) ? webhookSystemKeys[name] : undefined;
     if (!handler || !systemKey)
       return refuse(req, res, notFound(`No extension named '${webhook[1]}'.`, path));
-    if (!["GET", "PUT", "POST", "DELETE", "OPTIONS"].includes(method))
-      return refuse(
-        req,
-        res,
-        methodNotAllowed(method, ["GET", "PUT", "POST", "DELETE", "OPTIONS"], path),
-      );
+    const methods = (Object.hasOwn(webhookMethods, name) ? webhookMethods[name] : undefined) ?? [
+      "POST",
+    ];
+    if (!methods.includes(method)) return refuse(req, res, methodNotAllowed(method, methods, path));
     if (!hasSystemKey(systemKey, presentedKey(flattenHeaders(req.headers), url), routes.keys)) {
       return refuse(
         req,

@@ -44,6 +44,10 @@ describe("the seed's policy workflow run with pgprotect policy", () => {
 
   beforeAll(async () => {
     workDir = mkdtempSync(path.join(tmpdir(), "pgprotect-seed-"));
+    // The seed's vault exists before its policy is created, as in Azure.
+    expect(
+      (await runPgprotect(["local", "vault", "create", "TestBkpVault"], workDir)).exitCode,
+    ).toBe(0);
     for (const step of seedSteps()) {
       const { args, redirectTo } = splitCommandLine(
         step.commandLine.replace("az dataprotection backup-policy", "pgprotect policy"),

@@ -1,18 +1,13 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localTopicName } from "../../../src/composition.js";
-import { createLocalProvider } from "../../../src/providers/local/index.js";
-import { startHost, type RunningHost } from "../../../src/runtime/host.js";
 import { usePostgresCluster } from "../../support/postgres.js";
 import { poll } from "../../support/poll.js";
 import { functionsApi } from "../../support/functionsApi.js";
+import { startLocalApp, type LocalApp } from "../../support/localApp.js";
+import type { RunningHost } from "../../../src/runtime/host.js";
 
-const projectDir = fileURLToPath(new URL("../../..", import.meta.url));
 const postgres = usePostgresCluster();
 
 interface OpenApiDocument {
@@ -33,8 +28,9 @@ function openApiPath(template: string): string {
 }
 
 describe("the OpenAPI document served at /api/openapi.json", () => {
-  let stateDir: string;
+  let app: LocalApp;
   let host: RunningHost;
+  let stateDir: string;
   let document: OpenApiDocument;
   let secretUri: string;
   let schemaOf: (name: string) => ValidateFunction;
@@ -49,32 +45,17 @@ describe("the OpenAPI document served at /api/openapi.json", () => {
   };
 
   beforeAll(async () => {
-    expect(existsSync(path.join(projectDir, "dist", "src", "index.js"))).toBe(true);
     await postgres.query("postgres", "CREATE DATABASE inventory");
     await postgres.query(
       "inventory",
       "CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20) g",
     );
-    stateDir = mkdtempSync(path.join(tmpdir(), "pgprotect-openapi-"));
-    const provider = await createLocalProvider({
-      stateDir,
-      servers: [{ name: "local", connectionString: postgres.cluster.connectionUrl() }],
-      binDir: postgres.cluster.binDir,
-    });
-    secretUri = await provider.secrets.setSecret(
+    app = await startLocalApp({ postgres, name: "openapi" });
+    ({ host, stateDir } = app);
+    secretUri = await app.provider.secrets.setSecret(
       "inventory",
       postgres.cluster.connectionUrl("inventory"),
     );
-    host = await startHost({
-      appDir: projectDir,
-      port: 0,
-      stateDir: path.join(stateDir, "runtime"),
-      banner: false,
-      timers: false,
-      log: () => undefined,
-      env: { PGPROTECT_STATE_DIR: stateDir, DATABASE_URL: postgres.cluster.connectionUrl() },
-      eventGrid: { topics: { [localTopicName]: { subscriptions: [] } } },
-    });
     // Anonymous on purpose: tools fetch the document without a key.
     const response = await fetch(`${host.url}/api/openapi.json`);
     expect(response.status).toBe(200);
@@ -98,8 +79,7 @@ describe("the OpenAPI document served at /api/openapi.json", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await host?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await app?.stop();
   });
 
   it("is OpenAPI 3.1 with the function key, by header or query, as its security", () => {

@@ -220,6 +220,49 @@ describe("local provider: back up a database and restore it", () => {
     ).toEqual(before);
   });
 
+  it("fails a restore whose user may not create databases with UserErrorMissingDBPermissions and a recommended action, leaving no database", async () => {
+    // Arrange: a user without CREATEDB, given as the restore's secret
+    await pgFixture.query(
+      "postgres",
+      "CREATE ROLE restorer LOGIN NOCREATEDB PASSWORD 'restorer-password'",
+    );
+    const url = new URL(pgFixture.cluster.connectionUrl("postgres"));
+    url.username = "restorer";
+    url.password = "restorer-password";
+    const secretUri = await env.provider.secrets.setSecret("restorer", url.toString());
+    const [point] = await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name);
+
+    // Act
+    const { jobId } = await env.provider.backup.triggerRestore(env.vaultId, instance.name, {
+      recoveryPointId: point!.id,
+      target: {
+        kind: "database",
+        targetDatabaseId: formatDatabaseId({
+          ...LOCAL_SCOPE,
+          kind: "servers",
+          serverName: "local",
+          databaseName: "shop_no_createdb",
+        }),
+        secretUri,
+      },
+    });
+    const job = await env.provider.backup.waitForJob(env.vaultId, jobId);
+
+    // Assert
+    expect(job.status).toBe("Failed");
+    expect(job.errorDetails?.[0]).toMatchObject({
+      code: "UserErrorMissingDBPermissions",
+      isUserError: true,
+      message: expect.stringContaining("permission denied to create database"),
+      recommendedAction: [expect.stringContaining('ALTER ROLE "restorer" CREATEDB')],
+    });
+    expect(
+      await pgFixture.query("postgres", "SELECT 1 FROM pg_database WHERE datname = $1", [
+        "shop_no_createdb",
+      ]),
+    ).toEqual([]);
+  });
+
   it("restores as files: the dump lands in the folder with the recovery point's checksum", async () => {
     // Arrange
     const [point] = await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name);

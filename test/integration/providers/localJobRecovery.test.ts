@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,8 @@ import {
   LocalBackupService,
   maxJobAttempts,
 } from "../../../src/providers/local/localBackupService.js";
-import { programOf } from "../../../src/providers/local/processes.js";
+import { dumpDatabaseToFile } from "../../../src/providers/local/dumpFile.js";
+import { programOf, serverMajorOf, stopStrayTool } from "../../../src/providers/local/processes.js";
 import { VaultFolder } from "../../../src/providers/local/vaultStore.js";
 import { poll } from "../../support/poll.js";
 import { usePostgresCluster } from "../../support/postgres.js";
@@ -472,5 +474,235 @@ describe("local provider: a restore as files cut off by a crash", () => {
     expect((await readFile(path.join(destination, `r-${fileName}`))).length).toBe(
       point!.files[0]!.sizeBytes,
     );
+  });
+});
+
+describe("local provider: a tool's server session ends with the tool", () => {
+  it("ends the session of a pg_dump stopped as a stray while the lock it waited for is still held", async () => {
+    // Arrange: a dump, as a backup starts it, waiting for a table lock
+    const [version] = await pgFixture.query<{ server_version_num: string }>(
+      "postgres",
+      "SHOW server_version_num",
+    );
+    const folder = await mkdtemp(path.join(tmpdir(), "pgprotect-dump-"));
+    disposers.push(() => rm(folder, { recursive: true, force: true }));
+    const lock = await lockTable("app", "t");
+    let dumpPid: number | undefined;
+    const dumped = dumpDatabaseToFile({
+      binDir: pgFixture.cluster.binDir,
+      params: parseConnectionString(pgFixture.cluster.connectionUrl("app")),
+      database: "app",
+      file: path.join(folder, "app.dump"),
+      serverMajor: serverMajorOf(version?.server_version_num),
+      onSpawn: (pid) => (dumpPid = pid),
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const [backend] = await poll(
+      () => waitingDumps("app"),
+      (pids) => pids.length === 1,
+    );
+
+    // Act: stopped as recovery stops a stray, with the lock still held
+    const stopped = await stopStrayTool(dumpPid as number, "pg_dump");
+    const sessions = await poll(
+      () =>
+        pgFixture.query<{ pid: number }>(
+          "postgres",
+          "SELECT pid FROM pg_stat_activity WHERE pid = $1",
+          [backend],
+        ),
+      (rows) => rows.length === 0,
+      20_000,
+    );
+    const heldMeanwhile = await pgFixture.query<{ granted: boolean }>(
+      "app",
+      "SELECT granted FROM pg_locks WHERE relation = 't'::regclass AND mode = 'AccessExclusiveLock'",
+    );
+    await lock.release();
+
+    // Assert
+    expect(stopped).toBe(true);
+    expect(sessions).toEqual([]);
+    expect(heldMeanwhile).toEqual([{ granted: true }]);
+    expect(await dumped).toMatchObject({ code: "UserErrorDatasourceUnreachable" });
+    expect(await readdir(folder)).toEqual([]);
+  });
+});
+
+describe("local provider: a restore cut off while it verifies", () => {
+  /** Holds a lock on a catalog table until `release` (shared catalogs hold every database's users). */
+  async function lockCatalog(table: string): Promise<{
+    client: pg.Client;
+    release(): Promise<void>;
+  }> {
+    const client = new pg.Client({ connectionString: pgFixture.cluster.connectionUrl("postgres") });
+    client.on("error", () => undefined);
+    await client.connect();
+    await client.query(`BEGIN; LOCK TABLE pg_catalog.${table} IN ACCESS EXCLUSIVE MODE`);
+    return {
+      client,
+      async release() {
+        await client.query("ROLLBACK").catch(() => undefined);
+        await client.end().catch(() => undefined);
+      },
+    };
+  }
+
+  it("records the verification's psql in the job while it runs, as it records pg_restore", async () => {
+    // Arrange: `gate` reads a shared catalog, so a lock on it holds pg_restore's load of `gated`
+    const env = await setup();
+    await pgFixture.query("postgres", "CREATE DATABASE gatedapp");
+    await pgFixture.query(
+      "gatedapp",
+      `CREATE FUNCTION gate(id int) RETURNS boolean LANGUAGE plpgsql AS
+         $$ BEGIN PERFORM 1 FROM pg_catalog.pg_shseclabel LIMIT 1; RETURN id > 0; END $$;
+       CREATE TABLE gated (id int PRIMARY KEY CHECK (gate(id)));
+       INSERT INTO gated SELECT generate_series(1, 50);`,
+    );
+    const { instance } = await protectDatabase(
+      env.provider,
+      env.vaultId,
+      pgFixture.cluster,
+      "gatedapp",
+    );
+    const done = await backupNow(env.provider, env.vaultId, instance.name);
+    const restoreHold = await lockCatalog("pg_shseclabel");
+    const { jobId } = await env.provider.backup.triggerRestore(env.vaultId, instance.name, {
+      recoveryPointId: String(done.recoveryPointId),
+      target: {
+        kind: "database",
+        targetDatabaseId: formatDatabaseId({
+          ...LOCAL_SCOPE,
+          kind: "servers",
+          serverName: "local",
+          databaseName: "gatedapp_restored",
+        }),
+      },
+    });
+    await poll(
+      () =>
+        pgFixture.query(
+          "postgres",
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'pg_restore' AND datname = 'gatedapp_restored' AND wait_event_type = 'Lock'",
+        ),
+      (rows) => rows.length === 1,
+    );
+    // New connections (the verification's psql) wait on pg_database; pg_restore's is made already.
+    const connectHold = await lockCatalog("pg_database");
+    await restoreHold.release();
+    const waitingConnections = async () =>
+      Number(
+        (
+          await connectHold.client.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_locks WHERE relation = 'pg_catalog.pg_database'::regclass AND NOT granted",
+          )
+        ).rows[0]?.n,
+      );
+    await poll(waitingConnections, (n) => n > 0);
+    const jobFile = path.join(
+      VaultFolder.of(env.stateDir, "vault1").root,
+      "meta",
+      "backupJobs",
+      `${jobId.split("/").pop()}.json`,
+    );
+
+    // Act
+    const recorded = await poll(
+      async () =>
+        (JSON.parse(await readFile(jobFile, "utf8")) as { tool?: { pid: number; program: string } })
+          .tool,
+      (tool) => tool?.program === "psql",
+      10_000,
+    );
+    const running = recorded ? await programOf(recorded.pid) : undefined;
+    await connectHold.release();
+    const job = await env.provider.backup.waitForJob(env.vaultId, jobId);
+    const after = JSON.parse(await readFile(jobFile, "utf8")) as Record<string, unknown>;
+
+    // Assert
+    expect(recorded?.program).toBe("psql");
+    expect(running).toBe("psql");
+    expect(job).toMatchObject({ status: "Completed", restoreVerification: { verified: true } });
+    expect(after).not.toHaveProperty("tool");
+    await pgFixture.query("postgres", "DROP DATABASE gatedapp_restored WITH (FORCE)");
+  });
+
+  it("after a crash during verification, stops the stray psql, drops the database the job created and restores it again", async () => {
+    // Arrange: a restore cut off while its verification's psql ran in the restored database
+    const env = await setup();
+    const { instance } = await protectDatabase(env.provider, env.vaultId, pgFixture.cluster, "app");
+    const done = await backupNow(env.provider, env.vaultId, instance.name);
+    await pgFixture.query("postgres", "CREATE DATABASE app_verifying");
+    await pgFixture.query(
+      "app_verifying",
+      "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 5000) g",
+    );
+    const params = parseConnectionString(pgFixture.cluster.connectionUrl("app_verifying"));
+    const stray = spawn(
+      path.join(pgFixture.cluster.binDir, "psql"),
+      ["-X", "-q", "-c", "SELECT pg_sleep(600)"],
+      {
+        detached: true,
+        stdio: "ignore",
+        env: { ...process.env, ...libpqEnvironment(params, "app_verifying") },
+      },
+    );
+    children.push(stray);
+    const strayExited = new Promise((resolve) => stray.once("exit", resolve));
+    await poll(
+      () =>
+        pgFixture.query(
+          "postgres",
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'psql' AND datname = 'app_verifying'",
+        ),
+      (rows) => rows.length === 1,
+    );
+    const targetDatabaseId = formatDatabaseId({
+      ...LOCAL_SCOPE,
+      kind: "servers",
+      serverName: "local",
+      databaseName: "app_verifying",
+    });
+    const orphan = await orphanJob(env, done, {
+      operation: "Restore",
+      operationCategory: "Restore",
+      recoveryPointId: done.recoveryPointId,
+      recoveryDestination: targetDatabaseId,
+      tool: { pid: stray.pid, program: "psql" },
+      work: {
+        kind: "restoreToDatabase",
+        store: "VaultStore",
+        targetDatabaseId,
+        creatingDatabase: true,
+      },
+    });
+
+    // Act
+    const restarted = restartedService(env);
+    await restarted.recoverInterruptedJobs();
+    await strayExited;
+    const job = await restarted.waitForJob(env.vaultId, orphan);
+
+    // Assert
+    expect(stray.signalCode).toBe("SIGKILL");
+    expect(job).toMatchObject({
+      status: "Completed",
+      attempt: 2,
+      restoreVerification: { verified: true },
+    });
+    expect(job.interruptedAttempts?.[0]?.reason).toContain(
+      `its psql (pid ${stray.pid}) was stopped`,
+    );
+    expect(job.interruptedAttempts?.[0]?.reason).toContain(
+      "the database 'app_verifying' it had begun to restore was dropped",
+    );
+    const rows = await pgFixture.query<{ n: string }>(
+      "app_verifying",
+      "SELECT count(*) AS n FROM t",
+    );
+    expect(rows[0]?.n).toBe("5000");
+    await pgFixture.query("postgres", "DROP DATABASE app_verifying WITH (FORCE)");
   });
 });

@@ -7,20 +7,7 @@ import {
   startPostgresCluster,
   type PostgresCluster,
 } from "../../../src/providers/local/postgresCluster.js";
-import { usePostgresCluster } from "../../support/postgres.js";
-
-async function canConnect(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    await client.end().catch(() => undefined);
-    return false;
-  }
-}
+import { canConnect, usePostgresCluster } from "../../support/postgres.js";
 
 describe("private PostgreSQL cluster", () => {
   const pgFixture = usePostgresCluster();

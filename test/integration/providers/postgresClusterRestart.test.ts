@@ -1,37 +1,20 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { startLocalProvider } from "../../../src/providers/local/index.js";
 import {
   startPostgresCluster,
   type PostgresCluster,
 } from "../../../src/providers/local/postgresCluster.js";
-import { backupNow, protectDatabase } from "../../support/localProvider.js";
-
-async function canConnect(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    await client.end().catch(() => undefined);
-    return false;
-  }
-}
-
-function listenOn(port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
-}
+import {
+  backupNow,
+  protectDatabase,
+  startPrivateClusterProvider,
+} from "../../support/localProvider.js";
+import { listenOn } from "../../support/ports.js";
+import { canConnect } from "../../support/postgres.js";
 
 /** The PID of a process that has exited (and been reaped). */
 function deadPid(): number {
@@ -165,65 +148,43 @@ describe("the private cluster across restarts", () => {
 describe("a secret naming the private cluster at an older port", () => {
   it("still connects: an ad-hoc backup through it completes", async () => {
     // Arrange
-    const stateDir = await mkdtemp(path.join(tmpdir(), "pgs-"));
-    await chmod(stateDir, 0o755);
-    const started = await startLocalProvider({
-      PGPROTECT_STATE_DIR: stateDir,
-      DATABASE_URL: undefined,
-      LOCAL_POSTGRES_SERVERS: undefined,
-    });
-    try {
-      const cluster = started.cluster!;
-      const admin = new pg.Client({ connectionString: cluster.connectionUrl() });
-      await admin.connect();
-      await admin.query("CREATE DATABASE moved");
-      await admin.end();
-      const vaultId = started.provider.backup.vaultId("vault1");
-      const { instance, secretUri } = await protectDatabase(
-        started.provider,
-        vaultId,
-        cluster,
-        "moved",
-      );
-      // As an earlier version wrote it: the cluster's own credentials at the port of an earlier run.
-      const oldPort = cluster.port === 65535 ? 1024 : cluster.port + 1;
-      const old = new URL(cluster.connectionUrl("moved"));
-      old.port = String(oldPort);
-      await started.provider.secrets.setSecret(secretUri.split("/").pop()!, old.toString());
+    const started = await startPrivateClusterProvider();
+    const cluster = started.cluster!;
+    const admin = new pg.Client({ connectionString: cluster.connectionUrl() });
+    await admin.connect();
+    await admin.query("CREATE DATABASE moved");
+    await admin.end();
+    const vaultId = started.provider.backup.vaultId("vault1");
+    const { instance, secretUri } = await protectDatabase(
+      started.provider,
+      vaultId,
+      cluster,
+      "moved",
+    );
+    // As an earlier version wrote it: the cluster's own credentials at the port of an earlier run.
+    const oldPort = cluster.port === 65535 ? 1024 : cluster.port + 1;
+    const old = new URL(cluster.connectionUrl("moved"));
+    old.port = String(oldPort);
+    await started.provider.secrets.setSecret(secretUri.split("/").pop()!, old.toString());
 
-      // Act
-      const params = await started.provider.secrets.getConnectionParams(secretUri);
-      const job = await backupNow(started.provider, vaultId, instance.name);
+    // Act
+    const params = await started.provider.secrets.getConnectionParams(secretUri);
+    const job = await backupNow(started.provider, vaultId, instance.name);
 
-      // Assert
-      expect(params.port).toBe(cluster.port);
-      expect(job.status).toBe("Completed");
-    } finally {
-      await started.close();
-      await rm(stateDir, { recursive: true, force: true });
-    }
+    // Assert
+    expect(params.port).toBe(cluster.port);
+    expect(job.status).toBe("Completed");
   });
 
   it("leaves a connection string naming another server or user as written", async () => {
-    const stateDir = await mkdtemp(path.join(tmpdir(), "pgs-"));
-    await chmod(stateDir, 0o755);
-    const started = await startLocalProvider({
-      PGPROTECT_STATE_DIR: stateDir,
-      DATABASE_URL: undefined,
-      LOCAL_POSTGRES_SERVERS: undefined,
-    });
-    try {
-      const uri = await started.provider.secrets.setSecret(
-        "elsewhere",
-        "postgresql://app:other@127.0.0.1:1/appdb",
-      );
+    const started = await startPrivateClusterProvider();
+    const uri = await started.provider.secrets.setSecret(
+      "elsewhere",
+      "postgresql://app:other@127.0.0.1:1/appdb",
+    );
 
-      const params = await started.provider.secrets.getConnectionParams(uri);
+    const params = await started.provider.secrets.getConnectionParams(uri);
 
-      expect(params.port).toBe(1);
-    } finally {
-      await started.close();
-      await rm(stateDir, { recursive: true, force: true });
-    }
+    expect(params.port).toBe(1);
   });
 });

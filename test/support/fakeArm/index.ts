@@ -9,6 +9,8 @@ import {
   type AzureSettings,
 } from "../../../src/providers/azure/azureServices.js";
 import { requiredVaultRoles } from "../../../src/providers/azure/vaultAccess.js";
+import { defaultPolicyTemplate } from "../../../src/domain/policy/template.js";
+import type { BackupPolicyPort } from "../../../src/providers/ports.js";
 import { FAKE_VAULT_PRINCIPAL_ID, type FakeArm } from "./fakeArmServer.js";
 
 export {
@@ -93,4 +95,21 @@ export function azureServicesAgainst(
       ...options.services,
     },
   );
+}
+
+/**
+ * Creates the default Flexible Server policy (the template the app's own defaults use) named
+ * `name` in a vault of the fake, through the app's backup service, and answers its id.
+ */
+export async function createDefaultPolicy(
+  backup: Pick<BackupPolicyPort, "createPolicy">,
+  vaultId: string,
+  name = "weekly",
+): Promise<string> {
+  const policy = await backup.createPolicy(
+    vaultId,
+    name,
+    defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
+  );
+  return policy.id ?? "";
 }

@@ -28,6 +28,17 @@ function activitiesKeepingEvents() {
   return { activities: createActivities(deps), published };
 }
 
+/** The event input of a configured protection of `instance`, at `time` when one is given. */
+function protectionConfigured(instance: ReturnType<typeof backupInstance>, time?: string) {
+  return {
+    kind: "protectionConfigured" as const,
+    vaultId: VAULT_ID,
+    backupInstanceName: instance.name,
+    instance,
+    ...(time === undefined ? {} : { time }),
+  };
+}
+
 describe("publishEvents", () => {
   it("announces a configured protection at the orchestration's time when the service gave the instance no creation time", async () => {
     // Arrange: the service omitted systemData, so the instance has no createdAt.
@@ -35,15 +46,7 @@ describe("publishEvents", () => {
     const instance = backupInstance({ createdAt: "" });
 
     // Act
-    await activities.publishEvents([
-      {
-        kind: "protectionConfigured",
-        vaultId: VAULT_ID,
-        backupInstanceName: instance.name,
-        instance,
-        time: "2026-11-24T08:05:00.000Z",
-      },
-    ]);
+    await activities.publishEvents([protectionConfigured(instance, "2026-11-24T08:05:00.000Z")]);
 
     // Assert
     expect(published).toHaveLength(1);
@@ -58,14 +61,7 @@ describe("publishEvents", () => {
     const { activities, published } = activitiesKeepingEvents();
     const instance = backupInstance({ createdAt: "" });
 
-    await activities.publishEvents([
-      {
-        kind: "protectionConfigured",
-        vaultId: VAULT_ID,
-        backupInstanceName: instance.name,
-        instance,
-      },
-    ]);
+    await activities.publishEvents([protectionConfigured(instance)]);
 
     expect(Number.isNaN(Date.parse(published[0]?.time ?? ""))).toBe(false);
   });
@@ -74,15 +70,7 @@ describe("publishEvents", () => {
     const { activities, published } = activitiesKeepingEvents();
     const instance = backupInstance({ createdAt: "2026-11-20T10:00:00.000Z" });
 
-    await activities.publishEvents([
-      {
-        kind: "protectionConfigured",
-        vaultId: VAULT_ID,
-        backupInstanceName: instance.name,
-        instance,
-        time: "2026-11-24T08:05:00.000Z",
-      },
-    ]);
+    await activities.publishEvents([protectionConfigured(instance, "2026-11-24T08:05:00.000Z")]);
 
     expect(published[0]?.time).toBe("2026-11-20T10:00:00.000Z");
   });

@@ -10,7 +10,7 @@ import {
   formatVaultId,
   LOCAL_SCOPE,
 } from "../../../src/domain/protection/ids.js";
-import { protectionInstanceId } from "../../../src/orchestrations/protectDatasource.js";
+import { protectionInstanceId } from "../../../src/domain/protection/operationIds.js";
 import type { Provider } from "../../../src/providers/ports.js";
 
 const salesId = formatDatabaseId({

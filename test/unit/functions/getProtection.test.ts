@@ -1,6 +1,6 @@
 import type { DurableOrchestrationStatus } from "durable-functions";
 import { describe, expect, it } from "vitest";
-import { protectionStatusBody } from "../../../src/functions/getProtection.js";
+import { protectionStatusBody } from "../../../src/application/protectionStatus.js";
 
 const times = {
   createdTime: "2026-11-01T10:00:00Z" as never,

@@ -11,13 +11,13 @@ import {
   formatVaultId,
   LOCAL_SCOPE,
 } from "../../../src/domain/protection/ids.js";
-import {
-  answerStartProtection,
-  serverProtectionInstanceId,
-} from "../../../src/functions/startProtection.js";
+import { answerStartProtection } from "../../../src/functions/startProtection.js";
 import { withProblemDetails } from "../../../src/http/handler.js";
-import { legacyProtectionInstanceId } from "../../../src/domain/protection/operationIds.js";
-import { protectionInstanceId } from "../../../src/orchestrations/protectDatasource.js";
+import {
+  legacyProtectionInstanceId,
+  protectionInstanceId,
+  serverProtectionInstanceId,
+} from "../../../src/domain/protection/operationIds.js";
 import type { DirectoryServer, Provider } from "../../../src/providers/ports.js";
 
 const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
@@ -389,11 +389,14 @@ describe("POST /api/protections for one datasource", () => {
   it("refuses names outside the service's rules as 400s naming the rule", async () => {
     const vault = await post({ ...sales, vaultName: "no_such!" });
     const policy = await post({ ...sales, policyName: "x" });
+    const server = await post({ ...sales, serverName: "-sales" });
 
     expect(vault.status).toBe(400);
     expect(vault.body).toMatchObject({ code: "VAULT_NAME_INVALID" });
     expect(policy.status).toBe(400);
     expect(policy.body).toMatchObject({ code: "POLICY_NAME_INVALID" });
+    expect(server.status).toBe(400);
+    expect(server.body).toMatchObject({ code: "SERVER_NAME_INVALID" });
   });
 
   it("answers 404 for a well-formed vault that does not exist, and starts nothing", async () => {

@@ -35,4 +35,43 @@ describe("readJson", () => {
 
     expect(statuses).toEqual([415, 415, 415]);
   });
+
+  it("refuses with 415 a body sent without a content-type, as a JSON-bound endpoint of the Functions host does", async () => {
+    const request = new HttpRequest({
+      method: "POST",
+      url: "http://localhost/api/policies/validate",
+      // Bytes, not a string: a string body would be given text/plain.
+      body: { bytes: new TextEncoder().encode('{"a":1}') },
+    });
+
+    const error = await readJson(request).then(
+      () => undefined,
+      (e: unknown) => e as AppError,
+    );
+
+    expect(error?.httpStatus).toBe(415);
+    expect(error?.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+    expect(error?.message).toContain("no content-type");
+  });
+
+  it("answers an empty body without a content-type as a missing body, not as a media type", async () => {
+    const request = new HttpRequest({
+      method: "POST",
+      url: "http://localhost/api/policies/validate",
+    });
+
+    const error = await readJson(request).then(
+      () => undefined,
+      (e: unknown) => e as AppError,
+    );
+
+    expect(error?.httpStatus).toBe(400);
+    expect(error?.code).toBe("BODY_MISSING");
+  });
+
+  it("refuses with 415 the form type curl -d sends, whatever the body holds", async () => {
+    expect(await statusOf(readJson(post("application/x-www-form-urlencoded", '{"a":1}')))).toBe(
+      415,
+    );
+  });
 });

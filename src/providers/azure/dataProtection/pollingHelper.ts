@@ -8,6 +8,10 @@
  * treats any unknown status as running), then `Succeeded`, `Failed` or `Canceled`. The wait
  * between polls is done here rather than in core-lro so that `Retry-After` is honoured on every
  * poll, the first included, and so that tests can shorten it.
+ *
+ * Polling is bounded by {@link LongRunningOptions.maxWaitMs}: these calls run inside activities,
+ * and a wait longer than that belongs to the orchestration's durable timers, so an operation
+ * still running then is answered as `running` with its status URL instead of being waited on.
  */
 import type { Client, HttpResponse } from "@azure-rest/core-client";
 import {
@@ -17,7 +21,8 @@ import {
   type PollerLike,
   type RunningOperation,
 } from "@azure/core-lro";
-import type { AppError } from "../../../domain/errors.js";
+import { AppError } from "../../../domain/errors.js";
+import { ProviderErrorCodes } from "../../ports.js";
 import {
   armErrorFromOperation,
   armErrorFromResponse,
@@ -38,14 +43,31 @@ export interface LongRunningOptions {
   readonly abortSignal?: AbortSignalLike;
   /** Sleeps between polls; real time by default. */
   readonly sleep?: ThrottleClock["sleep"];
+  /**
+   * The most one operation is waited on, in all (after `retryAfterScale`); 30 s by default, well
+   * inside the Functions timeout. An operation still running then is answered as `running`.
+   */
+  readonly maxWaitMs?: number;
 }
 
-/** What a finished operation left behind, success or not. */
+/** How long one operation is polled before it is answered as still running. */
+export const defaultMaxOperationWaitMs = 30_000;
+
+/** What an operation left behind: its end, success or not, or `running` past the wait bound. */
 export interface LongRunningOutcome<TResult> {
-  readonly status: "succeeded" | "failed" | "canceled";
+  readonly status: "succeeded" | "failed" | "canceled" | "running";
   readonly result: TResult | undefined;
   /** The last body of the status monitor (`OperationResource`), when there was one. */
   readonly lastStatus: OperationResourceOutput | undefined;
+  /** The status URL last polled, when the operation is still `running`: its handle. */
+  readonly statusUrl?: string;
+}
+
+/** Thrown inside the poller to stop it when the next wait would pass the bound. */
+class WaitBoundReached extends Error {
+  constructor(readonly statusUrl: string) {
+    super("The operation is still running after the wait bound");
+  }
 }
 
 function lowerCaseHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
@@ -76,7 +98,9 @@ export function getLongRunningPoller<TResult>(
   const sleep = options.sleep ?? systemClock.sleep;
   const scale = options.retryAfterScale ?? 1;
   const intervalInMs = options.intervalInMs ?? 10_000;
+  const maxWaitMs = options.maxWaitMs ?? defaultMaxOperationWaitMs;
   let nextWaitMs = 0;
+  let waitedMs = 0;
 
   const toOperationResponse = (
     response: HttpResponse,
@@ -111,6 +135,8 @@ export function getLongRunningPoller<TResult>(
   const lro: RunningOperation<unknown> = {
     sendInitialRequest: async () => toOperationResponse(initialResponse, true),
     sendPollRequest: async (path, pollOptions) => {
+      if (waitedMs + nextWaitMs > maxWaitMs) throw new WaitBoundReached(path);
+      waitedMs += nextWaitMs;
       await sleep(nextWaitMs, pollOptions?.abortSignal ?? options.abortSignal);
       const response = await client.pathUnchecked(path).get({
         ...(pollOptions?.abortSignal ? { abortSignal: pollOptions.abortSignal } : {}),
@@ -151,9 +177,15 @@ export async function pollLongRunningOperation<TResult>(
   const poller = getLongRunningPoller<TResult>(client, initialResponse, options, (response) => {
     if (isStatusBody(response.body)) lastStatus = response.body;
   });
-  const result = await poller.pollUntilDone(
-    options.abortSignal ? { abortSignal: options.abortSignal } : undefined,
-  );
+  let result: TResult;
+  try {
+    result = await poller.pollUntilDone(
+      options.abortSignal ? { abortSignal: options.abortSignal } : undefined,
+    );
+  } catch (thrown) {
+    if (!(thrown instanceof WaitBoundReached)) throw thrown;
+    return { status: "running", result: undefined, lastStatus, statusUrl: thrown.statusUrl };
+  }
   const state = poller.operationState;
   const status =
     state?.status === "failed" || state?.status === "canceled" ? state.status : "succeeded";
@@ -164,7 +196,9 @@ export async function pollLongRunningOperation<TResult>(
  * Runs an operation to its end and returns its result.
  *
  * @param operation - what is being done, for error messages.
- * @throws AppError with the service's code when the operation fails or is cancelled.
+ * @throws AppError with the service's code when the operation fails or is cancelled, and a
+ * retryable `OperationStillRunning` when it outlasts the wait bound, so that the activity's
+ * durable retry, not this call, waits for it.
  */
 export async function runLongRunningOperation<TResult>(
   client: Client,
@@ -178,9 +212,26 @@ export async function runLongRunningOperation<TResult>(
   } catch (thrown) {
     throw armErrorFromThrown(thrown, operation);
   }
+  if (outcome.status === "running") throw operationStillRunning(operation, outcome.statusUrl);
   if (outcome.status !== "succeeded") {
     const error: AppError = armErrorFromOperation(outcome.lastStatus?.error, operation);
     throw error;
   }
   return { result: outcome.result, lastStatus: outcome.lastStatus };
+}
+
+/**
+ * The retryable failure of a call whose operation outlasted the wait bound: the caller's durable
+ * retry asks again later instead of the activity waiting.
+ */
+export function operationStillRunning(operation: string, statusUrl?: string): AppError {
+  return new AppError(
+    ProviderErrorCodes.operationStillRunning,
+    `${operation}: the operation is still running${statusUrl ? ` (${new URL(statusUrl).pathname})` : ""}`,
+    {
+      httpStatus: 503,
+      retryable: true,
+      recommendedAction: "Ask again in a minute; the service is still working on it",
+    },
+  );
 }

@@ -1,5 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { AppError } from "../../../../src/domain/errors.js";
+import { rejection } from "../../../support/appError.js";
+import {
+  createActivities,
+  type ActivityDependencies,
+} from "../../../../src/activities/createActivities.js";
 import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
 import { WEEKLY_BACKUP_LIMIT_CODE } from "../../../../src/domain/protection/rules.js";
 import { ProviderErrorCodes } from "../../../../src/providers/ports.js";
@@ -12,11 +16,13 @@ import {
   type AzureBackupService,
 } from "../../../../src/providers/azure/azureBackupService.js";
 import {
+  createDefaultPolicy,
   FAKE_SUBSCRIPTION_ID,
   FakeArm,
   fakeArmCredential,
   type FakeArmOptions,
 } from "../../../support/fakeArm/index.js";
+import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 import { poll } from "../../../support/poll.js";
 
 const RG = "rg-backup";
@@ -42,15 +48,6 @@ async function startService(options: Partial<FakeArmOptions> = {}) {
   return { fake, service };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
-
 describe("createAzureBackupService against the fake Resource Manager", () => {
   let fake: FakeArm;
   let service: AzureBackupService;
@@ -60,14 +57,7 @@ describe("createAzureBackupService against the fake Resource Manager", () => {
   beforeAll(async () => {
     ({ fake, service } = await startService());
     vaultId = fake.addVault(RG, "vault-pg");
-    policyId =
-      (
-        await service.createPolicy(
-          vaultId,
-          "weekly",
-          defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
-        )
-      ).id ?? "";
+    policyId = await createDefaultPolicy(service, vaultId);
   });
 
   afterEach(() => {
@@ -535,13 +525,7 @@ describe("createAzureBackupService when the service answers 202 and throttles", 
     vaultId = fake.addVault(RG, "vault-two");
   });
 
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await fake.stop();
-  });
+  useFakeArmContractCheck(() => fake);
 
   it("follows a 202 backup instance PUT to the instance, waiting the Retry-After between polls", async () => {
     // Arrange
@@ -636,13 +620,7 @@ describe("createAzureBackupService when operations answer with Location only", (
     ({ fake, service } = await startService({ backupInstancePut: "202", lroHeaders: "location" }));
   });
 
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await fake.stop();
-  });
+  useFakeArmContractCheck(() => fake);
 
   it("follows the result URL alone, from validation through creation to the backup's job", async () => {
     // Arrange
@@ -709,13 +687,7 @@ describe("createAzureBackupService when the service carries out a request but it
     );
   });
 
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await fake.stop();
-  });
+  useFakeArmContractCheck(() => fake);
 
   const backupJobs = () => fake.jobsOf(instanceName).filter((j) => j.category === "Backup");
 
@@ -807,23 +779,10 @@ describe("createAzureBackupService when the service answers only what the contra
   beforeAll(async () => {
     ({ fake, service } = await startService({ answers: "required-only" }));
     vaultId = fake.addVault(RG, "vault-bare");
-    policyId =
-      (
-        await service.createPolicy(
-          vaultId,
-          "weekly",
-          defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
-        )
-      ).id ?? "";
+    policyId = await createDefaultPolicy(service, vaultId);
   });
 
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await fake.stop();
-  });
+  useFakeArmContractCheck(() => fake);
 
   it("answers the policy again when the same JSON is created again, though the service omits most of it", async () => {
     const again = await service.createPolicy(
@@ -918,5 +877,104 @@ describe("createAzureBackupService when the service answers only what the contra
     const stopped = await service.stopProtection(vaultId, instanceName);
 
     expect(stopped.protectionStatus).toBe("ProtectionStopped");
+  });
+});
+
+describe("createAzureBackupService waits for an operation only a short while", () => {
+  /** Polls of the service's status monitors, under any of their scopes. */
+  const statusPolls = (fake: FakeArm) =>
+    fake.requests.filter((r) => /^Operation|OperationResult$/.test(r.operationId)).length;
+
+  let fake: FakeArm;
+  let service: AzureBackupService;
+  let vaultId: string;
+  let policyId: string;
+
+  beforeAll(async () => {
+    // Operations that outlast any bound the test sets: the service is still at work.
+    fake = await FakeArm.start({
+      subscriptionId: FAKE_SUBSCRIPTION_ID,
+      pollsBeforeDone: 1_000,
+      backupInstancePut: "202",
+    });
+    service = createAzureBackupService({
+      credential: fakeArmCredential(),
+      client: {
+        endpoint: fake.url,
+        tlsOptions: { ca: fake.ca },
+        throttling: { retryAfterScale: SCALE },
+      },
+      // Retry-After 1 s scaled to 20 ms: five waits fit within the bound, the sixth does not.
+      polling: { retryAfterScale: SCALE, intervalInMs: 10, maxWaitMs: 100 },
+    });
+    vaultId = fake.addVault(RG, "vault-slow");
+    policyId = await createDefaultPolicy(service, vaultId);
+  });
+
+  useFakeArmContractCheck(() => fake);
+
+  it("answers a new backup instance still configuring instead of waiting for it", async () => {
+    // Arrange
+    const datasourceId = flexId("pg-slow");
+    const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
+    const name = newBackupInstanceName(datasourceId);
+    const pollsBefore = statusPolls(fake);
+
+    // Act
+    const instance = await service.createBackupInstance(vaultId, name, spec, { validated: true });
+
+    // Assert
+    expect(instance).toMatchObject({ name, protectionStatus: "ConfiguringProtection" });
+    expect(statusPolls(fake) - pollsBefore).toBeLessThanOrEqual(5);
+  });
+
+  it("fails a validation still running with a retryable OperationStillRunning", async () => {
+    const datasourceId = flexId("pg-slow-validation");
+    const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
+
+    const error = await rejection(service.validateForBackup(vaultId, spec));
+
+    expect(error.code).toBe(ProviderErrorCodes.operationStillRunning);
+    expect(error.retryable).toBe(true);
+  });
+
+  it("leaves the waiting to the orchestration: the activities answer or throw within the bound", async () => {
+    // Arrange: the activities over this service, as the Functions host runs them.
+    const activities = createActivities({
+      provider: { backup: service, secrets: {}, directory: {}, access: undefined },
+      events: { publish: async () => undefined },
+      eventSource: "/pgprotect/test",
+    } as unknown as ActivityDependencies);
+    const datasource = {
+      datasourceId: flexId("pg-slow-activity"),
+      kind: "server" as const,
+      datasourceType: "Microsoft.DBforPostgreSQL/flexibleServers",
+      serverName: "pg-slow-activity",
+      friendlyName: "pg-slow-activity",
+      location: "westus",
+      tags: {},
+    };
+    const request = { vaultId, policyName: "weekly", datasource };
+
+    // Act
+    const validation = activities.validateForBackup(request).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const created = await activities.createBackupInstance({
+      ...request,
+      backupInstanceName: newBackupInstanceName(datasource.datasourceId),
+    });
+
+    // Assert: the validation is thrown, so the durable retry asks again; the instance is answered
+    // still configuring, for protectDatasource's durable timers to follow.
+    expect(await validation).toMatchObject({
+      code: ProviderErrorCodes.operationStillRunning,
+      retryable: true,
+    });
+    expect(created).toMatchObject({
+      ok: true,
+      value: { protectionStatus: "ConfiguringProtection" },
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../../../src/domain/errors.js";
 import {
   createAzureServices,
@@ -9,6 +9,7 @@ import {
   FakeArm,
   fakeArmCredential,
 } from "../../../support/fakeArm/index.js";
+import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 
 describe("AzureResourceDirectory against the fake Resource Manager and Resource Graph", () => {
   let fake: FakeArm;
@@ -42,13 +43,7 @@ describe("AzureResourceDirectory against the fake Resource Manager and Resource 
     );
   });
 
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await fake.stop();
-  });
+  useFakeArmContractCheck(() => fake);
 
   it("resolves a server by name, with its kind, location and tags", async () => {
     const server = await services.directory.resolveServer("PG-ORDERS");

@@ -1,5 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { adhocBackup, type AdhocBackupOutput } from "../../../../src/orchestrations/adhocBackup.js";
 import {
   protectDatasource,
@@ -8,12 +7,14 @@ import {
 import { type AzureServices } from "../../../../src/providers/azure/azureServices.js";
 import type { PublishedEvent } from "../../../../src/providers/ports.js";
 import {
+  createDefaultPolicy,
   assignVaultRoles,
   azureServicesAgainst,
   FAKE_SUBSCRIPTION_ID,
   FAKE_VAULT_PRINCIPAL_ID,
   FakeArm,
 } from "../../../support/fakeArm/index.js";
+import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 import {
   activitiesOver,
   runOrchestration,
@@ -57,21 +58,11 @@ describe.each([
           lostAnswers: { lookupIntervalMs: 10 },
         },
       });
-      await services.backup.createPolicy(
-        vaultId,
-        "weekly",
-        defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
-      );
+      await createDefaultPolicy(services.backup, vaultId);
       activities = activitiesOver(services, { published });
     });
 
-    afterEach(() => {
-      expect(fake.violations).toEqual([]);
-    });
-
-    afterAll(async () => {
-      await fake.stop();
-    });
+    useFakeArmContractCheck(() => fake);
 
     it("protects a Flexible Server by name, backs it up on demand, and refuses a second backup that week", async () => {
       // Act: protect

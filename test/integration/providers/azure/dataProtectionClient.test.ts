@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
 import { createAzureBackupService } from "../../../../src/providers/azure/azureBackupService.js";
 import {
@@ -21,6 +21,7 @@ import {
   FakeArm,
   fakeArmCredential,
 } from "../../../support/fakeArm/index.js";
+import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 
 const RGP =
   "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection" as const;
@@ -31,6 +32,26 @@ describe("the Data Protection client against the fake Resource Manager", () => {
   let fake: FakeArm;
   let client: DataProtectionClient;
   let vaultId: string;
+  /** Starts validating the protection of a Flexible Server in `vault-a`: a long-running operation. */
+  const startValidation = (serverName: string, policyId = `${vaultId}/backupPolicies/weekly`) =>
+    client
+      .path(
+        `${RGP}/backupVaults/{vaultName}/validateForBackup`,
+        FAKE_SUBSCRIPTION_ID,
+        "rg-a",
+        "vault-a",
+      )
+      .post({
+        body: {
+          backupInstance: toArmBackupInstance(
+            backupInstanceSpecFor({
+              datasourceId: flexId(serverName),
+              location: "westus",
+              policyId,
+            }),
+          ),
+        },
+      });
 
   beforeAll(async () => {
     fake = await FakeArm.start({ subscriptionId: FAKE_SUBSCRIPTION_ID });
@@ -44,13 +65,7 @@ describe("the Data Protection client against the fake Resource Manager", () => {
     fake.addVault("rg-b", "vault-c");
   });
 
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await fake.stop();
-  });
+  useFakeArmContractCheck(() => fake);
 
   it("reads a vault with the pinned api-version and a bearer token for the configured audience", async () => {
     // Act
@@ -118,19 +133,7 @@ describe("the Data Protection client against the fake Resource Manager", () => {
         },
       });
     if (isUnexpected(put)) throw new Error(put.body.error?.message);
-    const spec = backupInstanceSpecFor({
-      datasourceId: flexId("pg-lro"),
-      location: "westus",
-      policyId: put.body.id ?? "",
-    });
-    const initial = await client
-      .path(
-        `${RGP}/backupVaults/{vaultName}/validateForBackup`,
-        FAKE_SUBSCRIPTION_ID,
-        "rg-a",
-        "vault-a",
-      )
-      .post({ body: { backupInstance: toArmBackupInstance(spec) } });
+    const initial = await startValidation("pg-lro", put.body.id ?? "");
 
     // Act
     const outcome = await pollLongRunningOperation<OperationJobExtendedInfoOutput>(
@@ -148,19 +151,7 @@ describe("the Data Protection client against the fake Resource Manager", () => {
   });
 
   it("reads the result from the status monitor when told the result is there", async () => {
-    const spec = backupInstanceSpecFor({
-      datasourceId: flexId("pg-lro2"),
-      location: "westus",
-      policyId: `${vaultId}/backupPolicies/weekly`,
-    });
-    const initial = await client
-      .path(
-        `${RGP}/backupVaults/{vaultName}/validateForBackup`,
-        FAKE_SUBSCRIPTION_ID,
-        "rg-a",
-        "vault-a",
-      )
-      .post({ body: { backupInstance: toArmBackupInstance(spec) } });
+    const initial = await startValidation("pg-lro2");
     const resultReads = fake.requestsOf("OperationResult_Get").length;
 
     const outcome = await pollLongRunningOperation<{
@@ -178,19 +169,7 @@ describe("the Data Protection client against the fake Resource Manager", () => {
 
   it("reports a failed operation as failed with the service's error, without throwing", async () => {
     fake.denyPermissions(flexId("pg-denied"), "no authorization over scope");
-    const spec = backupInstanceSpecFor({
-      datasourceId: flexId("pg-denied"),
-      location: "westus",
-      policyId: `${vaultId}/backupPolicies/weekly`,
-    });
-    const initial = await client
-      .path(
-        `${RGP}/backupVaults/{vaultName}/validateForBackup`,
-        FAKE_SUBSCRIPTION_ID,
-        "rg-a",
-        "vault-a",
-      )
-      .post({ body: { backupInstance: toArmBackupInstance(spec) } });
+    const initial = await startValidation("pg-denied");
 
     const outcome = await pollLongRunningOperation(client, initial, { retryAfterScale: 0.01 });
 

@@ -1,20 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { AppError } from "../../../../src/domain/errors.js";
+import { rejection } from "../../../support/appError.js";
 import { ProviderErrorCodes } from "../../../../src/providers/ports.js";
 import { KeyVaultSecretStore } from "../../../../src/providers/azure/keyVaultSecrets.js";
 import { fakeArmCredential } from "../../../support/fakeArm/index.js";
 import { FakeKeyVault } from "../../../support/fakeArm/fakeKeyVault.js";
 
 const PASSWORD = "s3cr3t-Pa55";
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
 
 describe("KeyVaultSecretStore against a fake Key Vault", () => {
   let vault: FakeKeyVault;

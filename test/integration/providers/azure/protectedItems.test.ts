@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
 import {
   backupInstanceSpecFor,
@@ -11,6 +11,7 @@ import {
   FAKE_SUBSCRIPTION_ID,
   FakeArm,
 } from "../../../support/fakeArm/index.js";
+import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 
 describe("backup instances across vaults through Resource Graph, against the fake Resource Manager", () => {
   let fake: FakeArm;
@@ -54,13 +55,7 @@ describe("backup instances across vaults through Resource Graph, against the fak
     });
   });
 
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await fake.stop();
-  });
+  useFakeArmContractCheck(() => fake);
 
   it("lists the instances of every vault, with their datasources and states, in one query", async () => {
     // Arrange

@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromServer } from "../../../../src/activities/protectionChecks.js";
-import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
 import {
   protectDatasource,
   type ProtectDatasourceInput,
@@ -10,11 +9,13 @@ import { type AzureServices } from "../../../../src/providers/azure/azureService
 import { ArmRequestThrottle } from "../../../../src/providers/azure/throttling.js";
 import type { PublishedEvent } from "../../../../src/providers/ports.js";
 import {
+  createDefaultPolicy,
   assignVaultRoles,
   azureServicesAgainst,
   FAKE_SUBSCRIPTION_ID,
   FakeArm,
 } from "../../../support/fakeArm/index.js";
+import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 import {
   activitiesOver,
   runOrchestration,
@@ -67,11 +68,7 @@ describe("protecting many Flexible Servers at once against Resource Manager's to
         }),
       },
     });
-    await services.backup.createPolicy(
-      vaultId,
-      "weekly",
-      defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
-    );
+    await createDefaultPolicy(services.backup, vaultId);
     const activities = activitiesOver(services);
     const before = fake.requests.length;
 
@@ -134,21 +131,11 @@ describe("a fan-out of protections on the Azure provider against the fake Resour
     services = azureServicesAgainst(fake, {
       services: { polling: { retryAfterScale: 0.005, intervalInMs: 5 } },
     });
-    await services.backup.createPolicy(
-      vaultId,
-      "weekly",
-      defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer"),
-    );
+    await createDefaultPolicy(services.backup, vaultId);
     activities = activitiesOver(services, { published });
   });
 
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await fake.stop();
-  });
+  useFakeArmContractCheck(() => fake);
 
   it("protects servers listed once with one policy read, one status read per validation and no instance read", async () => {
     // Arrange: the fan-out's one listing.

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { defaultPolicyTemplate } from "../../../../src/domain/policy/template.js";
 import {
   createAzureBackupService,
@@ -17,6 +17,7 @@ import {
   FakeArm,
   fakeArmCredential,
 } from "../../../support/fakeArm/index.js";
+import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 
 const flexId = (name: string) =>
   `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL/flexibleServers/${name}`;
@@ -75,13 +76,7 @@ describe("backup jobs across vaults through Resource Graph", () => {
     }
   });
 
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await fake.stop();
-  });
+  useFakeArmContractCheck(() => fake);
 
   it("finds every job of every vault, oldest first, following $skipToken pages", async () => {
     // Act

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../../../src/domain/errors.js";
 import { createAzureBackupService } from "../../../../src/providers/azure/azureBackupService.js";
 import {
@@ -12,6 +12,7 @@ import {
   FakeArm,
   fakeArmCredential,
 } from "../../../support/fakeArm/index.js";
+import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 
 const VAULT_PRINCIPAL = "11111111-2222-3333-4444-555555555555";
 const rg = `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-db`;
@@ -33,13 +34,7 @@ describe("the vault identity's roles against the fake authorization API", () => 
     });
   });
 
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await fake.stop();
-  });
+  useFakeArmContractCheck(() => fake);
 
   it("names the Flexible Server role on the server and Reader on its resource group", () => {
     expect(requiredVaultRoles(flexId).map((r) => [r.roleName, r.scope])).toEqual([

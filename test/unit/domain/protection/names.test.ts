@@ -11,6 +11,7 @@ import {
   restoreFilePrefixRule,
   restoreFolderRule,
   sameAzureName,
+  serverNameRule,
   vaultNameRule,
 } from "../../../../src/domain/protection/names.js";
 import { backupInstanceNameOf } from "../../../../src/domain/protection/naming.js";
@@ -26,6 +27,39 @@ const refusal = (fn: () => unknown): InvalidInputError => {
 };
 
 describe("name rules", () => {
+  it.each([
+    ["local", true],
+    ["pg-sales", true],
+    ["pg1", true],
+    ["PG-Sales", true],
+    ["abc", true],
+    ["a".repeat(63), true],
+    ["ab", false],
+    ["a".repeat(64), false],
+    ["-pg", false],
+    ["pg-", false],
+    ["pg_sales", false],
+    ["pg.sales", false],
+    ["../pg", false],
+    ["pg sales", false],
+    ["pg\u0000x", false],
+  ])(
+    "takes server name %j as %s, as Azure Database for PostgreSQL names servers",
+    (name, valid) => {
+      expect(followsRule(serverNameRule, name)).toBe(valid);
+    },
+  );
+
+  it("refuses a server name with a problem naming the rule and where the name was", () => {
+    const error = refusal(() => assertName(serverNameRule, "pg_sales", "$.serverName"));
+
+    expect(error.code).toBe("SERVER_NAME_INVALID");
+    expect(error.problems).toEqual([
+      { path: "$.serverName", code: "SERVER_NAME_INVALID", message: serverNameRule.rule },
+    ]);
+    expect(error.message).toContain("3-63 characters");
+  });
+
   it.each([
     ["pgprotect-vault", true],
     ["PGPROTECT-VAULT", true],

@@ -2,10 +2,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  clientConnectionCheckInterval,
   processIsRunning,
   programOf,
   runTool,
+  serverMajorOf,
   stopStrayTool,
+  toolSessionOptions,
 } from "../../../../src/providers/local/processes.js";
 
 const started: ChildProcess[] = [];
@@ -23,24 +26,29 @@ function sleeper(): ChildProcess {
 
 /**
  * A zombie: a process that exited and that its parent never reaps (as a worker's tool under a
- * container init that reaps nothing): the shell starts `sleep 0`, then becomes `sleep 60`, which
- * never waits for children.
+ * container init that reaps nothing). The shell starts a child that waits until the shell has
+ * become `sleep 60` (which never waits for children) and only then exits, so the shell cannot reap
+ * it first, however loaded the machine.
  */
 async function zombiePid(): Promise<number> {
-  const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 60"], {
-    stdio: ["ignore", "pipe", "ignore"],
-  });
+  const parent = spawn(
+    "sh",
+    [
+      "-c",
+      'p=$$; (while [ "$(cat /proc/$p/comm)" != sleep ]; do sleep 0.01; done) & echo $!; exec sleep 60',
+    ],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
   started.push(parent);
   const pid = await new Promise<number>((resolve) =>
     parent.stdout?.once("data", (chunk: Buffer) => resolve(Number(String(chunk).trim()))),
   );
-  // Seen as a zombie once `sleep 0` has exited.
-  for (let i = 0; i < 200; i += 1) {
+  // Seen as a zombie once the child has exited.
+  for (;;) {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    if (/\) Z /.test(stat)) break;
+    if (/\) Z /.test(stat)) return pid;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return pid;
 }
 
 describe("PostgreSQL tool processes", () => {
@@ -114,5 +122,47 @@ describe("PostgreSQL tool processes", () => {
     expect(stillRunning).toBe("sleep");
     expect(asItself).toBe(true);
     expect(await exited).toBe("SIGKILL");
+  });
+});
+
+describe("tool session options", () => {
+  const check = `-c client_connection_check_interval=${clientConnectionCheckInterval}`;
+
+  it("asks PostgreSQL 14 and later to check that the tool is still connected", () => {
+    expect(toolSessionOptions(undefined, 14)).toEqual({ PGOPTIONS: check });
+    expect(toolSessionOptions(undefined, 17)).toEqual({ PGOPTIONS: check });
+  });
+
+  it("adds nothing older servers would refuse, nor for a server whose version is not known", () => {
+    expect(toolSessionOptions(undefined, 13)).toEqual({});
+    expect(toolSessionOptions(undefined, 9)).toEqual({});
+    expect(toolSessionOptions(undefined, undefined)).toEqual({});
+  });
+
+  it("keeps the options the user gave, first, and appends the tool's own after them", () => {
+    const options = toolSessionOptions("-c search_path=app", 15, ["-c DateStyle=ISO"]);
+
+    expect(options).toEqual({ PGOPTIONS: `-c search_path=app -c DateStyle=ISO ${check}` });
+  });
+
+  it("keeps a check interval the user chose", () => {
+    expect(toolSessionOptions("-c client_connection_check_interval=1min", 16)).toEqual({
+      PGOPTIONS: "-c client_connection_check_interval=1min",
+    });
+  });
+
+  it("keeps the user's options as they are on a server older than 14", () => {
+    expect(toolSessionOptions("-c statement_timeout=0", 12)).toEqual({
+      PGOPTIONS: "-c statement_timeout=0",
+    });
+  });
+
+  it("reads the major version of server_version and server_version_num", () => {
+    expect(serverMajorOf("15.4 (Debian 15.4-1)")).toBe(15);
+    expect(serverMajorOf("9.6.24")).toBe(9);
+    expect(serverMajorOf("150004")).toBe(15);
+    expect(serverMajorOf("90624")).toBe(9);
+    expect(serverMajorOf("")).toBeUndefined();
+    expect(serverMajorOf(undefined)).toBeUndefined();
   });
 });

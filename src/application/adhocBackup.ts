@@ -1,0 +1,100 @@
+/**
+ * The user story "back up now": an ad-hoc backup of a backup instance under a backup rule and,
+ * optionally, a retention tag, followed by an `adhocBackup` orchestration that publishes its
+ * states.
+ */
+import type { AppDependencies } from "../composition.js";
+import { checkAdhocBackupRequest } from "../domain/policy/adhoc.js";
+import { adhocBackupInstanceId } from "../domain/protection/operationIds.js";
+import type { AdhocBackupInput } from "../orchestrations/adhocBackup.js";
+import { orchestrationNames } from "../orchestrations/names.js";
+import { backupAdmission } from "./backupAdmission.js";
+import { findBackupInstance, isServerKind, policyOf } from "./backupInstances.js";
+import type { OrchestrationPort } from "./orchestrationPort.js";
+
+/** An ad-hoc backup request. */
+export interface AdhocBackupRequest {
+  readonly backupInstanceName: string;
+  /** The vault of the instance; every vault the app covers when absent. */
+  readonly vaultName?: string | undefined;
+  /** The policy's backup rule, e.g. `BackupWeekly`. */
+  readonly ruleName: string;
+  /** The retention rule the recovery point is kept under; `Default` when absent. */
+  readonly retentionTagOverride?: string | undefined;
+  readonly requestedBy?: string | undefined;
+}
+
+/** An ad-hoc backup started. */
+export interface AdhocBackupStarted {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly vaultId: string;
+  readonly backupInstanceName: string;
+  readonly ruleName: string;
+  readonly retentionTag: string;
+  /** The orchestration that follows the job, or `null` when it did not start. */
+  readonly operationId: string | null;
+  /** Why the orchestration did not start, when it did not. */
+  readonly notFollowed?: unknown;
+}
+
+/**
+ * Starts an ad-hoc backup. The request is checked against the instance's policy (a retention rule
+ * given as `ruleName` is answered with the backup rule to use) and, for a whole Flexible Server,
+ * against a running backup and the one-backup-a-week rule; the backup is then triggered, and an
+ * `adhocBackup` orchestration follows the job.
+ *
+ * @throws NotFoundError `BACKUP_INSTANCE_NOT_FOUND`; AppError `UserErrorBackupInProgress`, the
+ * weekly limit's code, and the policy's refusals of the rule or tag.
+ */
+export async function startAdhocBackup(
+  deps: Pick<AppDependencies, "provider" | "vaults">,
+  orchestrations: OrchestrationPort,
+  request: AdhocBackupRequest,
+  now: Date,
+): Promise<AdhocBackupStarted> {
+  const located = await findBackupInstance(deps, request.backupInstanceName, request.vaultName);
+  const { vaultId, instance } = located;
+  const policy = await policyOf(deps, located);
+  const { ruleName, retentionTag } = checkAdhocBackupRequest(
+    policy.properties,
+    request.ruleName,
+    request.retentionTagOverride,
+  );
+  if (isServerKind(instance)) {
+    const admission = await backupAdmission(deps.provider.backup, vaultId, instance, now);
+    if (!admission.admitted) throw admission.error;
+  }
+  const override = request.retentionTagOverride ? { retentionTagOverride: retentionTag } : {};
+  const { jobId } = await deps.provider.backup.triggerBackup(vaultId, instance.name, {
+    ruleName,
+    ...override,
+  });
+  const jobName = jobId.split("/").pop() ?? jobId;
+  const input: AdhocBackupInput = {
+    vaultId,
+    backupInstanceName: instance.name,
+    ruleName,
+    ...override,
+    whenWeeklyLimitReached: "refuse",
+    jobId,
+    ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+  };
+  const started = {
+    jobId,
+    jobName,
+    vaultId,
+    backupInstanceName: instance.name,
+    ruleName,
+    retentionTag,
+  };
+  const operationId = adhocBackupInstanceId(jobName);
+  try {
+    await orchestrations.start(orchestrationNames.adhocBackup, operationId, input);
+  } catch (error) {
+    // The backup runs whatever happens here; asking again would start a second one. The job
+    // watcher still reports its states.
+    return { ...started, operationId: null, notFollowed: error };
+  }
+  return { ...started, operationId };
+}

@@ -1,0 +1,268 @@
+/**
+ * The look-ups the backup-instance, job, backup and restore user stories share: finding a backup
+ * instance or a job by name across the vaults the app covers (`./vaults.ts`), and the user-facing
+ * view of an instance (its protection state, policy, last successful backup and next scheduled one).
+ */
+import { AppError, isAppError, NotFoundError } from "../domain/errors.js";
+import { backupRuleOf, scheduleOccurrences } from "../domain/policy/schedule.js";
+import type { BackupPolicyResource } from "../domain/policy/types.js";
+import { parseVaultChildId, parseVaultId } from "../domain/protection/ids.js";
+import { assertName, backupInstanceNameRule } from "../domain/protection/names.js";
+import { FLEXIBLE_SERVER_DATASOURCE_TYPE } from "../domain/protection/naming.js";
+import type { BackupInstance, BackupJob, RecoveryPoint } from "../domain/protection/types.js";
+import { existingVaultId, vaultsToSearch, type VaultDependencies } from "./vaults.js";
+
+/** The dependencies the lookups need. */
+export type LookupDependencies = VaultDependencies;
+
+const isNotFound = (error: unknown): boolean => isAppError(error) && error.httpStatus === 404;
+
+/** A backup instance and the vault it is in. */
+export interface LocatedInstance {
+  readonly vaultId: string;
+  readonly instance: BackupInstance;
+}
+
+/**
+ * Finds a backup instance by name in the named vault, or in every vault the app covers.
+ *
+ * @throws NotFoundError `BACKUP_INSTANCE_NOT_FOUND`.
+ */
+export async function findBackupInstance(
+  deps: LookupDependencies,
+  name: string,
+  vaultName?: string,
+): Promise<LocatedInstance> {
+  assertName(backupInstanceNameRule, name, "path.name");
+  const vaultIds = await vaultsToSearch(deps, vaultName);
+  for (const vaultId of vaultIds) {
+    try {
+      return { vaultId, instance: await deps.provider.backup.getBackupInstance(vaultId, name) };
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  throw new NotFoundError(
+    "BACKUP_INSTANCE_NOT_FOUND",
+    `There is no backup instance '${name}' in ${vaultIds.map((id) => parseVaultId(id).vaultName).join(", ")}`,
+    {
+      recommendedAction:
+        "List the protected items with GET /api/backup-instances and use the name it shows",
+    },
+  );
+}
+
+/** The policy name in an instance's `policyId`. */
+export function policyNameOf(instance: BackupInstance): string {
+  return parseVaultChildId(instance.policyId, "backupPolicies").childName;
+}
+
+/** The policy an instance is protected by. */
+export async function policyOf(
+  deps: LookupDependencies,
+  located: LocatedInstance,
+): Promise<BackupPolicyResource> {
+  return deps.provider.backup.getPolicy(located.vaultId, policyNameOf(located.instance));
+}
+
+/** Whether an instance protects a whole Flexible Server (one backup a week). */
+export function isServerKind(instance: BackupInstance): boolean {
+  return (
+    instance.dataSourceInfo.datasourceType.toLowerCase() ===
+    FLEXIBLE_SERVER_DATASOURCE_TYPE.toLowerCase()
+  );
+}
+
+/** A backup that completed. */
+export interface SuccessfulBackup {
+  /** The moment the data reflects (the backup's start). */
+  readonly time: string;
+  readonly completedAt: string | null;
+  readonly jobId: string | null;
+  readonly recoveryPointId: string | null;
+  readonly ruleName: string | null;
+  readonly retentionTag: string | null;
+}
+
+/** A protected item as `GET /api/backup-instances` shows it. */
+export interface BackupInstanceView {
+  readonly name: string;
+  readonly id: string;
+  readonly vaultName: string;
+  readonly friendlyName: string;
+  readonly datasourceId: string;
+  readonly datasourceType: string;
+  /** `database`: one database; `server`: a whole Flexible Server. */
+  readonly kind: "database" | "server";
+  readonly protectionStatus: string;
+  readonly protectionError: {
+    readonly code: string;
+    readonly message: string;
+    readonly recommendedAction: string | null;
+  } | null;
+  readonly policy: { readonly name: string; readonly id: string };
+  readonly createdAt: string;
+  readonly lastSuccessfulBackup: SuccessfulBackup | null;
+  /** The policy schedule's next backup, while protection is configured. */
+  readonly nextScheduledBackup: string | null;
+  readonly recoveryPointCount: number;
+}
+
+function latestSuccess(
+  jobs: readonly BackupJob[],
+  points: readonly RecoveryPoint[],
+): SuccessfulBackup | null {
+  const fromJobs = jobs
+    .filter((job) => job.status === "Completed" && job.operationCategory === "Backup")
+    .map((job): SuccessfulBackup => ({
+      time: job.startTime,
+      completedAt: job.endTime ?? null,
+      jobId: job.id,
+      recoveryPointId: job.recoveryPointId ?? null,
+      ruleName: job.ruleName ?? null,
+      retentionTag: job.retentionTag ?? null,
+    }));
+  // Jobs age out of the service's history sooner than recovery points do.
+  const fromPoints = points.map((point): SuccessfulBackup => ({
+    time: point.recoveryPointTime,
+    completedAt: point.endTime,
+    jobId: point.jobId || null,
+    recoveryPointId: point.recoveryPointId,
+    ruleName: point.ruleName || null,
+    retentionTag: point.retentionTagName || null,
+  }));
+  const all = [...fromJobs, ...fromPoints].sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
+  const latest = all[0];
+  if (!latest) return null;
+  // The job and its recovery point describe the same backup: keep the job's view, filled in.
+  const twin = all.find((other) => other !== latest && other.time === latest.time);
+  return twin
+    ? {
+        time: latest.time,
+        completedAt: latest.completedAt ?? twin.completedAt,
+        jobId: latest.jobId ?? twin.jobId,
+        recoveryPointId: latest.recoveryPointId ?? twin.recoveryPointId,
+        ruleName: latest.ruleName ?? twin.ruleName,
+        retentionTag: latest.retentionTag ?? twin.retentionTag,
+      }
+    : latest;
+}
+
+function nextOccurrence(policy: BackupPolicyResource | undefined, now: Date): string | null {
+  if (!policy) return null;
+  try {
+    const schedule = backupRuleOf(policy.properties).trigger.schedule;
+    const from = now.getTime();
+    // A weekly schedule fires within 8 days; a year covers any interval the service allows.
+    const next = scheduleOccurrences(schedule, from, from + 366 * 86_400_000)[0];
+    return next === undefined ? null : new Date(next).toISOString();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Describes one instance for users.
+ *
+ * @param policies - policies already read, by vault id and name, shared across a listing.
+ */
+export async function describeBackupInstance(
+  deps: LookupDependencies,
+  located: LocatedInstance,
+  now: Date,
+  policies: Map<string, Promise<BackupPolicyResource | undefined>> = new Map(),
+): Promise<BackupInstanceView> {
+  const { vaultId, instance } = located;
+  const policyName = policyNameOf(instance);
+  const policyKey = `${vaultId.toLowerCase()}|${policyName.toLowerCase()}`;
+  let policy = policies.get(policyKey);
+  if (!policy) {
+    policy = deps.provider.backup.getPolicy(vaultId, policyName).catch((error: unknown) => {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    });
+    policies.set(policyKey, policy);
+  }
+  const [jobs, points, policyResource] = await Promise.all([
+    deps.provider.backup.listJobs(vaultId, {
+      backupInstanceName: instance.name,
+      operation: ["OnDemandBackup", "ScheduledBackup"],
+      status: ["Completed"],
+    }),
+    deps.provider.backup.listRecoveryPoints(vaultId, instance.name),
+    policy,
+  ]);
+  const error = instance.protectionErrorDetails;
+  return {
+    name: instance.name,
+    id: instance.id,
+    vaultName: parseVaultId(vaultId).vaultName,
+    friendlyName: instance.friendlyName,
+    datasourceId: instance.dataSourceInfo.resourceId,
+    datasourceType: instance.dataSourceInfo.datasourceType,
+    kind: isServerKind(instance) ? "server" : "database",
+    protectionStatus: instance.protectionStatus,
+    protectionError: error
+      ? {
+          code: error.code,
+          message: error.message,
+          recommendedAction: error.recommendedAction?.join(" ") || null,
+        }
+      : null,
+    policy: { name: policyName, id: instance.policyId },
+    createdAt: instance.createdAt,
+    lastSuccessfulBackup: latestSuccess(jobs, points),
+    nextScheduledBackup:
+      instance.protectionStatus === "ProtectionConfigured"
+        ? nextOccurrence(policyResource, now)
+        : null,
+    recoveryPointCount: points.length,
+  };
+}
+
+/** A job and the vault it is in. */
+export interface LocatedJob {
+  readonly vaultId: string;
+  readonly job: BackupJob;
+}
+
+const JOB_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Finds a job by its GUID (in every vault the app covers) or its ARM id (in its vault).
+ *
+ * @throws InvalidInputError `JOB_ID_INVALID` for anything else; NotFoundError `JOB_NOT_FOUND`.
+ */
+export async function findJob(deps: LookupDependencies, id: string): Promise<LocatedJob> {
+  const text = id.trim();
+  let vaultIds: string[];
+  let guid: string;
+  if (JOB_GUID.test(text)) {
+    guid = text;
+    vaultIds = await vaultsToSearch(deps);
+  } else {
+    let child;
+    try {
+      child = parseVaultChildId(text.startsWith("/") ? text : `/${text}`, "backupJobs");
+    } catch {
+      throw new AppError("JOB_ID_INVALID", `'${id}' is neither a job GUID nor a job's ARM id`, {
+        httpStatus: 400,
+        recommendedAction:
+          "Use the jobId a backup or restore request answered, or the id GET /api/jobs lists",
+      });
+    }
+    guid = child.childName;
+    vaultIds = [await existingVaultId(deps, child.vaultName, "path.id")];
+  }
+  for (const vaultId of vaultIds) {
+    try {
+      return { vaultId, job: await deps.provider.backup.getJob(vaultId, guid) };
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  throw new NotFoundError(
+    "JOB_NOT_FOUND",
+    `There is no job '${guid}' in ${vaultIds.map((v) => parseVaultId(v).vaultName).join(", ")}`,
+  );
+}

@@ -1,0 +1,29 @@
+/**
+ * The one typed way an orchestration calls an activity: the input and the answer are the
+ * activity's own, read from `createActivities`, so no orchestration casts what crosses the
+ * boundary (lint rejects a cast of a yielded value in `src/orchestrations`).
+ */
+import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
+import type { ActivityInput, ActivityName, ActivityOutput } from "../activities/names.js";
+import { transientRetry } from "./retryPolicies.js";
+
+/**
+ * Schedules an activity with retries and answers its result, typed. Use with `yield*`.
+ *
+ * @param name - one of `activityNames`.
+ * @param input - what the activity takes.
+ * @param retry - how transient failures are retried; {@link transientRetry} by default.
+ * @returns the activity's answer; a failure left after the retries is thrown, as from `yield`.
+ */
+export function* callActivity<N extends ActivityName>(
+  context: OrchestrationContext,
+  name: N,
+  input: ActivityInput<N>,
+  retry: RetryOptions = transientRetry(),
+): Generator<Task, ActivityOutput<N>, unknown> {
+  // eslint-disable-next-line no-restricted-syntax -- the one place an activity is scheduled
+  const answer: unknown = yield context.df.callActivityWithRetry(name, retry, input);
+  // The host hands back the activity's JSON: its type is the activity's own return type, the
+  // one place that is asserted rather than checked.
+  return answer as ActivityOutput<N>;
+}
