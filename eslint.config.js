@@ -7,6 +7,40 @@ import { builtinModules } from "node:module";
 /** Node built-ins by their bare names; `node:*` is caught by a pattern. */
 const nondeterministicModules = builtinModules.filter((name) => !name.startsWith("node:"));
 
+/** How deep below a layer's folder the layer rules look (files in the folder itself are depth 1). */
+const maxLayerDepth = 6;
+
+/**
+ * One config block per folder depth: `no-restricted-imports` matches the import text, not the
+ * resolved file, so "leaves the folder" is a relative path that climbs exactly as many `../` as the
+ * importing file sits deep (from `src/runtime/core/x.ts`, `../../` is `src/`).
+ *
+ * @param folder - the layer's folder, e.g. `src/runtime`.
+ * @param options - the rule's options for a file `depth` deep; `leaving` is the regex prefix of an
+ *   import that leaves the folder.
+ */
+function byDepth(folder, options) {
+  return Array.from({ length: maxLayerDepth }, (_, index) => {
+    const depth = index + 1;
+    return {
+      files: [`${folder}/${"*/".repeat(depth - 1)}*.ts`],
+      rules: { "no-restricted-imports": ["error", options(`^(\\.\\./){${depth}}`)] },
+    };
+  });
+}
+
+/** What the domain may not import at all, wherever it sits. */
+const domainPurity = {
+  paths: nondeterministicModules,
+  patterns: [
+    { group: ["@azure/*", "@azure-rest/*", "node:*"], message: "The domain is pure." },
+    {
+      group: ["**/providers/**", "**/functions/**", "**/activities/**"],
+      message: "The domain never imports outward.",
+    },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", ".pgprotect/**", "coverage/**"] },
   js.configs.recommended,
@@ -81,19 +115,106 @@ export default tseslint.config(
       ],
     },
   },
+  // Layers (docs/architecture.md "Layers"); each rule has a test in test/unit/lint/layers.test.ts.
+  // The domain is pure: no SDKs, no Node built-ins, and nothing of the app outside src/domain,
+  // apart from the timer trigger's NCRONTAB reader, which the runtime owns and plans share.
+  ...byDepth("src/domain", (leaving) => ({
+    ...domainPurity,
+    patterns: [
+      ...domainPurity.patterns,
+      {
+        regex: `${leaving}(?!runtime/timers/ncrontabReader\\.js$)`,
+        message: "The domain imports nothing of the app outside src/domain.",
+      },
+    ],
+  })),
+  // The runtime is a host any Functions app can run on: it imports nothing of the app it hosts.
+  ...byDepth("src/runtime", (leaving) => ({
+    patterns: [
+      {
+        regex: leaving,
+        message: "The runtime imports nothing from src outside src/runtime.",
+      },
+    ],
+  })),
   {
-    // The domain is pure: no SDKs, no Node built-ins, no providers.
-    files: ["src/domain/**/*.ts"],
+    // Providers sit behind the ports: they know no trigger, use case or HTTP shape, and no other
+    // provider's internals (shared helpers live in src/providers/ itself).
+    files: ["src/providers/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
         {
-          paths: nondeterministicModules,
           patterns: [
-            { group: ["@azure/*", "@azure-rest/*", "node:*"], message: "The domain is pure." },
             {
-              group: ["**/providers/**", "**/functions/**", "**/activities/**"],
-              message: "The domain never imports outward.",
+              group: ["**/functions/**", "**/application/**", "**/http/**", "**/cli/**"],
+              message:
+                "Providers sit behind the ports: they import no trigger, use case or HTTP layer.",
+            },
+            {
+              group: ["../local/**", "../azure/**", "../events/**", "../notifications/**"],
+              message:
+                "A provider does not reach into another provider; share through src/providers/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The application holds the use cases: the domain, the ports, orchestration names and the
+    // orchestrations' input types. Requests are parsed by the HTTP layer before they get here.
+    files: ["src/application/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "**/functions/**",
+                "**/http/**",
+                "**/runtime/**",
+                "**/cli/**",
+                "**/activities/**",
+                "**/composition.js",
+                "**/notificationsComposition.js",
+                "**/config.js",
+              ],
+              message:
+                "The application imports only the domain, the ports, orchestration names and input types.",
+            },
+            {
+              group: ["**/providers/**", "!**/providers/ports.js"],
+              message: "The application reaches providers only through src/providers/ports.ts.",
+            },
+            {
+              group: ["**/orchestrations/**", "!**/orchestrations/names.js"],
+              allowTypeImports: true,
+              message:
+                "The application takes orchestration names and input types only (`import type`).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Triggers parse, authorize, call one use case and answer: no provider internals, no other
+    // trigger.
+    files: ["src/functions/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/providers/**", "!**/providers/ports.js"],
+              message: "Triggers reach providers through a use case in src/application.",
+            },
+            {
+              regex: "^\\./",
+              message: "A trigger does not import another trigger; share through src/application.",
             },
           ],
         },

@@ -36,7 +36,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { createActivities } from "../src/activities/createActivities.js";
 import { defaultPolicyTemplate } from "../src/domain/policy/template.js";
-import { fromServer } from "../src/activities/protectionChecks.js";
+import { fromServer } from "../src/application/protectionChecks.js";
 import {
   protectDatasource,
   type ProtectDatasourceInput,

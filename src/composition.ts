@@ -3,47 +3,21 @@
  * per process from the validated settings. Functions and activities reach their dependencies
  * only through {@link appDependencies}.
  */
+import type { ApplicationDependencies, VaultDirectory } from "./application/dependencies.js";
 import { appConfig, type Config } from "./config.js";
 import { ConfigurationError, NotFoundError } from "./domain/errors.js";
 import { formatVaultId, LOCAL_SCOPE, parseVaultId } from "./domain/protection/ids.js";
 import { createEventGridPublisher } from "./providers/events/eventGridPublisher.js";
-import { LOCAL_KEY_VAULT_NAME } from "./providers/local/secretStore.js";
-import type { EventPublisherPort, Provider } from "./providers/ports.js";
+import type { EventPublisherPort } from "./providers/ports.js";
 
 /** The local runtime's own topic, which delivers to the app's Event Grid functions. */
 export const localTopicName = "pgprotect";
 /** The vault name used when a request names none and no vault is configured (local provider). */
 export const defaultLocalVaultName = "pgprotect-vault";
 
-/**
- * The key vault that secrets named without one are in (`AUTO_PROTECT_KEY_VAULT`), or, for the
- * local provider, its own secret store's name.
- */
-export function defaultKeyVaultName(
-  config: Pick<Config, "AUTO_PROTECT_KEY_VAULT" | "PGPROTECT_PROVIDER">,
-): string | undefined {
-  return (
-    config.AUTO_PROTECT_KEY_VAULT ??
-    (config.PGPROTECT_PROVIDER === "local" ? LOCAL_KEY_VAULT_NAME : undefined)
-  );
-}
-
-/** Resolves vault names to ids and knows the default vault. */
-export interface VaultDirectory {
-  /** The configured vaults' ids. */
-  readonly ids: readonly string[];
-  /** The id of a vault by name (case-insensitive), or of the default vault. @throws NotFoundError */
-  resolve(vaultName?: string): string;
-}
-
-/** Everything functions and activities need. */
-export interface AppDependencies {
+/** Everything functions and activities need: the application's dependencies, built from the settings. */
+export interface AppDependencies extends ApplicationDependencies {
   readonly config: Config;
-  readonly provider: Provider;
-  readonly events: EventPublisherPort;
-  readonly vaults: VaultDirectory;
-  /** The CloudEvents `source` of this deployment. */
-  readonly eventSource: string;
   /** Stops what the dependencies started (the local provider's private PostgreSQL). */
   close(): Promise<void>;
 }
@@ -148,6 +122,12 @@ export function topicCredential(
     url.host === config.WEBSITE_HOSTNAME.toLowerCase() &&
     url.pathname.toLowerCase().startsWith("/runtime/topics/");
   return local && config.LOCAL_EVENTGRID_TOPIC_KEY ? { key: config.LOCAL_EVENTGRID_TOPIC_KEY } : {};
+}
+
+/** A publisher to a topic of the local runtime that hosts the app (`/runtime/topics/{name}`). */
+export function localTopicPublisher(config: Config, topicName: string): EventPublisherPort {
+  const endpoint = `http://${config.WEBSITE_HOSTNAME ?? "localhost:7071"}/runtime/topics/${topicName}`;
+  return createEventGridPublisher({ endpoint, ...topicCredential(config, endpoint) });
 }
 
 let pending: Promise<AppDependencies> | undefined;

@@ -3,6 +3,15 @@
  * failures come back as {@link ActivityFailure}s with the service's code; transient ones are
  * thrown so the orchestrations' retry policies retry them.
  */
+import { backupAdmission } from "../application/backupAdmission.js";
+import {
+  checkDatasourceAccess,
+  checkPolicyFits,
+  checkVaultRoles,
+  fromDatabase,
+  resolveDatasource,
+} from "../application/protectionChecks.js";
+import { listJobsOfVaults } from "../application/vaultJobs.js";
 import type { AppDependencies } from "../composition.js";
 import { isAppError, type AppError } from "../domain/errors.js";
 import {
@@ -12,9 +21,7 @@ import {
 } from "../domain/events/builders.js";
 import type { PgProtectEvent } from "../domain/events/types.js";
 import { parseVaultId } from "../domain/protection/ids.js";
-import { backupAdmission } from "../application/backupAdmission.js";
 import type { BackupInstance, BackupInstanceSpec, BackupJob } from "../domain/protection/types.js";
-import { listJobsOfVaults } from "../providers/vaultJobs.js";
 import {
   activityNames,
   type ActivityFailure,
@@ -34,13 +41,6 @@ import {
   type WatchedJob,
   type WeeklyLimitInput,
 } from "./names.js";
-import {
-  checkDatasourceAccess,
-  checkPolicyFits,
-  checkVaultRoles,
-  fromDatabase,
-  resolveDatasource,
-} from "./protectionChecks.js";
 
 /** Turns an expected failure into a value; rethrows transient ones for the retry policy. */
 async function expected<T>(work: () => Promise<T>): Promise<ActivityResult<T>> {

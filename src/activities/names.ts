@@ -6,6 +6,7 @@
  * failures as {@link ActivityFailure} values with a stable `code`, and throw only transient
  * failures, which the orchestrations' retry policies retry.
  */
+import type { DatasourceRef, ResolvedDatasource } from "../domain/protection/datasource.js";
 import type { BackupInstance, BackupJob } from "../domain/protection/types.js";
 // Type-only and erased: the signatures are read from the activities themselves, so a call and
 // its activity cannot drift apart, and no code of the activities reaches an orchestration.
@@ -55,25 +56,7 @@ export interface ActivitySuccess<T> {
 /** What an activity with expected failures returns. */
 export type ActivityResult<T> = ActivitySuccess<T> | ActivityFailure;
 
-/** How a caller names a datasource: its ARM id, or server (and database) names. */
-export interface DatasourceRef {
-  readonly datasourceId?: string;
-  readonly serverName?: string;
-  readonly databaseName?: string;
-}
-
-/** A datasource found in the resource directory. */
-export interface ResolvedDatasource {
-  readonly datasourceId: string;
-  /** `database`: one database protected alone; `server`: a whole Flexible Server. */
-  readonly kind: "database" | "server";
-  readonly datasourceType: string;
-  readonly serverName: string;
-  readonly databaseName?: string;
-  readonly friendlyName: string;
-  readonly location: string;
-  readonly tags: Readonly<Record<string, string>>;
-}
+export type { DatasourceRef, ResolvedDatasource };
 
 /** A backup instance as the orchestrations follow it. */
 export interface ProtectionSummary {

@@ -3,13 +3,13 @@
  * optionally, a retention tag, followed by an `adhocBackup` orchestration that publishes its
  * states.
  */
-import type { AppDependencies } from "../composition.js";
 import { checkAdhocBackupRequest } from "../domain/policy/adhoc.js";
 import { adhocBackupInstanceId } from "../domain/protection/operationIds.js";
 import type { AdhocBackupInput } from "../orchestrations/adhocBackup.js";
 import { orchestrationNames } from "../orchestrations/names.js";
 import { backupAdmission } from "./backupAdmission.js";
 import { findBackupInstance, isServerKind, policyOf } from "./backupInstances.js";
+import type { ApplicationDependencies } from "./dependencies.js";
 import type { OrchestrationPort } from "./orchestrationPort.js";
 
 /** An ad-hoc backup request. */
@@ -48,7 +48,7 @@ export interface AdhocBackupStarted {
  * weekly limit's code, and the policy's refusals of the rule or tag.
  */
 export async function startAdhocBackup(
-  deps: Pick<AppDependencies, "provider" | "vaults">,
+  deps: Pick<ApplicationDependencies, "provider" | "vaults">,
   orchestrations: OrchestrationPort,
   request: AdhocBackupRequest,
   now: Date,

@@ -3,7 +3,6 @@
  * tag is protected under the policy the tag names, through the same start-once rule as
  * `POST /api/protections`.
  */
-import { defaultKeyVaultName, type AppDependencies } from "../composition.js";
 import { isAppError } from "../domain/errors.js";
 import {
   autoProtectDecision,
@@ -15,6 +14,7 @@ import {
 } from "../domain/plans/autoProtect.js";
 import type { ProtectDatasourceInput } from "../orchestrations/protectDatasource.js";
 import type { ResourceDirectoryPort } from "../providers/ports.js";
+import { defaultKeyVaultName, type ApplicationDependencies } from "./dependencies.js";
 import type { OrchestrationPort } from "./orchestrationPort.js";
 import { datasourceProtection, startProtectionOnce } from "./protectionOperations.js";
 
@@ -32,10 +32,15 @@ export type AutoProtectOutcome =
   | { readonly action: "ignored"; readonly reason: string };
 
 /** What auto-protection reads. */
-export type AutoProtectDependencies = Pick<AppDependencies, "config" | "provider" | "vaults">;
+export type AutoProtectDependencies = Pick<
+  ApplicationDependencies,
+  "config" | "provider" | "vaults"
+>;
 
 /** The settings auto-protection works with, from the app's configuration. */
-export function autoProtectSettingsOf(deps: Pick<AppDependencies, "config">): AutoProtectSettings {
+export function autoProtectSettingsOf(
+  deps: Pick<ApplicationDependencies, "config">,
+): AutoProtectSettings {
   const keyVaultName = defaultKeyVaultName(deps.config);
   return { tagName: deps.config.AUTO_PROTECT_TAG, ...(keyVaultName ? { keyVaultName } : {}) };
 }

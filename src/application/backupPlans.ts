@@ -7,7 +7,6 @@
  * the plan's catch-up window. Each occurrence starts `adhocBackup` per selected instance once,
  * under an id made of plan, instance and occurrence time.
  */
-import type { AppDependencies } from "../composition.js";
 import { isAppError } from "../domain/errors.js";
 import { dueOccurrence, planSelects, type BackupPlan } from "../domain/plans/plans.js";
 import { planRunInstanceId } from "../domain/protection/operationIds.js";
@@ -16,6 +15,7 @@ import type { AdhocBackupInput } from "../orchestrations/adhocBackup.js";
 import { orchestrationNames } from "../orchestrations/names.js";
 import type { Provider } from "../providers/ports.js";
 import { backupAdmission } from "./backupAdmission.js";
+import type { ApplicationDependencies } from "./dependencies.js";
 import { startOnce, type OrchestrationPort } from "./orchestrationPort.js";
 
 /** A backup of the instance runs: the occurrence waits for a later tick. */
@@ -80,7 +80,7 @@ async function tagsOf(
 async function runPlan(
   plan: BackupPlan,
   occurrence: Date,
-  deps: Pick<AppDependencies, "provider" | "vaults">,
+  deps: Pick<ApplicationDependencies, "provider" | "vaults">,
   orchestrations: OrchestrationPort,
 ): Promise<PlanRun> {
   const vaultId = deps.vaults.resolve(plan.vault);
@@ -140,7 +140,7 @@ async function runPlan(
 export async function runPlans(
   plans: readonly BackupPlan[],
   now: Date,
-  deps: Pick<AppDependencies, "provider" | "vaults">,
+  deps: Pick<ApplicationDependencies, "provider" | "vaults">,
   orchestrations: OrchestrationPort,
 ): Promise<PlanRun[]> {
   const runs: PlanRun[] = [];

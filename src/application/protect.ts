@@ -7,12 +7,6 @@
  * and leaves nothing behind. The orchestration checks them again: it also starts from events and
  * plans, and things change in between.
  */
-import {
-  checkDatasourceAccess,
-  checkPolicyFits,
-  resolveDatasource,
-} from "../activities/protectionChecks.js";
-import type { AppDependencies } from "../composition.js";
 import { AppError, isAppError, NotFoundError } from "../domain/errors.js";
 import { DATABASE_DATASOURCE_TYPE } from "../domain/protection/naming.js";
 import {
@@ -23,7 +17,9 @@ import { orchestrationNames } from "../orchestrations/names.js";
 import type { ProtectDatasourceInput } from "../orchestrations/protectDatasource.js";
 import type { ProtectServerInput } from "../orchestrations/protectServer.js";
 import type { DirectoryServer } from "../providers/ports.js";
+import type { ApplicationDependencies } from "./dependencies.js";
 import type { OrchestrationPort } from "./orchestrationPort.js";
+import { checkDatasourceAccess, checkPolicyFits, resolveDatasource } from "./protectionChecks.js";
 import {
   datasourceProtection,
   isForServer,
@@ -34,7 +30,7 @@ import {
 import { existingVaultId } from "./vaults.js";
 
 /** What protection reads: the settings, the provider and the vaults. */
-export type ProtectDependencies = Pick<AppDependencies, "config" | "provider" | "vaults">;
+export type ProtectDependencies = Pick<ApplicationDependencies, "config" | "provider" | "vaults">;
 
 /** A request to protect one datasource, named by id or by server (and database) name. */
 export interface ProtectDatasourceRequest {

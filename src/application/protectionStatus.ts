@@ -4,8 +4,8 @@
  * {@link OrchestrationPort}.
  */
 import { NotFoundError } from "../domain/errors.js";
+import { OrchestrationErrorCodes } from "../domain/protection/outcomeCodes.js";
 import { orchestrationNames } from "../orchestrations/names.js";
-import { OrchestrationErrorCodes } from "../orchestrations/outcomeCodes.js";
 import type {
   ProtectDatasourceOutput,
   ProtectionProgress,

@@ -4,8 +4,6 @@
  * `PgProtect.Backup.Overdue` for backup instances whose last successful backup is older than
  * their policy promises.
  */
-import { fromDatabase, fromServer } from "../activities/protectionChecks.js";
-import type { AppDependencies } from "../composition.js";
 import { backupOverdueEvent } from "../domain/events/builders.js";
 import type { PgProtectEvent } from "../domain/events/types.js";
 import {
@@ -22,12 +20,14 @@ import {
   protectTagged,
   type AutoProtectOutcome,
 } from "./autoProtect.js";
+import type { ApplicationDependencies } from "./dependencies.js";
 import type { OrchestrationPort } from "./orchestrationPort.js";
+import { fromDatabase, fromServer } from "./protectionChecks.js";
 import { coveredVaultIds } from "./vaults.js";
 
 /** What a reconciliation reads and publishes with. */
 export type ReconcileDependencies = Pick<
-  AppDependencies,
+  ApplicationDependencies,
   "config" | "provider" | "vaults" | "events" | "eventSource"
 >;
 
@@ -54,7 +54,7 @@ const isActiveProtection = (status: string): boolean =>
  * unprotected, and its protection is asked for again, which answers the protection it has.
  */
 async function protectedDatasourceIds(
-  deps: Pick<AppDependencies, "provider">,
+  deps: Pick<ApplicationDependencies, "provider">,
   armIds: readonly string[],
 ): Promise<ReadonlySet<string> | undefined> {
   const index = deps.provider.protectedItems;
@@ -74,7 +74,7 @@ async function protectedDatasourceIds(
 
 /** Protects every tagged resource of the directory that no backup instance protects yet. */
 export async function protectTaggedResources(
-  deps: Pick<AppDependencies, "provider">,
+  deps: Pick<ApplicationDependencies, "provider">,
   orchestrations: OrchestrationPort,
   settings: AutoProtectSettings,
   vaultId: string,
@@ -121,7 +121,7 @@ export async function protectTaggedResources(
 }
 
 async function lastSuccessfulBackup(
-  deps: Pick<AppDependencies, "provider">,
+  deps: Pick<ApplicationDependencies, "provider">,
   vaultId: string,
   instance: BackupInstance,
 ): Promise<string | undefined> {
@@ -142,7 +142,7 @@ async function lastSuccessfulBackup(
  * successful backup within its policy's period plus a day (or `staleAfter`).
  */
 export async function overdueEvents(
-  deps: Pick<AppDependencies, "provider" | "eventSource">,
+  deps: Pick<ApplicationDependencies, "provider" | "eventSource">,
   vaultIds: readonly string[],
   now: Date,
   staleAfter?: string,

@@ -2,12 +2,12 @@
  * The user story "restore": the latest or a chosen recovery point of a backup instance, into a
  * new database (on the same or another server) or as files.
  */
-import type { AppDependencies } from "../composition.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { formatDatabaseId, parseServerId } from "../domain/protection/ids.js";
 import { datasourceTargetOf } from "../domain/protection/naming.js";
 import type { RestoreRequest as ProviderRestoreRequest } from "../providers/ports.js";
 import { findBackupInstance, isServerKind } from "./backupInstances.js";
+import type { ApplicationDependencies } from "./dependencies.js";
 
 /** A restore request: exactly one target (a new database, a folder or a blob container). */
 export interface RestoreRequest {
@@ -46,7 +46,7 @@ export interface RestoreStarted {
  * `NO_RECOVERY_POINT`, `RESTORE_TARGET_NOT_SUPPORTED`, `RESTORE_TARGET_EXISTS`.
  */
 export async function startRestore(
-  deps: Pick<AppDependencies, "provider" | "vaults">,
+  deps: Pick<ApplicationDependencies, "provider" | "vaults">,
   request: RestoreRequest,
 ): Promise<RestoreStarted> {
   const { vaultId, instance } = await findBackupInstance(

@@ -2,13 +2,13 @@
  * Which vaults the app covers, and finding one of them by name: the one home of that rule for
  * the listings, the look-ups, protection and the timers.
  */
-import type { AppDependencies } from "../composition.js";
 import { isAppError, NotFoundError } from "../domain/errors.js";
 import { parseVaultId, sameResourceId } from "../domain/protection/ids.js";
 import { assertName, vaultNameRule } from "../domain/protection/names.js";
+import type { ApplicationDependencies } from "./dependencies.js";
 
 /** What the vault rules read: the configured vaults and the provider's own list of vaults. */
-export type VaultDependencies = Pick<AppDependencies, "provider" | "vaults">;
+export type VaultDependencies = Pick<ApplicationDependencies, "provider" | "vaults">;
 
 /**
  * Every vault the app covers: the configured ones (`BACKUP_VAULT_IDS`); without any, the default

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { isAppError } from "../domain/errors.js";
+import { isRuntimeError } from "../runtime/errors.js";
 import { parseLogLevel } from "../runtime/core/hostLog.js";
 import type { EventGridSettings } from "../runtime/eventgrid/topics.js";
 import { startHost, type RunningHost } from "../runtime/host.js";
@@ -137,7 +138,7 @@ export async function runHostCommand(
       log: (line) => io.stdout.write(`${line}\n`),
     });
   } catch (error) {
-    const code = isAppError(error) ? ` (${error.code})` : "";
+    const code = isAppError(error) || isRuntimeError(error) ? ` (${error.code})` : "";
     io.stderr.write(`pgprotect host: ${(error as Error).message}${code}\n`);
     return 1;
   }

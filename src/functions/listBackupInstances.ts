@@ -4,9 +4,8 @@ import {
   type HttpResponseInit,
   type InvocationContext,
 } from "@azure/functions";
+import { listBackupInstanceViews } from "../application/backupInstanceList.js";
 import { appDependencies } from "../composition.js";
-import type { BackupPolicyResource } from "../domain/policy/types.js";
-import { describeBackupInstance, vaultsToSearch } from "../http/backupLookup.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 
@@ -20,25 +19,8 @@ export async function listBackupInstances(
 ): Promise<HttpResponseInit> {
   const deps = await appDependencies();
   authorize(request, "Backup.Reader", deps.config.WEBSITE_AUTH_ENABLED);
-  const vaultIds = await vaultsToSearch(deps, request.query.get("vault") ?? undefined);
-  const now = new Date();
-  const policies = new Map<string, Promise<BackupPolicyResource | undefined>>();
-  const perVault = await Promise.all(
-    vaultIds.map(async (vaultId) => {
-      const instances = await deps.provider.backup.listBackupInstances(vaultId);
-      return Promise.all(
-        instances.map((instance) =>
-          describeBackupInstance(deps, { vaultId, instance }, now, policies),
-        ),
-      );
-    }),
-  );
-  const value = perVault
-    .flat()
-    .sort(
-      (a, b) =>
-        a.vaultName.localeCompare(b.vaultName) || a.friendlyName.localeCompare(b.friendlyName),
-    );
+  const vault = request.query.get("vault") ?? undefined;
+  const value = await listBackupInstanceViews(deps, vault, new Date());
   return json(200, { value });
 }
 

@@ -4,6 +4,7 @@ import {
   type HttpResponseInit,
   type InvocationContext,
 } from "@azure/functions";
+import { listPolicies as policiesOf } from "../application/policies.js";
 import { appDependencies } from "../composition.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
@@ -15,11 +16,7 @@ export async function listPolicies(
 ): Promise<HttpResponseInit> {
   const deps = await appDependencies();
   authorize(request, "Backup.Reader", deps.config.WEBSITE_AUTH_ENABLED);
-  const vaultId = deps.vaults.resolve(request.params.vault);
-  const policies = await deps.provider.backup.listPolicies(vaultId);
-  return json(200, {
-    value: [...policies].sort((a, b) => (a.name ?? "").localeCompare(b.name ?? "")),
-  });
+  return json(200, { value: await policiesOf(deps, request.params.vault) });
 }
 
 app.http("listPolicies", {

@@ -4,8 +4,8 @@ import {
   type HttpResponseInit,
   type InvocationContext,
 } from "@azure/functions";
+import { describeBackupInstance, findBackupInstance } from "../application/backupInstances.js";
 import { appDependencies } from "../composition.js";
-import { describeBackupInstance, findBackupInstance } from "../http/backupLookup.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 

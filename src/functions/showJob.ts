@@ -4,8 +4,8 @@ import {
   type HttpResponseInit,
   type InvocationContext,
 } from "@azure/functions";
+import { findJob } from "../application/backupInstances.js";
 import { appDependencies } from "../composition.js";
-import { findJob } from "../http/backupLookup.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 

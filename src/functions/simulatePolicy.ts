@@ -4,24 +4,12 @@ import {
   type HttpResponseInit,
   type InvocationContext,
 } from "@azure/functions";
-import { z } from "zod";
 import { appConfig } from "../config.js";
 import { whatIf } from "../domain/policy/simulation.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
+import { simulatePolicyBody } from "../http/policyRequests.js";
 import { readBody } from "../http/requestBody.js";
-
-const instant = z.union([z.string().min(1), z.number()]);
-
-/** The body of `POST /api/policies/simulate`. */
-export const simulatePolicyBody = z.object({
-  policy: z.unknown().refine((value) => value !== undefined, { message: "policy is required" }),
-  from: instant,
-  to: instant,
-  sizeGb: z.number().positive().optional(),
-  monthlyGrowth: z.number().min(-1).optional(),
-  at: instant.optional(),
-});
 
 /**
  * `POST /api/policies/simulate`: what-if for a policy over a window: every scheduled backup with

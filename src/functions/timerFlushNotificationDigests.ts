@@ -1,9 +1,9 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
+import type { DeliveryOutcome } from "../application/routeNotification.js";
 import {
   notificationDependencies,
   type NotificationDependencies,
 } from "../notificationsComposition.js";
-import type { DeliveryOutcome } from "../providers/notifications/dispatcher.js";
 
 /** Every five minutes: a digest waits at most this long after its window closes. */
 export const flushDigestsSchedule = "0 */5 * * * *";
@@ -18,7 +18,7 @@ export async function flushNotificationDigests(
   _timer: Timer | undefined,
   context: InvocationContext,
   dependencies: () => Promise<NotificationDependencies> = notificationDependencies,
-): Promise<DeliveryOutcome[]> {
+): Promise<readonly DeliveryOutcome[]> {
   const { dispatcher } = await dependencies();
   const outcomes = await dispatcher.flushDigests();
   if (outcomes.length > 0) {

@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { startBackupBody, startProtectionBody, startRestoreBody } from "./protectionRequests.js";
-import { simulatePolicyBody } from "../functions/simulatePolicy.js";
-import { jobPageSize } from "../functions/listJobs.js";
+import { jobPageSize } from "./jobRequests.js";
+import { simulatePolicyBody } from "./policyRequests.js";
 import { policySpecSchema } from "../domain/policy/spec.js";
 
 type Schema = Record<string, unknown>;

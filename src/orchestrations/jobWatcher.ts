@@ -12,7 +12,7 @@
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { activityNames, type EventRequest, type WatchedJob } from "../activities/names.js";
-import { failureMessage, OrchestrationErrorCodes } from "./outcomeCodes.js";
+import { failureMessage, OrchestrationErrorCodes } from "../domain/protection/outcomeCodes.js";
 import { callActivity } from "./callActivity.js";
 
 /** How the watcher lists and publishes. */

@@ -12,7 +12,7 @@ import {
   type ResolvedDatasource,
 } from "../activities/names.js";
 import { backupInstanceNameOf } from "../domain/protection/naming.js";
-import { failureMessage, OrchestrationErrorCodes } from "./outcomeCodes.js";
+import { failureMessage, OrchestrationErrorCodes } from "../domain/protection/outcomeCodes.js";
 import { callActivity } from "./callActivity.js";
 import { protectionPolling, validationRetry } from "./retryPolicies.js";
 

@@ -14,14 +14,14 @@ import {
   type ActivityResult,
   type ResolvedDatasource,
 } from "../activities/names.js";
+import { failureMessage, OrchestrationErrorCodes } from "../domain/protection/outcomeCodes.js";
+import { callActivity } from "./callActivity.js";
+import { orchestrationNames } from "./names.js";
 import {
   protectionInstanceId,
   type ProtectDatasourceInput,
   type ProtectDatasourceOutput,
 } from "./protectDatasource.js";
-import { orchestrationNames } from "./names.js";
-import { failureMessage, OrchestrationErrorCodes } from "./outcomeCodes.js";
-import { callActivity } from "./callActivity.js";
 import { serverProtectionWaiting } from "./retryPolicies.js";
 
 /** What a caller asks for. */

@@ -29,7 +29,7 @@ import type {
   LocalHttpResponse,
   RegisteredFunction,
 } from "./contracts.js";
-import { AppError } from "../domain/errors.js";
+import { RuntimeError } from "./errors.js";
 import { HostLog, parseLogLevel, type LogLevel } from "./core/hostLog.js";
 import { LoggedInvoker } from "./core/loggedInvoker.js";
 import { acquireStateLock, type StateLock } from "./core/stateLock.js";
@@ -170,7 +170,7 @@ export function resolveHostStateDirs(
 }
 
 /** Raised when the host cannot start. */
-export class HostStartError extends AppError {
+export class HostStartError extends RuntimeError {
   override readonly name = "HostStartError";
   constructor(message: string, cause?: unknown) {
     super("RUNTIME_HOST_START_FAILED", message, { cause });

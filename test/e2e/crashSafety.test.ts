@@ -487,8 +487,9 @@ describe("in-flight work survives a stop and a crash of the host", () => {
    * waits for the scheduled `pg_dump` to wait on the lock.
    */
   async function heldScheduledBackup(database: string, secretUri: string, policyName: string) {
-    // Far enough ahead for the protection below to be configured before it on a busy machine.
-    const due = new Date(Math.ceil((Date.now() + 20_000) / 1000) * 1000);
+    // Far enough ahead for the protection below to be configured before it on a busy machine: a
+    // schedule only counts occurrences after the instance exists (checked below as a precondition).
+    const due = new Date(Math.ceil((Date.now() + 30_000) / 1000) * 1000);
     const policy = defaultPostgresPolicy();
     const rule = policy.policyRules.find((r) => r.name === "BackupWeekly");
     if (rule?.objectType !== "AzureBackupRule") throw new Error("the template has no backup rule");
@@ -512,7 +513,10 @@ describe("in-flight work survives a stop and a crash of the host", () => {
     const scheduledInstance = String(protectedNow.body.backupInstanceName);
     const configured = await api("GET", `backup-instances/${scheduledInstance}`);
     // The schedule counts from when protection was configured: the occurrence must come after.
-    expect(Date.parse(String(configured.body.createdAt))).toBeLessThan(due.getTime());
+    expect(
+      Date.parse(String(configured.body.createdAt)),
+      "precondition: protection was configured before the schedule's first occurrence",
+    ).toBeLessThan(due.getTime());
     const lock = await holdLock(database, "LOCK TABLE entries IN ACCESS EXCLUSIVE MODE");
     // The occurrence has come; the schedule's timer runs now rather than at the next minute.
     await poll(

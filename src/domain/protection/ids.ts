@@ -15,6 +15,8 @@ export const LOCAL_SUBSCRIPTION_ID = "00000000-0000-0000-0000-00000000cafe";
 export const LOCAL_RESOURCE_GROUP = "pgprotect-local";
 /** The location reported for local resources. */
 export const LOCAL_LOCATION = "local";
+/** The Key Vault name local secret URIs use unless told otherwise. */
+export const LOCAL_KEY_VAULT_NAME = "pgprotect-local";
 
 /** Resource provider namespace of PostgreSQL servers. */
 export const POSTGRESQL_PROVIDER = "Microsoft.DBforPostgreSQL";

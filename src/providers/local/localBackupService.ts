@@ -70,7 +70,7 @@ import type {
 } from "../ports.js";
 import { ProviderErrorCodes } from "../ports.js";
 import type { InterruptedAttempt } from "../../domain/protection/types.js";
-import { writeFileAtomic } from "./atomicFiles.js";
+import { writeFileAtomic } from "../atomicFiles.js";
 import { dumpDatabaseWithStructure } from "./databaseStructure.js";
 import { clientConfig, quoteIdent, withClient } from "./pgConnection.js";
 import {

@@ -14,7 +14,7 @@ import { pipeline } from "node:stream/promises";
 import { AppError } from "../../domain/errors.js";
 import type { RecoveryPointFile } from "../../domain/protection/types.js";
 import { ProviderErrorCodes } from "../ports.js";
-import { readJsonFile } from "./atomicFiles.js";
+import { readJsonFile } from "../atomicFiles.js";
 import type { RecoveryPointManifest } from "./vaultStore.js";
 
 /** What a recovery point's check needs: its identity and its files as recorded. */

@@ -36,7 +36,7 @@ import type {
   ResourceWriteChange,
 } from "../ports.js";
 import { ProviderErrorCodes } from "../ports.js";
-import { readJsonFile, writeJsonAtomic } from "./atomicFiles.js";
+import { readJsonFile, writeJsonAtomic } from "../atomicFiles.js";
 import { clientConfig, quoteIdent, quoteLiteral, withClient } from "./pgConnection.js";
 
 /** One configured PostgreSQL server. */

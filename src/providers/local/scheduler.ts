@@ -63,7 +63,7 @@ import type {
   JobStatus,
   RecoveryPointStoreType,
 } from "../../domain/protection/types.js";
-import { readJsonFile, writeJsonAtomic } from "./atomicFiles.js";
+import { readJsonFile, writeJsonAtomic } from "../atomicFiles.js";
 import { ProviderErrorCodes } from "../ports.js";
 import type { LocalBackupService } from "./localBackupService.js";
 import { assertSafeSegment, VaultFolder } from "./vaultStore.js";

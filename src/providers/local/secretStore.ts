@@ -11,12 +11,10 @@ import {
   parseConnectionString,
   type PostgresConnectionParams,
 } from "../../domain/protection/connectionString.js";
+import { LOCAL_KEY_VAULT_NAME } from "../../domain/protection/ids.js";
 import type { SecretPort } from "../ports.js";
 import { ProviderErrorCodes } from "../ports.js";
-import { readJsonFile, writeJsonAtomic } from "./atomicFiles.js";
-
-/** The Key Vault name local secret URIs use unless told otherwise. */
-export const LOCAL_KEY_VAULT_NAME = "pgprotect-local";
+import { readJsonFile, writeJsonAtomic } from "../atomicFiles.js";
 
 /** Code of a string that is not a Key Vault secret URI. */
 export const SECRET_URI_INVALID = "UserErrorInvalidSecretUri";

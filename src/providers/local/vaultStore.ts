@@ -22,7 +22,7 @@ import { copyFile, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { InvalidInputError } from "../../domain/errors.js";
 import type { RecoveryPoint, RecoveryPointStoreType } from "../../domain/protection/types.js";
-import { fsyncFolder, readJsonFile, readJsonFolder, writeJsonAtomic } from "./atomicFiles.js";
+import { fsyncFolder, readJsonFile, readJsonFolder, writeJsonAtomic } from "../atomicFiles.js";
 
 /** The stores of a vault, in the order recovery points move through them. */
 export const recoveryPointStores: readonly RecoveryPointStoreType[] = [

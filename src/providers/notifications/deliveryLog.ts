@@ -4,7 +4,7 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { DeliveryRecord } from "../../domain/notifications/digest.js";
-import { writeFileAtomic } from "../local/atomicFiles.js";
+import { writeFileAtomic } from "../atomicFiles.js";
 
 /** Stores {@link DeliveryRecord}s. */
 export interface DeliveryLog {

@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { link, mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { fsyncFolder, TEMP_PREFIX, writeFileAtomic } from "../local/atomicFiles.js";
+import { fsyncFolder, TEMP_PREFIX, writeFileAtomic } from "../atomicFiles.js";
 
 /** The outcome of {@link IdempotencyStore.claim}. */
 export type ClaimResult =

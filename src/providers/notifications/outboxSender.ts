@@ -10,7 +10,7 @@
 import path from "node:path";
 import nodemailer from "nodemailer";
 import type { TeamsMessage } from "../../domain/notifications/teamsCard.js";
-import { writeFileAtomic } from "../local/atomicFiles.js";
+import { writeFileAtomic } from "../atomicFiles.js";
 import type { EmailSender, OutgoingEmail, SendContext, TeamsSender } from "./types.js";
 
 /** Options of the outbox senders. */

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { AppError } from "../../domain/errors.js";
+import { RuntimeError } from "../errors.js";
 import type { FunctionRegistry } from "./functionsCore.js";
 import { globFiles, isGlob } from "./glob.js";
 import type { InProcessInvoker } from "./invoker.js";
@@ -20,7 +20,7 @@ export interface LoadedApp {
 }
 
 /** Raised when the app cannot load; the host must not start. */
-export class AppLoadError extends AppError {
+export class AppLoadError extends RuntimeError {
   override readonly name = "AppLoadError";
   constructor(message: string, cause?: unknown) {
     super("RUNTIME_APP_LOAD_FAILED", message, { cause });

@@ -9,7 +9,7 @@
  */
 import Module from "node:module";
 import type { RegisteredBinding, RegisteredFunction } from "../contracts.js";
-import { AppError } from "../../domain/errors.js";
+import { RuntimeError } from "../errors.js";
 
 /** The names of the hooks the library can register. */
 export const hookNames = [
@@ -86,7 +86,7 @@ export class Disposable {
 }
 
 /** Raised when the app registers something the worker would reject. */
-export class RegistrationError extends AppError {
+export class RegistrationError extends RuntimeError {
   override readonly name = "RegistrationError";
   constructor(message: string) {
     super("RUNTIME_REGISTRATION_INVALID", message, { httpStatus: 500 });
@@ -206,12 +206,12 @@ let installedCoreApi: Record<string, unknown> | undefined;
  * Makes `require("@azure/functions-core")` return `coreApi` in this process, the way the Node
  * worker does (a Proxy over `Module.prototype.require`).
  *
- * @throws AppError `RUNTIME_CORE_ALREADY_INSTALLED` when called twice: the library caches the
+ * @throws RuntimeError `RUNTIME_CORE_ALREADY_INSTALLED` when called twice: the library caches the
  * first answer, so a second registry would never see registrations.
  */
 export function installFunctionsCoreModule(coreApi: Record<string, unknown>): void {
   if (installedCoreApi !== undefined) {
-    throw new AppError(
+    throw new RuntimeError(
       "RUNTIME_CORE_ALREADY_INSTALLED",
       "@azure/functions-core is already provided in this process.",
     );

@@ -11,7 +11,7 @@ import type {
   RegisteredFunction,
   RpcTypedData,
 } from "../contracts.js";
-import { AppError, NotFoundError } from "../../domain/errors.js";
+import { RuntimeError, NotFoundError } from "../errors.js";
 import type { RetryContext } from "./workerProtocol.js";
 import type {
   CoreInvocationContext,
@@ -39,7 +39,7 @@ export interface InvokeOptions {
 }
 
 /** Raised when the app's programming model is missing (the app registered nothing). */
-export class NoProgrammingModelError extends AppError {
+export class NoProgrammingModelError extends RuntimeError {
   override readonly name = "NoProgrammingModelError";
   constructor() {
     super(

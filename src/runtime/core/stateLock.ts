@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
-import { AppError } from "../../domain/errors.js";
+import { RuntimeError } from "../errors.js";
 
 /** The lock's file name inside the state folder. */
 export const STATE_LOCK_FILE = "host.lock";
@@ -53,7 +53,7 @@ export interface StateLock {
 }
 
 /** Raised when another live host holds the state folder. */
-export class StateLockedError extends AppError {
+export class StateLockedError extends RuntimeError {
   override readonly name = "StateLockedError";
   /** The live holder, when the lock could be read. */
   readonly holder: StateLockHolder | undefined;
@@ -188,7 +188,7 @@ function takeOver(file: string, stale: string, mine: string): boolean {
     }
   }
   if (marker === undefined) {
-    throw new AppError(
+    throw new RuntimeError(
       "RUNTIME_STATE_LOCK_FAILED",
       `Could not take over ${file}: too many abandoned takeovers; remove ${file}.takeover-* and start again`,
     );
@@ -250,7 +250,7 @@ export function acquireStateLock(
     acquired = takeOver(file, current, mine);
   }
   if (!acquired) {
-    throw new AppError("RUNTIME_STATE_LOCK_FAILED", `Could not take the lock ${file}`);
+    throw new RuntimeError("RUNTIME_STATE_LOCK_FAILED", `Could not take the lock ${file}`);
   }
   let released = false;
   return {

@@ -14,7 +14,7 @@ import type {
   InvocationResult,
   RegisteredFunction,
 } from "../contracts.js";
-import { AppError, NotFoundError } from "../../domain/errors.js";
+import { RuntimeError, NotFoundError } from "../errors.js";
 import type { WorkerLogRecord } from "./invoker.js";
 import type {
   HostToWorkerMessage,
@@ -41,7 +41,7 @@ export interface WorkerInvokeOptions {
 }
 
 /** A failed invocation, with the app's error name, message and stack. */
-export class FunctionInvocationError extends AppError {
+export class FunctionInvocationError extends RuntimeError {
   override readonly name = "FunctionInvocationError";
   readonly functionName: string;
   readonly errorName: string;
@@ -62,7 +62,7 @@ export class FunctionInvocationError extends AppError {
 }
 
 /** The worker process died or was stopped while work was pending. */
-export class WorkerExitedError extends AppError {
+export class WorkerExitedError extends RuntimeError {
   override readonly name = "WorkerExitedError";
   constructor(message: string) {
     super("RUNTIME_WORKER_EXITED", message, { httpStatus: 503, retryable: true });
@@ -252,7 +252,7 @@ export class WorkerProcess implements FunctionInvoker {
 }
 
 /** Raised when the app fails to load in the worker; carries the worker's error text. */
-export class WorkerStartError extends AppError {
+export class WorkerStartError extends RuntimeError {
   override readonly name = "WorkerStartError";
   /** The worker's stack trace of the load error, when it had one. */
   readonly detail: string | undefined;

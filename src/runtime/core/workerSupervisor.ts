@@ -4,7 +4,7 @@
  * worker loads the app again.
  */
 import type { InvocationRequest, InvocationResult, RegisteredFunction } from "../contracts.js";
-import { AppError } from "../../domain/errors.js";
+import { RuntimeError } from "../errors.js";
 import type { HostLog } from "./hostLog.js";
 import {
   startWorker,
@@ -18,7 +18,7 @@ import {
 const maxFailedRestarts = 3;
 
 /** An invocation ran longer than the host's `functionTimeout`. */
-export class FunctionTimeoutError extends AppError {
+export class FunctionTimeoutError extends RuntimeError {
   override readonly name = "FunctionTimeoutError";
   constructor(functionName: string, timeoutMs: number) {
     super(

@@ -8,7 +8,7 @@
  * effect: each commits atomically, and a killed episode simply replays.
  */
 import { randomUUID } from "node:crypto";
-import { AppError, InvalidInputError, NotFoundError, isAppError } from "../../domain/errors.js";
+import { RuntimeError, InvalidInputError, NotFoundError, isRuntimeError } from "../errors.js";
 import type { FunctionInvoker, RegisteredFunction, RpcTypedData } from "../contracts.js";
 import type { DurableClock } from "./clock.js";
 import {
@@ -109,7 +109,7 @@ const transientRetryMs = 1000;
 
 /** An invocation that failed for reasons outside the function (the worker exited). */
 function isTransient(error: unknown): boolean {
-  return isAppError(error) && error.retryable;
+  return isRuntimeError(error) && error.retryable;
 }
 
 /** Instance ids the extension refuses (`DurableClient.StartNewAsync`). */
@@ -127,7 +127,10 @@ function bindingNameOf(fn: RegisteredFunction, type: string): string {
   for (const [name, binding] of Object.entries(fn.bindings)) {
     if (binding.type === type) return name;
   }
-  throw new AppError("DURABLE_BINDING_MISSING", `Function '${fn.name}' has no ${type} binding.`);
+  throw new RuntimeError(
+    "DURABLE_BINDING_MISSING",
+    `Function '${fn.name}' has no ${type} binding.`,
+  );
 }
 
 /** Runs orchestrations and activities of one task hub. */
@@ -239,7 +242,7 @@ export class DurableEngine {
     }
     const existing = this.store.getInstance(id);
     if (existing && !terminalStatuses.has(existing.status)) {
-      throw new AppError(
+      throw new RuntimeError(
         "DURABLE_INSTANCE_EXISTS",
         `An orchestration instance with the ID '${id}' already exists and is ${existing.status}.`,
         {
@@ -312,7 +315,7 @@ export class DurableEngine {
         `No instance with ID '${instanceId}' was found.`,
       );
     if (terminalStatuses.has(instance.status)) {
-      throw new AppError(
+      throw new RuntimeError(
         "DURABLE_INSTANCE_FINISHED",
         `The instance '${instanceId}' is ${instance.status}.`,
         { httpStatus: 410 },
@@ -368,7 +371,7 @@ export class DurableEngine {
     const instance = this.store.getInstance(instanceId);
     if (!instance) return false;
     if (!terminalStatuses.has(instance.status)) {
-      throw new AppError(
+      throw new RuntimeError(
         "DURABLE_INSTANCE_RUNNING",
         `The instance '${instanceId}' is ${instance.status}; terminate it before purging.`,
         {

@@ -2,7 +2,7 @@
  * The Durable Functions HTTP management API (`/runtime/webhooks/durabletask/...`), as far as the
  * unmodified durable-functions `DurableClient` and the URLs of `createCheckStatusResponse` use it.
  */
-import { isAppError } from "../../domain/errors.js";
+import { isRuntimeError } from "../errors.js";
 import type { LocalHttpRequest, LocalHttpResponse } from "../contracts.js";
 import {
   isJsonMediaType,
@@ -304,7 +304,8 @@ export function handleDurableHttp(
   try {
     return route(engine, urls, request, origin);
   } catch (error) {
-    if (isAppError(error)) return message(error.httpStatus, error.message, request.url.pathname);
+    if (isRuntimeError(error))
+      return message(error.httpStatus, error.message, request.url.pathname);
     if (error instanceof SyntaxError)
       return message(
         400,

@@ -15,7 +15,7 @@ import type {
   LocalHttpRequest,
   LocalHttpResponse,
 } from "../contracts.js";
-import { AppError } from "../../domain/errors.js";
+import { RuntimeError } from "../errors.js";
 import { systemClock } from "./clock.js";
 import { DurableEngine, type DurableTuning } from "./engine.js";
 import { clientBindingData, handleDurableHttp, type UrlSettings } from "./httpApi.js";
@@ -54,7 +54,10 @@ export function createDurableExtension(options: DurableOptions): LocalDurableExt
   return {
     get engine(): DurableEngine {
       if (!engine)
-        throw new AppError("DURABLE_NOT_STARTED", "The Durable extension has not been started.");
+        throw new RuntimeError(
+          "DURABLE_NOT_STARTED",
+          "The Durable extension has not been started.",
+        );
       return engine;
     },
     clientBindingValue(): string {

@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import getRawBody from "raw-body";
-import { AppError } from "../../domain/errors.js";
+import { RuntimeError } from "../errors.js";
 import type { LocalHttpResponse } from "../contracts.js";
 
 /** The media type of a problem document. */
@@ -87,7 +87,7 @@ export function isJsonMediaType(contentType: string): boolean {
 }
 
 /** Raised when a request body exceeds its limit; answered 413. */
-export class RequestBodyTooLargeError extends AppError {
+export class RequestBodyTooLargeError extends RuntimeError {
   override readonly name = "RequestBodyTooLargeError";
   /** The limit the body exceeded, in bytes. */
   readonly limitBytes: number;

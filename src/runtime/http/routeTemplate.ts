@@ -3,10 +3,10 @@
  * `{name?}`, constrained `{name:int}`, catch-all `{*rest}`, and segments that mix literals and
  * parameters (`{file}.{ext}`). Literal text matches case-insensitively.
  */
-import { AppError } from "../../domain/errors.js";
+import { RuntimeError } from "../errors.js";
 
 /** A template that cannot be parsed. */
-export class RouteTemplateError extends AppError {
+export class RouteTemplateError extends RuntimeError {
   override readonly name = "RouteTemplateError";
   constructor(template: string, reason: string) {
     super("RUNTIME_ROUTE_TEMPLATE_INVALID", `Route template "${template}" is invalid: ${reason}`);

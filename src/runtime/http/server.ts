@@ -4,7 +4,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { isAppError } from "../../domain/errors.js";
+import { isRuntimeError } from "../errors.js";
 import type { DurableExtension, LocalHttpRequest, LocalHttpResponse } from "../contracts.js";
 import type { HostLog } from "../core/hostLog.js";
 import type { LoggedInvoker } from "../core/loggedInvoker.js";
@@ -277,7 +277,7 @@ async function route(
 /** The answer to a request that failed in the host: its own 4xx, else a 500 without internals. */
 function failureResponse(error: unknown, path: string): LocalHttpResponse {
   if (error instanceof RequestBodyTooLargeError) return payloadTooLarge(error, path);
-  if (isAppError(error) && error.httpStatus >= 400 && error.httpStatus < 500)
+  if (isRuntimeError(error) && error.httpStatus >= 400 && error.httpStatus < 500)
     return problem(error.httpStatus, error.code, error.message, { instance: path });
   return problem(
     500,

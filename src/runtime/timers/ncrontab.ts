@@ -1,13 +1,13 @@
 /**
  * Timer trigger schedules: six-field NCRONTAB read in the machine's local time, as the host
- * evaluates them (the parser is the domain's, `domain/schedule/ncrontab.ts`), or a TimeSpan
+ * evaluates them (`ncrontabReader.ts`), or a TimeSpan
  * (`hh:mm:ss`, `d.hh:mm:ss`): a constant interval.
  */
-import { AppError } from "../../domain/errors.js";
-import { parseNcrontab } from "../../domain/schedule/ncrontab.js";
+import { RuntimeError } from "../errors.js";
+import { parseNcrontab } from "./ncrontabReader.js";
 
 /** A schedule string that is neither NCRONTAB nor a TimeSpan. */
-export class ScheduleError extends AppError {
+export class ScheduleError extends RuntimeError {
   override readonly name = "ScheduleError";
   constructor(schedule: string, reason: string) {
     super("RUNTIME_TIMER_SCHEDULE_INVALID", `Timer schedule "${schedule}" is invalid: ${reason}`);

@@ -28,6 +28,13 @@ export interface RecordedRequest {
   readonly operationId: string;
   readonly at: number;
   readonly body: unknown;
+  /**
+   * The client's `x-ms-client-request-id`: the pipeline keeps it across the attempts of one
+   * request, so it ties a throttled request to its retry.
+   */
+  readonly clientRequestId?: string;
+  /** The `Retry-After` seconds the fake answered with, when it did. */
+  retryAfterSeconds?: number;
   /** The status the fake answered with; 0 when it closed the connection without answering. */
   status?: number;
   /** How the answer was lost after the fake carried the request out, when it was. */
@@ -75,6 +82,12 @@ export interface FakeArmOptions {
   readonly jobReadsBeforeDone?: number;
   /** Enforce token buckets like Resource Manager, answering 429 with `Retry-After` when empty. */
   readonly limits?: { readonly reads: Bucket; readonly writes: Bucket };
+  /**
+   * The time the buckets refill by and requests are stamped with (`RecordedRequest.at`);
+   * `Date.now` by default. A test shares a virtual clock with the app's throttle so that the
+   * buckets' arithmetic, not the machine's speed, decides which request is refused.
+   */
+  readonly clock?: { now(): number };
   /** Resource Graph's per-user quota: queries per window. */
   readonly graphQuota?: { readonly queries: number; readonly windowMs: number };
   /**
@@ -263,9 +276,9 @@ export class FakeArm {
   private constructor(
     private readonly server: Server,
     private readonly options: Required<
-      Omit<FakeArmOptions, "limits" | "token" | "graphQuota" | "operationTimeScale">
+      Omit<FakeArmOptions, "limits" | "token" | "graphQuota" | "operationTimeScale" | "clock">
     > &
-      Pick<FakeArmOptions, "limits" | "token" | "graphQuota" | "operationTimeScale">,
+      Pick<FakeArmOptions, "limits" | "token" | "graphQuota" | "operationTimeScale" | "clock">,
     private readonly validator: OpenApiValidator,
     ca: string,
     private readonly pruner: RequiredOnlyPruner | undefined,
@@ -519,8 +532,11 @@ export class FakeArm {
           : authorization
             ? `RoleAssignments_${method}`
             : (matched?.operationId ?? "unknown"),
-      at: Date.now(),
+      at: this.now(),
       body,
+      ...(typeof req.headers["x-ms-client-request-id"] === "string"
+        ? { clientRequestId: req.headers["x-ms-client-request-id"] }
+        : {}),
     };
     this.requests.push(record);
     // Resource Graph has its own per-user quota, not Resource Manager's buckets.
@@ -601,6 +617,8 @@ export class FakeArm {
       );
     }
     record.status = answer.status;
+    const retryAfter = Number(answer.headers["retry-after"]);
+    if (answer.status === 429 && Number.isFinite(retryAfter)) record.retryAfterSeconds = retryAfter;
     // Resource Graph is outside the Data Protection contract; its request is checked by hand.
     if (contract) {
       this.violations.push(
@@ -944,6 +962,10 @@ export class FakeArm {
     job.properties["isUserTriggered"] = false;
   }
 
+  private now(): number {
+    return this.options.clock?.now() ?? Date.now();
+  }
+
   private bucketKind(method: string): "reads" | "writes" {
     return method === "GET" ? "reads" : "writes";
   }
@@ -958,7 +980,7 @@ export class FakeArm {
     }
     const limits = this.options.limits?.[kind];
     if (!limits) return undefined;
-    const now = Date.now();
+    const now = this.now();
     const bucket = this.buckets.get(kind) ?? { tokens: limits.burst, at: now };
     bucket.tokens = Math.min(
       limits.burst,

@@ -8,7 +8,7 @@ import { localTopicName } from "../../../src/composition.js";
 import { loadConfig } from "../../../src/config.js";
 import { pgProtectEventTypes } from "../../../src/domain/events/types.js";
 import type { TeamsMessage } from "../../../src/domain/notifications/teamsCard.js";
-import { routeNotifications } from "../../../src/functions/eventGridRouteNotifications.js";
+import { routeNotifications } from "../../../src/application/routeNotification.js";
 import { flushNotificationDigests } from "../../../src/functions/timerFlushNotificationDigests.js";
 import {
   createNotificationDependencies,

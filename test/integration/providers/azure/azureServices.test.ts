@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAzureServices } from "../../../../src/providers/azure/azureServices.js";
 import {
+  ArmRequestThrottle,
+  type ThrottleClock,
+} from "../../../../src/providers/azure/throttling.js";
+import {
   FAKE_SUBSCRIPTION_ID,
   FAKE_VAULT_PRINCIPAL_ID,
   FakeArm,
@@ -29,6 +33,9 @@ describe("createAzureServices", () => {
         return credential.getToken(requested);
       },
     };
+    // A clock that stands still: the buckets do not refill, so what the clients drew stays visible.
+    const stopped: ThrottleClock = { now: () => 0, sleep: () => Promise.resolve() };
+    const throttle = new ArmRequestThrottle({ clock: stopped });
     const services = createAzureServices(
       {
         AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION_ID,
@@ -36,8 +43,9 @@ describe("createAzureServices", () => {
         AZURE_TOKEN_AUDIENCE: "https://management.core.chinacloudapi.cn/",
       },
       recording,
-      { tlsOptions: { ca: fake.ca } },
+      { tlsOptions: { ca: fake.ca }, throttle },
     );
+    const before = fake.requests.length;
 
     // Act
     const policies = await services.backup.listPolicies(vaultId);
@@ -47,11 +55,21 @@ describe("createAzureServices", () => {
     expect(policies).toEqual([]);
     expect(jobs).toEqual([]);
     expect(new Set(scopes)).toEqual(new Set(["https://management.core.chinacloudapi.cn/.default"]));
+    // Every read sent drew from the one reads bucket of the subscription the services share.
+    const reads = fake.requests
+      .slice(before)
+      .filter(
+        (r) =>
+          r.method === "GET" &&
+          r.path.toLowerCase().startsWith(`/subscriptions/${FAKE_SUBSCRIPTION_ID}/`.toLowerCase()),
+      );
+    expect(reads.length).toBeGreaterThan(0);
+    expect(services.throttle).toBe(throttle);
     expect(
       services.throttle
         .bucketFor(`${fake.url}/subscriptions/${FAKE_SUBSCRIPTION_ID}`, "GET")
         .available(),
-    ).toBeLessThan(250);
+    ).toBe(250 - reads.length);
     expect(fake.violations).toEqual([]);
   });
 

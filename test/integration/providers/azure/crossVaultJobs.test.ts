@@ -13,7 +13,7 @@ import {
   newBackupInstanceName,
 } from "../../../../src/providers/azure/backupInstanceBuilder.js";
 import type { JobFilter, PublishedEvent } from "../../../../src/providers/ports.js";
-import { listJobsOfVaults } from "../../../../src/providers/vaultJobs.js";
+import { listJobsOfVaults } from "../../../../src/application/vaultJobs.js";
 import {
   azureServicesAgainst,
   FAKE_SUBSCRIPTION_ID,

@@ -22,6 +22,7 @@ import {
   fakeArmCredential,
 } from "../../../support/fakeArm/index.js";
 import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
+import { QuiescentClock } from "../../../support/fakeArm/virtualClock.js";
 
 const RGP =
   "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection" as const;
@@ -193,6 +194,11 @@ describe("the Data Protection client against the fake Resource Manager", () => {
 
 describe("a fan-out against Resource Manager's token buckets", () => {
   let fake: FakeArm;
+  // The app's throttle and the fake's buckets share a clock that stands still while requests
+  // travel, so a busy machine cannot bunch requests the app spaced out.
+  let clock: QuiescentClock;
+
+  const RETRY_AFTER_SCALE = 0.05;
 
   /** Buckets far smaller than Resource Manager's keep the test fast and the shape the same. */
   const serviceLimits = {
@@ -207,16 +213,25 @@ describe("a fan-out against Resource Manager's token buckets", () => {
       client: {
         endpoint: fake.url,
         tlsOptions: { ca: fake.ca },
-        throttling: { retryAfterScale: 0.05 },
+        throttling: { retryAfterScale: RETRY_AFTER_SCALE },
       },
       throttle,
     });
     const policy = defaultPolicyTemplate("AzureDatabaseForPostgreSQLFlexibleServer");
     const results = await Promise.allSettled(
-      Array.from({ length: count }, (_, i) => service.createPolicy(vaultId, `p${i}`, policy)),
+      Array.from({ length: count }, (_, i) =>
+        clock.run(() => service.createPolicy(vaultId, `p${i}`, policy)),
+      ),
     );
     const writes = fake.requests.filter((r) => r.method === "PUT");
+    const refusals = writes
+      .filter((r) => r.status === 429)
+      .map((r) => ({
+        ...r,
+        retry: writes.find((w) => w.clientRequestId === r.clientRequestId && w.at > r.at),
+      }));
     return {
+      refusals,
       failures: results.filter((r) => r.status === "rejected"),
       throttled: writes.filter((r) => r.status === 429).length,
       created: writes.filter((r) => r.status === 200).length,
@@ -224,7 +239,12 @@ describe("a fan-out against Resource Manager's token buckets", () => {
   }
 
   beforeEach(async () => {
-    fake = await FakeArm.start({ subscriptionId: FAKE_SUBSCRIPTION_ID, limits: serviceLimits });
+    clock = new QuiescentClock();
+    fake = await FakeArm.start({
+      subscriptionId: FAKE_SUBSCRIPTION_ID,
+      limits: serviceLimits,
+      clock,
+    });
   });
 
   afterEach(async () => {
@@ -236,9 +256,8 @@ describe("a fan-out against Resource Manager's token buckets", () => {
     // Arrange: the app believes in a 200-request burst, the service has 5 left.
     const throttle = new ArmRequestThrottle({
       limits: { writes: { burst: 200, refillPerSecond: 50 } },
+      clock,
     });
-
-    const started = Date.now();
 
     // Act
     const outcome = await fanOut(throttle, 60);
@@ -247,13 +266,22 @@ describe("a fan-out against Resource Manager's token buckets", () => {
     expect(outcome.failures).toEqual([]);
     expect(outcome.created).toBe(60);
     // 55 writes beyond the service's burst at 50 per second: at least 1.1 s, whatever the app believed.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(clock.now()).toBeGreaterThanOrEqual(1100);
+    // Every refused request was sent again only after the Retry-After it was given.
+    expect(outcome.refusals.length).toBeGreaterThan(0);
+    for (const refused of outcome.refusals) {
+      expect(refused.clientRequestId).toBeDefined();
+      expect(refused.retry?.at).toBeGreaterThanOrEqual(
+        refused.at + (refused.retryAfterSeconds ?? 0) * 1000 * RETRY_AFTER_SCALE,
+      );
+    }
   });
 
-  it("is rarely throttled when it knows the limits", async () => {
-    // Arrange: the app's buckets a little under the service's, since the two never start together.
+  it("is never throttled when it knows the limits", async () => {
+    // Arrange: the app's buckets a little under the service's.
     const throttle = new ArmRequestThrottle({
       limits: { writes: { burst: 4, refillPerSecond: 45 } },
+      clock,
     });
 
     // Act
@@ -262,7 +290,8 @@ describe("a fan-out against Resource Manager's token buckets", () => {
     // Assert
     expect(outcome.failures).toEqual([]);
     expect(outcome.created).toBe(60);
-    // Clock jitter between the two sides may cost a 429 or two, never more.
-    expect(outcome.throttled).toBeLessThanOrEqual(2);
+    expect(outcome.throttled).toBe(0);
+    // 56 writes beyond the app's burst at 45 per second.
+    expect(clock.now()).toBeGreaterThanOrEqual((56 / 45) * 1000);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createActivities } from "../../../../src/activities/createActivities.js";
 import type { ActivityResult, ProtectionRequest } from "../../../../src/activities/names.js";
-import { checkVaultRoles } from "../../../../src/activities/protectionChecks.js";
+import { checkVaultRoles } from "../../../../src/application/protectionChecks.js";
 import { AppError } from "../../../../src/domain/errors.js";
 import { DATABASE_DATASOURCE_TYPE } from "../../../../src/domain/protection/naming.js";
 import {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fromServer } from "../../../../src/activities/protectionChecks.js";
+import { fromServer } from "../../../../src/application/protectionChecks.js";
 import {
   protectDatasource,
   type ProtectDatasourceInput,
@@ -28,6 +28,7 @@ const SERVICE_LIMITS = {
   writes: { burst: 10, refillPerSecond: 100 },
 };
 const SERVERS = 40;
+const RETRY_AFTER_SCALE = 0.05;
 
 describe("protecting many Flexible Servers at once against Resource Manager's token buckets", () => {
   let fake: FakeArm;
@@ -56,7 +57,7 @@ describe("protecting many Flexible Servers at once against Resource Manager's to
     }
     const services = azureServicesAgainst(fake, {
       services: {
-        throttling: { retryAfterScale: 0.05 },
+        throttling: { retryAfterScale: RETRY_AFTER_SCALE },
         // The app's buckets under the service's, as in production. At ten times Resource
         // Manager's rates a token lasts 10 ms, so the margin is wider than production needs:
         // requests sent evenly can reach the fake bunched by a few milliseconds on a busy machine.
@@ -71,6 +72,8 @@ describe("protecting many Flexible Servers at once against Resource Manager's to
     await createDefaultPolicy(services.backup, vaultId);
     const activities = activitiesOver(services);
     const before = fake.requests.length;
+    // Other clients share the budget: the service refuses a few requests whatever the app does.
+    fake.throttleNext(SERVERS / 10);
 
     // Act
     const results = await Promise.allSettled(
@@ -94,8 +97,22 @@ describe("protecting many Flexible Servers at once against Resource Manager's to
       (r) => r.method !== "GET" && r.operationId !== "Resources" && r.status !== 429,
     );
     expect(writes.length).toBeLessThanOrEqual(4 * SERVERS);
-    // The client kept under the buckets: hardly any request was refused.
-    expect(requests.filter((r) => r.status === 429).length).toBeLessThanOrEqual(SERVERS / 10);
+    // How many requests a busy machine bunches past the buckets depends on its speed; that the
+    // app then waits as told and carries on does not. (Staying under the buckets is shown on a
+    // virtual clock in dataProtectionClient.test.ts.)
+    const refusals = requests.filter((r) => r.status === 429);
+    expect(refusals.length).toBeGreaterThanOrEqual(SERVERS / 10);
+    for (const refused of refusals) {
+      expect(refused.clientRequestId).toBeDefined();
+      const attempts = requests.filter(
+        (r) => r.clientRequestId === refused.clientRequestId && r.at > refused.at,
+      );
+      // Less a millisecond: the two sides read clocks of millisecond grain.
+      expect(attempts[0]?.at).toBeGreaterThanOrEqual(
+        refused.at + (refused.retryAfterSeconds ?? 1) * 1000 * RETRY_AFTER_SCALE - 1,
+      );
+      expect(attempts.some((r) => r.status !== 429)).toBe(true);
+    }
     expect(fake.violations).toEqual([]);
   });
 });

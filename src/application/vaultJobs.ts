@@ -3,7 +3,7 @@
  * query where it offers one ({@link CrossVaultJobPort}), one list per vault otherwise.
  */
 import type { BackupJob } from "../domain/protection/types.js";
-import type { JobFilter, Provider } from "./ports.js";
+import type { JobFilter, Provider } from "../providers/ports.js";
 
 /**
  * The jobs of the vaults matching the filter, oldest start first; jobs starting at the same

@@ -1,5 +1,6 @@
 /**
- * Crash-safe small files: write to a temporary name in the same folder, fsync, rename over the
+ * Crash-safe small files, shared by the providers that keep state in files (the local provider,
+ * notification delivery state): write to a temporary name in the same folder, fsync, rename over the
  * target, fsync the folder. A reader sees the old content or the new, never a torn file.
  */
 import { randomBytes } from "node:crypto";

@@ -6,7 +6,7 @@ import type {
   JobFilter,
   Provider,
 } from "../../../src/providers/ports.js";
-import { listJobsOfVaults } from "../../../src/providers/vaultJobs.js";
+import { listJobsOfVaults } from "../../../src/application/vaultJobs.js";
 import { backupJob, SUBSCRIPTION } from "../../support/notificationFixtures.js";
 
 const vault = (name: string) =>

@@ -4,7 +4,7 @@ import {
   checkPolicyFits,
   checkVaultRoles,
   resolveDatasource,
-} from "../../../src/activities/protectionChecks.js";
+} from "../../../src/application/protectionChecks.js";
 import { AppError, NotFoundError } from "../../../src/domain/errors.js";
 import { compilePolicySpec } from "../../../src/domain/policy/spec.js";
 import type { BackupPolicyResource } from "../../../src/domain/policy/types.js";

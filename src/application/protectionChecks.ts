@@ -24,7 +24,7 @@ import {
   type SecretPort,
   type VaultAccessPort,
 } from "../providers/ports.js";
-import type { DatasourceRef, ResolvedDatasource } from "./names.js";
+import type { DatasourceRef, ResolvedDatasource } from "../domain/protection/datasource.js";
 
 const isNotFound = (error: unknown): boolean => isAppError(error) && error.httpStatus === 404;
 
