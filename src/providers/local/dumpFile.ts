@@ -16,8 +16,7 @@ import {
   type PostgresConnectionParams,
 } from "../../domain/protection/connectionString.js";
 import { ProviderErrorCodes } from "../ports.js";
-import { toolSessionOptions, toolSpawnOptions } from "./processes.js";
-import { DUMP_SESSION_ENV } from "./restoreVerification.js";
+import { DUMP_SESSION_ENV, toolSessionOptions, toolSpawnOptions } from "./processes.js";
 
 /** Options of {@link dumpDatabaseToFile}. */
 export interface DumpOptions {

@@ -215,3 +215,9 @@ export async function stopStrayTool(pid: number, program: string): Promise<boole
     await new Promise((resolve) => setTimeout(resolve, 20));
   return true;
 }
+
+/**
+ * Session settings of a `pg_dump`, so that what a restore's verification reads back compares with
+ * it (those `pg_dump` sets, plus a fixed zone).
+ */
+export const DUMP_SESSION_ENV = { PGTZ: "UTC" } as const;

@@ -30,8 +30,6 @@ import { compareStructure, describeStructure, STRUCTURE_FORMAT } from "./databas
 import { clientConfig, withClient } from "./pgConnection.js";
 import { toolSessionOptions, toolSpawnOptions, ToolFailedError } from "./processes.js";
 
-/** Session settings both sides of a comparison use (those `pg_dump` sets, plus a fixed zone). */
-export const DUMP_SESSION_ENV = { PGTZ: "UTC" } as const;
 const COPY_SESSION_OPTIONS =
   "-c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3 -c TimeZone=UTC";
 
