@@ -56,7 +56,10 @@ export function createVaultDirectory(
         "VAULT_NOT_CONFIGURED",
         `The vault '${vaultName}' is not one of this app's vaults`,
         {
-          recommendedAction: `Use one of ${ids.map((id) => parseVaultId(id).vaultName).join(", ")}, or add it to BACKUP_VAULT_IDS`,
+          recommendedAction:
+            ids.length > 0
+              ? `Use one of ${ids.map((id) => parseVaultId(id).vaultName).join(", ")}, or add it to BACKUP_VAULT_IDS`
+              : "Set BACKUP_VAULT_IDS to the comma-separated ids of the vaults this app covers, this one among them",
         },
       );
     },

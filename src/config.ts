@@ -25,8 +25,22 @@ const urlText = (what: string) =>
     .trim()
     .refine((value) => URL.canParse(value), { message: `${what} must be an absolute URL` });
 
-/** localhost, 127.0.0.0/8 or ::1 (names other than localhost are not resolved: DNS can point anywhere). */
-function isLoopbackHostName(host: string): boolean {
+/**
+ * A whole number in decimal digits within `min`..`max`, from an optional setting's text. Digits
+ * only: `Number` alone would also take `0x50` or `1e3`.
+ */
+const wholeNumberText = (min: number, max: number, notNumber: string, outOfRange = notNumber) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, notNumber)
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, outOfRange);
+
+/**
+ * Whether a host name or address is this machine's loopback: localhost, 127.0.0.0/8 or ::1.
+ * Names other than `localhost` are not resolved: a name in DNS can point anywhere.
+ */
+export function isLoopbackHost(host: string): boolean {
   const name = host
     .trim()
     .toLowerCase()
@@ -76,34 +90,19 @@ export const configSchema = z
      * is set); empty keeps the port of its previous run (a free one the first time).
      */
     LOCAL_POSTGRES_PORT: optionalText.pipe(
-      z
-        .string()
-        .transform((value) => Number(value))
-        .pipe(
-          z
-            .number()
-            .int("LOCAL_POSTGRES_PORT must be a port number (1-65535)")
-            .min(1, "LOCAL_POSTGRES_PORT must be a port number (1-65535)")
-            .max(65535, "LOCAL_POSTGRES_PORT must be a port number (1-65535)"),
-        )
-        .optional(),
+      wholeNumberText(1, 65535, "LOCAL_POSTGRES_PORT must be a port number (1-65535)").optional(),
     ),
     /**
      * Seconds a graceful stop of the host (Ctrl+C, SIGTERM) waits for the local provider's running
      * backups and restores; past it they are stopped and run again when the host starts.
      */
     LOCAL_STOP_GRACE_SECONDS: optionalText.pipe(
-      z
-        .string()
-        .transform((value) => Number(value))
-        .pipe(
-          z
-            .number()
-            .int("LOCAL_STOP_GRACE_SECONDS must be a whole number of seconds")
-            .min(0, "LOCAL_STOP_GRACE_SECONDS must be a whole number of seconds")
-            .max(3600, "LOCAL_STOP_GRACE_SECONDS must be at most 3600"),
-        )
-        .default(30),
+      wholeNumberText(
+        0,
+        3600,
+        "LOCAL_STOP_GRACE_SECONDS must be a whole number of seconds",
+        "LOCAL_STOP_GRACE_SECONDS must be at most 3600",
+      ).default(30),
     ),
     /**
      * Folders a local restore as files may write under, absolute, comma-separated;
@@ -207,12 +206,12 @@ export const configSchema = z
     SMTP_HOST: optionalText,
     /** SMTP port; default 587 (465 with SMTP_SECURE). */
     SMTP_PORT: optionalText.pipe(
-      z
-        .string()
-        .regex(/^\d{1,5}$/, "SMTP_PORT must be a port number")
-        .transform(Number)
-        .refine((port) => port >= 1 && port <= 65535, "SMTP_PORT must be between 1 and 65535")
-        .optional(),
+      wholeNumberText(
+        1,
+        65535,
+        "SMTP_PORT must be a port number",
+        "SMTP_PORT must be between 1 and 65535",
+      ).optional(),
     ),
     /** Implicit TLS (port 465); otherwise STARTTLS when the server offers it. */
     SMTP_SECURE: z
@@ -284,18 +283,12 @@ export const configSchema = z
      * still running as stuck and goes on (default 60, at most a week).
      */
     PROTECT_SERVER_CHILD_TIMEOUT_MINUTES: optionalText.pipe(
-      z
-        .string()
-        .regex(
-          /^\d{1,5}$/,
-          "PROTECT_SERVER_CHILD_TIMEOUT_MINUTES must be a whole number of minutes",
-        )
-        .transform(Number)
-        .refine(
-          (minutes) => minutes >= 1 && minutes <= 10_080,
-          "PROTECT_SERVER_CHILD_TIMEOUT_MINUTES must be between 1 and 10080 (a week)",
-        )
-        .optional(),
+      wholeNumberText(
+        1,
+        10_080,
+        "PROTECT_SERVER_CHILD_TIMEOUT_MINUTES must be a whole number of minutes",
+        "PROTECT_SERVER_CHILD_TIMEOUT_MINUTES must be between 1 and 10080 (a week)",
+      ).optional(),
     ),
   })
   .superRefine((config, ctx) => {
@@ -329,7 +322,7 @@ export const configSchema = z
         message: "EMAIL_PROVIDER smtp needs SMTP_HOST",
       });
     }
-    if (config.SMTP_ALLOW_PLAINTEXT && config.SMTP_HOST && !isLoopbackHostName(config.SMTP_HOST)) {
+    if (config.SMTP_ALLOW_PLAINTEXT && config.SMTP_HOST && !isLoopbackHost(config.SMTP_HOST)) {
       ctx.addIssue({
         code: "custom",
         path: ["SMTP_ALLOW_PLAINTEXT"],

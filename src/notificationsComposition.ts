@@ -342,13 +342,12 @@ async function emailSenderFor(
   }
   if (provider === "smtp") {
     const { SmtpEmailSender } = await import("./providers/notifications/smtpEmailSender.js");
-    const port = config.SMTP_PORT ?? (config.SMTP_SECURE ? 465 : 587);
     const ca = config.SMTP_TLS_CA_FILE ? await readCaFile(config.SMTP_TLS_CA_FILE) : undefined;
     const sender = new SmtpEmailSender({
       host: config.SMTP_HOST ?? "",
-      port,
-      // Port 465 speaks TLS from the first byte: STARTTLS there would only time out.
-      secure: config.SMTP_SECURE || port === 465,
+      // The sender picks the port and implicit TLS from each other (465 speaks TLS from the first byte).
+      port: config.SMTP_PORT,
+      secure: config.SMTP_SECURE,
       allowPlaintext: config.SMTP_ALLOW_PLAINTEXT,
       ...(ca ? { ca } : {}),
       ...(config.SMTP_USER ? { user: config.SMTP_USER } : {}),

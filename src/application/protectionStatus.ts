@@ -36,9 +36,6 @@ export const databasesNotProtectedCode = "DATABASES_NOT_PROTECTED";
 /** The code of a server protection whose orchestration itself failed. */
 export const serverProtectionFailedCode = "SERVER_PROTECTION_FAILED";
 
-/** Runtime states in which an orchestration has ended and will not state anything more. */
-const endedStates = finishedStates;
-
 /**
  * What an ended orchestration that stated no outcome of its own came to: it failed in Durable
  * terms (an exception nothing caught), was terminated, or left no output.
@@ -78,7 +75,7 @@ function datasourceProtectionBody(id: string, status: OrchestrationStatus) {
       ? (status.output as ProtectDatasourceOutput)
       : undefined;
   // An ended orchestration always states an outcome: one without its own is Failed, with why.
-  const unstated = endedStates.includes(status.runtimeStatus) && !output?.outcome;
+  const unstated = finishedStates.includes(status.runtimeStatus) && !output?.outcome;
   const error =
     output?.error ??
     (unstated ? (progress.error ?? durableEnding(status, "protection")) : progress.error);
@@ -118,7 +115,7 @@ function serverOutcome(
     };
   }
   if (!summary) {
-    return endedStates.includes(status.runtimeStatus)
+    return finishedStates.includes(status.runtimeStatus)
       ? { outcome: "Failed", error: durableEnding(status, "protection of the server's databases") }
       : { outcome: null, error: null };
   }

@@ -3,13 +3,7 @@
  * "not found" as a value.
  */
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
-import {
-  finishedStates,
-  type OrchestrationPort,
-  type OrchestrationStatus,
-} from "../application/orchestrationPort.js";
-
-export { finishedStates };
+import type { OrchestrationPort, OrchestrationStatus } from "../application/orchestrationPort.js";
 
 /**
  * The status of an orchestration instance, or undefined when there is none.

@@ -14,14 +14,11 @@ import {
   type ActivityResult,
   type ResolvedDatasource,
 } from "../activities/names.js";
+import { protectionInstanceId } from "../domain/protection/operationIds.js";
 import { failureMessage, OrchestrationErrorCodes } from "../domain/protection/outcomeCodes.js";
 import { callActivity } from "./callActivity.js";
 import { orchestrationNames } from "./names.js";
-import {
-  protectionInstanceId,
-  type ProtectDatasourceInput,
-  type ProtectDatasourceOutput,
-} from "./protectDatasource.js";
+import type { ProtectDatasourceInput, ProtectDatasourceOutput } from "./protectDatasource.js";
 import { serverProtectionWaiting } from "./retryPolicies.js";
 
 /** What a caller asks for. */

@@ -70,17 +70,20 @@ export async function readJsonFile<T>(file: string): Promise<T | undefined> {
   }
 }
 
-/** Reads every `*.json` file of a folder (none when the folder is missing), skipping temporary files. */
-export async function readJsonFolder<T>(folder: string): Promise<T[]> {
-  let names: string[];
+/** The entries of a folder, none when the folder does not exist (yet). */
+export async function readdirIfExists(folder: string): Promise<string[]> {
   try {
-    names = await readdir(folder);
+    return await readdir(folder);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
+}
+
+/** Reads every `*.json` file of a folder (none when the folder is missing), skipping temporary files. */
+export async function readJsonFolder<T>(folder: string): Promise<T[]> {
   const values: T[] = [];
-  for (const name of names.sort()) {
+  for (const name of (await readdirIfExists(folder)).sort()) {
     if (!name.endsWith(".json") || name.startsWith(TEMP_PREFIX)) continue;
     const value = await readJsonFile<T>(path.join(folder, name));
     if (value !== undefined) values.push(value);

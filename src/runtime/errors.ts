@@ -1,27 +1,15 @@
 /**
  * The runtime's own errors. The runtime is a host any Functions app can run on, so it shares no
  * error family with the app it hosts: a host failure carries a stable `code`, the HTTP status the
- * host answers with, and whether trying again may help.
+ * host answers with, and whether trying again may help. Nothing more: the host answers with the
+ * message alone, so it keeps no input problems or recommended actions of the app's kind.
  */
-
-/** One value at fault in a request the host refused. */
-export interface RuntimeInputProblem {
-  /** Where the value sits, e.g. `instanceId`. */
-  readonly path: string;
-  /** Stable machine-readable code. */
-  readonly code: string;
-  /** A sentence a user understands. */
-  readonly message: string;
-}
 
 /** Options of {@link RuntimeError}. */
 export interface RuntimeErrorOptions {
   readonly httpStatus?: number;
   readonly retryable?: boolean;
   readonly cause?: unknown;
-  readonly problems?: readonly RuntimeInputProblem[];
-  /** What the user can do about it. */
-  readonly recommendedAction?: string;
 }
 
 /** A failure of the host, with a stable code such as `RUNTIME_FUNCTION_NOT_FOUND`. */
@@ -30,16 +18,12 @@ export class RuntimeError extends Error {
   readonly code: string;
   readonly httpStatus: number;
   readonly retryable: boolean;
-  readonly problems: readonly RuntimeInputProblem[];
-  readonly recommendedAction: string | undefined;
 
   constructor(code: string, message: string, options: RuntimeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.httpStatus = options.httpStatus ?? 500;
     this.retryable = options.retryable ?? false;
-    this.problems = options.problems ?? [];
-    this.recommendedAction = options.recommendedAction;
   }
 }
 
@@ -47,13 +31,8 @@ export class RuntimeError extends Error {
 export class InvalidInputError extends RuntimeError {
   override readonly name = "InvalidInputError";
 
-  constructor(
-    code: string,
-    message: string,
-    problems: readonly RuntimeInputProblem[],
-    cause?: unknown,
-  ) {
-    super(code, message, { httpStatus: 400, retryable: false, problems, cause });
+  constructor(code: string, message: string) {
+    super(code, message, { httpStatus: 400 });
   }
 }
 
@@ -61,12 +40,8 @@ export class InvalidInputError extends RuntimeError {
 export class NotFoundError extends RuntimeError {
   override readonly name = "NotFoundError";
 
-  constructor(
-    code: string,
-    message: string,
-    options: Omit<RuntimeErrorOptions, "httpStatus"> = {},
-  ) {
-    super(code, message, { ...options, httpStatus: 404, retryable: false });
+  constructor(code: string, message: string) {
+    super(code, message, { httpStatus: 404 });
   }
 }
 

@@ -37,7 +37,7 @@ import { startSupervisedWorker, type WorkerSupervisor } from "./core/workerSuper
 import { keyLocalTopics, loadOrCreateHostKeys, type HostKeys } from "./http/hostKeys.js";
 import { defaultMaxRequestBodyBytes, notFound, problem } from "./http/refusals.js";
 import { buildHttpRoutes } from "./http/httpTriggers.js";
-import { startHostHttpServer, type HostHttpServer } from "./http/server.js";
+import { hostOrigin, startHostHttpServer, type HostHttpServer } from "./http/server.js";
 import { systemClock, type Clock } from "./timers/clock.js";
 import { parseTimeSpan } from "./timers/ncrontab.js";
 import { TimerScheduler } from "./timers/scheduler.js";
@@ -369,8 +369,7 @@ async function startLocked(options: HostOptions, started: LockedStart): Promise<
       error,
     );
   }
-  const urlHost = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
-  const baseUrl = `http://${urlHost.includes(":") ? `[${urlHost}]` : urlHost}:${server.port}`;
+  const baseUrl = hostOrigin(hostname, server.port);
   lock.update({ port: server.port, url: baseUrl });
   const keys = loadOrCreateHostKeys(stateDir, options.functionKey);
   const functionKey = keys.functionKey;

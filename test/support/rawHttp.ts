@@ -36,6 +36,7 @@ export function rawRequest(origin: string, request: RawRequest): Promise<RawResp
       : typeof request.body === "string"
         ? Buffer.from(request.body, "utf8")
         : request.body;
+  const timeoutMs = request.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
     let answered = false;
     const req = http.request(
@@ -49,7 +50,7 @@ export function rawRequest(origin: string, request: RawRequest): Promise<RawResp
           ...(body !== undefined ? { "content-length": String(body.length) } : {}),
           ...request.headers,
         },
-        timeout: request.timeoutMs ?? 30_000,
+        timeout: timeoutMs,
       },
       (res) => {
         answered = true;
@@ -65,7 +66,7 @@ export function rawRequest(origin: string, request: RawRequest): Promise<RawResp
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${request.timeoutMs}`)));
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on("error", (error) => {
       if (!answered) reject(error);
     });

@@ -88,4 +88,27 @@ describe("loadConfig", () => {
 
     expect(act).toThrow(/AZURE_KEY_VAULT_DNS_SUFFIXES/);
   });
+
+  it("takes numeric settings in decimal digits only, refusing hexadecimal, exponents and fractions", () => {
+    // Arrange
+    const written = ["0x50", "1e3", "80.5", "-1", "+80"];
+
+    // Act
+    const refused = written.filter((port) => {
+      try {
+        loadConfig({ LOCAL_POSTGRES_PORT: port });
+        return false;
+      } catch (error) {
+        return (error as Error).message.includes("LOCAL_POSTGRES_PORT must be a port number");
+      }
+    });
+
+    // Assert
+    expect(refused).toEqual(written);
+    expect(loadConfig({ LOCAL_POSTGRES_PORT: "5433" }).LOCAL_POSTGRES_PORT).toBe(5433);
+    expect(loadConfig({}).LOCAL_STOP_GRACE_SECONDS).toBe(30);
+    expect(() => loadConfig({ LOCAL_STOP_GRACE_SECONDS: "3601" })).toThrow(
+      "LOCAL_STOP_GRACE_SECONDS must be at most 3600",
+    );
+  });
 });

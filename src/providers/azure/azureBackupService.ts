@@ -3,7 +3,7 @@
  * answers mapped to the domain's types. ARM-shaped JSON stays in this folder; only policies
  * cross unchanged, because the domain's policy types are the service's.
  */
-import type { Client } from "@azure-rest/core-client";
+import type { Client, HttpResponse } from "@azure-rest/core-client";
 import type { TokenCredential } from "@azure/identity";
 import type { Config } from "../../config.js";
 import { AppError, InvalidInputError } from "../../domain/errors.js";
@@ -706,20 +706,14 @@ export class AzureBackupService implements BackupServicePort {
   }
 
   /**
-   * Sends an action that starts a job (ad-hoc backup, restore) and answers the job, following
-   * its operation; any answer lost on the way is a {@link LostAnswer}.
+   * Sends a non-idempotent action's first request and answers its success; a failure after
+   * which the service may have acted is a {@link LostAnswer}, any other is thrown as it is.
    */
-  private async startJob(
-    vaultId: string,
+  private async sendAction<T extends HttpResponse>(
     operation: string,
-    post: () => PromiseLike<{
-      status: string;
-      headers: Record<string, string>;
-      body: unknown;
-      request: { method: string; url: string };
-    }>,
-  ): Promise<JobReference | "unnamed"> {
-    let initial;
+    post: () => PromiseLike<T>,
+  ): Promise<T> {
+    let initial: T;
     try {
       initial = await post();
     } catch (thrown) {
@@ -727,11 +721,24 @@ export class AzureBackupService implements BackupServicePort {
       if (isAmbiguousFailure({ thrown })) throw new LostAnswer(error);
       throw error;
     }
-    if (isUnexpected(initial as never)) {
+    if (isUnexpected(initial)) {
       const error = armErrorFromResponse(initial, operation);
       if (isAmbiguousFailure({ status: Number(initial.status) })) throw new LostAnswer(error);
       throw error;
     }
+    return initial;
+  }
+
+  /**
+   * Sends an action that starts a job (ad-hoc backup, restore) and answers the job, following
+   * its operation; any answer lost on the way is a {@link LostAnswer}.
+   */
+  private async startJob(
+    vaultId: string,
+    operation: string,
+    post: () => PromiseLike<HttpResponse>,
+  ): Promise<JobReference | "unnamed"> {
+    const initial = await this.sendAction(operation, post);
     let jobId: string | undefined;
     if (initial.status === "200") {
       jobId = (initial.body as OperationJobExtendedInfoOutput | undefined)?.jobId;
@@ -740,7 +747,7 @@ export class AzureBackupService implements BackupServicePort {
       try {
         outcome = await pollLongRunningOperation<OperationJobExtendedInfoOutput>(
           this.client as Client,
-          initial as never,
+          initial,
           this.polling,
         );
       } catch (thrown) {
@@ -1162,9 +1169,8 @@ export class AzureBackupService implements BackupServicePort {
       operation,
       subject: `backup instance ${instanceName}`,
       send: async () => {
-        let initial;
-        try {
-          initial = await this.client
+        const initial = await this.sendAction(operation, () =>
+          this.client
             .path(
               `${INSTANCE}/stopProtection`,
               v.subscriptionId,
@@ -1172,17 +1178,8 @@ export class AzureBackupService implements BackupServicePort {
               v.vaultName,
               instanceName,
             )
-            .post();
-        } catch (thrown) {
-          const error = armErrorFromThrown(thrown, operation);
-          if (isAmbiguousFailure({ thrown })) throw new LostAnswer(error);
-          throw error;
-        }
-        if (isUnexpected(initial)) {
-          const error = armErrorFromResponse(initial, operation);
-          if (isAmbiguousFailure({ status: Number(initial.status) })) throw new LostAnswer(error);
-          throw error;
-        }
+            .post(),
+        );
         if (initial.status === "202") {
           let outcome: LongRunningOutcome<unknown>;
           try {

@@ -20,7 +20,7 @@
  * `UserErrorBackupInProgress` (409) naming the running job.
  */
 import { randomUUID } from "node:crypto";
-import { copyFile, mkdir, open, readdir, realpath, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, open, realpath, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BackupPolicy, BackupPolicyResource } from "../../domain/policy/types.js";
@@ -50,6 +50,7 @@ import {
   FLEXIBLE_SERVER_DATASOURCE_TYPE,
 } from "../../domain/protection/naming.js";
 import { weeklyBackupLimitViolation } from "../../domain/protection/rules.js";
+import { followsRule, vaultNameRule } from "../../domain/protection/names.js";
 import type {
   BackupInstance,
   BackupInstanceSpec,
@@ -70,7 +71,7 @@ import type {
 } from "../ports.js";
 import { ProviderErrorCodes } from "../ports.js";
 import type { InterruptedAttempt } from "../../domain/protection/types.js";
-import { writeFileAtomic } from "../atomicFiles.js";
+import { readdirIfExists, writeFileAtomic } from "../atomicFiles.js";
 import { dumpDatabaseWithStructure } from "./databaseStructure.js";
 import { clientConfig, quoteIdent, withClient } from "./pgConnection.js";
 import {
@@ -1424,7 +1425,7 @@ export class LocalBackupService implements BackupServicePort {
     const ref = parseVaultId(vaultId);
     if (
       !sameResourceId(formatVaultId(ref), this.vaultId(ref.vaultName)) ||
-      !/^[A-Za-z][-A-Za-z0-9]{0,48}[A-Za-z0-9]$/.test(ref.vaultName)
+      !followsRule(vaultNameRule, ref.vaultName)
     ) {
       throw this.#notFound(
         `'${vaultId}' is not a vault of this local provider (subscription ${this.#scope.subscriptionId}, resource group ${this.#scope.resourceGroup})`,
@@ -1445,8 +1446,7 @@ export class LocalBackupService implements BackupServicePort {
    */
   async recoverInterruptedJobs(): Promise<void> {
     for (const vaultName of await this.listVaultNames()) {
-      if (/^[A-Za-z][-A-Za-z0-9]{0,48}[A-Za-z0-9]$/.test(vaultName))
-        await this.#recoverVault(vaultName);
+      if (followsRule(vaultNameRule, vaultName)) await this.#recoverVault(vaultName);
     }
   }
 
@@ -1474,10 +1474,7 @@ export class LocalBackupService implements BackupServicePort {
     const live = jobs
       .filter((job) => job.status === "InProgress" && !orphans.includes(job))
       .map((job) => job.name);
-    await vault.removeLeftovers(
-      orphans.map((j) => j.name),
-      live,
-    );
+    await vault.removeLeftovers(live);
     for (const job of orphans) {
       try {
         await this.#resume(vault, job);
@@ -1528,8 +1525,12 @@ export class LocalBackupService implements BackupServicePort {
       const point = (await vault.listManifests(work.store, instanceName)).find(
         (p) => p.recoveryPointId === job.recoveryPointId,
       );
-      await removeRestoredFiles(work.destination, work.prefix, point?.files ?? []);
-      cleaned.push(`the files it had begun to write under ${work.destination} were removed`);
+      try {
+        await removeRestoredFiles(work.destination, work.prefix, point?.files ?? []);
+        cleaned.push(`the files it had begun to write under ${work.destination} were removed`);
+      } catch (error) {
+        remains = `the files named '${work.prefix}*' under ${work.destination}, half written by attempt ${attempt}, remain (removing them failed: ${(error as Error).message}); remove them before restoring again`;
+      }
     }
 
     const reason = `${stopReason ?? `the host stopped (a crash or a kill) while attempt ${attempt} ran`}${cleaned.length > 0 ? `; ${cleaned.join("; ")}` : ""}`;
@@ -1552,7 +1553,7 @@ export class LocalBackupService implements BackupServicePort {
                   : `The host stopped while the job ran, ${attempt} time(s); it is not tried again: ${reason}`,
               recommendedAction: [
                 remains !== undefined
-                  ? "Drop what remains, then run the operation again"
+                  ? "Remove what remains, then run the operation again"
                   : "Run the operation again",
               ],
               isRetryable: true,
@@ -1665,13 +1666,7 @@ async function removeRestoredFiles(
     ...files.map((f) => `${prefix}${f.fileName}`),
     `${prefix}recovery-point.json`,
   ]);
-  let entries: string[];
-  try {
-    entries = await readdir(destination);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
+  for (const entry of await readdirIfExists(destination)) {
     const base = entry.replace(/\.partial-[0-9a-f-]{36}$/, "");
     if (names.has(base)) await rm(path.join(destination, entry), { force: true });
   }

@@ -18,11 +18,18 @@
  * the recovery point's metadata, so files and metadata cannot disagree.
  */
 import { randomUUID } from "node:crypto";
-import { copyFile, mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { copyFile, mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { InvalidInputError } from "../../domain/errors.js";
+import { sameAzureName } from "../../domain/protection/names.js";
 import type { RecoveryPoint, RecoveryPointStoreType } from "../../domain/protection/types.js";
-import { fsyncFolder, readJsonFile, readJsonFolder, writeJsonAtomic } from "../atomicFiles.js";
+import {
+  fsyncFolder,
+  readdirIfExists,
+  readJsonFile,
+  readJsonFolder,
+  writeJsonAtomic,
+} from "../atomicFiles.js";
 
 /** The stores of a vault, in the order recovery points move through them. */
 export const recoveryPointStores: readonly RecoveryPointStoreType[] = [
@@ -61,14 +68,14 @@ export function assertSafeSegment(name: string): string {
 
 /** Names of the vault folders under a state folder. */
 export async function listVaultFolderNames(stateDir: string): Promise<string[]> {
-  try {
-    return (await readdir(path.join(path.resolve(stateDir), "vaults"))).filter(
-      (name) => !name.startsWith("."),
-    );
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
+  return (await readdirIfExists(path.join(path.resolve(stateDir), "vaults"))).filter(
+    (name) => !name.startsWith("."),
+  );
+}
+
+/** The name spelt exactly as `name`, else one equal to it but for case (Azure names ignore case). */
+function nameLike(names: readonly string[], name: string): string | undefined {
+  return names.find((n) => n === name) ?? names.find((n) => sameAzureName(n, name));
 }
 
 /**
@@ -79,11 +86,7 @@ export async function existingVaultFolderName(
   stateDir: string,
   vaultName: string,
 ): Promise<string | undefined> {
-  const names = await listVaultFolderNames(stateDir);
-  return (
-    names.find((name) => name === vaultName) ??
-    names.find((name) => name.toLowerCase() === vaultName.toLowerCase())
-  );
+  return nameLike(await listVaultFolderNames(stateDir), vaultName);
 }
 
 /**
@@ -139,17 +142,9 @@ export class VaultFolder {
 
   /** The stored name of a record, whatever the case it is asked in (Azure names ignore case). */
   async recordNameLike(kind: MetadataKind, name: string): Promise<string | undefined> {
-    let files: string[];
-    try {
-      files = await readdir(path.join(this.root, "meta", kind));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw error;
-    }
+    const files = await readdirIfExists(path.join(this.root, "meta", kind));
     const names = files.filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length));
-    return (
-      names.find((n) => n === name) ?? names.find((n) => n.toLowerCase() === name.toLowerCase())
-    );
+    return nameLike(names, name);
   }
 
   async writeRecord(kind: MetadataKind, name: string, value: unknown): Promise<void> {
@@ -169,15 +164,8 @@ export class VaultFolder {
     instanceName: string,
   ): Promise<RecoveryPointManifest[]> {
     const folder = this.storeFolder(store, instanceName);
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw error;
-    }
     const manifests: RecoveryPointManifest[] = [];
-    for (const name of names) {
+    for (const name of await readdirIfExists(folder)) {
       const manifest = await readJsonFile<RecoveryPointManifest>(
         path.join(folder, name, "manifest.json"),
       );
@@ -190,11 +178,7 @@ export class VaultFolder {
   async instancesWithRecoveryPoints(): Promise<string[]> {
     const names = new Set<string>();
     for (const store of recoveryPointStores) {
-      try {
-        for (const name of await readdir(path.join(this.root, store))) names.add(name);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      }
+      for (const name of await readdirIfExists(path.join(this.root, store))) names.add(name);
     }
     return [...names];
   }
@@ -280,19 +264,12 @@ export class VaultFolder {
   }
 
   /**
-   * Removes leftovers of interrupted work: the staging folders of the given jobs, every staging
-   * folder (an archive copy's too) but those of the jobs in `keep`, and the trash.
+   * Removes leftovers of interrupted work: every staging folder (an archive copy's too) but those
+   * of the jobs in `keep`, and the trash.
    */
-  async removeLeftovers(jobNames: readonly string[], keep: readonly string[] = []): Promise<void> {
-    for (const job of jobNames) await rm(this.stagingFolder(job), { recursive: true, force: true });
+  async removeLeftovers(keep: readonly string[]): Promise<void> {
     const kept = new Set(keep);
-    let staged: string[] = [];
-    try {
-      staged = await readdir(path.join(this.root, ".staging"));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
-    for (const name of staged) {
+    for (const name of await readdirIfExists(path.join(this.root, ".staging"))) {
       if (!kept.has(name))
         await rm(path.join(this.root, ".staging", name), { recursive: true, force: true });
     }

@@ -12,6 +12,7 @@
 import { rootCertificates } from "node:tls";
 import nodemailer, { type Transporter } from "nodemailer";
 import type SMTPTransport from "nodemailer/lib/smtp-transport/index.js";
+import { isLoopbackHost } from "../../config.js";
 import { ConfigurationError } from "../../domain/errors.js";
 import {
   NotificationDeliveryError,
@@ -25,7 +26,7 @@ export interface SmtpEmailSenderOptions {
   readonly host: string;
   /** Default 587, or 465 with `secure`. */
   readonly port?: number;
-  /** Implicit TLS from the first byte. Default: on for port 465, otherwise STARTTLS. */
+  /** Implicit TLS from the first byte. Always on for port 465; elsewhere default off (STARTTLS). */
   readonly secure?: boolean;
   /**
    * Send in clear text when the relay offers no STARTTLS (it is still used when offered). Only for
@@ -45,19 +46,6 @@ export interface SmtpEmailSenderOptions {
   readonly from: string;
   /** Default 15 s for connecting, greeting and each command. */
   readonly timeoutMs?: number;
-}
-
-/**
- * Whether a host name or address is this machine's loopback. Names other than `localhost` are
- * not resolved: a name in DNS can point anywhere.
- */
-export function isLoopbackHost(host: string): boolean {
-  const name = host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[(.*)\]$/, "$1");
-  if (name === "localhost" || name === "::1") return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 
 /** {@link EmailSender} over SMTP. */
@@ -90,7 +78,8 @@ export class SmtpEmailSender implements EmailSender {
     this.#transport = nodemailer.createTransport({
       host: options.host,
       port,
-      secure: options.secure ?? port === 465,
+      // Port 465 speaks TLS from the first byte: STARTTLS there would only time out.
+      secure: options.secure === true || port === 465,
       // With requireTLS nodemailer sends STARTTLS even when the greeting does not offer it (so a
       // stripped offer fails too) and fails before AUTH or MAIL FROM when the upgrade does not happen.
       requireTLS: !allowPlaintext,

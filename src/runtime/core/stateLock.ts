@@ -58,11 +58,8 @@ export class StateLockedError extends RuntimeError {
   /** The live holder, when the lock could be read. */
   readonly holder: StateLockHolder | undefined;
   constructor(message: string, holder: StateLockHolder | undefined) {
-    super("RUNTIME_STATE_LOCKED", message, {
-      httpStatus: 409,
-      recommendedAction:
-        "Stop the running host first, or give this one another PGPROTECT_STATE_DIR",
-    });
+    // The message itself says what to do: the CLI prints the message and code only.
+    super("RUNTIME_STATE_LOCKED", message, { httpStatus: 409 });
     this.holder = holder;
   }
 }

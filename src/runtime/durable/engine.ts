@@ -216,29 +216,12 @@ export class DurableEngine {
       throw new InvalidInputError(
         "DURABLE_ORCHESTRATOR_NOT_FOUND",
         `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
-        [
-          {
-            path: "functionName",
-            code: "DURABLE_ORCHESTRATOR_NOT_FOUND",
-            message: `No orchestrator named '${name}' is registered.`,
-          },
-        ],
       );
     }
     const id = instanceId ?? randomUUID().replaceAll("-", "");
     const problem = instanceIdProblem(id);
     if (problem) {
-      throw new InvalidInputError(
-        "DURABLE_INSTANCE_ID_INVALID",
-        `Instance id '${id}' ${problem}.`,
-        [
-          {
-            path: "instanceId",
-            code: "DURABLE_INSTANCE_ID_INVALID",
-            message: `The instance id ${problem}.`,
-          },
-        ],
-      );
+      throw new InvalidInputError("DURABLE_INSTANCE_ID_INVALID", `Instance id '${id}' ${problem}.`);
     }
     const existing = this.store.getInstance(id);
     if (existing && !terminalStatuses.has(existing.status)) {

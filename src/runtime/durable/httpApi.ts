@@ -107,16 +107,12 @@ function json(
   };
 }
 
-/** An answer that is not a success: a problem document with a stable code. */
-function message(status: number, text: string, instance?: string): LocalHttpResponse {
-  const codes: Record<number, string> = {
-    400: "BAD_REQUEST",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    410: "GONE",
-    501: "NOT_IMPLEMENTED",
-  };
-  return problem(status, codes[status] ?? "DURABLE_REQUEST_FAILED", text, {
+/**
+ * A refusal of the API itself, not of the engine (whose errors carry their own code): a request
+ * it cannot read (400) or an operation the local runtime does not offer (501).
+ */
+function message(status: 400 | 501, text: string, instance?: string): LocalHttpResponse {
+  return problem(status, status === 400 ? "BAD_REQUEST" : "NOT_IMPLEMENTED", text, {
     ...(instance !== undefined ? { instance } : {}),
   });
 }
@@ -304,8 +300,11 @@ export function handleDurableHttp(
   try {
     return route(engine, urls, request, origin);
   } catch (error) {
+    // The engine's refusal keeps its own code (`DURABLE_INSTANCE_EXISTS`), not the status's.
     if (isRuntimeError(error))
-      return message(error.httpStatus, error.message, request.url.pathname);
+      return problem(error.httpStatus, error.code, error.message, {
+        instance: request.url.pathname,
+      });
     if (error instanceof SyntaxError)
       return message(
         400,

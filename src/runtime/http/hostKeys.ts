@@ -4,7 +4,16 @@
  * `eventgrid_extension`) as in Azure, and the key of the runtime's local Event Grid topics.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import type { EventGridSettings } from "../eventgrid/topics.js";
 
@@ -63,20 +72,22 @@ export function loadOrCreateHostKeys(stateDir: string, givenFunctionKey?: string
   const text = `${JSON.stringify(keys, null, 2)}\n`;
   if (JSON.stringify(stored, null, 2) + "\n" !== text) {
     mkdirSync(stateDir, { recursive: true });
-    writeFileSync(file, text, { mode: 0o600 });
-    chmodSync(file, 0o600);
+    // Written aside and renamed: a crash mid-write must not leave a truncated file that the next
+    // start would replace with new keys, breaking every URL handed out.
+    const aside = `${file}.${process.pid}.tmp`;
+    const fd = openSync(aside, "w", 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    chmodSync(aside, 0o600);
+    renameSync(aside, file);
   }
   return givenFunctionKey !== undefined && givenFunctionKey !== ""
     ? { ...keys, functionKey: givenFunctionKey }
     : keys;
-}
-
-/**
- * Returns the given key, or the function key stored under `stateDir` (see
- * {@link loadOrCreateHostKeys}).
- */
-export function loadOrCreateHostKey(stateDir: string, given?: string): string {
-  return loadOrCreateHostKeys(stateDir, given).functionKey;
 }
 
 /** The key a request presents: header `x-functions-key`, else query `code`. */

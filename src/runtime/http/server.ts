@@ -26,10 +26,8 @@ import {
   eventGridMaxBatchBytes,
   methodNotAllowed,
   notFound,
-  payloadTooLarge,
   problem,
   readBodyWithin,
-  RequestBodyTooLargeError,
   unauthorized,
 } from "./refusals.js";
 
@@ -276,7 +274,7 @@ async function route(
 
 /** The answer to a request that failed in the host: its own 4xx, else a 500 without internals. */
 function failureResponse(error: unknown, path: string): LocalHttpResponse {
-  if (error instanceof RequestBodyTooLargeError) return payloadTooLarge(error, path);
+  // A body beyond its limit is one of these: a RuntimeError with status 413.
   if (isRuntimeError(error) && error.httpStatus >= 400 && error.httpStatus < 500)
     return problem(error.httpStatus, error.code, error.message, { instance: path });
   return problem(

@@ -475,6 +475,42 @@ describe("local provider: a restore as files cut off by a crash", () => {
       point!.files[0]!.sizeBytes,
     );
   });
+
+  it("fails the job naming what remains when a file the attempt wrote cannot be removed, and writes nothing more", async () => {
+    // Arrange: a folder stands where the attempt's file was, so removing the file fails
+    const env = await setup();
+    const { instance } = await protectDatabase(env.provider, env.vaultId, pgFixture.cluster, "app");
+    const done = await backupNow(env.provider, env.vaultId, instance.name);
+    const [point] = await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name);
+    const destination = path.join(env.stateDir, "restores", "app-stuck");
+    const fileName = point!.files[0]!.fileName;
+    await mkdir(path.join(destination, `r-${fileName}`), { recursive: true });
+    const orphan = await orphanJob(env, done, {
+      operation: "Restore",
+      operationCategory: "Restore",
+      recoveryPointId: done.recoveryPointId,
+      recoveryDestination: destination,
+      work: {
+        kind: "restoreAsFiles",
+        store: "VaultStore",
+        destination,
+        prefix: "r-",
+        writingFiles: true,
+      },
+    });
+
+    // Act
+    const restarted = restartedService(env);
+    await restarted.recoverInterruptedJobs();
+    const job = await restarted.waitForJob(env.vaultId, orphan);
+
+    // Assert
+    expect(job).toMatchObject({ status: "Failed", attempt: 1 });
+    expect(job.errorDetails?.[0]?.message).toContain(
+      `the files named 'r-*' under ${destination}, half written by attempt 1, remain`,
+    );
+    expect(await readdir(destination)).toEqual([`r-${fileName}`]);
+  });
 });
 
 describe("local provider: a tool's server session ends with the tool", () => {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { poll } from "../../support/poll.js";
 import { startFixtureHost, type TestHost } from "./runtimeHost.js";
 
 type Caller = "no key" | "wrong key" | "function key" | "system key" | "master key";
@@ -101,12 +102,23 @@ describe("the local host's doors and limits", () => {
     });
     return (JSON.parse(listed.text) as Array<{ instanceId: string }>).map((i) => i.instanceId);
   };
+  const runtimeStatusOf = async (instanceId: string) => {
+    const answer = await request(managementUrl(`instances/${instanceId}`), {
+      headers: withKey(testHost.host.keys.systemKeys.durabletask_extension),
+    });
+    return (JSON.parse(answer.text) as { runtimeStatus?: string }).runtimeStatus;
+  };
   const startWaiting = async (instanceId: string) => {
     const started = await request(managementUrl(`orchestrators/durableWaitForever/${instanceId}`), {
       method: "POST",
       headers: withKey(testHost.host.keys.systemKeys.durabletask_extension),
     });
     expect(started.status).toBe(202);
+    // Accepted is not yet running: the instance stays Pending until its first episode runs.
+    await poll(
+      () => runtimeStatusOf(instanceId),
+      (runtimeStatus) => runtimeStatus !== "Pending",
+    );
   };
   const expectRefusal = (answer: Answer, status: number) => {
     expect(answer.status).toBe(status);

@@ -492,7 +492,7 @@ describe("failures", () => {
     await settle();
   });
 
-  it("answers 400 for an orchestrator that does not exist and 409 for a running instance id", async () => {
+  it("answers 400 for an orchestrator that does not exist and 409 for a running instance id, each with its own code", async () => {
     const unknown = await fetch(managementUrl("orchestrators/noSuchOrchestrator"), {
       method: "POST",
       body: "",
@@ -505,6 +505,8 @@ describe("failures", () => {
 
     expect(unknown.status).toBe(400);
     expect(duplicate.status).toBe(409);
+    expect(await unknown.json()).toMatchObject({ code: "DURABLE_ORCHESTRATOR_NOT_FOUND" });
+    expect(await duplicate.json()).toMatchObject({ code: "DURABLE_INSTANCE_EXISTS" });
     await clientOp("terminate", "busy-1", { method: "POST" });
     await settle();
   });

@@ -23,13 +23,19 @@ export const OPENAPI_PATH = fileURLToPath(
   new URL("../../fixtures/azure/dataprotection-2026-06-01.openapi.json", import.meta.url),
 );
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+/** A JSON value, as the document is read. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A JSON object. */
+export type JsonObject = { [key: string]: Json };
 
-const COMMON_PREFIX = "../../../../../../common-types/resource-management/v5/";
+/** How the document's `$ref`s into the ARM common types begin. */
+export const COMMON_PREFIX = "../../../../../../common-types/resource-management/v5/";
 
-/** Local stand-ins for the ARM common types the document refers to. */
-const commonDefinitions: Record<string, JsonObject> = {
+/**
+ * Local stand-ins for the ARM common types the document refers to, named `__common_<Type>`.
+ * Shared with the required-only pruner; {@link buildDefinitions} works on a copy.
+ */
+export const commonDefinitions: Readonly<Record<string, JsonObject>> = {
   __common_systemData: {
     type: "object",
     properties: {
@@ -116,7 +122,8 @@ const commonParameters: Record<string, JsonObject> = {
   LocationParameter: { name: "location", in: "path", required: true, type: "string", minLength: 1 },
 };
 
-function isObject(value: Json | undefined): value is JsonObject {
+/** Whether a JSON value is an object (not an array, not null). */
+export function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -196,7 +203,8 @@ export function buildDefinitions(spec: JsonObject): Record<string, JsonObject> {
     if (isObject(def) && typeof def["discriminator"] === "string")
       discriminators.set(name, def["discriminator"]);
   }
-  const defs: Record<string, JsonObject> = { ...commonDefinitions };
+  // A copy: the definitions below are closed in place, and the common ones are shared.
+  const defs: Record<string, JsonObject> = structuredClone(commonDefinitions);
   for (const [name, def] of Object.entries(raw)) defs[name] = adapt(def) as JsonObject;
   for (const def of Object.values(raw)) closeInline(def);
   for (const def of Object.values(defs)) closeInline(def);

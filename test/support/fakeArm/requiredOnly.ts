@@ -21,12 +21,14 @@
  *   says.
  */
 import { readFileSync } from "node:fs";
-import { OPENAPI_PATH } from "./openApiValidator.js";
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-const COMMON_PREFIX = "../../../../../../common-types/resource-management/v5/";
+import {
+  COMMON_PREFIX,
+  commonDefinitions,
+  isObject,
+  OPENAPI_PATH,
+  type Json,
+  type JsonObject,
+} from "./openApiValidator.js";
 
 /** Properties Resource Manager requires of every provider, by the definition that holds them. */
 const resourceManagerContract: Readonly<Record<string, readonly string[]>> = {
@@ -37,47 +39,6 @@ const resourceManagerContract: Readonly<Record<string, readonly string[]>> = {
   __common_ErrorDetail: ["code", "message"],
   DppIdentityDetails: ["type", "principalId", "tenantId"],
 };
-
-/** Stand-ins for the common types the document refers to but does not ship. */
-const commonDefinitions: Readonly<Record<string, JsonObject>> = {
-  __common_Resource: {
-    type: "object",
-    properties: {
-      id: { type: "string" },
-      name: { type: "string" },
-      type: { type: "string" },
-      systemData: { $ref: "#/definitions/__common_systemData" },
-    },
-  },
-  __common_systemData: { type: "object", properties: {} },
-  __common_ProxyResource: { type: "object", allOf: [{ $ref: "#/definitions/__common_Resource" }] },
-  __common_TrackedResource: {
-    type: "object",
-    allOf: [{ $ref: "#/definitions/__common_Resource" }],
-    properties: {
-      tags: { type: "object", additionalProperties: { type: "string" } },
-      location: { type: "string" },
-    },
-  },
-  __common_ErrorDetail: {
-    type: "object",
-    properties: {
-      code: { type: "string" },
-      message: { type: "string" },
-      target: { type: "string" },
-      details: { type: "array", items: { $ref: "#/definitions/__common_ErrorDetail" } },
-      additionalInfo: { type: "array", items: { type: "object" } },
-    },
-  },
-  __common_ErrorResponse: {
-    type: "object",
-    properties: { error: { $ref: "#/definitions/__common_ErrorDetail" } },
-  },
-};
-
-function isObject(value: Json | undefined): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function definitionName(ref: Json | undefined): string | undefined {
   if (typeof ref !== "string") return undefined;

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { protectDatasource, protectServer } from "../../../src/application/protect.js";
 import { createVaultDirectory } from "../../../src/composition.js";
 import { loadConfig } from "../../../src/config.js";
-import { NotFoundError } from "../../../src/domain/errors.js";
 import { compilePolicySpec } from "../../../src/domain/policy/spec.js";
 import {
   formatDatabaseId,
@@ -15,8 +14,8 @@ import {
   protectionInstanceId,
   serverProtectionInstanceId,
 } from "../../../src/domain/protection/operationIds.js";
-import type { Provider } from "../../../src/providers/ports.js";
 import { InMemoryOrchestrations } from "../../support/inMemoryOrchestrations.js";
+import { protectionProvider } from "../../support/protectionProvider.js";
 
 const secretUri = "https://kv.vault.azure.net/secrets/pg1";
 const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
@@ -36,34 +35,8 @@ const weekly = compilePolicySpec({
 /** A Single Server `pg1` with a database `sales`, the policy `weekly` and one secret, in memory. */
 function deps() {
   const config = loadConfig({});
-  const server = { id: pg1Id, name: "pg1", kind: "servers", location: "local", tags: {} };
-  const provider = {
-    directory: {
-      resolveServer: async (name: string) => {
-        if (name !== "pg1")
-          throw new NotFoundError("ResourceNotFound", `Server '${name}' is not configured`);
-        return server;
-      },
-      resolveDatabase: async (serverName: string, databaseName: string) => ({
-        id: formatDatabaseId({ ...LOCAL_SCOPE, kind: "servers", serverName, databaseName }),
-        name: databaseName,
-        serverId: pg1Id,
-        serverName,
-        location: "local",
-        tags: {},
-      }),
-    },
-    backup: {
-      getPolicy: async (_vault: string, name: string) => {
-        if (name !== "weekly") throw new NotFoundError("ResourceNotFound", "no such policy");
-        return { name, properties: weekly };
-      },
-    },
-    secrets: {
-      secretExists: async (uri: string) => uri === secretUri,
-      getSecret: async () => "postgresql://admin:secret@pg1.example:5432/postgres",
-    },
-  } as unknown as Provider;
+  const server = { id: pg1Id, name: "pg1", kind: "servers", location: "local", tags: {} } as const;
+  const provider = protectionProvider({ servers: [server], policies: { weekly }, secretUri });
   return { config, provider, vaults: createVaultDirectory(config) };
 }
 

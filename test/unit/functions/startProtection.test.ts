@@ -3,7 +3,6 @@ import type { DurableOrchestrationStatus } from "durable-functions";
 import { describe, expect, it } from "vitest";
 import { createVaultDirectory, type AppDependencies } from "../../../src/composition.js";
 import { loadConfig } from "../../../src/config.js";
-import { NotFoundError } from "../../../src/domain/errors.js";
 import { compilePolicySpec } from "../../../src/domain/policy/spec.js";
 import {
   formatDatabaseId,
@@ -18,7 +17,8 @@ import {
   protectionInstanceId,
   serverProtectionInstanceId,
 } from "../../../src/domain/protection/operationIds.js";
-import type { DirectoryServer, Provider } from "../../../src/providers/ports.js";
+import type { DirectoryServer } from "../../../src/providers/ports.js";
+import { protectionProvider } from "../../support/protectionProvider.js";
 
 const vaultId = formatVaultId({ ...LOCAL_SCOPE, vaultName: "pgprotect-vault" });
 const server = (name: string, kind: DirectoryServer["kind"]): DirectoryServer => ({
@@ -65,35 +65,7 @@ function durableClient(instances: Record<string, Partial<DurableOrchestrationSta
 /** Dependencies with a Single Server `pg1`, a Flexible Server `flex`, two policies and one secret. */
 function deps(env: Record<string, string> = {}): AppDependencies {
   const config = loadConfig(env);
-  const provider = {
-    directory: {
-      resolveServer: async (name: string) => {
-        const found = servers.find((s) => s.name === name);
-        if (!found)
-          throw new NotFoundError("ResourceNotFound", `Server '${name}' is not configured`);
-        return found;
-      },
-      resolveDatabase: async (serverName: string, databaseName: string) => ({
-        id: formatDatabaseId({ ...LOCAL_SCOPE, kind: "servers", serverName, databaseName }),
-        name: databaseName,
-        serverId: pg1Id,
-        serverName,
-        location: "local",
-        tags: {},
-      }),
-    },
-    backup: {
-      getPolicy: async (_vault: string, name: string) => {
-        const properties = policies[name as keyof typeof policies];
-        if (!properties) throw new NotFoundError("ResourceNotFound", "no such policy");
-        return { name, properties };
-      },
-    },
-    secrets: {
-      secretExists: async (uri: string) => uri === secretUri,
-      getSecret: async () => "postgresql://admin:secret@pg1.example:5432/postgres",
-    },
-  } as unknown as Provider;
+  const provider = protectionProvider({ servers, policies, secretUri });
   return { config, provider, vaults: createVaultDirectory(config) } as unknown as AppDependencies;
 }
 

@@ -21,12 +21,6 @@ const hostSettingPatterns: readonly RegExp[] = [
 ];
 
 /**
- * Settings the infrastructure sets for the Azure provider that src/config.ts does not declare yet.
- * Each moves out of this list once the schema (and local.settings.sample.json) has it.
- */
-const settingsAwaitingSchema: readonly string[] = ["EVENTGRID_TOPIC_ENDPOINT", "BACKUP_VAULT_IDS"];
-
-/**
  * App settings the Flex Consumption plan rejects or ignores: the runtime and its version live in
  * functionAppConfig, and deployment goes through the deployment storage container.
  */
@@ -274,10 +268,7 @@ describe("the function app's settings", () => {
     // Act
     const keys = appSettingKeys();
     const unexplained = keys.filter(
-      (key) =>
-        !appKeys.includes(key) &&
-        !hostSettingPatterns.some((pattern) => pattern.test(key)) &&
-        !settingsAwaitingSchema.includes(key),
+      (key) => !appKeys.includes(key) && !hostSettingPatterns.some((pattern) => pattern.test(key)),
     );
 
     // Assert
@@ -562,23 +553,17 @@ function varSource(path: string, name: string): string {
   return source.slice(start, start + expression.length);
 }
 
-/** The raw text of `resource <name> ...` up to the next top-level declaration. */
-function resourceSource(path: string, name: string): string {
+/** The raw text of `<kind> <name> ...` up to the next top-level declaration. */
+function declarationSource(path: string, kind: "resource" | "module", name: string): string {
   const source = readRepoFile(path);
-  const start = new RegExp(`^resource\\s+${name}\\s`, "m").exec(source)?.index ?? -1;
-  if (start === -1) throw new Error(`no resource ${name} in ${path}`);
+  const start = new RegExp(`^${kind}\\s+${name}\\s`, "m").exec(source)?.index ?? -1;
+  if (start === -1) throw new Error(`no ${kind} ${name} in ${path}`);
   const next = source.slice(start + 1).search(/^(module|resource|var|output|param)\s/m);
   return source.slice(start, next === -1 ? undefined : start + 1 + next);
 }
 
-/** The raw text of `module <name> ...` of main.bicep. */
-function mainModuleSource(name: string): string {
-  const source = readRepoFile("infra/main.bicep");
-  const start = new RegExp(`^module\\s+${name}\\s`, "m").exec(source)?.index ?? -1;
-  if (start === -1) throw new Error(`no module ${name}`);
-  const next = source.slice(start + 1).search(/^(module|resource|var|output|param)\s/m);
-  return source.slice(start, next === -1 ? undefined : start + 1 + next);
-}
+const resourceSource = (path: string, name: string) => declarationSource(path, "resource", name);
+const mainModuleSource = (name: string) => declarationSource("infra/main.bicep", "module", name);
 
 /** The roles the HTTP handlers require, as they pass them to `authorize`. */
 function rolesTheHandlersCheck(): string[] {

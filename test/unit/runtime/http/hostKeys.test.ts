@@ -6,7 +6,6 @@ import {
   hasSystemKey,
   isAuthorized,
   keyLocalTopics,
-  loadOrCreateHostKey,
   loadOrCreateHostKeys,
   presentedKey,
 } from "../../../../src/runtime/http/hostKeys.js";
@@ -15,14 +14,14 @@ describe("the local host key", () => {
   test("is created once, stored owner-only, and reused", () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), "pgprotect-keys-"));
     try {
-      const first = loadOrCreateHostKey(stateDir);
-      const second = loadOrCreateHostKey(stateDir);
+      const first = loadOrCreateHostKeys(stateDir).functionKey;
+      const second = loadOrCreateHostKeys(stateDir).functionKey;
 
       expect(first).toMatch(/^[A-Za-z0-9_-]{40}$/);
       expect(second).toBe(first);
       expect(statSync(path.join(stateDir, "host-keys.json")).mode & 0o777).toBe(0o600);
       expect(readFileSync(path.join(stateDir, "host-keys.json"), "utf8")).toContain(first);
-      expect(loadOrCreateHostKey(stateDir, "given-key")).toBe("given-key");
+      expect(loadOrCreateHostKeys(stateDir, "given-key").functionKey).toBe("given-key");
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }

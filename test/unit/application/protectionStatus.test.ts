@@ -18,6 +18,10 @@ const serverRun = (fields: Partial<DurableOrchestrationStatus>) =>
     ...fields,
   });
 
+/** A `protectServer` run that completed with `output` as its summary. */
+const completedServerRun = (output: unknown) =>
+  serverRun({ runtimeStatus: "Completed" as never, output });
+
 describe("GET /api/protections/{id} for every database of a server", () => {
   it("shows the progress of a running one in the fields of a single protection", () => {
     // Arrange
@@ -86,9 +90,11 @@ describe("GET /api/protections/{id} for every database of a server", () => {
   it("says AlreadyProtected when every database already was", () => {
     const body = protectionStatusBody(
       "protect-server-x",
-      serverRun({
-        runtimeStatus: "Completed" as never,
-        output: { serverName: "pg1", protected: [], alreadyProtected: ["a", "b"], failed: [] },
+      completedServerRun({
+        serverName: "pg1",
+        protected: [],
+        alreadyProtected: ["a", "b"],
+        failed: [],
       }),
     );
 
@@ -98,14 +104,11 @@ describe("GET /api/protections/{id} for every database of a server", () => {
   it("says Failed with an error naming each database that was not protected and its code", () => {
     const body = protectionStatusBody(
       "protect-server-x",
-      serverRun({
-        runtimeStatus: "Completed" as never,
-        output: {
-          serverName: "pg1",
-          protected: ["a"],
-          alreadyProtected: [],
-          failed: [{ databaseName: "b", code: "UserErrorMissingDBPermissions", message: "denied" }],
-        },
+      completedServerRun({
+        serverName: "pg1",
+        protected: ["a"],
+        alreadyProtected: [],
+        failed: [{ databaseName: "b", code: "UserErrorMissingDBPermissions", message: "denied" }],
       }),
     );
 
@@ -147,22 +150,19 @@ describe("GET /api/protections/{id} for every database of a server, when waiting
   it("says Failed, naming each stuck database and the operation that follows it", () => {
     const body = protectionStatusBody(
       "protect-server-x",
-      serverRun({
-        runtimeStatus: "Completed" as never,
-        output: {
-          serverName: "pg1",
-          protected: ["a"],
-          alreadyProtected: [],
-          failed: [],
-          stuck: [
-            {
-              databaseName: "b",
-              operationId: "protect-b",
-              code: "PROTECTION_STUCK",
-              message: "still running after 60 minutes",
-            },
-          ],
-        },
+      completedServerRun({
+        serverName: "pg1",
+        protected: ["a"],
+        alreadyProtected: [],
+        failed: [],
+        stuck: [
+          {
+            databaseName: "b",
+            operationId: "protect-b",
+            code: "PROTECTION_STUCK",
+            message: "still running after 60 minutes",
+          },
+        ],
       }),
     );
 
