@@ -13,9 +13,9 @@ const maxLayerDepth = 6;
 /**
  * One config block per folder depth: `no-restricted-imports` matches the import text, not the
  * resolved file, so "leaves the folder" is a relative path that climbs exactly as many `../` as the
- * importing file sits deep (from `src/runtime/core/x.ts`, `../../` is `src/`).
+ * importing file sits deep (from `src/domain/policy/x.ts`, `../../` is `src/`).
  *
- * @param folder - the layer's folder, e.g. `src/runtime`.
+ * @param folder - the layer's folder, e.g. `src/domain`.
  * @param options - the rule's options for a file `depth` deep; `leaving` is the regex prefix of an
  *   import that leaves the folder.
  */
@@ -42,7 +42,16 @@ const domainPurity = {
 };
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".pgprotect/**", "coverage/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      ".pgprotect/**",
+      "coverage/**",
+      "packages/*/dist/**",
+      "packages/*/.functions-runtime/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -74,6 +83,11 @@ export default tseslint.config(
             {
               group: ["**/providers/**", "**/activities/**", "!**/activities/names*"],
               message: "Orchestrations import only domain types and activity names.",
+            },
+            {
+              group: ["**/observability/consoleLogger*", "**/observability/functionsLogger*"],
+              message:
+                "Orchestrations log through observability/orchestrationLogger.js (replay-safe).",
             },
           ],
         },
@@ -112,31 +126,76 @@ export default tseslint.config(
           message:
             "Call activities with `yield* callActivity(...)` (orchestrations/callActivity.ts), typed by the activity itself.",
         },
+        {
+          // The input crosses the boundary as JSON: it is checked, never cast.
+          selector:
+            "CallExpression[callee.object.property.name='df'][callee.property.name='getInput']",
+          message:
+            "Read the input with `orchestrationInput(context, schema)` (orchestrations/orchestrationInput.ts).",
+        },
+        {
+          selector:
+            "CallExpression[callee.object.property.name='df'][callee.property.name=/^callSubOrchestrator(WithRetry)?$/]",
+          message:
+            "Start a child with `subOrchestration(context, contract, input, id)` (orchestrations/subOrchestration.ts): its output is read through its schema.",
+        },
+        {
+          selector:
+            "TSAsExpression[expression.type='MemberExpression'][expression.property.name='result'], TSTypeAssertion[expression.type='MemberExpression'][expression.property.name='result']",
+          message:
+            "A task's result crossed the boundary as JSON: read it through a schema (`subOrchestration(...).output()`), never cast it.",
+        },
       ],
     },
   },
   // Layers (docs/architecture.md "Layers"); each rule has a test in test/unit/lint/layers.test.ts.
-  // The domain is pure: no SDKs, no Node built-ins, and nothing of the app outside src/domain,
-  // apart from the timer trigger's NCRONTAB reader, which the runtime owns and plans share.
+  // The domain is pure: no SDKs, no Node built-ins, and nothing of the app outside src/domain.
+  // Of the runtime package it takes only the timer trigger's NCRONTAB reader, which plans share.
   ...byDepth("src/domain", (leaving) => ({
     ...domainPurity,
     patterns: [
       ...domainPurity.patterns,
       {
-        regex: `${leaving}(?!runtime/timers/ncrontabReader\\.js$)`,
+        regex: leaving,
         message: "The domain imports nothing of the app outside src/domain.",
+      },
+      {
+        regex: "^@pgprotect/functions-runtime(?!/ncrontab$)",
+        message: "The domain takes only `@pgprotect/functions-runtime/ncrontab` of the runtime.",
       },
     ],
   })),
-  // The runtime is a host any Functions app can run on: it imports nothing of the app it hosts.
-  ...byDepth("src/runtime", (leaving) => ({
+  // The runtime package is a host any Functions app can run on: its sources and tests import
+  // nothing of the app it hosts, neither by a path out of the package nor by the app's name.
+  ...byDepth("packages/functions-runtime", (leaving) => ({
     patterns: [
       {
         regex: leaving,
-        message: "The runtime imports nothing from src outside src/runtime.",
+        message: "The runtime package imports nothing outside packages/functions-runtime.",
+      },
+      {
+        regex: "^pgprotect(/|$)",
+        message: "The runtime package imports nothing of the app it hosts.",
       },
     ],
   })),
+  {
+    // The pure domain imports the NCRONTAB reader (`@pgprotect/functions-runtime/ncrontab`).
+    files: ["packages/functions-runtime/src/timers/ncrontabReader.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: ".",
+              message: "The NCRONTAB reader is shared with pure code: it imports nothing.",
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     // Providers sit behind the ports: they know no trigger, use case or HTTP shape, and no other
     // provider's internals (shared helpers live in src/providers/ itself).
@@ -175,6 +234,8 @@ export default tseslint.config(
                 "**/functions/**",
                 "**/http/**",
                 "**/runtime/**",
+                "@pgprotect/functions-runtime",
+                "@pgprotect/functions-runtime/*",
                 "**/cli/**",
                 "**/activities/**",
                 "**/composition.js",

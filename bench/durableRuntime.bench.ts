@@ -20,12 +20,12 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { startHost, type RunningHost } from "../src/runtime/host.js";
+import { startHost, type RunningHost } from "@pgprotect/functions-runtime";
 import {
   createDurableExtension,
+  type DurableEngine,
   type LocalDurableExtension,
-} from "../src/runtime/durable/index.js";
-import type { DurableEngine } from "../src/runtime/durable/engine.js";
+} from "@pgprotect/functions-runtime/durable";
 import { projectRoot } from "./support/projectRoot.js";
 
 const orchestrations = 1000;

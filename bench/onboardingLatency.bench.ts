@@ -27,7 +27,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { eventGridFileSchema } from "../src/cli/hostCli.js";
+import { appHostOptions, eventGridFileSchema } from "../src/cli/hostCli.js";
 import { compilePolicySpec } from "../src/domain/policy/spec.js";
 import { formatVaultId, LOCAL_SCOPE } from "../src/domain/protection/ids.js";
 import { createLocalProvider } from "../src/providers/local/index.js";
@@ -35,8 +35,7 @@ import {
   startPostgresCluster,
   type PostgresCluster,
 } from "../src/providers/local/postgresCluster.js";
-import type { EventGridSettings } from "../src/runtime/eventgrid/topics.js";
-import { startHost, type RunningHost } from "../src/runtime/host.js";
+import { startHost, type EventGridSettings, type RunningHost } from "@pgprotect/functions-runtime";
 import {
   startSmtpServer,
   startWebhookServer,
@@ -303,6 +302,7 @@ async function main(): Promise<void> {
       JSON.parse(await readFile(path.join(appDir, "eventgrid.local.json"), "utf8")),
     ) as EventGridSettings;
     host = await startHost({
+      ...appHostOptions,
       appDir,
       port: 0,
       stateDir: path.join(stateDir, "runtime"),

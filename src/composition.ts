@@ -7,6 +7,8 @@ import type { ApplicationDependencies, VaultDirectory } from "./application/depe
 import { appConfig, type Config } from "./config.js";
 import { ConfigurationError, NotFoundError } from "./domain/errors.js";
 import { formatVaultId, LOCAL_SCOPE, parseVaultId } from "./domain/protection/ids.js";
+import { consoleEventLogger } from "./observability/consoleLogger.js";
+import { ProcessSingleton } from "./processSingleton.js";
 import { createEventGridPublisher } from "./providers/events/eventGridPublisher.js";
 import type { EventPublisherPort } from "./providers/ports.js";
 
@@ -70,7 +72,7 @@ async function build(config: Config): Promise<AppDependencies> {
   const vaults = createVaultDirectory(config);
   const eventSource = `/pgprotect/${config.TASKHUB_NAME}`;
   if (config.PGPROTECT_PROVIDER === "local") {
-    const { startLocalProvider } = await import("./providers/local/index.js");
+    const { startLocalProvider, runLocalScheduleTick } = await import("./providers/local/index.js");
     const started = await startLocalProvider(config);
     const endpoint =
       config.EVENTGRID_TOPIC_ENDPOINT ??
@@ -96,11 +98,13 @@ async function build(config: Config): Promise<AppDependencies> {
       events,
       vaults,
       eventSource,
+      localSchedule: { tick: () => runLocalScheduleTick(started.provider) },
       close: () => started.close(),
     };
   }
   const { createAzureServices } = await import("./providers/azure/azureServices.js");
-  const provider = createAzureServices(config);
+  // The provider's events (lost answers, throttling) belong in the worker's log beside the app's.
+  const provider = createAzureServices(config, undefined, { log: consoleEventLogger() });
   // The schema requires the endpoint when the provider is azure; the identity publishes unless a key is set.
   const endpoint = config.EVENTGRID_TOPIC_ENDPOINT ?? "";
   const events = createEventGridPublisher({ endpoint, ...topicCredential(config, endpoint) });
@@ -133,26 +137,21 @@ export function localTopicPublisher(config: Config, topicName: string): EventPub
   return createEventGridPublisher({ endpoint, ...topicCredential(config, endpoint) });
 }
 
-let pending: Promise<AppDependencies> | undefined;
+// A failed start (e.g. PostgreSQL missing) is retried on the next call rather than kept.
+const dependencies = new ProcessSingleton(() => build(appConfig()));
 
 /** The process's dependencies, built on first use from the settings. */
 export function appDependencies(): Promise<AppDependencies> {
-  pending ??= build(appConfig()).catch((error: unknown) => {
-    // A failed start (e.g. PostgreSQL missing) is retried on the next call rather than cached.
-    pending = undefined;
-    throw error;
-  });
-  return pending;
+  return dependencies.get();
 }
 
 /** Replaces the dependencies (tests), or clears them so the next use builds them again. */
-export function setAppDependencies(dependencies: AppDependencies | undefined): void {
-  pending = dependencies ? Promise.resolve(dependencies) : undefined;
+export function setAppDependencies(replacement: AppDependencies | undefined): void {
+  dependencies.set(replacement && Promise.resolve(replacement));
 }
 
 /** Closes the dependencies if they were built (the host is stopping). */
 export async function closeAppDependencies(): Promise<void> {
-  const current = pending;
-  pending = undefined;
+  const current = dependencies.take();
   if (current) await (await current.catch(() => undefined))?.close();
 }

@@ -12,6 +12,7 @@ import { parseLocalServerList } from "./domain/protection/localServers.js";
 import { defaultAutoProtectTag } from "./domain/plans/autoProtect.js";
 import { parseCronSchedule } from "./domain/plans/cron.js";
 import { parseBackupPlans } from "./domain/plans/plans.js";
+import { ProcessSingleton } from "./processSingleton.js";
 
 const optionalText = z
   .string()
@@ -367,7 +368,7 @@ export function loadConfig(
   );
 }
 
-let cached: Config | undefined;
+const settings = new ProcessSingleton(() => loadConfig());
 
 /**
  * The settings of this process, read and validated on first use.
@@ -375,8 +376,7 @@ let cached: Config | undefined;
  * @throws ConfigurationError naming every bad setting.
  */
 export function appConfig(): Config {
-  cached ??= loadConfig();
-  return cached;
+  return settings.get();
 }
 
 /**

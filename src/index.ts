@@ -6,6 +6,8 @@ import { app } from "@azure/functions";
 import { appDependencies, closeAppDependencies } from "./composition.js";
 import { loadConfig } from "./config.js";
 import { isAppError } from "./domain/errors.js";
+import { consoleEventLogger } from "./observability/consoleLogger.js";
+import { logEvents } from "./observability/logEvents.js";
 
 app.setup({ enableHttpStream: true });
 
@@ -15,17 +17,18 @@ app.hook.appStart(async () => {
   if (config.PGPROTECT_PROVIDER !== "local") return;
   // Starting the embedded provider (and its private PostgreSQL) now shows a missing PostgreSQL
   // installation at start; the app keeps serving what needs no database, and retries on use.
+  const log = consoleEventLogger();
   try {
     await appDependencies();
-    console.log(`pgprotect: local provider ready (state in ${config.PGPROTECT_STATE_DIR})`);
+    log.emit(logEvents.localProviderReady, { stateDir: config.PGPROTECT_STATE_DIR });
   } catch (error) {
-    const action = isAppError(error) ? error.recommendedAction : undefined;
-    console.error(
-      `pgprotect: the local provider could not start: ${(error as Error).message}. ` +
-        (action
-          ? `${action}.`
-          : "Install PostgreSQL (apt-get install postgresql) or set DATABASE_URL."),
-    );
+    log.emit(logEvents.localProviderUnavailable, {
+      errorCode: isAppError(error) ? error.code : undefined,
+      errorMessage: (error as Error).message,
+      recommendedAction:
+        (isAppError(error) ? error.recommendedAction : undefined) ??
+        "Install PostgreSQL (apt-get install postgresql) or set DATABASE_URL",
+    });
   }
 });
 

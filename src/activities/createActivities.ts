@@ -22,6 +22,8 @@ import {
 import type { PgProtectEvent } from "../domain/events/types.js";
 import { parseVaultId } from "../domain/protection/ids.js";
 import type { BackupInstance, BackupInstanceSpec, BackupJob } from "../domain/protection/types.js";
+import { silentEventLogger, type EventLogger } from "../observability/eventLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 import {
   activityNames,
   type ActivityFailure,
@@ -56,6 +58,7 @@ function failureOf(error: AppError): ActivityFailure {
   return {
     ok: false,
     code: error.code,
+    ...(error.serviceCode ? { serviceCode: error.serviceCode } : {}),
     message: error.message,
     ...(error.recommendedAction ? { recommendedAction: error.recommendedAction } : {}),
   };
@@ -74,6 +77,7 @@ function summaryOf(instance: BackupInstance, vaultId: string): ProtectionSummary
       ? {
           error: {
             code: error.code,
+            ...(error.serviceCode ? { serviceCode: error.serviceCode } : {}),
             message: error.message,
             ...(error.recommendedAction?.length
               ? { recommendedAction: error.recommendedAction.join(" ") }
@@ -130,6 +134,61 @@ function firstTime(...candidates: ReadonlyArray<string | undefined>): string {
   return candidates.find(isTime) ?? clockTime();
 }
 
+/** Whether an activity's answer is an expected failure. */
+function isFailure(value: unknown): value is ActivityFailure {
+  return typeof value === "object" && value !== null && "ok" in value && value.ok === false;
+}
+
+/** The activities as registered: each takes its input and, optionally, the invocation's logger. */
+type LoggedActivities<T> = {
+  readonly [K in keyof T]: T[K] extends (input: infer I, log: EventLogger) => Promise<infer O>
+    ? (input: I, log?: EventLogger) => Promise<O>
+    : never;
+};
+
+/**
+ * Each activity, logging its start and how it ended: completed, declined with an expected
+ * failure's code, or failed by a thrown error (which the orchestration's retry policy retries
+ * when transient). The logger is the activity invocation's, naming the orchestration instance.
+ */
+function withLogs<T extends Record<string, (input: never, log: EventLogger) => Promise<unknown>>>(
+  activities: T,
+): LoggedActivities<T> {
+  const logged = Object.entries(activities).map(([activity, run]) => {
+    const call = async (input: never, log: EventLogger = silentEventLogger) => {
+      const started = Date.now();
+      log.emit(logEvents.activityStarted, { activity });
+      try {
+        const result = await run(input, log);
+        const durationMs = Date.now() - started;
+        if (isFailure(result)) {
+          log.emit(logEvents.activityDeclined, {
+            activity,
+            durationMs,
+            errorCode: result.code,
+            errorMessage: result.message,
+          });
+        } else {
+          log.emit(logEvents.activityCompleted, { activity, durationMs });
+        }
+        return result;
+      } catch (error) {
+        log.emit(logEvents.activityFailed, {
+          activity,
+          durationMs: Date.now() - started,
+          errorCode: isAppError(error) ? error.code : undefined,
+          errorMessage: error instanceof Error ? error.message : String(error),
+          retryable: isAppError(error) ? error.retryable : undefined,
+        });
+        throw error;
+      }
+    };
+    return [activity, call] as const;
+  });
+  // The entries are the same activities under the same names, each wrapped alike.
+  return Object.fromEntries(logged) as LoggedActivities<T>;
+}
+
 /** What the activities need: the provider, the event publisher and a few settings. */
 export type ActivityDependencies = Pick<AppDependencies, "provider" | "events" | "eventSource"> & {
   /** Whether `verifyAccess` grants the vault identity's missing roles (`AUTO_GRANT_ROLE_ASSIGNMENTS`); false by default. */
@@ -151,7 +210,7 @@ export function createActivities(deps: ActivityDependencies) {
   const fittingPolicies = new Map<string, { fits: Promise<string>; at: number }>();
   const policyFitTtlMs = deps.policyFitTtlMs ?? 5 * 60_000;
 
-  return {
+  return withLogs({
     /** Finds the datasource by id or by names. */
     [activityNames.resolveDatasource]: (
       ref: DatasourceRef,
@@ -275,8 +334,11 @@ export function createActivities(deps: ActivityDependencies) {
     [activityNames.getJob]: async (key: JobKey): Promise<BackupJob> =>
       backup.getJob(key.vaultId, key.jobId),
 
-    /** Builds the CloudEvents for facts and publishes them. */
-    [activityNames.publishEvents]: async (requests: readonly EventRequest[]): Promise<number> => {
+    /** Builds the CloudEvents for facts and publishes them; logs each one published. */
+    [activityNames.publishEvents]: async (
+      requests: readonly EventRequest[],
+      log: EventLogger,
+    ): Promise<number> => {
       const events: PgProtectEvent[] = [];
       for (const request of requests) {
         const options = {
@@ -312,6 +374,7 @@ export function createActivities(deps: ActivityDependencies) {
                 operationId: request.operationId,
                 error: {
                   code: request.error.code,
+                  ...(request.error.serviceCode ? { serviceCode: request.error.serviceCode } : {}),
                   message: request.error.message,
                   ...(request.error.recommendedAction
                     ? { recommendedAction: [request.error.recommendedAction] }
@@ -324,6 +387,13 @@ export function createActivities(deps: ActivityDependencies) {
         }
       }
       await deps.events.publish(events);
+      for (const event of events) {
+        log.emit(logEvents.eventPublished, {
+          cloudEventId: event.id,
+          eventType: event.type,
+          subject: event.subject,
+        });
+      }
       return events.length;
     },
 
@@ -352,7 +422,7 @@ export function createActivities(deps: ActivityDependencies) {
         return datasourceTags ? { job, datasourceTags } : { job };
       });
     },
-  } as const;
+  });
 }
 
 /** The activities, by name. */

@@ -6,8 +6,10 @@
  * failures as {@link ActivityFailure} values with a stable `code`, and throw only transient
  * failures, which the orchestrations' retry policies retry.
  */
+import type { ErrorCode } from "../domain/errorCodes.js";
 import type { DatasourceRef, ResolvedDatasource } from "../domain/protection/datasource.js";
 import type { BackupInstance, BackupJob } from "../domain/protection/types.js";
+import type { RequestCorrelation } from "../observability/eventLogger.js";
 // Type-only and erased: the signatures are read from the activities themselves, so a call and
 // its activity cannot drift apart, and no code of the activities reaches an orchestration.
 import type { Activities } from "./createActivities.js";
@@ -38,11 +40,53 @@ export type ActivityInput<N extends ActivityName> = Parameters<Activities[N]>[0]
 /** What an activity answers once settled, read from its own signature. */
 export type ActivityOutput<N extends ActivityName> = Awaited<ReturnType<Activities[N]>>;
 
+/** Marks an activity input sent with the correlation of the request that started the operation. */
+export const correlatedInputMarker = "pgprotect.correlatedInput";
+
+/**
+ * An activity's input with the starting request's correlation beside it, so that the activity's
+ * logs name the request (activities get only their input from the orchestration).
+ */
+export interface CorrelatedActivityInput {
+  readonly [correlatedInputMarker]: 1;
+  readonly input: unknown;
+  readonly correlation: RequestCorrelation;
+}
+
+/** Wraps an activity's input with the starting request's correlation. */
+export function correlatedInput(
+  input: unknown,
+  correlation: RequestCorrelation,
+): CorrelatedActivityInput {
+  return { [correlatedInputMarker]: 1, input, correlation };
+}
+
+/** The activity's own input and, when it was sent wrapped, the starting request's correlation. */
+export function openActivityInput(sent: unknown): {
+  input: unknown;
+  correlation?: RequestCorrelation;
+} {
+  if (typeof sent !== "object" || sent === null || !(correlatedInputMarker in sent)) {
+    return { input: sent };
+  }
+  const { input, correlation } = sent as Partial<CorrelatedActivityInput>;
+  const { invocationId, traceparent } = correlation ?? {};
+  return {
+    input,
+    correlation: {
+      ...(typeof invocationId === "string" ? { invocationId } : {}),
+      ...(typeof traceparent === "string" ? { traceparent } : {}),
+    },
+  };
+}
+
 /** An expected failure, returned rather than thrown. */
 export interface ActivityFailure {
   readonly ok: false;
-  /** The service's code where it has one, e.g. `UserErrorMissingRequiredPermissions`. */
-  readonly code: string;
+  /** The catalogue's code, e.g. `MISSING_REQUIRED_PERMISSIONS`. */
+  readonly code: ErrorCode;
+  /** The service's own code where the failure came from it, e.g. `UserErrorMissingRequiredPermissions`. */
+  readonly serviceCode?: string;
   readonly message: string;
   readonly recommendedAction?: string;
 }
@@ -65,8 +109,10 @@ export interface ProtectionSummary {
   readonly vaultId: string;
   readonly protectionStatus: string;
   readonly policyId: string;
+  /** The service's protection error: the catalogue's code, and the service's own beside it. */
   readonly error?: {
-    readonly code: string;
+    readonly code: ErrorCode;
+    readonly serviceCode?: string;
     readonly message: string;
     readonly recommendedAction?: string;
   };
@@ -153,7 +199,8 @@ export type EventRequest =
       /** The orchestration instance: a new attempt that fails again is a new fact. */
       readonly operationId: string;
       readonly error: {
-        readonly code: string;
+        readonly code: ErrorCode;
+        readonly serviceCode?: string;
         readonly message: string;
         readonly recommendedAction?: string;
       };

@@ -6,6 +6,8 @@
 import { checkAdhocBackupRequest } from "../domain/policy/adhoc.js";
 import { adhocBackupInstanceId } from "../domain/protection/operationIds.js";
 import type { AdhocBackupInput } from "../orchestrations/adhocBackup.js";
+import type { EventLogger, RequestCorrelation } from "../observability/eventLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 import { orchestrationNames } from "../orchestrations/names.js";
 import { backupAdmission } from "./backupAdmission.js";
 import { findBackupInstance, isServerKind, policyOf } from "./backupInstances.js";
@@ -22,6 +24,8 @@ export interface AdhocBackupRequest {
   /** The retention rule the recovery point is kept under; `Default` when absent. */
   readonly retentionTagOverride?: string | undefined;
   readonly requestedBy?: string | undefined;
+  /** The asking request's invocation and trace, carried into the orchestration's logs. */
+  readonly correlation?: RequestCorrelation | undefined;
 }
 
 /** An ad-hoc backup started. */
@@ -44,7 +48,7 @@ export interface AdhocBackupStarted {
  * against a running backup and the one-backup-a-week rule; the backup is then triggered, and an
  * `adhocBackup` orchestration follows the job.
  *
- * @throws NotFoundError `BACKUP_INSTANCE_NOT_FOUND`; AppError `UserErrorBackupInProgress`, the
+ * @throws NotFoundError `BACKUP_INSTANCE_NOT_FOUND`; AppError `BACKUP_IN_PROGRESS`, the
  * weekly limit's code, and the policy's refusals of the rule or tag.
  */
 export async function startAdhocBackup(
@@ -79,6 +83,7 @@ export async function startAdhocBackup(
     whenWeeklyLimitReached: "refuse",
     jobId,
     ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+    ...(request.correlation ? { correlation: request.correlation } : {}),
   };
   const started = {
     jobId,
@@ -97,4 +102,28 @@ export async function startAdhocBackup(
     return { ...started, operationId: null, notFollowed: error };
   }
   return { ...started, operationId };
+}
+
+/** Logs an ad-hoc backup started, and the orchestration that should follow it when it did not start. */
+export function logBackupStart(
+  log: EventLogger,
+  started: AdhocBackupStarted,
+  requestedBy?: string,
+): void {
+  const operation = log.with({ operationId: started.operationId ?? undefined });
+  operation.emit(logEvents.backupRequested, {
+    backupInstanceName: started.backupInstanceName,
+    vaultId: started.vaultId,
+    jobName: started.jobName,
+    requestedBy,
+  });
+  if (started.notFollowed === undefined) return;
+  operation.emit(logEvents.backupNotFollowed, {
+    jobName: started.jobName,
+    backupInstanceName: started.backupInstanceName,
+    errorMessage:
+      started.notFollowed instanceof Error
+        ? started.notFollowed.message
+        : String(started.notFollowed),
+  });
 }

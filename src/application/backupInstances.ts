@@ -3,7 +3,7 @@
  * instance or a job by name across the vaults the app covers (`./vaults.ts`), and the user-facing
  * view of an instance (its protection state, policy, last successful backup and next scheduled one).
  */
-import { AppError, isAppError, NotFoundError } from "../domain/errors.js";
+import { AppError, isAppError, NotFoundError, type ErrorCode } from "../domain/errors.js";
 import { backupRuleOf, scheduleOccurrences } from "../domain/policy/schedule.js";
 import type { BackupPolicyResource } from "../domain/policy/types.js";
 import { parseVaultChildId, parseVaultId } from "../domain/protection/ids.js";
@@ -96,7 +96,7 @@ export interface BackupInstanceView {
   readonly kind: "database" | "server";
   readonly protectionStatus: string;
   readonly protectionError: {
-    readonly code: string;
+    readonly code: ErrorCode;
     readonly message: string;
     readonly recommendedAction: string | null;
   } | null;

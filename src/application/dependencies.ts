@@ -5,6 +5,7 @@
  */
 import { LOCAL_KEY_VAULT_NAME } from "../domain/protection/ids.js";
 import type { EventPublisherPort, Provider } from "../providers/ports.js";
+import type { LocalSchedulePort } from "./localSchedule.js";
 
 /** Resolves vault names to ids and knows the default vault. */
 export interface VaultDirectory {
@@ -41,6 +42,8 @@ export interface ApplicationDependencies {
   readonly vaults: VaultDirectory;
   /** The CloudEvents `source` of this deployment. */
   readonly eventSource: string;
+  /** The policy schedules the provider keeps itself (the local one); absent in Azure. */
+  readonly localSchedule?: LocalSchedulePort;
 }
 
 /**

@@ -16,6 +16,8 @@ import {
 import { orchestrationNames } from "../orchestrations/names.js";
 import type { ProtectDatasourceInput } from "../orchestrations/protectDatasource.js";
 import type { ProtectServerInput } from "../orchestrations/protectServer.js";
+import type { EventLogger, RequestCorrelation } from "../observability/eventLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 import type { DirectoryServer } from "../providers/ports.js";
 import type { ApplicationDependencies } from "./dependencies.js";
 import type { OrchestrationPort } from "./orchestrationPort.js";
@@ -42,6 +44,8 @@ export interface ProtectDatasourceRequest {
   readonly secretUri?: string | undefined;
   /** Who asked, recorded with the operation. */
   readonly requestedBy?: string | undefined;
+  /** The asking request's invocation and trace, carried into the operation's logs. */
+  readonly correlation?: RequestCorrelation | undefined;
 }
 
 /** A request to protect every database of a server, one secret reaching them all. */
@@ -52,6 +56,7 @@ export interface ProtectServerRequest {
   readonly secretUri?: string | undefined;
   readonly maxConcurrency?: number | undefined;
   readonly requestedBy?: string | undefined;
+  readonly correlation?: RequestCorrelation | undefined;
 }
 
 /** A protection started or found, and what it protects. */
@@ -100,8 +105,8 @@ async function vaultWithPolicy(
 /**
  * Protects one datasource through `protectDatasource`.
  *
- * @throws NotFoundError `DatasourceNotFound`, `VaultNotFound`, `PolicyNotFound`, `SecretNotFound`;
- * AppError `PolicyDatasourceTypeMismatch`, and the refusals of {@link startProtectionOnce}.
+ * @throws NotFoundError `DATASOURCE_NOT_FOUND`, `VAULT_NOT_FOUND`, `POLICY_NOT_FOUND`, `SECRET_NOT_FOUND`;
+ * AppError `POLICY_DATASOURCE_TYPE_MISMATCH`, `SECRET_REQUIRED`, and the refusals of {@link startProtectionOnce}.
  */
 export async function protectDatasource(
   deps: ProtectDependencies,
@@ -122,6 +127,7 @@ export async function protectDatasource(
         policyName: request.policyName,
         ...(request.secretUri ? { secretUri: request.secretUri } : {}),
         ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+        ...(request.correlation ? { correlation: request.correlation } : {}),
       } satisfies ProtectDatasourceInput;
     },
   });
@@ -131,7 +137,7 @@ export async function protectDatasource(
 /**
  * The server whose databases are to be protected one by one.
  *
- * @throws NotFoundError `DatasourceNotFound`; AppError `ALL_DATABASES_ON_FLEXIBLE_SERVER` (400)
+ * @throws NotFoundError `DATASOURCE_NOT_FOUND`; AppError `ALL_DATABASES_ON_FLEXIBLE_SERVER` (400)
  * for a Flexible Server, whose backups are of the whole server.
  */
 async function serverWithDatabases(
@@ -144,7 +150,7 @@ async function serverWithDatabases(
   } catch (error) {
     // The directory's "not found" is generic: name what is missing as the single form does.
     if (!isAppError(error) || error.httpStatus !== 404) throw error;
-    throw new NotFoundError("DatasourceNotFound", error.message, {
+    throw new NotFoundError("DATASOURCE_NOT_FOUND", error.message, {
       cause: error,
       recommendedAction: `Check the server name '${serverName}'`,
     });
@@ -196,7 +202,7 @@ export async function protectServer(
       if (!secretUri) {
         // Without it every database's protection would fail alike, each in its own orchestration.
         throw new AppError(
-          "SecretNotFound",
+          "SECRET_REQUIRED",
           `Protecting the databases of ${server.name} needs secretUri: a secret holding a connection string to the server, used for each database`,
           {
             httpStatus: 400,
@@ -220,6 +226,7 @@ export async function protectServer(
           ? { childTimeoutMinutes: deps.config.PROTECT_SERVER_CHILD_TIMEOUT_MINUTES }
           : {}),
         ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+        ...(request.correlation ? { correlation: request.correlation } : {}),
       } satisfies ProtectServerInput;
     },
   });
@@ -227,4 +234,26 @@ export async function protectServer(
     ...started,
     subject: { serverId: server.id, serverName: server.name, allDatabases: true },
   };
+}
+
+/** Logs a protection request's answer under the operation it started or found. */
+export function logProtectionAnswer(
+  log: EventLogger,
+  answer: ProtectionAnswer,
+  requestedBy?: string,
+): void {
+  const { subject } = answer;
+  const target = [subject["datasourceId"], subject["serverId"]].find(
+    (value): value is string => typeof value === "string",
+  );
+  log.with({ operationId: answer.instanceId }).emit(logEvents.protectionRequested, {
+    target: target ?? answer.instanceId,
+    orchestration:
+      subject["allDatabases"] === true
+        ? orchestrationNames.protectServer
+        : orchestrationNames.protectDatasource,
+    status: answer.started ? "Pending" : answer.status.runtimeStatus,
+    existing: !answer.started,
+    requestedBy,
+  });
 }

@@ -58,7 +58,7 @@ export function fromServer(server: DirectoryServer): ResolvedDatasource {
 /**
  * Finds a datasource by id or by names.
  *
- * @throws NotFoundError `DatasourceNotFound`; AppError `DATASOURCE_UNNAMED` (400) when the
+ * @throws NotFoundError `DATASOURCE_NOT_FOUND`; AppError `DATASOURCE_UNNAMED` (400) when the
  * reference names nothing; InvalidInputError `INVALID_RESOURCE_ID` for an id that is no datasource.
  */
 export async function resolveDatasource(
@@ -92,7 +92,7 @@ export async function resolveDatasource(
   } catch (error) {
     // The directory's "not found" is generic; callers need to know it is the datasource that is missing.
     if (!isNotFound(error)) throw error;
-    throw new NotFoundError("DatasourceNotFound", (error as Error).message, {
+    throw new NotFoundError("DATASOURCE_NOT_FOUND", (error as Error).message, {
       cause: error,
       recommendedAction:
         databaseName === undefined
@@ -108,7 +108,7 @@ export async function resolveDatasource(
  * identity.
  *
  * @returns the checks that passed, for display.
- * @throws AppError `SecretNotFound` (400 without a secretUri, 404 for a missing secret);
+ * @throws AppError `SECRET_REQUIRED` (400) without a secretUri, `SECRET_NOT_FOUND` (404) for a missing secret;
  * InvalidInputError for a secret that is no PostgreSQL connection string.
  */
 export async function checkDatasourceAccess(
@@ -119,7 +119,7 @@ export async function checkDatasourceAccess(
   if (datasource.kind === "server") return ["the vault's managed identity reads the server"];
   if (!secretUri) {
     throw new AppError(
-      "SecretNotFound",
+      "SECRET_REQUIRED",
       `Protecting the database ${datasource.friendlyName} needs secretUri: a secret holding its connection string`,
       {
         httpStatus: 400,
@@ -129,7 +129,7 @@ export async function checkDatasourceAccess(
     );
   }
   if (!(await secrets.secretExists(secretUri))) {
-    throw new AppError("SecretNotFound", `The secret ${secretUri} does not exist`, {
+    throw new AppError("SECRET_NOT_FOUND", `The secret ${secretUri} does not exist`, {
       httpStatus: 404,
       recommendedAction:
         "Create the secret with the database's connection string (locally: pgprotect local secret set NAME), then retry",
@@ -149,7 +149,7 @@ export async function checkDatasourceAccess(
  * `list` in its access policy (checked, never granted: that writes the key vault itself).
  * @returns the checks that passed, the roles granted and what was left to the service's
  * validation, for display.
- * @throws AppError `UserErrorMissingRequiredPermissions` (403) naming each missing role and its
+ * @throws AppError `MISSING_REQUIRED_PERMISSIONS` (403) naming each missing role and its
  * scope, when roles are missing and may not be granted, and each key vault whose access policy
  * lacks secret permissions, with the command that adds them.
  */
@@ -223,8 +223,8 @@ function missingPermissionsError(
  * Checks the policy exists in the vault and protects this kind of datasource.
  *
  * @returns a sentence saying so, for display.
- * @throws AppError `PolicyNotFound` (404, naming the PUT that creates it) or
- * `PolicyDatasourceTypeMismatch` (400).
+ * @throws AppError `POLICY_NOT_FOUND` (404, naming the PUT that creates it) or
+ * `POLICY_DATASOURCE_TYPE_MISMATCH` (400).
  */
 export async function checkPolicyFits(
   policies: BackupPolicyPort,
@@ -234,7 +234,7 @@ export async function checkPolicyFits(
 ): Promise<string> {
   const policy = await policies.getPolicy(vaultId, policyName).catch((error: unknown) => {
     if (isNotFound(error)) {
-      throw new AppError("PolicyNotFound", `The vault has no policy '${policyName}'`, {
+      throw new AppError("POLICY_NOT_FOUND", `The vault has no policy '${policyName}'`, {
         httpStatus: 404,
         recommendedAction: `Create it first: PUT /api/vaults/${parseVaultId(vaultId).vaultName}/policies/${policyName}`,
       });
@@ -244,7 +244,7 @@ export async function checkPolicyFits(
   const types = policy.properties.datasourceTypes.map((t) => t.toLowerCase());
   if (!types.includes(datasourceType.toLowerCase())) {
     throw new AppError(
-      "PolicyDatasourceTypeMismatch",
+      "POLICY_DATASOURCE_TYPE_MISMATCH",
       `The policy '${policyName}' protects ${policy.properties.datasourceTypes.join(", ")}, not ${datasourceType}`,
       {
         httpStatus: 400,

@@ -119,7 +119,7 @@ export interface ProtectionTarget {
   /**
    * The settings asked for; when given, an existing operation with other settings is refused.
    *
-   * @throws NotFoundError `VaultNotFound`: a vault that does not exist is a 404, repeat or not.
+   * @throws NotFoundError `VAULT_NOT_FOUND`: a vault that does not exist is a 404, repeat or not.
    */
   readonly settings?: () => Promise<ProtectionSettings>;
   /**

@@ -20,6 +20,8 @@ import {
 /** An operation's error, as `GET /api/protections/{id}` shows it. */
 interface ShownError {
   readonly code: string;
+  /** The service's own code, where the failure came from it. */
+  readonly serviceCode?: string;
   readonly message: string;
   readonly recommendedAction?: string;
 }

@@ -14,6 +14,8 @@ import {
 import { expectedBackupPeriod, overdueSince } from "../domain/plans/staleness.js";
 import { resourceIdKey } from "../domain/protection/ids.js";
 import type { BackupInstance } from "../domain/protection/types.js";
+import type { EventLogger } from "../observability/eventLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 import {
   autoProtectRequester,
   autoProtectSettingsOf,
@@ -40,6 +42,18 @@ export interface ReconcileReport {
   }[];
   /** The overdue events published. */
   readonly overdue: readonly PgProtectEvent[];
+}
+
+/** Logs what a reconciliation did: each protection started or found, each overdue backup. */
+export function logReconcileReport(log: EventLogger, report: ReconcileReport): void {
+  for (const { datasourceId, outcome } of report.protections) {
+    const operation = outcome.action === "ignored" ? {} : { operationId: outcome.instanceId };
+    log
+      .with(operation)
+      .emit(logEvents.reconcileProtection, { datasourceId, action: outcome.action });
+  }
+  for (const event of report.overdue)
+    log.emit(logEvents.reconcileOverdue, { subject: event.subject, cloudEventId: event.id });
 }
 
 const isActiveProtection = (status: string): boolean =>

@@ -5,6 +5,8 @@
 import { isAppError } from "../domain/errors.js";
 import { parsePgProtectEvent } from "../domain/events/schema.js";
 import type { PgProtectEvent } from "../domain/events/types.js";
+import type { EventLogger } from "../observability/eventLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 
 /** What one channel's delivery came to (the dispatcher's outcome, as this story reads it). */
 export interface DeliveryOutcome {
@@ -17,13 +19,6 @@ export interface DeliveryOutcome {
 export interface NotificationRouter {
   /** @throws when a channel failed; `retryable` on the error says whether to deliver again. */
   dispatch(event: PgProtectEvent): Promise<readonly DeliveryOutcome[]>;
-}
-
-/** Where the outcome of a delivery is logged (a trigger's `InvocationContext`). */
-export interface NotificationLog {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
 }
 
 /** What one delivery of an event came to. */
@@ -47,7 +42,7 @@ export interface RouteNotificationsResult {
  */
 export async function routeNotifications(
   event: unknown,
-  context: NotificationLog,
+  log: EventLogger,
   dependencies: () => Promise<{ readonly dispatcher: NotificationRouter }>,
 ): Promise<RouteNotificationsResult> {
   let parsed;
@@ -55,29 +50,44 @@ export async function routeNotifications(
     parsed = parsePgProtectEvent(event);
   } catch (error) {
     const id = (event as { id?: unknown } | null)?.id;
-    context.warn(
-      `Event ${typeof id === "string" ? id : "(no id)"} ignored: ${isAppError(error) ? `${error.code}: ` : ""}${(error as Error).message}`,
-    );
+    log.emit(logEvents.notificationIgnored, {
+      cloudEventId: typeof id === "string" ? id : "(no id)",
+      errorCode: isAppError(error) ? error.code : undefined,
+      errorMessage: (error as Error).message,
+    });
     return { status: "ignored", outcomes: [] };
   }
   const { dispatcher } = await dependencies();
+  // A protection's failure names its operation: its notifications are found under it too.
+  const operation =
+    parsed.type === "PgProtect.Protection.Failed"
+      ? log.with({ operationId: parsed.data.operationId })
+      : log;
   try {
     const outcomes = await dispatcher.dispatch(parsed);
-    context.log(
-      `Event ${parsed.id} (${parsed.type}): ${outcomes.length === 0 ? "no channel" : outcomes.map((o) => `${o.channelId} ${o.result}`).join(", ")}`,
-    );
+    operation.emit(logEvents.notificationRouted, {
+      cloudEventId: parsed.id,
+      eventType: parsed.type,
+      deliveries: outcomes.map((o) => `${o.channelId} ${o.result}`),
+    });
     return { status: "routed", eventId: parsed.id, outcomes };
   } catch (error) {
     // Messages of delivery errors never carry webhook URLs or credentials.
     if (isAppError(error) && !error.retryable) {
-      context.error(
-        `Event ${parsed.id} (${parsed.type}) was not delivered everywhere: ${error.message}`,
-      );
+      operation.emit(logEvents.notificationNotDelivered, {
+        cloudEventId: parsed.id,
+        eventType: parsed.type,
+        errorCode: error.code,
+        errorMessage: error.message,
+      });
       return { status: "routed", eventId: parsed.id, outcomes: [] };
     }
-    context.warn(
-      `Event ${parsed.id} (${parsed.type}) will be delivered again: ${(error as Error).message}`,
-    );
+    operation.emit(logEvents.notificationRedelivery, {
+      cloudEventId: parsed.id,
+      eventType: parsed.type,
+      errorCode: isAppError(error) ? error.code : undefined,
+      errorMessage: (error as Error).message,
+    });
     throw error;
   }
 }

@@ -42,7 +42,7 @@ export function configuredVaultIds(vaults: VaultDependencies["vaults"]): string[
 /**
  * The vaults a request covers: the one it names, or every vault the app covers.
  *
- * @throws InvalidInputError `VAULT_NAME_INVALID`; NotFoundError `VaultNotFound` or
+ * @throws InvalidInputError `VAULT_NAME_INVALID`; NotFoundError `VAULT_NOT_FOUND` or
  * `VAULT_NOT_CONFIGURED` for a vault that is not one of the app's (or none at all).
  */
 export async function vaultsToSearch(
@@ -63,7 +63,7 @@ export async function vaultsToSearch(
  * @param path - where the name is in the request, for a refused name.
  * @param remedy - the recommended action for a vault that does not exist, when the caller has a
  * better one than the default.
- * @throws InvalidInputError `VAULT_NAME_INVALID`; NotFoundError `VaultNotFound` (or
+ * @throws InvalidInputError `VAULT_NAME_INVALID`; NotFoundError `VAULT_NOT_FOUND` (or
  * `VAULT_NOT_CONFIGURED`) for a vault the app does not have.
  */
 export async function existingVaultId(
@@ -77,7 +77,7 @@ export async function existingVaultId(
   const known = (await coveredVaultIds(deps)).find((id) => sameResourceId(id, asked));
   if (known) return known;
   const name = vaultName ?? parseVaultId(asked).vaultName;
-  throw new NotFoundError("VaultNotFound", `There is no vault '${name}'`, {
+  throw new NotFoundError("VAULT_NOT_FOUND", `There is no vault '${name}'`, {
     recommendedAction: remedy
       ? remedy(name)
       : deps.vaults.ids.length > 0

@@ -2,16 +2,17 @@
  * `pgprotect host [--app DIR] [--port 7071]`: runs a function app (this project's, built into
  * dist/, by default) in the local Functions runtime until SIGINT or SIGTERM.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { z } from "zod";
+import {
+  eventGridFileSchema,
+  runHostCommand as runFunctionsHostCommand,
+  untilSignal,
+  type HostOptions,
+  type RunningHost,
+} from "@pgprotect/functions-runtime";
 import { isAppError } from "../domain/errors.js";
-import { isRuntimeError } from "../runtime/errors.js";
-import { parseLogLevel } from "../runtime/core/hostLog.js";
-import type { EventGridSettings } from "../runtime/eventgrid/topics.js";
-import { startHost, type RunningHost } from "../runtime/host.js";
 import type { CliIo } from "./io.js";
 
 const usage = `Usage: pgprotect host [options]
@@ -33,32 +34,23 @@ Options:
   -h, --help           Show this help
 `;
 
-const subscriptionSchema = z.object({
-  name: z.string().min(1).optional(),
-  function: z.string().min(1),
-  includedEventTypes: z.array(z.string()).optional(),
-  subjectBeginsWith: z.string().optional(),
-  subjectEndsWith: z.string().optional(),
-  maxDeliveryAttempts: z.number().int().min(1).max(30).optional(),
-  eventTimeToLiveMinutes: z.number().positive().max(1440).optional(),
-});
+/** The schema of the `--event-grid` file (the runtime package's). */
+export { eventGridFileSchema };
 
-/** The schema of the `--event-grid` file. */
-export const eventGridFileSchema = z.object({
-  topics: z
-    .record(
-      z.string(),
-      z.object({
-        key: z.string().optional(),
-        inputSchema: z.enum(["EventGridSchema", "CloudEventSchemaV1_0"]).optional(),
-        subscriptions: z.array(subscriptionSchema),
-      }),
-    )
-    .optional(),
-  timeScale: z.number().positive().optional(),
-  maxDeliveryAttempts: z.number().int().min(1).max(30).optional(),
-  eventTimeToLiveMinutes: z.number().positive().max(1440).optional(),
-});
+/**
+ * The app settings through which pgprotect steers the host it runs on: the host keeps its state
+ * in `<PGPROTECT_STATE_DIR>/runtime` and locks that folder, and gives the app's own stop
+ * (`LOCAL_STOP_GRACE_SECONDS`) its time before ending the worker.
+ */
+export const appHostOptions = {
+  appStateDirSetting: "PGPROTECT_STATE_DIR",
+  stopGraceSetting: "LOCAL_STOP_GRACE_SECONDS",
+} as const satisfies Partial<HostOptions>;
+
+/** The host's state folder when `PGPROTECT_STATE_DIR` is not set: `<app>/.pgprotect/runtime`. */
+export function defaultHostStateDir(appDir: string): string {
+  return path.join(appDir, ".pgprotect", "runtime");
+}
 
 /** This project's folder: the nearest package.json above this module. */
 export function projectRoot(): string {
@@ -71,18 +63,9 @@ export function projectRoot(): string {
   return dir;
 }
 
-function readEventGridFile(file: string): EventGridSettings {
-  const parsed = eventGridFileSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
-  if (!parsed.success) {
-    throw new Error(
-      `${file}: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`,
-    );
-  }
-  return parsed.data as EventGridSettings;
-}
-
 /**
- * Runs the host until `until` settles, then stops it (appTerminate hooks run).
+ * Runs the host until `until` settles, then stops it (appTerminate hooks run): the runtime
+ * package's command, named `pgprotect host`, on this project by default, with pgprotect's settings.
  *
  * @returns 0 after a clean stop, 1 when the host could not start, 2 on a usage error.
  */
@@ -91,98 +74,12 @@ export async function runHostCommand(
   io: CliIo,
   until: (host: RunningHost) => Promise<unknown>,
 ): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
-  try {
-    values = parse(args).values;
-  } catch (error) {
-    io.stderr.write(`pgprotect host: ${(error as Error).message}\n`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout.write(usage);
-    return 0;
-  }
-  const port = values.port === undefined ? 7071 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    io.stderr.write(`pgprotect host: --port must be a port number, not '${values.port ?? ""}'\n`);
-    return 2;
-  }
-  const logLevel = parseLogLevel(values["log-level"]);
-  if (values["log-level"] !== undefined && logLevel === undefined) {
-    io.stderr.write(`pgprotect host: unknown --log-level '${values["log-level"]}'\n`);
-    return 2;
-  }
-  const appDir = path.resolve(io.cwd, values.app ?? projectRoot());
-  const eventGridFile =
-    values["event-grid"] === undefined
-      ? path.join(appDir, "eventgrid.local.json")
-      : path.resolve(io.cwd, values["event-grid"]);
-
-  let host: RunningHost;
-  try {
-    const eventGrid =
-      existsSync(eventGridFile) || values["event-grid"] !== undefined
-        ? readEventGridFile(eventGridFile)
-        : undefined;
-    host = await startHost({
-      appDir,
-      port,
-      ...(values.hostname === undefined ? {} : { hostname: values.hostname }),
-      ...(values["state-dir"] === undefined
-        ? {}
-        : { stateDir: path.resolve(io.cwd, values["state-dir"]) }),
-      ...(eventGrid === undefined ? {} : { eventGrid }),
-      ...(logLevel === undefined ? {} : { logLevel }),
-      ...(values.key === undefined ? {} : { functionKey: values.key }),
-      ...(values["no-durable"] ? { durable: false as const } : {}),
-      log: (line) => io.stdout.write(`${line}\n`),
-    });
-  } catch (error) {
-    const code = isAppError(error) || isRuntimeError(error) ? ` (${error.code})` : "";
-    io.stderr.write(`pgprotect host: ${(error as Error).message}${code}\n`);
-    return 1;
-  }
-  try {
-    await until(host);
-  } finally {
-    io.stdout.write("Stopping the host...\n");
-    await host.stop();
-    io.stdout.write("Host stopped.\n");
-  }
-  return 0;
-}
-
-function parse(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    options: {
-      app: { type: "string" },
-      port: { type: "string" },
-      hostname: { type: "string" },
-      "state-dir": { type: "string" },
-      "event-grid": { type: "string" },
-      "log-level": { type: "string" },
-      key: { type: "string" },
-      "no-durable": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    allowPositionals: false,
-    strict: true,
-  });
-}
-
-/** Waits for SIGINT or SIGTERM. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      // A second Ctrl+C while stopping gives up on a clean stop.
-      process.once("SIGINT", () => process.exit(130));
-      resolve(signal);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+  return runFunctionsHostCommand(args, io, until, {
+    name: "pgprotect host",
+    usage,
+    defaultAppDir: projectRoot(),
+    hostOptions: (appDir) => ({ ...appHostOptions, defaultStateDir: defaultHostStateDir(appDir) }),
+    errorCode: (error) => (isAppError(error) ? error.code : undefined),
   });
 }
 

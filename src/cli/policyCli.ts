@@ -392,7 +392,7 @@ const commands: Record<string, PolicyCommand> = {
  * `pgprotect-vault` when none is configured, as the HTTP API resolves them. A policy command never
  * makes one: in Azure a policy is a child of a vault that exists already.
  *
- * @throws InvalidInputError `VAULT_NAME_INVALID`; NotFoundError `VaultNotFound`.
+ * @throws InvalidInputError `VAULT_NAME_INVALID`; NotFoundError `VAULT_NOT_FOUND`.
  */
 async function existingLocalVaultName(stateDir: string, vaultName: string): Promise<string> {
   const [{ existingVaultFolderName }, { createVaultDirectory, defaultLocalVaultName }, ids] =
@@ -412,7 +412,7 @@ async function existingLocalVaultName(stateDir: string, vaultName: string): Prom
   ].find((name) => name !== undefined && sameAzureName(name, vaultName));
   if (known !== undefined) return known;
   throw new NotFoundError(
-    "VaultNotFound",
+    "VAULT_NOT_FOUND",
     `There is no vault '${vaultName}' under ${stateDir}; a policy never creates one: create it first with 'pgprotect local vault create ${vaultName}'`,
   );
 }

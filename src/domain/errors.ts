@@ -1,15 +1,19 @@
 /**
  * The one error family of pgprotect. Every failure a user can see carries a stable `code`
  * (kept across process and activity boundaries, where `instanceof` no longer works), the HTTP
- * status it maps to, and whether trying again may help.
+ * status it maps to, and whether trying again may help. Codes come from the one catalogue
+ * (`errorCodes.ts`); where the service had a code of its own, it travels beside as `serviceCode`.
  */
+import type { ErrorCode } from "./errorCodes.js";
+
+export type { ErrorCode } from "./errorCodes.js";
 
 /** One problem in a caller's input, located by a JSON path (`$.policyRules[0].name`) or a flag. */
 export interface InputProblem {
   /** JSON path (`$.a.b[0]`) or CLI flag (`--interval-count`) of the value at fault. */
   readonly path: string;
-  /** Stable machine-readable code, e.g. `POLICY_SCHEDULE_NOT_WEEKLY`. */
-  readonly code: string;
+  /** Stable machine-readable code of the catalogue, e.g. `SCHEDULE_FREQUENCY_UNSUPPORTED`. */
+  readonly code: ErrorCode;
   /** A sentence a user understands. */
   readonly message: string;
 }
@@ -22,25 +26,31 @@ export interface AppErrorOptions {
   readonly problems?: readonly InputProblem[];
   /** What the user can do about it. */
   readonly recommendedAction?: string;
+  /** The service's own code, where the failure comes from Azure (or a mirror of it). */
+  readonly serviceCode?: string;
 }
 
 /**
  * The base of every error pgprotect raises on purpose.
  *
  * @remarks `code` is the contract: HTTP problem details, CLI messages, activity results and events
- * all carry it. Messages may be reworded; codes may not.
+ * all carry it. Messages may be reworded; codes may not. The code is one of the catalogue's, so a
+ * literal outside it does not compile.
  */
 export class AppError extends Error {
   override readonly name: string = "AppError";
-  readonly code: string;
+  readonly code: ErrorCode;
+  /** The service's own code (e.g. `UserErrorDppDatasourceAlreadyProtected`), where there is one. */
+  readonly serviceCode: string | undefined;
   readonly httpStatus: number;
   readonly retryable: boolean;
   readonly problems: readonly InputProblem[];
   readonly recommendedAction: string | undefined;
 
-  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.serviceCode = options.serviceCode;
     this.httpStatus = options.httpStatus ?? 500;
     this.retryable = options.retryable ?? false;
     this.problems = options.problems ?? [];
@@ -51,6 +61,7 @@ export class AppError extends Error {
   toJSON(): SerializedAppError {
     return {
       code: this.code,
+      ...(this.serviceCode ? { serviceCode: this.serviceCode } : {}),
       message: this.message,
       httpStatus: this.httpStatus,
       retryable: this.retryable,
@@ -62,7 +73,8 @@ export class AppError extends Error {
 
 /** The JSON form of an {@link AppError}. */
 export interface SerializedAppError {
-  readonly code: string;
+  readonly code: ErrorCode;
+  readonly serviceCode?: string;
   readonly message: string;
   readonly httpStatus: number;
   readonly retryable: boolean;
@@ -74,7 +86,12 @@ export interface SerializedAppError {
 export class InvalidInputError extends AppError {
   override readonly name = "InvalidInputError";
 
-  constructor(code: string, message: string, problems: readonly InputProblem[], cause?: unknown) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    problems: readonly InputProblem[],
+    cause?: unknown,
+  ) {
     super(code, message, { httpStatus: 400, retryable: false, problems, cause });
   }
 }
@@ -83,7 +100,7 @@ export class InvalidInputError extends AppError {
 export class NotFoundError extends AppError {
   override readonly name = "NotFoundError";
 
-  constructor(code: string, message: string, options: Omit<AppErrorOptions, "httpStatus"> = {}) {
+  constructor(code: ErrorCode, message: string, options: Omit<AppErrorOptions, "httpStatus"> = {}) {
     super(code, message, { ...options, httpStatus: 404, retryable: false });
   }
 }

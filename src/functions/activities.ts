@@ -2,10 +2,13 @@
  * Registers every activity. Activities come from one factory over the app's dependencies, so
  * they are registered together here rather than one file each.
  */
+import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { createActivities, type Activities } from "../activities/createActivities.js";
-import { activityNames } from "../activities/names.js";
+import { activityNames, openActivityInput } from "../activities/names.js";
 import { appDependencies } from "../composition.js";
+import type { EventLogger } from "../observability/eventLogger.js";
+import { activityLogger } from "../observability/functionsLogger.js";
 
 let activities: Promise<Activities> | undefined;
 
@@ -22,9 +25,12 @@ export function processActivities(): Promise<Activities> {
 
 for (const name of Object.values(activityNames)) {
   df.app.activity(name, {
-    handler: async (input: unknown) => {
+    handler: async (sent: unknown, context: InvocationContext) => {
+      // The input may come wrapped with the starting request's correlation (callActivity).
+      const { input, correlation } = openActivityInput(sent);
       const all = await processActivities();
-      return (all[name] as (value: unknown) => Promise<unknown>)(input);
+      const run = all[name] as (value: unknown, log: EventLogger) => Promise<unknown>;
+      return run(input, activityLogger(context, correlation));
     },
   });
 }

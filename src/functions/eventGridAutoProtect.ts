@@ -13,6 +13,8 @@ import {
 } from "../application/autoProtect.js";
 import { appDependencies } from "../composition.js";
 import { durableOrchestrations, type DurableStarter } from "../http/durableStatus.js";
+import { invocationLogger } from "../observability/functionsLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 
 /** Handles one delivered event and logs what was done; a failure throws, so Event Grid redelivers. */
 export async function autoProtect(
@@ -23,14 +25,20 @@ export async function autoProtect(
 ): Promise<AutoProtectOutcome> {
   const outcome = await autoProtectEvent(event, deps, durableOrchestrations(client));
   const id = (event as { id?: unknown } | null)?.id;
-  const label = `Event ${typeof id === "string" ? id : "(no id)"}`;
-  if (outcome.action === "ignored") context.log(`${label} ignored: ${outcome.reason}`);
+  const cloudEventId = typeof id === "string" ? id : "(no id)";
+  const log = invocationLogger(context);
+  if (outcome.action === "ignored")
+    log.emit(logEvents.autoProtectIgnored, { cloudEventId, reason: outcome.reason });
   else if (outcome.action === "existing")
-    context.log(`${label}: protection ${outcome.instanceId} is already ${outcome.status}`);
+    log
+      .with({ operationId: outcome.instanceId })
+      .emit(logEvents.autoProtectExisting, { cloudEventId, status: outcome.status });
   else
-    context.log(
-      `${label}: protecting ${outcome.request.datasourceId} with policy ${outcome.request.policyName} (${outcome.instanceId})`,
-    );
+    log.with({ operationId: outcome.instanceId }).emit(logEvents.autoProtectStarted, {
+      cloudEventId,
+      datasourceId: outcome.request.datasourceId,
+      policyName: outcome.request.policyName,
+    });
   return outcome;
 }
 

@@ -10,7 +10,7 @@ import {
   type InvocationContext,
 } from "@azure/functions";
 import * as df from "durable-functions";
-import { startAdhocBackup } from "../application/adhocBackup.js";
+import { logBackupStart, startAdhocBackup } from "../application/adhocBackup.js";
 import { appDependencies } from "../composition.js";
 import { parseVaultId } from "../domain/protection/ids.js";
 import { durableOrchestrations } from "../http/durableStatus.js";
@@ -18,6 +18,8 @@ import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 import { startBackupBody } from "../http/protectionRequests.js";
 import { readBody } from "../http/requestBody.js";
+import { startedFrom } from "../observability/eventLogger.js";
+import { invocationLogger } from "../observability/functionsLogger.js";
 
 /** Answers the request with the app's dependencies and Durable client. */
 export async function startBackup(
@@ -27,28 +29,21 @@ export async function startBackup(
   const deps = await appDependencies();
   const requestedBy = authorize(request, "Backup.Operator", deps.config.WEBSITE_AUTH_ENABLED);
   const body = await readBody(request, startBackupBody);
-  const vaultName = request.query.get("vault") ?? body.vaultName;
-  const asked = { ...body, vaultName, backupInstanceName: request.params.name ?? "", requestedBy };
-  const orchestrations = durableOrchestrations(() => df.getClient(context));
-  const { vaultId, notFollowed, ...started } = await startAdhocBackup(
-    deps,
-    orchestrations,
-    asked,
-    new Date(),
-  );
-  if (notFollowed !== undefined)
-    context.warn(
-      `The ad-hoc backup job ${started.jobName} runs, but the orchestration following it did not start`,
-      notFollowed,
-    );
-  const statusUrl = new URL(`/api/jobs/${started.jobName}`, request.url).toString();
-  const answer = {
-    ...started,
-    vaultName: parseVaultId(vaultId).vaultName,
-    status: "InProgress",
-    statusUrl,
+  const log = invocationLogger(context);
+  const asked = {
+    ...body,
+    vaultName: request.query.get("vault") ?? body.vaultName,
+    backupInstanceName: request.params.name ?? "",
+    requestedBy,
+    correlation: startedFrom(log),
   };
-  return json(202, answer, { location: statusUrl });
+  const orchestrations = durableOrchestrations(() => df.getClient(context));
+  const backup = await startAdhocBackup(deps, orchestrations, asked, new Date());
+  logBackupStart(log, backup, requestedBy);
+  const { vaultId, notFollowed: _notFollowed, ...started } = backup;
+  const statusUrl = new URL(`/api/jobs/${started.jobName}`, request.url).toString();
+  const answer = { ...started, vaultName: parseVaultId(vaultId).vaultName, status: "InProgress" };
+  return json(202, { ...answer, statusUrl }, { location: statusUrl });
 }
 
 app.http("startBackup", {

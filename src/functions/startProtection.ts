@@ -5,13 +5,15 @@
  */
 import { app, type HttpRequest, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { protectDatasource, protectServer } from "../application/protect.js";
+import { logProtectionAnswer, protectDatasource, protectServer } from "../application/protect.js";
 import { appDependencies, type AppDependencies } from "../composition.js";
 import { durableOrchestrations, type DurableStarter } from "../http/durableStatus.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 import { checkProtectionNames, startProtectionBody } from "../http/protectionRequests.js";
 import { readBody } from "../http/requestBody.js";
+import { silentEventLogger, startedFrom, type EventLogger } from "../observability/eventLogger.js";
+import { invocationLogger } from "../observability/functionsLogger.js";
 
 /** The id of the operation protecting every database of a server (e2e tests read it here). */
 export { serverProtectionInstanceId } from "../domain/protection/operationIds.js";
@@ -21,16 +23,18 @@ export async function answerStartProtection(
   request: HttpRequest,
   client: DurableStarter,
   deps: AppDependencies,
+  log: EventLogger = silentEventLogger,
 ) {
   const requestedBy = authorize(request, "Backup.Operator", deps.config.WEBSITE_AUTH_ENABLED);
   const body = await readBody(request, startProtectionBody);
   checkProtectionNames(body);
   const orchestrations = durableOrchestrations(client);
-  const asked = { ...body, requestedBy };
+  const asked = { ...body, requestedBy, correlation: startedFrom(log) };
   const answer =
     body.allDatabases === true && body.serverName !== undefined
       ? await protectServer(deps, orchestrations, { ...asked, serverName: body.serverName })
       : await protectDatasource(deps, orchestrations, asked);
+  logProtectionAnswer(log, answer, requestedBy);
   const { instanceId: id, subject } = answer;
   const statusUrl = new URL(`/api/protections/${id}`, request.url).toString();
   const status = answer.started ? "Pending" : answer.status.runtimeStatus;
@@ -40,7 +44,8 @@ export async function answerStartProtection(
 
 /** The trigger: the app's Durable client and dependencies. */
 export async function startProtection(request: HttpRequest, context: InvocationContext) {
-  return answerStartProtection(request, df.getClient(context), await appDependencies());
+  const log = invocationLogger(context);
+  return answerStartProtection(request, df.getClient(context), await appDependencies(), log);
 }
 
 app.http("startProtection", {

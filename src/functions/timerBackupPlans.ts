@@ -8,6 +8,8 @@ import { runPlans, type PlanRun } from "../application/backupPlans.js";
 import { appDependencies, type AppDependencies } from "../composition.js";
 import { parseBackupPlans, type BackupPlan } from "../domain/plans/plans.js";
 import { durableOrchestrations, type DurableStarter } from "../http/durableStatus.js";
+import { invocationLogger } from "../observability/functionsLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 
 /** Every five minutes, at second 0. */
 export const backupPlansSchedule = "0 */5 * * * *";
@@ -29,14 +31,18 @@ app.timer("timerBackupPlans", {
     const deps = await appDependencies();
     const plans = deps.config.BACKUP_PLANS ? parseBackupPlans(deps.config.BACKUP_PLANS) : [];
     if (plans.length === 0) return;
+    const log = invocationLogger(context);
     for (const run of await runBackupPlans(plans, new Date(), deps, df.getClient(context))) {
-      const label = `Backup plan ${run.plan} (${run.occurrence})`;
-      if (run.error) context.error(`${label} failed: ${run.error}`);
-      else if (run.started.length > 0) context.log(`${label} started ${run.started.join(", ")}`);
+      const plan = { plan: run.plan, occurrence: run.occurrence };
+      if (run.error) log.emit(logEvents.planFailed, { ...plan, errorMessage: run.error });
+      else if (run.started.length > 0)
+        log.emit(logEvents.planStarted, { ...plan, operationIds: run.started });
       for (const wait of run.deferred ?? [])
-        context.log(
-          `${label} deferred ${wait.backupInstanceName}: its backup job ${wait.runningJob} runs; a later tick within the catch-up window starts it`,
-        );
+        log.emit(logEvents.planDeferred, {
+          ...plan,
+          backupInstanceName: wait.backupInstanceName,
+          runningJob: wait.runningJob,
+        });
     }
   },
 });

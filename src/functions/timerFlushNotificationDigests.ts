@@ -1,5 +1,7 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import type { DeliveryOutcome } from "../application/routeNotification.js";
+import { invocationLogger } from "../observability/functionsLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 import {
   notificationDependencies,
   type NotificationDependencies,
@@ -22,7 +24,9 @@ export async function flushNotificationDigests(
   const { dispatcher } = await dependencies();
   const outcomes = await dispatcher.flushDigests();
   if (outcomes.length > 0) {
-    context.log(`Digests: ${outcomes.map((o) => `${o.channelId} ${o.result}`).join(", ")}`);
+    invocationLogger(context).emit(logEvents.notificationDigestsFlushed, {
+      deliveries: outcomes.map((o) => `${o.channelId} ${o.result}`),
+    });
   }
   return outcomes;
 }

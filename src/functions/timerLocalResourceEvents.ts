@@ -10,6 +10,8 @@ import {
 } from "../application/localResourceEvents.js";
 import { appDependencies, localTopicPublisher } from "../composition.js";
 import { loadConfig } from "../config.js";
+import { invocationLogger } from "../observability/functionsLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 
 function isLocalProvider(): boolean {
   try {
@@ -32,9 +34,10 @@ if (isLocalProvider()) {
         publisher: localTopicPublisher(deps.config, localResourcesTopicName),
       });
       if (count > 0)
-        context.log(
-          `Published ${count} resource write event(s) to the '${localResourcesTopicName}' topic`,
-        );
+        invocationLogger(context).emit(logEvents.localResourcesPublished, {
+          count,
+          topic: localResourcesTopicName,
+        });
     },
   });
 }

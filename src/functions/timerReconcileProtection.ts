@@ -6,6 +6,7 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import {
+  logReconcileReport,
   reconcile,
   type ReconcileDependencies,
   type ReconcileReport,
@@ -14,6 +15,7 @@ import { appDependencies } from "../composition.js";
 import { loadConfig } from "../config.js";
 import { isAppError } from "../domain/errors.js";
 import { durableOrchestrations, type DurableStarter } from "../http/durableStatus.js";
+import { invocationLogger } from "../observability/functionsLogger.js";
 
 /** The reconciliation's schedule when the setting is unreadable. */
 const defaultReconcileSchedule = "0 30 * * * *";
@@ -46,10 +48,6 @@ app.timer("timerReconcileProtection", {
       df.getClient(context),
       new Date(),
     );
-    for (const { datasourceId, outcome } of report.protections) {
-      context.log(`Reconciliation: ${datasourceId} is tagged and unprotected: ${outcome.action}`);
-    }
-    for (const event of report.overdue)
-      context.warn(`Reconciliation: ${event.subject} is overdue (${event.id})`);
+    logReconcileReport(invocationLogger(context), report);
   },
 });

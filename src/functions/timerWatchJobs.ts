@@ -5,6 +5,8 @@ import { watchJobs as watchJobsWith, watchJobsSchedule } from "../application/wa
 import { appDependencies } from "../composition.js";
 import { jobWatcherInstanceId } from "../domain/protection/operationIds.js";
 import { durableOrchestrations, type DurableStarter } from "../http/durableStatus.js";
+import { invocationLogger } from "../observability/functionsLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 
 /** The one instance id every pass of the job watcher runs under. */
 export { jobWatcherInstanceId, watchJobsSchedule };
@@ -22,6 +24,7 @@ app.timer("timerWatchJobs", {
   handler: async (_timer: Timer, context: InvocationContext) => {
     const deps = await appDependencies();
     const tick = await watchJobs(df.getClient(context), await coveredVaultIds(deps));
-    if (tick.action === "skipped") context.debug(`Job watcher: ${tick.reason}`);
+    if (tick.action === "skipped")
+      invocationLogger(context).emit(logEvents.jobWatcherSkipped, { reason: tick.reason });
   },
 });

@@ -6,6 +6,8 @@ import type {
   InvocationContext,
 } from "@azure/functions";
 import { isAppError } from "../domain/errors.js";
+import { invocationLogger } from "../observability/functionsLogger.js";
+import { logEvents } from "../observability/logEvents.js";
 import { problemResponse } from "./problemDetails.js";
 
 /**
@@ -20,10 +22,19 @@ export function withProblemDetails(
     try {
       response = await handler(request, context);
     } catch (error) {
+      const path = new URL(request.url).pathname;
+      response = problemResponse(error, path);
       if (!isAppError(error) || error.httpStatus >= 500) {
-        context.error(`${context.functionName} failed`, error);
+        const thrown = error instanceof Error ? error : new Error(String(error));
+        invocationLogger(context).emit(logEvents.requestFailed, {
+          functionName: context.functionName,
+          path,
+          status: response.status ?? 500,
+          errorCode: isAppError(error) ? error.code : undefined,
+          errorMessage: thrown.message,
+          errorStack: thrown.stack,
+        });
       }
-      response = problemResponse(error, new URL(request.url).pathname);
     }
     await discardUnreadBody(request);
     return response;

@@ -8,6 +8,7 @@ import { startBackupBody, startProtectionBody, startRestoreBody } from "./protec
 import { jobPageSize } from "./jobRequests.js";
 import { simulatePolicyBody } from "./policyRequests.js";
 import { policySpecSchema } from "../domain/policy/spec.js";
+import { errorCatalogue, type ErrorCode, type ErrorCodeEntry } from "../domain/errorCodes.js";
 
 type Schema = Record<string, unknown>;
 
@@ -22,16 +23,43 @@ function fromZod(schema: z.ZodType): Schema {
 }
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+
+/**
+ * The catalogue of error codes as a schema: an `enum` for tools that generate types, and one
+ * `const` per code with its meaning (and HTTP status) for readers.
+ */
+function errorCodeSchema(): Schema {
+  const entries = Object.entries(errorCatalogue) as [ErrorCode, ErrorCodeEntry][];
+  return {
+    description:
+      "A code of pgprotect's catalogue of error codes, each with its meaning and usual HTTP status. Codes may be added, never reworded; where the failure came from Azure, the service's own code travels beside as `serviceCode`.",
+    type: "string",
+    enum: entries.map(([code]) => code),
+    oneOf: entries.map(([code, entry]) => ({
+      const: code,
+      description:
+        entry.httpStatus === undefined
+          ? entry.meaning
+          : `${entry.meaning} (HTTP ${entry.httpStatus})`,
+    })),
+  };
+}
 const text = { type: "string" } as const;
 const nullableText = { type: ["string", "null"] } as const;
 const instant = { type: "string", format: "date-time" } as const;
 const serviceError: Schema = {
   type: "object",
   required: ["code", "message"],
-  properties: { code: text, message: text, recommendedAction: { type: "string" } },
+  properties: {
+    code: ref("ErrorCode"),
+    serviceCode: { type: "string", description: "The service's own code, where it had one." },
+    message: text,
+    recommendedAction: { type: "string" },
+  },
 };
 
 const schemas: Record<string, Schema> = {
+  ErrorCode: errorCodeSchema(),
   ProblemDetails: {
     description:
       "RFC 9457 problem details, with a stable `code` and, for bad input, every problem with its JSON path.",
@@ -43,10 +71,11 @@ const schemas: Record<string, Schema> = {
       status: { type: "integer" },
       detail: text,
       instance: text,
-      code: {
+      code: ref("ErrorCode"),
+      serviceCode: {
         type: "string",
         description:
-          "Stable and machine-readable, e.g. `BODY_INVALID` or `UserErrorBackupLimitPerWeekReached`.",
+          "The service's own code, where the failure came from Azure (or the local provider mirrors it), e.g. `UserErrorDppDatasourceAlreadyProtected`.",
       },
       retryable: { type: "boolean" },
       recommendedAction: text,
@@ -57,7 +86,7 @@ const schemas: Record<string, Schema> = {
           required: ["path", "code", "message"],
           properties: {
             path: { type: "string", description: "JSON path (`$.ruleName`) or `query.<name>`" },
-            code: text,
+            code: ref("ErrorCode"),
             message: text,
           },
         },
@@ -140,7 +169,7 @@ const schemas: Record<string, Schema> = {
           required: ["path", "code", "message", "severity"],
           properties: {
             path: text,
-            code: text,
+            code: ref("ErrorCode"),
             message: text,
             severity: { enum: ["error", "warning"] },
           },
@@ -256,7 +285,7 @@ const schemas: Record<string, Schema> = {
         items: {
           type: "object",
           required: ["databaseName", "code", "message"],
-          properties: { databaseName: text, code: text, message: text },
+          properties: { databaseName: text, code: ref("ErrorCode"), message: text },
         },
       },
       stuck: {
@@ -266,7 +295,12 @@ const schemas: Record<string, Schema> = {
         items: {
           type: "object",
           required: ["databaseName", "operationId", "code", "message"],
-          properties: { databaseName: text, operationId: text, code: text, message: text },
+          properties: {
+            databaseName: text,
+            operationId: text,
+            code: ref("ErrorCode"),
+            message: text,
+          },
         },
       },
     },
@@ -319,7 +353,7 @@ const schemas: Record<string, Schema> = {
           {
             type: "object",
             required: ["code", "message", "recommendedAction"],
-            properties: { code: text, message: text, recommendedAction: nullableText },
+            properties: { code: ref("ErrorCode"), message: text, recommendedAction: nullableText },
           },
           { type: "null" },
         ],
@@ -413,7 +447,8 @@ const schemas: Record<string, Schema> = {
     type: "object",
     required: ["code", "message"],
     properties: {
-      code: text,
+      code: ref("ErrorCode"),
+      serviceCode: { type: "string", description: "The service's own code, where it had one." },
       message: text,
       recommendedAction: { type: "array", items: text },
       isRetryable: { type: "boolean" },
@@ -658,8 +693,8 @@ const paths: Record<string, Record<string, unknown>> = {
         "each as its own datasource (a few at a time, `maxConcurrency`), under one operation per server; " +
         "a Flexible Server is protected whole instead (400 `ALL_DATABASES_ON_FLEXIBLE_SERVER`). " +
         "What is cheap to check is checked first, and a request that cannot succeed starts nothing: " +
-        "404 `DatasourceNotFound`, `VaultNotFound`, `PolicyNotFound` or `SecretNotFound`; " +
-        "400 `BODY_INVALID`, `BODY_NOT_JSON`, `PolicyDatasourceTypeMismatch`, `SecretNotFound` (no secretUri), `ALL_DATABASES_ON_FLEXIBLE_SERVER`, " +
+        "404 `DATASOURCE_NOT_FOUND`, `VAULT_NOT_FOUND`, `POLICY_NOT_FOUND` or `SECRET_NOT_FOUND`; " +
+        "400 `BODY_INVALID`, `BODY_NOT_JSON`, `POLICY_DATASOURCE_TYPE_MISMATCH`, `SECRET_REQUIRED` (no secretUri), `ALL_DATABASES_ON_FLEXIBLE_SERVER`, " +
         "or a name outside the service's rules (`VAULT_NAME_INVALID`, `POLICY_NAME_INVALID`, `DATABASE_NAME_INVALID`). " +
         "Databases whose names differ only in case or characters are distinct datasources with distinct operations. " +
         "A repeat that asks for another vault, policy or secret than the existing protection is a 409 `PROTECTION_EXISTS_WITH_OTHER_SETTINGS` naming it.",
@@ -670,7 +705,7 @@ const paths: Record<string, Record<string, unknown>> = {
           headers: { Location: { schema: { type: "string" } } },
         },
         "404": problem(
-          "The datasource, vault, policy or secret does not exist (`DatasourceNotFound`, `VaultNotFound`, `PolicyNotFound`, `SecretNotFound`)",
+          "The datasource, vault, policy or secret does not exist (`DATASOURCE_NOT_FOUND`, `VAULT_NOT_FOUND`, `POLICY_NOT_FOUND`, `SECRET_NOT_FOUND`)",
         ),
         "409": problem(
           "The target is already protected with other settings (`PROTECTION_EXISTS_WITH_OTHER_SETTINGS`)",
@@ -834,7 +869,7 @@ const paths: Record<string, Record<string, unknown>> = {
       description:
         "Policies cannot be modified in place: the same body again answers 200 with the policy, a different one under an existing name is a 409 " +
         "(create a new policy and reassign the backup instances). Names ignore case, as in Azure (`WEEKLY` is the policy `weekly`). " +
-        "The vault must exist (404 `VaultNotFound`: a policy never creates a vault; locally, `pgprotect local vault create NAME`).",
+        "The vault must exist (404 `VAULT_NOT_FOUND`: a policy never creates a vault; locally, `pgprotect local vault create NAME`).",
       parameters: [
         pathParameter("vault", "The vault's name."),
         pathParameter("name", "The policy's name."),

@@ -3,7 +3,7 @@
  * `code` of the {@link AppError} behind it and, for bad input, the JSON paths at fault.
  */
 import type { HttpResponseInit } from "@azure/functions";
-import { isAppError, toAppError } from "../domain/errors.js";
+import { isAppError, toAppError, type ErrorCode } from "../domain/errors.js";
 
 /** The media type of a problem details body. */
 export const problemContentType = "application/problem+json";
@@ -15,14 +15,16 @@ export interface ProblemDetails {
   readonly status: number;
   readonly detail: string;
   readonly instance?: string;
-  /** The stable code, e.g. `POLICY_INVALID` or `UserErrorDppDatasourceAlreadyProtected`. */
-  readonly code: string;
+  /** The stable code of the catalogue, e.g. `POLICY_INVALID` or `DATASOURCE_ALREADY_PROTECTED`. */
+  readonly code: ErrorCode;
+  /** The service's own code, where the failure came from Azure (`UserErrorDppDatasourceAlreadyProtected`). */
+  readonly serviceCode?: string;
   readonly retryable: boolean;
   readonly recommendedAction?: string;
   /** For bad input: every problem with its JSON path. */
   readonly errors?: ReadonlyArray<{
     readonly path: string;
-    readonly code: string;
+    readonly code: ErrorCode;
     readonly message: string;
   }>;
 }
@@ -59,6 +61,7 @@ export function problemResponse(error: unknown, instance?: string): HttpResponse
     detail: known ? appError.message : "An unexpected error occurred; it has been logged.",
     ...(instance ? { instance } : {}),
     code: appError.code,
+    ...(appError.serviceCode ? { serviceCode: appError.serviceCode } : {}),
     retryable: appError.retryable,
     ...(appError.recommendedAction ? { recommendedAction: appError.recommendedAction } : {}),
     ...(appError.problems.length > 0

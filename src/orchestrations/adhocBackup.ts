@@ -4,9 +4,16 @@
  * `jobId`, the backup was triggered already (by the HTTP API) and is only followed.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
+import { z } from "zod";
 import { activityNames, type EventRequest } from "../activities/names.js";
+import { normalizeCode } from "../domain/errorCodes.js";
 import { BACKUP_IN_PROGRESS_CODE } from "../domain/protection/backupConcurrency.js";
+import type { EventLogger, RequestCorrelation } from "../observability/eventLogger.js";
+import { logEvents } from "../observability/logEvents.js";
+import { replaySafeLogger } from "../observability/orchestrationLogger.js";
 import { callActivity } from "./callActivity.js";
+import { orchestrationNames } from "./names.js";
+import { orchestrationInput, requestCorrelationSchema } from "./orchestrationInput.js";
 import { jobPolling } from "./retryPolicies.js";
 
 /** What a caller asks for. */
@@ -33,7 +40,22 @@ export interface AdhocBackupInput {
    * id): the orchestration skips the weekly-limit guard and the trigger, and only follows it.
    */
   readonly jobId?: string;
+  /** The request that asked for the backup, named in the logs of the orchestration. */
+  readonly correlation?: RequestCorrelation;
 }
+
+/** The input's schema: what `orchestrationInput` checks. */
+export const adhocBackupInputSchema = z.object({
+  vaultId: z.string(),
+  backupInstanceName: z.string(),
+  ruleName: z.string(),
+  retentionTagOverride: z.string().optional(),
+  whenWeeklyLimitReached: z.enum(["skip", "refuse"]).optional(),
+  whenBackupRunning: z.enum(["skip", "refuse"]).optional(),
+  requestedBy: z.string().optional(),
+  jobId: z.string().optional(),
+  correlation: requestCorrelationSchema.optional(),
+}) satisfies z.ZodType<AdhocBackupInput>;
 
 /** The orchestration's output. */
 export interface AdhocBackupOutput {
@@ -41,6 +63,8 @@ export interface AdhocBackupOutput {
   readonly jobId?: string;
   readonly error?: {
     readonly code: string;
+    /** The service's own code, where the job's failure came from it. */
+    readonly serviceCode?: string;
     readonly message: string;
     readonly recommendedAction?: string;
   };
@@ -50,12 +74,34 @@ export interface AdhocBackupOutput {
 export function* adhocBackup(
   context: OrchestrationContext,
 ): Generator<Task, AdhocBackupOutput, unknown> {
-  const input = context.df.getInput() as AdhocBackupInput;
+  const input = orchestrationInput(context, adhocBackupInputSchema);
+  const log = replaySafeLogger(context, input.correlation);
+  const orchestration = orchestrationNames.adhocBackup;
+  log.emit(logEvents.orchestrationStarted, { orchestration, target: input.backupInstanceName });
   const key = { vaultId: input.vaultId, backupInstanceName: input.backupInstanceName };
   const jobId = input.jobId ?? (yield* guardAndTrigger(context, input, key));
-  if (typeof jobId !== "string") return jobId;
-  context.df.setCustomStatus({ state: "running", jobId });
-  return yield* followJob(context, input.vaultId, jobId);
+  let output: AdhocBackupOutput;
+  if (typeof jobId === "string") {
+    context.df.setCustomStatus({ state: "running", jobId });
+    output = yield* followJob(context, input.vaultId, jobId, log);
+  } else {
+    output = jobId;
+  }
+  if (output.outcome === "Failed" || output.outcome === "Cancelled") {
+    log.emit(logEvents.orchestrationFailed, {
+      orchestration,
+      outcome: output.outcome,
+      errorCode: output.error?.code ?? output.outcome,
+      errorMessage: output.error?.message ?? `The backup job ended ${output.outcome}`,
+    });
+  } else {
+    log.emit(logEvents.orchestrationCompleted, {
+      orchestration,
+      outcome: output.outcome,
+      detail: output.jobId ?? output.error?.code,
+    });
+  }
+  return output;
 }
 
 /** Checks the weekly limit and triggers the backup: the job's id, or the output to end with. */
@@ -96,6 +142,7 @@ function* followJob(
   context: OrchestrationContext,
   vaultId: string,
   jobId: string,
+  log: EventLogger,
 ): Generator<Task, AdhocBackupOutput, unknown> {
   let lastStatus: string | undefined;
   for (let poll = 0; poll <= jobPolling.maxPolls; poll += 1) {
@@ -105,6 +152,12 @@ function* followJob(
     });
     if (job.status !== lastStatus) {
       lastStatus = job.status;
+      log.emit(logEvents.orchestrationStepCompleted, {
+        orchestration: orchestrationNames.adhocBackup,
+        step: "followJob",
+        status: job.status,
+        detail: jobId,
+      });
       context.df.setCustomStatus({ state: job.status, jobId });
       yield* callActivity(context, activityNames.publishEvents, [
         { kind: "jobStateChanged", job } satisfies EventRequest,
@@ -118,7 +171,9 @@ function* followJob(
         ...(error
           ? {
               error: {
-                code: error.code,
+                // A job in a history written before the catalogue holds the service's code.
+                ...normalizeCode(error.code),
+                ...(error.serviceCode ? { serviceCode: error.serviceCode } : {}),
                 message: error.message,
                 ...(error.recommendedAction?.length
                   ? { recommendedAction: error.recommendedAction.join(" ") }
@@ -133,9 +188,17 @@ function* followJob(
       jobPolling.intervalSeconds,
       jobPolling.firstIntervalSeconds * 2 ** poll,
     );
-    yield context.df.createTimer(
-      new Date(context.df.currentUtcDateTime.getTime() + waitSeconds * 1000),
-    );
+    const until = new Date(context.df.currentUtcDateTime.getTime() + waitSeconds * 1000);
+    // Only the first waits and then every hundredth: a long backup polls thousands of times.
+    if (poll < 3 || poll % 100 === 0) {
+      log.emit(logEvents.orchestrationWaiting, {
+        orchestration: orchestrationNames.adhocBackup,
+        step: "followJob",
+        until: until.toISOString(),
+        attempt: poll + 1,
+      });
+    }
+    yield context.df.createTimer(until);
   }
   return { outcome: "StillRunning", jobId };
 }

@@ -4,11 +4,20 @@
  * boundary (lint rejects a cast of a yielded value in `src/orchestrations`).
  */
 import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
-import type { ActivityInput, ActivityName, ActivityOutput } from "../activities/names.js";
+import {
+  correlatedInput,
+  type ActivityInput,
+  type ActivityName,
+  type ActivityOutput,
+} from "../activities/names.js";
+import { startingRequest } from "./orchestrationInput.js";
 import { transientRetry } from "./retryPolicies.js";
 
 /**
  * Schedules an activity with retries and answers its result, typed. Use with `yield*`.
+ *
+ * @remarks When the orchestration's input carries the starting request's correlation, the
+ * input is sent wrapped with it (`correlatedInput`); `functions/activities.ts` unwraps it.
  *
  * @param name - one of `activityNames`.
  * @param input - what the activity takes.
@@ -21,8 +30,12 @@ export function* callActivity<N extends ActivityName>(
   input: ActivityInput<N>,
   retry: RetryOptions = transientRetry(),
 ): Generator<Task, ActivityOutput<N>, unknown> {
+  // The starting request's correlation travels beside the input, for the activity's logs; an
+  // orchestration whose input carries none sends the input alone, as before.
+  const request = startingRequest(context);
+  const sent = request ? correlatedInput(input, request) : input;
   // eslint-disable-next-line no-restricted-syntax -- the one place an activity is scheduled
-  const answer: unknown = yield context.df.callActivityWithRetry(name, retry, input);
+  const answer: unknown = yield context.df.callActivityWithRetry(name, retry, sent);
   // The host hands back the activity's JSON: its type is the activity's own return type, the
   // one place that is asserted rather than checked.
   return answer as ActivityOutput<N>;

@@ -11,9 +11,14 @@
  * states keep the overlap from publishing a state twice.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
+import { z } from "zod";
 import { activityNames, type EventRequest, type WatchedJob } from "../activities/names.js";
 import { failureMessage, OrchestrationErrorCodes } from "../domain/protection/outcomeCodes.js";
+import { logEvents } from "../observability/logEvents.js";
+import { replaySafeLogger } from "../observability/orchestrationLogger.js";
 import { callActivity } from "./callActivity.js";
+import { orchestrationNames } from "./names.js";
+import { orchestrationInput } from "./orchestrationInput.js";
 
 /** How the watcher lists and publishes. */
 export const jobWatching = {
@@ -62,6 +67,17 @@ export interface JobWatcherOutput extends JobWatcherState {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+/** The input's schema: what `orchestrationInput` checks. */
+export const jobWatcherInputSchema = z.object({
+  vaultIds: z.array(z.string()),
+  state: z
+    .object({
+      watermark: z.string(),
+      seen: z.array(z.object({ jobId: z.string(), status: z.string(), at: z.string() })),
+    })
+    .optional(),
+}) satisfies z.ZodType<JobWatcherInput>;
+
 const keyOf = (jobId: string, status: string) => `${jobId.toLowerCase()}|${status}`;
 
 /**
@@ -74,7 +90,8 @@ const keyOf = (jobId: string, status: string) => `${jobId.toLowerCase()}|${statu
 export function* jobWatcher(
   context: OrchestrationContext,
 ): Generator<Task, JobWatcherOutput, unknown> {
-  const input = context.df.getInput() as JobWatcherInput;
+  const input = orchestrationInput(context, jobWatcherInputSchema);
+  const log = replaySafeLogger(context);
   const now = context.df.currentUtcDateTime.getTime();
   const overlapMs = jobWatching.overlapMinutes * 60_000;
   const previous = input.state;
@@ -92,6 +109,12 @@ export function* jobWatcher(
       published,
       remembered: seen.size,
       error: stated,
+    });
+    log.emit(logEvents.orchestrationFailed, {
+      orchestration: orchestrationNames.jobWatcher,
+      outcome: "Incomplete",
+      errorCode: stated.code,
+      errorMessage: stated.message,
     });
     return { watermark: since, seen: [...seen.values()], published, error: stated };
   };
@@ -148,5 +171,12 @@ export function* jobWatcher(
   const watermark = new Date(Math.max(Date.parse(since), now - overlapMs)).toISOString();
   const kept = [...seen.values()].filter((entry) => Date.parse(entry.at) >= Date.parse(watermark));
   context.df.setCustomStatus({ watermark, published, remembered: kept.length });
+  if (published > 0) {
+    log.emit(logEvents.orchestrationCompleted, {
+      orchestration: orchestrationNames.jobWatcher,
+      outcome: "Published",
+      detail: `${published} job states since ${since}`,
+    });
+  }
   return { watermark, seen: kept, published };
 }

@@ -4,6 +4,7 @@
  * I/O in activities.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
+import { z } from "zod";
 import {
   activityNames,
   type ActivityResult,
@@ -11,10 +12,17 @@ import {
   type EventRequest,
   type ResolvedDatasource,
 } from "../activities/names.js";
+import { ErrorCodes, normalizeCode, type ErrorCode } from "../domain/errorCodes.js";
 import { backupInstanceNameOf } from "../domain/protection/naming.js";
 import { failureMessage, OrchestrationErrorCodes } from "../domain/protection/outcomeCodes.js";
+import type { EventLogger, RequestCorrelation } from "../observability/eventLogger.js";
+import { logEvents } from "../observability/logEvents.js";
+import { replaySafeLogger } from "../observability/orchestrationLogger.js";
 import { callActivity } from "./callActivity.js";
+import { orchestrationNames } from "./names.js";
+import { orchestrationInput, requestCorrelationSchema } from "./orchestrationInput.js";
 import { protectionPolling, validationRetry } from "./retryPolicies.js";
+import type { OrchestrationContract } from "./subOrchestration.js";
 
 /** What a caller asks for. */
 export interface ProtectDatasourceInput {
@@ -31,7 +39,38 @@ export interface ProtectDatasourceInput {
    * step trusts it instead of looking it up again, one Resource Graph query less per datasource.
    */
   readonly resolved?: ResolvedDatasource;
+  /** The request that started the protection, named in the logs of its steps and activities. */
+  readonly correlation?: RequestCorrelation;
 }
+
+const datasourceRefSchema = z.object({
+  datasourceId: z.string().optional(),
+  serverName: z.string().optional(),
+  databaseName: z.string().optional(),
+}) satisfies z.ZodType<DatasourceRef>;
+
+/** A datasource as a resolve step or a fan-out found it. */
+export const resolvedDatasourceSchema = z.object({
+  datasourceId: z.string(),
+  kind: z.enum(["database", "server"]),
+  datasourceType: z.string(),
+  serverName: z.string(),
+  databaseName: z.string().optional(),
+  friendlyName: z.string(),
+  location: z.string(),
+  tags: z.record(z.string(), z.string()),
+}) satisfies z.ZodType<ResolvedDatasource>;
+
+/** The input's schema: what `orchestrationInput` checks. */
+export const protectDatasourceInputSchema = z.object({
+  datasource: datasourceRefSchema,
+  vaultId: z.string(),
+  policyName: z.string(),
+  secretUri: z.string().optional(),
+  requestedBy: z.string().optional(),
+  resolved: resolvedDatasourceSchema.optional(),
+  correlation: requestCorrelationSchema.optional(),
+}) satisfies z.ZodType<ProtectDatasourceInput>;
 
 /** The steps of a protection, in order. */
 export const protectionSteps = [
@@ -58,7 +97,9 @@ export interface ProtectionProgress {
   readonly steps: readonly ProtectionStepState[];
   readonly current?: string;
   readonly error?: {
-    readonly code: string;
+    readonly code: ErrorCode;
+    /** The service's own code, where the failure came from it. */
+    readonly serviceCode?: string;
     readonly message: string;
     readonly recommendedAction?: string;
   };
@@ -73,17 +114,42 @@ export interface ProtectDatasourceOutput {
   readonly backupInstanceName?: string;
   readonly backupInstanceId?: string;
   readonly error?: {
-    readonly code: string;
+    readonly code: ErrorCode;
+    /** The service's own code, where the failure came from it. */
+    readonly serviceCode?: string;
     readonly message: string;
     readonly recommendedAction?: string;
   };
 }
 
+const statedErrorSchema = z.object({
+  // An older history may hold a code from before the catalogue.
+  code: z.string().transform((code) => normalizeCode(code).code),
+  serviceCode: z.string().optional(),
+  message: z.string(),
+  recommendedAction: z.string().optional(),
+});
+
+/** The output's schema: what a parent reads a child's answer with. */
+export const protectDatasourceOutputSchema = z.object({
+  outcome: z.enum(["Protected", "AlreadyProtected", "Failed"]),
+  datasourceId: z.string().optional(),
+  backupInstanceName: z.string().optional(),
+  backupInstanceId: z.string().optional(),
+  error: statedErrorSchema.optional(),
+}) satisfies z.ZodType<ProtectDatasourceOutput, unknown>;
+
+/** `protectDatasource` as a child of `protectServer`. */
+export const protectDatasourceContract: OrchestrationContract<
+  ProtectDatasourceInput,
+  ProtectDatasourceOutput
+> = { name: orchestrationNames.protectDatasource, output: protectDatasourceOutputSchema };
+
 /**
  * The service's code (`ProviderErrorCodes.missingRequiredPermissions`) for access that is not
  * there yet; orchestrations do not import providers, so it is named here.
  */
-const permissionsStillPropagating = "UserErrorMissingRequiredPermissions";
+const permissionsStillPropagating = ErrorCodes.MISSING_REQUIRED_PERMISSIONS;
 
 /** An error as `GET /api/protections/{id}` and the Failed event show it. */
 type StatedError = NonNullable<ProtectDatasourceOutput["error"]>;
@@ -101,7 +167,14 @@ type StatedError = NonNullable<ProtectDatasourceOutput["error"]>;
 export function* protectDatasource(
   context: OrchestrationContext,
 ): Generator<Task, ProtectDatasourceOutput, unknown> {
-  const input = context.df.getInput() as ProtectDatasourceInput;
+  const input = orchestrationInput(context, protectDatasourceInputSchema);
+  const log = replaySafeLogger(context, input.correlation);
+  const orchestration = orchestrationNames.protectDatasource;
+  log.emit(logEvents.orchestrationStarted, {
+    orchestration,
+    target: input.datasource.datasourceId ?? input.resolved?.datasourceId,
+    parentOperationId: context.df.parentInstanceId ?? undefined,
+  });
   const steps: ProtectionStepState[] = [];
   const now = () => context.df.currentUtcDateTime.toISOString();
   // What is known so far, for the failure of any later step.
@@ -117,6 +190,12 @@ export function* protectDatasource(
     const last = steps.at(-1);
     if (last?.status === "running") {
       steps[steps.length - 1] = { ...last, status, at: now(), ...(detail ? { detail } : {}) };
+      log.emit(logEvents.orchestrationStepCompleted, {
+        orchestration,
+        step: last.name,
+        status,
+        detail,
+      });
     }
     context.df.setCustomStatus({ steps: [...steps] } satisfies ProtectionProgress);
   };
@@ -124,12 +203,14 @@ export function* protectDatasource(
     yield* callActivity(context, activityNames.publishEvents, [event]);
   };
   const fail = function* (failure: {
-    code: string;
+    code: ErrorCode;
+    serviceCode?: string;
     message: string;
     recommendedAction?: string;
   }): Generator<Task, ProtectDatasourceOutput, unknown> {
     const error: StatedError = {
       code: failure.code,
+      ...(failure.serviceCode ? { serviceCode: failure.serviceCode } : {}),
       message: failure.message,
       ...(failure.recommendedAction ? { recommendedAction: failure.recommendedAction } : {}),
     };
@@ -171,11 +252,28 @@ export function* protectDatasource(
     };
   };
 
+  let output: ProtectDatasourceOutput;
   try {
-    return yield* runSteps(context, input, { enter, finish, fail, publish, known });
+    output = yield* runSteps(context, input, { enter, finish, fail, publish, known, log });
   } catch (error) {
-    return yield* fail(unexpectedFailure(steps.at(-1), error, known.backupInstance));
+    output = yield* fail(unexpectedFailure(steps.at(-1), error, known.backupInstance));
   }
+  if (output.error) {
+    log.emit(logEvents.orchestrationFailed, {
+      orchestration,
+      outcome: output.outcome,
+      step: steps.find((step) => step.status === "failed")?.name,
+      errorCode: output.error.code,
+      errorMessage: output.error.message,
+    });
+  } else {
+    log.emit(logEvents.orchestrationCompleted, {
+      orchestration,
+      outcome: output.outcome,
+      detail: output.backupInstanceName,
+    });
+  }
+  return output;
 }
 
 /** What the steps share with the orchestrator around them. */
@@ -183,12 +281,13 @@ interface StepTools {
   readonly enter: (name: ProtectionStepState["name"]) => void;
   readonly finish: (status: ProtectionStepState["status"], detail?: string) => void;
   readonly fail: (failure: {
-    code: string;
+    code: ErrorCode;
     message: string;
     recommendedAction?: string;
   }) => Generator<Task, ProtectDatasourceOutput, unknown>;
   readonly publish: (event: EventRequest) => Generator<Task, void, unknown>;
   readonly known: { datasourceId?: string; backupInstance?: { name: string; id: string } };
+  readonly log: EventLogger;
 }
 
 /** The error stated for a step that threw: an activity out of retries, or anything unforeseen. */
@@ -219,7 +318,7 @@ function unexpectedFailure(
 function* runSteps(
   context: OrchestrationContext,
   input: ProtectDatasourceInput,
-  { enter, finish, fail, publish, known }: StepTools,
+  { enter, finish, fail, publish, known, log }: StepTools,
 ): Generator<Task, ProtectDatasourceOutput, unknown> {
   enter("resolve");
   let datasource: ResolvedDatasource;
@@ -286,7 +385,14 @@ function* runSteps(
     if (validation.ok || validation.code !== permissionsStillPropagating) break;
     if (attempt === validationRetry.attempts) break;
     const delayMs = validationRetry.firstDelaySeconds * 1000 * 2 ** (attempt - 1);
-    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + delayMs));
+    const until = new Date(context.df.currentUtcDateTime.getTime() + delayMs);
+    log.emit(logEvents.orchestrationWaiting, {
+      orchestration: orchestrationNames.protectDatasource,
+      step: "validateForBackup",
+      until: until.toISOString(),
+      attempt,
+    });
+    yield context.df.createTimer(until);
   }
   if (!validation?.ok) {
     const failure = validation ?? {
@@ -326,9 +432,16 @@ function* runSteps(
     protection.protectionStatus === "ConfiguringProtection" && poll < protectionPolling.maxPolls;
     poll += 1
   ) {
-    yield context.df.createTimer(
-      new Date(context.df.currentUtcDateTime.getTime() + protectionPolling.intervalSeconds * 1000),
+    const until = new Date(
+      context.df.currentUtcDateTime.getTime() + protectionPolling.intervalSeconds * 1000,
     );
+    log.emit(logEvents.orchestrationWaiting, {
+      orchestration: orchestrationNames.protectDatasource,
+      step: "waitForProtection",
+      until: until.toISOString(),
+      attempt: poll + 1,
+    });
+    yield context.df.createTimer(until);
     protection = yield* callActivity(context, activityNames.getBackupInstance, {
       vaultId: input.vaultId,
       backupInstanceName: protection.backupInstanceName,

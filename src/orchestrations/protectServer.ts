@@ -9,17 +9,27 @@
  * protected, the other reported in `failed`.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
+import { z } from "zod";
 import {
   activityNames,
   type ActivityResult,
   type ResolvedDatasource,
 } from "../activities/names.js";
 import { protectionInstanceId } from "../domain/protection/operationIds.js";
+import type { ErrorCode } from "../domain/errorCodes.js";
 import { failureMessage, OrchestrationErrorCodes } from "../domain/protection/outcomeCodes.js";
+import { logEvents } from "../observability/logEvents.js";
+import { replaySafeLogger } from "../observability/orchestrationLogger.js";
 import { callActivity } from "./callActivity.js";
 import { orchestrationNames } from "./names.js";
-import type { ProtectDatasourceInput, ProtectDatasourceOutput } from "./protectDatasource.js";
+import { orchestrationInput, requestCorrelationSchema } from "./orchestrationInput.js";
+import {
+  protectDatasourceContract,
+  type ProtectDatasourceInput,
+  type ProtectDatasourceOutput,
+} from "./protectDatasource.js";
 import { serverProtectionWaiting } from "./retryPolicies.js";
+import { subOrchestration, type SubOrchestration } from "./subOrchestration.js";
 
 /** What a caller asks for. */
 export interface ProtectServerInput extends Omit<ProtectDatasourceInput, "datasource"> {
@@ -33,10 +43,22 @@ export interface ProtectServerInput extends Omit<ProtectDatasourceInput, "dataso
   readonly childTimeoutMinutes?: number;
 }
 
+/** The input's schema: what `orchestrationInput` checks. */
+export const protectServerInputSchema = z.object({
+  serverName: z.string(),
+  vaultId: z.string(),
+  policyName: z.string(),
+  secretUri: z.string().optional(),
+  requestedBy: z.string().optional(),
+  maxConcurrency: z.number().optional(),
+  childTimeoutMinutes: z.number().optional(),
+  correlation: requestCorrelationSchema.optional(),
+}) satisfies z.ZodType<ProtectServerInput>;
+
 /** A database that was not protected, and why. */
 export interface DatabaseNotProtected {
   readonly databaseName: string;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 
@@ -60,13 +82,35 @@ export interface ProtectServerOutput {
 export function* protectServer(
   context: OrchestrationContext,
 ): Generator<Task, ProtectServerOutput, unknown> {
-  const input = context.df.getInput() as ProtectServerInput;
+  const input = orchestrationInput(context, protectServerInputSchema);
+  const log = replaySafeLogger(context, input.correlation);
+  const orchestration = orchestrationNames.protectServer;
+  log.emit(logEvents.orchestrationStarted, { orchestration, target: input.serverName });
+  const summary = yield* protectDatabases(context, input);
+  log.emit(logEvents.orchestrationCompleted, {
+    orchestration,
+    outcome: summary.failed.length + summary.stuck.length === 0 ? "Protected" : "Incomplete",
+    detail: `${summary.protected.length} protected, ${summary.alreadyProtected.length} already protected, ${summary.failed.length} failed, ${summary.stuck.length} stuck`,
+  });
+  return summary;
+}
+
+/** Lists the server's databases and protects them, a batch at a time. */
+function* protectDatabases(
+  context: OrchestrationContext,
+  input: ProtectServerInput,
+): Generator<Task, Required<ProtectServerOutput>, unknown> {
+  const log = replaySafeLogger(context, input.correlation);
+  const protectedNames: string[] = [];
+  const alreadyProtected: string[] = [];
+  const failed: DatabaseNotProtected[] = [];
+  const stuck: DatabaseStuck[] = [];
   const summary = {
     serverName: input.serverName,
-    protected: [] as string[],
-    alreadyProtected: [] as string[],
-    failed: [] as DatabaseNotProtected[],
-    stuck: [] as DatabaseStuck[],
+    protected: protectedNames,
+    alreadyProtected,
+    failed,
+    stuck,
   };
   let listed: ActivityResult<ResolvedDatasource[]>;
   try {
@@ -98,20 +142,23 @@ export function* protectServer(
     // Each protection races its own timer, and the batch is awaited once as a whole: a compound
     // task yielded again would schedule its children again.
     const waits = batch.map(({ database, instanceId }) => {
-      const protection = context.df.callSubOrchestrator(
-        orchestrationNames.protectDatasource,
-        {
-          datasource: { datasourceId: database.datasourceId },
-          resolved: database,
-          vaultId: input.vaultId,
-          policyName: input.policyName,
-          ...(input.secretUri ? { secretUri: input.secretUri } : {}),
-          ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
-        } satisfies ProtectDatasourceInput,
-        instanceId,
-      );
+      const child: ProtectDatasourceInput = {
+        datasource: { datasourceId: database.datasourceId },
+        resolved: database,
+        vaultId: input.vaultId,
+        policyName: input.policyName,
+        ...(input.secretUri ? { secretUri: input.secretUri } : {}),
+        ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+        ...(input.correlation ? { correlation: input.correlation } : {}),
+      };
+      const protection = subOrchestration(context, protectDatasourceContract, child, instanceId);
       const timer = context.df.createTimer(deadline);
-      return { protection, timer, bounded: context.df.Task.any([protection, timer]) };
+      return { protection, timer, bounded: context.df.Task.any([protection.task, timer]) };
+    });
+    log.emit(logEvents.orchestrationWaiting, {
+      orchestration: orchestrationNames.protectServer,
+      step: `protect ${batch.length} of ${unique.length} databases`,
+      until: deadline.toISOString(),
     });
     yield context.df.Task.all(waits.map((wait) => wait.bounded));
 
@@ -120,9 +167,9 @@ export function* protectServer(
       if (!entry) return;
       const name = nameOf(entry.database);
       if (!timer.isCompleted) timer.cancel();
-      if (protection.isFaulted) {
-        summary.failed.push(notRun(name, protection.result));
-      } else if (!protection.isCompleted) {
+      if (protection.task.isFaulted) {
+        summary.failed.push(notRun(name, protection.task.result));
+      } else if (!protection.task.isCompleted) {
         summary.stuck.push({
           databaseName: name,
           operationId: entry.instanceId,
@@ -130,7 +177,7 @@ export function* protectServer(
           message: `The protection of ${name} was still running after ${timeoutMinutes} minutes; it was not waited on further, and its own operation reports its outcome`,
         });
       } else {
-        const result = protection.result as ProtectDatasourceOutput;
+        const result = outcomeOf(protection);
         if (result.outcome === "Protected") summary.protected.push(name);
         else if (result.outcome === "AlreadyProtected") summary.alreadyProtected.push(name);
         else
@@ -145,8 +192,26 @@ export function* protectServer(
       done: shared.length + offset + batch.length,
       total: databases.length,
     });
+    log.emit(logEvents.orchestrationStepCompleted, {
+      orchestration: orchestrationNames.protectServer,
+      step: "batch",
+      status: "done",
+      detail: `${shared.length + offset + batch.length} of ${databases.length} databases`,
+    });
   }
   return summary;
+}
+
+/** A protection's output; one that answered something else is stated as having no outcome. */
+function outcomeOf(protection: SubOrchestration<ProtectDatasourceOutput>): ProtectDatasourceOutput {
+  try {
+    return protection.output();
+  } catch (error) {
+    return {
+      outcome: "Failed",
+      error: { code: OrchestrationErrorCodes.noOutcome, message: failureMessage(error) },
+    };
+  }
 }
 
 /** The bound on waiting for a batch, in minutes, within what a durable timer allows. */

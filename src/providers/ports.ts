@@ -4,13 +4,13 @@
  * jobs, recovery points), Key Vault and Resource Manager, so that the Azure provider and the
  * embedded local provider implement the same interfaces.
  *
- * @remarks Every method fails with an `AppError`. Where the service has a code for a failure, the
- * error carries that code (`UserErrorDppDatasourceAlreadyProtected`,
- * `UserErrorMissingRequiredPermissions`, ...); the constants below name the ones both providers
- * raise. Vaults are named by their ARM id (`/subscriptions/.../backupVaults/{name}`).
+ * @remarks Every method fails with an `AppError` carrying a code of the catalogue
+ * (`DATASOURCE_ALREADY_PROTECTED`, `MISSING_REQUIRED_PERMISSIONS`, ...) and, where the failure
+ * came from the service, the service's own code as `serviceCode`; the constants below name the
+ * ones both providers raise. Vaults are named by their ARM id (`/subscriptions/.../backupVaults/{name}`).
  */
 import type { BackupPolicy, BackupPolicyResource } from "../domain/policy/types.js";
-import { BACKUP_IN_PROGRESS_CODE } from "../domain/protection/backupConcurrency.js";
+import { ErrorCodes } from "../domain/errorCodes.js";
 import type {
   BackupInstance,
   BackupInstanceSpec,
@@ -21,57 +21,60 @@ import type {
   RecoveryPointStoreType,
 } from "../domain/protection/types.js";
 
-/** Error codes the ports raise; service codes where the service has one. */
+/**
+ * The codes the ports raise: a named view onto the catalogue (`domain/errorCodes.ts`). Where the
+ * service has a code for the fact, the catalogue names it and it travels as `serviceCode`.
+ */
 export const ProviderErrorCodes = {
   /** The datasource is already protected (validateForBackup, create). */
-  datasourceAlreadyProtected: "UserErrorDppDatasourceAlreadyProtected",
+  datasourceAlreadyProtected: ErrorCodes.DATASOURCE_ALREADY_PROTECTED,
   /** The vault cannot reach the datasource or its secret with the access it has. */
-  missingRequiredPermissions: "UserErrorMissingRequiredPermissions",
+  missingRequiredPermissions: ErrorCodes.MISSING_REQUIRED_PERMISSIONS,
   /** The database user lacks privileges (e.g. wrong password, no CONNECT, no SELECT). */
-  missingDbPermissions: "UserErrorMissingDBPermissions",
+  missingDbPermissions: ErrorCodes.MISSING_DB_PERMISSIONS,
   /** A backup instance, policy, job or recovery point does not exist. */
-  resourceNotFound: "ResourceNotFound",
+  resourceNotFound: ErrorCodes.RESOURCE_NOT_FOUND,
   /** A secret does not exist (Key Vault's code). */
-  secretNotFound: "SecretNotFound",
+  secretNotFound: ErrorCodes.SECRET_NOT_FOUND,
   /** Ad-hoc backup names a rule that is not a backup rule of the policy. */
-  backupRuleNotFound: "UserErrorBackupRuleNotFound",
+  backupRuleNotFound: ErrorCodes.ADHOC_RULE_NOT_FOUND,
   /** Ad-hoc backup names a retention tag the policy has no retention rule for. */
-  retentionTagNotFound: "UserErrorRetentionTagNotFound",
+  retentionTagNotFound: ErrorCodes.ADHOC_TAG_NOT_FOUND,
   /** The instance is not in a state that allows backups (protection stopped). */
-  protectionNotConfigured: "UserErrorProtectionNotConfigured",
+  protectionNotConfigured: ErrorCodes.PROTECTION_NOT_CONFIGURED,
   /** A policy with this name exists and policies cannot be modified in place. */
-  policyUpdateNotSupported: "UserErrorPolicyUpdateNotSupported",
+  policyUpdateNotSupported: ErrorCodes.POLICY_UPDATE_NOT_SUPPORTED,
   /** The restore target is not allowed for this datasource (Flexible Server: files only) or already exists. */
-  invalidRestoreTarget: "UserErrorInvalidRestoreTarget",
+  invalidRestoreTarget: ErrorCodes.RESTORE_TARGET_INVALID,
   /** `pg_restore` failed; the partly restored database was dropped. */
-  restoreFailed: "UserErrorRestoreFailed",
+  restoreFailed: ErrorCodes.RESTORE_FAILED,
   /** The restored data differ from the recovery point. */
-  restoreVerificationFailed: "UserErrorRestoreVerificationFailed",
+  restoreVerificationFailed: ErrorCodes.RESTORE_VERIFICATION_FAILED,
   /**
    * A recovery point's file does not match the SHA-256 or size recorded when it was made
    * (changed or cut on disk); it is not restored, copied or archived.
    */
-  recoveryPointCorrupt: "RecoveryPointCorrupt",
+  recoveryPointCorrupt: ErrorCodes.RECOVERY_POINT_CORRUPT,
   /** The datasource could not be read (connection refused, database dropped, dump failed). */
-  datasourceUnreachable: "UserErrorDatasourceUnreachable",
+  datasourceUnreachable: ErrorCodes.DATASOURCE_UNREACHABLE,
   /** The vault has no room for the recovery point. */
-  vaultStorageFull: "UserErrorVaultStorageFull",
+  vaultStorageFull: ErrorCodes.VAULT_STORAGE_FULL,
   /** The provider stopped while the job ran (and its attempts are used up). */
-  jobInterrupted: "UserErrorJobInterrupted",
+  jobInterrupted: ErrorCodes.JOB_INTERRUPTED,
   /** A backup of the same backup instance is running; one runs at a time. */
-  backupInProgress: BACKUP_IN_PROGRESS_CODE,
+  backupInProgress: ErrorCodes.BACKUP_IN_PROGRESS,
   /** The local provider is stopping (the host drains its jobs); no new job starts. */
-  providerStopping: "LOCAL_PROVIDER_STOPPING",
+  providerStopping: ErrorCodes.LOCAL_PROVIDER_STOPPING,
   /**
    * The answer to an ad-hoc backup, restore or protection action was lost and what the service
    * did could not be checked; it is not sent again, so as not to do it twice.
    */
-  requestOutcomeUnknown: "RequestOutcomeUnknown",
+  requestOutcomeUnknown: ErrorCodes.REQUEST_OUTCOME_UNKNOWN,
   /**
    * A service operation outlasted the short wait a call gives it (retryable): the caller's
    * durable retry asks again later instead of the call waiting.
    */
-  operationStillRunning: "OperationStillRunning",
+  operationStillRunning: ErrorCodes.OPERATION_STILL_RUNNING,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -81,14 +84,14 @@ export const ProviderErrorCodes = {
 export interface BackupPolicyPort {
   /**
    * Creates a policy. Creating the same JSON again answers the existing policy; a different body
-   * under an existing name fails with `UserErrorPolicyUpdateNotSupported`.
+   * under an existing name fails with `POLICY_UPDATE_NOT_SUPPORTED`.
    */
   createPolicy(
     vaultId: string,
     policyName: string,
     policy: BackupPolicy,
   ): Promise<BackupPolicyResource>;
-  /** @throws NotFoundError `ResourceNotFound`. */
+  /** @throws NotFoundError `RESOURCE_NOT_FOUND`. */
   getPolicy(vaultId: string, policyName: string): Promise<BackupPolicyResource>;
   listPolicies(vaultId: string): Promise<BackupPolicyResource[]>;
 }
@@ -117,8 +120,8 @@ export interface BackupInstancePort {
    * Checks that a datasource can be protected: not protected yet, the policy exists and fits the
    * datasource type, the vault can read the credentials and reach the data.
    *
-   * @throws AppError `UserErrorDppDatasourceAlreadyProtected`, `UserErrorMissingRequiredPermissions`,
-   * `UserErrorMissingDBPermissions`, `SecretNotFound`, `ResourceNotFound`.
+   * @throws AppError `DATASOURCE_ALREADY_PROTECTED`, `MISSING_REQUIRED_PERMISSIONS`,
+   * `MISSING_DB_PERMISSIONS`, `SECRET_NOT_FOUND`, `RESOURCE_NOT_FOUND`.
    */
   validateForBackup(vaultId: string, spec: BackupInstanceSpec): Promise<BackupValidation>;
   /**
@@ -133,7 +136,7 @@ export interface BackupInstancePort {
     spec: BackupInstanceSpec,
     options?: CreateBackupInstanceOptions,
   ): Promise<BackupInstance>;
-  /** @throws NotFoundError `ResourceNotFound`. */
+  /** @throws NotFoundError `RESOURCE_NOT_FOUND`. */
   getBackupInstance(vaultId: string, instanceName: string): Promise<BackupInstance>;
   listBackupInstances(vaultId: string): Promise<BackupInstance[]>;
   /** Instances protecting a datasource, in any vault the provider sees. */
@@ -203,8 +206,8 @@ export interface BackupOperationsPort {
    * The job runs on; follow it with {@link JobPort.getJob}. Rule and tag mistakes fail here, before
    * a job exists; the service's run-time rules (one backup a week on Flexible Server) fail the job.
    *
-   * @throws AppError `UserErrorBackupRuleNotFound`, `UserErrorRetentionTagNotFound`,
-   * `UserErrorProtectionNotConfigured`, `ResourceNotFound`.
+   * @throws AppError `ADHOC_RULE_NOT_FOUND`, `ADHOC_TAG_NOT_FOUND`,
+   * `PROTECTION_NOT_CONFIGURED`, `RESOURCE_NOT_FOUND`.
    */
   triggerBackup(
     vaultId: string,
@@ -221,7 +224,7 @@ export interface BackupOperationsPort {
 
 /** Jobs of a vault (`Jobs_Get`, `Jobs_List`). */
 export interface JobPort {
-  /** @param jobId - the job's ARM id or GUID. @throws NotFoundError `ResourceNotFound`. */
+  /** @param jobId - the job's ARM id or GUID. @throws NotFoundError `RESOURCE_NOT_FOUND`. */
   getJob(vaultId: string, jobId: string): Promise<BackupJob>;
   /** Jobs matching the filter, oldest start first. */
   listJobs(vaultId: string, filter?: JobFilter): Promise<BackupJob[]>;
@@ -284,7 +287,7 @@ export interface SecretPort {
   /**
    * The secret's current value. Callers must never log it.
    *
-   * @throws NotFoundError `SecretNotFound`; AppError `UserErrorMissingRequiredPermissions`.
+   * @throws NotFoundError `SECRET_NOT_FOUND`; AppError `MISSING_REQUIRED_PERMISSIONS`.
    */
   getSecret(uri: string): Promise<string>;
   /** Whether the secret exists, without reading its value out. */
@@ -340,11 +343,11 @@ export interface ResourceChangePage {
 
 /** Where PostgreSQL servers and databases are found, with their tags. */
 export interface ResourceDirectoryPort {
-  /** @throws NotFoundError `ResourceNotFound`. */
+  /** @throws NotFoundError `RESOURCE_NOT_FOUND`. */
   resolveServer(serverName: string): Promise<DirectoryServer>;
-  /** @throws NotFoundError `ResourceNotFound`. */
+  /** @throws NotFoundError `RESOURCE_NOT_FOUND`. */
   resolveDatabase(serverName: string, databaseName: string): Promise<DirectoryDatabase>;
-  /** Tags of a server or database. @throws NotFoundError `ResourceNotFound`. */
+  /** Tags of a server or database. @throws NotFoundError `RESOURCE_NOT_FOUND`. */
   getTags(resourceId: string): Promise<ResourceTags>;
   listServers(): Promise<DirectoryServer[]>;
   /** Databases of one server, or of all servers. */
@@ -471,3 +474,13 @@ export interface Provider {
    */
   readonly protectedItems?: ProtectedItemPort;
 }
+
+/**
+ * What time it is, for the application and the providers: the one clock port, so that a test can
+ * hold time still or move it, and nothing reads the wall clock behind its back. Orchestrations
+ * never use it: their time is `context.df.currentUtcDateTime`.
+ */
+export type Clock = () => Date;
+
+/** The wall clock: {@link Clock} in production. */
+export const wallClock: Clock = () => new Date();

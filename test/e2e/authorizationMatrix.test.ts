@@ -171,7 +171,7 @@ function forgedFailure(): unknown {
         "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.DBforPostgreSQL/servers/local/databases/ledger",
       vaultName: "pgprotect-vault",
       operationId: "forged-operation",
-      error: { code: "Forged", message: "Click http://phish.example to restore your data" },
+      error: { code: "INTERNAL", message: "Click http://phish.example to restore your data" },
     },
     { source: "/pgprotect/local", time: "2026-12-01T00:00:00Z" },
   );
@@ -264,7 +264,7 @@ async function publishToTopic(app: SecuredApp, credential: TopicCredential): Pro
         "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.DBforPostgreSQL/servers/local/databases/archive",
       vaultName: "pgprotect-vault",
       operationId: `forged-through-topic-${credential.replace(/ /g, "-")}`,
-      error: { code: "Forged", message: "Click http://phish.example to restore your data" },
+      error: { code: "INTERNAL", message: "Click http://phish.example to restore your data" },
     },
     { source: "/pgprotect/local", time: "2026-12-01T00:00:00Z" },
   );

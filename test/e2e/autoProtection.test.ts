@@ -3,12 +3,11 @@ import { localTopicName } from "../../src/composition.js";
 import { planRunInstanceId } from "../../src/domain/plans/plans.js";
 import { formatDatabaseId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
 import type { BackupInstance } from "../../src/domain/protection/types.js";
-import { ManualClock } from "../../src/runtime/timers/clock.js";
+import { ManualClock, type RunningHost } from "@pgprotect/functions-runtime";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
 import { defaultVaultId, startLocalApp, weeklyPolicy, type LocalApp } from "../support/localApp.js";
 import type { LocalProvider } from "../../src/providers/local/index.js";
-import type { RunningHost } from "../../src/runtime/host.js";
 
 const postgres = usePostgresCluster();
 

@@ -3,7 +3,7 @@ import { defaultPolicyTemplate } from "../../src/domain/policy/template.js";
 import { validationRetry } from "../../src/orchestrations/retryPolicies.js";
 import type { AzureServices } from "../../src/providers/azure/azureServices.js";
 import { backupInstanceSpecFor } from "../../src/providers/azure/backupInstanceBuilder.js";
-import type { RunningHost } from "../../src/runtime/host.js";
+import type { RunningHost } from "@pgprotect/functions-runtime";
 import { ARM_AUDIENCE, startAzureApp, type AzureApp } from "../support/azureApp.js";
 import {
   assignVaultRoles,
@@ -414,7 +414,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
     const jobs = await api("GET", "jobs");
 
     expect(response.status).toBe(409);
-    expect(response.body.code).toBe("UserErrorBackupLimitPerWeekReached");
+    expect(response.body.code).toBe("BACKUP_LIMIT_PER_WEEK_REACHED");
     expect(String(response.body.recommendedAction)).toMatch(/^Wait until /);
     expect(jobs.body.value as Body[]).toHaveLength(1);
     expect(fake.requestsOf("BackupInstances_AdhocBackup")).toHaveLength(1);
@@ -429,7 +429,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
       expect(done.body).toMatchObject({
         status: "Completed",
         outcome: "Failed",
-        error: { code: "UserErrorMissingRequiredPermissions" },
+        error: { code: "MISSING_REQUIRED_PERMISSIONS" },
       });
       expect(String((done.body.error as Body).recommendedAction)).toContain(
         "Grant appropriate permissions",
@@ -447,7 +447,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
       const mail = await mailMatching(
         (m) => m.subject.includes("Protection failed") && m.subject.includes("pg-locked"),
       );
-      expect(mail.text).toContain("UserErrorMissingRequiredPermissions");
+      expect(mail.text).toContain("MISSING_REQUIRED_PERMISSIONS");
     });
 
     it("fails a protection naming each role the vault's identity does not hold and its scope, before asking the service", async () => {
@@ -458,7 +458,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
       expect(done.body).toMatchObject({
         status: "Completed",
         outcome: "Failed",
-        error: { code: "UserErrorMissingRequiredPermissions" },
+        error: { code: "MISSING_REQUIRED_PERMISSIONS" },
       });
       const error = done.body.error as Body;
       expect(String(error.message)).toContain(
@@ -496,7 +496,10 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
 
       expect(done.body).toMatchObject({
         outcome: "Failed",
-        error: { code: "UserErrorDppDatasourceAlreadyProtected" },
+        error: {
+          code: "DATASOURCE_ALREADY_PROTECTED",
+          serviceCode: "UserErrorDppDatasourceAlreadyProtected",
+        },
       });
       expect(String((done.body.error as Body).recommendedAction)).toContain(
         "Delete the backup instance",
@@ -515,7 +518,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
 
       expect(response.status).toBe(404);
       expect(response.headers.get("content-type")).toBe("application/problem+json");
-      expect(response.body.code).toBe("DatasourceNotFound");
+      expect(response.body.code).toBe("DATASOURCE_NOT_FOUND");
       expect(String(response.body.recommendedAction)).toContain("pg-nowhere");
     });
 
@@ -526,7 +529,7 @@ describe("the core flows through the HTTP API on the Azure provider, against fak
       });
 
       expect(response.status).toBe(404);
-      expect(response.body.code).toBe("PolicyNotFound");
+      expect(response.body.code).toBe("POLICY_NOT_FOUND");
       expect(String(response.body.recommendedAction)).toContain(
         "PUT /api/vaults/vault-pg/policies/no-such-policy",
       );

@@ -6,7 +6,7 @@ import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
 import { functionsApi } from "../support/functionsApi.js";
 import { startLocalApp, type LocalApp } from "../support/localApp.js";
-import type { RunningHost } from "../../src/runtime/host.js";
+import type { RunningHost } from "@pgprotect/functions-runtime";
 
 const postgres = usePostgresCluster();
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { usePostgresCluster } from "../support/postgres.js";
 import { poll } from "../support/poll.js";
 import { operationEnded, startLocalApp, type LocalApp } from "../support/localApp.js";
-import type { RunningHost } from "../../src/runtime/host.js";
+import type { RunningHost } from "@pgprotect/functions-runtime";
 import type { LocalProvider } from "../../src/providers/local/index.js";
 
 const postgres = usePostgresCluster();
@@ -106,7 +106,7 @@ describe("bad input to the HTTP API on the local runtime", () => {
 
     expect(response.status).toBe(404);
     expect(response.contentType).toBe("application/problem+json");
-    expect(response.body).toMatchObject({ code: "DatasourceNotFound", status: 404 });
+    expect(response.body).toMatchObject({ code: "DATASOURCE_NOT_FOUND", status: 404 });
     expect(String(response.body.detail)).toContain("nothere");
     expect(String(response.body.recommendedAction)).toContain("database name");
     expect(await snapshot()).toEqual(before);
@@ -127,14 +127,14 @@ describe("bad input to the HTTP API on the local runtime", () => {
 
     expect([byServer.status, byId.status]).toEqual([404, 404]);
     expect([byServer.body.code, byId.body.code]).toEqual([
-      "DatasourceNotFound",
-      "DatasourceNotFound",
+      "DATASOURCE_NOT_FOUND",
+      "DATASOURCE_NOT_FOUND",
     ]);
     expect(String(byId.body.detail)).toContain("ghost");
     expect(await snapshot()).toEqual(before);
   });
 
-  it("answers a secret that does not exist with 404 SecretNotFound and what to do, and starts nothing", async () => {
+  it("answers a secret that does not exist with 404 SECRET_NOT_FOUND and what to do, and starts nothing", async () => {
     const before = await snapshot();
 
     const response = await api(
@@ -148,13 +148,13 @@ describe("bad input to the HTTP API on the local runtime", () => {
 
     expect(response.status).toBe(404);
     expect(response.contentType).toBe("application/problem+json");
-    expect(response.body.code).toBe("SecretNotFound");
+    expect(response.body.code).toBe("SECRET_NOT_FOUND");
     expect(String(response.body.detail)).toContain("secrets/archive");
     expect(String(response.body.recommendedAction)).toContain("connection string");
     expect(await snapshot()).toEqual(before);
   });
 
-  it("answers a database protection without a secretUri with 400 SecretNotFound", async () => {
+  it("answers a database protection without a secretUri with 400 SECRET_REQUIRED", async () => {
     const before = await snapshot();
 
     const response = await api("POST", "protections", {
@@ -165,7 +165,7 @@ describe("bad input to the HTTP API on the local runtime", () => {
 
     expect(response.status).toBe(400);
     expect(response.contentType).toBe("application/problem+json");
-    expect(response.body.code).toBe("SecretNotFound");
+    expect(response.body.code).toBe("SECRET_REQUIRED");
     expect(String(response.body.recommendedAction)).toContain("secretUri");
     expect(await snapshot()).toEqual(before);
   });
@@ -181,7 +181,7 @@ describe("bad input to the HTTP API on the local runtime", () => {
 
     expect(response.status).toBe(404);
     expect(response.contentType).toBe("application/problem+json");
-    expect(response.body.code).toBe("VaultNotFound");
+    expect(response.body.code).toBe("VAULT_NOT_FOUND");
     expect(String(response.body.detail)).toContain("no-such-vault");
     expect(String(response.body.recommendedAction)).toContain(
       "pgprotect local vault create no-such-vault",
@@ -201,7 +201,7 @@ describe("bad input to the HTTP API on the local runtime", () => {
 
     expect(response.status).toBe(404);
     expect(response.contentType).toBe("application/problem+json");
-    expect(response.body.code).toBe("PolicyNotFound");
+    expect(response.body.code).toBe("POLICY_NOT_FOUND");
     expect(response.body.recommendedAction).toBe(
       "Create it first: PUT /api/vaults/pgprotect-vault/policies/no-such-policy",
     );

@@ -460,7 +460,7 @@ describe("in-flight work survives a stop and a crash of the host", () => {
     expect(refused).toHaveLength(2);
     for (const answer of refused) {
       expect(answer.headers.get("content-type")).toBe("application/problem+json");
-      expect(answer.body.code).toBe("UserErrorBackupInProgress");
+      expect(answer.body.code).toBe("BACKUP_IN_PROGRESS");
       expect(String(answer.body.detail)).toContain(String(accepted[0]?.body.jobName));
     }
     expect(dumps).toHaveLength(1);

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { functionsApi } from "../support/functionsApi.js";
 import { projectDir, startLocalApp, weeklyPolicy, type LocalApp } from "../support/localApp.js";
-import type { RunningHost } from "../../src/runtime/host.js";
+import type { RunningHost } from "@pgprotect/functions-runtime";
 import type { LocalProvider } from "../../src/providers/local/index.js";
 import { poll } from "../support/poll.js";
 import { usePostgresCluster } from "../support/postgres.js";
@@ -134,12 +134,12 @@ describe("names and identity through the HTTP API on the local runtime", () => {
 
     // Assert
     expect(policy.status).toBe(404);
-    expect(policy.body.code).toBe("VaultNotFound");
+    expect(policy.body.code).toBe("VAULT_NOT_FOUND");
     expect(String(policy.body.recommendedAction)).toContain(
       "pgprotect local vault create no-such-vault",
     );
     expect(protection.status).toBe(404);
-    expect(protection.body.code).toBe("VaultNotFound");
+    expect(protection.body.code).toBe("VAULT_NOT_FOUND");
     expect(await vaultFolders()).toEqual(before);
   });
 

@@ -298,10 +298,10 @@ describe("secrets on the local runtime", () => {
       expect.arrayContaining([expect.objectContaining({ id: failedJobId, status: "Failed" })]),
     );
     // The one that cannot log in failed at the dump, as a refused login.
-    expect(JSON.stringify(failedJob.body)).toContain("UserErrorMissingDBPermissions");
+    expect(JSON.stringify(failedJob.body)).toContain("MISSING_DB_PERMISSIONS");
     // The malformed secret is refused, whether at once or by the orchestration.
     expect(malformedDone.body.outcome ?? malformedDone.status).not.toBe("Protected");
-    expect(JSON.stringify(malformedDone.body)).toContain("UserErrorInvalidConnectionString");
+    expect(JSON.stringify(malformedDone.body)).toContain("CONNECTION_STRING_INVALID");
     expect(outboxFiles.filter((file) => file.endsWith(".eml")).length).toBeGreaterThanOrEqual(2);
     expect(backup.status).toBe(202);
     expect(restoreDone.body.status, JSON.stringify(restoreDone.body)).toBe("Completed");

@@ -5,7 +5,7 @@ import { localTopicName } from "../../src/composition.js";
 import { protectionFailedEvent } from "../../src/domain/events/builders.js";
 import { createEventGridPublisher } from "../../src/providers/events/eventGridPublisher.js";
 import type { LocalProvider } from "../../src/providers/local/index.js";
-import type { RunningHost } from "../../src/runtime/host.js";
+import type { RunningHost } from "@pgprotect/functions-runtime";
 import { adaptiveCardProblems, factsOf, visibleTexts } from "../support/adaptiveCard.js";
 import {
   committedEventGrid,
@@ -129,19 +129,19 @@ describe("notifications of a failed protection, through the local topic and the 
     // Assert: what the DBAs and the Teams channel see.
     expect(done.body).toMatchObject({
       outcome: "Failed",
-      error: { code: "UserErrorMissingDBPermissions" },
+      error: { code: "MISSING_DB_PERMISSIONS" },
     });
     expect(mail.recipients).toEqual(["dba@contoso.example"]);
     expect(mail.mailFrom).toBe("pgprotect@contoso.example");
     expect(mail.subject).toContain("Protection failed");
     expect(mail.subject).toContain("payroll");
-    expect(mail.text).toContain("UserErrorMissingDBPermissions");
+    expect(mail.text).toContain("MISSING_DB_PERMISSIONS");
     expect(throttled.body).toBe(card.body);
     const message = JSON.parse(card.body) as unknown;
     expect(adaptiveCardProblems(message)).toEqual([]);
     expect(cardParseEvents(message)).toBe(0);
     expect(visibleTexts(message).join("\n")).toContain("Protection failed");
-    expect(Object.values(factsOf(message)).join("\n")).toContain("UserErrorMissingDBPermissions");
+    expect(Object.values(factsOf(message)).join("\n")).toContain("MISSING_DB_PERMISSIONS");
     expect(smtp.received).toHaveLength(1);
     expect(webhook.received).toHaveLength(2);
 
@@ -154,7 +154,7 @@ describe("notifications of a failed protection, through the local topic and the 
         policyName: "weekly",
         operationId: String(started.body.id),
         error: {
-          code: "UserErrorMissingDBPermissions",
+          code: "MISSING_DB_PERMISSIONS",
           message: "The database refused the credentials",
         },
       },

@@ -116,7 +116,7 @@ describe("protecting a database through the HTTP API on the local runtime", () =
 
     expect(response.status).toBe(404);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
-    expect(response.body.code).toBe("SecretNotFound");
+    expect(response.body.code).toBe("SECRET_NOT_FOUND");
     expect(String(response.body.recommendedAction)).toContain("connection string");
     expect(operation.status).toBe(404);
     expect(await provider.backup.listBackupInstances(vaultId)).toEqual(instancesBefore);
@@ -143,7 +143,7 @@ describe("protecting a database through the HTTP API on the local runtime", () =
     expect(started.status).toBe(202);
     expect(failed.body).toMatchObject({
       outcome: "Failed",
-      error: { code: "UserErrorMissingDBPermissions" },
+      error: { code: "MISSING_DB_PERMISSIONS" },
     });
     expect(
       String((failed.body.error as { recommendedAction?: string }).recommendedAction),

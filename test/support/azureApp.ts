@@ -9,8 +9,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
 import { localTopicName } from "../../src/composition.js";
-import { createDurableExtension, type DurableClock } from "../../src/runtime/durable/index.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
+import { createDurableExtension, type DurableClock } from "@pgprotect/functions-runtime/durable";
+import { startHost, type RunningHost } from "@pgprotect/functions-runtime";
+import { appHostOptions } from "../../src/cli/hostCli.js";
 import { FAKE_SUBSCRIPTION_ID, type FakeArm } from "./fakeArm/index.js";
 import type { FakeManagedIdentity } from "./fakeArm/fakeManagedIdentity.js";
 import { functionsApi, type ApiResponse } from "./functionsApi.js";
@@ -77,6 +78,7 @@ export async function startAzureApp(options: AzureAppOptions): Promise<AzureApp>
     writeFileSync(caFile, [options.fake.ca, ...(options.trust ?? [])].join("\n"));
     const port = await freePort();
     const host = await startHost({
+      ...appHostOptions,
       appDir: projectDir,
       port,
       stateDir: path.join(stateDir, "runtime"),

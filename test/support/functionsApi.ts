@@ -2,7 +2,7 @@
  * The app's HTTP API as the end-to-end tests call it: through a running local host, with its
  * function key, bodies sent and read as JSON.
  */
-import type { RunningHost } from "../../src/runtime/host.js";
+import type { RunningHost } from "@pgprotect/functions-runtime";
 
 /** An answer of the API, its body parsed as JSON. */
 export interface ApiResponse {

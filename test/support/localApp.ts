@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { eventGridFileSchema } from "../../src/cli/hostCli.js";
+import { appHostOptions, eventGridFileSchema } from "../../src/cli/hostCli.js";
 import { localTopicName } from "../../src/composition.js";
 import { compilePolicySpec, type PolicySpec } from "../../src/domain/policy/spec.js";
 import { formatVaultId, LOCAL_SCOPE } from "../../src/domain/protection/ids.js";
@@ -18,9 +18,12 @@ import {
   type LocalProvider,
   type LocalServerConfig,
 } from "../../src/providers/local/index.js";
-import type { EventGridSettings } from "../../src/runtime/eventgrid/topics.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
-import type { Clock } from "../../src/runtime/timers/clock.js";
+import {
+  startHost,
+  type Clock,
+  type EventGridSettings,
+  type RunningHost,
+} from "@pgprotect/functions-runtime";
 import { functionsApi, type ApiResponse } from "./functionsApi.js";
 import type { PostgresFixture } from "./postgres.js";
 
@@ -114,6 +117,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       await provider.backup.createPolicy(defaultVaultId, name, compilePolicySpec(spec));
     }
     host = await startHost({
+      ...appHostOptions,
       appDir: projectDir,
       port: 0,
       stateDir: path.join(stateDir, "runtime"),

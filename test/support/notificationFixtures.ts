@@ -29,9 +29,10 @@ export function databaseId(server = "pg-orders", database = "orders"): string {
   return `${SUBSCRIPTION}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${server}/databases/${database}`;
 }
 
-/** The error the service reports when the vault lacks a role on the server. */
+/** The error the service reports when the vault lacks a role on the server, as pgprotect states it. */
 export const missingPermissions: ServiceErrorDetail = {
-  code: "UserErrorMissingRequiredPermissions",
+  code: "MISSING_REQUIRED_PERMISSIONS",
+  serviceCode: "UserErrorMissingRequiredPermissions",
   message: "Backup vault does not have the required permissions on the PostgreSQL server.",
   recommendedAction: [
     "Assign the 'PostgreSQL Flexible Server Long Term Retention Backup Role' to the vault's managed identity.",

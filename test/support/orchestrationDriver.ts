@@ -32,6 +32,8 @@ export interface DrivenOrchestration<T> {
   readonly customStatuses: readonly unknown[];
   /** The orchestration's clock when it returned. */
   readonly finishedAt: Date;
+  /** What it logged through its invocation log, `<level>: <line>`, in order. */
+  readonly logs: readonly string[];
 }
 
 function guidFrom(seed: string): string {
@@ -95,7 +97,22 @@ export function driveOrchestration<T>(
       any: (tasks: Scheduled[]): Scheduled => ({ kind: "any", tasks }),
     },
   };
-  const context = { df } as unknown as OrchestrationContext;
+  // Its invocation log, as an orchestration's context has one (it extends InvocationContext).
+  const logs: string[] = [];
+  const logAt = (level: string) => (line: string) => logs.push(`${level}: ${line}`);
+  const log = {
+    log: logAt("information"),
+    info: logAt("information"),
+    trace: logAt("trace"),
+    debug: logAt("debug"),
+    warn: logAt("warning"),
+    error: logAt("error"),
+  };
+  const context = {
+    df,
+    invocationId: "test-invocation",
+    ...log,
+  } as unknown as OrchestrationContext;
 
   // As durable-functions' tasks do, each task shows how it ended (`isCompleted`, `isFaulted`,
   // `result`), and waiting on it again answers that without scheduling anything. Work whose
@@ -166,7 +183,7 @@ export function driveOrchestration<T>(
     step =
       result.error !== undefined ? generator.throw(result.error) : generator.next(result.value);
   }
-  return { output: step.value, scheduled, customStatuses, finishedAt: now };
+  return { output: step.value, scheduled, customStatuses, finishedAt: now, logs };
 }
 
 /** The names of the activities scheduled, in order (inside fan-outs too). */

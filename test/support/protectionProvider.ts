@@ -24,7 +24,7 @@ export function protectionProvider(world: ProtectionWorld): Provider {
       resolveServer: async (name: string) => {
         const found = world.servers.find((s) => s.name === name);
         if (!found)
-          throw new NotFoundError("ResourceNotFound", `Server '${name}' is not configured`);
+          throw new NotFoundError("RESOURCE_NOT_FOUND", `Server '${name}' is not configured`);
         return found;
       },
       resolveDatabase: async (serverName: string, databaseName: string) => ({
@@ -39,7 +39,7 @@ export function protectionProvider(world: ProtectionWorld): Provider {
     backup: {
       getPolicy: async (_vault: string, name: string) => {
         const properties = world.policies[name];
-        if (!properties) throw new NotFoundError("ResourceNotFound", "no such policy");
+        if (!properties) throw new NotFoundError("RESOURCE_NOT_FOUND", "no such policy");
         return { name, properties };
       },
     },

@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect } from "vitest";
 import { localTopicName } from "../../src/composition.js";
 import { createLocalProvider } from "../../src/providers/local/index.js";
-import { startHost, type RunningHost } from "../../src/runtime/host.js";
+import { startHost, type RunningHost } from "@pgprotect/functions-runtime";
+import { appHostOptions } from "../../src/cli/hostCli.js";
 import { clientPrincipalHeader } from "./clientPrincipal.js";
 import { poll } from "./poll.js";
 import type { PostgresFixture } from "./postgres.js";
@@ -94,6 +95,7 @@ export function useSecuredApp(postgres: PostgresFixture): { readonly app: Secure
       postgres.cluster.connectionUrl("ledger"),
     );
     host = await startHost({
+      ...appHostOptions,
       appDir: projectDir,
       port: 0,
       stateDir: path.join(stateDir, "runtime"),

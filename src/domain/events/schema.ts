@@ -15,6 +15,7 @@ const tags = z.record(z.string(), z.string()).optional();
 
 const serviceError = z.object({
   code: text,
+  serviceCode: z.string().optional(),
   message: z.string(),
   recommendedAction: z.array(z.string()).optional(),
   isRetryable: z.boolean().optional(),

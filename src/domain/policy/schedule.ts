@@ -2,7 +2,7 @@
  * Backup schedules: ISO 8601 repeating intervals (`R/2021-08-15T22:00:00+00:00/P1W`), the
  * `trigger create-schedule` and `trigger set` operations, and the instants a schedule fires.
  */
-import { InvalidInputError } from "../errors.js";
+import { InvalidInputError, type InputProblem } from "../errors.js";
 import { manifestForPolicy, type BackupFrequency } from "./datasources.js";
 import { addDuration, isZeroDuration, parseIsoDuration, type IsoDuration } from "./duration.js";
 import {
@@ -101,7 +101,7 @@ const scheduleDayPattern =
  * @throws InvalidInputError naming the flag at fault.
  */
 export function createSchedule(options: CreateScheduleOptions): string[] {
-  const problems = [];
+  const problems: InputProblem[] = [];
   const type = options.intervalType;
   const count = options.intervalCount;
   if (!["Daily", "Weekly", "Hourly"].includes(type)) {
@@ -189,7 +189,7 @@ export function setTriggerSchedule(
   policy: BackupPolicy,
   intervals: readonly string[],
 ): BackupPolicy {
-  const problems = [];
+  const problems: InputProblem[] = [];
   const frequencies = new Set<BackupFrequency>();
   intervals.forEach((text, index) => {
     const parsed = parseRepeatingInterval(text);

@@ -3,10 +3,11 @@
  * (`postgresql://user:pass@host:5432/db?sslmode=require`) or libpq key=value pairs
  * (`host=h port=5432 dbname=db user=u password='p w'`).
  */
+import { ErrorCodes } from "../errorCodes.js";
 import { InvalidInputError } from "../errors.js";
 
 /** Code of a secret value that is not a usable PostgreSQL connection string. */
-export const CONNECTION_STRING_INVALID = "UserErrorInvalidConnectionString";
+export const CONNECTION_STRING_INVALID = ErrorCodes.CONNECTION_STRING_INVALID;
 
 /** A parsed connection string, as libpq parameters. */
 export interface PostgresConnectionParams {
@@ -127,7 +128,7 @@ function parseKeywordValue(text: string): PostgresConnectionParams {
 /**
  * Parses a PostgreSQL connection string, URL or key=value form.
  *
- * @throws InvalidInputError `UserErrorInvalidConnectionString` (never quoting the value) when it
+ * @throws InvalidInputError `CONNECTION_STRING_INVALID` (never quoting the value) when it
  * is empty, malformed, or names no host.
  */
 export function parseConnectionString(text: string): PostgresConnectionParams {

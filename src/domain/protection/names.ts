@@ -9,14 +9,14 @@
  * instances compare without regard to case ({@link sameAzureName}); PostgreSQL database names do
  * not (`Demo` and `demo` are two databases).
  */
-import { InvalidInputError } from "../errors.js";
+import { InvalidInputError, type ErrorCode } from "../errors.js";
 
 /** A rule a name follows, stated as a sentence a caller can act on. */
 export interface NameRule {
   /** What is named, for messages: "vault name". */
   readonly what: string;
   /** The stable code of a refusal, e.g. `VAULT_NAME_INVALID`. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** The rule in one sentence, e.g. "2-50 characters: ...". */
   readonly rule: string;
   /** Why `value` breaks the rule, or undefined when it follows it. */

@@ -1,6 +1,7 @@
 /**
  * Service rules the orchestrator must know rather than discover by failing.
  */
+import { ErrorCodes } from "../errorCodes.js";
 import { AppError } from "../errors.js";
 import { FLEXIBLE_SERVER_DATASOURCE_TYPE } from "./naming.js";
 
@@ -9,9 +10,9 @@ import { FLEXIBLE_SERVER_DATASOURCE_TYPE } from "./naming.js";
  *
  * @remarks The service documents the behaviour ("only the first backup operation of the week is
  * executed, and the subsequent backup jobs in the same week fail") but not a code; this is the
- * code pgprotect reports for it.
+ * code pgprotect reports for it (one of the catalogue's).
  */
-export const WEEKLY_BACKUP_LIMIT_CODE = "UserErrorBackupLimitPerWeekReached";
+export const WEEKLY_BACKUP_LIMIT_CODE = ErrorCodes.BACKUP_LIMIT_PER_WEEK_REACHED;
 
 const DAY_MS = 86_400_000;
 

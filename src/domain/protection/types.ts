@@ -4,6 +4,7 @@
  * `AzureBackupJob`, `AzureBackupDiscreteRecoveryPoint`) so that both providers can fill them
  * without translation tables; envelopes (`properties`, `systemData`) are flattened away.
  */
+import type { ErrorCode } from "../errorCodes.js";
 import type { PostgresDatasourceType } from "./naming.js";
 
 /** `protectionStatus.status` of a backup instance (open: the service may add values). */
@@ -21,8 +22,13 @@ export type RecoveryPointStoreType = "VaultStore" | "ArchiveStore";
 
 /** A failure as the service reports it in job `errorDetails[]` and `protectionStatus.errorDetails`. */
 export interface ServiceErrorDetail {
-  /** The service's code, e.g. `UserErrorDppDatasourceAlreadyProtected`. */
-  readonly code: string;
+  /**
+   * pgprotect's code of the catalogue, from either provider (Azure's answer is read through the
+   * catalogue's mapping), so that job events read alike.
+   */
+  readonly code: ErrorCode;
+  /** The service's own code, e.g. `UserErrorDppDatasourceAlreadyProtected`, where there is one. */
+  readonly serviceCode?: string;
   readonly message: string;
   readonly recommendedAction?: readonly string[];
   readonly isRetryable?: boolean;

@@ -1,8 +1,8 @@
 /**
  * Six-field NCRONTAB schedules, read as the Functions timer trigger reads them. Backup plans speak
  * the timer trigger's schedule language on purpose, so the domain takes the one reader the runtime
- * owns (`runtime/timers/ncrontabReader.ts`, pure and import-free) rather than a second copy; this
- * module is the domain's only way into the runtime (lint-enforced).
+ * package owns (`@pgprotect/functions-runtime/ncrontab`, pure and import-free) rather than a second
+ * copy; this module is the domain's only way into the runtime (lint-enforced).
  */
 export {
   occurrencesBetween,
@@ -10,4 +10,4 @@ export {
   type NcrontabClock,
   type NcrontabOptions,
   type NcrontabSchedule,
-} from "../../runtime/timers/ncrontabReader.js";
+} from "@pgprotect/functions-runtime/ncrontab";

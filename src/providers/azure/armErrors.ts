@@ -5,26 +5,30 @@
  * @remarks 400/403/404/409 are the caller's to fix and never retried; 429 and 5xx are transient
  * and carry the `Retry-After` the service asked for. Data Protection wraps its own explanation
  * in `error.additionalInfo[].info` (`type: "UserFacingError"`), which wins over the envelope.
+ * The service's code becomes the catalogue's code for the same fact (`AZURE_REQUEST_FAILED` for
+ * one pgprotect does not know) and travels beside it as `serviceCode`.
  */
+import { codeForServiceCode, type ErrorCode } from "../../domain/errorCodes.js";
 import { AppError, NotFoundError } from "../../domain/errors.js";
-import { WEEKLY_BACKUP_LIMIT_CODE } from "../../domain/protection/rules.js";
-import { ProviderErrorCodes } from "../ports.js";
 import type { ErrorOutput, UserFacingErrorOutput } from "./dataProtection/outputModels.js";
 
-/** Recommended actions for codes users meet in onboarding, when the service names none. */
+/**
+ * Recommended actions for service codes users meet in onboarding, when the service names none
+ * (keyed by the service's code).
+ */
 export const defaultRecommendedActions: Readonly<Record<string, string>> = {
-  [ProviderErrorCodes.datasourceAlreadyProtected]:
+  UserErrorDppDatasourceAlreadyProtected:
     "The datasource is already protected; use the existing backup instance, or stop protection there before protecting it again.",
-  [ProviderErrorCodes.missingRequiredPermissions]:
+  UserErrorMissingRequiredPermissions:
     "Grant the Backup vault's managed identity the roles it needs: for a Flexible Server, 'PostgreSQL Flexible Server Long Term Retention Backup Role' on the server and Reader on its resource group; for a Single Server database, Reader on the server and Key Vault Secrets User on the key vault (or get and list secret permissions in its access policy). Role assignments can take a few minutes to apply.",
-  [ProviderErrorCodes.missingDbPermissions]:
+  UserErrorMissingDBPermissions:
     "Grant the database user in the secret CONNECT on the database and SELECT on its tables and sequences.",
   ResourceNotFound:
     "Check the resource id: the datasource, vault, policy or backup instance it names does not exist in this subscription.",
   ResourceGroupNotFound: "Check the resource group name; it does not exist in this subscription.",
   UserErrorPolicyNotFound:
     "Create the backup policy in the vault first, or name a policy that exists in the vault.",
-  [WEEKLY_BACKUP_LIMIT_CODE]:
+  UserErrorBackupLimitPerWeekReached:
     "A Flexible Server allows one backup a week; wait for next week or rely on the backup already taken.",
   AuthorizationFailed:
     "Grant the app's identity access to the Backup vault (for example Backup Contributor on the vault's resource group).",
@@ -33,12 +37,12 @@ export const defaultRecommendedActions: Readonly<Record<string, string>> = {
 
 /** HTTP statuses that operation failures map to, by service code. */
 const operationErrorStatus: Readonly<Record<string, number>> = {
-  [ProviderErrorCodes.datasourceAlreadyProtected]: 409,
-  [ProviderErrorCodes.missingRequiredPermissions]: 403,
-  [ProviderErrorCodes.missingDbPermissions]: 403,
+  UserErrorDppDatasourceAlreadyProtected: 409,
+  UserErrorMissingRequiredPermissions: 403,
+  UserErrorMissingDBPermissions: 403,
   ResourceNotFound: 404,
   UserErrorPolicyNotFound: 404,
-  [WEEKLY_BACKUP_LIMIT_CODE]: 409,
+  UserErrorBackupLimitPerWeekReached: 409,
 };
 
 /** Options of an {@link ArmError}. */
@@ -50,6 +54,8 @@ export interface ArmErrorOptions {
   readonly recommendedAction?: string;
   readonly target?: string;
   readonly cause?: unknown;
+  /** The service's own code, when it named one. */
+  readonly serviceCode?: string;
 }
 
 /** A Resource Manager failure: the service's code and message, classified. */
@@ -62,8 +68,9 @@ export class ArmError extends AppError {
   /** What the error is about (`error.target`), when the service says. */
   readonly target: string | undefined;
 
-  constructor(code: string, message: string, options: ArmErrorOptions) {
+  constructor(code: ErrorCode, message: string, options: ArmErrorOptions) {
     super(code, message, {
+      ...(options.serviceCode ? { serviceCode: options.serviceCode } : {}),
       httpStatus: options.httpStatus,
       retryable: options.retryable,
       ...(options.recommendedAction ? { recommendedAction: options.recommendedAction } : {}),
@@ -106,32 +113,42 @@ export function userFacingErrorOf(
 }
 
 interface Explained {
-  readonly code: string;
+  /** The service's code, when it named one. */
+  readonly serviceCode: string | undefined;
   readonly message: string;
   readonly recommendedAction: string | undefined;
   readonly target: string | undefined;
   readonly serviceRetryable: boolean | undefined;
 }
 
-function explain(
-  error: ErrorOutput | undefined,
-  fallbackCode: string,
-  fallbackMessage: string,
-): Explained {
+function explain(error: ErrorOutput | undefined, fallbackMessage: string): Explained {
   const facing = userFacingErrorOf(error);
-  const code = error?.code || facing?.code || fallbackCode;
+  const code = error?.code || facing?.code || undefined;
   const detailed = facing?.innerError?.additionalInfo?.["DetailedNonLocalisedMessage"];
   const baseMessage = facing?.message || error?.message || fallbackMessage;
   const message =
     detailed && !baseMessage.includes(detailed) ? `${baseMessage} (${detailed})` : baseMessage;
   const fromService = facing?.recommendedAction?.filter((a) => a.trim() !== "").join(" ");
   return {
-    code,
+    serviceCode: code,
     message,
-    recommendedAction: fromService || defaultRecommendedActions[code],
+    recommendedAction: fromService || (code ? defaultRecommendedActions[code] : undefined),
     target: error?.target || facing?.target,
     serviceRetryable: facing?.isRetryable,
   };
+}
+
+/**
+ * pgprotect's code for what the service answered: the catalogue's code for its code, and where it
+ * named none or one pgprotect does not know, the generic code its HTTP status says.
+ */
+function codeOf(serviceCode: string | undefined, statusCode: number | undefined): ErrorCode {
+  const known =
+    serviceCode === undefined ? "AZURE_REQUEST_FAILED" : codeForServiceCode(serviceCode);
+  if (known !== "AZURE_REQUEST_FAILED") return known;
+  if (statusCode === 404) return "RESOURCE_NOT_FOUND";
+  if (statusCode === 429) return "AZURE_THROTTLED";
+  return "AZURE_REQUEST_FAILED";
 }
 
 /** The parts of a response {@link armErrorFromResponse} reads. */
@@ -150,14 +167,13 @@ export function armErrorFromResponse(response: ErrorResponseLike, operation: str
   const statusCode = Number(response.status);
   const body = isRecord(response.body) ? response.body : {};
   const error = isRecord(body["error"]) ? (body["error"] as ErrorOutput) : undefined;
-  const explained = explain(
-    error,
-    `Http${statusCode}`,
-    `${operation} failed with HTTP ${statusCode}`,
-  );
+  const explained = explain(error, `${operation} failed with HTTP ${statusCode}`);
+  const code = codeOf(explained.serviceCode, statusCode);
+  const serviceCode = explained.serviceCode ? { serviceCode: explained.serviceCode } : {};
   const retryAfterMs = parseRetryAfterMs(response.headers["retry-after"]);
   if (statusCode === 404) {
-    return new NotFoundError(explained.code, explained.message, {
+    return new NotFoundError(code, explained.message, {
+      ...serviceCode,
       ...(explained.recommendedAction ? { recommendedAction: explained.recommendedAction } : {}),
     });
   }
@@ -168,13 +184,15 @@ export function armErrorFromResponse(response: ErrorResponseLike, operation: str
     ? statusCode === 429
       ? 429
       : 502
-    : (operationErrorStatus[explained.code] ?? statusCode);
+    : (operationErrorStatus[explained.serviceCode ?? ""] ?? statusCode);
   if (httpStatus === 404) {
-    return new NotFoundError(explained.code, explained.message, {
+    return new NotFoundError(code, explained.message, {
+      ...serviceCode,
       ...(explained.recommendedAction ? { recommendedAction: explained.recommendedAction } : {}),
     });
   }
-  return new ArmError(explained.code, explained.message, {
+  return new ArmError(code, explained.message, {
+    ...serviceCode,
     statusCode,
     httpStatus,
     retryable: transient,
@@ -187,20 +205,24 @@ export function armErrorFromResponse(response: ErrorResponseLike, operation: str
 /**
  * Turns the `error` of a failed or cancelled long-running operation into an AppError.
  *
- * @remarks There is no HTTP status here; user errors (`UserError*`) are the caller's to fix,
+ * @remarks There is no HTTP status here; user errors (service codes `UserError*`) are the caller's to fix,
  * anything else is the service's and retryable unless the service says otherwise.
  */
 export function armErrorFromOperation(error: ErrorOutput | undefined, operation: string): AppError {
-  const explained = explain(error, "OperationFailed", `${operation} did not succeed`);
-  const userError =
-    explained.code.startsWith("UserError") || explained.code in operationErrorStatus;
-  const httpStatus = operationErrorStatus[explained.code] ?? (userError ? 400 : 502);
+  const explained = explain(error, `${operation} did not succeed`);
+  const service = explained.serviceCode ?? "";
+  const userError = service.startsWith("UserError") || service in operationErrorStatus;
+  const httpStatus = operationErrorStatus[service] ?? (userError ? 400 : 502);
+  const code = codeOf(explained.serviceCode, httpStatus);
+  const serviceCode = explained.serviceCode ? { serviceCode: explained.serviceCode } : {};
   if (httpStatus === 404) {
-    return new NotFoundError(explained.code, explained.message, {
+    return new NotFoundError(code, explained.message, {
+      ...serviceCode,
       ...(explained.recommendedAction ? { recommendedAction: explained.recommendedAction } : {}),
     });
   }
-  return new ArmError(explained.code, explained.message, {
+  return new ArmError(code, explained.message, {
+    ...serviceCode,
     httpStatus,
     retryable: explained.serviceRetryable ?? !userError,
     ...(explained.recommendedAction ? { recommendedAction: explained.recommendedAction } : {}),
@@ -215,7 +237,7 @@ export function armErrorFromOperation(error: ErrorOutput | undefined, operation:
 export function armErrorFromThrown(thrown: unknown, operation: string): AppError {
   if (thrown instanceof AppError) return thrown;
   const message = thrown instanceof Error ? thrown.message : String(thrown);
-  return new ArmError("ResourceManagerUnreachable", `${operation} failed: ${message}`, {
+  return new ArmError("RESOURCE_MANAGER_UNREACHABLE", `${operation} failed: ${message}`, {
     httpStatus: 502,
     retryable: true,
     cause: thrown,

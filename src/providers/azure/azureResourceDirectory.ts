@@ -99,7 +99,7 @@ export class AzureResourceDirectory implements ResourceDirectoryPort {
     const server = found.find((s) => s.kind === "flexibleServers") ?? found[0];
     if (!server) {
       throw new NotFoundError(
-        "ResourceNotFound",
+        "RESOURCE_NOT_FOUND",
         `No PostgreSQL server named '${serverName}' in the configured subscriptions`,
         {
           recommendedAction:
@@ -112,7 +112,7 @@ export class AzureResourceDirectory implements ResourceDirectoryPort {
 
   private async serverById(serverId: string): Promise<DirectoryServer> {
     const [server] = await this.servers(` | where id =~ ${kustoString(serverId)}`);
-    if (!server) throw new NotFoundError("ResourceNotFound", `Server ${serverId} was not found`);
+    if (!server) throw new NotFoundError("RESOURCE_NOT_FOUND", `Server ${serverId} was not found`);
     return server;
   }
 

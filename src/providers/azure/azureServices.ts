@@ -7,6 +7,7 @@ import type { TlsSettings } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import type { Config } from "../../config.js";
 import { AppError, ConfigurationError } from "../../domain/errors.js";
+import type { EventLogger } from "../../observability/eventLogger.js";
 import type {
   MissingRole,
   MissingSecretPermissions,
@@ -27,6 +28,7 @@ import { createResourceGraphClient } from "./resourceGraph.js";
 import { ResourceGraphJobSource } from "./resourceGraphJobs.js";
 import { ResourceGraphProtectedItems } from "./resourceGraphProtectedItems.js";
 import type { LongRunningOptions } from "./dataProtection/pollingHelper.js";
+import { azureSdkEventLogger } from "./providerLog.js";
 import { ArmRequestThrottle, type ArmThrottlingPolicyOptions } from "./throttling.js";
 import {
   createVaultAccessChecker,
@@ -69,6 +71,8 @@ export interface AzureServicesOptions {
   readonly throttle?: ArmRequestThrottle;
   /** How an ad-hoc backup, restore or stop whose answer was lost is settled. */
   readonly lostAnswers?: LostAnswerOptions;
+  /** Where the adapters' events go (lost answers, throttling); the Azure SDK's log by default. */
+  readonly log?: EventLogger;
 }
 
 /** The settings the Azure adapters read. */
@@ -108,14 +112,13 @@ export function createAzureServices(
   }
   const throttle = options.throttle ?? new ArmRequestThrottle();
   const tls = tlsOptions ? { tlsOptions } : {};
+  const log = options.log ?? azureSdkEventLogger;
+  const throttling = { log, ...options.throttling };
   const backup = createAzureBackupService({
     credential,
-    client: {
-      ...dataProtectionClientOptionsFrom(config),
-      ...tls,
-      ...(options.throttling ? { throttling: options.throttling } : {}),
-    },
+    client: { ...dataProtectionClientOptionsFrom(config), ...tls, throttling },
     throttle,
+    log,
     ...(options.polling ? { polling: options.polling } : {}),
     ...(options.lostAnswers ? { lostAnswers: options.lostAnswers } : {}),
   });
@@ -132,7 +135,7 @@ export function createAzureServices(
     tokenAudience: config.AZURE_TOKEN_AUDIENCE,
     throttle,
     ...tls,
-    ...(options.throttling ? { throttling: options.throttling } : {}),
+    throttling,
   });
   return {
     backup,
@@ -185,7 +188,7 @@ function createVaultAccess(
       return vault.principalId;
     }
     throw new AppError(
-      "VaultIdentityMissing",
+      "VAULT_IDENTITY_MISSING",
       `The Backup vault ${vault.name} has no managed identity, so it cannot be given roles on what it protects`,
       {
         httpStatus: 400,

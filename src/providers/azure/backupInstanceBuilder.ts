@@ -10,7 +10,7 @@
  * with or without).
  */
 import { randomUUID } from "node:crypto";
-import { InvalidInputError } from "../../domain/errors.js";
+import { InvalidInputError, type ErrorCode } from "../../domain/errors.js";
 import { formatServerId } from "../../domain/protection/ids.js";
 import {
   DATABASE_DATASOURCE_TYPE,
@@ -41,7 +41,7 @@ export interface BackupInstanceInput {
 
 const SINGLE_SERVER_RESOURCE_TYPE = "Microsoft.DBforPostgreSQL/servers";
 
-function invalid(path: string, code: string, message: string): InvalidInputError {
+function invalid(path: string, code: ErrorCode, message: string): InvalidInputError {
   return new InvalidInputError(code, message, [{ path, code, message }]);
 }
 

@@ -110,7 +110,8 @@ export class KeyVaultSecretStore implements SecretPort {
     if (thrown instanceof AppError) return thrown;
     const { statusCode, code } = (thrown ?? {}) as RestErrorLike;
     if (statusCode === 403 && innerCodeOf(thrown as RestErrorLike) === "SecretDisabled") {
-      return new AppError("SecretDisabled", `Secret ${uri} is disabled`, {
+      return new AppError("SECRET_DISABLED", `Secret ${uri} is disabled`, {
+        serviceCode: "SecretDisabled",
         httpStatus: 409,
         retryable: false,
         recommendedAction: "Enable the secret's current version in Key Vault",
@@ -118,6 +119,7 @@ export class KeyVaultSecretStore implements SecretPort {
     }
     if (statusCode === 404) {
       return new NotFoundError(ProviderErrorCodes.secretNotFound, `Secret ${uri} does not exist`, {
+        ...(code ? { serviceCode: code } : {}),
         recommendedAction:
           "Create the secret with the database's connection string, or correct the secret URI",
       });
@@ -127,6 +129,7 @@ export class KeyVaultSecretStore implements SecretPort {
         ProviderErrorCodes.missingRequiredPermissions,
         `The app may not read secret ${uri} (${code ?? statusCode})`,
         {
+          ...(code ? { serviceCode: code } : {}),
           httpStatus: 403,
           retryable: false,
           recommendedAction:
@@ -136,9 +139,10 @@ export class KeyVaultSecretStore implements SecretPort {
     }
     const transient = statusCode === undefined || statusCode === 429 || statusCode >= 500;
     return new AppError(
-      code ?? "KeyVaultError",
+      "KEY_VAULT_REQUEST_FAILED",
       `Reading secret ${uri} failed (${statusCode ?? "no response"})`,
       {
+        ...(code ? { serviceCode: code } : {}),
         httpStatus: transient ? 502 : 400,
         retryable: transient,
         cause: thrown,
@@ -155,14 +159,14 @@ export class KeyVaultSecretStore implements SecretPort {
       throw this.classify(thrown, uri);
     }
     if (secret.properties.enabled === false) {
-      throw new AppError("SecretDisabled", `Secret ${uri} is disabled`, {
+      throw new AppError("SECRET_DISABLED", `Secret ${uri} is disabled`, {
         httpStatus: 409,
         retryable: false,
         recommendedAction: "Enable the secret's current version in Key Vault",
       });
     }
     if (secret.value === undefined) {
-      throw new AppError("SecretEmpty", `Secret ${uri} has no value`, {
+      throw new AppError("SECRET_EMPTY", `Secret ${uri} has no value`, {
         httpStatus: 409,
         retryable: false,
       });
@@ -190,7 +194,7 @@ export class KeyVaultSecretStore implements SecretPort {
    * Reads a secret and checks that it is a PostgreSQL connection string, answering what it names
    * without the password.
    *
-   * @throws InvalidInputError `UserErrorInvalidConnectionString` (the value is not quoted back).
+   * @throws InvalidInputError `CONNECTION_STRING_INVALID` (the value is not quoted back).
    */
   async inspectConnectionSecret(uri: string): Promise<ConnectionSecretSummary> {
     const params: PostgresConnectionParams = parseConnectionString(await this.getSecret(uri));

@@ -12,7 +12,7 @@
 import { parseVaultId, sameResourceId } from "../../domain/protection/ids.js";
 import type { BackupJob, JobStatus } from "../../domain/protection/types.js";
 import type { CrossVaultJobPort, JobFilter } from "../ports.js";
-import { jobMatchesFilter, toBackupJob } from "./azureBackupService.js";
+import { jobMatchesFilter, toBackupJob } from "./armMapping.js";
 import type { AzureBackupJobResourceOutput } from "./dataProtection/outputModels.js";
 import {
   createResourceGraphClient,

@@ -15,9 +15,11 @@ import type {
   PipelineResponse,
   SendRequest,
 } from "@azure/core-rest-pipeline";
+import type { EventLogger } from "../../observability/eventLogger.js";
+import { logEvents } from "../../observability/logEvents.js";
 import { parseRetryAfterMs } from "./armErrors.js";
-import { logger } from "./dataProtection/logger.js";
 import { isNonIdempotentRequest } from "./dataProtection/sendOnce.js";
+import { azureSdkEventLogger } from "./providerLog.js";
 
 /** A token bucket's size and refill rate. */
 export interface TokenBucketLimits {
@@ -192,12 +194,30 @@ export interface ArmThrottlingPolicyOptions {
   readonly retryAfterScale?: number;
   /** Wait when a 429 carries no `Retry-After`, in milliseconds; 2 s by default. */
   readonly defaultRetryAfterMs?: number;
+  /**
+   * Longest time one request waits to be sent again, in all, from the first time it is
+   * throttled; 60 s by default. A request still throttled then is answered with the service's
+   * 429 at once, which the caller takes for a retryable failure.
+   */
+  readonly maxThrottledWaitMs?: number;
+  /** Where the waits are logged; the Azure SDK's log by default. */
+  readonly log?: EventLogger;
 }
+
+/** How long one request waits out throttling in all, by default. */
+export const defaultMaxThrottledWaitMs = 60_000;
 
 /** Name of the policy in the pipeline. */
 export const armThrottlingPolicyName = "armThrottlingPolicy";
 
-/** The pipeline policy: acquire, send, learn, and wait and resend on 429. */
+/**
+ * The pipeline policy: acquire, send, learn, and wait and resend on 429.
+ *
+ * @remarks The waits of one request are bounded in all (`maxThrottledWaitMs`), not only in
+ * number: ten `Retry-After`s of a minute would hold an activity for most of its ten-minute
+ * timeout. This policy is the only one that waits out 429s (`sendOnce.ts` leaves them to it), so
+ * the bound holds for the whole pipeline.
+ */
 export function armThrottlingPolicy(
   throttle: ArmRequestThrottle,
   options: ArmThrottlingPolicyOptions = {},
@@ -205,9 +225,12 @@ export function armThrottlingPolicy(
   const maxRetries = options.maxRetries ?? 10;
   const scale = options.retryAfterScale ?? 1;
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 2000;
+  const maxThrottledWaitMs = options.maxThrottledWaitMs ?? defaultMaxThrottledWaitMs;
+  const log = options.log ?? azureSdkEventLogger;
   return {
     name: armThrottlingPolicyName,
     async sendRequest(request: PipelineRequest, next: SendRequest): Promise<PipelineResponse> {
+      let throttledSince: number | undefined;
       for (let attempt = 0; ; attempt += 1) {
         await throttle.acquire(request.url, request.method, request.abortSignal);
         const response = await next(request);
@@ -221,14 +244,36 @@ export function armThrottlingPolicy(
             !isNonIdempotentRequest(request.method, request.url));
         if (!throttled || attempt >= maxRetries) return response;
         const waitMs = Math.round((parseRetryAfterMs(retryAfter) ?? defaultRetryAfterMs) * scale);
-        logger.info(
-          `Resource Manager throttled ${request.method} (HTTP ${response.status}); waiting ${waitMs} ms (attempt ${attempt + 1})`,
-        );
+        throttledSince ??= throttle.clock.now();
+        const waitedMs = throttle.clock.now() - throttledSince;
+        const overBudget = waitedMs + waitMs > maxThrottledWaitMs;
         const bucket = throttle.bucketFor(request.url, request.method);
         // The service's bucket is empty: without this, every held request would resend at
         // once when the wait ends and be throttled again; emptied, they resume at the refill rate.
         bucket.clampTo(0);
-        bucket.blockFor(waitMs);
+        // Held no longer than a request may wait in all, so that the requests held meanwhile
+        // stay within their bound too.
+        bucket.blockFor(Math.min(waitMs, maxThrottledWaitMs));
+        // The path names the resource, never a secret: query strings stay out of the log.
+        const path = new URL(request.url).pathname;
+        if (overBudget) {
+          log.emit(logEvents.azureThrottlingGaveUp, {
+            method: request.method,
+            path,
+            status: response.status,
+            waitMs,
+            waitedMs,
+            maxWaitMs: maxThrottledWaitMs,
+          });
+          return response;
+        }
+        log.emit(logEvents.azureThrottled, {
+          method: request.method,
+          path,
+          status: response.status,
+          waitMs,
+          attempt: attempt + 1,
+        });
         // The token for this attempt was spent: ARM counted the throttled request too.
         await throttle.clock.sleep(waitMs, request.abortSignal);
       }

@@ -169,7 +169,7 @@ export class VaultAccessChecker {
   /**
    * Fails when a role is missing, naming each role and scope.
    *
-   * @throws AppError `UserErrorMissingRequiredPermissions` (403).
+   * @throws AppError `MISSING_REQUIRED_PERMISSIONS` (403).
    */
   async assertRoles(principalId: string, requirements: readonly RoleRequirement[]): Promise<void> {
     const missing = await this.missingRoles(principalId, requirements);

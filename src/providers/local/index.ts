@@ -5,6 +5,8 @@
 import path from "node:path";
 import type { Config } from "../../config.js";
 import { ConfigurationError } from "../../domain/errors.js";
+import { consoleEventLogger } from "../../observability/consoleLogger.js";
+import { logEvents } from "../../observability/logEvents.js";
 import type { ResourceScope } from "../../domain/protection/ids.js";
 import { parseLocalServerList } from "../../domain/protection/localServers.js";
 import type { Provider } from "../ports.js";
@@ -165,9 +167,9 @@ export async function startLocalProvider(
   // Work a stop or a crash cut off runs again now, not at the first request that touches its
   // vault; requests to a vault wait for its recovery.
   void provider.backup.recoverInterruptedJobs().catch((error: unknown) => {
-    process.stderr.write(
-      `pgprotect: interrupted jobs could not be recovered: ${(error as Error).message}\n`,
-    );
+    consoleEventLogger().emit(logEvents.localRecoveryFailed, {
+      errorMessage: (error as Error).message,
+    });
   });
   return {
     provider,

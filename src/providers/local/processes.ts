@@ -10,7 +10,7 @@
 import { spawn, type SpawnOptions } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { AppError } from "../../domain/errors.js";
+import { AppError, type ErrorCode } from "../../domain/errors.js";
 
 /** Spawn options every PostgreSQL tool runs with: its own process group. */
 export const toolSpawnOptions = { detached: true } as const satisfies SpawnOptions;
@@ -74,7 +74,12 @@ export class ToolFailedError extends AppError {
   readonly exitCode: number | null;
   readonly stderr: string;
 
-  constructor(tool: string, exitCode: number | null, stderr: string, code = "LOCAL_TOOL_FAILED") {
+  constructor(
+    tool: string,
+    exitCode: number | null,
+    stderr: string,
+    code: ErrorCode = "LOCAL_TOOL_FAILED",
+  ) {
     super(
       code,
       `${tool} failed (exit ${exitCode ?? "signal"}): ${stderr.trim().split("\n").slice(-3).join(" / ")}`,
@@ -202,18 +207,41 @@ export function signalTool(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
+ * What {@link stopStrayTool} found: no such tool at the pid, the tool stopped, or the tool still
+ * running after the wait (a process in uninterruptible sleep ends only when its I/O does).
+ */
+export type StrayToolOutcome = "notRunning" | "stopped" | "stillRunning";
+
+/** Options of {@link stopStrayTool}. */
+export interface StopStrayToolOptions {
+  /** Sends the signal; {@link signalTool} when absent. */
+  readonly signal?: (pid: number, signal: NodeJS.Signals) => void;
+  /** How long to wait for the tool to be gone after the signal. */
+  readonly waitMs?: number;
+}
+
+/** Milliseconds between two looks at a stopping tool. */
+const strayPollMs = 20;
+
+/**
  * Stops a tool left running by a process that died, when the pid still runs that program (a pid
- * reused by something else is left alone).
+ * reused by something else is left alone), and waits for it to be gone (2 s by default).
  *
  * @param program - the tool's base name, e.g. `pg_dump`.
- * @returns whether a process was stopped.
  */
-export async function stopStrayTool(pid: number, program: string): Promise<boolean> {
-  if ((await programOf(pid)) !== program) return false;
-  signalTool(pid, "SIGKILL");
-  for (let waited = 0; waited < 100 && (await programOf(pid)) === program; waited += 1)
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  return true;
+export async function stopStrayTool(
+  pid: number,
+  program: string,
+  options: StopStrayToolOptions = {},
+): Promise<StrayToolOutcome> {
+  if ((await programOf(pid)) !== program) return "notRunning";
+  (options.signal ?? signalTool)(pid, "SIGKILL");
+  const polls = Math.ceil((options.waitMs ?? 2_000) / strayPollMs);
+  for (let waited = 0; waited < polls; waited += 1) {
+    if ((await programOf(pid)) !== program) return "stopped";
+    await new Promise((resolve) => setTimeout(resolve, strayPollMs));
+  }
+  return (await programOf(pid)) === program ? "stillRunning" : "stopped";
 }
 
 /**

@@ -42,7 +42,10 @@ async function fileProblem(
   folder: string,
   file: RecordedRecoveryPoint["files"][number],
 ): Promise<string | undefined> {
-  const location = path.join(folder, file.fileName);
+  const location = path.resolve(folder, file.fileName);
+  // A manifest names files of its own folder only: `../x` or an absolute path is not read.
+  if (path.dirname(location) !== path.resolve(folder))
+    return `${file.fileName} names a file outside the recovery point's folder`;
   // A cut file is told apart from a changed one without reading it.
   const size = await stat(location).then(
     (s) => s.size,

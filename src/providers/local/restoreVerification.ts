@@ -17,7 +17,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type pg from "pg";
-import { AppError } from "../../domain/errors.js";
+import { AppError, type ErrorCode } from "../../domain/errors.js";
 import {
   libpqEnvironment,
   type PostgresConnectionParams,
@@ -454,7 +454,7 @@ export function verificationSummary(report: RestoreVerificationReport): RestoreV
 }
 
 /** The error a restore job fails with when verification finds differences. */
-export function verificationFailure(report: RestoreVerificationReport, code: string): AppError {
+export function verificationFailure(report: RestoreVerificationReport, code: ErrorCode): AppError {
   const more = report.mismatches.length > 5 ? ` (and ${report.mismatches.length - 5} more)` : "";
   return new AppError(
     code,

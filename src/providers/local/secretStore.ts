@@ -14,10 +14,11 @@ import {
 import { LOCAL_KEY_VAULT_NAME } from "../../domain/protection/ids.js";
 import type { SecretPort } from "../ports.js";
 import { ProviderErrorCodes } from "../ports.js";
+import { ErrorCodes } from "../../domain/errorCodes.js";
 import { readJsonFile, writeJsonAtomic } from "../atomicFiles.js";
 
 /** Code of a string that is not a Key Vault secret URI. */
-export const SECRET_URI_INVALID = "UserErrorInvalidSecretUri";
+export const SECRET_URI_INVALID = ErrorCodes.INVALID_SECRET_URI;
 
 /** A parsed secret URI. */
 export interface SecretAddress {
@@ -131,8 +132,8 @@ export class LocalSecretStore implements SecretPort {
   async setSecret(secretName: string, value: string): Promise<string> {
     const uri = this.uriFor(secretName);
     if (value === "") {
-      throw new InvalidInputError("UserErrorEmptySecret", "A secret value must not be empty", [
-        { path: "stdin", code: "UserErrorEmptySecret", message: "the value read was empty" },
+      throw new InvalidInputError(ErrorCodes.SECRET_EMPTY, "A secret value must not be empty", [
+        { path: "stdin", code: ErrorCodes.SECRET_EMPTY, message: "the value read was empty" },
       ]);
     }
     await this.#update((secrets) => {
@@ -185,7 +186,7 @@ export class LocalSecretStore implements SecretPort {
    * Reads a secret and parses it as a PostgreSQL connection string, naming the private cluster's
    * current endpoint when the secret names the cluster at an earlier one.
    *
-   * @throws InvalidInputError `UserErrorInvalidConnectionString` (the value is never quoted).
+   * @throws InvalidInputError `CONNECTION_STRING_INVALID` (the value is never quoted).
    */
   async getConnectionParams(uri: string): Promise<PostgresConnectionParams> {
     return this.#resolveEndpoint(parseConnectionString(await this.getSecret(uri)));

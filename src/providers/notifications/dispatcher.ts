@@ -24,6 +24,7 @@ import {
   type TeamsMessage,
 } from "../../domain/notifications/teamsCard.js";
 import { describeEvent, type NotificationView } from "../../domain/notifications/view.js";
+import { wallClock, type Clock } from "../ports.js";
 import type { DeliveryLog } from "./deliveryLog.js";
 import type { IdempotencyStore } from "./idempotencyStore.js";
 import {
@@ -42,7 +43,7 @@ export interface DispatcherOptions {
   readonly email?: EmailSender;
   readonly idempotency: IdempotencyStore;
   readonly log: DeliveryLog;
-  readonly now?: () => Date;
+  readonly now?: Clock;
   /** How long a claim protects a delivery in progress. Default 5 minutes. */
   readonly leaseMs?: number;
   /** Email subject prefix. Default `[pgprotect]`. */
@@ -59,12 +60,12 @@ export interface DeliveryOutcome {
 /** Routes, renders and sends notifications. */
 export class NotificationDispatcher {
   readonly #options: DispatcherOptions;
-  readonly #now: () => Date;
+  readonly #now: Clock;
   readonly #leaseMs: number;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => new Date());
+    this.#now = options.now ?? wallClock;
     this.#leaseMs = options.leaseMs ?? 300_000;
   }
 

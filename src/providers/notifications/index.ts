@@ -12,3 +12,7 @@ export * from "./idempotencyStore.js";
 export * from "./deliveryLog.js";
 export * from "./dispatcher.js";
 export { createTeamsSenders, type TeamsSendersOptions } from "./channels.js";
+export * from "./stateLocation.js";
+export { createDeliveryState, isLoopbackHttp, type DeliveryState } from "./deliveryState.js";
+export * from "./emailSenders.js";
+export * from "./defaultSettings.js";

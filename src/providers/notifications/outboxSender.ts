@@ -11,19 +11,20 @@ import path from "node:path";
 import nodemailer from "nodemailer";
 import type { TeamsMessage } from "../../domain/notifications/teamsCard.js";
 import { writeFileAtomic } from "../atomicFiles.js";
+import { wallClock, type Clock } from "../ports.js";
 import type { EmailSender, OutgoingEmail, SendContext, TeamsSender } from "./types.js";
 
 /** Options of the outbox senders. */
 export interface OutboxOptions {
   readonly folder: string;
-  readonly now?: () => Date;
+  readonly now?: Clock;
 }
 
 /** Writes emails as `email-<id>.eml`. */
 export class OutboxEmailSender implements EmailSender {
   readonly #folder: string;
   readonly #from: string;
-  readonly #now: () => Date;
+  readonly #now: Clock;
   readonly #composer = nodemailer.createTransport({
     streamTransport: true,
     buffer: true,
@@ -34,7 +35,7 @@ export class OutboxEmailSender implements EmailSender {
   constructor(options: OutboxOptions & { readonly from?: string }) {
     this.#folder = options.folder;
     this.#from = options.from ?? "pgprotect <pgprotect@localhost>";
-    this.#now = options.now ?? (() => new Date());
+    this.#now = options.now ?? wallClock;
   }
 
   async send(email: OutgoingEmail): Promise<void> {
@@ -58,12 +59,12 @@ export class OutboxEmailSender implements EmailSender {
 export class OutboxTeamsSender implements TeamsSender {
   readonly #folder: string;
   readonly #channelId: string;
-  readonly #now: () => Date;
+  readonly #now: Clock;
 
   constructor(options: OutboxOptions & { readonly channelId: string }) {
     this.#folder = options.folder;
     this.#channelId = options.channelId;
-    this.#now = options.now ?? (() => new Date());
+    this.#now = options.now ?? wallClock;
   }
 
   async send(message: TeamsMessage, context: SendContext = {}): Promise<void> {

@@ -2,7 +2,8 @@
  * The ports notification delivery uses: a Teams sender and an email sender, each failing with a
  * {@link NotificationDeliveryError} that says whether trying again may help and when.
  */
-import { AppError } from "../../domain/errors.js";
+import { AppError, type ErrorCode } from "../../domain/errors.js";
+import { ErrorCodes } from "../../domain/errorCodes.js";
 import type { TeamsMessage } from "../../domain/notifications/teamsCard.js";
 
 /** An email ready to send; the sender adds the `from` address it was configured with. */
@@ -33,23 +34,27 @@ export interface TeamsSender {
   send(message: TeamsMessage, context?: SendContext): Promise<void>;
 }
 
-/** Error codes of notification delivery. */
+/** Error codes of notification delivery: a named view onto the catalogue. */
 export const NotificationErrorCodes = {
   /** The endpoint asked to slow down (HTTP 429) more times than the sender retries. */
-  throttled: "NOTIFICATION_THROTTLED",
+  throttled: ErrorCodes.NOTIFICATION_THROTTLED,
   /** The endpoint failed (5xx, network, timeout); trying later may work. */
-  unavailable: "NOTIFICATION_ENDPOINT_UNAVAILABLE",
+  unavailable: ErrorCodes.NOTIFICATION_ENDPOINT_UNAVAILABLE,
   /** The endpoint refused the message (4xx other than 429); trying again will not help. */
-  rejected: "NOTIFICATION_REJECTED",
+  rejected: ErrorCodes.NOTIFICATION_REJECTED,
   /** The SMTP relay offered no STARTTLS or refused it; nothing was sent, credentials included. */
-  tlsUnavailable: "NOTIFICATION_TLS_UNAVAILABLE",
+  tlsUnavailable: ErrorCodes.NOTIFICATION_TLS_UNAVAILABLE,
   /** The TLS handshake with the SMTP relay failed (certificate not trusted, wrong name); nothing was sent. */
-  tlsFailed: "NOTIFICATION_TLS_FAILED",
+  tlsFailed: ErrorCodes.NOTIFICATION_TLS_FAILED,
   /** Another delivery of the same event to the same channel is in progress. */
-  inProgress: "NOTIFICATION_IN_PROGRESS",
+  inProgress: ErrorCodes.NOTIFICATION_IN_PROGRESS,
   /** Some channels failed; the others were delivered and will not be repeated. */
-  partialFailure: "NOTIFICATION_PARTIAL_FAILURE",
+  partialFailure: ErrorCodes.NOTIFICATION_PARTIAL_FAILURE,
 } as const;
+
+/** One of {@link NotificationErrorCodes}. */
+export type NotificationErrorCode =
+  (typeof NotificationErrorCodes)[keyof typeof NotificationErrorCodes];
 
 /** A delivery failure. Messages never contain webhook URLs or credentials. */
 export class NotificationDeliveryError extends AppError {
@@ -58,7 +63,7 @@ export class NotificationDeliveryError extends AppError {
   readonly retryAfterMs: number | undefined;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: {
       retryable: boolean;

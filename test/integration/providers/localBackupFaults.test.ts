@@ -81,7 +81,7 @@ describe("local provider: failures leave the vault consistent", () => {
 
     // Assert
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("UserErrorMissingDBPermissions");
+    expect(job.errorDetails?.[0]?.code).toBe("MISSING_DB_PERMISSIONS");
     expect(job.errorDetails?.[0]?.message).not.toContain("not-the-password");
     expect(await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name)).toEqual([]);
     expect(await dataFilesOf(env.stateDir)).toEqual([]);
@@ -110,7 +110,7 @@ describe("local provider: failures leave the vault consistent", () => {
         instanceSpec(datasourceId, policy.id!, secretUri),
       ),
     ).rejects.toMatchObject({
-      code: "UserErrorMissingDBPermissions",
+      code: "MISSING_DB_PERMISSIONS",
     });
     expect(await env.provider.backup.listBackupInstances(env.vaultId)).toEqual([]);
   });
@@ -125,7 +125,7 @@ describe("local provider: failures leave the vault consistent", () => {
 
     // Assert
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("UserErrorDatasourceUnreachable");
+    expect(job.errorDetails?.[0]?.code).toBe("DATASOURCE_UNREACHABLE");
     expect(job.errorDetails?.[0]?.message).toMatch(/SIGKILL|killed/);
     expect(await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name)).toEqual([]);
     expect(await dataFilesOf(env.stateDir)).toEqual([]);
@@ -147,7 +147,7 @@ describe("local provider: failures leave the vault consistent", () => {
     // The test means something only if one dump fits and two do not.
     expect(first.dataTransferredInBytes! * 2).toBeGreaterThan(capacity);
     expect(second.status).toBe("Failed");
-    expect(second.errorDetails?.[0]?.code).toBe("UserErrorVaultStorageFull");
+    expect(second.errorDetails?.[0]?.code).toBe("VAULT_STORAGE_FULL");
     const points = await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name);
     expect(points.map((p) => p.recoveryPointId)).toEqual([first.recoveryPointId]);
     expect(await dataFilesOf(env.stateDir)).toEqual(filesAfterFirst);
@@ -167,7 +167,7 @@ describe("local provider: failures leave the vault consistent", () => {
     const job = await backupNow(env.provider, env.vaultId, instance.name);
 
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("UserErrorDatasourceUnreachable");
+    expect(job.errorDetails?.[0]?.code).toBe("DATASOURCE_UNREACHABLE");
     expect(job.errorDetails?.[0]?.message).toContain('"doomed" does not exist');
     expect(await dataFilesOf(env.stateDir)).toEqual([]);
   });
@@ -214,7 +214,7 @@ describe("local provider: failures leave the vault consistent", () => {
 
     // Assert
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("UserErrorDatasourceUnreachable");
+    expect(job.errorDetails?.[0]?.code).toBe("DATASOURCE_UNREACHABLE");
     expect(await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name)).toEqual([]);
     expect(await dataFilesOf(env.stateDir)).toEqual([]);
   });
@@ -256,7 +256,7 @@ describe("local provider: failures leave the vault consistent", () => {
 
     // Assert
     expect(orphan.status).toBe("Failed");
-    expect(orphan.errorDetails?.[0]?.code).toBe("UserErrorJobInterrupted");
+    expect(orphan.errorDetails?.[0]?.code).toBe("JOB_INTERRUPTED");
     expect(orphan.endTime).toBeDefined();
     expect(await restarted.listJobs(env.vaultId, { status: ["InProgress"] })).toEqual([]);
     expect((await dataFilesOf(env.stateDir)).filter((f) => !f.startsWith("VaultStore/"))).toEqual(
@@ -302,7 +302,7 @@ describe("local provider: service rules", () => {
     await expect(
       env.provider.backup.createPolicy(env.vaultId, "Weekly3M", changed),
     ).rejects.toMatchObject({
-      code: "UserErrorPolicyUpdateNotSupported",
+      code: "POLICY_UPDATE_NOT_SUPPORTED",
     });
     await expect(
       env.provider.backup.createPolicy(env.vaultId, "Broken", invalid),
@@ -369,7 +369,7 @@ describe("local provider: service rules", () => {
           }),
         },
       }),
-    ).rejects.toMatchObject({ code: "UserErrorInvalidRestoreTarget" });
+    ).rejects.toMatchObject({ code: "RESTORE_TARGET_INVALID" });
   });
 
   it("refuses to protect a datasource twice, naming the existing backup instance", async () => {
@@ -383,7 +383,7 @@ describe("local provider: service rules", () => {
     );
 
     await expect(attempt).rejects.toMatchObject({
-      code: "UserErrorDppDatasourceAlreadyProtected",
+      code: "DATASOURCE_ALREADY_PROTECTED",
       recommendedAction: expect.stringContaining(first.instance.name),
     });
     // Azure's parts of an id ignore case; the PostgreSQL database name does not.
@@ -410,7 +410,7 @@ describe("local provider: service rules", () => {
     });
 
     await expect(attempt).rejects.toMatchObject({
-      code: "UserErrorBackupRuleNotFound",
+      code: "ADHOC_RULE_NOT_FOUND",
       message: expect.stringContaining("retentionTagOverride"),
     });
     await expect(
@@ -419,7 +419,7 @@ describe("local provider: service rules", () => {
         retentionTagOverride: "Yearly",
       }),
     ).rejects.toMatchObject({
-      code: "UserErrorRetentionTagNotFound",
+      code: "ADHOC_TAG_NOT_FOUND",
     });
     expect(
       await env.provider.backup.listJobs(env.vaultId, { backupInstanceName: instance!.name }),
@@ -470,7 +470,7 @@ describe("local provider: service rules", () => {
     expect(stopped.protectionStatus).toBe("ProtectionStopped");
     await expect(
       env.provider.backup.triggerBackup(env.vaultId, instance.name, { ruleName: "BackupWeekly" }),
-    ).rejects.toMatchObject({ code: "UserErrorProtectionNotConfigured" });
+    ).rejects.toMatchObject({ code: "PROTECTION_NOT_CONFIGURED" });
     expect(
       (await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name)).map(
         (p) => p.jobId,

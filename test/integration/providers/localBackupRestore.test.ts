@@ -214,7 +214,7 @@ describe("local provider: back up a database and restore it", () => {
     const job = await env.provider.backup.waitForJob(env.vaultId, jobId);
 
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("UserErrorInvalidRestoreTarget");
+    expect(job.errorDetails?.[0]?.code).toBe("RESTORE_TARGET_INVALID");
     expect(
       await pgFixture.query("shop_restored", "SELECT count(*)::int AS n FROM sales.orders"),
     ).toEqual(before);
@@ -251,7 +251,7 @@ describe("local provider: back up a database and restore it", () => {
     // Assert
     expect(job.status).toBe("Failed");
     expect(job.errorDetails?.[0]).toMatchObject({
-      code: "UserErrorMissingDBPermissions",
+      code: "MISSING_DB_PERMISSIONS",
       isUserError: true,
       message: expect.stringContaining("permission denied to create database"),
       recommendedAction: [expect.stringContaining('ALTER ROLE "restorer" CREATEDB')],
@@ -299,7 +299,7 @@ describe("local provider: back up a database and restore it", () => {
       .catch((caught: unknown) => caught);
 
     // Assert
-    expect(error).toMatchObject({ code: "UserErrorInvalidRestoreTarget", httpStatus: 400 });
+    expect(error).toMatchObject({ code: "RESTORE_TARGET_INVALID", httpStatus: 400 });
     expect((error as Error).message).toContain(path.join(env.stateDir, "restores"));
     expect(await readdir(outside)).toEqual([]);
     expect(await env.provider.backup.listJobs(env.vaultId)).toHaveLength(jobsBefore.length);
@@ -323,7 +323,7 @@ describe("local provider: back up a database and restore it", () => {
 
     // Assert
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("UserErrorInvalidRestoreTarget");
+    expect(job.errorDetails?.[0]?.code).toBe("RESTORE_TARGET_INVALID");
     expect(await readdir(outside)).toEqual([]);
   });
 });

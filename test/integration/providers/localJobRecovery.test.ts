@@ -263,7 +263,7 @@ describe("local provider: work cut off by a crash runs again", () => {
     const job = await restarted.getJob(env.vaultId, orphan);
 
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("UserErrorJobInterrupted");
+    expect(job.errorDetails?.[0]?.code).toBe("JOB_INTERRUPTED");
     expect(job.interruptedAttempts?.map((a) => a.attempt)).toEqual([1, 2, 3]);
     expect(await restarted.listRecoveryPoints(env.vaultId, instance.name)).toHaveLength(1);
   });
@@ -337,7 +337,7 @@ describe("local provider: work cut off by a crash runs again", () => {
     const job = await restarted.waitForJob(env.vaultId, orphan);
 
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("UserErrorInvalidRestoreTarget");
+    expect(job.errorDetails?.[0]?.code).toBe("RESTORE_TARGET_INVALID");
     expect(
       await pgFixture.query(
         "postgres",
@@ -420,7 +420,7 @@ describe("local provider: one backup at a time per backup instance", () => {
     expect(started).toHaveLength(1);
     expect(refused).toHaveLength(2);
     for (const refusal of refused) {
-      expect(refusal.reason).toMatchObject({ code: "UserErrorBackupInProgress", httpStatus: 409 });
+      expect(refusal.reason).toMatchObject({ code: "BACKUP_IN_PROGRESS", httpStatus: 409 });
       expect(String(refusal.reason.message)).toContain(jobId.split("/").pop());
     }
     expect(job.status).toBe("Completed");
@@ -559,10 +559,10 @@ describe("local provider: a tool's server session ends with the tool", () => {
     await lock.release();
 
     // Assert
-    expect(stopped).toBe(true);
+    expect(stopped).toBe("stopped");
     expect(sessions).toEqual([]);
     expect(heldMeanwhile).toEqual([{ granted: true }]);
-    expect(await dumped).toMatchObject({ code: "UserErrorDatasourceUnreachable" });
+    expect(await dumped).toMatchObject({ code: "DATASOURCE_UNREACHABLE" });
     expect(await readdir(folder)).toEqual([]);
   });
 });

@@ -70,10 +70,10 @@ describe("local resource directory", () => {
       owner: "Zoë",
     });
     await expect(directory.resolveDatabase("local", "missing")).rejects.toMatchObject({
-      code: "ResourceNotFound",
+      code: "RESOURCE_NOT_FOUND",
     });
     await expect(directory.resolveServer("elsewhere")).rejects.toMatchObject({
-      code: "ResourceNotFound",
+      code: "RESOURCE_NOT_FOUND",
     });
   });
 

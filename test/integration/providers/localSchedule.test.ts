@@ -503,7 +503,7 @@ describe("local provider: the policy's own schedule and retention", () => {
         retentionTag: "Monthly",
       }),
     ]);
-    expect(log.join("\n")).toContain("UserErrorMissingDBPermissions");
+    expect(log.join("\n")).toContain("MISSING_DB_PERMISSIONS");
     expect(nextDay.backups).toEqual([]);
     expect(wednesday.backups).toEqual([
       expect.objectContaining({ status: "Completed", retentionTag: "Monthly" }),

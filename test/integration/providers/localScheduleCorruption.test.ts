@@ -157,7 +157,7 @@ describe("local scheduler: a corrupt recovery point in the retention lifecycle",
         instanceName: instance.name,
         recoveryPointId: corruptId,
         action: "copyToArchive",
-        code: "RecoveryPointCorrupt",
+        code: "RECOVERY_POINT_CORRUPT",
       }),
     ]);
     expect(first.retention).toEqual([

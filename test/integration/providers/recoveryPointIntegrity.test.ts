@@ -136,7 +136,7 @@ describe("local provider: recovery point integrity and what a restore verifies",
 
     // Assert
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("RecoveryPointCorrupt");
+    expect(job.errorDetails?.[0]?.code).toBe("RECOVERY_POINT_CORRUPT");
     expect(job.errorDetails?.[0]?.message).toContain(point.recoveryPointId);
     expect(job.errorDetails?.[0]?.message).toContain(point.files[0]!.sha256);
     expect(job.restoreVerification).toBeUndefined();
@@ -153,7 +153,7 @@ describe("local provider: recovery point integrity and what a restore verifies",
 
     // Assert
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("RecoveryPointCorrupt");
+    expect(job.errorDetails?.[0]?.code).toBe("RECOVERY_POINT_CORRUPT");
     expect(job.errorDetails?.[0]?.message).toContain(
       `has ${Math.floor(point.files[0]!.sizeBytes / 2)} bytes where the backup wrote ${point.files[0]!.sizeBytes}`,
     );
@@ -175,7 +175,7 @@ describe("local provider: recovery point integrity and what a restore verifies",
 
     // Assert
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("RecoveryPointCorrupt");
+    expect(job.errorDetails?.[0]?.code).toBe("RECOVERY_POINT_CORRUPT");
     expect(await readdir(folder).catch(() => [])).toEqual([]);
   });
 
@@ -197,7 +197,7 @@ describe("local provider: recovery point integrity and what a restore verifies",
 
     // Assert
     await expect(copied).rejects.toMatchObject({
-      code: "RecoveryPointCorrupt",
+      code: "RECOVERY_POINT_CORRUPT",
       message: expect.stringContaining(`'${point.recoveryPointId}'`),
     });
     const listed = (await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name)).find(
@@ -366,7 +366,7 @@ describe("local provider: recovery point integrity and what a restore verifies",
 
     // Assert
     expect(job.status).toBe("Failed");
-    expect(job.errorDetails?.[0]?.code).toBe("UserErrorRestoreVerificationFailed");
+    expect(job.errorDetails?.[0]?.code).toBe("RESTORE_VERIFICATION_FAILED");
     expect(job.errorDetails?.[0]?.message).toContain(
       "trigger shop.orders.orders_touch: in the restored database but not in the backup",
     );

@@ -346,6 +346,17 @@ export class FakeArm {
     this.deniedDatasources.set(datasourceId.toLowerCase(), detailedMessage);
   }
 
+  /** Makes a backup instance report that configuring its protection failed, with the service's error. */
+  failProtection(instanceId: string, error: { code: string; message: string }): void {
+    const instance = this.instances.get(instanceId.toLowerCase());
+    if (!instance) throw new Error(`the fake has no backup instance ${instanceId}`);
+    instance.properties["protectionStatus"] = {
+      status: "ConfiguringProtectionFailed",
+      errorDetails: { ...error, recommendedAction: ["Fix it, then protect again."] },
+    };
+    instance.properties["currentProtectionState"] = "ConfiguringProtectionFailed";
+  }
+
   /**
    * Leaves a vault's backup instances out of list-for-datasource answers, as Resource Manager
    * does for a vault the caller may not read (another team's subscription); the service still

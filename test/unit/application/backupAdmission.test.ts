@@ -49,7 +49,7 @@ describe("backupAdmission", () => {
     expect(admission).toMatchObject({
       admitted: false,
       reason: "running",
-      error: { code: "UserErrorBackupInProgress", httpStatus: 409 },
+      error: { code: "BACKUP_IN_PROGRESS", httpStatus: 409 },
     });
   });
 
@@ -67,7 +67,7 @@ describe("backupAdmission", () => {
     expect(checked).toMatchObject({
       admitted: false,
       reason: "weeklyLimit",
-      error: { code: "UserErrorBackupLimitPerWeekReached" },
+      error: { code: "BACKUP_LIMIT_PER_WEEK_REACHED" },
     });
     expect(left).toEqual({ admitted: true });
   });

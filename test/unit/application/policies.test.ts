@@ -33,11 +33,15 @@ function vaultWith(policies: Record<string, BackupPolicy>, racing?: string) {
       listPolicies: async () => [...stored.values()],
       getPolicy: async (_vault: string, name: string) => {
         const found = stored.get(name);
-        if (!found) throw new AppError("PolicyNotFound", "no such policy", { httpStatus: 404 });
+        if (!found) throw new AppError("POLICY_NOT_FOUND", "no such policy", { httpStatus: 404 });
         return found;
       },
       createPolicy: async (_vault: string, name: string, properties: BackupPolicy) => {
-        if (name === racing) throw new AppError("Conflict", "exists", { httpStatus: 409 });
+        if (name === racing)
+          throw new AppError("AZURE_REQUEST_FAILED", "exists", {
+            httpStatus: 409,
+            serviceCode: "Conflict",
+          });
         const created = { id: `${vaultId}/backupPolicies/${name}`, name, properties };
         stored.set(name, created);
         return created;
@@ -110,7 +114,7 @@ describe("createPolicy", () => {
     });
 
     // Assert
-    await expect(refused).rejects.toMatchObject({ code: "VaultNotFound", httpStatus: 404 });
+    await expect(refused).rejects.toMatchObject({ code: "VAULT_NOT_FOUND", httpStatus: 404 });
     expect(read).toBe(false);
   });
 });

@@ -166,6 +166,6 @@ describe("protectServer", () => {
       policyName: "weekly",
       secretUri,
     });
-    await expect(withoutSecret).rejects.toMatchObject({ code: "SecretNotFound", httpStatus: 400 });
+    await expect(withoutSecret).rejects.toMatchObject({ code: "SECRET_REQUIRED", httpStatus: 400 });
   });
 });

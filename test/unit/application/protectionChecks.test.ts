@@ -43,13 +43,13 @@ const sales: DirectoryDatabase = {
 const directory = {
   resolveServer: async (name: string) => {
     if (name !== "local")
-      throw new NotFoundError("ResourceNotFound", `Server '${name}' was not found`);
+      throw new NotFoundError("RESOURCE_NOT_FOUND", `Server '${name}' was not found`);
     return { id: sales.serverId, name, kind: "servers", location: "local", tags: {} };
   },
   resolveDatabase: async (server: string, name: string) => {
     if (server !== "local" || name !== "sales")
       throw new NotFoundError(
-        "ResourceNotFound",
+        "RESOURCE_NOT_FOUND",
         `Database '${name}' was not found on server '${server}'`,
       );
     return sales;
@@ -57,14 +57,16 @@ const directory = {
 } as unknown as ResourceDirectoryPort;
 
 const secrets = (values: Record<string, string>): SecretPort => ({
-  getSecret: async (uri) => values[uri] ?? Promise.reject(new NotFoundError("SecretNotFound", uri)),
+  getSecret: async (uri) =>
+    values[uri] ?? Promise.reject(new NotFoundError("SECRET_NOT_FOUND", uri)),
   secretExists: async (uri) => uri in values,
 });
 
 const policies = (resources: Record<string, BackupPolicyResource>): BackupPolicyPort =>
   ({
     getPolicy: async (_vault: string, name: string) =>
-      resources[name] ?? Promise.reject(new NotFoundError("ResourceNotFound", `no policy ${name}`)),
+      resources[name] ??
+      Promise.reject(new NotFoundError("RESOURCE_NOT_FOUND", `no policy ${name}`)),
   }) as unknown as BackupPolicyPort;
 
 const weekly: BackupPolicyResource = {
@@ -108,7 +110,7 @@ describe("resolveDatasource", () => {
       resolveDatasource(directory, { serverName: "local", databaseName: "ghost" }),
     );
 
-    expect(error).toMatchObject({ code: "DatasourceNotFound", httpStatus: 404 });
+    expect(error).toMatchObject({ code: "DATASOURCE_NOT_FOUND", httpStatus: 404 });
     expect(error.message).toContain("ghost");
     expect(error.recommendedAction).toContain("'ghost'");
   });
@@ -140,14 +142,14 @@ describe("checkDatasourceAccess", () => {
   it("answers a missing secret with 404 SecretNotFound and how to create it", async () => {
     const error = await rejection(checkDatasourceAccess(secrets({}), database, uri));
 
-    expect(error).toMatchObject({ code: "SecretNotFound", httpStatus: 404 });
+    expect(error).toMatchObject({ code: "SECRET_NOT_FOUND", httpStatus: 404 });
     expect(error.recommendedAction).toContain("connection string");
   });
 
   it("answers a database without a secretUri with 400 SecretNotFound", async () => {
     const error = await rejection(checkDatasourceAccess(secrets({}), database, undefined));
 
-    expect(error).toMatchObject({ code: "SecretNotFound", httpStatus: 400 });
+    expect(error).toMatchObject({ code: "SECRET_REQUIRED", httpStatus: 400 });
   });
 
   it("refuses a secret that is no connection string, without echoing its value", async () => {
@@ -192,7 +194,7 @@ describe("checkPolicyFits", () => {
       ),
     );
 
-    expect(error).toMatchObject({ code: "PolicyNotFound", httpStatus: 404 });
+    expect(error).toMatchObject({ code: "POLICY_NOT_FOUND", httpStatus: 404 });
     expect(error.recommendedAction).toBe(
       "Create it first: PUT /api/vaults/pgprotect-vault/policies/monthly",
     );
@@ -208,7 +210,7 @@ describe("checkPolicyFits", () => {
       ),
     );
 
-    expect(error).toMatchObject({ code: "PolicyDatasourceTypeMismatch", httpStatus: 400 });
+    expect(error).toMatchObject({ code: "POLICY_DATASOURCE_TYPE_MISMATCH", httpStatus: 400 });
   });
 });
 
@@ -266,7 +268,7 @@ describe("checkVaultRoles", () => {
 
     // Assert
     expect(error).toBeInstanceOf(AppError);
-    expect(error).toMatchObject({ code: "UserErrorMissingRequiredPermissions", httpStatus: 403 });
+    expect(error).toMatchObject({ code: "MISSING_REQUIRED_PERMISSIONS", httpStatus: 403 });
     expect((error as AppError).message).toContain(
       "'Reader' on /subscriptions/s/resourceGroups/rg-db",
     );
@@ -310,7 +312,7 @@ describe("checkVaultRoles", () => {
     );
 
     // Assert
-    expect(error).toMatchObject({ code: "UserErrorMissingRequiredPermissions", httpStatus: 403 });
+    expect(error).toMatchObject({ code: "MISSING_REQUIRED_PERMISSIONS", httpStatus: 403 });
     expect((error as AppError).message).toContain(
       `secret permissions list in the access policy of the key vault ${keyVaultId}`,
     );
@@ -348,7 +350,7 @@ describe("checkVaultRoles", () => {
     );
 
     expect(granted).toEqual(lacking);
-    expect(error).toMatchObject({ code: "UserErrorMissingRequiredPermissions", httpStatus: 403 });
+    expect(error).toMatchObject({ code: "MISSING_REQUIRED_PERMISSIONS", httpStatus: 403 });
     expect((error as AppError).message).toContain("secret permissions get in the access policy");
     expect((error as AppError).message).toContain(
       "granted the vault pgprotect-vault's identity 'Reader' on /subscriptions/s/resourceGroups/rg-db",

@@ -108,7 +108,7 @@ describe("GET /api/protections/{id} for every database of a server", () => {
         serverName: "pg1",
         protected: ["a"],
         alreadyProtected: [],
-        failed: [{ databaseName: "b", code: "UserErrorMissingDBPermissions", message: "denied" }],
+        failed: [{ databaseName: "b", code: "MISSING_DB_PERMISSIONS", message: "denied" }],
       }),
     );
 
@@ -116,8 +116,7 @@ describe("GET /api/protections/{id} for every database of a server", () => {
       outcome: "Failed",
       error: {
         code: "DATABASES_NOT_PROTECTED",
-        message:
-          "1 of 2 databases of pg1 were not protected: b (UserErrorMissingDBPermissions: denied)",
+        message: "1 of 2 databases of pg1 were not protected: b (MISSING_DB_PERMISSIONS: denied)",
       },
       summary: { failed: [{ databaseName: "b" }] },
     });
@@ -257,7 +256,7 @@ describe("GET /api/protections/{id} for one datasource", () => {
   );
 
   it("shows the failed step's own error when the orchestration failed after stating it", () => {
-    const error = { code: "SecretNotFound", message: "no secret", recommendedAction: "store it" };
+    const error = { code: "SECRET_NOT_FOUND", message: "no secret", recommendedAction: "store it" };
 
     const body = protectionStatusBody(
       "protect-d",
@@ -274,7 +273,7 @@ describe("GET /api/protections/{id} for one datasource", () => {
   });
 
   it("says so when a failed protection's event could not be published", () => {
-    const error = { code: "SecretNotFound", message: "no secret" };
+    const error = { code: "SECRET_NOT_FOUND", message: "no secret" };
 
     const body = protectionStatusBody(
       "protect-d",

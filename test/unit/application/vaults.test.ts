@@ -91,7 +91,7 @@ describe("existingVaultId", () => {
 
     // Assert
     await expect(finding).rejects.toMatchObject({
-      code: "VaultNotFound",
+      code: "VAULT_NOT_FOUND",
       httpStatus: 404,
       recommendedAction: "create nowhere",
     });

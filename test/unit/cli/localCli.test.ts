@@ -75,9 +75,9 @@ describe("pgprotect local secret", () => {
 
     expect(list.stdout()).toBe("https://pgprotect-local.vault.azure.net/secrets/a\n");
     expect(emptyCode).toBe(1);
-    expect(empty.stderr()).toContain("UserErrorEmptySecret");
+    expect(empty.stderr()).toContain("SECRET_EMPTY");
     expect(badCode).toBe(1);
-    expect(badName.stderr()).toContain("UserErrorInvalidSecretUri");
+    expect(badName.stderr()).toContain("INVALID_SECRET_URI");
   });
 
   it("is reachable as the 'local' command group of pgprotect", async () => {

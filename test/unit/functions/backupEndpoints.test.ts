@@ -74,13 +74,13 @@ function useProvider(
   const created: string[] = [];
   const backup = {
     getBackupInstance: async (_vault: string, name: string) => {
-      if (name !== instance.name) throw new NotFoundError("ResourceNotFound", "no such instance");
+      if (name !== instance.name) throw new NotFoundError("RESOURCE_NOT_FOUND", "no such instance");
       return instance;
     },
     listPolicies: async () => policies,
     getPolicy: async (_vault: string, name: string) => {
       const found = policies.find((p) => p.name === name);
-      if (!found) throw new NotFoundError("ResourceNotFound", "no such policy");
+      if (!found) throw new NotFoundError("RESOURCE_NOT_FOUND", "no such policy");
       return found;
     },
     createPolicy: async (
@@ -142,7 +142,7 @@ describe("POST /api/backup-instances/{name}/backups", () => {
     });
 
     expect(response.status).toBe(409);
-    expect(response.body.code).toBe("UserErrorBackupLimitPerWeekReached");
+    expect(response.body.code).toBe("BACKUP_LIMIT_PER_WEEK_REACHED");
     expect(String(response.body.recommendedAction)).toMatch(
       /^Wait until \d{4}-\d{2}-\d{2}T00:00:00\.000Z/,
     );
@@ -162,7 +162,7 @@ describe("POST /api/backup-instances/{name}/backups", () => {
     });
 
     expect(response.status).toBe(409);
-    expect(response.body.code).toBe("UserErrorBackupInProgress");
+    expect(response.body.code).toBe("BACKUP_IN_PROGRESS");
     expect(String(response.body.detail)).toContain(guid(1));
     expect(String(response.body.recommendedAction)).toContain(`GET /api/jobs/${guid(1)}`);
     expect(triggered).toEqual([]);

@@ -42,7 +42,7 @@ function deps(tags: Record<string, Record<string, string>>) {
     directory: {
       getTags: async (id: string) => {
         const found = tags[id];
-        if (!found) throw new NotFoundError("ResourceNotFound", `${id} not found`);
+        if (!found) throw new NotFoundError("RESOURCE_NOT_FOUND", `${id} not found`);
         return found;
       },
     },
@@ -155,10 +155,11 @@ describe("eventGridAutoProtect", () => {
 
     // Assert
     expect(durable.started).toEqual([]);
-    expect(lines).toEqual([
-      `Event event-1 ignored: ${salesId} has no 'pgprotect-policy' tag`,
-      "Event event-1 ignored: Microsoft.Resources.ResourceDeleteSuccess is not Microsoft.Resources.ResourceWriteSuccess",
-      `Event event-1 ignored: ${salesId.replace("sales", "gone")} no longer exists`,
+    // Each line is the named event, its message, and its properties as JSON.
+    expect(lines.map((line) => line.replace(/ \{.*\}$/, ""))).toEqual([
+      `PgProtect.AutoProtect.Ignored: Event event-1 ignored: ${salesId} has no 'pgprotect-policy' tag`,
+      "PgProtect.AutoProtect.Ignored: Event event-1 ignored: Microsoft.Resources.ResourceDeleteSuccess is not Microsoft.Resources.ResourceWriteSuccess",
+      `PgProtect.AutoProtect.Ignored: Event event-1 ignored: ${salesId.replace("sales", "gone")} no longer exists`,
     ]);
   });
 });

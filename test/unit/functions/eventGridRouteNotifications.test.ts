@@ -9,12 +9,13 @@ import { loadConfig } from "../../../src/config.js";
 import { pgProtectEventTypes } from "../../../src/domain/events/types.js";
 import type { TeamsMessage } from "../../../src/domain/notifications/teamsCard.js";
 import { routeNotifications } from "../../../src/application/routeNotification.js";
+import { invocationLogger } from "../../../src/observability/functionsLogger.js";
 import { flushNotificationDigests } from "../../../src/functions/timerFlushNotificationDigests.js";
 import {
   createNotificationDependencies,
-  localDefaultRecipient,
   type NotificationDependencies,
 } from "../../../src/notificationsComposition.js";
+import { localDefaultRecipient } from "../../../src/providers/notifications/defaultSettings.js";
 import { InMemoryDeliveryLog } from "../../../src/providers/notifications/deliveryLog.js";
 import { NotificationDispatcher } from "../../../src/providers/notifications/dispatcher.js";
 import { InMemoryIdempotencyStore } from "../../../src/providers/notifications/idempotencyStore.js";
@@ -47,7 +48,7 @@ function logged() {
     functionName: "eventGridRouteNotifications",
     logHandler: (level, ...args) => lines.push(`${level}: ${args.map(String).join(" ")}`),
   });
-  return { context, lines };
+  return { context, log: invocationLogger(context), lines };
 }
 
 function delivery(
@@ -80,9 +81,9 @@ const unavailable = () =>
 describe("eventGridRouteNotifications", () => {
   it("sends a job event to every channel its rules name, as a Teams card and an email", async () => {
     const { teams, email, deps } = delivery();
-    const { context } = logged();
+    const { log } = logged();
 
-    const result = await routeNotifications(jobEvent(failedJob()), context, deps);
+    const result = await routeNotifications(jobEvent(failedJob()), log, deps);
 
     expect(result.outcomes.map((o) => `${o.channelId} ${o.result}`)).toEqual([
       "ops-teams sent",
@@ -96,8 +97,8 @@ describe("eventGridRouteNotifications", () => {
     const { teams, email, deps } = delivery();
     const event = jobEvent(failedJob());
 
-    await routeNotifications(event, logged().context, deps);
-    const again = await routeNotifications(structuredClone(event), logged().context, deps);
+    await routeNotifications(event, logged().log, deps);
+    const again = await routeNotifications(structuredClone(event), logged().log, deps);
 
     expect(again.outcomes.map((o) => o.result)).toEqual(["duplicate", "duplicate"]);
     expect(teams.sent).toHaveLength(1);
@@ -110,11 +111,11 @@ describe("eventGridRouteNotifications", () => {
     const event = jobEvent(failedJob());
     const first = logged();
 
-    await expect(routeNotifications(event, first.context, deps)).rejects.toMatchObject({
+    await expect(routeNotifications(event, first.log, deps)).rejects.toMatchObject({
       code: NotificationErrorCodes.partialFailure,
       retryable: true,
     });
-    const second = await routeNotifications(event, logged().context, deps);
+    const second = await routeNotifications(event, logged().log, deps);
 
     expect(second.outcomes.map((o) => `${o.channelId} ${o.result}`)).toEqual([
       "ops-teams sent",
@@ -134,9 +135,9 @@ describe("eventGridRouteNotifications", () => {
         { retryable: false },
       ),
     ];
-    const { context, lines } = logged();
+    const { log, lines } = logged();
 
-    const result = await routeNotifications(jobEvent(failedJob()), context, deps);
+    const result = await routeNotifications(jobEvent(failedJob()), log, deps);
 
     expect(result.status).toBe("routed");
     expect(lines.some((line) => line.startsWith("error:") && line.includes("HTTP 404"))).toBe(true);
@@ -144,7 +145,7 @@ describe("eventGridRouteNotifications", () => {
 
   it("ignores an event that is not pgprotect's, or is malformed, without sending anything", async () => {
     const { teams, email, deps } = delivery();
-    const { context, lines } = logged();
+    const { log, lines } = logged();
     const malformed = { ...jobEvent(), data: { ...jobEvent().data, status: "Exploded" } };
 
     const foreign = await routeNotifications(
@@ -154,10 +155,10 @@ describe("eventGridRouteNotifications", () => {
         type: "Microsoft.Resources.ResourceWriteSuccess",
         source: "/s",
       },
-      context,
+      log,
       deps,
     );
-    const broken = await routeNotifications(malformed, context, deps);
+    const broken = await routeNotifications(malformed, log, deps);
 
     expect([foreign.status, broken.status]).toEqual(["ignored", "ignored"]);
     expect(teams.sent.length + email.sent.length).toBe(0);
@@ -176,10 +177,10 @@ describe("timerFlushNotificationDigests", () => {
       jobEvent(
         failedJob(undefined, { name, id: `${backupJob().id.replace(/[^/]+$/, "")}${name}` }),
       );
-    await routeNotifications(failure("j1"), logged().context, deps);
+    await routeNotifications(failure("j1"), logged().log, deps);
     now = new Date("2026-11-24T08:05:00Z");
-    await routeNotifications(failure("j2"), logged().context, deps);
-    await routeNotifications(failure("j3"), logged().context, deps);
+    await routeNotifications(failure("j2"), logged().log, deps);
+    await routeNotifications(failure("j3"), logged().log, deps);
 
     const early = await flushNotificationDigests(undefined, logged().context, deps);
     now = new Date("2026-11-24T09:01:00Z");
@@ -212,10 +213,10 @@ describe("notification delivery built from the settings", () => {
 
     await routeNotifications(
       jobEvent(backupJob({ status: "InProgress", endTime: undefined })),
-      logged().context,
+      logged().log,
       async () => deps,
     );
-    await routeNotifications(jobEvent(failedJob()), logged().context, async () => deps);
+    await routeNotifications(jobEvent(failedJob()), logged().log, async () => deps);
 
     const files = readdirSync(deps.outboxFolder).sort();
     expect(deps.outboxFolder).toBe(path.join(stateDir, "notifications", "outbox"));

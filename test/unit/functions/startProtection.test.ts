@@ -237,11 +237,11 @@ describe("POST /api/protections with allDatabases", () => {
     expect(
       [noServer, noPolicy, wrongPolicy, noSecretUri, noSecret].map((r) => [r.status, r.body.code]),
     ).toEqual([
-      [404, "DatasourceNotFound"],
-      [404, "PolicyNotFound"],
-      [400, "PolicyDatasourceTypeMismatch"],
-      [400, "SecretNotFound"],
-      [404, "SecretNotFound"],
+      [404, "DATASOURCE_NOT_FOUND"],
+      [404, "POLICY_NOT_FOUND"],
+      [400, "POLICY_DATASOURCE_TYPE_MISMATCH"],
+      [400, "SECRET_REQUIRED"],
+      [404, "SECRET_NOT_FOUND"],
     ]);
     expect(String(noSecretUri.body.detail)).toContain("databases of pg1 needs secretUri");
     expect(
@@ -375,7 +375,7 @@ describe("POST /api/protections for one datasource", () => {
     const response = await post({ ...sales, vaultName: "other-vault" });
 
     expect(response.status).toBe(404);
-    expect(response.body).toMatchObject({ code: "VaultNotFound" });
+    expect(response.body).toMatchObject({ code: "VAULT_NOT_FOUND" });
     expect(response.started).toEqual([]);
   });
 });

@@ -38,14 +38,21 @@ describe("the lint rules that keep the layers apart", () => {
       ).toEqual(["no-restricted-imports"]);
     });
 
-    it("rejects the runtime apart from its NCRONTAB reader", async () => {
-      expect(
-        await layerErrorsFor("src/domain/schedule/example.ts", importing("../../runtime/host.js")),
-      ).toEqual(["no-restricted-imports"]);
+    it("rejects the runtime package apart from its NCRONTAB reader", async () => {
+      for (const specifier of [
+        "@pgprotect/functions-runtime",
+        "@pgprotect/functions-runtime/durable",
+        "@pgprotect/functions-runtime/ncrontab/extra",
+        "../../../packages/functions-runtime/src/timers/ncrontabReader.js",
+      ]) {
+        expect(
+          await layerErrorsFor("src/domain/schedule/example.ts", importing(specifier)),
+        ).toEqual(["no-restricted-imports"]);
+      }
       expect(
         await layerErrorsFor(
           "src/domain/schedule/example.ts",
-          importing("../../runtime/timers/ncrontabReader.js"),
+          importing("@pgprotect/functions-runtime/ncrontab"),
         ),
       ).toEqual([]);
     });
@@ -60,34 +67,78 @@ describe("the lint rules that keep the layers apart", () => {
     });
   });
 
-  describe("the runtime", () => {
-    it("rejects an import from src outside src/runtime, at any depth", async () => {
-      expect(
-        await layerErrorsFor("src/runtime/example.ts", importing("../domain/errors.js")),
-      ).toEqual(["no-restricted-imports"]);
+  describe("the runtime package", () => {
+    it("rejects an import that leaves the package, from its sources and tests at any depth", async () => {
       expect(
         await layerErrorsFor(
-          "src/runtime/timers/example.ts",
-          importing("../../domain/schedule/ncrontab.js"),
+          "packages/functions-runtime/src/example.ts",
+          importing("../../../src/domain/errors.js"),
         ),
       ).toEqual(["no-restricted-imports"]);
       expect(
         await layerErrorsFor(
-          "src/runtime/durable/deep/example.ts",
-          importing("../../../config.js"),
+          "packages/functions-runtime/src/timers/example.ts",
+          importing("../../../../src/domain/schedule/ncrontab.js"),
+        ),
+      ).toEqual(["no-restricted-imports"]);
+      expect(
+        await layerErrorsFor(
+          "packages/functions-runtime/src/durable/deep/example.ts",
+          importing("../../../../../src/config.js"),
+        ),
+      ).toEqual(["no-restricted-imports"]);
+      expect(
+        await layerErrorsFor(
+          "packages/functions-runtime/test/unit/durable/example.ts",
+          importing("../../../../../test/support/poll.js"),
         ),
       ).toEqual(["no-restricted-imports"]);
     });
 
-    it("allows imports within src/runtime and of packages", async () => {
+    it("rejects the app by its package name", async () => {
       expect(
-        await layerErrorsFor("src/runtime/durable/example.ts", importing("../errors.js")),
+        await layerErrorsFor(
+          "packages/functions-runtime/src/example.ts",
+          importing("pgprotect/dist/src/config.js"),
+        ),
+      ).toEqual(["no-restricted-imports"]);
+    });
+
+    it("keeps the NCRONTAB reader the domain shares free of imports", async () => {
+      for (const specifier of ["node:fs", "./clock.js"]) {
+        expect(
+          await layerErrorsFor(
+            "packages/functions-runtime/src/timers/ncrontabReader.ts",
+            importing(specifier),
+          ),
+        ).toEqual(["no-restricted-imports"]);
+      }
+    });
+
+    it("allows imports within the package and of other packages", async () => {
+      expect(
+        await layerErrorsFor(
+          "packages/functions-runtime/src/durable/example.ts",
+          importing("../errors.js"),
+        ),
       ).toEqual([]);
       expect(
-        await layerErrorsFor("src/runtime/durable/example.ts", importing("../core/hostLog.js")),
+        await layerErrorsFor(
+          "packages/functions-runtime/src/durable/example.ts",
+          importing("../core/hostLog.js"),
+        ),
       ).toEqual([]);
       expect(
-        await layerErrorsFor("src/runtime/durable/example.ts", importing("@azure/functions")),
+        await layerErrorsFor(
+          "packages/functions-runtime/test/unit/durable/example.ts",
+          importing("../../../src/durable/shim.js"),
+        ),
+      ).toEqual([]);
+      expect(
+        await layerErrorsFor(
+          "packages/functions-runtime/src/durable/example.ts",
+          importing("@azure/functions"),
+        ),
       ).toEqual([]);
     });
   });
@@ -137,6 +188,7 @@ describe("the lint rules that keep the layers apart", () => {
         "../composition.js",
         "../providers/local/localBackupService.js",
         "../orchestrations/protectServer.js",
+        "@pgprotect/functions-runtime",
       ]) {
         expect(await layerErrorsFor("src/application/example.ts", importing(specifier))).toEqual([
           "@typescript-eslint/no-restricted-imports",

@@ -67,7 +67,7 @@ describe("adhocBackup", () => {
 
     expect(run.output).toMatchObject({
       outcome: "Failed",
-      error: { code: "UserErrorMissingDBPermissions" },
+      error: { code: "MISSING_DB_PERMISSIONS", serviceCode: "UserErrorMissingDBPermissions" },
     });
   });
 
@@ -78,7 +78,7 @@ describe("adhocBackup", () => {
       {
         checkWeeklyLimit: () => ({
           ok: false,
-          code: "UserErrorBackupLimitPerWeekReached",
+          code: "BACKUP_LIMIT_PER_WEEK_REACHED",
           message: "already backed up this week",
         }),
       },
@@ -91,7 +91,7 @@ describe("adhocBackup", () => {
   it("ends Skipped, naming the running job, for a backup plan when a backup of the instance runs", () => {
     const refusal = {
       ok: false,
-      code: "UserErrorBackupInProgress",
+      code: "BACKUP_IN_PROGRESS",
       message: "Backup instance 'pg1-sales-1' has a backup running: job job-0",
     };
     const run = driveOrchestration(
@@ -109,14 +109,14 @@ describe("adhocBackup", () => {
       checkWeeklyLimit: () => ({ ok: true, value: true }),
       triggerBackup: () => ({
         ok: false,
-        code: "UserErrorBackupInProgress",
+        code: "BACKUP_IN_PROGRESS",
         message: "Backup instance 'pg1-sales-1' has a backup running: job job-0",
       }),
     });
 
     expect(run.output).toMatchObject({
       outcome: "Failed",
-      error: { code: "UserErrorBackupInProgress", message: expect.stringContaining("job-0") },
+      error: { code: "BACKUP_IN_PROGRESS", message: expect.stringContaining("job-0") },
     });
   });
 
@@ -124,14 +124,14 @@ describe("adhocBackup", () => {
     const run = driveOrchestration(adhocBackup, input, {
       checkWeeklyLimit: () => ({
         ok: false,
-        code: "UserErrorBackupLimitPerWeekReached",
+        code: "BACKUP_LIMIT_PER_WEEK_REACHED",
         message: "already backed up this week",
       }),
     });
 
     expect(run.output).toMatchObject({
       outcome: "Failed",
-      error: { code: "UserErrorBackupLimitPerWeekReached" },
+      error: { code: "BACKUP_LIMIT_PER_WEEK_REACHED" },
     });
   });
 

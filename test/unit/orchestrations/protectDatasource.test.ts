@@ -7,7 +7,7 @@ import {
   type ProtectionProgress,
 } from "../../../src/orchestrations/protectDatasource.js";
 import type * as df from "durable-functions";
-import { driveOrchestrator } from "../../support/durableReplay.js";
+import { driveOrchestrator } from "@pgprotect/functions-runtime/durable/testing";
 import {
   activityCalls,
   driveOrchestration,
@@ -179,7 +179,7 @@ describe("protectDatasource", () => {
           call < 2
             ? {
                 ok: false,
-                code: "UserErrorMissingRequiredPermissions",
+                code: "MISSING_REQUIRED_PERMISSIONS",
                 message: "no Reader role yet",
               }
             : { ok: true, value: [] },
@@ -199,13 +199,13 @@ describe("protectDatasource", () => {
       ...happyPath,
       verifyAccess: () => ({
         ok: false,
-        code: "SecretNotFound",
+        code: "SECRET_NOT_FOUND",
         message: "The secret https://kv.vault.azure.net/secrets/sales does not exist",
         recommendedAction: "Create it with pgprotect local secret set sales",
       }),
     });
 
-    expect(run.output).toMatchObject({ outcome: "Failed", error: { code: "SecretNotFound" } });
+    expect(run.output).toMatchObject({ outcome: "Failed", error: { code: "SECRET_NOT_FOUND" } });
     const final = run.customStatuses.at(-1) as ProtectionProgress;
     expect(final.error?.recommendedAction).toContain("secret set");
     expect(final.steps.at(-1)).toMatchObject({ name: "verifyAccess", status: "failed" });
@@ -216,7 +216,7 @@ describe("protectDatasource", () => {
           kind: "protectionFailed",
           failedStep: "verifyAccess",
           operationId: "test-instance",
-          error: { code: "SecretNotFound" },
+          error: { code: "SECRET_NOT_FOUND" },
         },
       ],
     });
@@ -271,7 +271,7 @@ describe("protectDatasource", () => {
       outcome: "Failed",
       backupInstanceName: expect.stringMatching(/^pg1-sales-/),
       error: {
-        code: "ProtectionTimedOut",
+        code: "PROTECTION_TIMED_OUT",
         message: expect.stringContaining("after 10 minutes"),
         recommendedAction: expect.any(String),
       },
@@ -284,14 +284,14 @@ describe("protectDatasource", () => {
       ...happyPath,
       validateForBackup: () => ({
         ok: false,
-        code: "UserErrorMissingRequiredPermissions",
+        code: "MISSING_REQUIRED_PERMISSIONS",
         message: "The vault lacks Reader on the server",
       }),
     });
 
     expect(activityCalls(run.scheduled).filter((n) => n === "validateForBackup")).toHaveLength(6);
     expect(run.output.error).toMatchObject({
-      code: "UserErrorMissingRequiredPermissions",
+      code: "MISSING_REQUIRED_PERMISSIONS",
       message: expect.stringContaining("after 6 attempts"),
     });
   });
@@ -361,15 +361,15 @@ describe("protectDatasource", () => {
   it("still states its outcome when the Failed event cannot be published either", () => {
     const run = driveOrchestration(protectDatasource, input, {
       ...happyPath,
-      verifyAccess: () => ({ ok: false, code: "SecretNotFound", message: "no secret" }),
+      verifyAccess: () => ({ ok: false, code: "SECRET_NOT_FOUND", message: "no secret" }),
       publishEvents: () => {
         throw new Error("Activity function 'publishEvents' failed: Event Grid answered 401");
       },
     });
 
-    expect(run.output).toMatchObject({ outcome: "Failed", error: { code: "SecretNotFound" } });
+    expect(run.output).toMatchObject({ outcome: "Failed", error: { code: "SECRET_NOT_FOUND" } });
     expect(run.customStatuses.at(-1)).toMatchObject({
-      error: { code: "SecretNotFound" },
+      error: { code: "SECRET_NOT_FOUND" },
       eventNotPublished: expect.stringContaining("401"),
     });
   });

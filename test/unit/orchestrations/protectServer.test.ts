@@ -2,8 +2,7 @@ import { describe, expect, it } from "vitest";
 import { protectionInstanceId } from "../../../src/domain/protection/operationIds.js";
 import { protectServer } from "../../../src/orchestrations/protectServer.js";
 import type * as df from "durable-functions";
-import { EventType } from "../../../src/runtime/durable/history.js";
-import { driveOrchestrator } from "../../support/durableReplay.js";
+import { driveOrchestrator, EventType } from "@pgprotect/functions-runtime/durable/testing";
 import { driveOrchestration, hangs, type Scheduled } from "../../support/orchestrationDriver.js";
 
 const database = (name: string) => ({
@@ -49,7 +48,7 @@ describe("protectServer", () => {
           const id = (subInput as { datasource: { datasourceId: string } }).datasource.datasourceId;
           if (id.endsWith("/b")) return { outcome: "AlreadyProtected" };
           if (id.endsWith("/d"))
-            return { outcome: "Failed", error: { code: "SecretNotFound", message: "no secret" } };
+            return { outcome: "Failed", error: { code: "SECRET_NOT_FOUND", message: "no secret" } };
           return { outcome: "Protected" };
         },
       },
@@ -63,7 +62,7 @@ describe("protectServer", () => {
       serverName: "pg1",
       protected: ["a", "c", "e"],
       alreadyProtected: ["b"],
-      failed: [{ databaseName: "d", code: "SecretNotFound", message: "no secret" }],
+      failed: [{ databaseName: "d", code: "SECRET_NOT_FOUND", message: "no secret" }],
       stuck: [],
     });
   });

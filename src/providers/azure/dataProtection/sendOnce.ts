@@ -12,8 +12,9 @@
  * (`AzureBackupService`).
  */
 import {
-  defaultRetryPolicy,
+  exponentialRetryPolicy,
   retryPolicy,
+  systemErrorRetryPolicy,
   type PipelinePolicy,
   type PipelineRetryOptions,
   type RetryStrategy,
@@ -54,12 +55,25 @@ export const sendOnceRetryPolicyName = "sendOnceRetryPolicy";
 export const defaultRetryPolicyName = "defaultRetryPolicy";
 
 /**
- * The pipeline's retry policy: the default (exponential on 5xx and transport errors, throttling
- * on 429/503 with `Retry-After`) for requests that may be repeated; for non-idempotent actions,
- * only a refused connection is tried again.
+ * The pipeline's retry policy: for requests that may be repeated, the default's exponential
+ * retries of 5xx, 408 and transport errors; for non-idempotent actions, only a refused
+ * connection is tried again.
+ *
+ * @remarks 429s and 503s with `Retry-After` are left to the throttling policy, which holds the
+ * subscription's bucket and bounds a request's waits in all: the default retry would wait out
+ * each of its `Retry-After`s again, without bound, after the throttling policy gave up.
  */
 export function sendOnceRetryPolicy(options: PipelineRetryOptions = {}): PipelinePolicy {
-  const repeatable = defaultRetryPolicy(options);
+  // Neither retries a throttling answer (429, or 503 with Retry-After).
+  const transientAnswers = exponentialRetryPolicy(options);
+  const transportErrors = systemErrorRetryPolicy(options);
+  const repeatable: PipelinePolicy = {
+    name: "transientRetryPolicy",
+    sendRequest: (request, next) =>
+      transientAnswers.sendRequest(request, (retried) =>
+        transportErrors.sendRequest(retried, next),
+      ),
+  };
   const retryDelayInMs = options.retryDelayInMs ?? 1000;
   const notSentOnly: RetryStrategy = {
     name: "notSentOnly",

@@ -24,6 +24,7 @@ import {
 } from "../../../support/fakeArm/index.js";
 import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 import { poll } from "../../../support/poll.js";
+import { createEventLogger, type LogRecord } from "../../../../src/observability/eventLogger.js";
 
 const RG = "rg-backup";
 const pgRg = `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL`;
@@ -244,7 +245,8 @@ describe("createAzureBackupService against the fake Resource Manager", () => {
 
       const error = await rejection(service.validateForBackup(vaultId, spec));
 
-      expect(error.code).toBe("UserErrorDppDatasourceAlreadyProtected");
+      expect(error.code).toBe("DATASOURCE_ALREADY_PROTECTED");
+      expect(error.serviceCode).toBe("UserErrorDppDatasourceAlreadyProtected");
       expect(error.httpStatus).toBe(409);
       expect(error.retryable).toBe(false);
       expect(error.recommendedAction).toMatch(/pg-orders-pg-orders-/);
@@ -262,7 +264,8 @@ describe("createAzureBackupService against the fake Resource Manager", () => {
         service.createBackupInstance(vaultId, newBackupInstanceName(datasourceId), spec),
       );
 
-      expect(error.code).toBe("UserErrorMissingRequiredPermissions");
+      expect(error.code).toBe("MISSING_REQUIRED_PERMISSIONS");
+      expect(error.serviceCode).toBe("UserErrorMissingRequiredPermissions");
       expect(error.httpStatus).toBe(403);
       expect(error.message).toContain("ltrBackupOperations/read");
       expect(error.recommendedAction).toMatch(/Grant appropriate permissions/);
@@ -281,7 +284,8 @@ describe("createAzureBackupService against the fake Resource Manager", () => {
 
       const error = await rejection(service.validateForBackup(vaultId, spec));
 
-      expect(error.code).toBe("UserErrorPolicyNotFound");
+      expect(error.code).toBe("POLICY_NOT_FOUND");
+      expect(error.serviceCode).toBe("UserErrorPolicyNotFound");
       expect(error.httpStatus).toBe(404);
       expect(error.recommendedAction).toBeTruthy();
     });
@@ -312,8 +316,35 @@ describe("createAzureBackupService against the fake Resource Manager", () => {
       const error = await rejection(service.getBackupInstance(vaultId, "nope"));
 
       expect(error.httpStatus).toBe(404);
-      expect(error.code).toBe("ResourceNotFound");
+      expect(error.code).toBe("RESOURCE_NOT_FOUND");
     });
+
+    it.each([
+      ["a code the catalogue knows", "UserErrorMissingDBPermissions", "MISSING_DB_PERMISSIONS"],
+      ["a code it does not know", "UserErrorSomethingNew", "CONFIGURING_PROTECTION_FAILED"],
+    ])(
+      "reports protection that failed to configure with %s in the catalogue's terms, the service's code beside",
+      async (_case, serviceCode, code) => {
+        // Arrange
+        const datasourceId = flexId(`pg-failed-${code.toLowerCase().replaceAll("_", "-")}`);
+        const spec = backupInstanceSpecFor({ datasourceId, location: "westus", policyId });
+        const name = newBackupInstanceName(datasourceId);
+        const created = await service.createBackupInstance(vaultId, name, spec);
+        fake.failProtection(created.id, { code: serviceCode, message: "it did not work" });
+
+        // Act
+        const error = await rejection(service.createBackupInstance(vaultId, name, spec));
+        const instance = await service.getBackupInstance(vaultId, name);
+
+        // Assert
+        expect(error).toMatchObject({ code, serviceCode, message: "it did not work" });
+        expect(error.recommendedAction).toBe("Fix it, then protect again.");
+        expect(instance.protectionErrorDetails).toMatchObject({
+          code: code === "CONFIGURING_PROTECTION_FAILED" ? "AZURE_REQUEST_FAILED" : code,
+          serviceCode,
+        });
+      },
+    );
   });
 
   describe("backups, jobs, recovery points and restores", () => {
@@ -653,6 +684,7 @@ describe("createAzureBackupService when operations answer with Location only", (
 });
 
 describe("createAzureBackupService when the service carries out a request but its answer is lost", () => {
+  const events: LogRecord[] = [];
   let fake: FakeArm;
   let service: AzureBackupService;
   let vaultId: string;
@@ -671,6 +703,7 @@ describe("createAzureBackupService when the service carries out a request but it
       },
       polling: { retryAfterScale: SCALE, intervalInMs: 10 },
       lostAnswers: { lookupIntervalMs: 10 },
+      log: createEventLogger((record) => events.push(record)),
     });
     vaultId = fake.addVault(RG, "vault-lost");
     const policy = await service.createPolicy(
@@ -737,6 +770,54 @@ describe("createAzureBackupService when the service carries out a request but it
         .map((j) => j.id),
     ).toEqual([jobId]);
     expect(fake.requestsOf("BackupInstances_AdhocBackup")).toHaveLength(posts + 2);
+  });
+
+  it("reads the backup instance at most once while it looks for the job a lost backup may have started", async () => {
+    // Arrange: three looks find nothing, so the backup is sent again.
+    const reads = fake.requestsOf("BackupInstances_Get").length;
+    const looks = fake.requestsOf("Jobs_List").length;
+    fake.loseAnswers("BackupInstances_AdhocBackup", "500-undone");
+
+    // Act
+    await service.triggerBackup(vaultId, instanceName, { ruleName: "BackupWeekly" });
+
+    // Assert
+    expect(fake.requestsOf("Jobs_List").length - looks).toBeGreaterThanOrEqual(3);
+    expect(fake.requestsOf("BackupInstances_Get").length - reads).toBeLessThanOrEqual(1);
+    expect(events.at(-1)?.event.name).toBe("PgProtect.Azure.LostAnswerResent");
+    expect(events.at(-1)?.properties).toMatchObject({
+      operation: "Starting the backup",
+      subject: `backup instance ${instanceName}`,
+      send: 2,
+      maxSends: 2,
+    });
+  });
+
+  it("fails with RequestOutcomeUnknown and sends nothing again when the answer is lost and the jobs cannot be read", async () => {
+    // Arrange: the backup starts but its answer is lost, and the job list fails each retry.
+    const posts = fake.requestsOf("BackupInstances_AdhocBackup").length;
+    fake.loseAnswers("BackupInstances_AdhocBackup", "500");
+    fake.loseAnswers("Jobs_List", "500-undone", 4);
+
+    // Act
+    const error = await rejection(
+      service.triggerBackup(vaultId, instanceName, { ruleName: "BackupWeekly" }),
+    );
+
+    // Assert
+    expect(error).toMatchObject({
+      code: ProviderErrorCodes.requestOutcomeUnknown,
+      retryable: false,
+    });
+    expect(error.message).toContain("whether it started was not found out");
+    expect(error.recommendedAction).toContain(`backup instance ${instanceName}`);
+    expect(fake.requestsOf("BackupInstances_AdhocBackup")).toHaveLength(posts + 1);
+    // The job the lost request started runs to its end, leaving the instance as it was.
+    const started = backupJobs().at(-1)?.id ?? "";
+    await poll(
+      () => service.getJob(vaultId, started),
+      (job) => job.status !== "InProgress",
+    );
   });
 
   it("starts exactly one restore when the service answers 500 after starting it", async () => {

@@ -134,7 +134,7 @@ describe("createAzureServices", () => {
         )
         .catch((e: unknown) => e);
 
-      expect(error).toMatchObject({ code: "VaultIdentityMissing", httpStatus: 400 });
+      expect(error).toMatchObject({ code: "VAULT_IDENTITY_MISSING", httpStatus: 400 });
       expect((error as Error).message).toContain("vault-anonymous");
       expect(
         fake.requests.slice(before).filter((r) => r.operationId.startsWith("RoleAssignments")),

@@ -116,7 +116,7 @@ describe.each([
 
       // Assert
       expect(second.output.outcome).toBe("Failed");
-      expect(second.output.error?.code).toBe("UserErrorBackupLimitPerWeekReached");
+      expect(second.output.error?.code).toBe("BACKUP_LIMIT_PER_WEEK_REACHED");
       expect(second.activities).not.toContain("triggerBackup");
     });
 
@@ -197,7 +197,7 @@ describe.each([
 
       // Assert
       expect(run.output.outcome).toBe("Failed");
-      expect(run.output.error?.code).toBe("UserErrorMissingRequiredPermissions");
+      expect(run.output.error?.code).toBe("MISSING_REQUIRED_PERMISSIONS");
       const lockedGroup = `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-locked`;
       expect(run.output.error?.message).toContain(
         `'PostgreSQL Flexible Server Long Term Retention Backup Role' on ${lockedId}`,

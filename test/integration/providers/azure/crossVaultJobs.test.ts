@@ -200,7 +200,10 @@ describe("jobs of several vaults through Resource Graph on the Azure provider, a
     const instance = await services.jobs.listJobsAcrossVaults(vaultIds, filters.instance);
     const since = await services.jobs.listJobsAcrossVaults(vaultIds, filters.sinceAStart);
     expect(failed.map((job) => job.id)).toEqual([jobIds[3]]);
-    expect(failed[0]?.errorDetails?.[0]?.code).toBe("UserErrorBackupLimitPerWeekReached");
+    expect(failed[0]?.errorDetails?.[0]).toMatchObject({
+      code: "BACKUP_LIMIT_PER_WEEK_REACHED",
+      serviceCode: "UserErrorBackupLimitPerWeekReached",
+    });
     expect(instance.map((job) => job.id)).toEqual(jobIds.slice(5));
     expect(since.map((job) => job.id)).toContain(jobIds[4]);
   });

@@ -23,6 +23,8 @@ import {
 } from "../../../support/fakeArm/index.js";
 import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 import { QuiescentClock } from "../../../support/fakeArm/virtualClock.js";
+import { rejection } from "../../../support/appError.js";
+import { createEventLogger, type LogRecord } from "../../../../src/observability/eventLogger.js";
 
 const RGP =
   "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection" as const;
@@ -293,5 +295,55 @@ describe("a fan-out against Resource Manager's token buckets", () => {
     expect(outcome.throttled).toBe(0);
     // 56 writes beyond the app's burst at 45 per second.
     expect(clock.now()).toBeGreaterThanOrEqual((56 / 45) * 1000);
+  });
+});
+
+describe("a request Resource Manager keeps throttling with a long Retry-After", () => {
+  let fake: FakeArm;
+  // Virtual time: the Retry-Afters are waited on the clock, not on the wall.
+  let clock: QuiescentClock;
+
+  beforeEach(async () => {
+    clock = new QuiescentClock();
+    fake = await FakeArm.start({ subscriptionId: FAKE_SUBSCRIPTION_ID, clock });
+  });
+
+  afterEach(async () => {
+    await fake.stop();
+    expect(fake.violations).toEqual([]);
+  });
+
+  it("stops waiting after a minute in all and fails retryably with the service's 429", async () => {
+    // Arrange: every answer asks for another 30 s.
+    const vaultId = fake.addVault("rg-slow", "vault-slow");
+    const service = createAzureBackupService({
+      credential: fakeArmCredential(),
+      client: { endpoint: fake.url, tlsOptions: { ca: fake.ca } },
+      throttle: new ArmRequestThrottle({ clock }),
+      log: createEventLogger((record) => events.push(record)),
+    });
+    const events: LogRecord[] = [];
+    fake.throttleNext(20, 30);
+    const before = fake.requests.length;
+
+    // Act
+    const failure = await rejection(clock.run(() => service.getVault(vaultId)));
+
+    // Assert
+    expect(failure).toMatchObject({ httpStatus: 429, retryable: true });
+    // Sent at 0 s, 30 s and 60 s; a third wait would pass the minute, so nothing more is sent.
+    expect(fake.requests.slice(before).map((r) => r.status)).toEqual([429, 429, 429]);
+    expect(clock.now()).toBe(60_000);
+    expect(events.map((e) => e.event.name)).toEqual([
+      "PgProtect.Azure.Throttled",
+      "PgProtect.Azure.Throttled",
+      "PgProtect.Azure.ThrottlingGaveUp",
+    ]);
+    expect(events.at(-1)?.properties).toMatchObject({
+      method: "GET",
+      status: 429,
+      waitedMs: 60_000,
+      maxWaitMs: 60_000,
+    });
   });
 });

@@ -95,7 +95,7 @@ describe("a Single Server database's key vault, checked for the vault's identity
     );
 
     // Assert
-    expect(error).toMatchObject({ code: "UserErrorMissingRequiredPermissions", httpStatus: 403 });
+    expect(error).toMatchObject({ code: "MISSING_REQUIRED_PERMISSIONS", httpStatus: 403 });
     expect(error.message).toContain(`'Key Vault Secrets User' on ${keyVaultId}`);
     expect(error.message).not.toContain("'Reader'");
     expect(error.recommendedAction).toContain("AUTO_GRANT_ROLE_ASSIGNMENTS=true");
@@ -167,7 +167,7 @@ describe("a Single Server database's key vault, checked for the vault's identity
     );
 
     // Assert
-    expect(error).toMatchObject({ code: "UserErrorMissingRequiredPermissions", httpStatus: 403 });
+    expect(error).toMatchObject({ code: "MISSING_REQUIRED_PERMISSIONS", httpStatus: 403 });
     expect(error.message).toContain(
       `secret permissions list in the access policy of the key vault ${keyVaultId}`,
     );
@@ -287,7 +287,7 @@ describe("a Single Server database's key vault, checked for the vault's identity
 
     // Assert
     expect(keyVault.authorizedRequests).toContain("/secrets/crm-connection/");
-    expect(result).toMatchObject({ ok: false, code: "UserErrorMissingRequiredPermissions" });
+    expect(result).toMatchObject({ ok: false, code: "MISSING_REQUIRED_PERMISSIONS" });
     expect(result.ok ? "" : result.message).toContain(`'Key Vault Secrets User' on ${keyVaultId}`);
   });
 });

@@ -84,7 +84,7 @@ describe("KeyVaultSecretStore against a fake Key Vault", () => {
 
     const error = await rejection(store.inspectConnectionSecret(uri));
 
-    expect(error.code).toBe("UserErrorInvalidConnectionString");
+    expect(error.code).toBe("CONNECTION_STRING_INVALID");
     expect(JSON.stringify(error.toJSON())).not.toContain(PASSWORD);
   });
 
@@ -109,7 +109,7 @@ describe("KeyVaultSecretStore against a fake Key Vault", () => {
 
     const error = await rejection(store.getSecret(uri));
 
-    expect(error.code).toBe("SecretDisabled");
+    expect(error.code).toBe("SECRET_DISABLED");
     expect(await store.secretExists(uri)).toBe(false);
   });
 

@@ -108,7 +108,10 @@ describe("backup jobs across vaults through Resource Graph", () => {
     });
 
     expect(failed.map((j) => j.id)).toEqual([jobIds[3]]);
-    expect(failed[0]?.errorDetails?.[0]?.code).toBe("UserErrorBackupLimitPerWeekReached");
+    expect(failed[0]?.errorDetails?.[0]).toMatchObject({
+      code: "BACKUP_LIMIT_PER_WEEK_REACHED",
+      serviceCode: "UserErrorBackupLimitPerWeekReached",
+    });
     expect(scheduled.map((j) => j.id)).toEqual([jobIds[0]]);
     expect(west.map((j) => j.id)).toEqual([jobIds[2]]);
   });

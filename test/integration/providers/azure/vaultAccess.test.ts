@@ -92,7 +92,7 @@ describe("the vault identity's roles against the fake authorization API", () => 
 
     // Assert
     expect(error).toBeInstanceOf(AppError);
-    expect(error).toMatchObject({ code: "UserErrorMissingRequiredPermissions", httpStatus: 403 });
+    expect(error).toMatchObject({ code: "MISSING_REQUIRED_PERMISSIONS", httpStatus: 403 });
     expect((error as AppError).message).toContain(
       `'PostgreSQL Flexible Server Long Term Retention Backup Role' on ${flexId}`,
     );

@@ -6,15 +6,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../../src/config.js";
 import { parsePgProtectEvent } from "../../../../src/domain/events/schema.js";
-import {
-  createNotificationDependencies,
-  notificationTableName,
-} from "../../../../src/notificationsComposition.js";
+import { createNotificationDependencies } from "../../../../src/notificationsComposition.js";
 import {
   NotificationDispatcher,
   type DeliveryOutcome,
 } from "../../../../src/providers/notifications/dispatcher.js";
 import { SmtpEmailSender } from "../../../../src/providers/notifications/smtpEmailSender.js";
+import { notificationTableName } from "../../../../src/providers/notifications/stateLocation.js";
 import { TableDeliveryLog } from "../../../../src/providers/notifications/tableDeliveryLog.js";
 import { TableIdempotencyStore } from "../../../../src/providers/notifications/tableIdempotencyStore.js";
 import { NotificationTable } from "../../../../src/providers/notifications/tableStorage.js";

@@ -85,7 +85,7 @@ describe("SmtpEmailSender in clear text to a loopback relay, when allowed", () =
     expect(mail.mailFrom).toBe("backup@contoso.example");
     expect(mail.headers.get("message-id")).toBe("<5d0c4ce4-1111-8222-9333-444455556666@pgprotect>");
     expect(mail.text).toContain(
-      "Error: UserErrorMissingRequiredPermissions\ncould not connect: <timeout> after 30 s",
+      "Error: MISSING_REQUIRED_PERMISSIONS\ncould not connect: <timeout> after 30 s",
     );
     expect(mail.text).toMatch(/^Vault: +vault-prod$/m);
     expect(mail.html).toContain("could not connect: &lt;timeout&gt; after 30 s");

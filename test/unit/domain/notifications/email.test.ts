@@ -29,7 +29,7 @@ describe("emailFor", () => {
     expect(text).toMatch(/^Backup rule: +BackupWeekly$/m);
     expect(text).toMatch(/^Duration: +3 min 25 s$/m);
     expect(text).toContain(
-      "Error: UserErrorMissingRequiredPermissions\nBackup vault does not have the required permissions",
+      "Error: MISSING_REQUIRED_PERMISSIONS\nBackup vault does not have the required permissions",
     );
     expect(text).toContain(
       "Recommended action:\n- Assign the 'PostgreSQL Flexible Server Long Term Retention Backup Role'",

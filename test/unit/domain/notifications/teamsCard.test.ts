@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { ErrorCode } from "../../../../src/domain/errorCodes.js";
 import type { PendingDigest } from "../../../../src/domain/notifications/digest.js";
 import {
   TEAMS_MESSAGE_BUDGET_BYTES,
@@ -52,7 +53,7 @@ describe("teamsMessageFor", () => {
     const texts = visibleTexts(teamsMessageFor(describeEvent(jobEvent(failedJob())), options));
 
     expect(texts[0]).toBe("❌ Backup failed: orders");
-    expect(texts).toContain("Code: UserErrorMissingRequiredPermissions");
+    expect(texts).toContain("Code: MISSING_REQUIRED_PERMISSIONS");
     expect(texts).toContain(
       "Backup vault does not have the required permissions on the PostgreSQL server.",
     );
@@ -120,7 +121,8 @@ describe("teamsMessageFor", () => {
           const withError = {
             ...job,
             errorDetails: [
-              { code: errorCode, message: errorMessage, recommendedAction: actions },
+              // An event from outside may carry any code; the card must hold it all the same.
+              { code: errorCode as ErrorCode, message: errorMessage, recommendedAction: actions },
               ...(job.errorDetails ?? []),
             ],
           };

@@ -32,6 +32,74 @@ function withMonthlyArchive(policy: BackupPolicy, archive = 24): BackupPolicy {
   ]);
 }
 
+const vaultStore = { dataStoreType: "VaultStore", objectType: "DataStoreInfoBase" };
+const archiveStore = { dataStoreType: "ArchiveStore", objectType: "DataStoreInfoBase" };
+const brokenEverywhere = {
+  objectType: "BackupPolicy",
+  datasourceTypes: ["Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.Sql/servers"],
+  policyRules: [
+    {
+      name: "BackupWeekly",
+      objectType: "AzureBackupRule",
+      backupParameters: { objectType: "AzureBackupParams", backupType: "Incremental" },
+      dataStore: vaultStore,
+      trigger: {
+        objectType: "ScheduleBasedTriggerContext",
+        schedule: {
+          timeZone: "UTC",
+          repeatingTimeIntervals: [
+            "R/2021-08-15T06:30:00+00:00/P1D",
+            "R/2021-08-16T06:30:00+00:00/P1W",
+          ],
+        },
+        taggingCriteria: [
+          { isDefault: true, taggingPriority: 99, tagInfo: { tagName: "Default" } },
+          {
+            isDefault: false,
+            taggingPriority: 25,
+            tagInfo: { tagName: "Weekly", id: "Weekly" },
+            criteria: [{ objectType: "ScheduleBasedBackupCriteria", daysOfTheWeek: ["Friday"] }],
+          },
+        ],
+      },
+    },
+    { name: "Extra", objectType: "AzureBackupRule" },
+    "not a rule",
+    {
+      name: "Default",
+      objectType: "AzureRetentionRule",
+      isDefault: true,
+      lifecycles: [
+        {
+          sourceDataStore: vaultStore,
+          deleteAfter: { objectType: "AbsoluteDeleteOption", duration: "P11Y" },
+          targetDataStoreCopySettings: [],
+        },
+      ],
+    },
+    {
+      name: "Monthly",
+      objectType: "AzureRetentionRule",
+      isDefault: false,
+      lifecycles: [
+        {
+          sourceDataStore: vaultStore,
+          deleteAfter: { objectType: "AbsoluteDeleteOption", duration: "P6M" },
+          targetDataStoreCopySettings: [
+            {
+              copyAfter: { objectType: "CustomCopyOption", duration: "P200D" },
+              dataStore: archiveStore,
+            },
+          ],
+        },
+        {
+          sourceDataStore: archiveStore,
+          deleteAfter: { objectType: "AbsoluteDeleteOption", duration: "P100D" },
+        },
+      ],
+    },
+  ],
+};
 describe("validatePolicy", () => {
   it("accepts both default templates as they are", () => {
     expect(validatePolicy(flexible())).toEqual({
@@ -207,6 +275,65 @@ describe("validatePolicy", () => {
       "TAG_PRIORITY_MISMATCH",
       "TAG_NAME_UNSUPPORTED",
       "TAG_WITHOUT_RETENTION_RULE",
+    ]);
+  });
+
+  it("lists problems section by section, in the order the policy reads, because the answer lists only the first ones", () => {
+    // Act
+    const problems = validatePolicy(brokenEverywhere).problems.map((p) => [
+      p.severity,
+      p.path,
+      p.code,
+    ]);
+
+    // Assert
+    expect(problems).toEqual([
+      ["error", "$.datasourceTypes[1]", "POLICY_DATASOURCE_TYPE_UNSUPPORTED"],
+      ["error", "$.policyRules[2]", "POLICY_RULE_INVALID"],
+      ["error", "$.policyRules[1]", "POLICY_BACKUP_RULE_DUPLICATE"],
+      ["error", "$.policyRules[0].backupParameters.backupType", "POLICY_BACKUP_TYPE_UNSUPPORTED"],
+      [
+        "error",
+        "$.policyRules[0].trigger.schedule.repeatingTimeIntervals[0]",
+        "SCHEDULE_FREQUENCY_UNSUPPORTED",
+      ],
+      [
+        "error",
+        "$.policyRules[0].trigger.schedule.repeatingTimeIntervals",
+        "SCHEDULE_FLEXIBLE_SERVER_WEEKLY_LIMIT",
+      ],
+      ["warning", "$.policyRules[0].trigger.taggingCriteria[1].tagInfo.id", "TAG_ID_MISMATCH"],
+      [
+        "error",
+        "$.policyRules[0].trigger.taggingCriteria[1].taggingPriority",
+        "TAG_PRIORITY_MISMATCH",
+      ],
+      [
+        "warning",
+        "$.policyRules[0].trigger.taggingCriteria[1].criteria[0].daysOfTheWeek",
+        "TAG_NEVER_MATCHES",
+      ],
+      [
+        "error",
+        "$.policyRules[3].lifecycles[0].deleteAfter.duration",
+        "RETENTION_DURATION_TOO_LONG",
+      ],
+      [
+        "error",
+        "$.policyRules[4].lifecycles[0].targetDataStoreCopySettings",
+        "RETENTION_COPY_TOO_LATE",
+      ],
+      [
+        "warning",
+        "$.policyRules[4].lifecycles[1].deleteAfter.duration",
+        "RETENTION_ARCHIVE_EARLY_DELETION",
+      ],
+      ["error", "$.policyRules[4].name", "RETENTION_RULE_WITHOUT_TAG"],
+      [
+        "error",
+        "$.policyRules[0].trigger.taggingCriteria[1].tagInfo.tagName",
+        "TAG_WITHOUT_RETENTION_RULE",
+      ],
     ]);
   });
 

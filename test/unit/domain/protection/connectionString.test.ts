@@ -61,7 +61,7 @@ describe("PostgreSQL connection strings in secrets", () => {
   ])("rejects %j with UserErrorInvalidConnectionString (%s)", (text, reason) => {
     expect(() => parseConnectionString(text)).toThrow(
       expect.objectContaining({
-        code: "UserErrorInvalidConnectionString",
+        code: "CONNECTION_STRING_INVALID",
         message: expect.stringContaining(reason),
       }),
     );

@@ -31,23 +31,27 @@ const facing = (code: string, recommendedAction: string[], detailed?: string) =>
 
 describe("armErrorFromResponse", () => {
   it.each([
-    [400, "UserErrorInvalidPolicy", 400],
-    [403, "AuthorizationFailed", 403],
-    [409, "ConflictingOperation", 409],
+    [400, "UserErrorInvalidPolicy", "AZURE_REQUEST_FAILED", 400],
+    [403, "AuthorizationFailed", "AUTHORIZATION_FAILED", 403],
+    [409, "ConflictingOperation", "AZURE_REQUEST_FAILED", 409],
   ])(
-    "keeps HTTP %i as a non-retryable error with the service's code %s",
-    (status, code, httpStatus) => {
+    "keeps HTTP %i as a non-retryable error with the service's code %s beside pgprotect's %s",
+    (status, serviceCode, code, httpStatus) => {
       const error = armErrorFromResponse(
-        { status: String(status), headers: {}, body: { error: { code, message: "no" } } },
+        {
+          status: String(status),
+          headers: {},
+          body: { error: { code: serviceCode, message: "no" } },
+        },
         "Doing it",
       );
 
       expect(error).toBeInstanceOf(ArmError);
-      expect(error).toMatchObject({ code, httpStatus, retryable: false });
+      expect(error).toMatchObject({ code, serviceCode, httpStatus, retryable: false });
     },
   );
 
-  it("turns 404 into a NotFoundError with the service's code", () => {
+  it("turns 404 into a NotFoundError with pgprotect's code and the service's beside it", () => {
     const error = armErrorFromResponse(
       {
         status: "404",
@@ -58,7 +62,12 @@ describe("armErrorFromResponse", () => {
     );
 
     expect(error).toBeInstanceOf(NotFoundError);
-    expect(error).toMatchObject({ code: "ResourceNotFound", httpStatus: 404, retryable: false });
+    expect(error).toMatchObject({
+      code: "RESOURCE_NOT_FOUND",
+      serviceCode: "ResourceNotFound",
+      httpStatus: 404,
+      retryable: false,
+    });
     expect(error.recommendedAction).toMatch(/resource id/);
   });
 
@@ -73,7 +82,8 @@ describe("armErrorFromResponse", () => {
     );
 
     expect(error).toMatchObject({
-      code: "TooManyRequests",
+      code: "AZURE_THROTTLED",
+      serviceCode: "TooManyRequests",
       httpStatus: 429,
       retryable: true,
       retryAfterMs: 17_000,
@@ -86,7 +96,8 @@ describe("armErrorFromResponse", () => {
       "Creating the backup instance",
     );
 
-    expect(error).toMatchObject({ code: "Http503", httpStatus: 502, retryable: true });
+    expect(error).toMatchObject({ code: "AZURE_REQUEST_FAILED", httpStatus: 502, retryable: true });
+    expect(error.serviceCode).toBeUndefined();
     expect(error.message).toContain("Creating the backup instance");
   });
 
@@ -100,7 +111,8 @@ describe("armErrorFromResponse", () => {
     const error = armErrorFromResponse({ status: "400", headers: {}, body }, "Validating");
 
     expect(error).toMatchObject({
-      code: "UserErrorDppDatasourceAlreadyProtected",
+      code: "DATASOURCE_ALREADY_PROTECTED",
+      serviceCode: "UserErrorDppDatasourceAlreadyProtected",
       httpStatus: 409,
       retryable: false,
     });
@@ -134,7 +146,8 @@ describe("armErrorFromOperation", () => {
     );
 
     expect(error).toMatchObject({
-      code: "UserErrorMissingRequiredPermissions",
+      code: "MISSING_REQUIRED_PERMISSIONS",
+      serviceCode: "UserErrorMissingRequiredPermissions",
       httpStatus: 403,
       retryable: false,
       recommendedAction: "Grant the role.",
@@ -160,19 +173,20 @@ describe("armErrorFromOperation", () => {
     const error = armErrorFromOperation(undefined, "Stopping protection");
 
     expect(error).toMatchObject({
-      code: "OperationFailed",
+      code: "AZURE_REQUEST_FAILED",
       message: "Stopping protection did not succeed",
     });
+    expect(error.serviceCode).toBeUndefined();
   });
 });
 
 describe("armErrorFromThrown and parseRetryAfterMs", () => {
   it("makes transport failures retryable and passes AppErrors through", () => {
-    const appError = new NotFoundError("ResourceNotFound", "gone");
+    const appError = new NotFoundError("RESOURCE_NOT_FOUND", "gone");
 
     expect(armErrorFromThrown(appError, "x")).toBe(appError);
     expect(armErrorFromThrown(new Error("ECONNRESET"), "Listing")).toMatchObject({
-      code: "ResourceManagerUnreachable",
+      code: "RESOURCE_MANAGER_UNREACHABLE",
       retryable: true,
     });
   });

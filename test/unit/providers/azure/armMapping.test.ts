@@ -92,6 +92,36 @@ describe("mapping the service's jobs", () => {
     expect(toIsoDuration("PT4M16.2830187S")).toBe("PT4M16.2830187S");
     expect(toIsoDuration("1.02:03:04")).toBe("PT26H3M4S");
   });
+
+  it("states a failed job's errors in the catalogue's codes, the service's own kept beside", () => {
+    const job = toBackupJob(
+      exampleJob("Failed", {
+        errorDetails: [
+          {
+            code: "UserErrorMissingDBPermissions",
+            message: "permission denied",
+            isUserError: true,
+          },
+          { code: "UserErrorSomethingNew", message: "a code pgprotect does not know" },
+        ],
+      }),
+      vaultId,
+    );
+
+    expect(job.errorDetails).toEqual([
+      {
+        code: "MISSING_DB_PERMISSIONS",
+        serviceCode: "UserErrorMissingDBPermissions",
+        message: "permission denied",
+        isUserError: true,
+      },
+      {
+        code: "AZURE_REQUEST_FAILED",
+        serviceCode: "UserErrorSomethingNew",
+        message: "a code pgprotect does not know",
+      },
+    ]);
+  });
 });
 
 describe("mapping the service's backup instances and recovery points", () => {
@@ -134,7 +164,8 @@ describe("mapping the service's backup instances and recovery points", () => {
       "Microsoft.DBforPostgreSQL/servers/databases",
     );
     expect(instance.protectionErrorDetails).toMatchObject({
-      code: "UserErrorMissingDBPermissions",
+      code: "MISSING_DB_PERMISSIONS",
+      serviceCode: "UserErrorMissingDBPermissions",
       recommendedAction: ["Grant SELECT."],
     });
     // The example has no systemData: the instance was created no later than the app saw it.

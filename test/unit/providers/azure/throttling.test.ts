@@ -202,6 +202,59 @@ describe("armThrottlingPolicy", () => {
     expect(sentAt).toEqual([0, 0, 0, 1000]);
   });
 
+  it("answers the 429 at once when waiting again would pass the bound on a request's waits", async () => {
+    // Arrange: each answer asks for 25 s; the bound is a minute.
+    const clock = new VirtualClock();
+    const policy = armThrottlingPolicy(new ArmRequestThrottle({ clock }));
+    const sentAt: number[] = [];
+    const next = async (request: PipelineRequest) => {
+      sentAt.push(clock.now());
+      return respond(request, 429, { "retry-after": "25" });
+    };
+
+    // Act
+    const response = await clock.run(
+      policy.sendRequest(createPipelineRequest({ url: `${SUB_A}/a`, method: "GET" }), next),
+    );
+
+    // Assert: 0, 25 and 50 s; waiting until 75 s would pass the minute.
+    expect(response.status).toBe(429);
+    expect(sentAt).toEqual([0, 25_000, 50_000]);
+    expect(clock.now()).toBe(50_000);
+  });
+
+  it("holds the other requests of the bucket no longer than the bound when a request gives up", async () => {
+    // Arrange: the first answer asks for ten minutes.
+    const clock = new VirtualClock();
+    const policy = armThrottlingPolicy(new ArmRequestThrottle({ clock }), {
+      maxThrottledWaitMs: 30_000,
+    });
+    const sentAt: { t: number; path: string }[] = [];
+    let throttles = 1;
+    const next = async (request: PipelineRequest) => {
+      sentAt.push({ t: clock.now(), path: new URL(request.url).pathname.split("/").pop() ?? "" });
+      return throttles-- > 0
+        ? respond(request, 429, { "retry-after": "600" })
+        : respond(request, 200);
+    };
+
+    // Act
+    const first = await clock.run(
+      policy.sendRequest(createPipelineRequest({ url: `${SUB_A}/first`, method: "GET" }), next),
+    );
+    const second = await clock.run(
+      policy.sendRequest(createPipelineRequest({ url: `${SUB_A}/second`, method: "GET" }), next),
+    );
+
+    // Assert
+    expect(first.status).toBe(429);
+    expect(second.status).toBe(200);
+    expect(sentAt).toEqual([
+      { t: 0, path: "first" },
+      { t: 30_000, path: "second" },
+    ]);
+  });
+
   it("returns the 429 once its retries are spent", async () => {
     const clock = new VirtualClock();
     const policy = armThrottlingPolicy(new ArmRequestThrottle({ clock }), { maxRetries: 2 });

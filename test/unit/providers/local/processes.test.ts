@@ -118,10 +118,27 @@ describe("PostgreSQL tool processes", () => {
     const asItself = await stopStrayTool(child.pid!, "sleep");
 
     // Assert
-    expect(asOther).toBe(false);
+    expect(asOther).toBe("notRunning");
     expect(stillRunning).toBe("sleep");
-    expect(asItself).toBe(true);
+    expect(asItself).toBe("stopped");
     expect(await exited).toBe("SIGKILL");
+  });
+
+  it("says a stray tool still runs when it outlives the kill and the wait", async () => {
+    // Arrange: a signal that does not take, as for a tool in uninterruptible sleep
+    const child = sleeper();
+    const signals: NodeJS.Signals[] = [];
+
+    // Act
+    const outcome = await stopStrayTool(child.pid!, "sleep", {
+      signal: (_pid, signal) => signals.push(signal),
+      waitMs: 100,
+    });
+
+    // Assert
+    expect(signals).toEqual(["SIGKILL"]);
+    expect(outcome).toBe("stillRunning");
+    expect(await programOf(child.pid!)).toBe("sleep");
   });
 });
 

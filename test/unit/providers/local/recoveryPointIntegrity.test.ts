@@ -7,6 +7,7 @@ import {
   assertRecoveryPointIntact,
   fileDigest,
 } from "../../../../src/providers/local/recoveryPointIntegrity.js";
+import { ProviderErrorCodes } from "../../../../src/providers/ports.js";
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
@@ -56,8 +57,37 @@ describe("recovery point integrity", () => {
 
     // Assert
     await expect(checked).rejects.toMatchObject({
-      code: "RecoveryPointCorrupt",
+      code: "RECOVERY_POINT_CORRUPT",
       message: `Recovery point 'rp1' of 'local-shop-1' is corrupt and was not copied to ArchiveStore: 01-a.dump is missing; 02-b.dump has SHA-256 ${sha256(changed)} where the backup recorded ${sha256(second)}`,
     });
+  });
+
+  it("refuses a manifest naming a file outside the recovery point's folder, though the file is intact", async () => {
+    // Arrange: a file beside the folder whose bytes match what the manifest records
+    const outside = path.join(path.dirname(folder), `${path.basename(folder)}-x`);
+    await writeFile(outside, first);
+    const named = {
+      ...point(),
+      files: [
+        {
+          fileName: `../${path.basename(outside)}`,
+          sizeBytes: first.length,
+          sha256: sha256(first),
+        },
+      ],
+    };
+
+    // Act
+    const checked = assertRecoveryPointIntact(named, folder, "restored");
+
+    // Assert
+    try {
+      await expect(checked).rejects.toMatchObject({
+        code: ProviderErrorCodes.recoveryPointCorrupt,
+        message: `Recovery point 'rp1' of 'local-shop-1' is corrupt and was not restored: ../${path.basename(outside)} names a file outside the recovery point's folder`,
+      });
+    } finally {
+      await rm(outside, { force: true });
+    }
   });
 });

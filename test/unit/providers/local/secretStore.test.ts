@@ -57,7 +57,7 @@ describe("local secret store", () => {
 
   it("fails with SecretNotFound for a missing secret, naming how to create it", async () => {
     await expect(store.getSecret(store.uriFor("missing"))).rejects.toMatchObject({
-      code: "SecretNotFound",
+      code: "SECRET_NOT_FOUND",
       httpStatus: 404,
       recommendedAction: expect.stringContaining("pgprotect local secret set missing"),
     });
@@ -85,7 +85,7 @@ describe("local secret store", () => {
       () => undefined,
       (error: unknown) => error,
     );
-    expect(failure).toMatchObject({ code: "UserErrorInvalidConnectionString" });
+    expect(failure).toMatchObject({ code: "CONNECTION_STRING_INVALID" });
     expect((failure as Error).message).not.toContain("hunter2");
   });
 
@@ -104,7 +104,7 @@ describe("local secret store", () => {
     "not a uri",
   ])("rejects %j as a secret URI", (uri) => {
     expect(() => parseSecretUri(uri)).toThrow(
-      expect.objectContaining({ code: "UserErrorInvalidSecretUri" }),
+      expect.objectContaining({ code: "INVALID_SECRET_URI" }),
     );
   });
 });

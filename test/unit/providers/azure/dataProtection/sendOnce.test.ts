@@ -22,7 +22,9 @@ function transport(answers: readonly (number | string)[]) {
     const answer = answers[Math.min(sent, answers.length - 1)] ?? 200;
     sent += 1;
     if (typeof answer === "string") throw new RestError("transport", { code: answer, request });
-    return { request, status: answer, headers: createHttpHeaders() };
+    // Throttling answers ask for a second, as Resource Manager's do.
+    const headers: Record<string, string> = answer === 429 ? { "retry-after": "1" } : {};
+    return { request, status: answer, headers: createHttpHeaders(headers) };
   };
   return { next, sent: () => sent };
 }
@@ -73,5 +75,15 @@ describe("which Data Protection requests are sent again", () => {
 
     expect(refused).toEqual({ outcome: 202, sent: 2 });
     expect(reset).toEqual({ outcome: "ECONNRESET", sent: 1 });
+  });
+
+  it("retries a read's 5xx and reset, and leaves its 429 to the throttling policy, which bounds the waits", async () => {
+    const failed = await send("GET", instance, [503, 200]);
+    const reset = await send("GET", instance, ["ECONNRESET", 200]);
+    const throttled = await send("GET", instance, [429, 200]);
+
+    expect(failed).toEqual({ outcome: 200, sent: 2 });
+    expect(reset).toEqual({ outcome: 200, sent: 2 });
+    expect(throttled).toEqual({ outcome: 429, sent: 1 });
   });
 });

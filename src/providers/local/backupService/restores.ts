@@ -1,0 +1,293 @@
+/**
+ * The local service's restores: into a new database with `pg_restore` and checked against the
+ * recovery point, or as files. A restore's recovery point is checked before anything is created.
+ */
+import path from "node:path";
+import { AppError } from "../../../domain/errors.js";
+import {
+  libpqEnvironment,
+  type PostgresConnectionParams,
+} from "../../../domain/protection/connectionString.js";
+import { parseDatabaseId } from "../../../domain/protection/ids.js";
+import { FLEXIBLE_SERVER_DATASOURCE_TYPE } from "../../../domain/protection/naming.js";
+import type { BackupInstance, BackupJob, RecoveryPoint } from "../../../domain/protection/types.js";
+import type { JobReference, RestoreRequest } from "../../ports.js";
+import { ProviderErrorCodes } from "../../ports.js";
+import { clientConfig, quoteIdent, withClient } from "../pgConnection.js";
+import { runTool, serverMajorOf, toolSessionOptions, ToolFailedError } from "../processes.js";
+import { assertRecoveryPointIntact } from "../recoveryPointIntegrity.js";
+import {
+  verificationFailure,
+  verificationSummary,
+  verifyRestoredDatabase,
+  type RestoreVerificationReport,
+} from "../restoreVerification.js";
+import type { VaultFolder } from "../vaultStore.js";
+import type { LocalServiceContext } from "./context.js";
+import { instanceNameOf, type JobWork, type StoredJob } from "./jobRecords.js";
+import type { JobTracker } from "./jobTracker.js";
+import { getBackupInstance } from "./instances.js";
+import { listRecoveryPoints } from "./recoveryPoints.js";
+import { filesFolder, restoreAsFiles } from "./restoreFiles.js";
+
+/** The work of a restore job. */
+type RestoreWork = Exclude<JobWork, { kind: "backup" }>;
+
+/** Starts and runs restores. */
+export class LocalRestores {
+  readonly #context: LocalServiceContext;
+  readonly #jobs: JobTracker;
+
+  constructor(context: LocalServiceContext, jobs: JobTracker) {
+    this.#context = context;
+    this.#jobs = jobs;
+  }
+
+  /** Checks a restore request and starts its job. */
+  async trigger(
+    vaultId: string,
+    instanceName: string,
+    request: RestoreRequest,
+  ): Promise<JobReference> {
+    const context = this.#context;
+    const { vault, ref } = await context.vault(vaultId);
+    const instance = await getBackupInstance(context, vaultId, instanceName);
+    const recoveryPointId = request.recoveryPointId.split("/").pop() ?? "";
+    const points = await listRecoveryPoints(context, vaultId, instanceName);
+    const point = points.find((p) => p.recoveryPointId === recoveryPointId);
+    if (!point)
+      throw context.notFound(
+        `Recovery point '${recoveryPointId}' of '${instanceName}' was not found`,
+      );
+    const store = request.sourceDataStoreType ?? point.dataStores[0]?.type ?? "VaultStore";
+    if (!point.dataStores.some((d) => d.type === store)) {
+      throw context.notFound(`Recovery point '${recoveryPointId}' is not in ${store}`);
+    }
+    if (
+      request.target.kind === "database" &&
+      instance.dataSourceInfo.datasourceType === FLEXIBLE_SERVER_DATASOURCE_TYPE
+    ) {
+      throw new AppError(
+        ProviderErrorCodes.invalidRestoreTarget,
+        "A Flexible Server recovery point can only be restored as files",
+        {
+          httpStatus: 400,
+          recommendedAction: "Restore as files, then load them with pg_restore",
+        },
+      );
+    }
+    const destination =
+      request.target.kind === "database"
+        ? request.target.targetDatabaseId
+        : filesFolder(context, request.target.url);
+    const target = request.target;
+    const work: JobWork =
+      target.kind === "database"
+        ? {
+            kind: "restoreToDatabase",
+            store,
+            targetDatabaseId: target.targetDatabaseId,
+            ...(target.secretUri ? { secretUri: target.secretUri } : {}),
+          }
+        : { kind: "restoreAsFiles", store, destination, prefix: target.filePrefix ?? "" };
+    const job = await this.#jobs.start(
+      vault,
+      ref,
+      instance,
+      "Restore",
+      { recoveryPointId, recoveryDestination: destination, policyId: instance.policyId },
+      work,
+    );
+    this.#jobs.track(vault, job);
+    return { jobId: job.id };
+  }
+
+  /** Runs a restore job's work, after checking its recovery point's files. */
+  async execute(
+    vault: VaultFolder,
+    job: StoredJob,
+    instance: BackupInstance,
+    work: RestoreWork,
+  ): Promise<Partial<BackupJob>> {
+    const context = this.#context;
+    const vaultId = context.vaultId(job.vaultName);
+    const point = (await listRecoveryPoints(context, vaultId, instance.name)).find(
+      (p) => p.recoveryPointId === job.recoveryPointId,
+    );
+    if (!point || !point.dataStores.some((d) => d.type === work.store)) {
+      throw context.notFound(
+        `Recovery point '${job.recoveryPointId ?? ""}' of '${instance.name}' is not in ${work.store}`,
+      );
+    }
+    const folder = vault.recoveryPointFolder(work.store, instance.name, point.recoveryPointId);
+    // Before anything is created: a changed or cut file fails the job and leaves nothing behind.
+    await assertRecoveryPointIntact(point, folder, "restored");
+    return work.kind === "restoreToDatabase"
+      ? this.#restoreToDatabase(job, instance, point, folder, work.targetDatabaseId, work.secretUri)
+      : restoreAsFiles(context, this.#jobs, job, point, folder, work.destination, work.prefix);
+  }
+
+  async #restoreToDatabase(
+    job: StoredJob,
+    instance: BackupInstance,
+    point: RecoveryPoint,
+    folder: string,
+    targetDatabaseId: string,
+    secretUri: string | undefined,
+  ): Promise<Partial<BackupJob>> {
+    const { options } = this.#context;
+    const target = parseDatabaseId(targetDatabaseId);
+    const file = point.files[0];
+    if (!file)
+      throw new AppError("LOCAL_RECOVERY_POINT_EMPTY", "The recovery point holds no dump file", {
+        httpStatus: 500,
+      });
+    const uri = secretUri ?? instance.secretStore?.uri;
+    const params = uri
+      ? await options.secrets.getConnectionParams(uri)
+      : options.directory.serverConnection(target.serverName);
+    const server = await options.directory.resolveServer(target.serverName);
+    const exists = await options.directory
+      .listDatabases(server.id)
+      .then((dbs) => dbs.some((d) => d.name === target.databaseName));
+    if (exists) {
+      throw new AppError(
+        ProviderErrorCodes.invalidRestoreTarget,
+        `Database '${target.databaseName}' exists already on '${target.serverName}' (FailIfExists)`,
+        {
+          httpStatus: 409,
+          recommendedAction: "Restore under a new database name",
+        },
+      );
+    }
+    const admin = clientConfig(params, "postgres");
+    // Recorded first: a later attempt drops only a database this job created.
+    await this.#jobs.patchWork(job.name, { creatingDatabase: true });
+    let serverMajor: number | undefined;
+    try {
+      await withClient(admin, `Creating database '${target.databaseName}'`, async (client) => {
+        serverMajor = serverMajorOf(
+          (await client.query<{ server_version_num: string }>("SHOW server_version_num")).rows[0]
+            ?.server_version_num,
+        );
+        await client.query(`CREATE DATABASE ${quoteIdent(target.databaseName)}`);
+      });
+    } catch (error) {
+      const sqlState = (error as { code?: string }).code;
+      // Refused or taken: no database was created, and someone else's of that name is not this
+      // job's to drop later.
+      if (sqlState === "42P04" || sqlState === "42501")
+        await this.#jobs.patchWork(job.name, { creatingDatabase: false });
+      if (sqlState === "42501") throw createDatabaseRefused(target.databaseName, params, error);
+      throw error;
+    }
+    const connection = libpqEnvironment(params, target.databaseName);
+    let report: RestoreVerificationReport;
+    try {
+      await runTool(
+        path.join(options.binDir, "pg_restore"),
+        [
+          "--no-owner",
+          "--no-acl",
+          "--exit-on-error",
+          "--no-password",
+          "-d",
+          target.databaseName,
+          path.join(folder, file.fileName),
+        ],
+        {
+          env: {
+            ...connection,
+            ...toolSessionOptions(connection.PGOPTIONS ?? process.env.PGOPTIONS, serverMajor),
+          },
+          onSpawn: (pid) => this.#jobs.toolStarted(job.name, { pid, program: "pg_restore" }),
+        },
+      );
+      this.#jobs.toolEnded(job.name);
+      // Its tools are recorded as pg_restore's is: a later process stops a stray one.
+      report = await verifyRestoredDatabase(
+        options.binDir,
+        path.join(folder, file.fileName),
+        params,
+        target.databaseName,
+        {
+          structure: file.structure,
+          serverMajor,
+          onTool: (tool) =>
+            tool ? this.#jobs.toolStarted(job.name, tool) : this.#jobs.toolEnded(job.name),
+        },
+      );
+    } catch (error) {
+      // Nothing half-restored stays behind.
+      await withClient(admin, `Dropping database '${target.databaseName}'`, (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${quoteIdent(target.databaseName)} WITH (FORCE)`),
+      ).catch(() => undefined);
+      if (error instanceof ToolFailedError) {
+        const refused = /password authentication failed|permission denied/i.test(error.stderr);
+        throw new AppError(
+          refused ? ProviderErrorCodes.missingDbPermissions : ProviderErrorCodes.restoreFailed,
+          `pg_restore into '${target.databaseName}' failed: ${error.message}`,
+          {
+            httpStatus: refused ? 400 : 500,
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+    const restored = {
+      dataTransferredInBytes: file.sizeBytes,
+      restoreVerification: verificationSummary(report),
+    };
+    if (!report.verified) {
+      throw Object.assign(
+        verificationFailure(report, ProviderErrorCodes.restoreVerificationFailed),
+        { jobUpdate: restored },
+      );
+    }
+    return restored;
+  }
+}
+
+/** Drops a database a restore job created, ending its sessions (a killed pg_restore's too). */
+export async function dropRestoredDatabase(
+  context: LocalServiceContext,
+  vault: VaultFolder,
+  targetDatabaseId: string,
+  secretUri: string | undefined,
+  job: StoredJob,
+): Promise<void> {
+  const target = parseDatabaseId(targetDatabaseId);
+  const instance = await vault.readRecord<BackupInstance>("backupInstances", instanceNameOf(job));
+  const uri = secretUri ?? instance?.secretStore?.uri;
+  const params = uri
+    ? await context.options.secrets.getConnectionParams(uri)
+    : context.options.directory.serverConnection(target.serverName);
+  await withClient(
+    clientConfig(params, "postgres"),
+    `Dropping database '${target.databaseName}'`,
+    (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${quoteIdent(target.databaseName)} WITH (FORCE)`),
+  );
+}
+
+/**
+ * The failure of a restore whose user may not create databases (`permission denied to create
+ * database`, SQLSTATE 42501): the user's to fix, so it says how.
+ */
+function createDatabaseRefused(
+  databaseName: string,
+  params: PostgresConnectionParams,
+  cause: unknown,
+): AppError {
+  const user = params.user ?? "the secret's user";
+  return new AppError(
+    ProviderErrorCodes.missingDbPermissions,
+    `Restoring into '${databaseName}' needs a new database, and the user '${user}' may not create one: ${(cause as Error).message}`,
+    {
+      httpStatus: 400,
+      cause,
+      recommendedAction: `Grant the user the right to create databases (ALTER ROLE ${quoteIdent(user)} CREATEDB) or restore with a secret (secretUri) whose user has it`,
+    },
+  );
+}
