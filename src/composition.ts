@@ -4,11 +4,12 @@
  * only through {@link appDependencies}.
  */
 import type { ApplicationDependencies, VaultDirectory } from "./application/dependencies.js";
-import { appConfig, type Config } from "./config.js";
+import { appConfig, appSetting, type Config } from "./config.js";
 import { ConfigurationError, NotFoundError } from "./domain/errors.js";
 import { formatVaultId, LOCAL_SCOPE, parseVaultId } from "./domain/protection/ids.js";
 import { consoleEventLogger } from "./observability/consoleLogger.js";
 import { ProcessSingleton } from "./processSingleton.js";
+import { openJobHistory } from "./historyComposition.js";
 import { createEventGridPublisher } from "./providers/events/eventGridPublisher.js";
 import type { EventPublisherPort } from "./providers/ports.js";
 
@@ -92,6 +93,7 @@ async function build(config: Config): Promise<AppDependencies> {
             ]);
           },
         };
+    const opened = await openJobHistory(config, (name) => appSetting(name));
     return {
       config,
       provider: started.provider,
@@ -99,7 +101,11 @@ async function build(config: Config): Promise<AppDependencies> {
       vaults,
       eventSource,
       localSchedule: { tick: () => runLocalScheduleTick(started.provider) },
-      close: () => started.close(),
+      history: opened.history,
+      close: async () => {
+        opened.close();
+        await started.close();
+      },
     };
   }
   const { createAzureServices } = await import("./providers/azure/azureServices.js");
@@ -108,7 +114,16 @@ async function build(config: Config): Promise<AppDependencies> {
   // The schema requires the endpoint when the provider is azure; the identity publishes unless a key is set.
   const endpoint = config.EVENTGRID_TOPIC_ENDPOINT ?? "";
   const events = createEventGridPublisher({ endpoint, ...topicCredential(config, endpoint) });
-  return { config, provider, events, vaults, eventSource, close: async () => undefined };
+  const opened = await openJobHistory(config, (name) => appSetting(name));
+  return {
+    config,
+    provider,
+    events,
+    vaults,
+    eventSource,
+    history: opened.history,
+    close: async () => opened.close(),
+  };
 }
 
 /**

@@ -37,6 +37,14 @@ const wholeNumberText = (min: number, max: number, notNumber: string, outOfRange
     .transform(Number)
     .refine((value) => value >= min && value <= max, outOfRange);
 
+/** A decimal number strictly between `min` and `max`, from an optional setting's text. */
+const ratioText = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}(\.\d{1,6})?$/, `${name} must be a decimal number such as 0.5`)
+    .transform(Number)
+    .refine((value) => value > min && value < max, `${name} must be above ${min} and below ${max}`);
+
 /**
  * Whether a host name or address is this machine's loopback: localhost, 127.0.0.0/8 or ::1.
  * Names other than `localhost` are not resolved: a name in DNS can point anywhere.
@@ -127,6 +135,27 @@ export const configSchema = z
         }
       })
       .transform((entries) => (entries?.length ? entries : undefined)),
+    /**
+     * Most parallel jobs of one database's local dump or restore (`pg_dump -Fd -j`,
+     * `pg_restore -j`), also bounded by the machine's cores; empty: as many as the cores. 1 keeps
+     * every local backup one `pg_dump -Fc` file.
+     */
+    LOCAL_BACKUP_PARALLEL_JOBS: optionalText.pipe(
+      wholeNumberText(
+        1,
+        64,
+        "LOCAL_BACKUP_PARALLEL_JOBS must be a whole number of jobs",
+        "LOCAL_BACKUP_PARALLEL_JOBS must be from 1 to 64",
+      ).optional(),
+    ),
+    /** Compression level of local dumps (`pg_dump -Z`), 0 (none) to 9; empty: pg_dump's default. */
+    LOCAL_BACKUP_COMPRESSION: optionalText.pipe(
+      wholeNumberText(
+        0,
+        9,
+        "LOCAL_BACKUP_COMPRESSION must be a compression level from 0 to 9",
+      ).optional(),
+    ),
     /** Subscription the Azure provider works in (required when PGPROTECT_PROVIDER is azure). */
     AZURE_SUBSCRIPTION_ID: optionalText.pipe(
       z.string().uuid("AZURE_SUBSCRIPTION_ID must be a subscription GUID").optional(),
@@ -291,8 +320,54 @@ export const configSchema = z
         "PROTECT_SERVER_CHILD_TIMEOUT_MINUTES must be between 1 and 10080 (a week)",
       ).optional(),
     ),
+    /** Days a job stays in pgprotect's own job history (default 400). */
+    HISTORY_RETENTION_DAYS: optionalText.pipe(
+      wholeNumberText(
+        1,
+        36_500,
+        "HISTORY_RETENTION_DAYS must be a whole number of days",
+        "HISTORY_RETENTION_DAYS must be between 1 and 36500",
+      ).optional(),
+    ),
+    /** The least time a job runs before it can be reported stuck (minutes, default 30). */
+    STUCK_JOB_FLOOR_MINUTES: optionalText.pipe(
+      wholeNumberText(
+        1,
+        10_080,
+        "STUCK_JOB_FLOOR_MINUTES must be a whole number of minutes",
+        "STUCK_JOB_FLOOR_MINUTES must be between 1 and 10080 (a week)",
+      ).optional(),
+    ),
+    /** The longest a job runs before it is reported stuck, whatever its history (hours, default 24). */
+    STUCK_JOB_CEILING_HOURS: optionalText.pipe(
+      wholeNumberText(
+        1,
+        720,
+        "STUCK_JOB_CEILING_HOURS must be a whole number of hours",
+        "STUCK_JOB_CEILING_HOURS must be between 1 and 720 (30 days)",
+      ).optional(),
+    ),
+    /** A completed backup below this fraction of its instance's usual size raises an anomaly (default 0.5). */
+    ANOMALY_SIZE_DROP_RATIO: optionalText.pipe(
+      ratioText("ANOMALY_SIZE_DROP_RATIO", 0, 1).optional(),
+    ),
+    /** A completed backup taking more than this many times its usual duration raises an anomaly (default 3). */
+    ANOMALY_DURATION_RATIO: optionalText.pipe(
+      ratioText("ANOMALY_DURATION_RATIO", 1, 1000).optional(),
+    ),
   })
   .superRefine((config, ctx) => {
+    if (
+      config.STUCK_JOB_FLOOR_MINUTES !== undefined &&
+      config.STUCK_JOB_CEILING_HOURS !== undefined &&
+      config.STUCK_JOB_FLOOR_MINUTES > config.STUCK_JOB_CEILING_HOURS * 60
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["STUCK_JOB_FLOOR_MINUTES"],
+        message: "STUCK_JOB_FLOOR_MINUTES must not exceed STUCK_JOB_CEILING_HOURS",
+      });
+    }
     if (config.PGPROTECT_PROVIDER === "azure" && !config.EVENTGRID_TOPIC_ENDPOINT) {
       ctx.addIssue({
         code: "custom",

@@ -11,6 +11,18 @@ import {
   fromDatabase,
   resolveDatasource,
 } from "../application/protectionChecks.js";
+import {
+  recordFollowedJob,
+  recordWatchedJobs,
+  type JobHistorySettings,
+  type RecordedJobs,
+} from "../application/jobHistory.js";
+import {
+  applyLifecycleStep,
+  lifecycleStateNow,
+  type LifecycleApplied,
+  type LifecycleStep,
+} from "../application/lifecycleActions.js";
 import { listJobsOfVaults } from "../application/vaultJobs.js";
 import type { AppDependencies } from "../composition.js";
 import { isAppError, type AppError } from "../domain/errors.js";
@@ -18,6 +30,7 @@ import {
   jobStateChangedEvent,
   protectionConfiguredEvent,
   protectionFailedEvent,
+  protectionLifecycleEvent,
 } from "../domain/events/builders.js";
 import type { PgProtectEvent } from "../domain/events/types.js";
 import { parseVaultId } from "../domain/protection/ids.js";
@@ -37,6 +50,7 @@ import {
   type ListJobsSinceInput,
   type ProtectionRequest,
   type ProtectionSummary,
+  type RecordJobHistoryInput,
   type ResolvedDatasource,
   type ServerRefInput,
   type TriggerBackupInput,
@@ -195,6 +209,10 @@ export type ActivityDependencies = Pick<AppDependencies, "provider" | "events" |
   readonly autoGrantRoleAssignments?: boolean;
   /** How long a policy found to fit a datasource type is trusted without reading it again; 5 minutes by default. */
   readonly policyFitTtlMs?: number;
+  /** pgprotect's job history; without it `recordJobHistory` records nothing and raises no alarm. */
+  readonly history?: AppDependencies["history"];
+  /** The history's retention and the alarms' thresholds. */
+  readonly config?: JobHistorySettings;
 };
 
 /**
@@ -209,6 +227,33 @@ export function createActivities(deps: ActivityDependencies) {
   // once per datasource. Policies cannot change in place; one deleted meanwhile fails validation.
   const fittingPolicies = new Map<string, { fits: Promise<string>; at: number }>();
   const policyFitTtlMs = deps.policyFitTtlMs ?? 5 * 60_000;
+  // Best effort: the job watcher records every job anyway, and a history that cannot be written
+  // must not fail the backup whose state is being announced.
+  const followedInHistory = async (job: BackupJob, log: EventLogger) => {
+    if (!deps.history) return undefined;
+    try {
+      return await recordFollowedJob(deps.history, job);
+    } catch (error) {
+      log.emit(logEvents.jobHistoryUnavailable, {
+        jobId: job.id,
+        errorMessage: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    }
+  };
+  /** An instance to describe a lifecycle fact by: listed, or among the deleted. */
+  const instanceForEvent = async (
+    vaultId: string,
+    name: string,
+  ): Promise<BackupInstance | undefined> => {
+    try {
+      return await backup.getBackupInstance(vaultId, name);
+    } catch (error) {
+      if (!isAppError(error) || error.httpStatus !== 404) throw error;
+    }
+    const deleted = await deps.provider.lifecycle?.listDeletedBackupInstances(vaultId);
+    return deleted?.find((d) => d.name.toLowerCase() === name.toLowerCase());
+  };
 
   return withLogs({
     /** Finds the datasource by id or by names. */
@@ -347,10 +392,13 @@ export function createActivities(deps: ActivityDependencies) {
         };
         if (request.kind === "jobStateChanged") {
           const { job } = request;
+          const stuck =
+            request.stuck ?? (request.recorded ? undefined : await followedInHistory(job, log));
           events.push(
             jobStateChangedEvent(job, {
               ...options,
               ...(isTime(job.endTime ?? job.startTime) ? {} : { time: clockTime() }),
+              ...(stuck ? { stuck } : {}),
             }),
           );
         } else if (request.kind === "protectionConfigured") {
@@ -362,6 +410,25 @@ export function createActivities(deps: ActivityDependencies) {
             ? read
             : { ...read, createdAt: firstTime(request.time) };
           events.push(protectionConfiguredEvent(instance, options));
+        } else if (request.kind === "protectionLifecycle") {
+          const instance =
+            request.instance ??
+            (await instanceForEvent(request.vaultId, request.backupInstanceName));
+          // An instance gone from both lists (purged) leaves nothing to describe the fact by.
+          if (!instance) continue;
+          events.push(
+            protectionLifecycleEvent(
+              {
+                action: request.action,
+                instance,
+                state: request.state,
+                ...(request.previousPolicyId ? { previousPolicyId: request.previousPolicyId } : {}),
+                operationId: request.operationId,
+                ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+              },
+              { ...options, time: firstTime(request.time) },
+            ),
+          );
         } else {
           events.push(
             protectionFailedEvent(
@@ -397,6 +464,19 @@ export function createActivities(deps: ActivityDependencies) {
       return events.length;
     },
 
+    /** Applies a lifecycle action unless the instance is already where it leads. */
+    [activityNames.applyLifecycleAction]: (
+      input: LifecycleStep,
+    ): Promise<ActivityResult<LifecycleApplied>> =>
+      expected(() => applyLifecycleStep(deps.provider, input)),
+
+    /** The lifecycle state of an instance now (`SoftDeleted` once it is no longer listed). */
+    [activityNames.readLifecycleState]: async (
+      input: LifecycleStep,
+    ): Promise<{ state: string }> => ({
+      state: await lifecycleStateNow(deps.provider, input),
+    }),
+
     /**
      * Jobs of the vaults started or ended since an instant, oldest first, each with its
      * datasource's tags (none for a datasource that no longer exists).
@@ -421,6 +501,37 @@ export function createActivities(deps: ActivityDependencies) {
         const datasourceTags = tags.get(job.dataSourceId);
         return datasourceTags ? { job, datasourceTags } : { job };
       });
+    },
+
+    /**
+     * Records the jobs a watcher pass listed in the job history and raises the alarms the history
+     * shows (stuck jobs, anomalous backups); answers which of the jobs ending had been reported
+     * stuck, so that their end is published as such.
+     */
+    [activityNames.recordJobHistory]: async (
+      input: RecordJobHistoryInput,
+      log: EventLogger,
+    ): Promise<RecordedJobs> => {
+      if (!deps.history) return { alarms: [], stuckEnded: [] };
+      const recorded = await recordWatchedJobs(
+        {
+          history: deps.history,
+          events: deps.events,
+          eventSource: deps.eventSource,
+          config: deps.config ?? {},
+          directory,
+        },
+        input.jobs,
+        input.at,
+      );
+      for (const alarm of recorded.alarms) {
+        log.emit(logEvents.alarmRaised, {
+          cloudEventId: alarm.id,
+          eventType: alarm.type,
+          subject: alarm.subject,
+        });
+      }
+      return recorded;
     },
   });
 }

@@ -8,6 +8,8 @@
  */
 import type { ErrorCode } from "../domain/errorCodes.js";
 import type { DatasourceRef, ResolvedDatasource } from "../domain/protection/datasource.js";
+import type { LifecycleAction } from "../domain/protection/lifecycle.js";
+import type { StuckMark } from "../domain/events/types.js";
 import type { BackupInstance, BackupJob } from "../domain/protection/types.js";
 import type { RequestCorrelation } from "../observability/eventLogger.js";
 // Type-only and erased: the signatures are read from the activities themselves, so a call and
@@ -29,6 +31,9 @@ export const activityNames = {
   getJob: "getJob",
   publishEvents: "publishEvents",
   listJobsSince: "listJobsSince",
+  applyLifecycleAction: "applyLifecycleAction",
+  readLifecycleState: "readLifecycleState",
+  recordJobHistory: "recordJobHistory",
 } as const;
 
 /** The name of an activity. */
@@ -209,10 +214,35 @@ export type EventRequest =
       readonly datasourceTags?: Readonly<Record<string, string>>;
     }
   | {
+      readonly kind: "protectionLifecycle";
+      readonly action: LifecycleAction;
+      readonly vaultId: string;
+      readonly backupInstanceName: string;
+      /** The instance after the action (before it, for a delete); without it the activity reads it. */
+      readonly instance?: BackupInstance;
+      /** `changePolicy`: the policy before. */
+      readonly previousPolicyId?: string;
+      /** The state the action left the instance in. */
+      readonly state: string;
+      /** The lifecycle operation: another operation doing the same again is a new fact. */
+      readonly operationId: string;
+      readonly requestedBy?: string;
+      /** When the orchestration saw the action done. */
+      readonly time: string;
+      readonly datasourceTags?: Readonly<Record<string, string>>;
+    }
+  | {
       readonly kind: "jobStateChanged";
       /** The job as read, so the event reports the state the orchestration saw. */
       readonly job: BackupJob;
       readonly datasourceTags?: Readonly<Record<string, string>>;
+      /** Set on the end of a job that was reported stuck. */
+      readonly stuck?: StuckMark;
+      /**
+       * The job watcher recorded the job in the job history already. Otherwise (the ad-hoc backup
+       * follow-up) publishing records it, and finds whether its end is that of a stuck job.
+       */
+      readonly recorded?: boolean;
     };
 
 /** Input of `listJobsSince`: jobs of these vaults started or ended at or after `since`. */
@@ -226,4 +256,11 @@ export interface ListJobsSinceInput {
 export interface WatchedJob {
   readonly job: BackupJob;
   readonly datasourceTags?: Readonly<Record<string, string>>;
+}
+
+/** Input of `recordJobHistory`: the jobs a watcher pass listed, and the pass's time. */
+export interface RecordJobHistoryInput {
+  readonly jobs: readonly WatchedJob[];
+  /** ISO 8601: running jobs are measured to it. */
+  readonly at: string;
 }

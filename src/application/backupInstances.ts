@@ -4,10 +4,12 @@
  * view of an instance (its protection state, policy, last successful backup and next scheduled one).
  */
 import { AppError, isAppError, NotFoundError, type ErrorCode } from "../domain/errors.js";
+import { expectedBackupPeriod, overdueSince } from "../domain/plans/staleness.js";
 import { backupRuleOf, scheduleOccurrences } from "../domain/policy/schedule.js";
 import type { BackupPolicyResource } from "../domain/policy/types.js";
 import { parseVaultChildId, parseVaultId } from "../domain/protection/ids.js";
 import { assertName, backupInstanceNameRule } from "../domain/protection/names.js";
+import { lifecycleStateOf } from "../domain/protection/lifecycle.js";
 import { FLEXIBLE_SERVER_DATASOURCE_TYPE } from "../domain/protection/naming.js";
 import type { BackupInstance, BackupJob, RecoveryPoint } from "../domain/protection/types.js";
 import { existingVaultId, vaultsToSearch, type VaultDependencies } from "./vaults.js";
@@ -95,6 +97,11 @@ export interface BackupInstanceView {
   /** `database`: one database; `server`: a whole Flexible Server. */
   readonly kind: "database" | "server";
   readonly protectionStatus: string;
+  /**
+   * The service's finer state: `BackupSchedulesSuspended` for a suspended schedule (whose
+   * protection status reads stopped), else the protection status.
+   */
+  readonly protectionState: string;
   readonly protectionError: {
     readonly code: ErrorCode;
     readonly message: string;
@@ -105,6 +112,11 @@ export interface BackupInstanceView {
   readonly lastSuccessfulBackup: SuccessfulBackup | null;
   /** The policy schedule's next backup, while protection is configured. */
   readonly nextScheduledBackup: string | null;
+  /**
+   * Since when a backup is overdue (no success within the policy's period plus a day, as the
+   * reconciliation's `PgProtect.Backup.Overdue` counts it), while protection is configured.
+   */
+  readonly overdueSince: string | null;
   readonly recoveryPointCount: number;
 }
 
@@ -146,6 +158,26 @@ function latestSuccess(
         retentionTag: latest.retentionTag ?? twin.retentionTag,
       }
     : latest;
+}
+
+function overdueOf(
+  instance: BackupInstance,
+  policy: BackupPolicyResource | undefined,
+  last: SuccessfulBackup | null,
+  now: Date,
+): string | null {
+  if (instance.protectionStatus !== "ProtectionConfigured" || !policy) return null;
+  const expectedEvery = expectedBackupPeriod(policy.properties);
+  if (!expectedEvery) return null;
+  const since = overdueSince(
+    {
+      protectedSince: instance.createdAt,
+      expectedEvery,
+      ...(last ? { lastSuccessfulBackupTime: last.completedAt ?? last.time } : {}),
+    },
+    now,
+  );
+  return since ?? null;
 }
 
 function nextOccurrence(policy: BackupPolicyResource | undefined, now: Date): string | null {
@@ -193,6 +225,7 @@ export async function describeBackupInstance(
     policy,
   ]);
   const error = instance.protectionErrorDetails;
+  const lastSuccessfulBackup = latestSuccess(jobs, points);
   return {
     name: instance.name,
     id: instance.id,
@@ -202,6 +235,7 @@ export async function describeBackupInstance(
     datasourceType: instance.dataSourceInfo.datasourceType,
     kind: isServerKind(instance) ? "server" : "database",
     protectionStatus: instance.protectionStatus,
+    protectionState: lifecycleStateOf(instance),
     protectionError: error
       ? {
           code: error.code,
@@ -211,11 +245,12 @@ export async function describeBackupInstance(
       : null,
     policy: { name: policyName, id: instance.policyId },
     createdAt: instance.createdAt,
-    lastSuccessfulBackup: latestSuccess(jobs, points),
+    lastSuccessfulBackup,
     nextScheduledBackup:
       instance.protectionStatus === "ProtectionConfigured"
         ? nextOccurrence(policyResource, now)
         : null,
+    overdueSince: overdueOf(instance, policyResource, lastSuccessfulBackup, now),
     recoveryPointCount: points.length,
   };
 }

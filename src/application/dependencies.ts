@@ -4,7 +4,8 @@
  * this type, so the wiring depends on the application and never the other way round.
  */
 import { LOCAL_KEY_VAULT_NAME } from "../domain/protection/ids.js";
-import type { EventPublisherPort, Provider } from "../providers/ports.js";
+import type { EventPublisherPort, JobHistoryPort, Provider } from "../providers/ports.js";
+import type { JobHistorySettings } from "./jobHistory.js";
 import type { LocalSchedulePort } from "./localSchedule.js";
 
 /** Resolves vault names to ids and knows the default vault. */
@@ -19,7 +20,7 @@ export interface VaultDirectory {
  * The settings the use cases read, under their names in the validated configuration (so the
  * configuration itself is one).
  */
-export interface ApplicationSettings {
+export interface ApplicationSettings extends JobHistorySettings {
   /** The tag that asks for protection on a resource. */
   readonly AUTO_PROTECT_TAG: string;
   /** The vault auto-protection and reconciliation use; the default vault when absent. */
@@ -44,6 +45,8 @@ export interface ApplicationDependencies {
   readonly eventSource: string;
   /** The policy schedules the provider keeps itself (the local one); absent in Azure. */
   readonly localSchedule?: LocalSchedulePort;
+  /** pgprotect's own job history; without it jobs are listed from the vaults alone. */
+  readonly history?: JobHistoryPort;
 }
 
 /**

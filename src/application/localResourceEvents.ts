@@ -18,8 +18,17 @@ import type {
 
 /** The local runtime's topic for resource events (see `eventgrid.local.json`). */
 export const localResourcesTopicName = "resources";
-/** Every 15 seconds: a tag written with SQL is noticed about as fast as Event Grid would deliver it. */
-export const localResourceEventsSchedule = "*/15 * * * * *";
+/**
+ * Every second, so that a tag written with SQL starts its protection within seconds. A look is
+ * one catalogue query per server (`pg_database` and its comments, no user table is read) and
+ * writes nothing when nothing changed.
+ */
+export const localResourceEventsSchedule = "* * * * * *";
+
+/** Looks starting this soon after a slow look ended are skipped (see {@link ResourceEventPoll}). */
+export const resourceEventsMinGapMs = 500;
+/** A look taking longer than this is slow: longer than the schedule's period. */
+export const resourceEventsSlowMs = 1000;
 
 /** A directory change as the subscription system topic's CloudEvent would carry it. */
 export function resourceWriteEventOf(change: ResourceWriteChange): PublishedEvent {
@@ -86,8 +95,47 @@ async function writeWatermark(file: string, watermark: string): Promise<void> {
  */
 export async function publishResourceChanges(deps: ResourceEventDependencies): Promise<number> {
   const file = watermarkFile(deps.stateDir);
-  const page = await deps.directory.changesSince(await readWatermark(file));
-  await deps.publisher.publish(page.changes.map(resourceWriteEventOf));
+  const stored = await readWatermark(file);
+  const page = await deps.directory.changesSince(stored);
+  // Most looks find nothing new: then nothing is published and nothing written.
+  if (page.changes.length === 0 && page.watermark === stored) return 0;
+  if (page.changes.length > 0) await deps.publisher.publish(page.changes.map(resourceWriteEventOf));
   await writeWatermark(file, page.watermark);
   return page.changes.length;
+}
+
+/**
+ * Publishes the directory's changes, skipping the looks that queued up behind a slow one.
+ *
+ * @remarks The runtime runs a timer's invocations one after another and keeps those that fall due
+ * meanwhile; after a slow look (a server slow to answer, or unreachable until the connection times
+ * out) each kept invocation would look again at once, and with a look slower than the schedule's
+ * period they would pile up without end. So a look that starts less than `minGapMs` after a slow
+ * one (longer than `slowMs`) ended is skipped: the next one on time looks. After a quick look
+ * nothing is skipped (a look run by hand right after a scheduled one looks).
+ */
+export class ResourceEventPoll {
+  readonly #minGapMs: number;
+  readonly #slowMs: number;
+  readonly #now: () => number;
+  #lastEnded = Number.NEGATIVE_INFINITY;
+  #lastTook = 0;
+
+  constructor(options: { minGapMs?: number; slowMs?: number; now?: () => number } = {}) {
+    this.#minGapMs = options.minGapMs ?? resourceEventsMinGapMs;
+    this.#slowMs = options.slowMs ?? resourceEventsSlowMs;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** @returns how many events were published; 0 for a skipped look. */
+  async run(deps: ResourceEventDependencies): Promise<number> {
+    const started = this.#now();
+    if (this.#lastTook > this.#slowMs && started - this.#lastEnded < this.#minGapMs) return 0;
+    try {
+      return await publishResourceChanges(deps);
+    } finally {
+      this.#lastEnded = this.#now();
+      this.#lastTook = this.#lastEnded - started;
+    }
+  }
 }

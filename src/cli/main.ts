@@ -7,21 +7,45 @@ import type { CliCommand, CliIo } from "./io.js";
 const usage = `Usage: pgprotect <command> [options]
 
 Commands:
-  policy    Build, validate, compile and simulate backup policies (mirrors az dataprotection backup-policy)
-  host      Run the function app in the local Functions runtime (HTTP, timers, Event Grid, Durable)
-  local     Manage the embedded local provider (secret set|list|delete, vault create, demo)
+  policy      Build, validate, compile and simulate backup policies (mirrors az dataprotection backup-policy)
+  host        Run the function app in the local Functions runtime (HTTP, timers, Event Grid, Durable)
+  local       Manage the embedded local provider (secret set|list|delete, vault create, demo)
+
+Client of the HTTP API (the local host's, or --api URL):
+  protect     Protect a database, a Flexible Server, or every database of a server [--wait]
+  backup      Start an ad-hoc backup of a backup instance [--wait]
+  restore     Restore a recovery point to a new database or as files [--wait]
+  jobs        List backup and restore jobs [--watch]
+  instances   List the protected items, or show one
+  status      Show a protection operation or a job [--wait]
+  policies    List a vault's backup policies, or show one
+  completion  Print the shell completion script (bash, zsh)
+
+Run 'pgprotect <command> --help' for a command's options.
 `;
+
+/** The client commands: one module, loaded only when one of them runs. */
+const clientCommand = (name: string) => async (): Promise<CliCommand> => {
+  const { runClientCommand } = await import("./client/clientCli.js");
+  return (args, io) => runClientCommand([name, ...args], io);
+};
 
 const groups: Record<string, () => Promise<CliCommand>> = {
   policy: async () => (await import("./policyCli.js")).runPolicyCli,
   host: async () => (await import("./hostCli.js")).runHostCli,
   local: async () => (await import("./localCli.js")).runLocalCli,
+  ...Object.fromEntries(
+    ["protect", "backup", "restore", "jobs", "instances", "status", "policies", "completion"].map(
+      (name) => [name, clientCommand(name)],
+    ),
+  ),
 };
 
 /**
  * Runs one `pgprotect` invocation.
  *
- * @returns the exit code: 0 on success, 1 on a failed command, 2 on a usage error.
+ * @returns the exit code: 0 on success, 1 on a failed command, 2 on a usage error; the client
+ * commands add theirs (see `client/exitCodes.ts`).
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
   const [group, ...rest] = args;

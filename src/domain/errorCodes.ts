@@ -234,6 +234,31 @@ export const errorCatalogue = {
     httpStatus: 409,
     serviceCode: "UserErrorProtectionNotConfigured",
   },
+  PROTECTION_STATE_CONFLICT: {
+    meaning:
+      "The backup instance's protection state does not allow the lifecycle action, or another action is running on it.",
+    httpStatus: 409,
+  },
+  PROTECTION_LIFECYCLE_NOT_SUPPORTED: {
+    meaning: "The provider offers no protection lifecycle (stop, suspend, resume, delete).",
+    httpStatus: 501,
+  },
+  LIFECYCLE_OPERATION_NOT_FOUND: {
+    meaning: "There is no lifecycle operation of that id.",
+    httpStatus: 404,
+  },
+  PROTECTION_ACTION_FAILED: {
+    meaning:
+      "A lifecycle action still failed after its retries, or the instance did not reach its state.",
+  },
+  DELETED_BACKUP_INSTANCE_NOT_FOUND: {
+    meaning: "There is no soft-deleted backup instance of that name.",
+    httpStatus: 404,
+  },
+  UNDELETE_RETENTION_EXPIRED: {
+    meaning: "The deleted backup instance is past its soft-delete retention.",
+    httpStatus: 409,
+  },
   PROTECTION_NOT_FOUND: {
     meaning: "There is no protection operation of that id.",
     httpStatus: 404,
@@ -572,6 +597,14 @@ export const errorCatalogue = {
     httpStatus: 400,
   },
   SIMULATION_SIZE_INVALID: { meaning: "A simulation's backup size is below 0.", httpStatus: 400 },
+  DASHBOARD_ASSET_NOT_FOUND: {
+    meaning: "The dashboard has no script or style sheet of that name.",
+    httpStatus: 404,
+  },
+  CALENDAR_YEAR_INVALID: {
+    meaning: "A retention calendar's year is not a year from 1970 to 9999.",
+    httpStatus: 400,
+  },
   SIMULATION_GROWTH_INVALID: {
     meaning: "A simulation's monthly growth is not a fraction above -1.",
     httpStatus: 400,

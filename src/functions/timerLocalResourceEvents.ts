@@ -6,7 +6,7 @@ import { app, type InvocationContext, type Timer } from "@azure/functions";
 import {
   localResourceEventsSchedule,
   localResourcesTopicName,
-  publishResourceChanges,
+  ResourceEventPoll,
 } from "../application/localResourceEvents.js";
 import { appDependencies, localTopicPublisher } from "../composition.js";
 import { loadConfig } from "../config.js";
@@ -24,11 +24,12 @@ function isLocalProvider(): boolean {
 
 // In Azure the subscription's system topic sends these events; the timer exists only locally.
 if (isLocalProvider()) {
+  const poll = new ResourceEventPoll();
   app.timer("timerLocalResourceEvents", {
     schedule: localResourceEventsSchedule,
     handler: async (_timer: Timer, context: InvocationContext) => {
       const deps = await appDependencies();
-      const count = await publishResourceChanges({
+      const count = await poll.run({
         stateDir: deps.config.PGPROTECT_STATE_DIR,
         directory: deps.provider.directory,
         publisher: localTopicPublisher(deps.config, localResourcesTopicName),

@@ -1,8 +1,11 @@
 /**
- * The query string of `GET /api/jobs`: filters, page size and the continuation token, which
- * encodes where the previous page ended.
+ * The query string of `GET /api/jobs`: filters, the window, page size, the continuation token
+ * (which encodes where the previous page ended) and the format (JSON, or CSV for an export).
  */
+import type { HttpResponseInit } from "@azure/functions";
 import { InvalidInputError, type InputProblem } from "../domain/errors.js";
+import { csvHeader, csvLines, csvMediaType } from "../domain/history/csv.js";
+import type { BackupJob } from "../domain/protection/types.js";
 import type { JobOperation, JobStatus } from "../domain/protection/types.js";
 import type { JobFilter } from "../providers/ports.js";
 
@@ -68,8 +71,59 @@ export interface JobQuery {
   readonly vault?: string;
   /** A datasource's name (`sales`, `local/sales`) when not given by ARM id. */
   readonly datasourceName?: string;
+  /** Jobs started at or after this instant. */
+  readonly from?: string;
+  /** Jobs started before this instant. */
+  readonly to?: string;
+  /** A backup instance by ARM id, name or friendly name. */
+  readonly instance?: string;
   readonly top: number;
   readonly after?: JobCursor;
+  /** `csv` exports every job of the window as CSV; `json` (the default) answers one page. */
+  readonly format: "json" | "csv";
+}
+
+function instantOf(
+  query: URLSearchParams,
+  name: "since" | "from" | "to",
+  problems: InputProblem[],
+): string | undefined {
+  const value = query.get(name) ?? undefined;
+  if (value === undefined) return undefined;
+  if (Number.isNaN(Date.parse(value))) {
+    problems.push({
+      path: `query.${name}`,
+      code: "JOBS_QUERY_INVALID",
+      message: `'${value}' is not an ISO 8601 instant`,
+    });
+    return undefined;
+  }
+  return new Date(value).toISOString();
+}
+
+/**
+ * The format asked for: `format=csv|json` first, otherwise CSV when `Accept` names `text/csv`
+ * before (or without) JSON.
+ */
+function formatOf(
+  query: URLSearchParams,
+  accept: string | null,
+  problems: InputProblem[],
+): "json" | "csv" {
+  const format = query.get("format")?.trim().toLowerCase();
+  if (format === "csv" || format === "json") return format;
+  if (format !== undefined) {
+    problems.push({
+      path: "query.format",
+      code: "JOBS_QUERY_INVALID",
+      message: "format must be json or csv",
+    });
+    return "json";
+  }
+  const types = (accept ?? "").split(",").map((part) => part.split(";")[0]?.trim().toLowerCase());
+  const csv = types.indexOf("text/csv");
+  const json = types.indexOf("application/json");
+  return csv >= 0 && (json < 0 || csv < json) ? "csv" : "json";
 }
 
 /**
@@ -77,18 +131,21 @@ export interface JobQuery {
  *
  * @throws InvalidInputError `JOBS_QUERY_INVALID` naming every bad parameter.
  */
-export function parseJobQuery(query: URLSearchParams): JobQuery {
+export function parseJobQuery(query: URLSearchParams, accept: string | null = null): JobQuery {
   const problems: InputProblem[] = [];
   const status = listOf(query.get("status"), jobStatuses, "status", problems);
   const operation = listOf(query.get("operation"), jobOperations, "operation", problems);
-  const since = query.get("since") ?? undefined;
-  if (since !== undefined && Number.isNaN(Date.parse(since))) {
+  const since = instantOf(query, "since", problems);
+  const from = instantOf(query, "from", problems);
+  const to = instantOf(query, "to", problems);
+  if (from !== undefined && to !== undefined && Date.parse(from) >= Date.parse(to)) {
     problems.push({
-      path: "query.since",
+      path: "query.to",
       code: "JOBS_QUERY_INVALID",
-      message: `'${since}' is not an ISO 8601 instant`,
+      message: "to must be after from",
     });
   }
+  const format = formatOf(query, accept, problems);
   const topText = query.get("top");
   const top = topText === null ? jobPageSize.default : Number(topText);
   if (!Number.isInteger(top) || top < 1 || top > jobPageSize.max) {
@@ -120,13 +177,33 @@ export function parseJobQuery(query: URLSearchParams): JobQuery {
     filter: {
       ...(status ? { status } : {}),
       ...(operation ? { operation } : {}),
-      ...(since !== undefined ? { since: new Date(since).toISOString() } : {}),
+      ...(since !== undefined ? { since } : {}),
       ...(datasource && byId ? { datasourceId: datasource } : {}),
     },
     ...(query.get("vault") ? { vault: query.get("vault") as string } : {}),
     ...(datasource && !byId ? { datasourceName: datasource } : {}),
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+    ...(query.get("instance")?.trim() ? { instance: (query.get("instance") ?? "").trim() } : {}),
     top,
     ...(after ? { after } : {}),
+    format,
+  };
+}
+
+/**
+ * The CSV export of jobs, as an attachment; when the export stopped at its
+ * row limit, a `Link` header (`rel="next"`) goes on from the last row.
+ */
+export function jobsCsvResponse(jobs: readonly BackupJob[], next?: string): HttpResponseInit {
+  return {
+    status: 200,
+    headers: {
+      "Content-Type": csvMediaType,
+      "Content-Disposition": 'attachment; filename="jobs.csv"',
+      ...(next ? { Link: `<${next}>; rel="next"` } : {}),
+    },
+    body: csvHeader() + csvLines(jobs),
   };
 }
 

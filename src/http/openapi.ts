@@ -6,6 +6,8 @@
 import { z } from "zod";
 import { startBackupBody, startProtectionBody, startRestoreBody } from "./protectionRequests.js";
 import { jobPageSize } from "./jobRequests.js";
+import { changePolicyBody, stopProtectionBody } from "./lifecycleRequests.js";
+import { lifecycleActions } from "../domain/protection/lifecycle.js";
 import { simulatePolicyBody } from "./policyRequests.js";
 import { policySpecSchema } from "../domain/policy/spec.js";
 import { errorCatalogue, type ErrorCode, type ErrorCodeEntry } from "../domain/errorCodes.js";
@@ -329,11 +331,13 @@ const schemas: Record<string, Schema> = {
       "datasourceType",
       "kind",
       "protectionStatus",
+      "protectionState",
       "protectionError",
       "policy",
       "createdAt",
       "lastSuccessfulBackup",
       "nextScheduledBackup",
+      "overdueSince",
       "recoveryPointCount",
     ],
     properties: {
@@ -347,6 +351,11 @@ const schemas: Record<string, Schema> = {
       protectionStatus: {
         type: "string",
         description: "e.g. `ProtectionConfigured`, `ProtectionStopped`.",
+      },
+      protectionState: {
+        type: "string",
+        description:
+          "The service's finer state, which tells a suspended schedule (`BackupSchedulesSuspended`) from stopped protection (`ProtectionStopped`); the protection status where the service gives none.",
       },
       protectionError: {
         oneOf: [
@@ -365,6 +374,12 @@ const schemas: Record<string, Schema> = {
         type: ["string", "null"],
         format: "date-time",
         description: "The policy schedule's next backup while protection is configured.",
+      },
+      overdueSince: {
+        type: ["string", "null"],
+        format: "date-time",
+        description:
+          "Since when a backup is overdue (no success within the policy's period plus a day), while protection is configured.",
       },
       recoveryPointCount: { type: "integer", minimum: 0 },
     },
@@ -403,6 +418,107 @@ const schemas: Record<string, Schema> = {
         description: "The orchestration following the job.",
       },
     },
+  },
+  StopProtectionBody: fromZod(stopProtectionBody),
+  ChangePolicyBody: fromZod(changePolicyBody),
+  LifecycleAnswer: {
+    type: "object",
+    required: [
+      "action",
+      "backupInstanceName",
+      "vaultName",
+      "state",
+      "outcome",
+      "operationId",
+      "targetState",
+      "statusUrl",
+    ],
+    properties: {
+      action: { enum: [...lifecycleActions] },
+      backupInstanceName: text,
+      vaultName: text,
+      state: { type: "string", description: "The instance's state when the request came." },
+      outcome: {
+        enum: ["accepted", "alreadyDone"],
+        description:
+          "`accepted`: an operation carries the action out (202); `alreadyDone`: the instance already was where the action leads (200).",
+      },
+      operationId: {
+        type: ["string", "null"],
+        description:
+          "The lifecycle operation carrying the action out; null when nothing was left to do.",
+      },
+      targetState: { type: "string", description: "The state the action leads to." },
+      statusUrl: { type: ["string", "null"], format: "uri" },
+    },
+    additionalProperties: false,
+  },
+  LifecycleOperation: {
+    type: "object",
+    required: [
+      "id",
+      "action",
+      "backupInstanceName",
+      "vaultName",
+      "status",
+      "state",
+      "error",
+      "createdTime",
+      "lastUpdatedTime",
+    ],
+    properties: {
+      id: text,
+      action: text,
+      backupInstanceName: text,
+      vaultName: text,
+      status: { enum: ["Running", "Completed", "Failed"] },
+      state: {
+        type: ["string", "null"],
+        description: "The state the operation left the instance in.",
+      },
+      error: { oneOf: [{ type: "null" }, { ...serviceError, description: "Why it failed." }] },
+      createdTime: instant,
+      lastUpdatedTime: instant,
+    },
+    additionalProperties: false,
+  },
+  DeletedBackupInstance: {
+    type: "object",
+    required: [
+      "name",
+      "id",
+      "vaultName",
+      "friendlyName",
+      "datasourceId",
+      "datasourceType",
+      "kind",
+      "policy",
+      "deletionTime",
+      "scheduledPurgeTime",
+      "undeletable",
+    ],
+    properties: {
+      name: text,
+      id: text,
+      vaultName: text,
+      friendlyName: text,
+      datasourceId: text,
+      datasourceType: text,
+      kind: { enum: ["database", "server"] },
+      policy: { type: "object", required: ["name", "id"], properties: { name: text, id: text } },
+      deletionTime: text,
+      scheduledPurgeTime: {
+        type: ["string", "null"],
+        description: "When it is purged with its recovery points; undelete is possible until then.",
+      },
+      undeletable: { type: "boolean" },
+    },
+    additionalProperties: false,
+  },
+  DeletedBackupInstanceList: {
+    type: "object",
+    required: ["value"],
+    properties: { value: { type: "array", items: ref("DeletedBackupInstance") } },
   },
   StartRestoreBody: fromZod(startRestoreBody),
   RestoreAccepted: {
@@ -606,6 +722,20 @@ const vaultQuery = {
   schema: text,
 };
 
+const lifecycleResponses = {
+  "200": ok(
+    "LifecycleAnswer",
+    "Nothing left to do: the instance already was where the action leads",
+  ),
+  "202": {
+    ...ok("LifecycleAnswer", "Accepted: follow statusUrl"),
+    headers: { Location: { schema: { type: "string" } } },
+  },
+  ...notFound,
+  ...conflict,
+  ...common,
+};
+
 const paths: Record<string, Record<string, unknown>> = {
   "/health": {
     get: {
@@ -741,6 +871,13 @@ const paths: Record<string, Record<string, unknown>> = {
       parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
       responses: { "200": ok("BackupInstance"), ...notFound, ...common },
     },
+    delete: {
+      operationId: "deleteBackupInstance",
+      summary:
+        "Delete a backup instance with its recovery points (soft-deleted where the vault keeps deleted items)",
+      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      responses: lifecycleResponses,
+    },
   },
   "/backup-instances/{name}/backups": {
     post: {
@@ -780,6 +917,71 @@ const paths: Record<string, Record<string, unknown>> = {
       },
     },
   },
+  "/backup-instances/{name}/stop": {
+    post: {
+      operationId: "stopProtection",
+      summary: "Stop protection, keeping every recovery point or deleting them with the instance",
+      description:
+        "`deleteData: false` stops protection and keeps every recovery point (`ProtectionStopped`); `deleteData: true` deletes the backup instance with its recovery points, soft-deleted where the vault keeps deleted items. " +
+        "A state that does not allow it is a 409 `PROTECTION_STATE_CONFLICT`; an instance already stopped answers 200 `alreadyDone`.",
+      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      requestBody: body("StopProtectionBody"),
+      responses: lifecycleResponses,
+    },
+  },
+  "/backup-instances/{name}/suspend": {
+    post: {
+      operationId: "suspendBackups",
+      summary: "Suspend the backup schedule; retention runs on (from ProtectionConfigured only)",
+      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      responses: lifecycleResponses,
+    },
+  },
+  "/backup-instances/{name}/resume": {
+    post: {
+      operationId: "resumeProtection",
+      summary: "Resume the backups of a suspended or stopped backup instance",
+      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      responses: lifecycleResponses,
+    },
+  },
+  "/backup-instances/{name}/policy": {
+    put: {
+      operationId: "changeBackupPolicy",
+      summary: "Move a backup instance to another policy of its vault",
+      description:
+        "Policies cannot be edited once in use: the instance is moved to another policy instead, validated by the service (`validateForModifyBackup`) before it is written. " +
+        "A policy the vault lacks is a 404 `POLICY_NOT_FOUND`; one for another datasource type a 400 `POLICY_DATASOURCE_TYPE_MISMATCH`.",
+      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      requestBody: body("ChangePolicyBody"),
+      responses: lifecycleResponses,
+    },
+  },
+  "/backup-instances/{name}/undelete": {
+    post: {
+      operationId: "undeleteBackupInstance",
+      summary:
+        "Bring a soft-deleted backup instance back, stopped, within its soft-delete retention",
+      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      responses: lifecycleResponses,
+    },
+  },
+  "/deleted-backup-instances": {
+    get: {
+      operationId: "listDeletedBackupInstances",
+      summary: "Soft-deleted backup instances, newest deletion first, with their scheduled purge",
+      parameters: [vaultQuery],
+      responses: { "200": ok("DeletedBackupInstanceList"), ...notFound, ...common },
+    },
+  },
+  "/lifecycle-operations/{id}": {
+    get: {
+      operationId: "getLifecycleOperation",
+      summary: "A lifecycle operation's status, the state it left the instance in, or its error",
+      parameters: [pathParameter("id", "The operationId a lifecycle request answered.")],
+      responses: { "200": ok("LifecycleOperation"), ...notFound, ...common },
+    },
+  },
   "/jobs": {
     get: {
       operationId: "listJobs",
@@ -815,6 +1017,36 @@ const paths: Record<string, Record<string, unknown>> = {
           schema: instant,
         },
         {
+          name: "from",
+          in: "query",
+          required: false,
+          description:
+            "Jobs started at or after this instant; any age the job history keeps (HISTORY_RETENTION_DAYS).",
+          schema: instant,
+        },
+        {
+          name: "to",
+          in: "query",
+          required: false,
+          description: "Jobs started before this instant.",
+          schema: instant,
+        },
+        {
+          name: "instance",
+          in: "query",
+          required: false,
+          description: "A backup instance: its ARM id, name or friendly name (`local/sales`).",
+          schema: text,
+        },
+        {
+          name: "format",
+          in: "query",
+          required: false,
+          description:
+            "`csv` exports every job of the window as CSV (as `Accept: text/csv` does); `json` answers one page.",
+          schema: { type: "string", enum: ["json", "csv"], default: "json" },
+        },
+        {
           name: "top",
           in: "query",
           required: false,
@@ -834,7 +1066,23 @@ const paths: Record<string, Record<string, unknown>> = {
           schema: text,
         },
       ],
-      responses: { "200": ok("JobList"), ...notFound, ...common },
+      responses: {
+        "200": {
+          description: "OK: a page of jobs, or with format=csv every job of the window as CSV",
+          content: {
+            "application/json": { schema: ref("JobList") },
+            "text/csv": {
+              schema: {
+                type: "string",
+                description:
+                  "RFC 4180 with a header line; a Link header (rel=next) continues an export cut at 100000 rows.",
+              },
+            },
+          },
+        },
+        ...notFound,
+        ...common,
+      },
     },
   },
   "/jobs/{id}": {
@@ -885,6 +1133,69 @@ const paths: Record<string, Record<string, unknown>> = {
         ...conflict,
         "415": problem("The body is not JSON"),
         ...common,
+      },
+    },
+  },
+  "/vaults/{vault}/policies/{name}/calendar.svg": {
+    get: {
+      operationId: "getPolicyCalendar",
+      summary: "A policy's retention calendar as an SVG image, drawn from the policy simulator",
+      description:
+        "One cell per UTC day: the backups taken, the recovery points VaultStore and ArchiveStore hold, and the day each expires, with a " +
+        "legend and a text alternative per day. The window is `year`, or `from` and `to` (default: the next 12 months); at most 10 years.",
+      parameters: [
+        pathParameter("vault", "The vault's name."),
+        pathParameter("name", "The policy's name."),
+        ...["year", "from", "to"].map((name) => ({
+          name,
+          in: "query",
+          required: false,
+          description:
+            name === "year"
+              ? "A UTC year (`2027`); replaces `from` and `to`."
+              : `An instant or date (\`2027-01-01\`); ${name === "from" ? "default today (UTC)" : "default 12 months after from"}.`,
+          schema: text,
+        })),
+      ],
+      responses: {
+        "200": {
+          description: "The calendar",
+          content: { "image/svg+xml": { schema: { type: "string" } } },
+        },
+        ...notFound,
+        ...common,
+      },
+    },
+  },
+  "/dashboard": {
+    get: {
+      operationId: "getDashboard",
+      summary:
+        "The dashboard: a web page of protected items, recent jobs and policy calendars (open it with the key as `?code=`)",
+      responses: {
+        "200": {
+          description: "The page",
+          content: { "text/html": { schema: { type: "string" } } },
+        },
+        ...common,
+      },
+    },
+  },
+  "/dashboard/{asset}": {
+    get: {
+      operationId: "getDashboardAsset",
+      summary: "The dashboard's script and styles; anonymous: they hold no data",
+      security: [],
+      parameters: [pathParameter("asset", "`dashboard.js` or `dashboard.css`.")],
+      responses: {
+        "200": {
+          description: "The asset",
+          content: {
+            "text/javascript": { schema: { type: "string" } },
+            "text/css": { schema: { type: "string" } },
+          },
+        },
+        ...notFound,
       },
     },
   },

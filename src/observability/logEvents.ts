@@ -209,6 +209,20 @@ export const logEvents = {
       "The backup job {jobName} runs, but the orchestration following it did not start: {errorMessage}",
     properties: { jobName: "string", backupInstanceName: "string", errorMessage: "string" },
   }),
+  lifecycleRequested: defineLogEvent({
+    id: 204,
+    name: "PgProtect.Lifecycle.Requested",
+    level: "information",
+    message: "{action} of {backupInstanceName} requested while {state}: {outcome}",
+    properties: {
+      action: "string",
+      backupInstanceName: "string",
+      vaultName: "string",
+      state: "string",
+      outcome: "string",
+      requestedBy: "string?",
+    },
+  }),
 
   // 300: orchestrations (logged replay-safely: once, not on every replay).
   orchestrationStarted: defineLogEvent({
@@ -306,6 +320,21 @@ export const logEvents = {
     level: "information",
     message: "Published {eventType} {cloudEventId} for {subject}",
     properties: { cloudEventId: "string", eventType: "string", subject: "string" },
+  }),
+  alarmRaised: defineLogEvent({
+    id: 510,
+    name: "PgProtect.Alarm.Raised",
+    level: "warning",
+    message: "Raised {eventType} {cloudEventId} for {subject}",
+    properties: { cloudEventId: "string", eventType: "string", subject: "string" },
+  }),
+  jobHistoryUnavailable: defineLogEvent({
+    id: 511,
+    name: "PgProtect.JobHistory.Unavailable",
+    level: "warning",
+    message:
+      "Job {jobId} was not recorded in the job history ({errorMessage}); the job watcher records it on its next pass",
+    properties: { jobId: "string", errorMessage: "string" },
   }),
 
   // 600: notifications.

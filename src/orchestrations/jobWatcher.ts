@@ -1,7 +1,9 @@
 /**
  * `jobWatcher`: one pass of job tracking. It lists the jobs of the vaults that started or ended
- * since the watermark, publishes `PgProtect.Backup.JobStateChanged` for each job state it has not
- * published yet, and returns the next watermark with the states it has published recently.
+ * since the watermark, records them in pgprotect's job history (which raises the stuck and anomaly
+ * alarms the history shows), publishes `PgProtect.Backup.JobStateChanged` for each job state it
+ * has not published yet (the end of a job reported stuck says so), and returns the next watermark
+ * with the states it has published recently.
  *
  * @remarks The timer `timerWatchJobs` runs one pass a minute under one fixed instance id and
  * hands each pass the state the previous one returned, so the watermark lives in the task hub's
@@ -13,6 +15,7 @@
 import type { OrchestrationContext, Task } from "durable-functions";
 import { z } from "zod";
 import { activityNames, type EventRequest, type WatchedJob } from "../activities/names.js";
+import type { StuckMark } from "../domain/events/types.js";
 import { failureMessage, OrchestrationErrorCodes } from "../domain/protection/outcomeCodes.js";
 import { logEvents } from "../observability/logEvents.js";
 import { replaySafeLogger } from "../observability/orchestrationLogger.js";
@@ -131,6 +134,21 @@ export function* jobWatcher(
     }
   }
 
+  // Recorded before publishing, so that the end of a job reported stuck is published as such.
+  const stuckEnded = new Map<string, StuckMark>();
+  if (input.vaultIds.length > 0) {
+    try {
+      const recorded = yield* callActivity(context, activityNames.recordJobHistory, {
+        jobs: listed,
+        at: new Date(now).toISOString(),
+      });
+      for (const ended of recorded.stuckEnded)
+        stuckEnded.set(ended.jobId.toLowerCase(), ended.stuck);
+    } catch (error) {
+      return stopped(0, "The jobs could not be recorded in the job history", error);
+    }
+  }
+
   const fresh: WatchedJob[] = [];
   const freshKeys = new Set<string>();
   for (const watched of listed) {
@@ -143,11 +161,19 @@ export function* jobWatcher(
   let published = 0;
   for (let start = 0; start < fresh.length; start += jobWatching.publishBatch) {
     const batch = fresh.slice(start, start + jobWatching.publishBatch);
-    const requests = batch.map((watched): EventRequest => ({
-      kind: "jobStateChanged",
-      job: watched.job,
-      ...(watched.datasourceTags ? { datasourceTags: watched.datasourceTags } : {}),
-    }));
+    const requests = batch.map((watched): EventRequest => {
+      const stuck =
+        watched.job.status === "InProgress"
+          ? undefined
+          : stuckEnded.get(watched.job.id.toLowerCase());
+      return {
+        kind: "jobStateChanged",
+        job: watched.job,
+        ...(watched.datasourceTags ? { datasourceTags: watched.datasourceTags } : {}),
+        ...(stuck ? { stuck } : {}),
+        recorded: true,
+      };
+    });
     try {
       yield* callActivity(context, activityNames.publishEvents, requests);
     } catch (error) {

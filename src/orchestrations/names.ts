@@ -4,4 +4,5 @@ export const orchestrationNames = {
   protectServer: "protectServer",
   adhocBackup: "adhocBackup",
   jobWatcher: "jobWatcher",
+  protectionLifecycle: "protectionLifecycle",
 } as const;

@@ -9,8 +9,11 @@
  * came from the service, the service's own code as `serviceCode`; the constants below name the
  * ones both providers raise. Vaults are named by their ARM id (`/subscriptions/.../backupVaults/{name}`).
  */
+import type { PgProtectEvent } from "../domain/events/types.js";
+import type { JobHistoryPage, JobHistoryQuery } from "../domain/history/jobQuery.js";
 import type { BackupPolicy, BackupPolicyResource } from "../domain/policy/types.js";
 import { ErrorCodes } from "../domain/errorCodes.js";
+import type { DeletedBackupInstance } from "../domain/protection/lifecycle.js";
 import type {
   BackupInstance,
   BackupInstanceSpec,
@@ -143,6 +146,61 @@ export interface BackupInstancePort {
   listBackupInstancesForDatasource(datasourceId: string): Promise<BackupInstance[]>;
   /** Stops protection and keeps the recovery points (`ProtectionStopped`). */
   stopProtection(vaultId: string, instanceName: string): Promise<BackupInstance>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The protection lifecycle
+
+/**
+ * Where a lifecycle action left an instance: as it stands once the service's operation ended,
+ * or, when the operation outlasted the short wait a call gives it, `running` (the caller follows
+ * the instance's state with durable timers rather than sending the action again).
+ */
+export interface LifecycleActionOutcome {
+  /** The instance as read after the action; absent once it is deleted. */
+  readonly instance?: BackupInstance;
+  /** Whether the service's operation was still running when the call stopped waiting. */
+  readonly running: boolean;
+}
+
+/**
+ * The protection lifecycle of backup instances (`BackupInstances_StopProtection`,
+ * `_SuspendBackups`, `_ResumeBackups`, `_ResumeProtection`, `_ValidateForModifyBackup`,
+ * `_CreateOrUpdate`, `_Delete`, `DeletedBackupInstances_*`).
+ *
+ * @remarks Actions that the service carries out on arrival (stop, suspend, resume, delete,
+ * undelete) are sent once however their answers are lost. Each refuses a state the service
+ * refuses with `PROTECTION_STATE_CONFLICT`.
+ */
+export interface ProtectionLifecyclePort {
+  /** Stops protection and keeps every recovery point (`ProtectionStopped`). */
+  stopProtection(vaultId: string, instanceName: string): Promise<LifecycleActionOutcome>;
+  /** Stops the schedule; retention runs on (`BackupSchedulesSuspended`). */
+  suspendBackups(vaultId: string, instanceName: string): Promise<LifecycleActionOutcome>;
+  /** Resumes a suspended schedule or stopped protection (`ProtectionConfigured`). */
+  resume(vaultId: string, instanceName: string): Promise<LifecycleActionOutcome>;
+  /**
+   * Moves the instance to another policy of its vault: validated by the service first
+   * (`validateForModifyBackup`), then written.
+   *
+   * @throws AppError `POLICY_NOT_FOUND`, `POLICY_DATASOURCE_TYPE_MISMATCH`.
+   */
+  changePolicy(
+    vaultId: string,
+    instanceName: string,
+    policyId: string,
+  ): Promise<LifecycleActionOutcome>;
+  /** Deletes the instance; with soft delete on, it can be undeleted until its purge. */
+  deleteBackupInstance(vaultId: string, instanceName: string): Promise<LifecycleActionOutcome>;
+  /**
+   * Brings a soft-deleted instance back (as `ProtectionStopped`).
+   *
+   * @throws NotFoundError `DELETED_BACKUP_INSTANCE_NOT_FOUND`; AppError
+   * `UNDELETE_RETENTION_EXPIRED`.
+   */
+  undeleteBackupInstance(vaultId: string, instanceName: string): Promise<LifecycleActionOutcome>;
+  /** The soft-deleted instances of a vault. */
+  listDeletedBackupInstances(vaultId: string): Promise<DeletedBackupInstance[]>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,6 +531,8 @@ export interface Provider {
    * protections are looked up datasource by datasource.
    */
   readonly protectedItems?: ProtectedItemPort;
+  /** Stop, suspend, resume, change of policy, delete and undelete of backup instances. */
+  readonly lifecycle?: ProtectionLifecyclePort;
 }
 
 /**
@@ -484,3 +544,54 @@ export type Clock = () => Date;
 
 /** The wall clock: {@link Clock} in production. */
 export const wallClock: Clock = () => new Date();
+
+/** An alarm the job history raised, kept so that it is raised once and its end can be told. */
+export interface AlarmRecord {
+  /** The alarm's CloudEvent id (stable per fact). */
+  readonly id: string;
+  readonly kind: "stuck" | "anomaly";
+  /** The job it is about (ARM id). */
+  readonly jobId: string;
+  /** When it was raised (ISO 8601). */
+  readonly at: string;
+  /** The event announcing it, published again as is if publishing was cut off. */
+  readonly event: PgProtectEvent;
+  /** Whether the event was published. */
+  readonly published: boolean;
+}
+
+/** Earlier completed jobs of one backup instance and operation category. */
+export interface CompletedJobsQuery {
+  readonly backupInstanceId: string;
+  readonly operationCategory: "Backup" | "Restore";
+  /** Only jobs started before this instant (ISO 8601). */
+  readonly startedBefore: string;
+  /** At most this many, newest first. */
+  readonly limit: number;
+}
+
+/**
+ * pgprotect's own record of jobs and alarms, kept longer than the service keeps jobs (SQLite
+ * locally, Table Storage in Azure).
+ *
+ * @remarks Writes are idempotent and safe with two writers: a job is one record that only a
+ * state at least as far along replaces, and an alarm is recorded once under its event id.
+ */
+export interface JobHistoryPort {
+  /** Records jobs in the state given (a state already recorded, or an earlier one, changes nothing). */
+  recordJobs(jobs: readonly BackupJob[]): Promise<void>;
+  /** One page of recorded jobs, newest first. */
+  queryJobs(query: JobHistoryQuery): Promise<JobHistoryPage>;
+  /** The jobs recorded as still running. */
+  runningJobs(): Promise<BackupJob[]>;
+  /** Earlier completed jobs of an instance, newest first. */
+  completedJobs(query: CompletedJobsQuery): Promise<BackupJob[]>;
+  /** Records an alarm unless one with its id is recorded; answers the alarm as recorded. */
+  recordAlarm(alarm: AlarmRecord): Promise<AlarmRecord>;
+  /** Notes that an alarm's event was published. */
+  markAlarmPublished(id: string): Promise<void>;
+  /** The alarms raised about a job, oldest first. */
+  alarmsOfJob(jobId: string): Promise<AlarmRecord[]>;
+  /** Removes jobs started and alarms raised before the instant; answers how many jobs went. */
+  prune(before: string): Promise<number>;
+}

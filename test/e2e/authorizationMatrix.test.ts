@@ -77,6 +77,19 @@ const appMatrix: Record<string, { call: (app: SecuredApp) => Call | Promise<Call
                                                                                                                            expected: [401,    401,       401,      403,    202] },
   startRestore:        { call: (app) => ({ method: "POST", params: { name: app.instanceName }, body: { targetDatabaseName: "ledger_restored" } }),
                                                                                                                            expected: [401,    401,       401,      403,    202] },
+  // The lifecycle's changes name an instance that does not exist: an Operator reaches the use case (404), a Reader does not (403).
+  stopProtection:      { call: () => ({ method: "POST", params: { name: "no-such-instance" }, body: { deleteData: false } }),   expected: [401,    401,       401,      403,    404] },
+  suspendBackups:      { call: () => ({ method: "POST", params: { name: "no-such-instance" } }),                            expected: [401,    401,       401,      403,    404] },
+  resumeProtection:    { call: () => ({ method: "POST", params: { name: "no-such-instance" } }),                            expected: [401,    401,       401,      403,    404] },
+  changeBackupPolicy:  { call: () => ({ method: "PUT", params: { name: "no-such-instance" }, body: { policyName: "weekly" } }), expected: [401,    401,       401,      403,    404] },
+  deleteBackupInstance: { call: () => ({ method: "DELETE", params: { name: "no-such-instance" } }),                         expected: [401,    401,       401,      403,    404] },
+  undeleteBackupInstance: { call: () => ({ method: "POST", params: { name: "no-such-instance" } }),                         expected: [401,    401,       401,      403,    404] },
+  listDeletedBackupInstances: { call: () => ({ method: "GET" }),                                                            expected: [401,    401,       401,      200,    200] },
+  getLifecycleOperation: { call: () => ({ method: "GET", params: { id: "lifecycle-no-such-operation" } }),                  expected: [401,    401,       401,      404,    404] },
+  getPolicyCalendar:   { call: () => ({ method: "GET", params: { vault: "pgprotect-vault", name: "weekly" } }),            expected: [401,    401,       401,      200,    200] },
+  getDashboard:        { call: () => ({ method: "GET" }),                                                                  expected: [401,    401,       401,      200,    200] },
+  // The dashboard's script and styles hold no data; the browser loads them without the key.
+  getDashboardAsset:   { call: () => ({ method: "GET", params: { asset: "dashboard.js" } }),                               expected: [200,    200,       200,      200,    200] },
 };
 const appColumns = credentials.slice(0, 5);
 

@@ -3,8 +3,10 @@
  * service's: ARM ids under a subscription, a vault, a Flexible Server database.
  */
 import {
+  backupAnomalyEvent,
   backupOverdueEvent,
   jobStateChangedEvent,
+  jobStuckEvent,
   protectionConfiguredEvent,
   protectionFailedEvent,
 } from "../../src/domain/events/builders.js";
@@ -136,6 +138,34 @@ export function oneOfEach(): PgProtectEvent[] {
         lastSuccessfulBackupTime: "2026-11-20T22:03:25Z",
       },
       { source: SOURCE, time: "2026-11-28T00:00:00Z" },
+    ),
+    jobStuckEvent(
+      {
+        job: backupJob({ status: "InProgress", endTime: undefined, duration: undefined }),
+        detectedAt: "2026-11-20T23:40:00Z",
+        runningMinutes: 100,
+        expectedWithinMinutes: 30,
+        usualP95Minutes: 4,
+        earlierRuns: 12,
+        basis: "floor",
+      },
+      { source: SOURCE },
+    ),
+    backupAnomalyEvent(
+      {
+        job: backupJob({ dataTransferredInBytes: 52_428_800 }),
+        findings: [
+          {
+            measure: "size",
+            observed: 52_428_800,
+            usual: 1_610_612_736,
+            ratio: 0.0326,
+            limit: 0.5,
+          },
+        ],
+        earlierBackups: 12,
+      },
+      { source: SOURCE },
     ),
   ];
 }

@@ -216,6 +216,8 @@ interface HostJson {
   readonly routePrefix: string;
   readonly hubName: string | undefined;
   readonly logLevel: LogLevel | undefined;
+  /** Levels of single functions (`"Function.<name>": "Warning"`). */
+  readonly functionLogLevels: Readonly<Record<string, LogLevel>>;
 }
 
 function readJson(file: string): unknown {
@@ -254,7 +256,19 @@ function readHostJson(
     routePrefix: typeof prefix === "string" ? prefix.replace(/^\/+|\/+$/g, "") : "api",
     hubName: typeof hub === "string" ? resolveSetting(hub, settings) : undefined,
     logLevel: typeof level === "string" ? parseLogLevel(level) : undefined,
+    functionLogLevels: functionLogLevels(levels),
   };
+}
+
+/** The `Function.<name>` categories of host.json's `logging.logLevel` that name a known level. */
+function functionLogLevels(levels: Record<string, unknown>): Record<string, LogLevel> {
+  const found: Record<string, LogLevel> = {};
+  for (const [category, value] of Object.entries(levels)) {
+    const match = /^Function\.([^.]+)$/i.exec(category);
+    const level = typeof value === "string" ? parseLogLevel(value) : undefined;
+    if (match?.[1] !== undefined && level !== undefined) found[match[1]] = level;
+  }
+  return found;
 }
 
 /** `Values` of the app's local.settings.json, as Core Tools reads them. */
@@ -387,8 +401,11 @@ async function startLocked(options: HostOptions, started: LockedStart): Promise<
   const { appDir } = options;
   const { stateDir, settings, clock, write, lock } = started;
   const hostJson = readHostJson(appDir, settings);
-  const log = new HostLog(write, options.logLevel ?? hostJson.logLevel ?? "information", () =>
-    clock.now(),
+  const log = new HostLog(
+    write,
+    options.logLevel ?? hostJson.logLevel ?? "information",
+    () => clock.now(),
+    hostJson.functionLogLevels,
   );
   const hostname = options.hostname ?? "127.0.0.1";
 

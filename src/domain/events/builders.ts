@@ -8,15 +8,21 @@ import { stableUuid } from "./stableId.js";
 import {
   dataSchemaOf,
   EVENT_SCHEMA_VERSION,
+  lifecycleEventTypes,
   PgProtectEventTypes,
+  type AnomalyMeasure,
+  type BackupAnomalyEvent,
   type BackupOverdueEvent,
   type CloudEvent,
   type DatasourceTags,
   type JobStateChangedEvent,
+  type JobStuckEvent,
   type PgProtectEvent,
   type PgProtectEventType,
   type ProtectionConfiguredEvent,
   type ProtectionFailedEvent,
+  type ProtectionLifecycleEvent,
+  type StuckMark,
 } from "./types.js";
 
 /** What every builder needs besides the fact itself. */
@@ -32,11 +38,11 @@ export interface EventOptions {
  *
  * @remarks The id is derived from the job id and the status only, so the job watcher may publish
  * the same state again after a restart and consumers still see one event. `time` is the job's
- * end (or start) unless given.
+ * end (or start) unless given. `stuck` marks the end of a job reported stuck.
  */
 export function jobStateChangedEvent(
   job: BackupJob,
-  options: EventOptions & { readonly time?: string },
+  options: EventOptions & { readonly time?: string; readonly stuck?: StuckMark },
 ): JobStateChangedEvent {
   const type = PgProtectEventTypes.jobStateChanged;
   return envelope(type, {
@@ -70,6 +76,7 @@ export function jobStateChangedEvent(
       ...optional("dataTransferredInBytes", job.dataTransferredInBytes),
       errors: job.errorDetails ?? [],
       ...optional("datasourceTags", options.datasourceTags),
+      ...optional("stuck", options.stuck),
     },
   });
 }
@@ -205,6 +212,99 @@ export function backupOverdueEvent(
   });
 }
 
+/** How a running job was judged stuck. */
+export interface JobStuck {
+  readonly job: BackupJob;
+  /** When it was found stuck (RFC 3339). */
+  readonly detectedAt: string;
+  readonly runningMinutes: number;
+  readonly expectedWithinMinutes: number;
+  readonly usualP95Minutes?: number;
+  readonly earlierRuns: number;
+  readonly basis: "history" | "floor" | "ceiling";
+}
+
+/**
+ * `PgProtect.Job.Stuck`.
+ *
+ * @remarks The id is derived from the job alone: a job is reported stuck once, however many
+ * passes find it still running.
+ */
+export function jobStuckEvent(stuck: JobStuck, options: EventOptions): JobStuckEvent {
+  const type = PgProtectEventTypes.jobStuck;
+  const { job } = stuck;
+  return envelope(type, {
+    id: stableUuid([type, job.id.toLowerCase()]),
+    source: options.source,
+    subject: job.id,
+    time: stuck.detectedAt,
+    data: {
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      jobId: job.id,
+      jobName: job.name,
+      vaultName: job.vaultName,
+      operation: job.operation,
+      operationCategory: job.operationCategory,
+      startTime: job.startTime,
+      backupInstanceId: job.backupInstanceId,
+      backupInstanceName: job.backupInstanceFriendlyName,
+      datasourceId: job.dataSourceId,
+      datasourceName: job.dataSourceName,
+      datasourceType: job.dataSourceType,
+      runningMinutes: stuck.runningMinutes,
+      expectedWithinMinutes: stuck.expectedWithinMinutes,
+      ...optional("usualP95Minutes", stuck.usualP95Minutes),
+      earlierRuns: stuck.earlierRuns,
+      basis: stuck.basis,
+      ...optional("datasourceTags", options.datasourceTags),
+    },
+  });
+}
+
+/** A completed backup that departed from its instance's earlier backups. */
+export interface BackupAnomaly {
+  readonly job: BackupJob;
+  readonly findings: readonly AnomalyMeasure[];
+  readonly earlierBackups: number;
+}
+
+/**
+ * `PgProtect.Backup.Anomaly`.
+ *
+ * @remarks The id is derived from the job alone: one backup raises at most one anomaly.
+ */
+export function backupAnomalyEvent(
+  anomaly: BackupAnomaly,
+  options: EventOptions & { readonly time?: string },
+): BackupAnomalyEvent {
+  const type = PgProtectEventTypes.backupAnomaly;
+  const { job } = anomaly;
+  return envelope(type, {
+    id: stableUuid([type, job.id.toLowerCase()]),
+    source: options.source,
+    subject: job.id,
+    time: options.time ?? job.endTime ?? job.startTime,
+    data: {
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      jobId: job.id,
+      jobName: job.name,
+      vaultName: job.vaultName,
+      operation: job.operation,
+      startTime: job.startTime,
+      ...optional("endTime", job.endTime),
+      backupInstanceId: job.backupInstanceId,
+      backupInstanceName: job.backupInstanceFriendlyName,
+      datasourceId: job.dataSourceId,
+      datasourceName: job.dataSourceName,
+      datasourceType: job.dataSourceType,
+      ...optional("recoveryPointId", job.recoveryPointId),
+      findings: anomaly.findings,
+      earlierBackups: anomaly.earlierBackups,
+      ...optional("datasourceTags", options.datasourceTags),
+    },
+  });
+}
+
 /** A pgprotect event in the shape `EventGridPublisherClient<"CloudEvent">.send` takes. */
 export interface PublishableCloudEvent<TData> {
   readonly type: string;
@@ -215,6 +315,61 @@ export interface PublishableCloudEvent<TData> {
   readonly dataschema: string;
   readonly datacontenttype: string;
   readonly data: TData;
+}
+
+/** The facts of a lifecycle action carried out. */
+export interface ProtectionLifecycleFact {
+  readonly action: keyof typeof lifecycleEventTypes;
+  /** The instance after the action (before it, for a delete). */
+  readonly instance: BackupInstance;
+  /** The state the action left it in. */
+  readonly state: string;
+  /** `changePolicy`: the policy's id before. */
+  readonly previousPolicyId?: string;
+  /** The lifecycle operation; another operation doing the same again is a new fact. */
+  readonly operationId: string;
+  readonly requestedBy?: string;
+}
+
+/**
+ * The lifecycle event of an action: `PgProtect.Protection.Stopped`, `.Suspended`, `.Resumed`,
+ * `.PolicyChanged`, `.Deleted` or `.Undeleted`.
+ *
+ * @remarks The id derives from the type, the instance and the operation, so a replayed
+ * orchestration publishes the same event and a later action is a new one.
+ */
+export function protectionLifecycleEvent(
+  fact: ProtectionLifecycleFact,
+  options: EventOptions & { readonly time: string },
+): ProtectionLifecycleEvent {
+  const type = lifecycleEventTypes[fact.action];
+  const { instance } = fact;
+  const datasource = instance.dataSourceInfo;
+  return envelope(type, {
+    id: stableUuid([type, instance.id.toLowerCase(), fact.operationId]),
+    source: options.source,
+    subject: datasource.resourceId,
+    time: options.time,
+    data: {
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      action: fact.action,
+      datasourceId: datasource.resourceId,
+      datasourceName: datasource.resourceName,
+      datasourceType: datasource.datasourceType,
+      backupInstanceId: instance.id,
+      backupInstanceName: instance.friendlyName,
+      vaultName: instance.vaultName,
+      ...optional("policyName", lastSegment(instance.policyId)),
+      ...optional(
+        "previousPolicyName",
+        fact.previousPolicyId ? lastSegment(fact.previousPolicyId) : undefined,
+      ),
+      protectionState: fact.state,
+      operationId: fact.operationId,
+      ...optional("requestedBy", fact.requestedBy),
+      ...optional("datasourceTags", options.datasourceTags),
+    },
+  });
 }
 
 /**

@@ -50,6 +50,7 @@ const jobData = z.object({
   dataTransferredInBytes: z.number().nonnegative().optional(),
   errors: z.array(serviceError),
   datasourceTags: tags,
+  stuck: z.object({ reportedAt: time, expectedWithinMinutes: z.number().nonnegative() }).optional(),
 });
 
 const configuredData = z.object({
@@ -103,6 +104,73 @@ const overdueData = z.object({
   datasourceTags: tags,
 });
 
+const stuckData = z.object({
+  schemaVersion: version,
+  jobId: text,
+  jobName: text,
+  vaultName: text,
+  operation: z.enum(["OnDemandBackup", "ScheduledBackup", "Restore"]),
+  operationCategory: z.enum(["Backup", "Restore"]),
+  startTime: time,
+  backupInstanceId: text,
+  backupInstanceName: text,
+  datasourceId: text,
+  datasourceName: text,
+  datasourceType: text,
+  runningMinutes: z.number().nonnegative(),
+  expectedWithinMinutes: z.number().nonnegative(),
+  usualP95Minutes: z.number().nonnegative().optional(),
+  earlierRuns: z.number().int().nonnegative(),
+  basis: z.enum(["history", "floor", "ceiling"]),
+  datasourceTags: tags,
+});
+
+const anomalyData = z.object({
+  schemaVersion: version,
+  jobId: text,
+  jobName: text,
+  vaultName: text,
+  operation: z.enum(["OnDemandBackup", "ScheduledBackup", "Restore"]),
+  startTime: time,
+  endTime: time.optional(),
+  backupInstanceId: text,
+  backupInstanceName: text,
+  datasourceId: text,
+  datasourceName: text,
+  datasourceType: text,
+  recoveryPointId: z.string().optional(),
+  findings: z
+    .array(
+      z.object({
+        measure: z.enum(["size", "duration"]),
+        observed: z.number().nonnegative(),
+        usual: z.number().nonnegative(),
+        ratio: z.number().nonnegative(),
+        limit: z.number().nonnegative(),
+      }),
+    )
+    .min(1),
+  earlierBackups: z.number().int().nonnegative(),
+  datasourceTags: tags,
+});
+
+const lifecycleData = z.object({
+  schemaVersion: version,
+  action: text,
+  datasourceId: text,
+  datasourceName: text,
+  datasourceType: z.string(),
+  backupInstanceId: text,
+  backupInstanceName: text,
+  vaultName: text,
+  policyName: z.string().optional(),
+  previousPolicyName: z.string().optional(),
+  protectionState: text,
+  operationId: text,
+  requestedBy: z.string().optional(),
+  datasourceTags: tags,
+});
+
 function envelopeOf<TType extends string, TData extends z.ZodType>(type: TType, data: TData) {
   return z.object({
     specversion: z.literal("1.0"),
@@ -123,6 +191,14 @@ export const pgProtectEventSchema = z.discriminatedUnion("type", [
   envelopeOf(PgProtectEventTypes.protectionConfigured, configuredData),
   envelopeOf(PgProtectEventTypes.protectionFailed, failedData),
   envelopeOf(PgProtectEventTypes.backupOverdue, overdueData),
+  envelopeOf(PgProtectEventTypes.protectionStopped, lifecycleData),
+  envelopeOf(PgProtectEventTypes.protectionSuspended, lifecycleData),
+  envelopeOf(PgProtectEventTypes.protectionResumed, lifecycleData),
+  envelopeOf(PgProtectEventTypes.protectionPolicyChanged, lifecycleData),
+  envelopeOf(PgProtectEventTypes.protectionDeleted, lifecycleData),
+  envelopeOf(PgProtectEventTypes.protectionUndeleted, lifecycleData),
+  envelopeOf(PgProtectEventTypes.jobStuck, stuckData),
+  envelopeOf(PgProtectEventTypes.backupAnomaly, anomalyData),
 ]);
 
 /** Whether a CloudEvent `type` is one of pgprotect's. */

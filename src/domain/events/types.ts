@@ -22,6 +22,22 @@ export const PgProtectEventTypes = {
   jobStateChanged: "PgProtect.Backup.JobStateChanged",
   /** A protected datasource had no successful backup within the period its policy promises. */
   backupOverdue: "PgProtect.Backup.Overdue",
+  /** Protection of a backup instance stopped; its recovery points are kept. */
+  protectionStopped: "PgProtect.Protection.Stopped",
+  /** A backup instance's schedule was suspended; retention runs on. */
+  protectionSuspended: "PgProtect.Protection.Suspended",
+  /** Backups of a suspended or stopped backup instance resumed. */
+  protectionResumed: "PgProtect.Protection.Resumed",
+  /** A backup instance moved to another policy. */
+  protectionPolicyChanged: "PgProtect.Protection.PolicyChanged",
+  /** A backup instance was deleted with its recovery points (soft-deleted where the vault keeps them). */
+  protectionDeleted: "PgProtect.Protection.Deleted",
+  /** A soft-deleted backup instance was brought back. */
+  protectionUndeleted: "PgProtect.Protection.Undeleted",
+  /** A job has run longer than its own history says it should (published once per job). */
+  jobStuck: "PgProtect.Job.Stuck",
+  /** A completed backup's size or duration departs from its instance's earlier backups. */
+  backupAnomaly: "PgProtect.Backup.Anomaly",
 } as const;
 
 /** One of {@link PgProtectEventTypes}. */
@@ -78,6 +94,8 @@ export interface JobStateChangedData {
   /** The service's errors; empty unless the job failed or was cancelled. */
   readonly errors: readonly ServiceErrorDetail[];
   readonly datasourceTags?: DatasourceTags;
+  /** Set on the end of a job that was reported stuck (`PgProtect.Job.Stuck`). */
+  readonly stuck?: StuckMark;
 }
 
 /** `data` of `PgProtect.Protection.Configured`. */
@@ -132,6 +150,76 @@ export interface BackupOverdueData {
   readonly datasourceTags?: DatasourceTags;
 }
 
+/** How a job that was reported stuck was judged, told again when it ends. */
+export interface StuckMark {
+  /** When the job was reported stuck. */
+  readonly reportedAt: string;
+  /** How long it was expected to run at most (minutes). */
+  readonly expectedWithinMinutes: number;
+}
+
+/** `data` of `PgProtect.Job.Stuck`. */
+export interface JobStuckData {
+  readonly schemaVersion: 1;
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly vaultName: string;
+  readonly operation: JobOperation;
+  readonly operationCategory: "Backup" | "Restore";
+  readonly startTime: string;
+  readonly backupInstanceId: string;
+  readonly backupInstanceName: string;
+  readonly datasourceId: string;
+  readonly datasourceName: string;
+  readonly datasourceType: string;
+  /** How long it had run when it was found stuck (minutes). */
+  readonly runningMinutes: number;
+  /** How long it was expected to run at most (minutes). */
+  readonly expectedWithinMinutes: number;
+  /** The 95th percentile of the earlier runs (minutes), when there were any. */
+  readonly usualP95Minutes?: number;
+  /** How many earlier runs of the instance and operation the expectation came from. */
+  readonly earlierRuns: number;
+  /** `history`, or the configured bound (`floor`, `ceiling`) that set the expectation. */
+  readonly basis: "history" | "floor" | "ceiling";
+  readonly datasourceTags?: DatasourceTags;
+}
+
+/** One measure of a backup beside its instance's usual value. */
+export interface AnomalyMeasure {
+  readonly measure: "size" | "duration";
+  /** This backup's value: bytes for size, seconds for duration. */
+  readonly observed: number;
+  /** The median of the instance's earlier completed backups, in the same unit. */
+  readonly usual: number;
+  /** `observed / usual`. */
+  readonly ratio: number;
+  /** The configured ratio it crossed. */
+  readonly limit: number;
+}
+
+/** `data` of `PgProtect.Backup.Anomaly`. */
+export interface BackupAnomalyData {
+  readonly schemaVersion: 1;
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly vaultName: string;
+  readonly operation: JobOperation;
+  readonly startTime: string;
+  readonly endTime?: string;
+  readonly backupInstanceId: string;
+  readonly backupInstanceName: string;
+  readonly datasourceId: string;
+  readonly datasourceName: string;
+  readonly datasourceType: string;
+  readonly recoveryPointId?: string;
+  /** Each measure that departed, with the numbers side by side. */
+  readonly findings: readonly AnomalyMeasure[];
+  /** How many earlier completed backups the usual values came from. */
+  readonly earlierBackups: number;
+  readonly datasourceTags?: DatasourceTags;
+}
+
 /** A CloudEvent 1.0 in structured JSON form. */
 export interface CloudEvent<TType extends string, TData> {
   readonly specversion: "1.0";
@@ -170,6 +258,63 @@ export type BackupOverdueEvent = CloudEvent<
   BackupOverdueData
 >;
 
+/** `PgProtect.Job.Stuck`. */
+export type JobStuckEvent = CloudEvent<typeof PgProtectEventTypes.jobStuck, JobStuckData>;
+/** `PgProtect.Backup.Anomaly`. */
+export type BackupAnomalyEvent = CloudEvent<
+  typeof PgProtectEventTypes.backupAnomaly,
+  BackupAnomalyData
+>;
+
+/** The lifecycle event types, by the action that causes each. */
+export const lifecycleEventTypes = {
+  stop: PgProtectEventTypes.protectionStopped,
+  suspend: PgProtectEventTypes.protectionSuspended,
+  resume: PgProtectEventTypes.protectionResumed,
+  changePolicy: PgProtectEventTypes.protectionPolicyChanged,
+  delete: PgProtectEventTypes.protectionDeleted,
+  undelete: PgProtectEventTypes.protectionUndeleted,
+} as const;
+
+/** A lifecycle event type. */
+export type LifecycleEventType = (typeof lifecycleEventTypes)[keyof typeof lifecycleEventTypes];
+
+/**
+ * `data` of the lifecycle events (`PgProtect.Protection.Stopped`, `.Suspended`, `.Resumed`,
+ * `.PolicyChanged`, `.Deleted`, `.Undeleted`).
+ */
+export interface ProtectionLifecycleData {
+  readonly schemaVersion: 1;
+  /** The action: `stop`, `suspend`, `resume`, `changePolicy`, `delete` or `undelete`. */
+  readonly action: string;
+  readonly datasourceId: string;
+  readonly datasourceName: string;
+  readonly datasourceType: string;
+  readonly backupInstanceId: string;
+  readonly backupInstanceName: string;
+  readonly vaultName: string;
+  /** The policy after the action. */
+  readonly policyName?: string;
+  /** `changePolicy`: the policy before. */
+  readonly previousPolicyName?: string;
+  /** The state the action left the instance in (`ProtectionStopped`, `SoftDeleted`, ...). */
+  readonly protectionState: string;
+  /** The lifecycle operation (orchestration instance) that carried it out. */
+  readonly operationId: string;
+  /** Who asked, where the app knows. */
+  readonly requestedBy?: string;
+  readonly datasourceTags?: DatasourceTags;
+}
+
+/** A lifecycle event. */
+export type ProtectionLifecycleEvent = CloudEvent<LifecycleEventType, ProtectionLifecycleData>;
+
 /** Any event pgprotect publishes. */
 export type PgProtectEvent =
-  JobStateChangedEvent | ProtectionConfiguredEvent | ProtectionFailedEvent | BackupOverdueEvent;
+  | ProtectionLifecycleEvent
+  | JobStateChangedEvent
+  | ProtectionConfiguredEvent
+  | ProtectionFailedEvent
+  | BackupOverdueEvent
+  | JobStuckEvent
+  | BackupAnomalyEvent;

@@ -4,7 +4,12 @@
  */
 import { parseIsoDuration } from "../policy/duration.js";
 import type { ServiceErrorDetail } from "../protection/types.js";
-import { PgProtectEventTypes, type PgProtectEvent } from "../events/types.js";
+import {
+  lifecycleEventTypes,
+  PgProtectEventTypes,
+  type AnomalyMeasure,
+  type PgProtectEvent,
+} from "../events/types.js";
 
 /** How a notification should look: success, failure, something to check, or news. */
 export type Tone = "good" | "attention" | "warning" | "accent";
@@ -84,9 +89,11 @@ export function describeEvent(event: PgProtectEvent): NotificationView {
       const duration = data.duration
         ? formatIsoDuration(data.duration)
         : elapsed(data.startTime, data.endTime);
+      // The end of a job reported stuck says so, so that the alarm is seen to close.
+      const stuck = data.status === "InProgress" ? undefined : data.stuck;
       return {
         ...base,
-        title: `${what} ${verb}`,
+        title: stuck ? `Stuck ${what.toLowerCase()} ${verb}` : `${what} ${verb}`,
         status: data.status,
         tone,
         isFailure: data.status === "Failed",
@@ -104,6 +111,12 @@ export function describeEvent(event: PgProtectEvent): NotificationView {
           ["Started", formatTime(data.startTime)],
           ["Ended", data.endTime ? formatTime(data.endTime) : undefined],
           ["Duration", duration],
+          [
+            "Reported stuck",
+            stuck
+              ? `${formatTime(stuck.reportedAt)} (expected within ${formatMinutes(stuck.expectedWithinMinutes)})`
+              : undefined,
+          ],
           [
             "Data transferred",
             data.dataTransferredInBytes === undefined
@@ -157,6 +170,46 @@ export function describeEvent(event: PgProtectEvent): NotificationView {
         errors: [data.error],
       };
     }
+    case lifecycleEventTypes.stop:
+    case lifecycleEventTypes.suspend:
+    case lifecycleEventTypes.resume:
+    case lifecycleEventTypes.changePolicy:
+    case lifecycleEventTypes.delete:
+    case lifecycleEventTypes.undelete: {
+      const data = event.data;
+      const titles: Record<string, string> = {
+        [lifecycleEventTypes.stop]: "Protection stopped",
+        [lifecycleEventTypes.suspend]: "Backups suspended",
+        [lifecycleEventTypes.resume]: "Protection resumed",
+        [lifecycleEventTypes.changePolicy]: "Policy changed",
+        [lifecycleEventTypes.delete]: "Backup instance deleted",
+        [lifecycleEventTypes.undelete]: "Backup instance undeleted",
+      };
+      const warning =
+        event.type === lifecycleEventTypes.stop ||
+        event.type === lifecycleEventTypes.suspend ||
+        event.type === lifecycleEventTypes.delete;
+      return {
+        ...base,
+        title: titles[event.type] ?? event.type,
+        status: data.protectionState,
+        tone: warning ? "warning" : "good",
+        isFailure: false,
+        backupInstanceId: data.backupInstanceId,
+        facts: compact([
+          ["Status", data.protectionState],
+          ["Datasource", data.datasourceName],
+          ["Backup instance", data.backupInstanceName],
+          ["Vault", data.vaultName],
+          ["Policy", data.policyName],
+          ["Previous policy", data.previousPolicyName],
+          ["Requested by", data.requestedBy],
+          ["At", formatTime(event.time)],
+          ["Operation", data.operationId],
+        ]),
+        errors: [],
+      };
+    }
     case PgProtectEventTypes.backupOverdue: {
       const data = event.data;
       return {
@@ -178,6 +231,74 @@ export function describeEvent(event: PgProtectEvent): NotificationView {
             "Last successful backup",
             data.lastSuccessfulBackupTime ? formatTime(data.lastSuccessfulBackupTime) : "never",
           ],
+        ]),
+        errors: [],
+      };
+    }
+    case PgProtectEventTypes.jobStuck: {
+      const data = event.data;
+      const what = data.operationCategory === "Restore" ? "Restore" : "Backup";
+      return {
+        ...base,
+        title: `${what} stuck`,
+        status: "Stuck",
+        tone: "attention",
+        // An alarm is raised once per job and must not wait in a digest behind another one.
+        isFailure: false,
+        job: {
+          id: data.jobId,
+          name: data.jobName,
+          operation: data.operation,
+          status: "InProgress",
+        },
+        backupInstanceId: data.backupInstanceId,
+        facts: compact([
+          ["Status", "Still running, longer than expected"],
+          ["Datasource", data.datasourceName],
+          ["Backup instance", data.backupInstanceName],
+          ["Vault", data.vaultName],
+          ["Operation", operationLabels[data.operation] ?? data.operation],
+          ["Started", formatTime(data.startTime)],
+          ["Running for", formatMinutes(data.runningMinutes)],
+          [
+            "Expected within",
+            `${formatMinutes(data.expectedWithinMinutes)} (${basisLabels[data.basis]})`,
+          ],
+          [
+            "Usual (95th percentile)",
+            data.usualP95Minutes === undefined
+              ? undefined
+              : `${formatMinutes(data.usualP95Minutes)} over ${data.earlierRuns} earlier runs`,
+          ],
+          ["Job", data.jobName],
+        ]),
+        errors: [],
+      };
+    }
+    case PgProtectEventTypes.backupAnomaly: {
+      const data = event.data;
+      return {
+        ...base,
+        title: "Backup anomaly",
+        status: "Anomaly",
+        tone: "warning",
+        isFailure: false,
+        job: { id: data.jobId, name: data.jobName, operation: data.operation, status: "Completed" },
+        backupInstanceId: data.backupInstanceId,
+        facts: compact([
+          ["Status", data.findings.map((finding) => anomalyHeadline(finding)).join("; ")],
+          ["Datasource", data.datasourceName],
+          ["Backup instance", data.backupInstanceName],
+          ["Vault", data.vaultName],
+          ...data.findings.map((finding): readonly [string, string] => [
+            finding.measure === "size" ? "Size" : "Duration",
+            anomalyNumbers(finding),
+          ]),
+          ["Compared with", `${data.earlierBackups} earlier backups (median)`],
+          ["Started", formatTime(data.startTime)],
+          ["Ended", data.endTime ? formatTime(data.endTime) : undefined],
+          ["Recovery point", data.recoveryPointId],
+          ["Job", data.jobName],
         ]),
         errors: [],
       };
@@ -244,4 +365,54 @@ function compact(entries: ReadonlyArray<readonly [string, string | undefined]>):
       (entry): entry is readonly [string, string] => entry[1] !== undefined && entry[1] !== "",
     )
     .map(([title, value]) => ({ title, value }));
+}
+
+const basisLabels: Record<"history" | "floor" | "ceiling", string> = {
+  history: "3 times the usual",
+  floor: "the configured floor",
+  ceiling: "the configured ceiling",
+};
+
+/** Whole minutes as `2 h 5 min`; under a minute as `< 1 min`. */
+export function formatMinutes(minutes: number): string {
+  const total = Math.round(minutes);
+  if (total < 1) return "< 1 min";
+  const parts = compactParts([
+    [Math.floor(total / 1440), "d"],
+    [Math.floor((total % 1440) / 60), "h"],
+    [total % 60, "min"],
+  ]);
+  return parts.join(" ");
+}
+
+function anomalyHeadline(finding: AnomalyMeasure): string {
+  return finding.measure === "size"
+    ? `Size down to ${formatPercent(finding.ratio)} of the usual`
+    : `Took ${formatRatio(finding.ratio)} the usual time`;
+}
+
+/** The numbers side by side: this backup's, the usual, and the limit crossed. */
+function anomalyNumbers(finding: AnomalyMeasure): string {
+  if (finding.measure === "size") {
+    return `${formatBytes(finding.observed)} against a usual ${formatBytes(finding.usual)} (${formatPercent(finding.ratio)}; alarm below ${formatPercent(finding.limit)})`;
+  }
+  return `${formatSeconds(finding.observed)} against a usual ${formatSeconds(finding.usual)} (${formatRatio(finding.ratio)}; alarm above ${formatRatio(finding.limit)})`;
+}
+
+function formatPercent(ratio: number): string {
+  return `${Math.round(ratio * 1000) / 10} %`;
+}
+
+function formatRatio(ratio: number): string {
+  return `${Math.round(ratio * 10) / 10}×`;
+}
+
+function formatSeconds(seconds: number): string {
+  const total = Math.round(seconds);
+  const parts = compactParts([
+    [Math.floor(total / 3600), "h"],
+    [Math.floor((total % 3600) / 60), "min"],
+    [total % 60, "s"],
+  ]);
+  return parts.length > 0 ? parts.join(" ") : "0 s";
 }

@@ -73,6 +73,11 @@ export interface BackupInstance extends BackupInstanceSpec {
   readonly name: string;
   readonly vaultName: string;
   readonly protectionStatus: ProtectionStatus;
+  /**
+   * The service's finer state (`currentProtectionState`): tells a suspended schedule
+   * (`BackupSchedulesSuspended`) from stopped protection; absent where the service does not say.
+   */
+  readonly currentProtectionState?: string;
   readonly protectionErrorDetails?: ServiceErrorDetail;
   /** `Succeeded`, `Provisioning` or `Failed`. */
   readonly provisioningState: string;
@@ -178,13 +183,31 @@ export interface RecoveryPointFile {
   readonly databaseName: string;
   readonly fileName: string;
   readonly sizeBytes: number;
-  /** Hex SHA-256 of the file's bytes. */
+  /**
+   * Hex SHA-256 of the file's bytes; for a directory-format dump, of its file list (one
+   * `<sha256>  <size>  <name>` line per part, in name order).
+   */
   readonly sha256: string;
+  /**
+   * `custom`: one `pg_dump -Fc` file (also when absent, in recovery points of earlier versions);
+   * `directory`: a folder of `pg_dump -Fd` files, listed in `parts`.
+   */
+  readonly format?: "custom" | "directory";
+  /** The files of a directory-format dump, inside its folder, each with its size and digest. */
+  readonly parts?: readonly RecoveryPointFilePart[];
   /**
    * The database's structure in the snapshot the dump was taken in; absent in recovery points of
    * earlier versions (their restores are verified without comparing structure).
    */
   readonly structure?: RecordedStructure;
+}
+
+/** One file of a directory-format dump (`pg_dump -Fd`), inside the dump's folder. */
+export interface RecoveryPointFilePart {
+  readonly fileName: string;
+  readonly sizeBytes: number;
+  /** Hex SHA-256 of the file's bytes, computed while `pg_dump` wrote it. */
+  readonly sha256: string;
 }
 
 /**

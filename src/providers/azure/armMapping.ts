@@ -105,6 +105,11 @@ export interface BackupInstanceReading {
    * when the answer reports none.
    */
   readonly statusWhenUnreported?: ProtectionStatus;
+  /**
+   * The `currentProtectionState` the request just brought the instance to (a suspend, a stop),
+   * when the answer reports none.
+   */
+  readonly stateWhenUnreported?: string;
 }
 
 /**
@@ -184,6 +189,9 @@ export function toBackupInstance(
       ? { secretStore: { secretStoreType: "AzureKeyVault" as const, uri: secret.uri } }
       : {}),
     protectionStatus: protectionStatusOf(p, reading),
+    ...((p.currentProtectionState ?? reading.stateWhenUnreported)
+      ? { currentProtectionState: p.currentProtectionState ?? reading.stateWhenUnreported }
+      : {}),
     ...(errorDetails?.code ? { protectionErrorDetails: toServiceError(errorDetails) } : {}),
     provisioningState: p.provisioningState ?? "",
     createdAt: isTime(createdAt) ? createdAt : reading.observedAt,

@@ -43,6 +43,7 @@ import { DataProtectionRequests } from "./dataProtectionRequests.js";
 import { LostAnswerSettler, type LostAnswerOptions } from "./lostAnswers.js";
 import { azureSdkEventLogger } from "./providerLog.js";
 import type { ArmRequestThrottle } from "./throttling.js";
+import { AzureProtectionLifecycle } from "./protectionLifecycle.js";
 
 export {
   jobMatchesFilter,
@@ -99,6 +100,8 @@ export class AzureBackupService implements BackupServicePort {
   private readonly instances: AzureBackupInstances;
   private readonly jobs: AzureBackupJobs;
   private readonly backupsAndRestores: AzureBackupsAndRestores;
+  /** Stop, suspend, resume, change of policy, delete and undelete (`protectionLifecycle.ts`). */
+  readonly lifecycle: AzureProtectionLifecycle;
 
   constructor(
     readonly client: DataProtectionClient,
@@ -114,6 +117,7 @@ export class AzureBackupService implements BackupServicePort {
     this.requests = new DataProtectionRequests(client, polling, () => lostAnswers.now());
     this.policies = new AzureBackupPolicies(this.requests);
     this.instances = new AzureBackupInstances(this.requests, lostAnswers);
+    this.lifecycle = new AzureProtectionLifecycle(this.requests, lostAnswers, this.instances);
     this.jobs = new AzureBackupJobs(this.requests, this.instances);
     this.backupsAndRestores = new AzureBackupsAndRestores({
       requests: this.requests,

@@ -12,6 +12,7 @@ import type {
   MissingRole,
   MissingSecretPermissions,
   Provider,
+  ProtectionLifecyclePort,
   VaultAccessPort,
   VaultAccessReport,
 } from "../ports.js";
@@ -57,6 +58,8 @@ export interface AzureServices extends Provider {
   readonly access: VaultAccessPort;
   /** The Resource Manager buckets the clients share. */
   readonly throttle: ArmRequestThrottle;
+  /** Stop, suspend, resume, change of policy, delete and undelete of backup instances. */
+  readonly lifecycle: ProtectionLifecyclePort;
 }
 
 /** Options of {@link createAzureServices}. */
@@ -154,6 +157,7 @@ export function createAzureServices(
     }),
     jobs: new ResourceGraphJobSource(graph),
     protectedItems: new ResourceGraphProtectedItems(graph),
+    lifecycle: backup.lifecycle,
     throttle,
   };
 }

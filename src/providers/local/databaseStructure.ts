@@ -14,9 +14,12 @@
  * them by `CREATE EXTENSION`.
  */
 import { createHash } from "node:crypto";
+import path from "node:path";
 import type pg from "pg";
-import type { RecordedStructure } from "../../domain/protection/types.js";
-import { dumpDatabaseToFile, type DumpOptions, type DumpResult } from "./dumpFile.js";
+import type { RecordedStructure, RecoveryPointFile } from "../../domain/protection/types.js";
+import { dumpDatabaseToDirectory } from "./directoryDump.js";
+import { dumpDatabaseToFile, type DumpOptions } from "./dumpFile.js";
+import { dumpPlanFor, largeTableCount, SINGLE_FILE_DUMP } from "./dumpPlan.js";
 import { clientConfig, postgresFailure, withClient } from "./pgConnection.js";
 
 /** The version of the description this code writes and compares. */
@@ -247,18 +250,17 @@ export function compareStructure(expected: RecordedStructure, actual: RecordedSt
   return differences;
 }
 
-/** A dump and the structure it was taken with (absent when no snapshot could be exported). */
-export type DumpWithStructure = DumpResult & { readonly structure?: RecordedStructure };
-
 /**
- * Dumps a database (see {@link dumpDatabaseToFile}) and records its structure in the same
- * snapshot: a read-only repeatable-read transaction describes the catalogue, exports its snapshot
- * and stays open while `pg_dump --snapshot` dumps it.
+ * Runs `dump` in a snapshot whose structure is recorded: a read-only repeatable-read transaction
+ * exports its snapshot, stays open while `dump` dumps it and describes the catalogue meanwhile.
  *
- * @remarks Where no snapshot can be exported (a server that refuses it), the dump runs as before
- * and records no structure; its restores say that structure was not compared.
+ * @remarks Where no snapshot can be exported (a server that refuses it), `dump` runs without one
+ * and no structure is recorded; its restores say that structure was not compared.
  */
-export async function dumpDatabaseWithStructure(options: DumpOptions): Promise<DumpWithStructure> {
+async function inRecordedSnapshot<T extends object>(
+  options: Pick<DumpOptions, "params" | "database">,
+  dump: (client: pg.Client, snapshot: string | undefined) => Promise<T>,
+): Promise<T & { readonly structure?: RecordedStructure }> {
   return withClient(
     clientConfig(options.params, options.database),
     `Recording the structure of '${options.database}'`,
@@ -273,17 +275,92 @@ export async function dumpDatabaseWithStructure(options: DumpOptions): Promise<D
         // A server that cannot export a snapshot still gets its dump, without a structure.
         await client.query("ROLLBACK");
       }
-      const structure = snapshot
-        ? await describeStructure(client).catch((error: unknown) => {
-            throw postgresFailure(error, `Recording the structure of '${options.database}'`);
-          })
-        : undefined;
       try {
-        const result = await dumpDatabaseToFile({ ...options, ...(snapshot ? { snapshot } : {}) });
-        return structure ? { ...result, structure } : result;
+        // The description reads the same snapshot while the dump runs, off the dump's path. The
+        // dump's own queries on this connection are asked first, so they go first.
+        const dumped = dump(client, snapshot);
+        const described = snapshot ? describeStructure(client) : Promise.resolve(undefined);
+        const [result, structure] = await Promise.allSettled([dumped, described]);
+        // A failed dump is the failure; a failed description fails a dump that has ended.
+        if (result.status === "rejected") throw result.reason;
+        if (structure.status === "rejected")
+          throw postgresFailure(
+            structure.reason,
+            `Recording the structure of '${options.database}'`,
+          );
+        return structure.value ? { ...result.value, structure: structure.value } : result.value;
       } finally {
         await client.query("ROLLBACK").catch(() => undefined);
       }
     },
   );
+}
+
+/** Options of {@link dumpDatabaseForRecoveryPoint}. */
+export interface RecoveryPointDumpOptions extends Omit<DumpOptions, "file" | "snapshot"> {
+  /** The staging folder the dump is written in. */
+  readonly folder: string;
+  /** The dump's name in the folder, without extension (`.dump` or `.dir` is added). */
+  readonly baseName: string;
+  /** Most parallel jobs of a dump (`LOCAL_BACKUP_PARALLEL_JOBS`). */
+  readonly maxJobs: number;
+  /** The machine's cores, which bound the jobs too. */
+  readonly cores: number;
+  /** Bytes from which a table counts towards a parallel dump. */
+  readonly parallelTableMinBytes: number;
+}
+
+/** A dump of a recovery point: its entry in the folder, as the manifest records it. */
+export type RecoveryPointDump = Pick<
+  RecoveryPointFile,
+  "fileName" | "sizeBytes" | "sha256" | "format" | "parts" | "structure"
+>;
+
+/**
+ * Dumps a database for a recovery point, in the format its size calls for (see `dumpPlan.ts`):
+ * `pg_dump -Fd -j N` into `<baseName>.dir` where several tables are large, else `pg_dump -Fc`
+ * into `<baseName>.dump`; the structure is recorded in the same snapshot.
+ *
+ * @remarks The table sizes come from the catalogue in the exported snapshot, before the dump
+ * starts. Without a snapshot the dump is one file: parallel workers need one to agree on.
+ */
+export async function dumpDatabaseForRecoveryPoint(
+  options: RecoveryPointDumpOptions,
+): Promise<RecoveryPointDump> {
+  return inRecordedSnapshot(options, async (client, snapshot) => {
+    const plan =
+      snapshot === undefined || Math.min(options.maxJobs, options.cores) < 2
+        ? SINGLE_FILE_DUMP
+        : dumpPlanFor(
+            await largeTableCount(client, options.parallelTableMinBytes),
+            options.maxJobs,
+            options.cores,
+          );
+    const {
+      folder,
+      baseName,
+      maxJobs: _maxJobs,
+      cores: _cores,
+      parallelTableMinBytes: _minBytes,
+      ...dump
+    } = options;
+    const snapshotOption = snapshot ? { snapshot } : {};
+    if (plan.format === "directory") {
+      const fileName = `${baseName}.dir`;
+      const result = await dumpDatabaseToDirectory({
+        ...dump,
+        ...snapshotOption,
+        folder: path.join(folder, fileName),
+        jobs: plan.jobs,
+      });
+      return { fileName, format: "directory" as const, ...result };
+    }
+    const fileName = `${baseName}.dump`;
+    const result = await dumpDatabaseToFile({
+      ...dump,
+      ...snapshotOption,
+      file: path.join(folder, fileName),
+    });
+    return { fileName, format: "custom" as const, ...result };
+  });
 }

@@ -1,11 +1,11 @@
 /**
  * Streams `pg_dump -Fc` of one database into a new file, computing its SHA-256 on the way and
- * syncing it to disk before returning. The file is created exclusively (the caller names it in a
- * staging folder); on any failure the partial file is removed.
+ * syncing it to disk as it grows and once more before returning. The file is created exclusively
+ * (the caller names it in a staging folder); on any failure the partial file is removed.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, fdatasync } from "node:fs";
 import { open, rm } from "node:fs/promises";
 import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
@@ -35,7 +35,12 @@ export interface DumpOptions {
   readonly snapshot?: string;
   /** The server's major version, for the session options it knows ({@link toolSessionOptions}). */
   readonly serverMajor?: number;
+  /** `pg_dump -Z`: 0 (none) to 9 (smallest); pg_dump's default when absent. */
+  readonly compression?: number;
 }
+
+/** Bytes written between two syncs while a dump streams, so that the last sync has little left. */
+export const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 
 /** A finished dump file. */
 export interface DumpResult {
@@ -43,38 +48,45 @@ export interface DumpResult {
   readonly sha256: string;
 }
 
+/** The failure of a dump that would take more than the vault's room (`limit` bytes). */
+export function vaultFullError(limit: number): AppError {
+  return new AppError(
+    ProviderErrorCodes.vaultStorageFull,
+    `The vault has no room left for this recovery point (limit ${limit} bytes)`,
+    {
+      httpStatus: 507,
+      recommendedAction:
+        "Free space in the vault (delete expired recovery points) or raise its capacity",
+    },
+  );
+}
+
 /** Counts and hashes bytes passing through; fails once more than `limit` bytes passed. */
 class HashingCounter extends Transform {
   readonly hash = createHash("sha256");
   bytes = 0;
 
-  constructor(private readonly limit: number) {
+  constructor(
+    private readonly limit: number,
+    private readonly onBytes: (count: number) => void,
+  ) {
     super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.limit) {
-      callback(
-        new AppError(
-          ProviderErrorCodes.vaultStorageFull,
-          `The vault has no room left for this recovery point (limit ${this.limit} bytes)`,
-          {
-            httpStatus: 507,
-            recommendedAction:
-              "Free space in the vault (delete expired recovery points) or raise its capacity",
-          },
-        ),
-      );
+      callback(vaultFullError(this.limit));
       return;
     }
     this.hash.update(chunk);
+    this.onBytes(chunk.length);
     callback(null, chunk);
   }
 }
 
 /** Maps pg_dump's stderr to the service's codes. */
-function dumpFailure(
+export function dumpFailure(
   database: string,
   exitCode: number | null,
   signal: NodeJS.Signals | null,
@@ -128,9 +140,17 @@ export async function dumpDatabaseToFile(options: DumpOptions): Promise<DumpResu
   const output = createWriteStream(options.file, { flags: "wx", mode: 0o600 });
   // Only a file this call created may be removed on failure.
   let created = false;
-  output.once("open", () => (created = true));
+  // The descriptor while the stream holds it open: a sync must not reach a descriptor reused since.
+  let descriptor: number | undefined;
+  output.once("open", (fd: number) => {
+    created = true;
+    descriptor = fd;
+  });
+  output.once("close", () => (descriptor = undefined));
   const snapshot = options.snapshot ? [`--snapshot=${options.snapshot}`] : [];
-  const child = spawn(path.join(options.binDir, "pg_dump"), ["-Fc", "--no-password", ...snapshot], {
+  const compression = options.compression === undefined ? [] : ["-Z", String(options.compression)];
+  const args = ["-Fc", "--no-password", ...compression, ...snapshot];
+  const child = spawn(path.join(options.binDir, "pg_dump"), args, {
     ...toolSpawnOptions,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -144,7 +164,22 @@ export async function dumpDatabaseToFile(options: DumpOptions): Promise<DumpResu
   });
   child.on("error", () => undefined);
 
-  const counter = new HashingCounter(options.maxBytes ?? Number.POSITIVE_INFINITY);
+  // Written back while the dump streams: the sync before the rename then has little left to do.
+  let unsynced = 0;
+  let syncing = Promise.resolve();
+  const syncAsItGrows = (count: number) => {
+    unsynced += count;
+    if (unsynced < SYNC_EVERY_BYTES || descriptor === undefined) return;
+    unsynced = 0;
+    syncing = syncing.then(
+      () =>
+        new Promise<void>((resolve) => {
+          if (descriptor === undefined) resolve();
+          else fdatasync(descriptor, () => resolve());
+        }),
+    );
+  };
+  const counter = new HashingCounter(options.maxBytes ?? Number.POSITIVE_INFINITY, syncAsItGrows);
   try {
     try {
       await pipeline(child.stdout, counter, output);
@@ -155,6 +190,7 @@ export async function dumpDatabaseToFile(options: DumpOptions): Promise<DumpResu
       throw dumpFailure(options.database, null, null, `${stderr}\n${(error as Error).message}`);
     }
     const { code, signal } = await exited;
+    await syncing;
     if (code !== 0) throw dumpFailure(options.database, code, signal, stderr);
     // The data reach the disk before the file may be renamed into the vault.
     const handle = await open(options.file, "r");

@@ -44,6 +44,14 @@ export interface LocalProviderOptions {
   readonly keyVaultName?: string;
   /** Called with the pid of each `pg_dump` started. */
   readonly onDumpStarted?: (jobId: string, pid: number) => void;
+  /** Most parallel jobs of a dump or restore; as many as the cores when absent. */
+  readonly parallelJobs?: number;
+  /** `pg_dump -Z` level, 0-9; pg_dump's default when absent. */
+  readonly compressionLevel?: number;
+  /** Bytes from which a table counts towards a parallel dump; 16 MiB when absent. */
+  readonly parallelTableMinBytes?: number;
+  /** The cores that bound parallel jobs; the machine's when absent. */
+  readonly cpuCount?: number;
   /** Subscription and resource group in the ids of vaults and what they hold. */
   readonly scope?: ResourceScope;
   /** Folders a restore as files may write under; `<stateDir>/restores` when absent. */
@@ -108,10 +116,24 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
       ? { vaultCapacityBytes: options.vaultCapacityBytes }
       : {}),
     ...(options.onDumpStarted ? { onDumpStarted: options.onDumpStarted } : {}),
+    ...(options.parallelJobs !== undefined ? { parallelJobs: options.parallelJobs } : {}),
+    ...(options.compressionLevel !== undefined
+      ? { compressionLevel: options.compressionLevel }
+      : {}),
+    ...(options.parallelTableMinBytes !== undefined
+      ? { parallelTableMinBytes: options.parallelTableMinBytes }
+      : {}),
+    ...(options.cpuCount !== undefined ? { cpuCount: options.cpuCount } : {}),
     ...(options.scope ? { scope: options.scope } : {}),
     ...(options.restoreFolders ? { restoreFolders: options.restoreFolders } : {}),
   });
-  return { backup, secrets, directory, health: localHealthCheck(options.servers) };
+  return {
+    backup,
+    secrets,
+    directory,
+    lifecycle: backup.lifecycle,
+    health: localHealthCheck(options.servers),
+  };
 }
 
 /** A started local provider and, when one was needed, its private cluster. */
@@ -131,7 +153,14 @@ export interface StartedLocalProvider {
 export async function startLocalProvider(
   config: Pick<Config, "PGPROTECT_STATE_DIR" | "DATABASE_URL" | "LOCAL_POSTGRES_SERVERS"> &
     Partial<
-      Pick<Config, "LOCAL_RESTORE_FOLDERS" | "LOCAL_POSTGRES_PORT" | "LOCAL_STOP_GRACE_SECONDS">
+      Pick<
+        Config,
+        | "LOCAL_RESTORE_FOLDERS"
+        | "LOCAL_POSTGRES_PORT"
+        | "LOCAL_STOP_GRACE_SECONDS"
+        | "LOCAL_BACKUP_PARALLEL_JOBS"
+        | "LOCAL_BACKUP_COMPRESSION"
+      >
     >,
 ): Promise<StartedLocalProvider> {
   const stateDir = path.resolve(config.PGPROTECT_STATE_DIR);
@@ -163,6 +192,12 @@ export async function startLocalProvider(
       ? { binDir: cluster.binDir, resolveEndpoint: privateClusterEndpoint(cluster) }
       : {}),
     ...(config.LOCAL_RESTORE_FOLDERS ? { restoreFolders: config.LOCAL_RESTORE_FOLDERS } : {}),
+    ...(config.LOCAL_BACKUP_PARALLEL_JOBS !== undefined
+      ? { parallelJobs: config.LOCAL_BACKUP_PARALLEL_JOBS }
+      : {}),
+    ...(config.LOCAL_BACKUP_COMPRESSION !== undefined
+      ? { compressionLevel: config.LOCAL_BACKUP_COMPRESSION }
+      : {}),
   });
   // Work a stop or a crash cut off runs again now, not at the first request that touches its
   // vault; requests to a vault wait for its recovery.

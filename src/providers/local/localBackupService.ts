@@ -36,6 +36,7 @@ import type {
 import type {
   AdhocBackupRequest,
   BackupServicePort,
+  ProtectionLifecyclePort,
   BackupValidation,
   JobFilter,
   JobReference,
@@ -46,6 +47,7 @@ import type { VaultFolder } from "./vaultStore.js";
 import { LocalBackups, type BackupRunRequest } from "./backupService/backups.js";
 import { LocalServiceContext, type LocalBackupServiceOptions } from "./backupService/context.js";
 import * as instances from "./backupService/instances.js";
+import * as lifecycle from "./backupService/lifecycle.js";
 import { InterruptedJobRecovery } from "./backupService/interruptedJobs.js";
 import { getJob, listJobs } from "./backupService/jobQueries.js";
 import { instanceNameOf, type StoredJob } from "./backupService/jobRecords.js";
@@ -66,6 +68,8 @@ export class LocalBackupService implements BackupServicePort {
   readonly #backups: LocalBackups;
   readonly #restores: LocalRestores;
   readonly #recovery: InterruptedJobRecovery;
+  /** Stop, suspend, resume, change of policy, delete and undelete (`backupService/lifecycle.ts`). */
+  readonly lifecycle: ProtectionLifecyclePort;
 
   constructor(options: LocalBackupServiceOptions) {
     // Each vault's first use waits for the recovery of its interrupted jobs.
@@ -76,6 +80,20 @@ export class LocalBackupService implements BackupServicePort {
     this.#backups = new LocalBackups(this.#context, this.#jobs);
     this.#restores = new LocalRestores(this.#context, this.#jobs);
     this.#recovery = new InterruptedJobRecovery(this.#context, this.#jobs);
+    const context = this.#context;
+    this.lifecycle = {
+      stopProtection: (vaultId, name) => lifecycle.stopProtection(context, vaultId, name),
+      suspendBackups: (vaultId, name) => lifecycle.suspendBackups(context, vaultId, name),
+      resume: (vaultId, name) => lifecycle.resume(context, vaultId, name),
+      changePolicy: (vaultId, name, policyId) =>
+        lifecycle.changePolicy(context, vaultId, name, policyId),
+      deleteBackupInstance: (vaultId, name) =>
+        lifecycle.deleteBackupInstance(context, vaultId, name),
+      undeleteBackupInstance: (vaultId, name) =>
+        lifecycle.undeleteBackupInstance(context, vaultId, name),
+      listDeletedBackupInstances: (vaultId) =>
+        lifecycle.listDeletedBackupInstances(context, vaultId),
+    };
   }
 
   /** The folders a restore as files may write under, absolute. */

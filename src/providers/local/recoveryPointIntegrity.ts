@@ -1,6 +1,8 @@
 /**
  * Checks that a recovery point's files are the bytes its backup wrote: each file is streamed once
- * through SHA-256 and compared, with its size, against the manifest.
+ * through SHA-256 and compared, with its size, against the manifest. A directory-format dump is
+ * checked file by file (its `parts`), and a file in its folder that the manifest does not list
+ * counts as a change too.
  *
  * @remarks Restores, restores as files and copies between stores check before they create
  * anything, so a file changed or cut on disk fails the job with `RecoveryPointCorrupt` and leaves
@@ -8,11 +10,11 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { AppError } from "../../domain/errors.js";
-import type { RecoveryPointFile } from "../../domain/protection/types.js";
+import type { RecoveryPointFile, RecoveryPointFilePart } from "../../domain/protection/types.js";
 import { ProviderErrorCodes } from "../ports.js";
 import { readJsonFile } from "../atomicFiles.js";
 import type { RecoveryPointManifest } from "./vaultStore.js";
@@ -21,7 +23,23 @@ import type { RecoveryPointManifest } from "./vaultStore.js";
 export interface RecordedRecoveryPoint {
   readonly recoveryPointId: string;
   readonly backupInstanceName: string;
-  readonly files: readonly Pick<RecoveryPointFile, "fileName" | "sizeBytes" | "sha256">[];
+  readonly files: readonly Pick<
+    RecoveryPointFile,
+    "fileName" | "sizeBytes" | "sha256" | "format" | "parts"
+  >[];
+}
+
+/**
+ * The digest a directory-format dump's entry records: SHA-256 of its file list, one
+ * `<sha256>  <size>  <name>` line per file in name order, so that the entry's one digest covers
+ * every file's.
+ */
+export function directoryDigest(parts: readonly RecoveryPointFilePart[]): string {
+  const lines = [...parts]
+    .sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))
+    .map((part) => `${part.sha256}  ${part.sizeBytes}  ${part.fileName}\n`)
+    .join("");
+  return createHash("sha256").update(lines, "utf8").digest("hex");
 }
 
 /** Size and hex SHA-256 of a file, read once. */
@@ -40,7 +58,7 @@ export async function fileDigest(file: string): Promise<{ sizeBytes: number; sha
 /** What is wrong with one file, or undefined when it is intact. */
 async function fileProblem(
   folder: string,
-  file: RecordedRecoveryPoint["files"][number],
+  file: Pick<RecoveryPointFile, "fileName" | "sizeBytes" | "sha256">,
 ): Promise<string | undefined> {
   const location = path.resolve(folder, file.fileName);
   // A manifest names files of its own folder only: `../x` or an absolute path is not read.
@@ -64,6 +82,36 @@ async function fileProblem(
   return undefined;
 }
 
+/** What is wrong with a directory-format dump's folder, one sentence per file. */
+async function directoryProblems(
+  folder: string,
+  entry: RecordedRecoveryPoint["files"][number],
+): Promise<string[]> {
+  const location = path.resolve(folder, entry.fileName);
+  if (path.dirname(location) !== path.resolve(folder))
+    return [`${entry.fileName} names a folder outside the recovery point's folder`];
+  const parts = entry.parts ?? [];
+  // The list itself must be the one the backup recorded.
+  if (directoryDigest(parts) !== entry.sha256)
+    return [
+      `${entry.fileName}: the manifest's file list does not match its SHA-256 ${entry.sha256}`,
+    ];
+  const present = await readdir(location).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (present === undefined) return [`${entry.fileName} is missing`];
+  const problems: string[] = [];
+  for (const part of parts) {
+    const problem = await fileProblem(location, part);
+    if (problem) problems.push(`${entry.fileName}/${problem}`);
+  }
+  const listed = new Set(parts.map((p) => p.fileName));
+  for (const name of present.filter((n) => !listed.has(n)).sort())
+    problems.push(`${entry.fileName}/${name} is not a file the backup wrote`);
+  return problems;
+}
+
 /**
  * Checks every file of a recovery point in one store's folder against its recorded size and
  * SHA-256.
@@ -78,8 +126,11 @@ export async function assertRecoveryPointIntact(
 ): Promise<void> {
   const problems: string[] = [];
   for (const file of point.files) {
-    const problem = await fileProblem(folder, file);
-    if (problem) problems.push(problem);
+    if (file.format === "directory") problems.push(...(await directoryProblems(folder, file)));
+    else {
+      const problem = await fileProblem(folder, file);
+      if (problem) problems.push(problem);
+    }
   }
   if (problems.length === 0) return;
   throw new AppError(

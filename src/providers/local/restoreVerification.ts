@@ -13,9 +13,9 @@
  * which is why backups pin `PGTZ=UTC`.
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import path from "node:path";
-import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import type pg from "pg";
 import { AppError, type ErrorCode } from "../../domain/errors.js";
 import {
@@ -106,6 +106,17 @@ export interface VerificationOptions {
   readonly serverMajor?: number;
   /** Called when a tool starts (with its pid) and when it has ended (with `undefined`). */
   readonly onTool?: (tool: VerificationTool | undefined) => void;
+  /**
+   * The dump's fingerprint, when the caller started reading it already ({@link fingerprintDump}):
+   * a restore reads it while `pg_restore` loads the database.
+   */
+  readonly dumpFingerprint?: Promise<DumpFingerprint>;
+  /**
+   * Tables of the restored database read at a time (1 by default). Only the last tool started is
+   * recorded through `onTool`; the others end on their own when the process reading them dies (a
+   * write to a closed pipe ends them).
+   */
+  readonly jobs?: number;
 }
 
 /** Sums 128-bit row hashes (as two 64-bit lanes) so that row order does not matter. */
@@ -114,8 +125,10 @@ class MultisetHash {
   #low = 0n;
   rows = 0;
 
-  add(line: string): void {
-    const digest = createHash("sha256").update(line, "utf8").digest();
+  /** Adds one row: its bytes as the tool wrote them (in the session's client encoding). */
+  add(line: Buffer): void {
+    // One-shot: a hash object per row would cost more than hashing the row.
+    const digest = hash("sha256", line, "buffer");
     this.#high = BigInt.asUintN(64, this.#high + digest.readBigUInt64BE(0));
     this.#low = BigInt.asUintN(64, this.#low + digest.readBigUInt64BE(8));
     this.rows += 1;
@@ -124,6 +137,31 @@ class MultisetHash {
   get checksum(): string {
     return `${this.#high.toString(16).padStart(16, "0")}${this.#low.toString(16).padStart(16, "0")}`;
   }
+}
+
+/** `\.`, the line that ends a COPY block. */
+const END_OF_COPY = Buffer.from("\\.");
+
+/**
+ * Calls `onLine` with each line of a tool's output, as bytes and without its line end (`\n` or
+ * `\r\n`).
+ *
+ * @remarks Rows are hashed as bytes: decoding every row to a string, as a line reader does, costs
+ * more than hashing it. COPY's text format escapes line ends inside values, so every raw `\n` ends
+ * a row.
+ */
+async function forEachLine(input: Readable, onLine: (line: Buffer) => void): Promise<void> {
+  let rest: Buffer | undefined;
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    const data = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let start = 0;
+    for (let end = data.indexOf(10, start); end !== -1; end = data.indexOf(10, start)) {
+      onLine(data.subarray(start, end > start && data[end - 1] === 13 ? end - 1 : end));
+      start = end + 1;
+    }
+    rest = start < data.length ? data.subarray(start) : undefined;
+  }
+  if (rest) onLine(rest[rest.length - 1] === 13 ? rest.subarray(0, -1) : rest);
 }
 
 const COPY_START = /^COPY (.+?) (?:\((.*)\) )?FROM stdin;$/;
@@ -138,11 +176,13 @@ export async function fingerprintDump(
   binDir: string,
   dumpFile: string,
   onTool?: VerificationOptions["onTool"],
+  signal?: AbortSignal,
 ): Promise<DumpFingerprint> {
   const child = spawn(path.join(binDir, "pg_restore"), ["--data-only", "-f", "-", dumpFile], {
     // Its own process group: a terminal's Ctrl+C reaches the host only (see processes.ts).
     ...toolSpawnOptions,
     stdio: ["ignore", "pipe", "pipe"],
+    ...(signal ? { signal } : {}),
   });
   if (child.pid !== undefined) onTool?.({ pid: child.pid, program: "pg_restore" });
   let stderr = "";
@@ -159,9 +199,9 @@ export async function fingerprintDump(
   let table: { name: string; columns: string; hash: MultisetHash } | undefined;
   let largeObject: { id: string; hash: ReturnType<typeof createHash> } | undefined;
 
-  for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+  await forEachLine(child.stdout, (bytes) => {
     if (table) {
-      if (line === "\\.") {
+      if (bytes.equals(END_OF_COPY)) {
         tables.push({
           table: table.name,
           columns: table.columns,
@@ -170,29 +210,30 @@ export async function fingerprintDump(
         });
         table = undefined;
       } else {
-        table.hash.add(line);
+        table.hash.add(bytes);
       }
-      continue;
+      return;
     }
+    const line = bytes.toString("utf8");
     const copy = COPY_START.exec(line);
     if (copy) {
       table = { name: copy[1] as string, columns: copy[2] ?? "", hash: new MultisetHash() };
-      continue;
+      return;
     }
     const open = LO_OPEN.exec(line);
     if (open) {
       largeObject = { id: open[1] as string, hash: createHash("sha256") };
-      continue;
+      return;
     }
     const write = LO_WRITE.exec(line);
     if (write && largeObject) {
       largeObject.hash.update(Buffer.from(write[1] as string, "hex"));
-      continue;
+      return;
     }
     if (LO_CLOSE.test(line) && largeObject) {
       largeObjects[largeObject.id] = largeObject.hash.digest("hex");
       largeObject = undefined;
-      continue;
+      return;
     }
     const setval = SETVAL.exec(line);
     if (setval) {
@@ -200,11 +241,11 @@ export async function fingerprintDump(
         value: setval[2] as string,
         called: setval[3] === "true",
       };
-      continue;
+      return;
     }
     const encoding = ENCODING.exec(line);
     if (encoding) clientEncoding = encoding[1] as string;
-  }
+  });
   const exitCode = await exited;
   onTool?.(undefined);
   if (exitCode !== 0) throw new ToolFailedError("pg_restore", exitCode, stderr);
@@ -243,13 +284,12 @@ async function fingerprintTable(
     child.on("error", reject);
     child.on("close", resolve);
   });
-  const hash = new MultisetHash();
-  for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity }))
-    hash.add(line);
+  const rows = new MultisetHash();
+  await forEachLine(child.stdout, (line) => rows.add(line));
   const exitCode = await exited;
   options.onTool?.(undefined);
   if (exitCode !== 0) throw new ToolFailedError("psql", exitCode, stderr);
-  return hash;
+  return rows;
 }
 
 /**
@@ -265,10 +305,12 @@ export async function verifyRestoredDatabase(
   database: string,
   options: VerificationOptions = {},
 ): Promise<RestoreVerificationReport> {
-  const expected = await fingerprintDump(binDir, dumpFile, options.onTool);
-  const tables: TableComparison[] = [];
-  const mismatches: string[] = [];
-  for (const table of expected.tables) {
+  const expected = await (options.dumpFingerprint ??
+    fingerprintDump(binDir, dumpFile, options.onTool));
+  /** One table's comparison, and what differs (if anything). */
+  const compareTable = async (
+    table: TableFingerprint,
+  ): Promise<{ comparison: TableComparison; mismatch?: string }> => {
     let actual: MultisetHash;
     try {
       actual = await fingerprintTable(
@@ -281,33 +323,53 @@ export async function verifyRestoredDatabase(
         options,
       );
     } catch (error) {
-      mismatches.push(
-        `${table.table}: cannot be read in the restored database (${(error as Error).message})`,
-      );
-      tables.push({
-        table: table.table,
-        expectedRows: table.rows,
-        actualRows: 0,
-        expectedChecksum: table.checksum,
-        actualChecksum: "",
-        matches: false,
-      });
-      continue;
+      return {
+        comparison: {
+          table: table.table,
+          expectedRows: table.rows,
+          actualRows: 0,
+          expectedChecksum: table.checksum,
+          actualChecksum: "",
+          matches: false,
+        },
+        mismatch: `${table.table}: cannot be read in the restored database (${(error as Error).message})`,
+      };
     }
     const matches = actual.rows === table.rows && actual.checksum === table.checksum;
-    if (actual.rows !== table.rows)
-      mismatches.push(`${table.table}: ${table.rows} rows expected, ${actual.rows} found`);
-    else if (!matches)
-      mismatches.push(`${table.table}: same row count (${table.rows}) but different content`);
-    tables.push({
+    const comparison = {
       table: table.table,
       expectedRows: table.rows,
       actualRows: actual.rows,
       expectedChecksum: table.checksum,
       actualChecksum: actual.checksum,
       matches,
-    });
-  }
+    };
+    if (actual.rows !== table.rows)
+      return {
+        comparison,
+        mismatch: `${table.table}: ${table.rows} rows expected, ${actual.rows} found`,
+      };
+    if (!matches)
+      return {
+        comparison,
+        mismatch: `${table.table}: same row count (${table.rows}) but different content`,
+      };
+    return { comparison };
+  };
+  // Tables are read `jobs` at a time; the report keeps the dump's order.
+  const compared: { comparison: TableComparison; mismatch?: string }[] = [];
+  let next = 0;
+  const reader = async (): Promise<void> => {
+    while (next < expected.tables.length) {
+      const index = next;
+      next += 1;
+      compared[index] = await compareTable(expected.tables[index] as TableFingerprint);
+    }
+  };
+  const readers = Math.max(1, Math.min(options.jobs ?? 1, expected.tables.length));
+  await Promise.all(Array.from({ length: readers }, reader));
+  const tables = compared.map((c) => c.comparison);
+  const mismatches = compared.flatMap((c) => (c.mismatch ? [c.mismatch] : []));
 
   const expectedObjects = Object.entries(expected.largeObjects);
   const expectedSequences = Object.entries(expected.sequences);

@@ -5,9 +5,12 @@
  * <stateDir>/vaults/<vault>/
  *   meta/backupPolicies/<name>.json     policies, as the service returns them
  *   meta/backupInstances/<name>.json    backup instances
+ *   meta/deletedBackupInstances/<name>.json  soft-deleted instances, until undeleted or purged
  *   meta/backupJobs/<guid>.json         jobs
  *   schedule/<instance>.json            the policy scheduler's watermark and lifecycle plans
- *   VaultStore/<instance>/<rp>/         one folder per recovery point: dump files + manifest.json
+ *   VaultStore/<instance>/<rp>/         one folder per recovery point: dumps + manifest.json
+ *     01-<db>.dump                      a `pg_dump -Fc` file, or
+ *     01-<db>.dir/                      a `pg_dump -Fd` folder (toc.dat and one file per table)
  *   ArchiveStore/<instance>/<rp>/       the same, for points copied to the archive tier
  *   .staging/<job>/                     a recovery point being written; renamed into a store when complete
  *   .trash/                             folders being deleted (renamed out of a store first)
@@ -18,7 +21,7 @@
  * the recovery point's metadata, so files and metadata cannot disagree.
  */
 import { randomUUID } from "node:crypto";
-import { copyFile, mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { InvalidInputError } from "../../domain/errors.js";
 import { sameAzureName } from "../../domain/protection/names.js";
@@ -30,6 +33,7 @@ import {
   readJsonFolder,
   writeJsonAtomic,
 } from "../atomicFiles.js";
+import { copyDumpEntry } from "./dumpEntries.js";
 
 /** The stores of a vault, in the order recovery points move through them. */
 export const recoveryPointStores: readonly RecoveryPointStoreType[] = [
@@ -44,7 +48,8 @@ export type RecoveryPointManifest = Omit<RecoveryPoint, "dataStores"> & {
 };
 
 /** Kinds of metadata records. */
-export type MetadataKind = "backupPolicies" | "backupInstances" | "backupJobs";
+export type MetadataKind =
+  "backupPolicies" | "backupInstances" | "backupJobs" | "deletedBackupInstances";
 
 /** Names that are safe as one path segment. */
 export function assertSafeSegment(name: string): string {
@@ -154,6 +159,13 @@ export class VaultFolder {
     );
   }
 
+  /** Removes a record; one already gone is no error. */
+  async removeRecord(kind: MetadataKind, name: string): Promise<void> {
+    const folder = path.join(this.root, "meta", kind);
+    await rm(path.join(folder, `${assertSafeSegment(name)}.json`), { force: true });
+    await fsyncFolder(folder);
+  }
+
   async listRecords<T>(kind: MetadataKind): Promise<T[]> {
     return readJsonFolder<T>(path.join(this.root, "meta", kind));
   }
@@ -224,12 +236,12 @@ export class VaultFolder {
     const staging = this.stagingFolder(`copy-${randomUUID()}`);
     await mkdir(staging, { recursive: true, mode: 0o700 });
     try {
-      for (const file of manifest.files) {
-        await copyFile(path.join(source, file.fileName), path.join(staging, file.fileName));
-        const handle = await open(path.join(staging, file.fileName), "r");
-        await handle.sync();
-        await handle.close();
-      }
+      for (const file of manifest.files)
+        await copyDumpEntry(
+          path.join(source, file.fileName),
+          path.join(staging, file.fileName),
+          file,
+        );
       await this.commitStaged(staging, to, { ...manifest, storedAt });
       return true;
     } catch (error) {

@@ -172,7 +172,16 @@ interface RecoveryPoint {
   readonly properties: Json;
 }
 
+/** A soft-deleted backup instance and its `DeletionInfo`. */
+interface DeletedInstance {
+  readonly instance: Instance;
+  readonly deletionInfo: Json;
+}
+
 const RUNNING_END_TIME = "0001-01-01T00:00:00";
+
+/** How long a deleted backup instance can be undeleted: the service's default of 14 days. */
+const SOFT_DELETE_RETENTION_MS = 14 * 86_400_000;
 
 let validatorInstance: OpenApiValidator | undefined;
 let prunerInstance: RequiredOnlyPruner | undefined;
@@ -256,6 +265,7 @@ export class FakeArm {
   private readonly jobs = new Map<string, Job>();
   private readonly recoveryPoints: RecoveryPoint[] = [];
   private readonly deniedDatasources = new Map<string, string>();
+  private readonly deletedInstances = new Map<string, DeletedInstance>();
   private readonly unlistedVaults = new Set<string>();
   private readonly unindexedJobs = new Set<string>();
   private readonly throttled: { remaining: number; retryAfter: number }[] = [];
@@ -1132,6 +1142,37 @@ export class FakeArm {
             .map((i) => this.instanceBody(i)),
         );
       }
+      case "BackupInstances_SuspendBackups":
+        return this.protectionAction(params, "suspendBackups");
+      case "BackupInstances_ResumeBackups":
+        return this.protectionAction(params, "resumeBackups");
+      case "BackupInstances_ResumeProtection":
+        return this.protectionAction(params, "resumeProtection");
+      case "BackupInstances_ValidateForModifyBackup":
+        return this.validateForModifyBackup(
+          params,
+          (body as { backupInstance: Json }).backupInstance,
+        );
+      case "BackupInstances_Delete":
+        return this.deleteInstance(params);
+      case "DeletedBackupInstances_List": {
+        const vault = this.vaultOf(params);
+        if (!vault) return notFound(`Backup vault '${params["vaultName"]}'`);
+        return this.page(
+          url,
+          [...this.deletedInstances.values()]
+            .filter((d) => d.instance.vault === vault)
+            .map((d) => this.deletedBody(d)),
+        );
+      }
+      case "DeletedBackupInstances_Get": {
+        const deleted = this.deletedOf(params);
+        return deleted
+          ? new HttpAnswer(200, this.deletedBody(deleted))
+          : notFound(`Deleted backup instance '${params["backupInstanceName"]}'`);
+      }
+      case "DeletedBackupInstances_Undelete":
+        return this.undelete(params);
       case "BackupInstances_StopProtection":
         return this.stopProtection(params);
       case "BackupInstances_AdhocBackup":
@@ -1319,6 +1360,12 @@ export class FakeArm {
     const existing = this.instances.get(id.toLowerCase());
     const properties = structuredClone(body["properties"]) as Json;
     if (existing) {
+      const policyId = String((properties["policyInfo"] as Json | undefined)?.["policyId"] ?? "");
+      const changed =
+        policyId.toLowerCase() !==
+        String((existing.properties["policyInfo"] as Json)["policyId"]).toLowerCase();
+      const refused = changed ? this.policyRefusal(existing, policyId) : undefined;
+      if (refused) return refused;
       existing.properties = { ...existing.properties, ...properties };
       return new HttpAnswer(200, this.instanceBody(existing));
     }
@@ -1571,11 +1618,171 @@ export class FakeArm {
     };
   }
 
+  // -- the protection lifecycle ------------------------------------------------------------------
+
+  /** An instance's state as the service reports it (`currentProtectionState`). */
+  private stateOf(instance: Instance): string {
+    return String(
+      instance.properties["currentProtectionState"] ??
+        (instance.properties["protectionStatus"] as Json | undefined)?.["status"] ??
+        "",
+    );
+  }
+
+  private setState(instance: Instance, status: string, state: string): void {
+    instance.properties["protectionStatus"] = { status };
+    instance.properties["currentProtectionState"] = state;
+  }
+
+  /** The refusal of an action the instance's state does not allow, as the service refuses it. */
+  private refusedInState(instance: Instance, action: string): HttpAnswer {
+    return userError(
+      400,
+      "UserErrorInvalidProtectionState",
+      `The operation ${action} is not allowed while the backup instance is ${this.stateOf(instance)}.`,
+      ["Bring the backup instance to a state that allows the operation and retry."],
+    );
+  }
+
+  /** Suspending backups, resuming backups or protection: state checked on arrival, changed when the operation ends. */
+  private protectionAction(
+    params: Record<string, string>,
+    action: "suspendBackups" | "resumeBackups" | "resumeProtection",
+  ): HttpAnswer {
+    const instance = this.instanceOf(params);
+    if (!instance) return notFound(`Backup instance '${params["backupInstanceName"]}'`);
+    const allowed = {
+      suspendBackups: ["ProtectionConfigured"],
+      resumeBackups: ["BackupSchedulesSuspended"],
+      resumeProtection: ["ProtectionStopped", "BackupSchedulesSuspended"],
+    }[action];
+    if (!allowed.includes(this.stateOf(instance))) return this.refusedInState(instance, action);
+    return this.startOperation(instance.vault, () => {
+      if (action === "suspendBackups")
+        this.setState(instance, "ProtectionStopped", "BackupSchedulesSuspended");
+      else this.setState(instance, "ProtectionConfigured", "ProtectionConfigured");
+      return {};
+    });
+  }
+
+  /** Why a policy cannot protect an instance, or `undefined` when it can. */
+  private policyRefusal(instance: Instance, policyId: string): HttpAnswer | undefined {
+    const policy = this.policies.get(policyId.toLowerCase());
+    if (!policy || !policyId.toLowerCase().startsWith(`${instance.vault.id.toLowerCase()}/`)) {
+      return userError(
+        400,
+        "UserErrorPolicyNotFound",
+        `Backup policy ${policyId} was not found in the vault.`,
+        ["Create the policy in the vault, or give the id of an existing policy."],
+      );
+    }
+    const datasourceType = String(
+      (instance.properties["dataSourceInfo"] as Json)["datasourceType"],
+    ).toLowerCase();
+    const types = (((policy["properties"] as Json)["datasourceTypes"] as string[]) ?? []).map((t) =>
+      t.toLowerCase(),
+    );
+    if (!types.includes(datasourceType)) {
+      return userError(
+        400,
+        "UserErrorPolicyDatasourceTypeMismatch",
+        `Backup policy ${policyId} does not protect ${datasourceType}.`,
+        ["Choose a policy made for the datasource type of the backup instance."],
+      );
+    }
+    return undefined;
+  }
+
+  private validateForModifyBackup(params: Record<string, string>, bi: Json): HttpAnswer {
+    const instance = this.instanceOf(params);
+    if (!instance) return notFound(`Backup instance '${params["backupInstanceName"]}'`);
+    const refused = this.policyRefusal(
+      instance,
+      String((bi["policyInfo"] as Json | undefined)?.["policyId"] ?? ""),
+    );
+    if (refused) return refused;
+    return this.startOperation(instance.vault, () => ({}));
+  }
+
+  private deleteInstance(params: Record<string, string>): HttpAnswer {
+    const instance = this.instanceOf(params);
+    if (!instance) return new HttpAnswer(204);
+    return this.startOperation(instance.vault, () => {
+      const now = Date.now();
+      this.instances.delete(instance.id.toLowerCase());
+      this.setState(instance, "SoftDeleted", "SoftDeleted");
+      this.deletedInstances.set(instance.id.toLowerCase(), {
+        instance,
+        deletionInfo: {
+          deletionTime: new Date(now).toISOString(),
+          billingEndDate: new Date(now).toISOString(),
+          scheduledPurgeTime: new Date(now + SOFT_DELETE_RETENTION_MS).toISOString(),
+          deleteActivityID: randomUUID(),
+        },
+      });
+      return {};
+    });
+  }
+
+  private deletedBody(deleted: DeletedInstance): Json {
+    const { instance } = deleted;
+    return {
+      id: `${instance.vault.id}/deletedBackupInstances/${instance.name}`,
+      name: instance.name,
+      type: "Microsoft.DataProtection/backupVaults/deletedBackupInstances",
+      properties: { ...instance.properties, deletionInfo: deleted.deletionInfo },
+    };
+  }
+
+  private deletedOf(params: Record<string, string>): DeletedInstance | undefined {
+    const vault = this.vaultOf(params);
+    return (
+      vault &&
+      this.deletedInstances.get(
+        `${vault.id}/backupInstances/${params["backupInstanceName"]}`.toLowerCase(),
+      )
+    );
+  }
+
+  private undelete(params: Record<string, string>): HttpAnswer {
+    const deleted = this.deletedOf(params);
+    if (!deleted) return notFound(`Deleted backup instance '${params["backupInstanceName"]}'`);
+    if (Date.parse(String(deleted.deletionInfo["scheduledPurgeTime"])) <= Date.now()) {
+      return userError(
+        400,
+        "UserErrorSoftDeleteRetentionExpired",
+        "The deleted backup instance is past its soft-delete retention.",
+        ["Protect the datasource again."],
+      );
+    }
+    const { instance } = deleted;
+    return this.startOperation(
+      instance.vault,
+      () => {
+        this.deletedInstances.delete(instance.id.toLowerCase());
+        this.setState(instance, "ProtectionStopped", "ProtectionStopped");
+        this.instances.set(instance.id.toLowerCase(), instance);
+        return {};
+      },
+      undefined,
+      "location",
+    );
+  }
+
+  /** Moves a deleted instance's scheduled purge into the past, as when its retention has run out. */
+  expireSoftDelete(instanceId: string): void {
+    const deleted = this.deletedInstances.get(instanceId.toLowerCase());
+    if (!deleted) throw new Error(`the fake has no deleted backup instance ${instanceId}`);
+    deleted.deletionInfo["scheduledPurgeTime"] = new Date(Date.now() - 60_000).toISOString();
+  }
+
   /** Starts a long-running operation; `outcome` runs when it ends. */
   private startOperation(
     vault: Vault,
     outcome: Operation["outcome"],
     locationBase?: string,
+    /** Status headers: the fake's setting, or `location` where the contract names only that one. */
+    headers: FakeArmOptions["lroHeaders"] = this.options.lroHeaders,
   ): HttpAnswer {
     const token = operationIdToken();
     const op: Operation = {
@@ -1600,9 +1807,7 @@ export class FakeArm {
       : `${sub}/providers/Microsoft.DataProtection/locations/${vault.location}/operationResults/${token}`;
     const q = "?api-version=2026-06-01";
     return new HttpAnswer(202, undefined, {
-      ...(this.options.lroHeaders === "both"
-        ? { "azure-asyncoperation": `${this.url}${statusPath}${q}` }
-        : {}),
+      ...(headers === "both" ? { "azure-asyncoperation": `${this.url}${statusPath}${q}` } : {}),
       location: `${this.url}${location}${q}`,
       "retry-after": String(this.options.retryAfterSeconds),
     });

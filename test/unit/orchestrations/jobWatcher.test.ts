@@ -65,6 +65,7 @@ function pass(
     input,
     {
       listJobsSince: jobsSince(jobs, tags),
+      recordJobHistory: recordsNothingStuck,
       publishEvents: (requests) => {
         published.push(...(requests as EventRequest[]));
         return (requests as EventRequest[]).length;
@@ -77,6 +78,9 @@ function pass(
   );
   return { run, published, states };
 }
+
+/** The history's answer when no job seen had been reported stuck. */
+const recordsNothingStuck = () => ({ alarms: [], stuckEnded: [] });
 
 const listings = (scheduled: readonly Scheduled[]) =>
   scheduled.flatMap((task) =>
@@ -119,7 +123,7 @@ describe("jobWatcher", () => {
 
     expect(first.states).toEqual(["a InProgress"]);
     expect(second.states).toEqual([]);
-    expect(activityCalls(second.run.scheduled)).toEqual(["listJobsSince"]);
+    expect(activityCalls(second.run.scheduled)).toEqual(["listJobsSince", "recordJobHistory"]);
     expect(third.states).toEqual(["a Completed"]);
     expect(fourth.states).toEqual([]);
   });
@@ -176,6 +180,7 @@ describe("jobWatcher", () => {
 
     expect(activityCalls(run.scheduled)).toEqual([
       "listJobsSince",
+      "recordJobHistory",
       "publishEvents",
       "publishEvents",
     ]);
@@ -235,6 +240,7 @@ describe("jobWatcher", () => {
       { vaultIds: [VAULT_ID] },
       {
         listJobsSince: jobsSince(jobs),
+        recordJobHistory: recordsNothingStuck,
         publishEvents: (requests, call) => {
           if (call === 1) throw new Error("Activity function 'publishEvents' failed: 401");
           published.push(...(requests as EventRequest[]));
@@ -253,5 +259,72 @@ describe("jobWatcher", () => {
     expect(published).toHaveLength(jobWatching.publishBatch);
     expect(second.states).toHaveLength(5);
     expect(second.run.output.error).toBeUndefined();
+  });
+
+  it("records the listed jobs in the history before publishing, with the pass's time", () => {
+    const jobs = [completed("a", minutes(-5).toISOString(), minutes(-1).toISOString())];
+
+    const { run } = pass({ vaultIds: [VAULT_ID] }, jobs, start);
+
+    expect(activityCalls(run.scheduled)).toEqual([
+      "listJobsSince",
+      "recordJobHistory",
+      "publishEvents",
+    ]);
+    expect(run.scheduled[1]).toMatchObject({
+      input: { jobs: [{ job: { name: "a" } }], at: start.toISOString() },
+    });
+  });
+
+  it("publishes the end of a job the history reported stuck with its stuck mark", () => {
+    // Arrange
+    const job = completed("hung", minutes(-90).toISOString(), minutes(-1).toISOString());
+    const stuck = { reportedAt: minutes(-30).toISOString(), expectedWithinMinutes: 45 };
+    const published: EventRequest[] = [];
+
+    // Act
+    driveOrchestration<JobWatcherOutput>(
+      jobWatcher,
+      { vaultIds: [VAULT_ID] },
+      {
+        listJobsSince: jobsSince([job]),
+        recordJobHistory: () => ({
+          alarms: [],
+          stuckEnded: [{ jobId: job.id.toUpperCase(), stuck }],
+        }),
+        publishEvents: (requests) => {
+          published.push(...(requests as EventRequest[]));
+          return (requests as EventRequest[]).length;
+        },
+      },
+      { start },
+    );
+
+    // Assert
+    expect(published).toEqual([{ kind: "jobStateChanged", job, stuck, recorded: true }]);
+  });
+
+  it("completes a pass whose recording still fails after its retries, publishing nothing and keeping the watermark", () => {
+    const state = { watermark: minutes(-3).toISOString(), seen: [] };
+    const jobs = [completed("a", minutes(-2).toISOString(), minutes(-1).toISOString())];
+
+    const run = driveOrchestration<JobWatcherOutput>(
+      jobWatcher,
+      { vaultIds: [VAULT_ID], state },
+      {
+        listJobsSince: jobsSince(jobs),
+        recordJobHistory: () => {
+          throw new Error("Activity function 'recordJobHistory' failed: table unavailable");
+        },
+      },
+      { start },
+    );
+
+    expect(activityCalls(run.scheduled)).toEqual(["listJobsSince", "recordJobHistory"]);
+    expect(run.output).toMatchObject({
+      watermark: state.watermark,
+      published: 0,
+      error: { code: "JOB_WATCH_INCOMPLETE", message: expect.stringContaining("job history") },
+    });
   });
 });

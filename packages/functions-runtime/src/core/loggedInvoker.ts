@@ -70,7 +70,8 @@ export class LoggedInvoker implements FunctionInvoker {
     const registered = this.#worker.get(functionName);
     const name = registered?.name ?? functionName;
     const started = this.#now();
-    this.#log.write(
+    this.#log.writeAbout(
+      name,
       "debug",
       `Executing 'Functions.${name}' (Reason='${options.reason ?? "This function was programmatically called"}', Id=${invocationId})`,
     );
@@ -99,7 +100,8 @@ export class LoggedInvoker implements FunctionInvoker {
     detail?: string,
   ): void {
     const duration = Math.round(this.#now() - started);
-    this.#log.write(
+    this.#log.writeAbout(
+      functionName,
       outcome === "Failed" ? "error" : "information",
       `Executed 'Functions.${functionName}' (${outcome}, Id=${invocationId}, Duration=${duration}ms)` +
         (detail === undefined ? "" : `: ${detail}`),

@@ -4,6 +4,14 @@
  */
 import type { Client, StreamableMethod } from "@azure-rest/core-client";
 import type {
+  BackupInstancesDeleteMethod,
+  BackupInstancesResume,
+  BackupInstancesSuspendBackups,
+  BackupInstancesValidateForModifyBackup,
+  DeletedBackupInstancesList,
+  DeletedBackupInstancesUndelete,
+} from "./lifecycleOperations.js";
+import type {
   BackupInstancesAdhocBackupParameters,
   BackupInstancesCreateOrUpdateParameters,
   BackupInstancesExtensionRoutingListParameters,
@@ -132,6 +140,9 @@ export interface BackupInstancesGet {
   >;
 }
 
+/** A backup instance's route with its delete (`BackupInstances_Delete`). */
+export type BackupInstancesGetOrDelete = BackupInstancesGet & BackupInstancesDeleteMethod;
+
 /** `{rgp}/backupVaults/{vaultName}/validateForBackup`. */
 export interface BackupInstancesValidateForBackup {
   /** Validates whether a backup instance can be configured (long-running). */
@@ -259,7 +270,7 @@ export interface Routes {
     resourceGroupName: string,
     vaultName: string,
     backupInstanceName: string,
-  ): BackupInstancesGet;
+  ): BackupInstancesGetOrDelete;
   /** Resource for '\{rgp\}/backupVaults/\{vaultName\}/validateForBackup' */
   (
     path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/validateForBackup",
@@ -322,6 +333,53 @@ export interface Routes {
     vaultName: string,
     jobId: string,
   ): JobsGet;
+  /** Resource for '.../backupInstances/\{backupInstanceName\}/suspendBackups' */
+  (
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/backupInstances/{backupInstanceName}/suspendBackups",
+    subscriptionId: string,
+    resourceGroupName: string,
+    vaultName: string,
+    backupInstanceName: string,
+  ): BackupInstancesSuspendBackups;
+  /** Resource for '.../backupInstances/\{backupInstanceName\}/resumeBackups' */
+  (
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/backupInstances/{backupInstanceName}/resumeBackups",
+    subscriptionId: string,
+    resourceGroupName: string,
+    vaultName: string,
+    backupInstanceName: string,
+  ): BackupInstancesResume;
+  /** Resource for '.../backupInstances/\{backupInstanceName\}/resumeProtection' */
+  (
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/backupInstances/{backupInstanceName}/resumeProtection",
+    subscriptionId: string,
+    resourceGroupName: string,
+    vaultName: string,
+    backupInstanceName: string,
+  ): BackupInstancesResume;
+  /** Resource for '.../backupInstances/\{backupInstanceName\}/validateForModifyBackup' */
+  (
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/backupInstances/{backupInstanceName}/validateForModifyBackup",
+    subscriptionId: string,
+    resourceGroupName: string,
+    vaultName: string,
+    backupInstanceName: string,
+  ): BackupInstancesValidateForModifyBackup;
+  /** Resource for '\{rgp\}/backupVaults/\{vaultName\}/deletedBackupInstances' */
+  (
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/deletedBackupInstances",
+    subscriptionId: string,
+    resourceGroupName: string,
+    vaultName: string,
+  ): DeletedBackupInstancesList;
+  /** Resource for '.../deletedBackupInstances/\{backupInstanceName\}/undelete' */
+  (
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/deletedBackupInstances/{backupInstanceName}/undelete",
+    subscriptionId: string,
+    resourceGroupName: string,
+    vaultName: string,
+    backupInstanceName: string,
+  ): DeletedBackupInstancesUndelete;
 }
 
 /** The Data Protection REST-level client. */

@@ -4,6 +4,7 @@
 export * from "./clientDefinitions.js";
 export * from "./dataProtectionClient.js";
 export * from "./isUnexpected.js";
+export * from "./lifecycleOperations.js";
 export * from "./models.js";
 export * from "./outputModels.js";
 export * from "./paginateHelper.js";

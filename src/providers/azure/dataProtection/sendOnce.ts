@@ -24,9 +24,16 @@ import {
 const NON_IDEMPOTENT_ACTIONS =
   /\/backupInstances\/[^/]+\/(backup|restore|stopProtection|suspendBackups|resumeProtection|resumeBackups|rehydrate|sync)$/i;
 
+/** Undelete of a soft-deleted instance: carried out on arrival too. */
+const UNDELETE_ACTION = /\/deletedBackupInstances\/[^/]+\/undelete$/i;
+
 /** Whether a request changes something each time it is sent, so that it must not be re-sent blindly. */
 export function isNonIdempotentRequest(method: string, url: string): boolean {
-  return method.toUpperCase() === "POST" && NON_IDEMPOTENT_ACTIONS.test(new URL(url).pathname);
+  const path = new URL(url).pathname;
+  return (
+    method.toUpperCase() === "POST" &&
+    (NON_IDEMPOTENT_ACTIONS.test(path) || UNDELETE_ACTION.test(path))
+  );
 }
 
 /** Transport errors raised before the request left: nothing reached the service. */

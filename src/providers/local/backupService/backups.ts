@@ -1,10 +1,11 @@
 /**
  * The local service's backups: one rule and one retention tag of an instance's policy, one
- * backup at a time per instance, each database dumped with `pg_dump -Fc` into a staging folder
- * and committed as one recovery point.
+ * backup at a time per instance, each database dumped into a staging folder (one `pg_dump -Fc`
+ * file, or a folder of `pg_dump -Fd -j` files where several large tables make parallel jobs
+ * worth it) and committed as one recovery point.
  */
 import { mkdir, rm } from "node:fs/promises";
-import path from "node:path";
+import { availableParallelism } from "node:os";
 import { AppError, InvalidInputError } from "../../../domain/errors.js";
 import {
   formatRecoveryPointId,
@@ -23,7 +24,8 @@ import type {
 } from "../../../domain/protection/types.js";
 import type { JobReference } from "../../ports.js";
 import { ProviderErrorCodes } from "../../ports.js";
-import { dumpDatabaseWithStructure } from "../databaseStructure.js";
+import { dumpDatabaseForRecoveryPoint } from "../databaseStructure.js";
+import { PARALLEL_TABLE_MIN_BYTES } from "../dumpPlan.js";
 import { clientConfig, withClient } from "../pgConnection.js";
 import { serverMajorOf } from "../processes.js";
 import {
@@ -45,9 +47,9 @@ export interface BackupRunRequest {
   readonly trigger: "OnDemand" | "Scheduled";
 }
 
-/** A file name for one database's dump, unique within a recovery point. */
-function dumpFileName(database: string, index: number): string {
-  return `${String(index + 1).padStart(2, "0")}-${database.replace(/[^A-Za-z0-9_.-]/g, "_")}.dump`;
+/** The name of one database's dump, unique within a recovery point, without its extension. */
+function dumpBaseName(database: string, index: number): string {
+  return `${String(index + 1).padStart(2, "0")}-${database.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
 }
 
 /** Starts and runs backups. */
@@ -253,13 +255,20 @@ export class LocalBackups {
       let remaining =
         capacity === undefined ? Number.POSITIVE_INFINITY : capacity - (await usedBytes(vault));
       const files: RecoveryPointFile[] = [];
+      const { options } = context;
       for (const [index, database] of databases.entries()) {
-        const fileName = dumpFileName(database, index);
-        const result = await dumpDatabaseWithStructure({
-          binDir: context.options.binDir,
+        const result = await dumpDatabaseForRecoveryPoint({
+          binDir: options.binDir,
           params,
           database,
-          file: path.join(staging, fileName),
+          folder: staging,
+          baseName: dumpBaseName(database, index),
+          maxJobs: options.parallelJobs ?? Number.POSITIVE_INFINITY,
+          cores: options.cpuCount ?? availableParallelism(),
+          parallelTableMinBytes: options.parallelTableMinBytes ?? PARALLEL_TABLE_MIN_BYTES,
+          ...(options.compressionLevel === undefined
+            ? {}
+            : { compression: options.compressionLevel }),
           maxBytes: Math.max(0, remaining),
           serverMajor: serverMajorOf(serverVersion),
           onSpawn: (pid) => {
@@ -269,13 +278,7 @@ export class LocalBackups {
         });
         this.#jobs.toolEnded(job.name);
         remaining -= result.sizeBytes;
-        files.push({
-          databaseName: database,
-          fileName,
-          sizeBytes: result.sizeBytes,
-          sha256: result.sha256,
-          ...(result.structure ? { structure: result.structure } : {}),
-        });
+        files.push({ databaseName: database, ...result });
       }
       const endedAt = context.now();
       // Derived from the job: a job can never commit two recovery points.

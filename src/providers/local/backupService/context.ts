@@ -30,6 +30,17 @@ export interface LocalBackupServiceOptions {
   readonly now?: () => Date;
   /** Bytes all recovery points of one vault may take; unlimited when absent. */
   readonly vaultCapacityBytes?: number;
+  /**
+   * Most parallel jobs of one database's dump or restore (`LOCAL_BACKUP_PARALLEL_JOBS`), bounded
+   * by the cores too; as many as the cores when absent.
+   */
+  readonly parallelJobs?: number;
+  /** `pg_dump -Z` level, 0-9 (`LOCAL_BACKUP_COMPRESSION`); pg_dump's default when absent. */
+  readonly compressionLevel?: number;
+  /** Bytes from which a table counts towards a parallel dump; 16 MiB when absent. */
+  readonly parallelTableMinBytes?: number;
+  /** The cores that bound parallel jobs; the machine's when absent. */
+  readonly cpuCount?: number;
   /** Called with the pid of each `pg_dump` started (lets tests interrupt a dump). */
   readonly onDumpStarted?: (jobId: string, pid: number) => void;
   /**

@@ -1,9 +1,10 @@
 /**
- * Restores as files: the recovery point's dump files copied under a folder the settings allow
- * (`LOCAL_RESTORE_FOLDERS`), never through a link out of it, and never over an existing file.
+ * Restores as files: the recovery point's dumps (files, and folders of directory-format dumps)
+ * copied under a folder the settings allow (`LOCAL_RESTORE_FOLDERS`), never through a link out of
+ * it, and never over an existing file.
  */
 import { randomUUID } from "node:crypto";
-import { copyFile, mkdir, open, realpath, rename, rm, stat } from "node:fs/promises";
+import { mkdir, realpath, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppError, InvalidInputError } from "../../../domain/errors.js";
@@ -14,6 +15,7 @@ import type {
 } from "../../../domain/protection/types.js";
 import { ProviderErrorCodes } from "../../ports.js";
 import { readdirIfExists, writeFileAtomic } from "../../atomicFiles.js";
+import { copyDumpEntry, isDirectoryDump } from "../dumpEntries.js";
 import type { LocalServiceContext } from "./context.js";
 import type { StoredJob } from "./jobRecords.js";
 import type { JobTracker } from "./jobTracker.js";
@@ -102,10 +104,7 @@ export async function restoreAsFiles(
   for (const [index, file] of point.files.entries()) {
     const target = targets[index] as string;
     const temp = `${target}.partial-${randomUUID()}`;
-    await copyFile(path.join(folder, file.fileName), temp);
-    const handle = await open(temp, "r");
-    await handle.sync();
-    await handle.close();
+    await copyDumpEntry(path.join(folder, file.fileName), temp, file);
     await rename(temp, target);
     bytes += file.sizeBytes;
   }
@@ -122,13 +121,15 @@ export async function removeRestoredFiles(
   prefix: string,
   files: readonly RecoveryPointFile[],
 ): Promise<void> {
-  const names = new Set([
-    ...files.map((f) => `${prefix}${f.fileName}`),
-    `${prefix}recovery-point.json`,
+  // Name -> whether it is a folder (a directory-format dump); only those are removed as folders.
+  const names = new Map<string, boolean>([
+    ...files.map((f) => [`${prefix}${f.fileName}`, isDirectoryDump(f)] as const),
+    [`${prefix}recovery-point.json`, false] as const,
   ]);
   for (const entry of await readdirIfExists(destination)) {
-    const base = entry.replace(/\.partial-[0-9a-f-]{36}$/, "");
-    if (names.has(base)) await rm(path.join(destination, entry), { force: true });
+    const folder = names.get(entry.replace(/\.partial-[0-9a-f-]{36}$/, ""));
+    if (folder !== undefined)
+      await rm(path.join(destination, entry), { recursive: folder, force: true });
   }
 }
 

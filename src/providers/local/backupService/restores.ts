@@ -1,7 +1,9 @@
 /**
- * The local service's restores: into a new database with `pg_restore` and checked against the
- * recovery point, or as files. A restore's recovery point is checked before anything is created.
+ * The local service's restores: into a new database with `pg_restore` (with parallel jobs for a
+ * directory-format dump) and checked against the recovery point, or as files. A restore's
+ * recovery point is checked before anything is created.
  */
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { AppError } from "../../../domain/errors.js";
 import {
@@ -13,10 +15,13 @@ import { FLEXIBLE_SERVER_DATASOURCE_TYPE } from "../../../domain/protection/nami
 import type { BackupInstance, BackupJob, RecoveryPoint } from "../../../domain/protection/types.js";
 import type { JobReference, RestoreRequest } from "../../ports.js";
 import { ProviderErrorCodes } from "../../ports.js";
+import { isDirectoryDump } from "../dumpEntries.js";
+import { parallelJobs } from "../dumpPlan.js";
 import { clientConfig, quoteIdent, withClient } from "../pgConnection.js";
 import { runTool, serverMajorOf, toolSessionOptions, ToolFailedError } from "../processes.js";
 import { assertRecoveryPointIntact } from "../recoveryPointIntegrity.js";
 import {
+  fingerprintDump,
   verificationFailure,
   verificationSummary,
   verifyRestoredDatabase,
@@ -182,6 +187,21 @@ export class LocalRestores {
       throw error;
     }
     const connection = libpqEnvironment(params, target.databaseName);
+    // A directory-format dump loads its tables and builds its indexes in parallel.
+    const cores = options.cpuCount ?? availableParallelism();
+    const jobs = isDirectoryDump(file) ? parallelJobs(options.parallelJobs ?? cores, cores) : 1;
+    const dumpPath = path.join(folder, file.fileName);
+    // The dump's side of the verification reads the recovery point only, so it runs while
+    // pg_restore loads. Its tool is not the job's recorded one: a host that dies closes its
+    // output, which ends it; a failed restore stops it.
+    const stopFingerprint = new AbortController();
+    const dumpFingerprint = fingerprintDump(
+      options.binDir,
+      dumpPath,
+      undefined,
+      stopFingerprint.signal,
+    );
+    dumpFingerprint.catch(() => undefined);
     let report: RestoreVerificationReport;
     try {
       await runTool(
@@ -191,9 +211,10 @@ export class LocalRestores {
           "--no-acl",
           "--exit-on-error",
           "--no-password",
+          ...(jobs > 1 ? ["-j", String(jobs)] : []),
           "-d",
           target.databaseName,
-          path.join(folder, file.fileName),
+          dumpPath,
         ],
         {
           env: {
@@ -204,20 +225,18 @@ export class LocalRestores {
         },
       );
       this.#jobs.toolEnded(job.name);
-      // Its tools are recorded as pg_restore's is: a later process stops a stray one.
-      report = await verifyRestoredDatabase(
-        options.binDir,
-        path.join(folder, file.fileName),
-        params,
-        target.databaseName,
-        {
-          structure: file.structure,
-          serverMajor,
-          onTool: (tool) =>
-            tool ? this.#jobs.toolStarted(job.name, tool) : this.#jobs.toolEnded(job.name),
-        },
-      );
+      // Its tools are recorded as pg_restore's is: a later process stops a stray one. With
+      // parallel jobs it reads as many tables at a time.
+      report = await verifyRestoredDatabase(options.binDir, dumpPath, params, target.databaseName, {
+        structure: file.structure,
+        serverMajor,
+        dumpFingerprint,
+        jobs,
+        onTool: (tool) =>
+          tool ? this.#jobs.toolStarted(job.name, tool) : this.#jobs.toolEnded(job.name),
+      });
     } catch (error) {
+      stopFingerprint.abort();
       // Nothing half-restored stays behind.
       await withClient(admin, `Dropping database '${target.databaseName}'`, (client) =>
         client.query(`DROP DATABASE IF EXISTS ${quoteIdent(target.databaseName)} WITH (FORCE)`),

@@ -19,6 +19,8 @@ describe("describeEvent", () => {
       "Protection configured",
       "Protection failed",
       "Backup overdue",
+      "Backup stuck",
+      "Backup anomaly",
     ]);
   });
 

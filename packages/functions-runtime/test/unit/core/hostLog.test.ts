@@ -29,6 +29,26 @@ describe("the host log", () => {
     ]);
   });
 
+  test("keeps a function's own level for its lines and the host's lines about it", () => {
+    const lines: string[] = [];
+    const log = new HostLog(
+      (line) => lines.push(line),
+      "information",
+      () => new Date("2026-01-01T00:00:00Z"),
+      { everySecond: "warning" },
+    );
+
+    log.writeAbout("EverySecond", "information", "Executed 'Functions.everySecond' (Succeeded)");
+    log.write("information", "looked, nothing new", "everySecond");
+    log.writeAbout("everySecond", "error", "Executed 'Functions.everySecond' (Failed)");
+    log.writeAbout("other", "information", "Executed 'Functions.other' (Succeeded)");
+
+    expect(lines).toEqual([
+      "[2026-01-01T00:00:00.000Z] [Error] Executed 'Functions.everySecond' (Failed)",
+      "[2026-01-01T00:00:00.000Z] Executed 'Functions.other' (Succeeded)",
+    ]);
+  });
+
   test("at level none, only the banner is written", () => {
     const lines: string[] = [];
     const log = new HostLog((line) => lines.push(line), "none");

@@ -1,0 +1,185 @@
+/**
+ * How the client commands show the API's answers as tables and labelled values (`--output table`);
+ * `--output json` prints the API's own JSON instead.
+ */
+import type { BackupInstanceView } from "../../application/backupInstances.js";
+import type { BackupPolicyResource } from "../../domain/policy/types.js";
+import type { BackupJob } from "../../domain/protection/types.js";
+import type { ProtectionStatus } from "./follow.js";
+import { protectionSubject } from "./follow.js";
+import { isoDuration, keyValues, shortTime, stateColor, table, type Colors } from "./render.js";
+
+/** The protected items as a table. */
+export function instancesTable(colors: Colors, instances: readonly BackupInstanceView[]): string {
+  if (instances.length === 0) return colors.dim("No backup instances.");
+  return table(
+    colors,
+    ["NAME", "DATASOURCE", "VAULT", "STATE", "POLICY", "LAST BACKUP", "NEXT BACKUP"],
+    instances.map((instance) => [
+      instance.name,
+      instance.friendlyName,
+      instance.vaultName,
+      instance.protectionStatus,
+      instance.policy.name,
+      shortTime(instance.lastSuccessfulBackup?.time),
+      shortTime(instance.nextScheduledBackup),
+    ]),
+    (column, cell, padded) =>
+      column === 3 ? padded.replace(cell, stateColor(colors, cell)) : padded,
+  );
+}
+
+/** One protected item, with its error when protection failed. */
+export function instanceDetails(colors: Colors, instance: BackupInstanceView): string {
+  return keyValues(colors, [
+    ["name", instance.name],
+    ["datasource", instance.friendlyName],
+    ["vault", instance.vaultName],
+    ["state", stateColor(colors, instance.protectionStatus)],
+    [
+      "error",
+      instance.protectionError
+        ? `${instance.protectionError.code}: ${instance.protectionError.message}`
+        : undefined,
+    ],
+    ["policy", instance.policy.name],
+    [
+      "last backup",
+      instance.lastSuccessfulBackup ? shortTime(instance.lastSuccessfulBackup.time) : "none yet",
+    ],
+    ["next backup", shortTime(instance.nextScheduledBackup)],
+    ["recovery points", String(instance.recoveryPointCount)],
+  ]);
+}
+
+/** A policy's schedule: its backup rules' repeating intervals. */
+function scheduleOf(policy: BackupPolicyResource): string {
+  const intervals = policy.properties.policyRules.flatMap((rule) =>
+    rule.objectType === "AzureBackupRule" ? rule.trigger.schedule.repeatingTimeIntervals : [],
+  );
+  return intervals.join(" ") || "-";
+}
+
+/** A policy's retention rules with how long each keeps its recovery points, per tier. */
+function retentionOf(policy: BackupPolicyResource): string {
+  return (
+    policy.properties.policyRules
+      .flatMap((rule) =>
+        rule.objectType === "AzureRetentionRule"
+          ? [
+              `${rule.name} ${rule.lifecycles
+                .map(
+                  (l) =>
+                    `${l.sourceDataStore.dataStoreType === "ArchiveStore" ? "archive " : ""}${l.deleteAfter.duration}`,
+                )
+                .join(" then ")}`,
+            ]
+          : [],
+      )
+      .join(", ") || "-"
+  );
+}
+
+/** A vault's policies as a table. */
+export function policiesTable(colors: Colors, policies: readonly BackupPolicyResource[]): string {
+  if (policies.length === 0) return colors.dim("No policies.");
+  return table(
+    colors,
+    ["NAME", "DATASOURCE TYPE", "SCHEDULE", "RETENTION"],
+    policies.map((policy) => [
+      policy.name ?? "-",
+      policy.properties.datasourceTypes.join(", "),
+      scheduleOf(policy),
+      retentionOf(policy),
+    ]),
+  );
+}
+
+/** One policy. */
+export function policyDetails(colors: Colors, policy: BackupPolicyResource): string {
+  return keyValues(colors, [
+    ["name", policy.name],
+    ["datasource type", policy.properties.datasourceTypes.join(", ")],
+    ["schedule", scheduleOf(policy)],
+    ["retention", retentionOf(policy)],
+    ["id", policy.id],
+  ]);
+}
+
+/** A protection operation's state or outcome. */
+export function protectionDetails(colors: Colors, status: ProtectionStatus): string {
+  const summary = status.summary;
+  return keyValues(colors, [
+    ["operation", status.id],
+    ["datasource", protectionSubject(status)],
+    ["status", stateColor(colors, status.status)],
+    ["outcome", status.outcome ? stateColor(colors, status.outcome) : undefined],
+    ["current step", status.currentStep ?? undefined],
+    ["backup instance", status.backupInstanceName ?? undefined],
+    [
+      "progress",
+      status.progress ? `${status.progress.done}/${status.progress.total} databases` : undefined,
+    ],
+    ["protected", summary ? summary.protected.join(", ") || "none" : undefined],
+    [
+      "already protected",
+      summary?.alreadyProtected.length ? summary.alreadyProtected.join(", ") : undefined,
+    ],
+    [
+      "not protected",
+      summary?.failed.length
+        ? summary.failed.map((f) => `${f.databaseName} (${f.code})`).join(", ")
+        : undefined,
+    ],
+    [
+      "still running",
+      summary?.stuck?.length
+        ? summary.stuck.map((s) => `${s.databaseName} (${s.operationId})`).join(", ")
+        : undefined,
+    ],
+    [
+      "error",
+      status.error ? colors.red(`${status.error.code}: ${status.error.message}`) : undefined,
+    ],
+    ["what to do", status.error?.recommendedAction],
+  ]);
+}
+
+/** A backup or restore job, with what it made or restored and how the restore compared. */
+export function jobDetails(colors: Colors, job: BackupJob): string {
+  const verification = job.restoreVerification;
+  return keyValues(colors, [
+    ["job", job.name],
+    ["operation", job.operation],
+    ["backup instance", job.backupInstanceFriendlyName || job.backupInstanceId],
+    ["status", stateColor(colors, job.status)],
+    ["attempt", job.attempt && job.attempt > 1 ? String(job.attempt) : undefined],
+    ["started", shortTime(job.startTime)],
+    ["ended", job.endTime ? shortTime(job.endTime) : undefined],
+    ["duration", isoDuration(job.duration)],
+    ["rule", job.ruleName],
+    ["retention tag", job.retentionTag],
+    ["recovery point", job.recoveryPointId],
+    ["restored to", job.recoveryDestination],
+    [
+      "verification",
+      verification
+        ? verification.verified
+          ? colors.green(`verified: ${verification.tables} tables, ${verification.rows} rows`)
+          : colors.red(
+              `${verification.mismatches.length} differences: ${verification.mismatches.join("; ")}`,
+            )
+        : undefined,
+    ],
+    ["not restored", verification?.notRestored?.join("; ")],
+    ...(job.errorDetails ?? []).map(
+      (error) =>
+        [
+          "error",
+          colors.red(
+            `${error.code}: ${error.message}${error.recommendedAction?.length ? ` (${error.recommendedAction.join(" ")})` : ""}`,
+          ),
+        ] as const,
+    ),
+  ]);
+}

@@ -1,0 +1,89 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runClientCommand } from "../../../../src/cli/client/clientCli.js";
+
+/** Runs a client command in this process and returns its exit code and output. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const code = await runClientCommand(
+    args,
+    { stdin: Readable.from([]), stdout, stderr, cwd: tmpdir() },
+    { env: {} },
+  );
+  return { code, stdout: out, stderr: err };
+}
+
+describe("shell completion for pgprotect", () => {
+  let folder: string;
+  let bashScript: string;
+
+  beforeAll(async () => {
+    folder = mkdtempSync(path.join(tmpdir(), "pgprotect-completion-"));
+    bashScript = path.join(folder, "pgprotect.bash");
+    writeFileSync(bashScript, (await run(["completion", "bash"])).stdout);
+  });
+
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  /** What bash offers for the words typed so far (the last one being completed). */
+  function bashOffers(...words: string[]): string[] {
+    const script = `source '${bashScript}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _pgprotect; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    return execFileSync("bash", ["-c", script], { encoding: "utf8" }).split("\n").filter(Boolean);
+  }
+
+  it("completes command names, the client's and the others", () => {
+    expect(bashOffers("pgprotect", "")).toEqual(
+      expect.arrayContaining([
+        "protect",
+        "backup",
+        "restore",
+        "jobs",
+        "instances",
+        "status",
+        "policies",
+        "completion",
+        "policy",
+        "host",
+        "local",
+      ]),
+    );
+    expect(bashOffers("pgprotect", "po")).toEqual(["policies", "policy"]);
+  });
+
+  it("completes a command's options from its definition, and the fixed values of an option", () => {
+    expect(bashOffers("pgprotect", "jobs", "--w")).toEqual(["--watch"]);
+    expect(bashOffers("pgprotect", "jobs", "--status", "")).toEqual([
+      "InProgress",
+      "Completed",
+      "Failed",
+      "Cancelled",
+    ]);
+    expect(bashOffers("pgprotect", "backup", "x", "--output", "j")).toEqual(["json"]);
+    expect(bashOffers("pgprotect", "completion", "")).toEqual(["bash", "zsh"]);
+  });
+
+  it("prints a zsh script that describes every command and registers itself with compdef", async () => {
+    const zsh = (await run(["completion", "zsh"])).stdout;
+
+    expect(zsh.startsWith("#compdef pgprotect\n")).toBe(true);
+    expect(zsh).toContain("'jobs:List backup and restore jobs, newest first, or watch them'");
+    expect(zsh).toContain("'--status[]:value:(InProgress Completed Failed Cancelled)'");
+    expect(zsh).toContain("compdef _pgprotect pgprotect");
+  });
+
+  it("refuses another shell as a usage error", async () => {
+    const answer = await run(["completion", "fish"]);
+
+    expect(answer.code).toBe(2);
+    expect(answer.stderr).toMatch(/^pgprotect: .*'fish'.*bash, zsh/);
+  });
+});

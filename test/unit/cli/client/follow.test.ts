@@ -1,0 +1,88 @@
+import pc from "picocolors";
+import { describe, expect, it } from "vitest";
+import {
+  protectionLines,
+  protectionPicture,
+  type ProtectionStatus,
+} from "../../../../src/cli/client/follow.js";
+
+const plain = pc.createColors(false);
+
+const serverProtection: ProtectionStatus = {
+  id: "protect-server-local-1",
+  status: "Running",
+  outcome: null,
+  datasourceId: null,
+  backupInstanceName: null,
+  steps: [],
+  currentStep: null,
+  error: null,
+  serverName: "local",
+  progress: { done: 1, total: 4 },
+  summary: null,
+};
+
+describe("how a protection's progress is shown", () => {
+  it("draws a bar for a server's databases, from the operation's {done, total}", () => {
+    const picture = protectionPicture(plain, serverProtection, 65_000, "⠋");
+
+    expect(picture).toBe(
+      [
+        "⠋ Protecting every database of local · Running · 1m 05s",
+        `  ${"█".repeat(6)}${"░".repeat(18)} 1/4 databases`,
+      ].join("\n"),
+    );
+  });
+
+  it("marks each step by its state and counts the steps while the protection runs", () => {
+    const picture = protectionPicture(
+      plain,
+      {
+        ...serverProtection,
+        id: "protect-local-shop-1",
+        serverName: undefined,
+        progress: undefined,
+        datasourceId:
+          "/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/servers/local/databases/shop",
+        steps: [
+          {
+            name: "resolve",
+            status: "done",
+            at: "t",
+            detail:
+              "/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/servers/local/databases/shop",
+          },
+          { name: "checkExisting", status: "running", at: "t" },
+        ],
+      },
+      2_000,
+      "⠙",
+    );
+
+    expect(picture.split("\n")).toEqual([
+      "⠙ Protecting local/shop · Running · step 2/8 · 2s",
+      "  ✔ Find the datasource — local/shop",
+      "  ⠙ Look for an existing protection",
+    ]);
+  });
+
+  it("ends on the outcome and the error's code when it failed", () => {
+    const failed: ProtectionStatus = {
+      ...serverProtection,
+      status: "Completed",
+      outcome: "Failed",
+      progress: { done: 4, total: 4 },
+      error: {
+        code: "DATABASES_NOT_PROTECTED",
+        message: "1 of 4 databases of local were not protected",
+      },
+    };
+
+    expect(protectionPicture(plain, failed, 1_000, "⠋").split("\n")[0]).toBe(
+      "✖ Protecting every database of local · Failed · 1s",
+    );
+    expect(protectionLines(failed).at(-1)).toBe(
+      "protect-server-local-1: Completed, outcome Failed (DATABASES_NOT_PROTECTED)",
+    );
+  });
+});
