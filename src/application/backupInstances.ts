@@ -11,11 +11,51 @@ import { parseVaultChildId, parseVaultId } from "../domain/protection/ids.js";
 import { assertName, backupInstanceNameRule } from "../domain/protection/names.js";
 import { lifecycleStateOf } from "../domain/protection/lifecycle.js";
 import { FLEXIBLE_SERVER_DATASOURCE_TYPE } from "../domain/protection/naming.js";
+import { protectionInstanceId } from "../domain/protection/operationIds.js";
 import type { BackupInstance, BackupJob, RecoveryPoint } from "../domain/protection/types.js";
+import { hasFinished, type OrchestrationPort } from "./orchestrationPort.js";
+import { isForDatasource, protectionIsLiveOrSucceeded } from "./protectionOperations.js";
 import { existingVaultId, vaultsToSearch, type VaultDependencies } from "./vaults.js";
 
-/** The dependencies the lookups need. */
-export type LookupDependencies = VaultDependencies;
+/**
+ * The dependencies the lookups need; with `orchestrations`, an instance's overdue clock can start
+ * at the protection operation the app ran when the service gives no creation time.
+ */
+export type LookupDependencies = VaultDependencies & {
+  readonly orchestrations?: OrchestrationPort;
+};
+
+/**
+ * When the app's own operation finished configuring protection of the instance's datasource
+ * (ISO 8601), or `undefined` when the app ran none (protected elsewhere) or it did not succeed.
+ *
+ * @remarks The operation's record is kept by the Functions runtime with either provider, and its
+ * completion does not move, unlike the stand-in a service that omits `systemData` leaves.
+ */
+export async function protectionConfiguredAt(
+  orchestrations: OrchestrationPort | undefined,
+  instance: BackupInstance,
+): Promise<string | undefined> {
+  if (!orchestrations) return undefined;
+  const datasourceId = instance.dataSourceInfo.resourceId;
+  let status;
+  try {
+    status = await orchestrations.status(protectionInstanceId(datasourceId));
+  } catch {
+    // Without the record the service's own time stands; a view or a pass must not fail for it.
+    return undefined;
+  }
+  // A run that ended in an expected failure also completes: only a success dates protection.
+  if (
+    !protectionIsLiveOrSucceeded(status) ||
+    !hasFinished(status) ||
+    !isForDatasource(status.input, datasourceId)
+  ) {
+    return undefined;
+  }
+  const completed = new Date(status.lastUpdatedTime);
+  return Number.isNaN(completed.getTime()) ? undefined : completed.toISOString();
+}
 
 const isNotFound = (error: unknown): boolean => isAppError(error) && error.httpStatus === 404;
 
@@ -164,6 +204,7 @@ function overdueOf(
   instance: BackupInstance,
   policy: BackupPolicyResource | undefined,
   last: SuccessfulBackup | null,
+  configuredAt: string | undefined,
   now: Date,
 ): string | null {
   if (instance.protectionStatus !== "ProtectionConfigured" || !policy) return null;
@@ -173,6 +214,7 @@ function overdueOf(
     {
       protectedSince: instance.createdAt,
       expectedEvery,
+      ...(configuredAt ? { configuredAt } : {}),
       ...(last ? { lastSuccessfulBackupTime: last.completedAt ?? last.time } : {}),
     },
     now,
@@ -215,7 +257,7 @@ export async function describeBackupInstance(
     });
     policies.set(policyKey, policy);
   }
-  const [jobs, points, policyResource] = await Promise.all([
+  const [jobs, points, policyResource, configuredAt] = await Promise.all([
     deps.provider.backup.listJobs(vaultId, {
       backupInstanceName: instance.name,
       operation: ["OnDemandBackup", "ScheduledBackup"],
@@ -223,6 +265,9 @@ export async function describeBackupInstance(
     }),
     deps.provider.backup.listRecoveryPoints(vaultId, instance.name),
     policy,
+    instance.protectionStatus === "ProtectionConfigured"
+      ? protectionConfiguredAt(deps.orchestrations, instance)
+      : undefined,
   ]);
   const error = instance.protectionErrorDetails;
   const lastSuccessfulBackup = latestSuccess(jobs, points);
@@ -250,7 +295,7 @@ export async function describeBackupInstance(
       instance.protectionStatus === "ProtectionConfigured"
         ? nextOccurrence(policyResource, now)
         : null,
-    overdueSince: overdueOf(instance, policyResource, lastSuccessfulBackup, now),
+    overdueSince: overdueOf(instance, policyResource, lastSuccessfulBackup, configuredAt, now),
     recoveryPointCount: points.length,
   };
 }

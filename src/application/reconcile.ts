@@ -22,6 +22,7 @@ import {
   protectTagged,
   type AutoProtectOutcome,
 } from "./autoProtect.js";
+import { protectionConfiguredAt } from "./backupInstances.js";
 import type { ApplicationDependencies } from "./dependencies.js";
 import type { OrchestrationPort } from "./orchestrationPort.js";
 import { fromDatabase, fromServer } from "./protectionChecks.js";
@@ -154,12 +155,16 @@ async function lastSuccessfulBackup(
 /**
  * The overdue events of the given vaults at `now`: one per configured backup instance with no
  * successful backup within its policy's period plus a day (or `staleAfter`).
+ *
+ * @param orchestrations - where the app's protection operations are read: when the service gives
+ * no creation time, the clock of an instance never backed up starts at the operation's completion.
  */
 export async function overdueEvents(
   deps: Pick<ApplicationDependencies, "provider" | "eventSource">,
   vaultIds: readonly string[],
   now: Date,
   staleAfter?: string,
+  orchestrations?: OrchestrationPort,
 ): Promise<PgProtectEvent[]> {
   const events: PgProtectEvent[] = [];
   for (const vaultId of vaultIds) {
@@ -176,10 +181,14 @@ export async function overdueEvents(
       const expectedEvery = policies.get(policyName) ?? staleAfter;
       if (!expectedEvery) continue;
       const last = await lastSuccessfulBackup(deps, vaultId, instance);
+      const configuredAt = last
+        ? undefined
+        : await protectionConfiguredAt(orchestrations, instance);
       const since = overdueSince(
         {
           protectedSince: instance.createdAt,
           expectedEvery,
+          ...(configuredAt ? { configuredAt } : {}),
           ...(last ? { lastSuccessfulBackupTime: last } : {}),
           ...(staleAfter ? { staleAfter } : {}),
         },
@@ -226,6 +235,7 @@ export async function reconcile(
     await coveredVaultIds(deps),
     now,
     deps.config.STALE_PROTECTION_AFTER,
+    orchestrations,
   );
   // Each event's id is derived from the instance and the missed due time, so publishing it again
   // every run is recognised downstream as the same fact.

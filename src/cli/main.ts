@@ -17,8 +17,15 @@ Client of the HTTP API (the local host's, or --api URL):
   restore     Restore a recovery point to a new database or as files [--wait]
   jobs        List backup and restore jobs [--watch]
   instances   List the protected items, or show one
-  status      Show a protection operation or a job [--wait]
+  status      Show a protection or lifecycle operation or a job [--wait]
   policies    List a vault's backup policies, or show one
+  stop        Stop protection of a backup instance [--delete-data] [--wait]
+  suspend     Suspend a backup instance's schedule [--wait]
+  resume      Resume backups or protection of a backup instance [--wait]
+  change-policy  Move a backup instance to another policy [--wait]
+  delete      Delete a backup instance (soft-deleted) [--wait]
+  undelete    Bring a soft-deleted backup instance back [--wait]
+  deleted     List the soft-deleted backup instances
   completion  Print the shell completion script (bash, zsh)
 
 Run 'pgprotect <command> --help' for a command's options.
@@ -35,9 +42,23 @@ const groups: Record<string, () => Promise<CliCommand>> = {
   host: async () => (await import("./hostCli.js")).runHostCli,
   local: async () => (await import("./localCli.js")).runLocalCli,
   ...Object.fromEntries(
-    ["protect", "backup", "restore", "jobs", "instances", "status", "policies", "completion"].map(
-      (name) => [name, clientCommand(name)],
-    ),
+    [
+      "protect",
+      "backup",
+      "restore",
+      "jobs",
+      "instances",
+      "status",
+      "policies",
+      "stop",
+      "suspend",
+      "resume",
+      "change-policy",
+      "delete",
+      "undelete",
+      "deleted",
+      "completion",
+    ].map((name) => [name, clientCommand(name)]),
   ),
 };
 

@@ -4,8 +4,10 @@ import {
   type HttpResponseInit,
   type InvocationContext,
 } from "@azure/functions";
+import * as df from "durable-functions";
 import { listBackupInstanceViews } from "../application/backupInstanceList.js";
 import { appDependencies } from "../composition.js";
+import { durableOrchestrations } from "../http/durableStatus.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 
@@ -15,9 +17,13 @@ import { authorize } from "../http/principal.js";
  */
 export async function listBackupInstances(
   request: HttpRequest,
-  _context: InvocationContext,
+  context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const deps = await appDependencies();
+  // The protection operations date an overdue backup when the service gives no creation time.
+  const deps = {
+    ...(await appDependencies()),
+    orchestrations: durableOrchestrations(() => df.getClient(context)),
+  };
   authorize(request, "Backup.Reader", deps.config.WEBSITE_AUTH_ENABLED);
   const vault = request.query.get("vault") ?? undefined;
   const value = await listBackupInstanceViews(deps, vault, new Date());
@@ -28,5 +34,6 @@ app.http("listBackupInstances", {
   route: "backup-instances",
   methods: ["GET"],
   authLevel: "function",
+  extraInputs: [df.input.durableClient()],
   handler: withProblemDetails(listBackupInstances),
 });

@@ -4,8 +4,10 @@ import {
   type HttpResponseInit,
   type InvocationContext,
 } from "@azure/functions";
+import * as df from "durable-functions";
 import { describeBackupInstance, findBackupInstance } from "../application/backupInstances.js";
 import { appDependencies } from "../composition.js";
+import { durableOrchestrations } from "../http/durableStatus.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 
@@ -15,9 +17,13 @@ import { authorize } from "../http/principal.js";
  */
 export async function showBackupInstance(
   request: HttpRequest,
-  _context: InvocationContext,
+  context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const deps = await appDependencies();
+  // The protection operations date an overdue backup when the service gives no creation time.
+  const deps = {
+    ...(await appDependencies()),
+    orchestrations: durableOrchestrations(() => df.getClient(context)),
+  };
   authorize(request, "Backup.Reader", deps.config.WEBSITE_AUTH_ENABLED);
   const located = await findBackupInstance(
     deps,
@@ -31,5 +37,6 @@ app.http("showBackupInstance", {
   route: "backup-instances/{name}",
   methods: ["GET"],
   authLevel: "function",
+  extraInputs: [df.input.durableClient()],
   handler: withProblemDetails(showBackupInstance),
 });

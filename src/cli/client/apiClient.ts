@@ -48,6 +48,10 @@ export interface ApiClient {
   get<T>(route: string, query?: Readonly<Record<string, string | undefined>>): Promise<T>;
   /** POSTs `body` as JSON to `route`. */
   post<T>(route: string, body: unknown): Promise<T>;
+  /** PUTs `body` as JSON to `route`. */
+  put<T>(route: string, body: unknown): Promise<T>;
+  /** DELETEs `route` with the query's defined values. */
+  delete<T>(route: string, query?: Readonly<Record<string, string | undefined>>): Promise<T>;
 }
 
 /** How long one request may take before the API counts as unreachable. */
@@ -142,6 +146,8 @@ export function createApiClient(
     target,
     get: (route, query) => send("GET", urlOf(route, query)),
     post: (route, body) => send("POST", urlOf(route), body),
+    put: (route, body) => send("PUT", urlOf(route), body),
+    delete: (route, query) => send("DELETE", urlOf(route, query)),
   };
 }
 

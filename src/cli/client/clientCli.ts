@@ -1,6 +1,7 @@
 /**
  * The client commands of `pgprotect`: `protect`, `backup`, `restore`, `jobs`, `instances`,
- * `status`, `policies` over the HTTP API, and `completion`. They never reach a provider or the
+ * `status`, `policies`, the lifecycle's `stop`, `suspend`, `resume`, `change-policy`, `delete`,
+ * `undelete` and `deleted` over the HTTP API, and `completion`. They never reach a provider or the
  * Durable client: everything goes through the API, with its keys and roles.
  *
  * @remarks Output: results on stdout (`--output table|json`); progress and the one line that says
@@ -8,6 +9,11 @@
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { BackupInstanceView } from "../../application/backupInstances.js";
+import type {
+  DeletedBackupInstanceView,
+  LifecycleAnswer,
+  LifecycleOperationView,
+} from "../../application/lifecycle.js";
 import type { BackupPolicyResource } from "../../domain/policy/types.js";
 import type { BackupJob } from "../../domain/protection/types.js";
 import type { CliIo } from "../io.js";
@@ -23,10 +29,12 @@ import { bashCompletion, zshCompletion, type CompletionCommand } from "./complet
 import { ClientExitCodes } from "./exitCodes.js";
 import {
   followJob,
+  followLifecycle,
   followProtection,
   jobEnded,
   jobTable,
   jobWatchLine,
+  lifecycleEnded,
   protectionEnded,
   WaitInterrupted,
   watchJobs,
@@ -37,9 +45,12 @@ import { liveView, plainView, type ProgressView } from "./progress.js";
 import { colorsFor, isTerminal, keyValues, type Colors } from "./render.js";
 import { ClientError, clientProjectDir, resolveTarget } from "./target.js";
 import {
+  deletedInstancesTable,
   instanceDetails,
   instancesTable,
   jobDetails,
+  lifecycleAnswerDetails,
+  lifecycleDetails,
   policiesTable,
   policyDetails,
   protectionDetails,
@@ -231,6 +242,54 @@ export class ClientRun {
       );
       this.exitCode = ClientExitCodes.failed;
     }
+  }
+
+  private async waitForLifecycle(api: ApiClient, id: string, options: WaitOptions): Promise<void> {
+    const operation = await this.interruptible((signal) =>
+      followLifecycle(api, id, this.followOptions(options, signal)),
+    );
+    this.print(options, operation, (colors) => lifecycleDetails(colors, operation));
+    this.lifecycleEnding(operation);
+  }
+
+  private lifecycleEnding(operation: LifecycleOperationView): void {
+    if (lifecycleEnded(operation) && operation.status === "Failed") {
+      const error = operation.error;
+      this.say(
+        `${operation.id} failed${error ? `: ${error.message} [${error.code}]${error.recommendedAction ? ` ${error.recommendedAction}` : ""}` : ""}`,
+      );
+      this.exitCode = ClientExitCodes.failed;
+    }
+  }
+
+  /**
+   * Sends one lifecycle action and, with `--wait`, follows its operation to the end. An instance
+   * already where the action leads answers 200 `alreadyDone`: said on stderr, and the command
+   * succeeds, so that a script can ask again safely.
+   */
+  async lifecycle(
+    send: (api: ApiClient) => Promise<LifecycleAnswer>,
+    options: WaitOptions,
+  ): Promise<void> {
+    const api = this.api(options);
+    const answer = await send(api);
+    if (answer.operationId === null) {
+      this.say(
+        `${answer.backupInstanceName}: already done, the instance is ${answer.state}; nothing to ${answer.action}`,
+      );
+      this.print(options, answer, (colors) => lifecycleAnswerDetails(colors, answer));
+      return;
+    }
+    if (options.wait) return this.waitForLifecycle(api, answer.operationId, options);
+    this.print(options, answer, (colors) => lifecycleAnswerDetails(colors, answer));
+  }
+
+  async deleted(options: ApiOptions & { vault?: string }): Promise<void> {
+    const api = this.api(options);
+    const list = await api.get<{ value: DeletedBackupInstanceView[] }>("deleted-backup-instances", {
+      vault: options.vault,
+    });
+    this.print(options, list, (colors) => deletedInstancesTable(colors, list.value));
   }
 
   async protect(
@@ -426,6 +485,15 @@ export class ClientRun {
 
   async status(id: string, options: WaitOptions): Promise<void> {
     const api = this.api(options);
+    if (id.startsWith("lifecycle-")) {
+      if (options.wait) return this.waitForLifecycle(api, id, options);
+      const operation = await api.get<LifecycleOperationView>(
+        `lifecycle-operations/${encodeURIComponent(id)}`,
+      );
+      this.print(options, operation, (colors) => lifecycleDetails(colors, operation));
+      this.lifecycleEnding(operation);
+      return;
+    }
     // Protection operations are named `protect-...`; anything else is a job's GUID or ARM id.
     if (id.startsWith("protect-")) {
       if (options.wait) return this.waitForProtection(api, id, options);
@@ -584,7 +652,9 @@ export function clientProgram(run: ClientRun, io: CliIo): Command {
     withApiOptions(
       program
         .command("status")
-        .description("Show a protection operation (protect-...) or a job; exit 1 if it failed")
+        .description(
+          "Show a protection (protect-...) or lifecycle (lifecycle-...) operation or a job; exit 1 if it failed",
+        )
         .argument("<id>", "the operation's id, or the job's name or ARM id"),
     ),
     "it to end",
@@ -597,6 +667,97 @@ export function clientProgram(run: ClientRun, io: CliIo): Command {
       .argument("[name]", "one policy")
       .option("--vault <name>", `the vault (default: PGPROTECT_VAULT, else ${localDefaultVault})`),
   ).action((name: string | undefined, options) => run.policies(name, options));
+
+  const instancePath = (instance: string, action?: string) =>
+    `backup-instances/${encodeURIComponent(instance)}${action ? `/${action}` : ""}`;
+  /** A lifecycle command on one instance: `--vault`, the API options and `--wait`. */
+  const lifecycleCommand = (name: string, description: string) =>
+    withWaitOptions(
+      withApiOptions(
+        program
+          .command(name)
+          .description(description)
+          .argument("<instance>", "the backup instance's name (see pgprotect instances)")
+          .option(
+            "--vault <name>",
+            "the vault of the instance (default: every vault the app covers)",
+          ),
+      ),
+      "the operation to end",
+    );
+  type LifecycleOptions = WaitOptions & { vault?: string };
+  const vaultBody = (options: LifecycleOptions) =>
+    options.vault ? { vaultName: options.vault } : {};
+
+  lifecycleCommand(
+    "stop",
+    "Stop protection, keeping every recovery point; --delete-data deletes the instance with them",
+  )
+    .option("--delete-data", "delete the instance and its recovery points (soft-deleted)")
+    .action((instance: string, options: LifecycleOptions & { deleteData?: boolean }) =>
+      run.lifecycle(
+        (api) =>
+          api.post(instancePath(instance, "stop"), {
+            deleteData: options.deleteData === true,
+            ...vaultBody(options),
+          }),
+        options,
+      ),
+    );
+
+  lifecycleCommand(
+    "suspend",
+    "Suspend a backup instance's schedule; its recovery points stay",
+  ).action((instance: string, options: LifecycleOptions) =>
+    run.lifecycle(
+      (api) => api.post(instancePath(instance, "suspend"), vaultBody(options)),
+      options,
+    ),
+  );
+
+  lifecycleCommand(
+    "resume",
+    "Resume backups of a suspended instance, or protection of a stopped one",
+  ).action((instance: string, options: LifecycleOptions) =>
+    run.lifecycle((api) => api.post(instancePath(instance, "resume"), vaultBody(options)), options),
+  );
+
+  lifecycleCommand("change-policy", "Move a backup instance to another policy of its vault")
+    .requiredOption("--policy <name>", "the new backup policy")
+    .action((instance: string, options: LifecycleOptions & { policy: string }) =>
+      run.lifecycle(
+        (api) =>
+          api.put(instancePath(instance, "policy"), {
+            policyName: options.policy,
+            ...vaultBody(options),
+          }),
+        options,
+      ),
+    );
+
+  lifecycleCommand(
+    "delete",
+    "Delete a backup instance with its recovery points (soft-deleted: undelete brings it back)",
+  ).action((instance: string, options: LifecycleOptions) =>
+    run.lifecycle((api) => api.delete(instancePath(instance), { vault: options.vault }), options),
+  );
+
+  lifecycleCommand(
+    "undelete",
+    "Bring a soft-deleted backup instance back, stopped (resume it afterwards)",
+  ).action((instance: string, options: LifecycleOptions) =>
+    run.lifecycle(
+      (api) => api.post(instancePath(instance, "undelete"), vaultBody(options)),
+      options,
+    ),
+  );
+
+  withApiOptions(
+    program
+      .command("deleted")
+      .description("List the soft-deleted backup instances, with when each is purged")
+      .option("--vault <name>", "only this vault's deleted instances"),
+  ).action((options) => run.deleted(options));
 
   program
     .command("completion")
@@ -666,7 +827,10 @@ export async function runClientCommand(
     }
     if (error instanceof WaitInterrupted) {
       const last = error.last as { id?: string; name?: string } | undefined;
-      const id = last?.id?.startsWith("protect-") ? last.id : last?.name;
+      const id =
+        last?.id?.startsWith("protect-") || last?.id?.startsWith("lifecycle-")
+          ? last.id
+          : last?.name;
       io.stderr.write(
         `pgprotect: stopped waiting; the work goes on${id ? `: pgprotect status ${id} --wait` : ""}\n`,
       );

@@ -1,11 +1,15 @@
 /**
  * The exit codes of the client commands (`protect`, `backup`, `restore`, `jobs`, `instances`,
- * `status`, `policies`): a script branches on them, so each keeps its meaning for good.
+ * `status`, `policies` and the lifecycle's `stop`, `suspend`, `resume`, `change-policy`, `delete`,
+ * `undelete`, `deleted`): a script branches on them, so each keeps its meaning for good.
  */
 export const ClientExitCodes = {
   /** Done: the request was accepted and, with `--wait`, the work succeeded. */
   ok: 0,
-  /** The work ended badly: a protection's outcome `Failed`, a job `Failed` or `Cancelled`. */
+  /**
+   * The work ended badly: a protection's outcome `Failed`, a job `Failed` or `Cancelled`, a
+   * lifecycle operation `Failed`.
+   */
   failed: 1,
   /** The command line is wrong (an unknown option, a missing argument, a bad value). */
   usage: 2,

@@ -1,9 +1,11 @@
 /**
  * Following long work through the API until it ends: a protection (its steps from the
  * orchestration's custom status, or a server's `{done, total}`), a backup or restore job, and the
- * job list (`jobs --watch`). Each poll redraws the progress view.
+ * job list (`jobs --watch`), and a lifecycle operation (stop, suspend, resume, change of policy,
+ * delete, undelete). Each poll redraws the progress view.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { LifecycleOperationView } from "../../application/lifecycle.js";
 import type { BackupJob } from "../../domain/protection/types.js";
 import type { ApiClient } from "./apiClient.js";
 import { progressBar, type ProgressView } from "./progress.js";
@@ -265,6 +267,75 @@ export async function followJob(
       if (jobEnded(job)) return job;
       if (options.signal.aborted) throw new WaitInterrupted(job);
       await pause(options, job);
+    }
+  } finally {
+    options.view.close();
+  }
+}
+
+/** Whether a lifecycle operation has ended (`Completed` or `Failed`). */
+export function lifecycleEnded(operation: Pick<LifecycleOperationView, "status">): boolean {
+  return operation.status !== "Running";
+}
+
+/** What a lifecycle operation does, for a person: `suspend of <instance>`. */
+function lifecycleTitle(operation: LifecycleOperationView): string {
+  return `${operation.action || "change"} of ${operation.backupInstanceName || operation.id}`;
+}
+
+/** The picture of a lifecycle operation on a terminal. */
+export function lifecyclePicture(
+  colors: Colors,
+  operation: LifecycleOperationView,
+  elapsedMs: number,
+  spinner: string,
+): string {
+  const mark = !lifecycleEnded(operation)
+    ? colors.cyan(spinner)
+    : operation.status === "Completed"
+      ? colors.green("✔")
+      : colors.red("✖");
+  const state = operation.state ? ` · ${stateColor(colors, operation.state)}` : "";
+  const lines = [
+    `${mark} ${lifecycleTitle(operation)} · ${stateColor(colors, operation.status)}${state} · ${shortDuration(elapsedMs)}`,
+  ];
+  if (operation.error)
+    lines.push(`  ${colors.red(`${operation.error.code}: ${operation.error.message}`)}`);
+  return lines.join("\n");
+}
+
+/** The lines of a lifecycle operation for a log. */
+export function lifecycleLines(operation: LifecycleOperationView): string[] {
+  return [
+    `${operation.id}: ${lifecycleTitle(operation)} ${operation.status}${operation.state ? `, state ${operation.state}` : ""}`,
+    ...(operation.error
+      ? [`${operation.id}: ${operation.error.code}: ${operation.error.message}`]
+      : []),
+  ];
+}
+
+/** Polls a lifecycle operation until it ends, showing its state; resolves with the last view. */
+export async function followLifecycle(
+  api: ApiClient,
+  id: string,
+  options: FollowOptions,
+): Promise<LifecycleOperationView> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  try {
+    for (;;) {
+      const operation = await api.get<LifecycleOperationView>(
+        `lifecycle-operations/${encodeURIComponent(id)}`,
+      );
+      const createdAt = Date.parse(operation.createdTime);
+      const since = Number.isNaN(createdAt) ? started : Math.min(started, createdAt);
+      options.view.show(
+        (spinner) => lifecyclePicture(options.colors, operation, now() - since, spinner),
+        lifecycleLines(operation),
+      );
+      if (lifecycleEnded(operation)) return operation;
+      if (options.signal.aborted) throw new WaitInterrupted(operation);
+      await pause(options, operation);
     }
   } finally {
     options.view.close();

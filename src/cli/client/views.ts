@@ -3,6 +3,11 @@
  * `--output json` prints the API's own JSON instead.
  */
 import type { BackupInstanceView } from "../../application/backupInstances.js";
+import type {
+  DeletedBackupInstanceView,
+  LifecycleAnswer,
+  LifecycleOperationView,
+} from "../../application/lifecycle.js";
 import type { BackupPolicyResource } from "../../domain/policy/types.js";
 import type { BackupJob } from "../../domain/protection/types.js";
 import type { ProtectionStatus } from "./follow.js";
@@ -19,7 +24,7 @@ export function instancesTable(colors: Colors, instances: readonly BackupInstanc
       instance.name,
       instance.friendlyName,
       instance.vaultName,
-      instance.protectionStatus,
+      instance.protectionState || instance.protectionStatus,
       instance.policy.name,
       shortTime(instance.lastSuccessfulBackup?.time),
       shortTime(instance.nextScheduledBackup),
@@ -35,7 +40,7 @@ export function instanceDetails(colors: Colors, instance: BackupInstanceView): s
     ["name", instance.name],
     ["datasource", instance.friendlyName],
     ["vault", instance.vaultName],
-    ["state", stateColor(colors, instance.protectionStatus)],
+    ["state", stateColor(colors, instance.protectionState || instance.protectionStatus)],
     [
       "error",
       instance.protectionError
@@ -182,4 +187,58 @@ export function jobDetails(colors: Colors, job: BackupJob): string {
         ] as const,
     ),
   ]);
+}
+
+/** The answer to a lifecycle action: the operation started, or that nothing was left to do. */
+export function lifecycleAnswerDetails(
+  colors: Colors,
+  answer: LifecycleAnswer & { readonly statusUrl?: string | null },
+): string {
+  const started = answer.operationId !== null;
+  return keyValues(colors, [
+    ["action", answer.action],
+    ["backup instance", answer.backupInstanceName],
+    ["vault", answer.vaultName],
+    ["state", stateColor(colors, answer.state)],
+    ["target state", answer.targetState],
+    ["outcome", started ? "accepted" : "already done"],
+    ["operation", answer.operationId ?? undefined],
+    ["follow", started ? `pgprotect status ${answer.operationId} --wait` : undefined],
+  ]);
+}
+
+/** A lifecycle operation's state or outcome. */
+export function lifecycleDetails(colors: Colors, operation: LifecycleOperationView): string {
+  return keyValues(colors, [
+    ["operation", operation.id],
+    ["action", operation.action],
+    ["backup instance", operation.backupInstanceName],
+    ["vault", operation.vaultName],
+    ["status", stateColor(colors, operation.status)],
+    ["state", operation.state ? stateColor(colors, operation.state) : undefined],
+    ["error", operation.error ? `${operation.error.code}: ${operation.error.message}` : undefined],
+    ["what to do", operation.error?.recommendedAction],
+    ["updated", shortTime(operation.lastUpdatedTime)],
+  ]);
+}
+
+/** The soft-deleted instances as a table. */
+export function deletedInstancesTable(
+  colors: Colors,
+  instances: readonly DeletedBackupInstanceView[],
+): string {
+  if (instances.length === 0) return colors.dim("No deleted backup instances.");
+  return table(
+    colors,
+    ["NAME", "DATASOURCE", "VAULT", "POLICY", "DELETED", "PURGED", "UNDELETABLE"],
+    instances.map((instance) => [
+      instance.name,
+      instance.friendlyName,
+      instance.vaultName,
+      instance.policy.name,
+      shortTime(instance.deletionTime),
+      shortTime(instance.scheduledPurgeTime),
+      instance.undeletable ? "yes" : "no",
+    ]),
+  );
 }

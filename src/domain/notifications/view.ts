@@ -214,7 +214,7 @@ export function describeEvent(event: PgProtectEvent): NotificationView {
       const data = event.data;
       return {
         ...base,
-        title: "Backup overdue",
+        title: overdueTitle(data.overdueSince, event.time),
         status: "Overdue",
         tone: "warning",
         isFailure: true,
@@ -341,6 +341,21 @@ function elapsed(start: string, end: string | undefined): string | undefined {
     [total % 60, "s"],
   ]);
   return parts.length > 0 ? parts.join(" ") : "0 s";
+}
+
+/**
+ * `Backup overdue by 3 days`: how late the missed backup was when the event was raised, coarsely,
+ * because a reader decides on the order of magnitude.
+ */
+function overdueTitle(since: string, at: string | undefined): string {
+  const ms = at === undefined ? Number.NaN : Date.parse(at) - Date.parse(since);
+  if (!Number.isFinite(ms) || ms < 0) return "Backup overdue";
+  const hours = Math.floor(ms / 3_600_000);
+  const days = Math.floor(hours / 24);
+  const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? "" : "s"}`;
+  const late =
+    days > 0 ? plural(days, "day") : hours > 0 ? plural(hours, "hour") : "less than an hour";
+  return `Backup overdue by ${late}`;
 }
 
 function compactParts(parts: ReadonlyArray<readonly [number, string]>): string[] {

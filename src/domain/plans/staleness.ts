@@ -24,14 +24,34 @@ export function expectedBackupPeriod(policy: BackupPolicy): string | undefined {
 
 /** What the staleness check needs of one backup instance. */
 export interface StalenessInput {
-  /** When protection was configured (ISO 8601). */
-  readonly protectedSince: string;
+  /**
+   * When protection was configured as the service reports it (ISO 8601). A service that gives no
+   * creation time leaves a stand-in (when the instance was read) or nothing.
+   */
+  readonly protectedSince?: string;
+  /**
+   * When the app saw protection configured (ISO 8601): the completion of the operation that
+   * configured it, when the app ran one.
+   */
+  readonly configuredAt?: string;
   /** When the last successful backup ended (ISO 8601), if ever. */
   readonly lastSuccessfulBackupTime?: string;
   /** The policy's period (ISO 8601 duration). */
   readonly expectedEvery: string;
   /** A configured period replacing `expectedEvery` plus the grace (ISO 8601 duration). */
   readonly staleAfter?: string;
+}
+
+/** The moment the overdue clock starts, or `undefined` when no time is known. */
+function startOfClock(input: StalenessInput): number | undefined {
+  if (input.lastSuccessfulBackupTime !== undefined) {
+    const last = Date.parse(input.lastSuccessfulBackupTime);
+    if (!Number.isNaN(last)) return last;
+  }
+  const known = [input.protectedSince, input.configuredAt]
+    .map((time) => (time === undefined ? Number.NaN : Date.parse(time)))
+    .filter((time) => !Number.isNaN(time));
+  return known.length === 0 ? undefined : Math.min(...known);
 }
 
 function durationOf(text: string): IsoDuration {
@@ -43,12 +63,16 @@ function durationOf(text: string): IsoDuration {
 /**
  * The moment a backup instance became overdue, or `undefined` while it is not.
  *
- * @remarks Counted from the last success, or from when protection began when there was none, so
- * the same missed backup always has the same `overdueSince` (and its event the same id).
+ * @remarks Counted from the last success, or, when there was none, from the earliest known moment
+ * protection was configured: the service's creation time or the app's own record of configuring
+ * it. The earliest wins because a service that omits the creation time leaves the time the
+ * instance was read in its place, which moves on every read and would never fall due; the
+ * app's record does not move, so the same missed backup always has the same `overdueSince` (and
+ * its event the same id).
  */
 export function overdueSince(input: StalenessInput, now: Date): string | undefined {
-  const base = Date.parse(input.lastSuccessfulBackupTime ?? input.protectedSince);
-  if (Number.isNaN(base)) return undefined;
+  const base = startOfClock(input);
+  if (base === undefined) return undefined;
   const due = input.staleAfter
     ? addDuration(base, durationOf(input.staleAfter))
     : addDuration(addDuration(base, durationOf(input.expectedEvery)), durationOf(overdueGrace));

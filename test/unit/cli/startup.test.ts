@@ -131,4 +131,15 @@ appendFileSync("builds.log", "built\\n");
     expect(failed.said).toMatch(/pgprotect: the build failed/);
     expect(again).toMatchObject({ code: 0, builds: 2 });
   });
+
+  it("is also what npm ci runs, so the first npm start after installing does not build again", () => {
+    const scripts = (
+      JSON.parse(readFileSync(path.join(projectDir, "package.json"), "utf8")) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+
+    expect(scripts["prepare"]).toBe("node scripts/build-if-stale.mjs");
+    expect(scripts["start"]).toMatch(/^node scripts\/build-if-stale\.mjs && /);
+  });
 });

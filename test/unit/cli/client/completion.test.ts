@@ -71,6 +71,24 @@ describe("shell completion for pgprotect", () => {
     expect(bashOffers("pgprotect", "completion", "")).toEqual(["bash", "zsh"]);
   });
 
+  it("completes the lifecycle commands and their options", () => {
+    expect(bashOffers("pgprotect", "")).toEqual(
+      expect.arrayContaining([
+        "stop",
+        "suspend",
+        "resume",
+        "change-policy",
+        "delete",
+        "undelete",
+        "deleted",
+      ]),
+    );
+    expect(bashOffers("pgprotect", "stop", "x", "--del")).toEqual(["--delete-data"]);
+    expect(bashOffers("pgprotect", "change-policy", "x", "--po")).toEqual(["--policy"]);
+    expect(bashOffers("pgprotect", "suspend", "x", "--w")).toEqual(["--wait"]);
+    expect(bashOffers("pgprotect", "deleted", "--output", "")).toEqual(["table", "json"]);
+  });
+
   it("prints a zsh script that describes every command and registers itself with compdef", async () => {
     const zsh = (await run(["completion", "zsh"])).stdout;
 

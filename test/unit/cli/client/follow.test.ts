@@ -1,6 +1,9 @@
 import pc from "picocolors";
 import { describe, expect, it } from "vitest";
+import type { LifecycleOperationView } from "../../../../src/application/lifecycle.js";
 import {
+  lifecycleLines,
+  lifecyclePicture,
   protectionLines,
   protectionPicture,
   type ProtectionStatus,
@@ -83,6 +86,50 @@ describe("how a protection's progress is shown", () => {
     );
     expect(protectionLines(failed).at(-1)).toBe(
       "protect-server-local-1: Completed, outcome Failed (DATABASES_NOT_PROTECTED)",
+    );
+  });
+});
+
+describe("how a lifecycle operation's progress is shown", () => {
+  const suspend: LifecycleOperationView = {
+    id: "lifecycle-ledger-1",
+    action: "suspend",
+    backupInstanceName: "local-ledger",
+    vaultName: "pgprotect-vault",
+    status: "Running",
+    state: null,
+    error: null,
+    createdTime: "2026-12-07T15:00:00.000Z",
+    lastUpdatedTime: "2026-12-07T15:00:00.000Z",
+  };
+
+  it("turns the spinner while it runs and ticks it off with the state reached", () => {
+    const done = { ...suspend, status: "Completed" as const, state: "BackupSchedulesSuspended" };
+
+    expect(lifecyclePicture(plain, suspend, 2_000, "⠋")).toBe(
+      "⠋ suspend of local-ledger · Running · 2s",
+    );
+    expect(lifecyclePicture(plain, done, 3_000, "⠋")).toBe(
+      "✔ suspend of local-ledger · Completed · BackupSchedulesSuspended · 3s",
+    );
+    expect(lifecycleLines(done)).toEqual([
+      "lifecycle-ledger-1: suspend of local-ledger Completed, state BackupSchedulesSuspended",
+    ]);
+  });
+
+  it("ends on a cross and the error's code when it failed", () => {
+    const failed: LifecycleOperationView = {
+      ...suspend,
+      status: "Failed",
+      error: { code: "PROTECTION_ACTION_FAILED", message: "The service refused" },
+    };
+
+    expect(lifecyclePicture(plain, failed, 1_000, "⠋").split("\n")).toEqual([
+      "✖ suspend of local-ledger · Failed · 1s",
+      "  PROTECTION_ACTION_FAILED: The service refused",
+    ]);
+    expect(lifecycleLines(failed).at(-1)).toBe(
+      "lifecycle-ledger-1: PROTECTION_ACTION_FAILED: The service refused",
     );
   });
 });

@@ -18,10 +18,18 @@ describe("describeEvent", () => {
       "Backup completed",
       "Protection configured",
       "Protection failed",
-      "Backup overdue",
+      "Backup overdue by 2 hours",
       "Backup stuck",
       "Backup anomaly",
     ]);
+  });
+
+  it("says in the title how late an overdue backup is, in days once it is a day late", () => {
+    const overdue = oneOfEach()[3]!;
+
+    const view = describeEvent({ ...overdue, time: "2026-11-30T23:00:00Z" });
+
+    expect(view.title).toBe("Backup overdue by 3 days");
   });
 
   it("calls a restore a restore and shows where the data went", () => {
