@@ -18,6 +18,7 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  renameSync,
   rmSync,
   symlinkSync,
 } from "node:fs";
@@ -85,9 +86,9 @@ function materialize() {
       mkdirSync(dirname(join(staging, file)), { recursive: true });
       cpSync(join(pkg.folder, file), join(staging, file));
     }
+    // Removing a link and renaming a folder in its place leaves no half-copied package behind.
     rmSync(pkg.installed, { force: true });
-    cpSync(staging, pkg.installed, { recursive: true });
-    rmSync(staging, { recursive: true, force: true });
+    renameSync(staging, pkg.installed);
     console.log(`${pkg.name}: copied ${files.length} files into node_modules`);
   }
 }

@@ -25,10 +25,10 @@ import type {
   ProtectionLifecycleInput,
   ProtectionLifecycleOutput,
 } from "../orchestrations/protectionLifecycle.js";
-import type { ProtectionLifecyclePort } from "../providers/ports.js";
 import { findBackupInstance, isServerKind, policyNameOf } from "./backupInstances.js";
 import type { ApplicationDependencies } from "./dependencies.js";
 import { hasFinished, startOnce, type OrchestrationPort } from "./orchestrationPort.js";
+import { lifecycleOf } from "./lifecycleActions.js";
 import { checkPolicyFits } from "./protectionChecks.js";
 import { vaultsToSearch, type VaultDependencies } from "./vaults.js";
 
@@ -63,17 +63,6 @@ export interface LifecycleAnswer {
   readonly targetState: string;
 }
 
-/** The lifecycle port, or the refusal of a provider without one. */
-function lifecycleOf(deps: Pick<ApplicationDependencies, "provider">): ProtectionLifecyclePort {
-  const { lifecycle } = deps.provider;
-  if (lifecycle) return lifecycle;
-  throw new AppError(
-    "PROTECTION_LIFECYCLE_NOT_SUPPORTED",
-    "This provider offers no protection lifecycle (stop, suspend, resume, change of policy, delete)",
-    { httpStatus: 501 },
-  );
-}
-
 /**
  * The durable instance id of an instance's lifecycle actions: `lifecycle-<name>-<hash>`, one per
  * backup instance, so that two actions never run on one instance at once.
@@ -95,7 +84,7 @@ async function findDeleted(
   name: string,
   vaultName?: string,
 ): Promise<LocatedDeleted | undefined> {
-  const lifecycle = lifecycleOf(deps);
+  const lifecycle = lifecycleOf(deps.provider);
   for (const vaultId of await vaultsToSearch(deps, vaultName)) {
     const deleted = (await lifecycle.listDeletedBackupInstances(vaultId)).find(
       (d) => d.name.toLowerCase() === name.toLowerCase(),
@@ -160,7 +149,7 @@ export async function startLifecycleAction(
   request: LifecycleRequest,
   now: Date,
 ): Promise<LifecycleAnswer> {
-  lifecycleOf(deps);
+  lifecycleOf(deps.provider);
   const { vaultId, instance } = await locate(deps, request, now);
   const state = lifecycleStateOf(instance);
   const { action } = request;
@@ -318,7 +307,7 @@ export async function deletedBackupInstanceViews(
   vaultName: string | undefined,
   now: Date,
 ): Promise<DeletedBackupInstanceView[]> {
-  const lifecycle = lifecycleOf(deps);
+  const lifecycle = lifecycleOf(deps.provider);
   const views: DeletedBackupInstanceView[] = [];
   for (const vaultId of await vaultsToSearch(deps, vaultName)) {
     for (const deleted of await lifecycle.listDeletedBackupInstances(vaultId)) {

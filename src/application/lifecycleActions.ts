@@ -43,14 +43,13 @@ export interface LifecycleApplied {
 /** The state of an instance that is no longer listed: deleted. */
 const DELETED_STATE = "SoftDeleted";
 
-function lifecycleOf(provider: Pick<Provider, "lifecycle">): ProtectionLifecyclePort {
+/** The provider's lifecycle port, or the refusal of a provider without one. */
+export function lifecycleOf(provider: Pick<Provider, "lifecycle">): ProtectionLifecyclePort {
   if (provider.lifecycle) return provider.lifecycle;
   throw new AppError(
     "PROTECTION_LIFECYCLE_NOT_SUPPORTED",
-    "This provider offers no protection lifecycle",
-    {
-      httpStatus: 501,
-    },
+    "This provider offers no protection lifecycle (stop, suspend, resume, change of policy, delete)",
+    { httpStatus: 501 },
   );
 }
 

@@ -95,7 +95,12 @@ export function createApiClient(
     return token;
   };
 
-  const send = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+  const send = async <T>(
+    method: string,
+    url: string,
+    body?: unknown,
+    renewed = false,
+  ): Promise<T> => {
     const headers: Record<string, string> = { accept: "application/json" };
     if (target.functionKey) headers["x-functions-key"] = target.functionKey;
     const accessToken = await bearer();
@@ -121,6 +126,12 @@ export function createApiClient(
         `cannot reach the API at ${target.baseUrl} (${unreachableReason(error)})${hint}`,
         ClientExitCodes.unreachable,
       );
+    }
+    // A bearer token expires (about an hour) while `--watch` or a long wait keeps polling: on a 401,
+    // get a new one once and ask again.
+    if (response.status === 401 && accessToken && !renewed) {
+      token = undefined;
+      return send<T>(method, url, body, true);
     }
     const text = await response.text();
     if (!response.ok)

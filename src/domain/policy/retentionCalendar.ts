@@ -9,6 +9,7 @@
  * window are drawn, as the simulator lists them; their deletions are named even after the window.
  */
 import { InvalidInputError } from "../errors.js";
+import { escapeHtml } from "../notifications/text.js";
 import {
   parseInstant,
   whatIf,
@@ -100,15 +101,8 @@ function utcTime(ms: number): string {
   return `${text.slice(0, 10)} ${text.slice(11, 16)}${seconds}`;
 }
 
-/** Escapes text for XML content and attribute values. */
-function xml(text: string): string {
-  return text
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&apos;");
-}
+/** Escapes text for SVG content and attribute values (the HTML escape is valid XML too). */
+const xml = escapeHtml;
 
 /** Where a backup is kept and until when, in words: the text alternative of its cell. */
 export function describeKeeping(backup: SimulatedBackup): string {

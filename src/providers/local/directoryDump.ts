@@ -10,13 +10,13 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
-import { open, readdir, rm, stat, type FileHandle } from "node:fs/promises";
+import { open, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "../../domain/errors.js";
 import { libpqEnvironment } from "../../domain/protection/connectionString.js";
-import { fsyncFolder } from "../atomicFiles.js";
-import { dumpFailure, vaultFullError, type DumpOptions } from "./dumpFile.js";
+import { fsyncFolder, readdirIfExists } from "../atomicFiles.js";
+import { dumpFailure, SYNC_EVERY_BYTES, vaultFullError, type DumpOptions } from "./dumpFile.js";
 import { DUMP_SESSION_ENV, signalTool, toolSessionOptions, toolSpawnOptions } from "./processes.js";
 import type { RecoveryPointFilePart } from "../../domain/protection/types.js";
 import { directoryDigest } from "./recoveryPointIntegrity.js";
@@ -41,8 +41,6 @@ export interface DirectoryDumpResult {
 const FOLLOW_INTERVAL_MS = 25;
 /** Bytes of one read. */
 const READ_CHUNK = 1024 * 1024;
-/** Bytes of a file written since its last sync after which it is synced again, while the dump runs. */
-const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 
 /** One file of the dump, followed as it grows. */
 interface FollowedFile {
@@ -68,11 +66,8 @@ class FolderFollower {
 
   /** Reads what every file gained since the last pass; syncs files that gained enough. */
   async pass(): Promise<void> {
-    const names = await readdir(this.#folder).catch((error: NodeJS.ErrnoException) => {
-      // pg_dump has not made the folder yet.
-      if (error.code === "ENOENT") return [] as string[];
-      throw error;
-    });
+    // None while pg_dump has not made the folder yet.
+    const names = await readdirIfExists(this.#folder);
     for (const name of names.sort()) {
       let file = this.#files.get(name);
       if (!file) {

@@ -151,17 +151,22 @@ const END_OF_COPY = Buffer.from("\\.");
  * a row.
  */
 async function forEachLine(input: Readable, onLine: (line: Buffer) => void): Promise<void> {
-  let rest: Buffer | undefined;
+  const emit = (line: Buffer) =>
+    onLine(line.length > 0 && line[line.length - 1] === 13 ? line.subarray(0, -1) : line);
+  // A line not ended yet, in pieces joined once its end comes: a row longer than a chunk (a large
+  // value) is copied once, not once per chunk.
+  let pending: Buffer[] = [];
   for await (const chunk of input as AsyncIterable<Buffer>) {
-    const data = rest ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
-    for (let end = data.indexOf(10, start); end !== -1; end = data.indexOf(10, start)) {
-      onLine(data.subarray(start, end > start && data[end - 1] === 13 ? end - 1 : end));
+    for (let end = chunk.indexOf(10, start); end !== -1; end = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, end);
+      emit(pending.length === 0 ? piece : Buffer.concat([...pending, piece]));
+      pending = [];
       start = end + 1;
     }
-    rest = start < data.length ? data.subarray(start) : undefined;
+    if (start < chunk.length) pending.push(chunk.subarray(start));
   }
-  if (rest) onLine(rest[rest.length - 1] === 13 ? rest.subarray(0, -1) : rest);
+  if (pending.length > 0) emit(Buffer.concat(pending));
 }
 
 const COPY_START = /^COPY (.+?) (?:\((.*)\) )?FROM stdin;$/;

@@ -27,6 +27,12 @@ describe("the API as the client commands call it", () => {
             recommendedAction: "Wait for job 42 to end.",
           }),
         );
+      } else if (
+        request.url?.startsWith("/api/renewed") &&
+        request.headers.authorization !== "Bearer token-2"
+      ) {
+        response.writeHead(401, { "content-type": "application/problem+json" });
+        response.end(JSON.stringify({ title: "Unauthorized", status: 401 }));
       } else if (request.url?.startsWith("/api/forbidden")) {
         response.writeHead(403, { "content-type": "text/html" });
         response.end("<html>\n<body>You do not have permission</body></html>");
@@ -69,6 +75,19 @@ describe("the API as the client commands call it", () => {
       authorization: "Bearer token-123",
     });
     expect(scopes).toEqual(["api://pgprotect/.default"]);
+  });
+
+  it("gets a new Entra token once when the API refuses the one it has, and asks again", async () => {
+    let issued = 0;
+    const api = createApiClient(target({ entraScope: "api://x/.default" }), async () => {
+      issued += 1;
+      return `token-${issued}`;
+    });
+
+    const answer = await api.get<{ url: string }>("renewed");
+
+    expect(answer.url).toBe("/api/renewed");
+    expect(issued).toBe(2);
   });
 
   it("leaves out query values that are not given", async () => {
