@@ -58,13 +58,40 @@ param taskHubName string = 'pgprotect'
 @description('Create a Backup vault (Microsoft.DataProtection/backupVaults) for the app in its resource group.')
 param createBackupVault bool = true
 
-@description('Storage redundancy of the new Backup vault\'s VaultStore.')
+@description('Storage redundancy of the new Backup vault\'s VaultStore. GeoRedundant (the baseline) keeps a copy in the paired region and turns on cross-region restore; it cannot change once the vault protects data.')
 @allowed([
   'LocallyRedundant'
   'GeoRedundant'
   'ZoneRedundant'
 ])
-param backupVaultRedundancy string = 'LocallyRedundant'
+param backupVaultRedundancy string = 'GeoRedundant'
+
+@description('Soft delete of the new Backup vault: On (the baseline) or AlwaysOn, which cannot be turned off again.')
+@allowed([
+  'On'
+  'AlwaysOn'
+])
+param backupVaultSoftDeleteState string = 'On'
+
+@description('Days the new Backup vault keeps soft-deleted backups, 14 to 180.')
+@minValue(14)
+@maxValue(180)
+param backupVaultSoftDeleteRetentionDays int = 14
+
+@description('Immutability of the new Backup vault: Unlocked (the baseline) or Locked, which cannot be undone.')
+@allowed([
+  'Unlocked'
+  'Locked'
+])
+param backupVaultImmutabilityState string = 'Unlocked'
+
+@description('Restores from the new Backup vault into other subscriptions: Disabled (the baseline), Enabled, or PermanentlyDisabled.')
+@allowed([
+  'Disabled'
+  'Enabled'
+  'PermanentlyDisabled'
+])
+param backupVaultCrossSubscriptionRestoreState string = 'Disabled'
 
 @description('Comma-separated resource ids of existing Backup vaults the app should also use. The app identity gets Backup Contributor on each vault\'s resource group.')
 param existingBackupVaultIds string = ''
@@ -102,6 +129,9 @@ param teamsWebhookSecretName string = ''
 
 @description('Put App Service authentication with Microsoft Entra ID in front of the API and create its app registration with the app roles Backup.Reader and Backup.Operator. Needs the right to register applications in the tenant. Off leaves function keys as the only door.')
 param enableAuthentication bool = true
+
+@description('Send Azure Backup\'s alerts of the vaults (job failures, security alerts such as soft delete disabled or backup data deleted) to the app through an action group and an alert processing rule; the app routes them to Teams and email.')
+param enableMonitorAlerts bool = true
 
 @description('Display name of the app registration. Empty uses pgprotect-<environment name>.')
 param appRegistrationName string = ''
@@ -250,6 +280,10 @@ module backupVault 'app/backupVault.bicep' = if (createBackupVault) {
     location: location
     tags: tags
     redundancy: backupVaultRedundancy
+    softDeleteState: backupVaultSoftDeleteState
+    softDeleteRetentionDays: backupVaultSoftDeleteRetentionDays
+    immutabilityState: backupVaultImmutabilityState
+    crossSubscriptionRestoreState: backupVaultCrossSubscriptionRestoreState
   }
 }
 
@@ -343,6 +377,22 @@ module authentication 'app/authentication.bicep' = if (enableAuthentication) {
     functionAppName: api.outputs.SERVICE_API_NAME
     clientId: appRegistration.outputs.appId
     identifierUri: appRegistration.outputs.identifierUri
+  }
+}
+
+// Azure Backup's alerts of the vaults, posted to the app (POST /api/alerts) and routed by it.
+module alerts 'app/alerts.bicep' = if (enableMonitorAlerts && (createBackupVault || !empty(existingBackupVaultIdList))) {
+  name: 'alerts'
+  scope: rg
+  params: {
+    tags: tags
+    actionGroupName: 'ag-pgprotect-${resourceToken}'
+    alertProcessingRuleName: 'apr-backup-alerts-${resourceToken}'
+    functionAppName: api.outputs.SERVICE_API_NAME
+    backupVaultIds: backupVaultIds
+    useAadAuth: enableAuthentication
+    appObjectId: enableAuthentication ? appRegistration.outputs.objectId : ''
+    identifierUri: enableAuthentication ? appRegistration.outputs.identifierUri : ''
   }
 }
 

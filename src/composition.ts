@@ -10,6 +10,7 @@ import { formatVaultId, LOCAL_SCOPE, parseVaultId } from "./domain/protection/id
 import { consoleEventLogger } from "./observability/consoleLogger.js";
 import { ProcessSingleton } from "./processSingleton.js";
 import { openJobHistory } from "./historyComposition.js";
+import { openDrillHistory } from "./drillHistoryComposition.js";
 import { createEventGridPublisher } from "./providers/events/eventGridPublisher.js";
 import type { EventPublisherPort } from "./providers/ports.js";
 
@@ -94,6 +95,7 @@ async function build(config: Config): Promise<AppDependencies> {
           },
         };
     const opened = await openJobHistory(config, (name) => appSetting(name));
+    const drillHistory = await openDrillHistory(config, (name) => appSetting(name));
     return {
       config,
       provider: started.provider,
@@ -102,7 +104,9 @@ async function build(config: Config): Promise<AppDependencies> {
       eventSource,
       localSchedule: { tick: () => runLocalScheduleTick(started.provider) },
       history: opened.history,
+      ...(drillHistory.drills ? { drills: drillHistory.drills } : {}),
       close: async () => {
+        drillHistory.close();
         opened.close();
         await started.close();
       },
@@ -113,8 +117,14 @@ async function build(config: Config): Promise<AppDependencies> {
   const provider = createAzureServices(config, undefined, { log: consoleEventLogger() });
   // The schema requires the endpoint when the provider is azure; the identity publishes unless a key is set.
   const endpoint = config.EVENTGRID_TOPIC_ENDPOINT ?? "";
-  const events = createEventGridPublisher({ endpoint, ...topicCredential(config, endpoint) });
+  const { cloudCredential } = await import("./providers/cloudCredential.js");
+  const events = createEventGridPublisher({
+    endpoint,
+    ...topicCredential(config, endpoint),
+    credential: cloudCredential(config),
+  });
   const opened = await openJobHistory(config, (name) => appSetting(name));
+  const drillHistory = await openDrillHistory(config, (name) => appSetting(name));
   return {
     config,
     provider,
@@ -122,7 +132,11 @@ async function build(config: Config): Promise<AppDependencies> {
     vaults,
     eventSource,
     history: opened.history,
-    close: async () => opened.close(),
+    ...(drillHistory.drills ? { drills: drillHistory.drills } : {}),
+    close: async () => {
+      drillHistory.close();
+      opened.close();
+    },
   };
 }
 

@@ -6,12 +6,14 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import { cloudNames, resolveCloudSettings } from "./domain/cloud.js";
 import { ConfigurationError, type InputProblem } from "./domain/errors.js";
 import { parseNotificationSettings } from "./domain/notifications/rules.js";
 import { parseLocalServerList } from "./domain/protection/localServers.js";
 import { defaultAutoProtectTag } from "./domain/plans/autoProtect.js";
 import { parseCronSchedule } from "./domain/plans/cron.js";
 import { parseBackupPlans } from "./domain/plans/plans.js";
+import { parseDrillSchedules } from "./domain/drills/schedules.js";
 import { ProcessSingleton } from "./processSingleton.js";
 
 const optionalText = z
@@ -148,6 +150,19 @@ export const configSchema = z
         "LOCAL_BACKUP_PARALLEL_JOBS must be from 1 to 64",
       ).optional(),
     ),
+    /**
+     * Most databases of one server the local provider dumps at a time, across all backups (a
+     * whole server's databases, server protection, plans, schedules); empty: two per core. The
+     * server's free connections bound it too.
+     */
+    LOCAL_BACKUP_CONCURRENCY: optionalText.pipe(
+      wholeNumberText(
+        1,
+        32,
+        "LOCAL_BACKUP_CONCURRENCY must be a whole number of databases",
+        "LOCAL_BACKUP_CONCURRENCY must be from 1 to 32",
+      ).optional(),
+    ),
     /** Compression level of local dumps (`pg_dump -Z`), 0 (none) to 9; empty: pg_dump's default. */
     LOCAL_BACKUP_COMPRESSION: optionalText.pipe(
       wholeNumberText(
@@ -160,12 +175,24 @@ export const configSchema = z
     AZURE_SUBSCRIPTION_ID: optionalText.pipe(
       z.string().uuid("AZURE_SUBSCRIPTION_ID must be a subscription GUID").optional(),
     ),
-    /** Resource Manager endpoint; change it for sovereign clouds. */
-    AZURE_RESOURCE_MANAGER_ENDPOINT: urlText("AZURE_RESOURCE_MANAGER_ENDPOINT").default(
-      "https://management.azure.com",
+    /**
+     * The Azure cloud (`AzurePublicCloud`, `AzureUSGovernment`, `AzureChinaCloud`): the endpoints,
+     * the token audience, Key Vault's suffix and the login authority follow from it unless set.
+     * Empty: the Resource Manager endpoint's cloud, else the public cloud.
+     */
+    AZURE_CLOUD: optionalText.pipe(
+      z
+        .enum(cloudNames, {
+          error: `AZURE_CLOUD must be one of ${cloudNames.join(", ")}`,
+        })
+        .optional(),
     ),
-    /** Token audience for Resource Manager calls. */
-    AZURE_TOKEN_AUDIENCE: urlText("AZURE_TOKEN_AUDIENCE").default("https://management.azure.com"),
+    /** Resource Manager endpoint; empty: the cloud's (Azure Stack Hub or a test double: set it). */
+    AZURE_RESOURCE_MANAGER_ENDPOINT: optionalText.pipe(
+      urlText("AZURE_RESOURCE_MANAGER_ENDPOINT").optional(),
+    ),
+    /** Token audience for Resource Manager calls; empty: the Resource Manager endpoint. */
+    AZURE_TOKEN_AUDIENCE: optionalText.pipe(urlText("AZURE_TOKEN_AUDIENCE").optional()),
     /**
      * Hosts secret URIs may name, comma-separated: a DNS suffix with its leading dot
      * (`.vault.azure.net`) or an exact host. The clouds' Key Vault domains when empty, so that a
@@ -273,6 +300,13 @@ export const configSchema = z
       .enum(["true", "false", "True", "False", ""])
       .optional()
       .transform((value) => value?.toLowerCase() === "true"),
+    /**
+     * A connection string of the storage account that restores as files write into, read by a
+     * restore to a server instead of the app's identity (an account with shared keys, or Azurite).
+     */
+    RESTORE_STORAGE_CONNECTION_STRING: optionalText,
+    /** Folder of `pg_restore` and `psql` for restores to a server (Azure); found through `pg_config` when absent. */
+    POSTGRES_BIN_DIR: optionalText,
     /** Backup plans, a JSON list: name, NCRONTAB schedule (UTC), calendar, select, ruleName, retentionTagOverride, vault. */
     BACKUP_PLANS: optionalText.superRefine((value, ctx) => {
       if (value === undefined) return;
@@ -282,6 +316,40 @@ export const configSchema = z
         ctx.addIssue({ code: "custom", message: (error as Error).message });
       }
     }),
+    /**
+     * Restore drill schedules, a JSON list: name, NCRONTAB schedule (UTC), calendar, select (backup
+     * instances, tags, policies, plans of BACKUP_PLANS), vault, catchUpHours.
+     */
+    DRILL_SCHEDULES: optionalText.superRefine((value, ctx) => {
+      if (value === undefined) return;
+      try {
+        parseDrillSchedules(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+    /**
+     * Azure restore drills: the blob container a drill's restore as files writes into (the
+     * vault's identity needs Storage Blob Data Contributor on it, and so does the app's, which
+     * reads the dump and deletes it afterwards).
+     */
+    DRILL_CONTAINER_URL: optionalText.pipe(z.string().url().optional()),
+    /** ARM id of the drill container's storage account (or of the container itself). */
+    DRILL_STORAGE_ACCOUNT_ID: optionalText,
+    /**
+     * Azure restore drills: Key Vault secret with a connection string of the scratch server the
+     * drills load into (its user may create and drop databases).
+     */
+    DRILL_SERVER_SECRET_URI: optionalText,
+    /** Scheduled restore drills that run at a time; the others wait their turn (default 2). */
+    DRILL_MAX_CONCURRENT: optionalText.pipe(
+      wholeNumberText(
+        1,
+        64,
+        "DRILL_MAX_CONCURRENT must be a whole number",
+        "DRILL_MAX_CONCURRENT must be between 1 and 64",
+      ).optional(),
+    ),
     /** The tag whose value names the policy auto-protection applies. */
     AUTO_PROTECT_TAG: optionalText.transform((value) => value ?? defaultAutoProtectTag),
     /** The vault auto-protection protects into, by name; the default vault when absent. */
@@ -357,6 +425,36 @@ export const configSchema = z
     ),
   })
   .superRefine((config, ctx) => {
+    // An Azure drill restores into the container and loads into the server: one without the other drills nothing.
+    if (
+      (config.DRILL_CONTAINER_URL === undefined) !==
+      (config.DRILL_SERVER_SECRET_URI === undefined)
+    ) {
+      const missing =
+        config.DRILL_CONTAINER_URL === undefined
+          ? "DRILL_CONTAINER_URL"
+          : "DRILL_SERVER_SECRET_URI";
+      ctx.addIssue({
+        code: "custom",
+        path: [missing],
+        message: `${missing} is required with ${missing === "DRILL_CONTAINER_URL" ? "DRILL_SERVER_SECRET_URI" : "DRILL_CONTAINER_URL"}: an Azure drill restores into the container, then loads into the scratch server`,
+      });
+    }
+    // A drill schedule may name backup plans: they must be plans of BACKUP_PLANS.
+    if (config.DRILL_SCHEDULES !== undefined) {
+      try {
+        parseDrillSchedules(
+          config.DRILL_SCHEDULES,
+          config.BACKUP_PLANS ? parseBackupPlans(config.BACKUP_PLANS) : [],
+        );
+      } catch (error) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["DRILL_SCHEDULES"],
+          message: (error as Error).message,
+        });
+      }
+    }
     if (
       config.STUCK_JOB_FLOOR_MINUTES !== undefined &&
       config.STUCK_JOB_CEILING_HOURS !== undefined &&
@@ -405,6 +503,14 @@ export const configSchema = z
         message: `SMTP_ALLOW_PLAINTEXT is only for a relay on the loopback (localhost, 127.0.0.0/8, ::1), not ${config.SMTP_HOST}: the password and messages would cross the network in clear text`,
       });
     }
+    const cloud = resolveCloudSettings({
+      cloud: config.AZURE_CLOUD,
+      resourceManagerEndpoint: config.AZURE_RESOURCE_MANAGER_ENDPOINT,
+      tokenAudience: config.AZURE_TOKEN_AUDIENCE,
+    });
+    for (const conflict of cloud.ok ? [] : cloud.conflicts) {
+      ctx.addIssue({ code: "custom", path: [conflict.setting], message: conflict.message });
+    }
     if (config.PGPROTECT_PROVIDER === "azure" && !config.AZURE_SUBSCRIPTION_ID) {
       ctx.addIssue({
         code: "custom",
@@ -414,8 +520,34 @@ export const configSchema = z
     }
   });
 
-/** Validated application settings. */
-export type Config = z.infer<typeof configSchema>;
+/**
+ * Validated application settings, with the cloud's settings derived: the Resource Manager
+ * endpoint and the token audience are always set, `AZURE_CLOUD` is the cloud they belong to
+ * (absent for an endpoint of no known cloud).
+ */
+export type Config = Omit<
+  z.infer<typeof configSchema>,
+  "AZURE_RESOURCE_MANAGER_ENDPOINT" | "AZURE_TOKEN_AUDIENCE"
+> & {
+  readonly AZURE_RESOURCE_MANAGER_ENDPOINT: string;
+  readonly AZURE_TOKEN_AUDIENCE: string;
+};
+
+/** The settings with the cloud's derived (the schema has refused conflicting ones already). */
+function withCloudSettings(parsed: z.infer<typeof configSchema>): Config {
+  const cloud = resolveCloudSettings({
+    cloud: parsed.AZURE_CLOUD,
+    resourceManagerEndpoint: parsed.AZURE_RESOURCE_MANAGER_ENDPOINT,
+    tokenAudience: parsed.AZURE_TOKEN_AUDIENCE,
+  });
+  if (!cloud.ok) throw new Error("conflicting cloud settings passed the schema");
+  return {
+    ...parsed,
+    AZURE_CLOUD: cloud.value.cloud?.name,
+    AZURE_RESOURCE_MANAGER_ENDPOINT: cloud.value.resourceManagerEndpoint,
+    AZURE_TOKEN_AUDIENCE: cloud.value.tokenAudience,
+  };
+}
 
 /** The names of every setting the schema reads. */
 export const configKeys: readonly string[] = Object.keys(configSchema.shape);
@@ -431,7 +563,7 @@ export function loadConfig(
 ): Config {
   const picked = Object.fromEntries(configKeys.map((key) => [key, env[key]]));
   const result = configSchema.safeParse(picked);
-  if (result.success) return result.data;
+  if (result.success) return withCloudSettings(result.data);
   const problems: InputProblem[] = result.error.issues.map((issue) => ({
     path: issue.path.join(".") || "(settings)",
     code: "CONFIG_INVALID",

@@ -7,6 +7,7 @@
 import path from "node:path";
 import type { Config } from "./config.js";
 import { ConfigurationError } from "./domain/errors.js";
+import type { CloudSetting } from "./providers/cloudIdentity.js";
 import type { JobHistoryPort } from "./providers/ports.js";
 import { openSqliteJobHistory } from "./providers/history/sqliteJobHistory.js";
 import { historyTableName, TableJobHistory } from "./providers/history/tableJobHistory.js";
@@ -33,7 +34,8 @@ export async function openJobHistory(
   config: Pick<
     Config,
     "PGPROTECT_PROVIDER" | "PGPROTECT_STATE_DIR" | "TASKHUB_NAME" | "AzureWebJobsStorage"
-  >,
+  > &
+    CloudSetting,
   lookup: (name: string) => string | undefined,
 ): Promise<OpenedJobHistory> {
   const storage: HostTableStorage | undefined =
@@ -50,7 +52,12 @@ export async function openJobHistory(
   return { history, location: `table ${tableName}`, close: () => undefined };
 }
 
-async function connectHistoryTable(
+/**
+ * A client of a table in the host storage account (the job history's, the drill history's).
+ *
+ * @throws ConfigurationError when the host storage settings cannot reach one.
+ */
+export async function connectHistoryTable(
   tableName: string,
   storage: HostTableStorage,
   connectionString: string | undefined,
@@ -92,9 +99,11 @@ async function connectHistoryTable(
         })
       : client;
   }
-  const { DefaultAzureCredential } = await import("@azure/identity");
-  const credential = new DefaultAzureCredential(
-    storage.clientId ? { managedIdentityClientId: storage.clientId } : {},
+  const { cloudCredential } = await import("./providers/cloudCredential.js");
+  // The cloud was resolved with the location: the identity signs in at its authority.
+  const credential = cloudCredential(
+    {},
+    { managedIdentityClientId: storage.clientId, authorityHost: storage.authorityHost },
   );
   return new TableClient(storage.endpoint, tableName, credential, {
     ...(isLoopbackHttp(storage.endpoint) ? { allowInsecureConnection: true } : {}),

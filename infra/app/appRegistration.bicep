@@ -32,6 +32,11 @@ var appRoles = [
     displayName: 'Backup Operator'
     description: 'Everything a Backup Reader can do, and protect databases, write policies, start backups and restores.'
   }
+  {
+    value: 'Backup.AlertSender'
+    displayName: 'Backup Alert Sender'
+    description: 'Post Azure Monitor alerts to the app (POST /api/alerts), and nothing else. Held by Azure Monitor\'s secure webhook.'
+  }
 ]
 
 resource application 'Microsoft.Graph/applications@v1.0' = {
@@ -84,6 +89,23 @@ resource servicePrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {
   appRoleAssignmentRequired: appRoleAssignmentRequired
 }
 
+// Azure Monitor's secure webhooks call with tokens of its own application ("AzNS AAD Webhook",
+// the same appId in every tenant); its service principal is created in the tenant if missing and
+// given Backup.AlertSender, so the alerts it posts pass App Service authentication and the
+// handler's role check (infra/app/alerts.bicep).
+var azureMonitorWebhookAppId = '461e8683-5575-4561-ac7f-899cc907d62a' // AzNS AAD Webhook
+
+resource azureMonitorWebhook 'Microsoft.Graph/servicePrincipals@v1.0' = {
+  appId: azureMonitorWebhookAppId
+}
+
+resource alertSenderAssignment 'Microsoft.Graph/appRoleAssignedTo@v1.0' = {
+  appRoleId: guid(uniqueName, 'Backup.AlertSender')
+  principalId: azureMonitorWebhook.id
+  resourceId: servicePrincipal.id
+}
+
 output appId string = application.appId
+output objectId string = application.id
 output identifierUri string = identifierUri
 output servicePrincipalId string = servicePrincipal.id

@@ -24,6 +24,11 @@ import {
   type LifecycleStep,
 } from "../application/lifecycleActions.js";
 import { listJobsOfVaults } from "../application/vaultJobs.js";
+import { drillActivities } from "./drillActivities.js";
+import { limitActivities } from "./limitActivities.js";
+import { defaultMaxConcurrentDrills } from "../application/drillsSteps.js";
+import { loadRestoredFiles } from "../application/restoreToServer.js";
+import type { LoadedDatabase, LoadRestoredFilesRequest } from "../providers/ports.js";
 import type { AppDependencies } from "../composition.js";
 import { isAppError, type AppError } from "../domain/errors.js";
 import {
@@ -59,7 +64,7 @@ import {
 } from "./names.js";
 
 /** Turns an expected failure into a value; rethrows transient ones for the retry policy. */
-async function expected<T>(work: () => Promise<T>): Promise<ActivityResult<T>> {
+export async function expected<T>(work: () => Promise<T>): Promise<ActivityResult<T>> {
   try {
     return { ok: true, value: await work() };
   } catch (error) {
@@ -211,8 +216,12 @@ export type ActivityDependencies = Pick<AppDependencies, "provider" | "events" |
   readonly policyFitTtlMs?: number;
   /** pgprotect's job history; without it `recordJobHistory` records nothing and raises no alarm. */
   readonly history?: AppDependencies["history"];
-  /** The history's retention and the alarms' thresholds. */
-  readonly config?: JobHistorySettings;
+  /** The history's retention and the alarms' thresholds, and how many drills run at a time. */
+  readonly config?: JobHistorySettings & {
+    readonly DRILL_MAX_CONCURRENT?: number | undefined;
+  };
+  /** The record of restore drills; without it drills are not recorded (nor kept one at a time). */
+  readonly drills?: AppDependencies["drills"];
 };
 
 /**
@@ -256,6 +265,12 @@ export function createActivities(deps: ActivityDependencies) {
   };
 
   return withLogs({
+    /** Restore to a server: loads and verifies the files a restore job wrote (see `application/restoreToServer.ts`). */
+    [activityNames.loadRestoredFiles]: (
+      input: LoadRestoredFilesRequest,
+    ): Promise<ActivityResult<LoadedDatabase>> =>
+      expected(() => loadRestoredFiles(deps.provider, input)),
+
     /** Finds the datasource by id or by names. */
     [activityNames.resolveDatasource]: (
       ref: DatasourceRef,
@@ -533,6 +548,13 @@ export function createActivities(deps: ActivityDependencies) {
       }
       return recorded;
     },
+
+    ...limitActivities(deps.provider.limits),
+
+    ...drillActivities({
+      ...deps,
+      maxConcurrentDrills: deps.config?.DRILL_MAX_CONCURRENT ?? defaultMaxConcurrentDrills,
+    }),
   });
 }
 

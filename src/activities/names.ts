@@ -26,6 +26,7 @@ export const activityNames = {
   createBackupInstance: "createBackupInstance",
   getBackupInstance: "getBackupInstance",
   listServerDatabases: "listServerDatabases",
+  checkDatabaseLimits: "checkDatabaseLimits",
   checkWeeklyLimit: "checkWeeklyLimit",
   triggerBackup: "triggerBackup",
   getJob: "getJob",
@@ -34,6 +35,12 @@ export const activityNames = {
   applyLifecycleAction: "applyLifecycleAction",
   readLifecycleState: "readLifecycleState",
   recordJobHistory: "recordJobHistory",
+  beginDrill: "beginDrill",
+  sweepDrillScratch: "sweepDrillScratch",
+  startDrillRestore: "startDrillRestore",
+  removeDrillScratch: "removeDrillScratch",
+  finishDrill: "finishDrill",
+  loadRestoredFiles: "loadRestoredFiles",
 } as const;
 
 /** The name of an activity. */
@@ -158,6 +165,12 @@ export interface EnsurePolicyInput {
 /** Input of `listServerDatabases`. */
 export interface ServerRefInput {
   readonly serverName: string;
+}
+
+/** Input of `checkDatabaseLimits`: databases of one server, reached with its one secret. */
+export interface DatabaseLimitsInput {
+  readonly databases: readonly ResolvedDatasource[];
+  readonly secretUri?: string;
 }
 
 /** Input of `triggerBackup`. */

@@ -12,6 +12,7 @@ import { orchestrationNames } from "../orchestrations/names.js";
 import { backupAdmission } from "./backupAdmission.js";
 import { findBackupInstance, isServerKind, policyOf } from "./backupInstances.js";
 import type { ApplicationDependencies } from "./dependencies.js";
+import { notFollowedReason, startJobFollowing } from "./jobFollowing.js";
 import type { OrchestrationPort } from "./orchestrationPort.js";
 
 /** An ad-hoc backup request. */
@@ -93,15 +94,14 @@ export async function startAdhocBackup(
     ruleName,
     retentionTag,
   };
-  const operationId = adhocBackupInstanceId(jobName);
-  try {
-    await orchestrations.start(orchestrationNames.adhocBackup, operationId, input);
-  } catch (error) {
-    // The backup runs whatever happens here; asking again would start a second one. The job
-    // watcher still reports its states.
-    return { ...started, operationId: null, notFollowed: error };
-  }
-  return { ...started, operationId };
+  // Unfollowed, the backup's states are still reported by the job watcher.
+  const { instanceId: operationId, ...following } = await startJobFollowing(
+    orchestrations,
+    orchestrationNames.adhocBackup,
+    adhocBackupInstanceId(jobName),
+    input,
+  );
+  return { ...started, operationId, ...following };
 }
 
 /** Logs an ad-hoc backup started, and the orchestration that should follow it when it did not start. */
@@ -121,9 +121,6 @@ export function logBackupStart(
   operation.emit(logEvents.backupNotFollowed, {
     jobName: started.jobName,
     backupInstanceName: started.backupInstanceName,
-    errorMessage:
-      started.notFollowed instanceof Error
-        ? started.notFollowed.message
-        : String(started.notFollowed),
+    errorMessage: notFollowedReason(started.notFollowed),
   });
 }

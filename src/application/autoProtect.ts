@@ -16,6 +16,9 @@ import type { ProtectDatasourceInput } from "../orchestrations/protectDatasource
 import type { ResourceDirectoryPort } from "../providers/ports.js";
 import { defaultKeyVaultName, type ApplicationDependencies } from "./dependencies.js";
 import type { OrchestrationPort } from "./orchestrationPort.js";
+import type { ResolvedDatasource } from "../domain/protection/datasource.js";
+import { DATABASE_DATASOURCE_TYPE, datasourceTargetOf } from "../domain/protection/naming.js";
+import { checkServiceLimits } from "./protectionChecks.js";
 import { datasourceProtection, startProtectionOnce } from "./protectionOperations.js";
 
 /** Who the protections auto-protection starts are recorded as requested by. */
@@ -77,10 +80,70 @@ export async function protectTagged(
 }
 
 /**
+ * Why a datasource breaks the service's limits (`undefined` when it does not), so that a tagged
+ * resource the service cannot protect is ignored with the documented reason instead of starting
+ * a protection bound to fail.
+ */
+export type ServiceLimitRefusalOf = (
+  datasourceId: string,
+  secretUri: string | undefined,
+) => Promise<string | undefined>;
+
+/**
+ * The datasource an id names, without a directory lookup: the resource was just read for its
+ * tags, and Resource Graph's quota is better spent on the protection itself.
+ */
+function datasourceNamedBy(datasourceId: string): ResolvedDatasource {
+  const target = datasourceTargetOf(datasourceId);
+  if (target.datasourceType === DATABASE_DATASOURCE_TYPE && "database" in target) {
+    const { serverName, databaseName } = target.database;
+    return {
+      datasourceId,
+      kind: "database",
+      datasourceType: target.datasourceType,
+      serverName,
+      databaseName,
+      friendlyName: `${serverName}/${databaseName}`,
+      location: "",
+      tags: {},
+    };
+  }
+  const serverName = "server" in target ? target.server.serverName : "";
+  return {
+    datasourceId,
+    kind: "server",
+    datasourceType: target.datasourceType,
+    serverName,
+    friendlyName: serverName,
+    location: "",
+    tags: {},
+  };
+}
+
+/** The limit check of auto-protection: the same as `POST /api/protections`, a refusal as a reason. */
+export function serviceLimitRefusalOf(
+  provider: AutoProtectDependencies["provider"],
+): ServiceLimitRefusalOf | undefined {
+  const { limits } = provider;
+  if (!limits) return undefined;
+  return async (datasourceId, secretUri) => {
+    try {
+      await checkServiceLimits(limits, datasourceNamedBy(datasourceId), secretUri);
+      return undefined;
+    } catch (error) {
+      // A broken limit holds however often the event is delivered: say so, do not fail the delivery.
+      if (isAppError(error) && error.httpStatus === 422) return error.message;
+      throw error;
+    }
+  };
+}
+
+/**
  * Handles one resource write: reads the resource's tags (events carry none) and, when the
  * auto-protect tag names a policy, starts its protection.
  *
  * @param vaultId - the vault to protect into.
+ * @param refusalOf - the service's limits, checked before anything starts (none when absent).
  */
 export async function autoProtectResource(
   resourceId: string,
@@ -88,6 +151,7 @@ export async function autoProtectResource(
   directory: Pick<ResourceDirectoryPort, "getTags">,
   settings: AutoProtectSettings,
   vaultId: string,
+  refusalOf?: ServiceLimitRefusalOf,
 ): Promise<AutoProtectOutcome> {
   const target = autoProtectTargetOf(resourceId);
   if (target.kind === "ignored") return { action: "ignored", reason: target.reason };
@@ -102,6 +166,8 @@ export async function autoProtectResource(
   }
   const decision = autoProtectDecision(target, tags, settings);
   if (decision.action === "ignore") return { action: "ignored", reason: decision.reason };
+  const refusal = await refusalOf?.(decision.request.datasourceId, decision.request.secretUri);
+  if (refusal !== undefined) return { action: "ignored", reason: refusal };
   return protectTagged(orchestrations, {
     datasource: { datasourceId: decision.request.datasourceId },
     vaultId,
@@ -132,5 +198,6 @@ export async function autoProtectEvent(
     deps.provider.directory,
     autoProtectSettingsOf(deps),
     deps.vaults.resolve(deps.config.AUTO_PROTECT_VAULT),
+    serviceLimitRefusalOf(deps.provider),
   );
 }

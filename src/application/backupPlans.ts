@@ -6,15 +6,19 @@
  * applied to exact occurrences, and an occurrence missed while the app was down still runs within
  * the plan's catch-up window. Each occurrence starts `adhocBackup` per selected instance once,
  * under an id made of plan, instance and occurrence time.
+ *
+ * Every selected instance's run starts in the same tick; how many databases of one server are
+ * then dumped at a time is the provider's bound (locally `LOCAL_BACKUP_CONCURRENCY`, see
+ * `domain/protection/concurrency.ts`). An instance whose run cannot start is reported in the
+ * plan's `failed` and does not hold up the others.
  */
-import { isAppError } from "../domain/errors.js";
 import { dueOccurrence, planSelects, type BackupPlan } from "../domain/plans/plans.js";
 import { planRunInstanceId } from "../domain/protection/operationIds.js";
 import type { BackupInstance } from "../domain/protection/types.js";
 import type { AdhocBackupInput } from "../orchestrations/adhocBackup.js";
 import { orchestrationNames } from "../orchestrations/names.js";
-import type { Provider } from "../providers/ports.js";
 import { backupAdmission } from "./backupAdmission.js";
+import { datasourceTags } from "./datasourceTags.js";
 import type { ApplicationDependencies } from "./dependencies.js";
 import { startOnce, type OrchestrationPort } from "./orchestrationPort.js";
 
@@ -61,20 +65,16 @@ export interface PlanRun {
     readonly backupInstanceName: string;
     readonly runningJob: string;
   }[];
+  /**
+   * Backup instances whose backup could not be started (the orchestration client or the provider
+   * failed for them): the plan's other instances still start, and the next occurrence is the retry.
+   */
+  readonly failed?: readonly {
+    readonly backupInstanceName: string;
+    readonly error: string;
+  }[];
+  /** The plan as a whole could not run (unknown vault, instances not listed). */
   readonly error?: string;
-}
-
-async function tagsOf(
-  directory: Provider["directory"],
-  instance: BackupInstance,
-): Promise<Readonly<Record<string, string>>> {
-  try {
-    return await directory.getTags(instance.dataSourceInfo.resourceId);
-  } catch (error) {
-    // A datasource that is gone has no tags to select it by.
-    if (isAppError(error) && error.httpStatus === 404) return {};
-    throw error;
-  }
 }
 
 async function runPlan(
@@ -88,37 +88,23 @@ async function runPlan(
   const started: string[] = [];
   const alreadyStarted: string[] = [];
   const deferred: { backupInstanceName: string; runningJob: string }[] = [];
+  const failed: { backupInstanceName: string; error: string }[] = [];
   for (const instance of await deps.provider.backup.listBackupInstances(vaultId)) {
-    const candidate = {
-      name: instance.name,
-      friendlyName: instance.friendlyName,
-      protectionStatus: instance.protectionStatus,
-      tags: needsTags ? await tagsOf(deps.provider.directory, instance) : {},
-    };
-    if (!planSelects(plan, candidate)) continue;
-    const outcome = await startOnce(orchestrations, {
-      name: orchestrationNames.adhocBackup,
-      instanceId: planRunInstanceId(plan.name, instance.name, occurrence),
-      // Whatever became of it: an occurrence runs once, and the next occurrence is the retry.
-      stands: () => true,
-      input: async () => {
-        // The weekly limit is the orchestration's, which skips it (see planRunInput).
-        const admission = await backupAdmission(
-          deps.provider.backup,
-          vaultId,
-          instance,
-          occurrence,
-          {
-            weeklyLimit: false,
-          },
-        );
-        if (!admission.admitted && admission.reason === "running")
-          throw new Deferred(admission.running.name);
-        return planRunInput(plan, vaultId, instance.name);
-      },
-    }).catch((error: unknown) => {
-      if (!(error instanceof Deferred)) throw error;
-      deferred.push({ backupInstanceName: instance.name, runningJob: error.runningJob });
+    // One instance that cannot be read or started does not hold up the plan's others.
+    const outcome = await startPlanRun(
+      plan,
+      occurrence,
+      vaultId,
+      instance,
+      needsTags,
+      deps,
+      orchestrations,
+    ).catch((error: unknown) => {
+      if (error instanceof Deferred) {
+        deferred.push({ backupInstanceName: instance.name, runningJob: error.runningJob });
+      } else {
+        failed.push({ backupInstanceName: instance.name, error: (error as Error).message });
+      }
       return undefined;
     });
     if (outcome?.started) started.push(outcome.instanceId);
@@ -130,7 +116,46 @@ async function runPlan(
     started,
     alreadyStarted,
     ...(deferred.length > 0 ? { deferred } : {}),
+    ...(failed.length > 0 ? { failed } : {}),
   };
+}
+
+/**
+ * Starts one plan run of `instance` if the plan selects it; `undefined` when it does not.
+ *
+ * @throws Deferred when a backup of the instance runs.
+ */
+async function startPlanRun(
+  plan: BackupPlan,
+  occurrence: Date,
+  vaultId: string,
+  instance: BackupInstance,
+  needsTags: boolean,
+  deps: Pick<ApplicationDependencies, "provider" | "vaults">,
+  orchestrations: OrchestrationPort,
+): Promise<{ readonly started: boolean; readonly instanceId: string } | undefined> {
+  const candidate = {
+    name: instance.name,
+    friendlyName: instance.friendlyName,
+    protectionStatus: instance.protectionStatus,
+    tags: needsTags ? await datasourceTags(deps.provider.directory, instance) : {},
+  };
+  if (!planSelects(plan, candidate)) return undefined;
+  return startOnce(orchestrations, {
+    name: orchestrationNames.adhocBackup,
+    instanceId: planRunInstanceId(plan.name, instance.name, occurrence),
+    // Whatever became of it: an occurrence runs once, and the next occurrence is the retry.
+    stands: () => true,
+    input: async () => {
+      // The weekly limit is the orchestration's, which skips it (see planRunInput).
+      const admission = await backupAdmission(deps.provider.backup, vaultId, instance, occurrence, {
+        weeklyLimit: false,
+      });
+      if (!admission.admitted && admission.reason === "running")
+        throw new Deferred(admission.running.name);
+      return planRunInput(plan, vaultId, instance.name);
+    },
+  });
 }
 
 /**

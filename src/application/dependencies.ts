@@ -4,7 +4,12 @@
  * this type, so the wiring depends on the application and never the other way round.
  */
 import { LOCAL_KEY_VAULT_NAME } from "../domain/protection/ids.js";
-import type { EventPublisherPort, JobHistoryPort, Provider } from "../providers/ports.js";
+import type {
+  DrillHistoryPort,
+  EventPublisherPort,
+  JobHistoryPort,
+  Provider,
+} from "../providers/ports.js";
 import type { JobHistorySettings } from "./jobHistory.js";
 import type { LocalSchedulePort } from "./localSchedule.js";
 
@@ -47,6 +52,8 @@ export interface ApplicationDependencies {
   readonly localSchedule?: LocalSchedulePort;
   /** pgprotect's own job history; without it jobs are listed from the vaults alone. */
   readonly history?: JobHistoryPort;
+  /** The record of restore drills; without it drills run and notify but are not listed. */
+  readonly drills?: DrillHistoryPort;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 } from "../domain/history/jobQuery.js";
 import type { BackupJob } from "../domain/protection/types.js";
 import type { JobFilter, JobHistoryPort } from "../providers/ports.js";
+import { withJobAlarms } from "./alarmMarks.js";
 import { listJobsOfVaults } from "./vaultJobs.js";
 import { vaultsToSearch, type VaultDependencies } from "./vaults.js";
 
@@ -46,7 +47,11 @@ export type JobLookupDependencies = VaultDependencies & { readonly history?: Job
 /** Rows an export reads per page of the history, and the most one export answers. */
 export const jobExport = { pageSize: 1000, maxRows: 100_000 } as const;
 
-function historyFilterOf(request: JobPageRequest, vaultName?: string): JobHistoryFilter {
+function historyFilterOf(
+  request: JobPageRequest,
+  vaultName?: string,
+  vaultId?: string,
+): JobHistoryFilter {
   const { filter } = request;
   const instance = request.instance ?? filter.backupInstanceName;
   return {
@@ -56,6 +61,7 @@ function historyFilterOf(request: JobPageRequest, vaultName?: string): JobHistor
     ...(filter.status ? { status: filter.status } : {}),
     ...(filter.operation ? { operation: filter.operation } : {}),
     ...(vaultName !== undefined ? { vault: vaultName } : {}),
+    ...(vaultName !== undefined && vaultId !== undefined ? { vaultId } : {}),
     ...(instance !== undefined ? { instance } : {}),
     ...(filter.datasourceId !== undefined ? { datasourceId: filter.datasourceId } : {}),
     ...(request.datasourceName !== undefined ? { datasourceName: request.datasourceName } : {}),
@@ -74,31 +80,45 @@ export async function listJobPage(
   deps: JobLookupDependencies,
   request: JobPageRequest,
 ): Promise<JobPage> {
-  return pageOver(deps, await liveJobs(deps, request), request);
+  const page = await pageOver(deps, await liveJobs(deps, request), request);
+  // With a history, each job carries the stuck and anomaly alarms raised about it.
+  return deps.history ? { ...page, value: await withJobAlarms(deps.history, page.value) } : page;
+}
+
+/** The jobs the vaults show now for the request's window, in any state, and the vaults searched. */
+interface LiveJobs {
+  readonly jobs: readonly BackupJob[];
+  readonly vaultIds: readonly string[];
 }
 
 /** The jobs the vaults show now for the request's window, in any state. */
 async function liveJobs(
   deps: JobLookupDependencies,
   request: Omit<JobPageRequest, "top">,
-): Promise<readonly BackupJob[]> {
+): Promise<LiveJobs> {
   const vaultIds = await vaultsToSearch(deps, request.vault);
   const since = latest(request.filter.since, request.from);
   // With a history, unfiltered by status: a job the vault shows in a later state than the history
   // recorded must replace that record, whatever state was asked for. A job's operation never changes.
   const { status: _status, ...unchanging } = request.filter;
-  return listJobsOfVaults(deps.provider, vaultIds, {
+  const jobs = await listJobsOfVaults(deps.provider, vaultIds, {
     ...(deps.history ? unchanging : request.filter),
     ...(since !== undefined ? { since } : {}),
   });
+  return { jobs, vaultIds };
 }
 
 async function pageOver(
   deps: JobLookupDependencies,
-  live: readonly BackupJob[],
+  { jobs: live, vaultIds }: LiveJobs,
   request: JobPageRequest,
 ): Promise<JobPage> {
-  const filter = historyFilterOf(request, request.vault);
+  // A vault named resolves to one id, whose key range a history store can read alone.
+  const filter = historyFilterOf(
+    request,
+    request.vault,
+    request.vault !== undefined && vaultIds.length === 1 ? vaultIds[0] : undefined,
+  );
   const liveIds = new Set(live.map((job) => job.id.toLowerCase()));
   const fromLive = live.filter(
     (job) => matchesJobFilter(job, filter) && isAfterCursor(job, request.after),

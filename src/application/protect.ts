@@ -9,6 +9,7 @@
  */
 import { AppError, isAppError, NotFoundError } from "../domain/errors.js";
 import { DATABASE_DATASOURCE_TYPE } from "../domain/protection/naming.js";
+import type { ServiceLimitWarning } from "../domain/protection/serviceLimits.js";
 import {
   legacyServerProtectionInstanceId,
   serverProtectionInstanceId,
@@ -21,7 +22,14 @@ import { logEvents } from "../observability/logEvents.js";
 import type { DirectoryServer } from "../providers/ports.js";
 import type { ApplicationDependencies } from "./dependencies.js";
 import type { OrchestrationPort } from "./orchestrationPort.js";
-import { checkDatasourceAccess, checkPolicyFits, resolveDatasource } from "./protectionChecks.js";
+import {
+  checkDatasourceAccess,
+  checkPolicyFits,
+  checkServerWideLimits,
+  checkServiceLimits,
+  fromServer,
+  resolveDatasource,
+} from "./protectionChecks.js";
 import {
   datasourceProtection,
   isForServer,
@@ -63,6 +71,8 @@ export interface ProtectServerRequest {
 export type ProtectionAnswer = ProtectionStart & {
   /** What the answer names besides the operation, e.g. `{ datasourceId }`. */
   readonly subject: Readonly<Record<string, unknown>>;
+  /** The service's limits the datasource comes near or that could not be checked (a new start only). */
+  readonly warnings?: readonly ServiceLimitWarning[];
 };
 
 /** The vault asked for, which must exist; a 404 names how to make it. */
@@ -106,7 +116,8 @@ async function vaultWithPolicy(
  * Protects one datasource through `protectDatasource`.
  *
  * @throws NotFoundError `DATASOURCE_NOT_FOUND`, `VAULT_NOT_FOUND`, `POLICY_NOT_FOUND`, `SECRET_NOT_FOUND`;
- * AppError `POLICY_DATASOURCE_TYPE_MISMATCH`, `SECRET_REQUIRED`, and the refusals of {@link startProtectionOnce}.
+ * AppError `POLICY_DATASOURCE_TYPE_MISMATCH`, `SECRET_REQUIRED`, a broken service limit (422, see
+ * {@link checkServiceLimits}), and the refusals of {@link startProtectionOnce}.
  */
 export async function protectDatasource(
   deps: ProtectDependencies,
@@ -115,12 +126,14 @@ export async function protectDatasource(
 ): Promise<ProtectionAnswer> {
   const datasource = await resolveDatasource(deps.provider.directory, request);
   const { datasourceId } = datasource;
+  let warnings: ServiceLimitWarning[] = [];
   const started = await startProtectionOnce(orchestrations, {
     ...datasourceProtection(datasourceId),
     settings: () => settingsOf(deps, request),
     input: async () => {
       const vaultId = await vaultWithPolicy(deps, request, datasource.datasourceType);
       await checkDatasourceAccess(deps.provider.secrets, datasource, request.secretUri);
+      warnings = await checkServiceLimits(deps.provider.limits, datasource, request.secretUri);
       return {
         datasource: { datasourceId },
         vaultId,
@@ -131,7 +144,11 @@ export async function protectDatasource(
       } satisfies ProtectDatasourceInput;
     },
   });
-  return { ...started, subject: { datasourceId } };
+  return {
+    ...started,
+    subject: { datasourceId },
+    ...(started.started && warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
 /**
@@ -180,8 +197,13 @@ async function serverWithDatabases(
  * `protectDatasource` per database under that database's own instance id.
  *
  * @remarks The checks that hold for every database run once, up front: the server exists and is
- * not a Flexible Server, the vault and the policy exist and the policy protects databases, and
- * the one secret the databases share exists and holds a connection string.
+ * not a Flexible Server, the vault and the policy exist and the policy protects databases, the
+ * one secret the databases share exists and holds a connection string, and the server breaks none
+ * of the service's limits of a server as a whole (a read replica, its size). The limits of a
+ * database are checked by the orchestration, database by database: one that breaks a limit is
+ * left out, with its reason in the summary, and the others are protected.
+ *
+ * @throws as {@link protectDatasource}, with a broken server-wide limit answered as 422 alike.
  */
 export async function protectServer(
   deps: ProtectDependencies,
@@ -190,6 +212,7 @@ export async function protectServer(
 ): Promise<ProtectionAnswer> {
   const server = await serverWithDatabases(deps, request.serverName);
   const { secretUri } = request;
+  let warnings: ServiceLimitWarning[] = [];
   const started = await startProtectionOnce(orchestrations, {
     name: orchestrationNames.protectServer,
     instanceId: serverProtectionInstanceId(server.id),
@@ -216,6 +239,7 @@ export async function protectServer(
         { kind: "database", friendlyName: `${server.name} (every database)` },
         secretUri,
       );
+      warnings = await checkServerWideLimits(deps.provider.limits, fromServer(server));
       return {
         serverName: server.name,
         vaultId,
@@ -233,6 +257,7 @@ export async function protectServer(
   return {
     ...started,
     subject: { serverId: server.id, serverName: server.name, allDatabases: true },
+    ...(started.started && warnings.length > 0 ? { warnings } : {}),
   };
 }
 
@@ -256,4 +281,11 @@ export function logProtectionAnswer(
     existing: !answer.started,
     requestedBy,
   });
+  if (answer.warnings?.length) {
+    log.with({ operationId: answer.instanceId }).emit(logEvents.protectionLimitsWarned, {
+      target: target ?? answer.instanceId,
+      limits: answer.warnings.filter((w) => w.checked).map((w) => w.limit),
+      unchecked: answer.warnings.filter((w) => !w.checked).map((w) => w.limit),
+    });
+  }
 }

@@ -22,9 +22,17 @@ import {
   type MissingSecretPermissions,
   type ResourceDirectoryPort,
   type SecretPort,
+  type ServiceLimitFactsPort,
   type VaultAccessPort,
 } from "../providers/ports.js";
 import type { DatasourceRef, ResolvedDatasource } from "../domain/protection/datasource.js";
+import type { ErrorCode } from "../domain/errorCodes.js";
+import {
+  answerServerWideLimits,
+  answerServiceLimits,
+  type ServiceLimitRefusal,
+  type ServiceLimitWarning,
+} from "../domain/protection/serviceLimits.js";
 
 const isNotFound = (error: unknown): boolean => isAppError(error) && error.httpStatus === 404;
 
@@ -253,4 +261,97 @@ export async function checkPolicyFits(
     );
   }
   return `policy ${policyName} protects ${datasourceType}`;
+}
+
+/**
+ * Checks the datasource against the service's documented limits (server size, read replicas,
+ * databases owned by the service's roles, BYTEA values too large to dump) with what the provider
+ * can read of it.
+ *
+ * @param secretUri - a database's secret, already checked: its connection reads the database.
+ * @returns the warnings for the answer: limits come near, only sampled, or not checked.
+ * @throws AppError with the first broken limit's code (422), its message citing the documented
+ * reason and link, every broken limit listed in `problems`.
+ */
+export async function checkServiceLimits(
+  limits: ServiceLimitFactsPort | undefined,
+  datasource: ResolvedDatasource,
+  secretUri: string | undefined,
+): Promise<ServiceLimitWarning[]> {
+  if (!limits) return [];
+  const answer = answerServiceLimits(await limits.readFacts(datasource, secretUri));
+  const [first] = answer.refusals;
+  if (first) throw serviceLimitError(first, answer.refusals);
+  return [...answer.warnings];
+}
+
+/**
+ * Checks a server whose every database is to be protected against the limits of a server as a
+ * whole (a read replica, its size), with what the provider can read of the server itself.
+ *
+ * @returns the warnings about those limits, for the answer.
+ * @throws AppError with the first broken limit's code (422), as {@link checkServiceLimits} does.
+ */
+export async function checkServerWideLimits(
+  limits: ServiceLimitFactsPort | undefined,
+  server: ResolvedDatasource,
+): Promise<ServiceLimitWarning[]> {
+  if (!limits) return [];
+  const answer = answerServerWideLimits(await limits.readFacts(server, undefined, "serverOnly"));
+  const [first] = answer.refusals;
+  if (first) throw serviceLimitError(first, answer.refusals);
+  return [...answer.warnings];
+}
+
+/** Why a database of a server was left out of the server's protection. */
+export interface DatabaseLimitRefusal {
+  readonly databaseName: string;
+  /** The first broken limit's code. */
+  readonly code: ErrorCode;
+  /** Every broken limit, each with its documented reason and link. */
+  readonly message: string;
+  readonly recommendedAction: string;
+}
+
+/**
+ * Checks one database of a server against the service's limits, as protecting it alone would.
+ *
+ * @returns why it must be left out, or `undefined` when it may be protected (warnings included:
+ * a limit that could not be checked does not leave a database out).
+ */
+export async function databaseLimitRefusal(
+  limits: ServiceLimitFactsPort | undefined,
+  database: ResolvedDatasource,
+  secretUri: string | undefined,
+): Promise<DatabaseLimitRefusal | undefined> {
+  if (!limits) return undefined;
+  const answer = answerServiceLimits(await limits.readFacts(database, secretUri));
+  const [first] = answer.refusals;
+  if (!first) return undefined;
+  const error = serviceLimitError(first, answer.refusals);
+  return {
+    databaseName: database.databaseName ?? database.friendlyName,
+    code: first.code,
+    message: error.message,
+    recommendedAction: error.recommendedAction ?? first.recommendedAction,
+  };
+}
+
+/** The refusal of a datasource that breaks the service's limits. */
+function serviceLimitError(
+  first: ServiceLimitRefusal,
+  refusals: readonly ServiceLimitRefusal[],
+): AppError {
+  const cited = (refusal: ServiceLimitRefusal) =>
+    `${refusal.message}. ${refusal.reason} (${refusal.documentation})`;
+  return new AppError(first.code, refusals.map(cited).join(" "), {
+    httpStatus: 422,
+    retryable: false,
+    problems: refusals.map((refusal) => ({
+      path: "$",
+      code: refusal.code,
+      message: cited(refusal),
+    })),
+    recommendedAction: refusals.map((refusal) => refusal.recommendedAction).join("; "),
+  });
 }

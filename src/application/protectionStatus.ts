@@ -122,21 +122,28 @@ function serverOutcome(
       : { outcome: null, error: null };
   }
   const stuck = summary.stuck ?? [];
-  if (summary.failed.length > 0 || stuck.length > 0) {
+  const skipped = summary.skipped ?? [];
+  // Databases left out for the service's limits do not fail a protection that protected others:
+  // the summary names them with the reason. With nothing protected at all, the request failed.
+  const nothingProtected =
+    skipped.length > 0 && summary.protected.length + summary.alreadyProtected.length === 0;
+  if (summary.failed.length > 0 || stuck.length > 0 || nothingProtected) {
     const total =
       summary.protected.length +
       summary.alreadyProtected.length +
       summary.failed.length +
-      stuck.length;
+      stuck.length +
+      skipped.length;
     const parts = [
       ...summary.failed.map((f) => `${f.databaseName} (${f.code}: ${f.message})`),
       ...stuck.map((s) => `${s.databaseName} (${s.code}: still running as ${s.operationId})`),
+      ...skipped.map((s) => `${s.databaseName} (${s.code}: ${s.message})`),
     ];
     return {
       outcome: "Failed",
       error: {
         code: databasesNotProtectedCode,
-        message: `${summary.failed.length + stuck.length} of ${total} databases of ${summary.serverName} were not protected: ${parts.join("; ")}`,
+        message: `${summary.failed.length + stuck.length + skipped.length} of ${total} databases of ${summary.serverName} were not protected: ${parts.join("; ")}`,
         recommendedAction:
           stuck.length > 0
             ? "Follow each database in summary.stuck at GET /api/protections/{operationId}; fix what summary.failed names, then send the same request again: it protects what is missing and answers the rest as already protected"

@@ -7,7 +7,7 @@ import type { CliCommand, CliIo } from "./io.js";
 const usage = `Usage: pgprotect <command> [options]
 
 Commands:
-  policy      Build, validate, compile and simulate backup policies (mirrors az dataprotection backup-policy)
+  policy      Build, validate, compile, simulate and draw (calendar) backup policies (mirrors az dataprotection backup-policy)
   host        Run the function app in the local Functions runtime (HTTP, timers, Event Grid, Durable)
   local       Manage the embedded local provider (secret set|list|delete, vault create, demo)
 
@@ -26,9 +26,16 @@ Client of the HTTP API (the local host's, or --api URL):
   delete      Delete a backup instance (soft-deleted) [--wait]
   undelete    Bring a soft-deleted backup instance back [--wait]
   deleted     List the soft-deleted backup instances
+  vaults      Show the vaults' security posture and its warnings [--strict]
+  drills      List the restore drills: verdict and time to restore
+  drill       Drill a backup instance now (restore, verify, time, remove) [--wait]
   completion  Print the shell completion script (bash, zsh)
 
-Run 'pgprotect <command> --help' for a command's options.
+Run 'pgprotect <command> --help' for a command's options and exit codes.
+Exit codes: 0 done; 1 the command or the work it waited for failed; 2 wrong command line;
+client commands also 3 the API refused the request, 4 the API refused the key or token,
+5 no API could be reached, 6 a vault short of the baseline (vaults --strict),
+130 stopped waiting (Ctrl+C).
 `;
 
 /** The client commands: one module, loaded only when one of them runs. */
@@ -57,6 +64,9 @@ const groups: Record<string, () => Promise<CliCommand>> = {
       "delete",
       "undelete",
       "deleted",
+      "vaults",
+      "drills",
+      "drill",
       "completion",
     ].map((name) => [name, clientCommand(name)]),
   ),

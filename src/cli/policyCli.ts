@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { appConfig } from "../config.js";
-import { isAppError, NotFoundError } from "../domain/errors.js";
+import { InvalidInputError, isAppError, NotFoundError } from "../domain/errors.js";
 import { assertName, sameAzureName, vaultNameRule } from "../domain/protection/names.js";
 import {
   createLifecycle,
@@ -25,6 +25,7 @@ import type {
   ScheduleBasedBackupCriteria,
   SourceLifeCycle,
 } from "../domain/policy/types.js";
+import { calendarWindow, retentionCalendar } from "../domain/policy/retentionCalendar.js";
 import { formatSimulationTable, whatIf } from "../domain/policy/simulation.js";
 import { locatePolicy, validatePolicy } from "../domain/policy/validation.js";
 import {
@@ -72,6 +73,14 @@ function editPolicy(document: unknown, edit: (policy: BackupPolicy) => BackupPol
   const { policy, path } = locatePolicy(document);
   const edited = edit(policy as BackupPolicy);
   return path === "$" ? edited : { ...(document as Record<string, unknown>), properties: edited };
+}
+
+/** The `name` of a policy resource (`{ name, properties }`), when the document is one. */
+function resourceNameOf(document: unknown): string | undefined {
+  if (typeof document !== "object" || document === null || Array.isArray(document))
+    return undefined;
+  const name = (document as Record<string, unknown>)["name"];
+  return typeof name === "string" && name !== "" ? name : undefined;
 }
 
 function listOf<T>(value: unknown): T[] {
@@ -309,6 +318,47 @@ const commands: Record<string, PolicyCommand> = {
       return { output: answer.json, text: formatSimulationTable(answer.simulation) + points };
     },
   },
+  calendar: {
+    summary:
+      "Draw the retention calendar (SVG): day by day, which recovery points each tier keeps and when each expires",
+    flags: {
+      policy: policyFlag,
+      from: {
+        description: "First day (ISO 8601 date or date-time with offset); default today (UTC)",
+      },
+      to: { description: "End of the window, exclusive; default 12 months after --from" },
+      year: { description: "A whole UTC year, e.g. 2027, instead of --from and --to" },
+      name: { aliases: ["n"], description: "Policy name for the title (default: the file's)" },
+    },
+    run: ({ flags, json }) => {
+      const year = flagValue(flags, "year");
+      const from = flagValue(flags, "from");
+      const to = flagValue(flags, "to");
+      if (year !== undefined && (from !== undefined || to !== undefined)) {
+        const message = "--year names a whole year: leave out --from and --to, or --year";
+        throw new InvalidInputError("CLI_USAGE", message, [
+          { path: "--year", code: "CLI_USAGE", message },
+        ]);
+      }
+      // The window is checked before the file is read: a bad date costs no policy parse.
+      const window = calendarWindow(
+        {
+          ...(year !== undefined ? { year } : {}),
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+        },
+        new Date(),
+      );
+      const document = json("--policy", flagValue(flags, "policy") ?? "");
+      const name = flagValue(flags, "name") ?? resourceNameOf(document);
+      const svg = retentionCalendar({
+        policy: document,
+        ...window,
+        ...(name !== undefined ? { policyName: name } : {}),
+      });
+      return { output: undefined, text: svg };
+    },
+  },
   create: {
     summary:
       "Create a policy in an existing vault (locally: one made by 'pgprotect local vault create', or the default pgprotect-vault)",
@@ -443,8 +493,12 @@ function groupUsage(): string {
   const lines = Object.entries(commands).map(
     ([name, command]) => `  ${name.padEnd(36)} ${command.summary}`,
   );
-  return `Usage: pgprotect policy <command> [options]\n\nCommands:\n${lines.join("\n")}\n`;
+  return `Usage: pgprotect policy <command> [options]\n\nCommands:\n${lines.join("\n")}\n${policyExitCodes}`;
 }
+
+/** What every policy command's help says of its exit codes. */
+const policyExitCodes =
+  "\nExit codes: 0 done; 1 the command failed (one line on stderr, nothing on stdout; validate: the policy breaks a rule); 2 wrong command line.\n";
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -476,7 +530,7 @@ export async function runPolicyCli(args: readonly string[], io: CliIo): Promise<
   const rest = args.slice(name.split(" ").length);
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout.write(
-      `Usage: pgprotect policy ${name} [options]\n\n${command.summary}\n\nOptions:\n${describeFlags(command.flags)}\n`,
+      `Usage: pgprotect policy ${name} [options]\n\n${command.summary}\n\nOptions:\n${describeFlags(command.flags)}\n${policyExitCodes}`,
     );
     return 0;
   }

@@ -89,6 +89,10 @@ export const errorCatalogue = {
   CONFIG_INVALID: { meaning: "A setting read at start is missing or invalid.", httpStatus: 500 },
   PLANS_INVALID: { meaning: "The backup plans setting is invalid.", httpStatus: 400 },
   PLAN_SCHEDULE_INVALID: { meaning: "A backup plan's schedule is not valid.", httpStatus: 400 },
+  DRILL_SCHEDULES_INVALID: {
+    meaning: "The restore drill schedules setting is invalid.",
+    httpStatus: 400,
+  },
   NOTIFICATION_SETTINGS_INVALID: {
     meaning: "The notification settings are not valid.",
     httpStatus: 400,
@@ -329,6 +333,24 @@ export const errorCatalogue = {
     meaning: "The policy does not protect the datasource's type.",
     httpStatus: 400,
     serviceCode: "UserErrorPolicyDatasourceTypeMismatch",
+  },
+  // ---- the service's limits, checked at onboarding (domain/protection/serviceLimits.ts) ------
+  SERVER_TOO_LARGE_FOR_BACKUP: {
+    meaning: "The server's data is over the size Azure Backup supports for it.",
+    httpStatus: 422,
+  },
+  READ_REPLICA_NOT_PROTECTABLE: {
+    meaning: "The server is a read replica; its primary is the one to protect.",
+    httpStatus: 422,
+  },
+  DATABASE_OWNED_BY_SERVICE_ROLE: {
+    meaning:
+      "The database is owned by a service role (azuresu, azure_pg_admin) that backups exclude.",
+    httpStatus: 422,
+  },
+  BYTEA_VALUE_TOO_LARGE: {
+    meaning: "A BYTEA value is too large for a logical dump to write.",
+    httpStatus: 422,
   },
   POLICY_UPDATE_NOT_SUPPORTED: {
     meaning: "A policy of that name exists with other settings; policies cannot be modified.",
@@ -689,9 +711,50 @@ export const errorCatalogue = {
     httpStatus: 500,
     serviceCode: "UserErrorRestoreVerificationFailed",
   },
+  RESTORE_STORAGE_ACCOUNT_REQUIRED: {
+    meaning:
+      "The storage account of a restore's blob container cannot be told from its URL (no account, or several, of that name): its ARM id must be sent.",
+    httpStatus: 400,
+  },
+  RESTORED_FILES_NOT_FOUND: {
+    meaning:
+      "The files a restore as files wrote are not in the container (or not one per database asked).",
+    httpStatus: 404,
+  },
+  RESTORED_FILES_AMBIGUOUS: {
+    meaning: "The restore wrote several databases' dumps; the one to load must be named.",
+    httpStatus: 409,
+  },
+  RESTORE_NOT_FOUND: { meaning: "There is no restore of that id.", httpStatus: 404 },
+  DRILL_RUNNING: {
+    meaning: "A restore drill of the backup instance is running; one runs at a time.",
+    httpStatus: 409,
+  },
+  DRILL_NOT_FOUND: { meaning: "There is no restore drill of that id.", httpStatus: 404 },
+  DRILLS_AT_CAPACITY: {
+    meaning:
+      "As many scheduled restore drills run as DRILL_MAX_CONCURRENT allows; the drill waits.",
+    httpStatus: 409,
+  },
+  DRILLS_QUERY_INVALID: {
+    meaning: "A query parameter of GET /api/drills is not valid.",
+    httpStatus: 400,
+  },
+  DRILL_NOT_SUPPORTED: {
+    meaning: "The provider cannot run restore drills (it has no scratch target).",
+    httpStatus: 501,
+  },
+  DRILL_FAILED: {
+    meaning: "A restore drill did not prove the recovery point restorable.",
+    httpStatus: 500,
+  },
 
   // ---- events and notifications -----------------------------------------------------------------
   EVENT_INVALID: { meaning: "An event breaks its schema.", httpStatus: 400 },
+  ALERT_INVALID: {
+    meaning: "An alert notification breaks Azure Monitor's common alert schema.",
+    httpStatus: 400,
+  },
   EVENT_TYPE_UNKNOWN: {
     meaning: "An event's type is not a pgprotect event type.",
     httpStatus: 400,
@@ -734,6 +797,37 @@ export const errorCatalogue = {
   NOTIFICATION_STATE_UNAVAILABLE: {
     meaning: "The notification state store cannot be reached.",
     httpStatus: 503,
+  },
+
+  // ---- vault security posture (warnings of GET /api/vaults, not failures) ----------------------
+  VAULT_NOT_GEO_REDUNDANT: {
+    meaning: "The vault keeps its backups in one region (or on one disk): losing it loses them.",
+  },
+  VAULT_CROSS_REGION_RESTORE_DISABLED: {
+    meaning:
+      "A geo-redundant vault cannot restore in its paired region (cross-region restore off).",
+  },
+  VAULT_SOFT_DELETE_OFF: {
+    meaning: "The vault's soft delete is off: deleted backups are gone at once.",
+  },
+  VAULT_SOFT_DELETE_RETENTION_SHORT: {
+    meaning: "The vault keeps soft-deleted backups for fewer days than the baseline.",
+  },
+  VAULT_IMMUTABILITY_DISABLED: {
+    meaning: "The vault does not keep recovery points immutable until they expire.",
+  },
+  VAULT_CROSS_SUBSCRIPTION_RESTORE_ENABLED: {
+    meaning: "The vault lets its backups be restored into other subscriptions.",
+  },
+  VAULT_RESOURCE_GUARD_MISSING: {
+    meaning:
+      "No resource guard (multi-user authorization) protects the vault's critical operations.",
+  },
+  VAULT_JOB_FAILURE_ALERTS_DISABLED: {
+    meaning: "The vault's built-in Azure Monitor alerts for job failures are off.",
+  },
+  VAULT_SETTING_UNKNOWN: {
+    meaning: "The vault's answer does not state a security setting; it is reported as unknown.",
   },
 
   // ---- the local provider and host ------------------------------------------------------------

@@ -6,6 +6,7 @@ import {
 } from "@azure/functions";
 import * as df from "durable-functions";
 import { describeBackupInstance, findBackupInstance } from "../application/backupInstances.js";
+import { withLastDrills } from "../application/drills.js";
 import { appDependencies } from "../composition.js";
 import { durableOrchestrations } from "../http/durableStatus.js";
 import { json, withProblemDetails } from "../http/handler.js";
@@ -30,7 +31,10 @@ export async function showBackupInstance(
     request.params.name ?? "",
     request.query.get("vault") ?? undefined,
   );
-  return json(200, await describeBackupInstance(deps, located, new Date()));
+  const [view] = await withLastDrills(deps, [
+    await describeBackupInstance(deps, located, new Date()),
+  ]);
+  return json(200, view);
 }
 
 app.http("showBackupInstance", {

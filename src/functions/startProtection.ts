@@ -10,6 +10,7 @@ import { appDependencies, type AppDependencies } from "../composition.js";
 import { durableOrchestrations, type DurableStarter } from "../http/durableStatus.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
+import { protectionAnswer } from "../http/protectionAnswer.js";
 import { checkProtectionNames, startProtectionBody } from "../http/protectionRequests.js";
 import { readBody } from "../http/requestBody.js";
 import { silentEventLogger, startedFrom, type EventLogger } from "../observability/eventLogger.js";
@@ -35,11 +36,8 @@ export async function answerStartProtection(
       ? await protectServer(deps, orchestrations, { ...asked, serverName: body.serverName })
       : await protectDatasource(deps, orchestrations, asked);
   logProtectionAnswer(log, answer, requestedBy);
-  const { instanceId: id, subject } = answer;
-  const statusUrl = new URL(`/api/protections/${id}`, request.url).toString();
-  const status = answer.started ? "Pending" : answer.status.runtimeStatus;
-  const existing = !answer.started;
-  return json(202, { id, ...subject, status, statusUrl, existing }, { location: statusUrl });
+  const { body: answerBody, location } = protectionAnswer(answer, request.url);
+  return json(202, answerBody, { location });
 }
 
 /** The trigger: the app's Durable client and dependencies. */

@@ -1,7 +1,7 @@
 /**
- * `POST /api/backup-instances/{name}/restores[?vault=name]`: restores the latest or a chosen
- * recovery point into a new database or as files (see `application/restore.ts`). Answers 202 with
- * the restore job's id and status URL.
+ * `POST /api/backup-instances/{name}/restores[?vault=name]`: a restore into a new database, as
+ * files, or to a server (see `application/restore.ts`); 202 with the job's and (Azure) the
+ * restore's status URLs.
  */
 import {
   app,
@@ -9,37 +9,49 @@ import {
   type HttpResponseInit,
   type InvocationContext,
 } from "@azure/functions";
-import { startRestore as restore } from "../application/restore.js";
+import * as df from "durable-functions";
+import { logRestoreStart, startFollowedRestore } from "../application/restoreToServer.js";
 import { appDependencies } from "../composition.js";
-import { parseVaultId } from "../domain/protection/ids.js";
+import { durableOrchestrations } from "../http/durableStatus.js";
 import { json, withProblemDetails } from "../http/handler.js";
 import { authorize } from "../http/principal.js";
 import { checkRestoreNames, startRestoreBody } from "../http/protectionRequests.js";
 import { readBody } from "../http/requestBody.js";
+import { restoreAnswer } from "../http/restoreAnswer.js";
+import { startedFrom } from "../observability/eventLogger.js";
+import { invocationLogger } from "../observability/functionsLogger.js";
 
-/** Answers the request with the app's dependencies. */
+/** Answers the request with the app's dependencies and Durable client. */
 export async function startRestore(
   request: HttpRequest,
-  _context: InvocationContext,
+  context: InvocationContext,
 ): Promise<HttpResponseInit> {
   const deps = await appDependencies();
-  authorize(request, "Backup.Operator", deps.config.WEBSITE_AUTH_ENABLED);
+  const requestedBy = authorize(request, "Backup.Operator", deps.config.WEBSITE_AUTH_ENABLED);
   const body = await readBody(request, startRestoreBody);
   checkRestoreNames(body);
-  const vaultName = request.query.get("vault") ?? body.vaultName;
-  const { vaultId, ...started } = await restore(deps, {
-    ...body,
-    vaultName,
-    backupInstanceName: request.params.name ?? "",
-  });
-  const statusUrl = new URL(`/api/jobs/${started.jobName}`, request.url).toString();
-  const answer = { ...started, vaultName: parseVaultId(vaultId).vaultName, status: "InProgress" };
-  return json(202, { ...answer, statusUrl }, { location: statusUrl });
+  const log = invocationLogger(context);
+  const started = await startFollowedRestore(
+    deps,
+    durableOrchestrations(() => df.getClient(context)),
+    {
+      ...body,
+      vaultName: request.query.get("vault") ?? body.vaultName,
+      backupInstanceName: request.params.name ?? "",
+      requestedBy,
+      correlation: startedFrom(log),
+    },
+    { autoGrantRoleAssignments: deps.config.AUTO_GRANT_ROLE_ASSIGNMENTS, requestedAt: new Date() },
+  );
+  logRestoreStart(log, started, requestedBy);
+  const { body: answer, location } = restoreAnswer(started, request.url);
+  return json(202, answer, { location });
 }
 
 app.http("startRestore", {
   route: "backup-instances/{name}/restores",
   methods: ["POST"],
   authLevel: "function",
+  extraInputs: [df.input.durableClient()],
   handler: withProblemDetails(startRestore),
 });

@@ -37,6 +37,12 @@ app.timer("timerBackupPlans", {
       if (run.error) log.emit(logEvents.planFailed, { ...plan, errorMessage: run.error });
       else if (run.started.length > 0)
         log.emit(logEvents.planStarted, { ...plan, operationIds: run.started });
+      for (const failure of run.failed ?? [])
+        log.emit(logEvents.planInstanceFailed, {
+          ...plan,
+          backupInstanceName: failure.backupInstanceName,
+          errorMessage: failure.error,
+        });
       for (const wait of run.deferred ?? [])
         log.emit(logEvents.planDeferred, {
           ...plan,

@@ -6,11 +6,13 @@
 import { z } from "zod";
 import { startBackupBody, startProtectionBody, startRestoreBody } from "./protectionRequests.js";
 import { jobPageSize } from "./jobRequests.js";
+import { commonAlertSchema } from "../domain/alerts/commonAlertSchema.js";
 import { changePolicyBody, stopProtectionBody } from "./lifecycleRequests.js";
 import { lifecycleActions } from "../domain/protection/lifecycle.js";
 import { simulatePolicyBody } from "./policyRequests.js";
 import { policySpecSchema } from "../domain/policy/spec.js";
 import { errorCatalogue, type ErrorCode, type ErrorCodeEntry } from "../domain/errorCodes.js";
+import { vaultPostureSchemas } from "./vaultPostureSchemas.js";
 
 type Schema = Record<string, unknown>;
 
@@ -62,6 +64,7 @@ const serviceError: Schema = {
 
 const schemas: Record<string, Schema> = {
   ErrorCode: errorCodeSchema(),
+  ...vaultPostureSchemas,
   ProblemDetails: {
     description:
       "RFC 9457 problem details, with a stable `code` and, for bad input, every problem with its JSON path.",
@@ -211,6 +214,23 @@ const schemas: Record<string, Schema> = {
       status: text,
       statusUrl: { type: "string", format: "uri" },
       existing: { type: "boolean" },
+      warnings: {
+        description:
+          "The service's documented limits the datasource comes near, or that could not be checked (`checked: false`), each with its reason and documentation. Present only on a new start with something to say.",
+        type: "array",
+        items: ref("ServiceLimitWarning"),
+      },
+    },
+  },
+  ServiceLimitWarning: {
+    type: "object",
+    required: ["limit", "checked", "message", "reason", "documentation"],
+    properties: {
+      limit: { enum: ["serverSize", "readReplica", "serviceOwnedDatabase", "largeByteaValue"] },
+      checked: { type: "boolean" },
+      message: text,
+      reason: text,
+      documentation: { type: "string", format: "uri" },
     },
   },
   ProtectionStatus: {
@@ -290,6 +310,21 @@ const schemas: Record<string, Schema> = {
           properties: { databaseName: text, code: ref("ErrorCode"), message: text },
         },
       },
+      skipped: {
+        description:
+          "Databases left out because they break one of the service's documented limits (owned by `azuresu` or `azure_pg_admin`, a BYTEA value too large to dump, over a Single Server's 400 GB), each with the reason, its documentation and what makes it protectable. They do not fail the protection unless no database was protected.",
+        type: "array",
+        items: {
+          type: "object",
+          required: ["databaseName", "code", "message", "recommendedAction"],
+          properties: {
+            databaseName: text,
+            code: ref("ErrorCode"),
+            message: text,
+            recommendedAction: text,
+          },
+        },
+      },
       stuck: {
         description:
           "Databases whose protection was still running when the bound on waiting (`PROTECT_SERVER_CHILD_TIMEOUT_MINUTES`) was reached; each one's own operation reports its outcome.",
@@ -318,6 +353,35 @@ const schemas: Record<string, Schema> = {
       ruleName: nullableText,
       retentionTag: nullableText,
     },
+  },
+  JobAlarm: {
+    description:
+      "An alarm the job history raised about a job: `stuck` (it ran longer than its earlier runs say it should) or `anomaly` (a completed backup whose size or duration departs from its instance's earlier ones).",
+    type: "object",
+    required: ["kind", "raisedAt", "eventId", "summary"],
+    properties: {
+      kind: { enum: ["stuck", "anomaly"] },
+      raisedAt: instant,
+      eventId: {
+        type: "string",
+        description: "The id of the event (and notification) that announced it.",
+      },
+      summary: { type: "string", description: "One line with the numbers, for people." },
+    },
+    additionalProperties: false,
+  },
+  InstanceAlarm: {
+    type: "object",
+    required: ["kind", "raisedAt", "eventId", "summary", "jobId", "jobName"],
+    properties: {
+      kind: { enum: ["stuck", "anomaly"] },
+      raisedAt: instant,
+      eventId: text,
+      summary: text,
+      jobId: { type: "string", description: "The job's ARM id." },
+      jobName: { type: "string", description: "The job's GUID." },
+    },
+    additionalProperties: false,
   },
   BackupInstance: {
     description: "A protected item.",
@@ -382,6 +446,22 @@ const schemas: Record<string, Schema> = {
           "Since when a backup is overdue (no success within the policy's period plus a day), while protection is configured.",
       },
       recoveryPointCount: { type: "integer", minimum: 0 },
+      lastDrill: {
+        description:
+          "The item's last restore drill (running or ended): verdict, time to restore and when; null when none ran or the app keeps no drill history.",
+        oneOf: [ref("DrillSummary"), { type: "null" }],
+      },
+      alarms: {
+        type: "object",
+        description:
+          "In `GET /api/backup-instances`, when the app keeps a job history: `stuck` while a job of the item that was reported stuck still runs, `anomaly` while its latest completed backup is one that departed from the usual; null otherwise.",
+        required: ["stuck", "anomaly"],
+        properties: {
+          stuck: { oneOf: [ref("InstanceAlarm"), { type: "null" }] },
+          anomaly: { oneOf: [ref("InstanceAlarm"), { type: "null" }] },
+        },
+        additionalProperties: false,
+      },
     },
     additionalProperties: false,
   },
@@ -551,12 +631,109 @@ const schemas: Record<string, Schema> = {
           {
             type: "object",
             required: ["kind", "url"],
-            properties: { kind: { const: "files" }, url: text },
+            properties: { kind: { const: "files" }, url: text, filePrefix: text },
+          },
+          {
+            type: "object",
+            description:
+              "Restore to a server: restored as files into the container, then loaded into `databaseName` of the server the secret reaches.",
+            required: ["kind", "url", "filePrefix", "databaseName"],
+            properties: {
+              kind: { const: "server" },
+              url: text,
+              filePrefix: text,
+              databaseName: text,
+            },
           },
         ],
       },
+      checks: {
+        type: "array",
+        items: text,
+        description:
+          "What was checked before the restore was sent: the vault identity's role on the target storage, the service's validateRestore.",
+      },
       status: { const: "InProgress" },
       statusUrl: { type: "string", format: "uri" },
+      restoreId: {
+        type: "string",
+        description: "Azure: the restore's id; GET restoreStatusUrl follows it to the end.",
+      },
+      restoreStatusUrl: { type: "string", format: "uri" },
+    },
+  },
+  Restore: {
+    description:
+      "A restore followed to its end: its job and, for a restore to a server, the new database, its verification and the time each step took.",
+    type: "object",
+    required: [
+      "id",
+      "backupInstanceName",
+      "vaultName",
+      "jobId",
+      "status",
+      "state",
+      "database",
+      "seconds",
+      "error",
+      "createdTime",
+      "lastUpdatedTime",
+    ],
+    properties: {
+      id: text,
+      backupInstanceName: text,
+      vaultName: text,
+      jobId: text,
+      status: { enum: ["Running", "Completed", "Failed"] },
+      state: { type: "string", description: "The job's state, `loading`, or how it ended." },
+      database: {
+        oneOf: [
+          { type: "null" },
+          {
+            type: "object",
+            required: [
+              "databaseName",
+              "server",
+              "blobName",
+              "dumpBytes",
+              "verification",
+              "seconds",
+            ],
+            properties: {
+              databaseName: text,
+              server: { type: "string", description: "Host and port of the target server." },
+              blobName: text,
+              dumpBytes: { type: "integer" },
+              verification: {
+                type: "object",
+                description:
+                  "The restored data compared with the dump: per table row counts and content checksums, large objects, sequences (`checked`, `notChecked`, `mismatches`).",
+              },
+              seconds: {
+                type: "object",
+                properties: {
+                  download: { type: "number" },
+                  load: { type: "number" },
+                  verify: { type: "number" },
+                },
+              },
+            },
+          },
+        ],
+      },
+      seconds: {
+        oneOf: [
+          { type: "null" },
+          {
+            type: "object",
+            description: "From the request to the job's end, and to the end of the restore.",
+            properties: { job: { type: "number" }, total: { type: "number" } },
+          },
+        ],
+      },
+      error: { oneOf: [{ type: "null" }, { ...serviceError, description: "Why it failed." }] },
+      createdTime: instant,
+      lastUpdatedTime: instant,
     },
   },
   ServiceErrorDetail: {
@@ -649,6 +826,12 @@ const schemas: Record<string, Schema> = {
         },
       },
       errorDetails: { type: "array", items: ref("ServiceErrorDetail") },
+      alarms: {
+        type: "array",
+        items: ref("JobAlarm"),
+        description:
+          "In `GET /api/jobs`, when the app keeps a job history: the stuck and anomaly alarms raised about the job, oldest first (none: an empty list).",
+      },
       attempt: {
         type: "integer",
         minimum: 1,
@@ -672,6 +855,166 @@ const schemas: Record<string, Schema> = {
       },
     },
     additionalProperties: false,
+  },
+  DrillSummary: {
+    description: "A backup instance's last restore drill.",
+    type: "object",
+    required: ["id", "verdict", "startTime", "endTime", "timeToRestoreSeconds", "statusUrl"],
+    properties: {
+      id: text,
+      verdict: { enum: ["InProgress", "Succeeded", "Failed"] },
+      startTime: instant,
+      endTime: { type: ["string", "null"], format: "date-time" },
+      timeToRestoreSeconds: { type: ["number", "null"], minimum: 0 },
+      statusUrl: text,
+    },
+  },
+  Drill: {
+    description:
+      "A restore drill: the latest recovery point of a backup instance restored into a scratch target, verified against what its backup recorded (structure, per-table rows and checksums), timed, and the scratch target removed.",
+    type: "object",
+    required: [
+      "id",
+      "backupInstanceName",
+      "backupInstanceId",
+      "friendlyName",
+      "vaultName",
+      "datasourceId",
+      "datasourceName",
+      "schedule",
+      "requestedBy",
+      "verdict",
+      "startTime",
+      "endTime",
+      "timeToRestoreSeconds",
+      "recoveryPointId",
+      "recoveryPointTime",
+      "restoreJobId",
+      "verification",
+      "error",
+      "scratchRemoved",
+      "statusUrl",
+    ],
+    properties: {
+      id: { type: "string", description: "The drill's id (its operation id)." },
+      backupInstanceName: text,
+      backupInstanceId: text,
+      friendlyName: text,
+      vaultName: text,
+      datasourceId: text,
+      datasourceName: text,
+      schedule: {
+        type: ["string", "null"],
+        description: "The drill schedule (DRILL_SCHEDULES) that ran it; null on demand.",
+      },
+      requestedBy: nullableText,
+      verdict: { enum: ["InProgress", "Succeeded", "Failed"] },
+      startTime: instant,
+      endTime: { type: ["string", "null"], format: "date-time" },
+      timeToRestoreSeconds: {
+        type: ["number", "null"],
+        minimum: 0,
+        description: "From the restore's start until its data were verified.",
+      },
+      recoveryPointId: nullableText,
+      recoveryPointTime: { type: ["string", "null"], format: "date-time" },
+      restoreJobId: { type: ["string", "null"], description: "The drill's restore job (ARM id)." },
+      verification: {
+        oneOf: [
+          {
+            type: "object",
+            required: ["verified", "tables", "rows", "largeObjects", "mismatches"],
+            properties: {
+              verified: { type: "boolean" },
+              tables: { type: "integer", minimum: 0 },
+              rows: { type: "integer", minimum: 0 },
+              largeObjects: { type: "integer", minimum: 0 },
+              mismatches: { type: "array", items: text },
+              checked: { type: "array", items: text },
+              notChecked: { type: "array", items: text },
+              notRestored: { type: "array", items: text },
+            },
+          },
+          { type: "null" },
+        ],
+      },
+      error: {
+        oneOf: [
+          {
+            type: "object",
+            required: ["code", "message", "recommendedAction"],
+            properties: { code: ref("ErrorCode"), message: text, recommendedAction: nullableText },
+          },
+          { type: "null" },
+        ],
+      },
+      scratchRemoved: {
+        type: ["boolean", "null"],
+        description: "Whether the scratch target was removed; null while the drill runs.",
+      },
+      statusUrl: text,
+    },
+  },
+  DrillList: {
+    type: "object",
+    required: ["value", "nextLink"],
+    properties: {
+      value: { type: "array", items: ref("Drill") },
+      nextLink: {
+        type: ["string", "null"],
+        format: "uri",
+        description: "The next page, or null on the last one.",
+      },
+    },
+  },
+  DrillAccepted: {
+    type: "object",
+    required: ["id", "backupInstanceName", "vaultName", "scratchTarget", "statusUrl"],
+    properties: {
+      id: { type: "string", description: "The drill's id." },
+      backupInstanceName: text,
+      vaultName: text,
+      scratchTarget: {
+        type: "string",
+        description: "The scratch target the drill restores into and removes.",
+      },
+      statusUrl: text,
+    },
+  },
+  CommonAlert: {
+    ...fromZod(commonAlertSchema),
+    description:
+      "An Azure Monitor alert notification in the common alert schema, as an action group's webhook posts it. Only `schemaId`, `data.essentials.alertId`, `alertRule` and `monitorCondition` are required; every other field may be absent.",
+  },
+  MonitorAlertAnswer: {
+    type: "object",
+    required: ["status", "deliveries"],
+    properties: {
+      status: {
+        type: "string",
+        enum: ["routed", "ignored", "resolved"],
+        description:
+          "`routed` to the channels its rules name; `ignored`: not an Azure Backup alert of a vault the app covers; `resolved`: a job failure's alert resolved, which the job's events tell.",
+      },
+      reason: text,
+      eventId: { type: "string", description: "The pgprotect event the alert was routed as." },
+      eventType: text,
+      deliveries: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["channelId", "result"],
+          properties: {
+            channelId: text,
+            result: {
+              type: "string",
+              enum: ["sent", "digest", "held", "duplicate", "failed"],
+              description: "`duplicate`: the same fact went to this channel already.",
+            },
+          },
+        },
+      },
+    },
   },
   JobList: {
     type: "object",
@@ -841,6 +1184,9 @@ const paths: Record<string, Record<string, unknown>> = {
           "The target is already protected with other settings (`PROTECTION_EXISTS_WITH_OTHER_SETTINGS`)",
         ),
         "415": problem("The body is not JSON"),
+        "422": problem(
+          "The datasource breaks a documented limit of the service, cited with its link: `SERVER_TOO_LARGE_FOR_BACKUP`, `READ_REPLICA_NOT_PROTECTABLE`, `DATABASE_OWNED_BY_SERVICE_ROLE`, `BYTEA_VALUE_TOO_LARGE`",
+        ),
         "503": problem("The operation could not start; try again"),
         ...common,
       },
@@ -917,6 +1263,27 @@ const paths: Record<string, Record<string, unknown>> = {
       },
     },
   },
+  "/backup-instances/{name}/drills": {
+    post: {
+      operationId: "startDrill",
+      summary:
+        "A restore drill now: restore the latest recovery point into a scratch target, verify, time, remove",
+      description:
+        "Answers 202 with the drill's status URL. One drill of an instance runs at a time: another is a 409 `DRILL_RUNNING`; " +
+        "an instance with no recovery point still drills, and fails (`NO_RECOVERY_POINT`). A provider without scratch targets answers 501 `DRILL_NOT_SUPPORTED`.",
+      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      responses: {
+        "202": {
+          ...ok("DrillAccepted", "Accepted: follow statusUrl"),
+          headers: { Location: { schema: { type: "string" } } },
+        },
+        ...notFound,
+        ...conflict,
+        "501": problem("The provider has no scratch target for drills (`DRILL_NOT_SUPPORTED`)"),
+        ...common,
+      },
+    },
+  },
   "/backup-instances/{name}/stop": {
     post: {
       operationId: "stopProtection",
@@ -974,12 +1341,40 @@ const paths: Record<string, Record<string, unknown>> = {
       responses: { "200": ok("DeletedBackupInstanceList"), ...notFound, ...common },
     },
   },
+  "/restores/{id}": {
+    get: {
+      operationId: "getRestore",
+      summary:
+        "A restore's status to its end (Azure): its job, and for a restore to a server the new database, its verification and timings",
+      parameters: [pathParameter("id", "The restoreId a restore request answered.")],
+      responses: { "200": ok("Restore"), ...notFound, ...common },
+    },
+  },
   "/lifecycle-operations/{id}": {
     get: {
       operationId: "getLifecycleOperation",
       summary: "A lifecycle operation's status, the state it left the instance in, or its error",
       parameters: [pathParameter("id", "The operationId a lifecycle request answered.")],
       responses: { "200": ok("LifecycleOperation"), ...notFound, ...common },
+    },
+  },
+  "/alerts": {
+    post: {
+      operationId: "receiveMonitorAlert",
+      summary: "Azure Monitor alerts (common alert schema) from an action group's webhook",
+      description:
+        "Azure Backup's built-in alerts (job failures, security alerts), routed through the notification rules to Teams and email. " +
+        "The same notification posted again is routed once; a job failure's alert and the job's own `Failed` event are one message. " +
+        "Authenticated by the function key in the webhook URL, or, with App Service authentication, by Entra ID (secure webhook) with the `Backup.AlertSender` or `Backup.Operator` app role. " +
+        "A delivery that may succeed later answers 503, and Azure retries.",
+      requestBody: body("CommonAlert"),
+      responses: {
+        "200": ok("MonitorAlertAnswer"),
+        "413": problem("The body is larger than the limit"),
+        "415": problem("The body is not JSON"),
+        "503": problem("A channel could not be reached; Azure retries the webhook"),
+        ...common,
+      },
     },
   },
   "/jobs": {
@@ -1085,12 +1480,103 @@ const paths: Record<string, Record<string, unknown>> = {
       },
     },
   },
+  "/drills": {
+    get: {
+      operationId: "listDrills",
+      summary: "Restore drills, newest first, paged: verdict and time to restore",
+      parameters: [
+        {
+          name: "verdict",
+          in: "query",
+          required: false,
+          description: "Comma-separated: InProgress, Succeeded, Failed.",
+          schema: text,
+        },
+        {
+          name: "instance",
+          in: "query",
+          required: false,
+          description: "A backup instance: its ARM id, name or friendly name (`local/sales`).",
+          schema: text,
+        },
+        {
+          name: "schedule",
+          in: "query",
+          required: false,
+          description: "A drill schedule's name.",
+          schema: text,
+        },
+        {
+          name: "from",
+          in: "query",
+          required: false,
+          description: "Drills begun at or after this instant.",
+          schema: instant,
+        },
+        {
+          name: "to",
+          in: "query",
+          required: false,
+          description: "Drills begun before this instant.",
+          schema: instant,
+        },
+        {
+          name: "top",
+          in: "query",
+          required: false,
+          description: "Page size.",
+          schema: {
+            type: "integer",
+            minimum: 1,
+            maximum: jobPageSize.max,
+            default: jobPageSize.default,
+          },
+        },
+        {
+          name: "continuationToken",
+          in: "query",
+          required: false,
+          description: "From a page's nextLink.",
+          schema: text,
+        },
+      ],
+      responses: { "200": ok("DrillList"), ...common },
+    },
+  },
+  "/drills/{id}": {
+    get: {
+      operationId: "getDrill",
+      summary: "One restore drill: running, or how it ended",
+      parameters: [pathParameter("id", "The drill's id.")],
+      responses: { "200": ok("Drill"), ...notFound, ...common },
+    },
+  },
   "/jobs/{id}": {
     get: {
       operationId: "showJob",
       summary: "One job, by GUID or ARM id",
       parameters: [pathParameter("id", "The job's GUID, or its ARM id (as is, or URL-encoded).")],
       responses: { "200": ok("Job"), ...notFound, ...common },
+    },
+  },
+  "/vaults": {
+    get: {
+      operationId: "listVaults",
+      summary:
+        "Every vault the app covers with its security posture and the warnings where it falls short of the recommended baseline",
+      description:
+        "Redundancy, immutability, soft delete and its retention, cross-region and cross-subscription restore, resource guard (multi-user authorization) " +
+        "and built-in job-failure alerts, each compared with the baseline; a setting the vault's answer leaves out is `unknown` and warned of " +
+        "(`VAULT_SETTING_UNKNOWN`). A vault that cannot be read is listed with its `error`.",
+      responses: { "200": ok("VaultPostureList"), ...common },
+    },
+  },
+  "/vaults/{name}": {
+    get: {
+      operationId: "getVault",
+      summary: "One vault's security posture and its warnings",
+      parameters: [pathParameter("name", "The vault's name.")],
+      responses: { "200": ok("VaultPosture"), ...notFound, ...common },
     },
   },
   "/vaults/{vault}/policies": {

@@ -5,8 +5,12 @@
 import type { HttpRequest } from "@azure/functions";
 import { AppError } from "../domain/errors.js";
 
-/** App roles pgprotect defines; an Operator can do everything a Reader can. */
-export type AppRole = "Backup.Reader" | "Backup.Operator";
+/**
+ * App roles pgprotect defines; an Operator can do everything a Reader can. `Backup.AlertSender`
+ * is the role assigned to Azure Monitor's secure webhook (the "AzNS AAD Webhook" service
+ * principal): it may post alerts and nothing else.
+ */
+export type AppRole = "Backup.Reader" | "Backup.Operator" | "Backup.AlertSender";
 
 /** The caller as App Service describes them. */
 export interface ClientPrincipal {
@@ -95,7 +99,11 @@ export function authorize(
     );
   }
   const allowed =
-    role === "Backup.Reader" ? ["Backup.Reader", "Backup.Operator"] : ["Backup.Operator"];
+    role === "Backup.Reader"
+      ? ["Backup.Reader", "Backup.Operator"]
+      : role === "Backup.AlertSender"
+        ? ["Backup.AlertSender", "Backup.Operator"]
+        : ["Backup.Operator"];
   if (!principal.roles.some((r) => allowed.includes(r))) {
     throw new AppError(
       "FORBIDDEN",

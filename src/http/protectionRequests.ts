@@ -97,8 +97,27 @@ export const startRestoreBody = z
     secretUri: z.string().url().optional(),
     /** Restore as files into this folder (local provider: an absolute path). */
     targetFolder: z.string().min(1).optional(),
-    /** Restore as files into this blob container (Azure). */
+    /**
+     * Restore as files into this blob container (Azure). With `targetDatabaseName` and
+     * `secretUri` as well, the files are then loaded into that server (restore to a server).
+     */
     targetContainerUrl: z.string().url().optional(),
+    /**
+     * ARM id of the container's storage account (or of the container), where the vault's identity
+     * needs Storage Blob Data Contributor (Azure, with `targetContainerUrl`); when absent, the
+     * account the URL names is looked up by its name.
+     */
+    targetStorageAccountId: z
+      .string()
+      .regex(
+        /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[^/]+(\/blobServices\/default\/containers\/[^/]+)?$/i,
+        {
+          message: "expected the ARM id of a storage account or of its blob container",
+        },
+      )
+      .optional(),
+    /** Restore to a server: the database whose dump to load, when the files hold several. */
+    sourceDatabaseName: z.string().min(1).optional(),
     /** Prefix of the restored files' names. */
     filePrefix: z.string().min(1).optional(),
     /** The vault of the instance (or `?vault=`); every vault the app covers when absent. */
@@ -107,13 +126,35 @@ export const startRestoreBody = z
   .strict()
   .refine(
     (body) =>
-      [body.targetDatabaseName, body.targetFolder, body.targetContainerUrl].filter(
-        (t) => t !== undefined,
-      ).length === 1,
+      [
+        body.targetContainerUrl === undefined ? body.targetDatabaseName : undefined,
+        body.targetFolder,
+        body.targetContainerUrl,
+      ].filter((t) => t !== undefined).length === 1,
     {
       message:
-        "name exactly one target: targetDatabaseName (a new database), targetFolder or targetContainerUrl (as files)",
+        "name exactly one target: targetDatabaseName (a new database), targetFolder or targetContainerUrl (as files; with targetDatabaseName and secretUri, then loaded into that server)",
       path: ["targetDatabaseName"],
+    },
+  )
+  .refine(
+    (body) =>
+      body.targetContainerUrl === undefined ||
+      body.targetDatabaseName === undefined ||
+      body.secretUri !== undefined,
+    {
+      message:
+        "a restore to a server (targetContainerUrl with targetDatabaseName) needs secretUri: a secret with the target server's connection string",
+      path: ["secretUri"],
+    },
+  )
+  .refine(
+    (body) =>
+      body.sourceDatabaseName === undefined ||
+      (body.targetContainerUrl !== undefined && body.targetDatabaseName !== undefined),
+    {
+      message: "sourceDatabaseName applies only to a restore to a server",
+      path: ["sourceDatabaseName"],
     },
   );
 

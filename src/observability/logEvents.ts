@@ -209,6 +209,22 @@ export const logEvents = {
       "The backup job {jobName} runs, but the orchestration following it did not start: {errorMessage}",
     properties: { jobName: "string", backupInstanceName: "string", errorMessage: "string" },
   }),
+  protectionLimitsWarned: defineLogEvent({
+    id: 212,
+    name: "PgProtect.Protection.LimitsWarned",
+    level: "warning",
+    message:
+      "Protection of {target} started with warnings about the service's limits {limits} (not checked: {unchecked})",
+    properties: { target: "string", limits: "strings", unchecked: "strings" },
+  }),
+  protectionDatabaseSkipped: defineLogEvent({
+    id: 231,
+    name: "PgProtect.Protection.DatabaseSkipped",
+    level: "warning",
+    message:
+      "The database {databaseName} of {target} was left out of the server's protection: it breaks the service's limit {errorCode}",
+    properties: { target: "string", databaseName: "string", errorCode: "string" },
+  }),
   lifecycleRequested: defineLogEvent({
     id: 204,
     name: "PgProtect.Lifecycle.Requested",
@@ -222,6 +238,37 @@ export const logEvents = {
       outcome: "string",
       requestedBy: "string?",
     },
+  }),
+
+  restoreRequested: defineLogEvent({
+    id: 221,
+    name: "PgProtect.Restore.Requested",
+    level: "information",
+    message:
+      "Restore of {backupInstanceName} to {targetKind} requested: job {jobName}, followed by {restoreId}",
+    properties: {
+      backupInstanceName: "string",
+      vaultId: "string",
+      jobName: "string",
+      restoreId: "string",
+      targetKind: "string",
+      requestedBy: "string?",
+    },
+  }),
+  restoreNotFollowed: defineLogEvent({
+    id: 222,
+    name: "PgProtect.Restore.NotFollowed",
+    level: "warning",
+    message:
+      "The restore job {jobName} runs, but the orchestration following it did not start: {errorMessage}",
+    properties: { jobName: "string", backupInstanceName: "string", errorMessage: "string" },
+  }),
+  vaultPostureUnreadable: defineLogEvent({
+    id: 240,
+    name: "PgProtect.Vault.PostureUnreadable",
+    level: "warning",
+    message: "The security settings of the vault {vaultName} could not be read: {errorMessage}",
+    properties: { vaultName: "string", errorCode: "string", errorMessage: "string" },
   }),
 
   // 300: orchestrations (logged replay-safely: once, not on every replay).
@@ -383,6 +430,55 @@ export const logEvents = {
     message: "Digests: {deliveries}",
     properties: { deliveries: "strings" },
   }),
+  monitorAlertRouted: defineLogEvent({
+    id: 620,
+    name: "PgProtect.MonitorAlert.Routed",
+    level: "information",
+    message:
+      "Azure Monitor alert {alertId} ({alertRule}, {monitorCondition}) as {eventType} {cloudEventId}: {deliveries}",
+    properties: {
+      alertId: "string",
+      alertRule: "string",
+      monitorCondition: "string",
+      cloudEventId: "string",
+      eventType: "string",
+      deliveries: "strings",
+    },
+  }),
+  monitorAlertIgnored: defineLogEvent({
+    id: 621,
+    name: "PgProtect.MonitorAlert.Ignored",
+    level: "information",
+    message: "Azure Monitor alert {alertId} ({alertRule}) not routed: {reason}",
+    properties: { alertId: "string", alertRule: "string", reason: "string" },
+  }),
+  monitorAlertNotDelivered: defineLogEvent({
+    id: 622,
+    name: "PgProtect.MonitorAlert.NotDelivered",
+    level: "warning",
+    message:
+      "Azure Monitor alert {alertId} as {eventType} {cloudEventId} was not delivered everywhere: {errorMessage}",
+    properties: {
+      alertId: "string",
+      cloudEventId: "string",
+      eventType: "string",
+      errorCode: "string?",
+      errorMessage: "string",
+    },
+  }),
+  monitorAlertJobUnread: defineLogEvent({
+    id: 623,
+    name: "PgProtect.MonitorAlert.JobUnread",
+    level: "warning",
+    message:
+      "Azure Monitor alert {alertId}: the failed job {jobId} could not be read ({errorMessage}); the alert is routed as it came",
+    properties: {
+      alertId: "string",
+      jobId: "string",
+      errorCode: "string?",
+      errorMessage: "string",
+    },
+  }),
 
   // 700: timers and Event Grid triggers.
   autoProtectIgnored: defineLogEvent({
@@ -448,6 +544,19 @@ export const logEvents = {
       runningJob: "string",
     },
   }),
+  planInstanceFailed: defineLogEvent({
+    id: 723,
+    name: "PgProtect.Plan.InstanceFailed",
+    level: "error",
+    message:
+      "Backup plan {plan} ({occurrence}) could not start the backup of {backupInstanceName}: {errorMessage}; the plan's other backups went on",
+    properties: {
+      plan: "string",
+      occurrence: "string?",
+      backupInstanceName: "string",
+      errorMessage: "string",
+    },
+  }),
   jobWatcherSkipped: defineLogEvent({
     id: 730,
     name: "PgProtect.JobWatcher.Skipped",
@@ -475,6 +584,50 @@ export const logEvents = {
     level: "warning",
     message: "{line}",
     properties: { line: "string" },
+  }),
+  drillScheduleFailed: defineLogEvent({
+    id: 760,
+    name: "PgProtect.DrillSchedule.Failed",
+    level: "error",
+    message: "Drill schedule {schedule} ({occurrence}) failed: {errorMessage}",
+    properties: { schedule: "string", occurrence: "string?", errorMessage: "string" },
+  }),
+  drillScheduleStarted: defineLogEvent({
+    id: 761,
+    name: "PgProtect.DrillSchedule.Started",
+    level: "information",
+    message: "Drill schedule {schedule} ({occurrence}) started {drillIds}",
+    properties: { schedule: "string", occurrence: "string?", drillIds: "strings" },
+  }),
+  drillEnded: defineLogEvent({
+    id: 762,
+    name: "PgProtect.Drill.Ended",
+    level: "information",
+    message:
+      "Restore drill {drillId} of {backupInstanceName} ended {verdict} (time to restore {timeToRestoreMs} ms, {errorCode})",
+    properties: {
+      drillId: "string",
+      backupInstanceName: "string",
+      verdict: "string",
+      timeToRestoreMs: "number?",
+      errorCode: "string?",
+    },
+  }),
+  drillLeftoverRemoved: defineLogEvent({
+    id: 763,
+    name: "PgProtect.Drill.LeftoverRemoved",
+    level: "warning",
+    message:
+      "Dropped the scratch target {scratchTarget}, left by a restore drill that a crash or a stop cut off",
+    properties: { scratchTarget: "string" },
+  }),
+  drillSweepFailed: defineLogEvent({
+    id: 764,
+    name: "PgProtect.Drill.SweepFailed",
+    level: "warning",
+    message:
+      "Could not look for scratch targets left by cut-off drills ({errorMessage}); the next tick tries again",
+    properties: { errorMessage: "string" },
   }),
 
   // 800: the Azure provider.

@@ -5,16 +5,15 @@
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { z } from "zod";
-import { activityNames, type EventRequest } from "../activities/names.js";
-import { normalizeCode } from "../domain/errorCodes.js";
+import { activityNames } from "../activities/names.js";
 import { BACKUP_IN_PROGRESS_CODE } from "../domain/protection/backupConcurrency.js";
-import type { EventLogger, RequestCorrelation } from "../observability/eventLogger.js";
+import type { RequestCorrelation } from "../observability/eventLogger.js";
 import { logEvents } from "../observability/logEvents.js";
 import { replaySafeLogger } from "../observability/orchestrationLogger.js";
 import { callActivity } from "./callActivity.js";
+import { followJob, type FollowedJobError } from "./followJob.js";
 import { orchestrationNames } from "./names.js";
 import { orchestrationInput, requestCorrelationSchema } from "./orchestrationInput.js";
-import { jobPolling } from "./retryPolicies.js";
 
 /** What a caller asks for. */
 export interface AdhocBackupInput {
@@ -61,13 +60,7 @@ export const adhocBackupInputSchema = z.object({
 export interface AdhocBackupOutput {
   readonly outcome: "Completed" | "Failed" | "Cancelled" | "Skipped" | "StillRunning";
   readonly jobId?: string;
-  readonly error?: {
-    readonly code: string;
-    /** The service's own code, where the job's failure came from it. */
-    readonly serviceCode?: string;
-    readonly message: string;
-    readonly recommendedAction?: string;
-  };
+  readonly error?: FollowedJobError;
 }
 
 /** The orchestrator function. */
@@ -83,7 +76,7 @@ export function* adhocBackup(
   let output: AdhocBackupOutput;
   if (typeof jobId === "string") {
     context.df.setCustomStatus({ state: "running", jobId });
-    output = yield* followJob(context, input.vaultId, jobId, log);
+    output = yield* followJob(context, { vaultId: input.vaultId, jobId, orchestration, log });
   } else {
     output = jobId;
   }
@@ -135,70 +128,4 @@ function* guardAndTrigger(
     return { outcome: "Failed", error: started };
   }
   return started.value.jobId;
-}
-
-/** Reads the job until it ends, publishing each state it is seen in once. */
-function* followJob(
-  context: OrchestrationContext,
-  vaultId: string,
-  jobId: string,
-  log: EventLogger,
-): Generator<Task, AdhocBackupOutput, unknown> {
-  let lastStatus: string | undefined;
-  for (let poll = 0; poll <= jobPolling.maxPolls; poll += 1) {
-    const job = yield* callActivity(context, activityNames.getJob, {
-      vaultId,
-      jobId,
-    });
-    if (job.status !== lastStatus) {
-      lastStatus = job.status;
-      log.emit(logEvents.orchestrationStepCompleted, {
-        orchestration: orchestrationNames.adhocBackup,
-        step: "followJob",
-        status: job.status,
-        detail: jobId,
-      });
-      context.df.setCustomStatus({ state: job.status, jobId });
-      yield* callActivity(context, activityNames.publishEvents, [
-        { kind: "jobStateChanged", job } satisfies EventRequest,
-      ]);
-    }
-    if (job.status === "Completed" || job.status === "Failed" || job.status === "Cancelled") {
-      const error = job.errorDetails?.[0];
-      return {
-        outcome: job.status,
-        jobId,
-        ...(error
-          ? {
-              error: {
-                // A job in a history written before the catalogue holds the service's code.
-                ...normalizeCode(error.code),
-                ...(error.serviceCode ? { serviceCode: error.serviceCode } : {}),
-                message: error.message,
-                ...(error.recommendedAction?.length
-                  ? { recommendedAction: error.recommendedAction.join(" ") }
-                  : {}),
-              },
-            }
-          : {}),
-      };
-    }
-    // Short jobs (the local provider's take seconds) are seen ending soon; long ones settle at the interval.
-    const waitSeconds = Math.min(
-      jobPolling.intervalSeconds,
-      jobPolling.firstIntervalSeconds * 2 ** poll,
-    );
-    const until = new Date(context.df.currentUtcDateTime.getTime() + waitSeconds * 1000);
-    // Only the first waits and then every hundredth: a long backup polls thousands of times.
-    if (poll < 3 || poll % 100 === 0) {
-      log.emit(logEvents.orchestrationWaiting, {
-        orchestration: orchestrationNames.adhocBackup,
-        step: "followJob",
-        until: until.toISOString(),
-        attempt: poll + 1,
-      });
-    }
-    yield context.df.createTimer(until);
-  }
-  return { outcome: "StillRunning", jobId };
 }

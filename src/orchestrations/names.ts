@@ -5,4 +5,6 @@ export const orchestrationNames = {
   adhocBackup: "adhocBackup",
   jobWatcher: "jobWatcher",
   protectionLifecycle: "protectionLifecycle",
+  restoreDrill: "restoreDrill",
+  restoreToServer: "restoreToServer",
 } as const;

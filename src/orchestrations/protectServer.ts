@@ -6,7 +6,10 @@
  * {@link ProtectServerInput.childTimeoutMinutes}; a protection still running then is reported in
  * `stuck` (its own operation goes on and reports its outcome) and the next batch starts. Two
  * databases whose ids map to one instance id are never started twice in one run: the first is
- * protected, the other reported in `failed`.
+ * protected, the other reported in `failed`. Each batch is first checked against the service's
+ * limits: a database that breaks one (owned by the service's roles, a BYTEA value too large to
+ * dump, over a Single Server's 400 GB) is left out, reported in `skipped` with the documented
+ * reason, as protecting it alone would be refused.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { z } from "zod";
@@ -15,6 +18,11 @@ import {
   type ActivityResult,
   type ResolvedDatasource,
 } from "../activities/names.js";
+import {
+  DEFAULT_PROTECTIONS_AT_ONCE,
+  MAX_DATABASES_AT_ONCE,
+  windowsOf,
+} from "../domain/protection/concurrency.js";
 import { protectionInstanceId } from "../domain/protection/operationIds.js";
 import type { ErrorCode } from "../domain/errorCodes.js";
 import { failureMessage, OrchestrationErrorCodes } from "../domain/protection/outcomeCodes.js";
@@ -34,7 +42,10 @@ import { subOrchestration, type SubOrchestration } from "./subOrchestration.js";
 /** What a caller asks for. */
 export interface ProtectServerInput extends Omit<ProtectDatasourceInput, "datasource"> {
   readonly serverName: string;
-  /** How many databases are protected at once (default 4). */
+  /**
+   * How many databases are protected at once (default {@link DEFAULT_PROTECTIONS_AT_ONCE}, at
+   * most {@link MAX_DATABASES_AT_ONCE}).
+   */
   readonly maxConcurrency?: number;
   /**
    * How long a batch waits for its protections before reporting those still running as stuck
@@ -68,6 +79,12 @@ export interface DatabaseStuck extends DatabaseNotProtected {
   readonly operationId: string;
 }
 
+/** A database left out because it breaks one of the service's limits. */
+export interface DatabaseSkipped extends DatabaseNotProtected {
+  /** What makes it protectable. */
+  readonly recommendedAction: string;
+}
+
 /** The summary it returns. */
 export interface ProtectServerOutput {
   readonly serverName: string;
@@ -76,6 +93,11 @@ export interface ProtectServerOutput {
   readonly failed: readonly DatabaseNotProtected[];
   /** Absent in summaries written before protections were bounded. */
   readonly stuck?: readonly DatabaseStuck[];
+  /**
+   * Databases left out because they break the service's limits, each with the documented
+   * reason. Absent in summaries written before the limits were checked.
+   */
+  readonly skipped?: readonly DatabaseSkipped[];
 }
 
 /** The orchestrator function. */
@@ -105,12 +127,14 @@ function* protectDatabases(
   const alreadyProtected: string[] = [];
   const failed: DatabaseNotProtected[] = [];
   const stuck: DatabaseStuck[] = [];
+  const skipped: DatabaseSkipped[] = [];
   const summary = {
     serverName: input.serverName,
     protected: protectedNames,
     alreadyProtected,
     failed,
     stuck,
+    skipped,
   };
   let listed: ActivityResult<ResolvedDatasource[]>;
   try {
@@ -134,10 +158,25 @@ function* protectDatabases(
 
   const { unique, shared } = byInstanceId(databases);
   summary.failed.push(...shared);
-  const width = Math.max(1, Math.min(input.maxConcurrency ?? 4, 32));
+  const width = Math.min(
+    input.maxConcurrency ?? DEFAULT_PROTECTIONS_AT_ONCE,
+    MAX_DATABASES_AT_ONCE,
+  );
   const timeoutMinutes = childTimeoutMinutes(input.childTimeoutMinutes);
-  for (let offset = 0; offset < unique.length; offset += width) {
-    const batch = unique.slice(offset, offset + width);
+  let offset = 0;
+  for (const listedBatch of windowsOf(unique, width)) {
+    const refused = yield* limitRefusals(context, input, listedBatch);
+    summary.skipped.push(...refused);
+    for (const database of refused) {
+      log.emit(logEvents.protectionDatabaseSkipped, {
+        target: input.serverName,
+        databaseName: database.databaseName,
+        errorCode: database.code,
+      });
+    }
+    const batch = listedBatch.filter(
+      (entry) => !refused.some((r) => r.databaseName === nameOf(entry.database)),
+    );
     const deadline = new Date(context.df.currentUtcDateTime.getTime() + timeoutMinutes * 60_000);
     // Each protection races its own timer, and the batch is awaited once as a whole: a compound
     // task yielded again would schedule its children again.
@@ -155,12 +194,15 @@ function* protectDatabases(
       const timer = context.df.createTimer(deadline);
       return { protection, timer, bounded: context.df.Task.any([protection.task, timer]) };
     });
-    log.emit(logEvents.orchestrationWaiting, {
-      orchestration: orchestrationNames.protectServer,
-      step: `protect ${batch.length} of ${unique.length} databases`,
-      until: deadline.toISOString(),
-    });
-    yield context.df.Task.all(waits.map((wait) => wait.bounded));
+    // A batch whose every database was left out has nothing to wait for.
+    if (waits.length > 0) {
+      log.emit(logEvents.orchestrationWaiting, {
+        orchestration: orchestrationNames.protectServer,
+        step: `protect ${batch.length} of ${unique.length} databases`,
+        until: deadline.toISOString(),
+      });
+      yield context.df.Task.all(waits.map((wait) => wait.bounded));
+    }
 
     waits.forEach(({ protection, timer }, i) => {
       const entry = batch[i];
@@ -189,17 +231,38 @@ function* protectDatabases(
       }
     });
     context.df.setCustomStatus({
-      done: shared.length + offset + batch.length,
+      done: shared.length + offset + listedBatch.length,
       total: databases.length,
     });
     log.emit(logEvents.orchestrationStepCompleted, {
       orchestration: orchestrationNames.protectServer,
       step: "batch",
       status: "done",
-      detail: `${shared.length + offset + batch.length} of ${databases.length} databases`,
+      detail: `${shared.length + offset + listedBatch.length} of ${databases.length} databases`,
     });
+    offset += listedBatch.length;
   }
   return summary;
+}
+
+/**
+ * The databases of a batch that break the service's limits. When the check itself cannot run,
+ * nothing is left out: a limit that could not be checked never keeps a database unprotected.
+ */
+function* limitRefusals(
+  context: OrchestrationContext,
+  input: ProtectServerInput,
+  batch: ReadonlyArray<{ database: ResolvedDatasource }>,
+): Generator<Task, DatabaseSkipped[], unknown> {
+  try {
+    const checked = yield* callActivity(context, activityNames.checkDatabaseLimits, {
+      databases: batch.map((entry) => entry.database),
+      ...(input.secretUri ? { secretUri: input.secretUri } : {}),
+    });
+    return checked.ok ? [...checked.value] : [];
+  } catch {
+    return [];
+  }
 }
 
 /** A protection's output; one that answered something else is stated as having no outcome. */

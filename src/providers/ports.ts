@@ -11,9 +11,14 @@
  */
 import type { PgProtectEvent } from "../domain/events/types.js";
 import type { JobHistoryPage, JobHistoryQuery } from "../domain/history/jobQuery.js";
+import type { DrillRecord } from "../domain/drills/drill.js";
+import type { DrillPage, DrillQuery } from "../domain/drills/query.js";
 import type { BackupPolicy, BackupPolicyResource } from "../domain/policy/types.js";
 import { ErrorCodes } from "../domain/errorCodes.js";
 import type { DeletedBackupInstance } from "../domain/protection/lifecycle.js";
+import type { ResolvedDatasource } from "../domain/protection/datasource.js";
+import type { ServiceLimitFacts } from "../domain/protection/serviceLimits.js";
+import type { VaultSecuritySettings } from "../domain/vault/posture.js";
 import type {
   BackupInstance,
   BackupInstanceSpec,
@@ -22,6 +27,7 @@ import type {
   JobStatus,
   RecoveryPoint,
   RecoveryPointStoreType,
+  RestoreVerificationSummary,
 } from "../domain/protection/types.js";
 
 /**
@@ -236,6 +242,11 @@ export interface RestoreAsFilesTarget {
   readonly url: string;
   /** Prefix of the restored file names. */
   readonly filePrefix?: string;
+  /**
+   * ARM id of the storage account (or its container) the files go to, sent as the service's
+   * `targetResourceArmId` when it names a container.
+   */
+  readonly storageScope?: string;
 }
 
 /** `AzureBackupRecoveryPointBasedRestoreRequest`, flattened. */
@@ -278,6 +289,13 @@ export interface BackupOperationsPort {
     instanceName: string,
     request: RestoreRequest,
   ): Promise<JobReference>;
+  /**
+   * Asks the service whether it would carry a restore out (`BackupInstances_ValidateForRestore`),
+   * where the provider has such a check.
+   *
+   * @throws AppError with the service's code as `serviceCode` when it refuses (a 4xx).
+   */
+  validateRestore?(vaultId: string, instanceName: string, request: RestoreRequest): Promise<void>;
 }
 
 /** Jobs of a vault (`Jobs_Get`, `Jobs_List`). */
@@ -506,6 +524,102 @@ export interface VaultAccessPort {
   ): Promise<VaultAccessReport>;
 }
 
+/**
+ * A vault's security settings (Azure: `BackupVaults_Get` and `DppResourceGuardProxy_List`), for
+ * its posture: a setting the answer leaves out is `unknown`, never a failure.
+ */
+export interface VaultSettingsPort {
+  /** @throws NotFoundError `RESOURCE_NOT_FOUND` for a vault that does not exist. */
+  readVaultSettings(vaultId: string): Promise<VaultSecuritySettings>;
+}
+
+/** The roles the vault's identity lacks (or was granted) on a restore's target storage. */
+export interface RestoreAccessReport {
+  /** The vault identity's principal id, for the command that grants the roles. */
+  readonly principalId: string;
+  readonly roles: MissingRole[];
+}
+
+/**
+ * The vault identity's access to where a restore writes its files: a restore as files needs
+ * Storage Blob Data Contributor on the target storage account or container.
+ */
+export interface RestoreAccessPort {
+  /** The roles the identity lacks on the storage scope (a storage account's or container's ARM id). */
+  missingRestoreRoles(vaultId: string, storageScope: string): Promise<RestoreAccessReport>;
+  /** Grants the roles the identity lacks on the storage scope; reports what was granted. */
+  grantRestoreRoles(vaultId: string, storageScope: string): Promise<RestoreAccessReport>;
+  /**
+   * The storage account a blob container URL is in, found by the account's name (the vault's
+   * subscription and the app's); absent where accounts cannot be looked up.
+   */
+  findStorageAccount?(vaultId: string, containerUrl: string): Promise<StorageAccountLookup>;
+}
+
+/** What {@link RestoreAccessPort.findStorageAccount} found. */
+export type StorageAccountLookup =
+  | {
+      readonly found: true;
+      readonly accountName: string;
+      readonly accountId: string;
+      /** The container's ARM id: the narrowest scope the vault's identity needs its role at. */
+      readonly containerId: string;
+    }
+  | {
+      readonly found: false;
+      /** Absent when the URL names no storage account (not `<account>.blob.<storage suffix>`). */
+      readonly accountName?: string;
+      /** The ARM ids of the accounts of that name: none, or several. */
+      readonly candidates: readonly string[];
+    };
+
+/** What {@link RestoreToServerPort.loadRestoredFiles} loads, and where. */
+export interface LoadRestoredFilesRequest {
+  /** Names the load: its temporary database is named after it, so a retry finds its own. */
+  readonly loadId: string;
+  /** The blob container a restore as files wrote into. */
+  readonly containerUrl: string;
+  /** The prefix the restore's files were written under. */
+  readonly filePrefix: string;
+  /** Which database's dump to load, when the files hold several (a Flexible Server's). */
+  readonly sourceDatabaseName?: string;
+  /** A secret holding a connection string of the target server (its user may create databases). */
+  readonly secretUri: string;
+  /** The new database's name; it must not exist. */
+  readonly databaseName: string;
+}
+
+/** A database loaded from a restore's files and verified. */
+export interface LoadedDatabase {
+  readonly databaseName: string;
+  /** The server as the connection string names it (host and port). */
+  readonly server: string;
+  /** The blob the dump was read from. */
+  readonly blobName: string;
+  readonly dumpBytes: number;
+  /** The comparison of the restored data with the dump (see `restoreVerification.ts`). */
+  readonly verification: RestoreVerificationSummary;
+  /** Seconds spent downloading, in `pg_restore` and verifying. */
+  readonly seconds: { readonly download: number; readonly load: number; readonly verify: number };
+}
+
+/**
+ * Restore to a server: a dump that a restore as files left in a blob container, loaded with
+ * `pg_restore` into a new database of a reachable PostgreSQL server, under a temporary name that
+ * is renamed only once the data is verified.
+ */
+export interface RestoreToServerPort {
+  /**
+   * Loads and verifies the dump. Idempotent per `loadId`: a retry after a crash drops its own
+   * half-written temporary database and starts again; a load already renamed into place is
+   * answered as it is.
+   *
+   * @throws AppError `RESTORE_TARGET_EXISTS`, `RESTORED_FILES_NOT_FOUND`, `RESTORE_FAILED`,
+   * `RESTORE_VERIFICATION_FAILED`, `MISSING_DB_PERMISSIONS`.
+   */
+  loadRestoredFiles(request: LoadRestoredFilesRequest): Promise<LoadedDatabase>;
+}
+
 /** A cheap check that the provider can serve, for `/api/health`. */
 export interface ProviderHealthPort {
   /** Resolves when the provider can serve; throws an AppError saying what is down. */
@@ -533,6 +647,105 @@ export interface Provider {
   readonly protectedItems?: ProtectedItemPort;
   /** Stop, suspend, resume, change of policy, delete and undelete of backup instances. */
   readonly lifecycle?: ProtectionLifecyclePort;
+  /** The vault identity's role on a restore's target storage, where the provider has roles. */
+  readonly restoreAccess?: RestoreAccessPort;
+  /** Loading a restore's files into a PostgreSQL server, where restores land as files (Azure). */
+  readonly restoreToServer?: RestoreToServerPort;
+  /** Scratch targets of restore drills, where the provider has them. */
+  readonly drills?: DrillTargetPort;
+  /** The vaults' security settings, for their posture (`GET /api/vaults`). */
+  readonly vaultSettings?: VaultSettingsPort;
+  /** What the service's limits need to know of a datasource, read before it is protected. */
+  readonly limits?: ServiceLimitFactsPort;
+}
+
+/**
+ * Reads what the service's limits (`domain/protection/serviceLimits.ts`) need: the server's
+ * properties where the provider has a control plane (Resource Manager), the databases through
+ * the connection protection checks.
+ */
+export interface ServiceLimitFactsPort {
+  /**
+   * Reads the facts; a fact that cannot be read is left out with the reason, never thrown.
+   *
+   * @param secretUri - a database's connection-string secret, already checked to exist.
+   * @param scope - `serverOnly` reads what the server states of itself and no database (every
+   * database of a server is then read one by one, as it is protected).
+   */
+  readFacts(
+    datasource: ResolvedDatasource,
+    secretUri?: string,
+    scope?: "serverOnly",
+  ): Promise<ServiceLimitFacts>;
+}
+
+/**
+ * The provider's part of a restore drill: a scratch target to restore into and verify, and its
+ * removal. Everything else of a drill (which recovery point, following the job, timing, the
+ * history, the events) is the provider's common ports and the application's.
+ */
+export interface DrillTargetPort {
+  /**
+   * Starts restoring a recovery point into the scratch target `scratchName` (locally a database of
+   * that name on the instance's server). The job ends `Completed` only when the restored data were
+   * verified against what the backup recorded; it carries `restoreVerification`.
+   */
+  startScratchRestore(
+    vaultId: string,
+    backupInstanceName: string,
+    recoveryPointId: string,
+    scratchName: string,
+  ): Promise<ScratchRestoreStarted>;
+  /**
+   * Removes scratch targets: the one named, or, without a name, every scratch target that is not
+   * in `keep` (those of drills still running). Answers the names removed; removing one that is
+   * gone already is not an error.
+   */
+  removeScratchTargets(request: {
+    readonly scratchName?: string;
+    readonly keep?: readonly string[];
+  }): Promise<string[]>;
+}
+
+/**
+ * A drill's restore started. Where restores land as files (Azure), `load` says what to load into
+ * the scratch database once the job completed: the drill's job then verifies nothing itself, the
+ * load does (`RestoreToServerPort.loadRestoredFiles`, run by the drill under its own id).
+ */
+export type ScratchRestoreStarted = JobReference & {
+  readonly load?: Omit<LoadRestoredFilesRequest, "loadId" | "sourceDatabaseName">;
+};
+
+/**
+ * pgprotect's record of restore drills, beside the job history (SQLite locally).
+ *
+ * @remarks `beginDrill` is the one place that decides whether a drill may run: at most one drill
+ * of a backup instance runs at a time.
+ */
+export interface DrillHistoryPort {
+  /**
+   * Records a drill as running unless another drill of the same backup instance runs, or, with
+   * `maxRunning`, that many drills run already (drills begun less than `abandonedDrillAfterMs`
+   * ago count). A drill begun already under the same id begins again.
+   */
+  beginDrill(
+    drill: DrillRecord,
+    options?: { readonly maxRunning?: number },
+  ): Promise<
+    | { readonly begun: true }
+    | { readonly begun: false; readonly running: DrillRecord }
+    | { readonly begun: false; readonly atCapacity: number }
+  >;
+  /** Records how a drill ended. */
+  finishDrill(drill: DrillRecord): Promise<void>;
+  /** One drill by id. */
+  getDrill(id: string): Promise<DrillRecord | undefined>;
+  /** One page of drills, newest first. */
+  queryDrills(query: DrillQuery): Promise<DrillPage>;
+  /** Drills recorded as running. */
+  runningDrills(): Promise<DrillRecord[]>;
+  /** The last drill of each backup instance (by ARM id, lower-cased), ended or running. */
+  lastDrills(backupInstanceIds: readonly string[]): Promise<ReadonlyMap<string, DrillRecord>>;
 }
 
 /**

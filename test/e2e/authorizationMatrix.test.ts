@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { protectionFailedEvent } from "../../src/domain/events/index.js";
 import { clientPrincipalHeader } from "../support/clientPrincipal.js";
+import { alertFixture } from "../support/monitorAlerts.js";
 import { poll } from "../support/poll.js";
 import { usePostgresCluster } from "../support/postgres.js";
 import {
@@ -86,8 +87,17 @@ const appMatrix: Record<string, { call: (app: SecuredApp) => Call | Promise<Call
   undeleteBackupInstance: { call: () => ({ method: "POST", params: { name: "no-such-instance" } }),                         expected: [401,    401,       401,      403,    404] },
   listDeletedBackupInstances: { call: () => ({ method: "GET" }),                                                            expected: [401,    401,       401,      200,    200] },
   getLifecycleOperation: { call: () => ({ method: "GET", params: { id: "lifecycle-no-such-operation" } }),                  expected: [401,    401,       401,      404,    404] },
+  getRestore:          { call: () => ({ method: "GET", params: { id: "restore-no-such-job" } }),                             expected: [401,    401,       401,      404,    404] },
   getPolicyCalendar:   { call: () => ({ method: "GET", params: { vault: "pgprotect-vault", name: "weekly" } }),            expected: [401,    401,       401,      200,    200] },
+  listDrills:          { call: () => ({ method: "GET" }),                                                                  expected: [401,    401,       401,      200,    200] },
+  getDrill:            { call: () => ({ method: "GET", params: { id: "drill-no-such-drill" } }),                          expected: [401,    401,       401,      404,    404] },
+  // A drill of an instance that does not exist: an Operator reaches the use case (404), a Reader does not (403).
+  startDrill:          { call: () => ({ method: "POST", params: { name: "no-such-instance" } }),                            expected: [401,    401,       401,      403,    404] },
+  // Azure Monitor's webhook: the secure webhook's principal holds Backup.AlertSender (or an Operator posts); the documentation's sample is acknowledged, not routed.
+  receiveMonitorAlert: { call: () => ({ method: "POST", body: alertFixture("common-schema-sample") }), expected: [401,    401,       401,      403,    200] },
   getDashboard:        { call: () => ({ method: "GET" }),                                                                  expected: [401,    401,       401,      200,    200] },
+  listVaults:          { call: () => ({ method: "GET" }),                                                                  expected: [401,    401,       401,      200,    200] },
+  getVault:            { call: () => ({ method: "GET", params: { name: "pgprotect-vault" } }),                             expected: [401,    401,       401,      200,    200] },
   // The dashboard's script and styles hold no data; the browser loads them without the key.
   getDashboardAsset:   { call: () => ({ method: "GET", params: { asset: "dashboard.js" } }),                               expected: [200,    200,       200,      200,    200] },
 };

@@ -111,6 +111,45 @@ export function jobHistoryContract(open: () => Promise<JobHistoryPort>): void {
     ]);
   });
 
+  it("narrows to a vault by its id, an instance by its ARM id in any case, and an operation, as the live listing does", async () => {
+    // Arrange: jobs of vault-prod, of a vault-prod in another resource group, and of vault-prod2.
+    const history = await open();
+    const elsewhere = VAULT_ID.replace(/resourceGroups\/[^/]+/, "resourceGroups/rg-elsewhere");
+    const instanceOf = (vaultId: string, name: string) => `${vaultId}/backupInstances/${name}`;
+    const at = (day: number) =>
+      new Date(Date.parse("2026-04-01T00:00:00Z") + day * 3_600_000).toISOString();
+    await history.recordJobs([
+      jobAt("here-1", at(1), 1, { operation: "ScheduledBackup" }),
+      jobAt("here-2", at(2), 1, { backupInstanceId: instanceOf(VAULT_ID, "pg-sales-sales-9") }),
+      jobAt("here-3", at(3), 1, { operation: "Restore", operationCategory: "Restore" }),
+      jobAt("elsewhere", at(4), 1, {
+        id: `${elsewhere}/backupJobs/elsewhere`,
+        backupInstanceId: instanceOf(elsewhere, "pg-orders-orders-1234"),
+      }),
+      jobAt("prod2", at(5), 1, {
+        id: `${VAULT_ID}2/backupJobs/prod2`,
+        vaultName: "vault-prod2",
+        backupInstanceId: instanceOf(`${VAULT_ID}2`, "pg-orders-orders-1234"),
+      }),
+    ]);
+    const names = async (filter: Omit<Parameters<JobHistoryPort["queryJobs"]>[0], "top">) =>
+      (await history.queryJobs({ ...filter, top: 50 })).value.map((job) => job.name);
+
+    // Act
+    const ofVault = await names({ vault: "VAULT-PROD", vaultId: VAULT_ID.toUpperCase() });
+    const ofInstance = await names({
+      instance: instanceOf(VAULT_ID, "PG-ORDERS-ORDERS-1234").toUpperCase(),
+    });
+    const scheduled = await names({ operation: ["ScheduledBackup"] });
+    const restores = await names({ operation: ["Restore"] });
+
+    // Assert
+    expect(ofVault).toEqual(["here-3", "here-2", "here-1"]);
+    expect(ofInstance).toEqual(["here-3", "here-1"]);
+    expect(scheduled).toEqual(["here-1"]);
+    expect(restores).toEqual(["here-3"]);
+  });
+
   it("answers an instance's earlier completed runs newest first, and its running jobs", async () => {
     const history = await open();
     await history.recordJobs([

@@ -71,6 +71,21 @@ describe("loadConfig", () => {
     ).toBe("https://mail.communication.azure.com");
   });
 
+  it("asks for the scratch server's secret when DRILL_CONTAINER_URL alone is set for Azure drills", () => {
+    // Act
+    const act = () => loadConfig({ DRILL_CONTAINER_URL: "https://drills.blob.core.windows.net/d" });
+
+    // Assert
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(/DRILL_SERVER_SECRET_URI is required with DRILL_CONTAINER_URL/);
+    expect(
+      loadConfig({
+        DRILL_CONTAINER_URL: "https://drills.blob.core.windows.net/d",
+        DRILL_SERVER_SECRET_URI: "https://kv.vault.azure.net/secrets/scratch",
+      }).DRILL_CONTAINER_URL,
+    ).toBe("https://drills.blob.core.windows.net/d");
+  });
+
   it("reads the Key Vault hosts as a trimmed, lower-case list, and leaves them to the clouds' domains when empty", () => {
     // Act
     const configured = loadConfig({

@@ -1,13 +1,14 @@
 /**
  * The client commands of `pgprotect`: `protect`, `backup`, `restore`, `jobs`, `instances`,
  * `status`, `policies`, the lifecycle's `stop`, `suspend`, `resume`, `change-policy`, `delete`,
- * `undelete` and `deleted` over the HTTP API, and `completion`. They never reach a provider or the
- * Durable client: everything goes through the API, with its keys and roles.
+ * `undelete` and `deleted`, and `vaults` (`vaultCommands.ts`) over the HTTP API, and `completion`.
+ * They never reach a provider or the Durable client: everything goes through the API, with its
+ * keys and roles.
  *
  * @remarks Output: results on stdout (`--output table|json`); progress and the one line that says
  * why a command failed on stderr. Exit codes: {@link ClientExitCodes}.
  */
-import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import type { BackupInstanceView } from "../../application/backupInstances.js";
 import type {
   DeletedBackupInstanceView,
@@ -41,9 +42,13 @@ import {
   type FollowOptions,
   type ProtectionStatus,
 } from "./follow.js";
+import { positiveNumber, wholeNumber } from "./optionParsers.js";
 import { liveView, plainView, type ProgressView } from "./progress.js";
 import { colorsFor, isTerminal, keyValues, type Colors } from "./render.js";
 import { ClientError, clientProjectDir, resolveTarget } from "./target.js";
+import { addVaultsCommand } from "./vaultCommands.js";
+import { addDrillCommands } from "./drillCommands.js";
+import { followRestore, restoreDetails } from "./restoreFollow.js";
 import {
   deletedInstancesTable,
   instanceDetails,
@@ -84,19 +89,6 @@ const localDefaultVault = "pgprotect-vault";
 const jobStatuses = ["InProgress", "Completed", "Failed", "Cancelled"];
 const jobOperations = ["OnDemandBackup", "ScheduledBackup", "Restore"];
 
-function positiveNumber(value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0)
-    throw new InvalidArgumentError("must be a positive number");
-  return number;
-}
-
-function wholeNumber(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new InvalidArgumentError("must be a whole number from 1");
-  return Number(value);
-}
-
 function usageError(message: string): ClientError {
   return new ClientError(message, ClientExitCodes.usage);
 }
@@ -104,7 +96,8 @@ function usageError(message: string): ClientError {
 /** What `--help` says of the exit codes (see {@link ClientExitCodes}). */
 const exitCodesHelp = `
 Exit codes: 0 done; 1 the work failed; 2 wrong command line; 3 the API refused the request;
-4 the API refused the key or token; 5 no API could be reached; 130 stopped waiting (Ctrl+C).
+4 the API refused the key or token; 5 no API could be reached; 6 vaults --strict: a vault
+short of the baseline; 130 stopped waiting (Ctrl+C).
 Target: --api or PGPROTECT_API_URL, else the local host (its lock file in PGPROTECT_STATE_DIR);
 key: PGPROTECT_KEY, else the local host's function key.`;
 
@@ -145,7 +138,8 @@ export class ClientRun {
     return colorsFor(stream, this.context.env);
   }
 
-  private api(options: ApiOptions): ApiClient {
+  /** The API the options name (or the local host's). */
+  api(options: ApiOptions): ApiClient {
     const target = resolveTarget({
       api: options.api,
       entraScope: options.entraScope,
@@ -157,13 +151,13 @@ export class ClientRun {
   }
 
   /** Prints an answer: the API's JSON, or the table people read. */
-  private print(options: ApiOptions, json: unknown, table: (colors: Colors) => string): void {
+  print(options: ApiOptions, json: unknown, table: (colors: Colors) => string): void {
     if (options.output === "json") this.io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     else this.io.stdout.write(`${table(this.colors(this.io.stdout))}\n`);
   }
 
   /** Says in one line on stderr why the command ends as it does. */
-  private say(message: string): void {
+  say(message: string): void {
     this.io.stderr.write(`pgprotect: ${message}\n`);
   }
 
@@ -173,7 +167,7 @@ export class ClientRun {
   }
 
   /** Runs `wait` with Ctrl+C stopping it (and only it): the work goes on in the app. */
-  private async interruptible<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async interruptible<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     // A second Ctrl+C while a request is still out quits at once.
     const stop = () => {
@@ -372,6 +366,8 @@ export class ClientRun {
       targetServer?: string;
       targetFolder?: string;
       targetContainerUrl?: string;
+      targetStorageAccount?: string;
+      sourceDatabase?: string;
       filePrefix?: string;
       recoveryPoint?: string;
       secretUri?: string;
@@ -379,36 +375,57 @@ export class ClientRun {
     },
   ): Promise<void> {
     const targets = [
-      options.targetDatabase,
+      options.targetContainerUrl ? undefined : options.targetDatabase,
       options.targetFolder,
       options.targetContainerUrl,
     ].filter(Boolean);
     if (targets.length !== 1)
       throw usageError(
-        "name exactly one target: --target-database (a new database), --target-folder or --target-container-url (as files)",
+        "name exactly one target: --target-database (a new database), --target-folder or --target-container-url (as files; with --target-database and --secret-uri, then loaded into that server)",
       );
     const api = this.api(options);
-    const started = await api.post<{ jobName: string; status: string }>(
+    const started = await api.post<{ jobName: string; status: string; restoreId?: string }>(
       `backup-instances/${encodeURIComponent(instance)}/restores`,
       {
         ...(options.targetDatabase ? { targetDatabaseName: options.targetDatabase } : {}),
         ...(options.targetServer ? { targetServerName: options.targetServer } : {}),
         ...(options.targetFolder ? { targetFolder: options.targetFolder } : {}),
         ...(options.targetContainerUrl ? { targetContainerUrl: options.targetContainerUrl } : {}),
+        ...(options.targetStorageAccount
+          ? { targetStorageAccountId: options.targetStorageAccount }
+          : {}),
+        ...(options.sourceDatabase ? { sourceDatabaseName: options.sourceDatabase } : {}),
         ...(options.filePrefix ? { filePrefix: options.filePrefix } : {}),
         ...(options.recoveryPoint ? { recoveryPointId: options.recoveryPoint } : {}),
         ...(options.secretUri ? { secretUri: options.secretUri } : {}),
         ...(options.vault ? { vaultName: options.vault } : {}),
       },
     );
+    if (options.wait && started.restoreId)
+      return this.waitForRestore(api, started.restoreId, options);
     if (options.wait) return this.waitForJob(api, started.jobName, options);
     this.print(options, started, (colors) =>
       keyValues(colors, [
         ["job", started.jobName],
+        ["restore", started.restoreId],
         ["status", started.status],
         ["follow", `pgprotect status ${started.jobName} --wait`],
       ]),
     );
+  }
+
+  private async waitForRestore(api: ApiClient, id: string, options: WaitOptions): Promise<void> {
+    const restore = await this.interruptible((signal) =>
+      followRestore(api, id, this.followOptions(options, signal)),
+    );
+    this.print(options, restore, (colors) => restoreDetails(colors, restore));
+    if (restore.status === "Failed") {
+      const error = restore.error;
+      this.say(
+        `${restore.id} failed${error ? `: ${error.message} [${error.code}]${error.recommendedAction ? ` ${error.recommendedAction}` : ""}` : ""}`,
+      );
+      this.exitCode = ClientExitCodes.failed;
+    }
   }
 
   async jobs(
@@ -612,6 +629,14 @@ export function clientProgram(run: ClientRun, io: CliIo): Command {
         )
         .option("--target-folder <dir>", "restore as files into this folder (local provider)")
         .option("--target-container-url <url>", "restore as files into this blob container (Azure)")
+        .option(
+          "--target-storage-account <id>",
+          "ARM id of the container's storage account (Azure: the vault's identity needs Storage Blob Data Contributor there; default: the account the URL names, found by its name)",
+        )
+        .option(
+          "--source-database <name>",
+          "restore to a server: the database whose dump to load, when the files hold several",
+        )
         .option("--file-prefix <prefix>", "prefix of the restored files' names")
         .option("--recovery-point <id>", "the recovery point (default: the latest)")
         .option("--secret-uri <uri>", "a secret with a connection string for the target server")
@@ -751,6 +776,9 @@ export function clientProgram(run: ClientRun, io: CliIo): Command {
       options,
     ),
   );
+
+  addVaultsCommand(program, run, withApiOptions);
+  addDrillCommands(program, run, withApiOptions);
 
   withApiOptions(
     program

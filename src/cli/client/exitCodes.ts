@@ -1,7 +1,8 @@
 /**
  * The exit codes of the client commands (`protect`, `backup`, `restore`, `jobs`, `instances`,
  * `status`, `policies` and the lifecycle's `stop`, `suspend`, `resume`, `change-policy`, `delete`,
- * `undelete`, `deleted`): a script branches on them, so each keeps its meaning for good.
+ * `undelete`, `deleted`, and `vaults`): a script branches on them, so each keeps its meaning
+ * for good.
  */
 export const ClientExitCodes = {
   /** Done: the request was accepted and, with `--wait`, the work succeeded. */
@@ -19,6 +20,11 @@ export const ClientExitCodes = {
   unauthorized: 4,
   /** No API could be reached: nothing answers at the URL, or no URL was given or found. */
   unreachable: 5,
+  /**
+   * `vaults --strict`: a vault falls short of the recommended baseline (a warning, an unknown
+   * setting, or a vault that could not be read). Without `--strict` warnings exit 0.
+   */
+  belowBaseline: 6,
   /** Waiting (`--wait`, `--watch`) was stopped with Ctrl+C; the work goes on in the app. */
   interrupted: 130,
 } as const;

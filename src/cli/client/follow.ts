@@ -11,11 +11,13 @@ import type { ApiClient } from "./apiClient.js";
 import { progressBar, type ProgressView } from "./progress.js";
 import {
   datasourceLabel,
+  jobAlarmsOf,
   shortDuration,
   shortTime,
   stateColor,
   table,
   type Colors,
+  type ListedJob,
 } from "./render.js";
 
 /** One step of a protection, as `GET /api/protections/{id}` shows it. */
@@ -48,6 +50,7 @@ export interface ProtectionStatus {
     readonly alreadyProtected: readonly string[];
     readonly failed: ReadonlyArray<{ readonly databaseName: string; readonly code: string }>;
     readonly stuck?: ReadonlyArray<{ readonly databaseName: string; readonly operationId: string }>;
+    readonly skipped?: ReadonlyArray<{ readonly databaseName: string; readonly code: string }>;
   } | null;
   readonly createdAt?: string;
   readonly lastUpdatedAt?: string;
@@ -346,11 +349,11 @@ export async function followLifecycle(
 export type JobQuery = Readonly<Record<string, string | undefined>>;
 
 /** The job table, newest first. */
-export function jobTable(colors: Colors, jobs: readonly BackupJob[]): string {
+export function jobTable(colors: Colors, jobs: readonly ListedJob[]): string {
   if (jobs.length === 0) return colors.dim("No jobs.");
   return table(
     colors,
-    ["JOB", "OPERATION", "STATUS", "BACKUP INSTANCE", "STARTED", "DURATION"],
+    ["JOB", "OPERATION", "STATUS", "BACKUP INSTANCE", "STARTED", "DURATION", "ALARMS"],
     jobs.map((job) => [
       job.name,
       job.operation,
@@ -358,9 +361,14 @@ export function jobTable(colors: Colors, jobs: readonly BackupJob[]): string {
       job.backupInstanceFriendlyName || job.backupInstanceId,
       shortTime(job.startTime),
       job.endTime ? shortDuration(Date.parse(job.endTime) - Date.parse(job.startTime)) : "-",
+      jobAlarmsOf(job),
     ]),
     (column, cell, padded) =>
-      column === 2 ? padded.replace(cell, stateColor(colors, cell)) : padded,
+      column === 2
+        ? padded.replace(cell, stateColor(colors, cell))
+        : column === 6 && cell !== "-"
+          ? padded.replace(cell, colors.red(cell))
+          : padded,
   );
 }
 

@@ -3,6 +3,8 @@
  * only, times and durations in short forms.
  */
 import pc from "picocolors";
+import type { JobAlarmMark } from "../../domain/history/alarmMarks.js";
+import type { BackupJob } from "../../domain/protection/types.js";
 
 /** The colour functions the output uses; all identity when colour is off. */
 export type Colors = ReturnType<typeof pc.createColors>;
@@ -131,4 +133,12 @@ export function datasourceLabel(id: string | null | undefined): string | undefin
   if (database) return `${database[1]}/${database[2]}`;
   const server = /\/(?:flexibleServers|servers)\/([^/]+)$/i.exec(id);
   return server?.[1] ?? id;
+}
+
+/** A job as `GET /api/jobs` answers it: with its alarms when the app keeps a job history. */
+export type ListedJob = BackupJob & { readonly alarms?: readonly JobAlarmMark[] };
+
+/** The alarms of a job, in words: `stuck`, `anomaly`, both, or `-`. */
+export function jobAlarmsOf(job: ListedJob): string {
+  return [...new Set((job.alarms ?? []).map((alarm) => alarm.kind))].join(",") || "-";
 }

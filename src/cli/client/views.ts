@@ -8,18 +8,32 @@ import type {
   LifecycleAnswer,
   LifecycleOperationView,
 } from "../../application/lifecycle.js";
+import type { InstanceAlarmMark, InstanceAlarmMarks } from "../../domain/history/alarmMarks.js";
 import type { BackupPolicyResource } from "../../domain/policy/types.js";
 import type { BackupJob } from "../../domain/protection/types.js";
 import type { ProtectionStatus } from "./follow.js";
 import { protectionSubject } from "./follow.js";
 import { isoDuration, keyValues, shortTime, stateColor, table, type Colors } from "./render.js";
 
+/** A protected item as the list answers it: with its alarms when the app keeps a job history. */
+export type ListedInstance = BackupInstanceView & { readonly alarms?: InstanceAlarmMarks };
+
+/** What needs a look about an item, in words: `overdue`, `stuck`, `anomaly`, or `-`. */
+export function attentionOf(instance: ListedInstance): string {
+  const marks = [
+    instance.overdueSince ? "overdue" : undefined,
+    instance.alarms?.stuck ? "stuck" : undefined,
+    instance.alarms?.anomaly ? "anomaly" : undefined,
+  ].filter((mark): mark is string => mark !== undefined);
+  return marks.join(",") || "-";
+}
+
 /** The protected items as a table. */
-export function instancesTable(colors: Colors, instances: readonly BackupInstanceView[]): string {
+export function instancesTable(colors: Colors, instances: readonly ListedInstance[]): string {
   if (instances.length === 0) return colors.dim("No backup instances.");
   return table(
     colors,
-    ["NAME", "DATASOURCE", "VAULT", "STATE", "POLICY", "LAST BACKUP", "NEXT BACKUP"],
+    ["NAME", "DATASOURCE", "VAULT", "STATE", "POLICY", "LAST BACKUP", "NEXT BACKUP", "ATTENTION"],
     instances.map((instance) => [
       instance.name,
       instance.friendlyName,
@@ -28,14 +42,19 @@ export function instancesTable(colors: Colors, instances: readonly BackupInstanc
       instance.policy.name,
       shortTime(instance.lastSuccessfulBackup?.time),
       shortTime(instance.nextScheduledBackup),
+      attentionOf(instance),
     ]),
     (column, cell, padded) =>
-      column === 3 ? padded.replace(cell, stateColor(colors, cell)) : padded,
+      column === 3
+        ? padded.replace(cell, stateColor(colors, cell))
+        : column === 7 && cell !== "-"
+          ? padded.replace(cell, colors.red(cell))
+          : padded,
   );
 }
 
 /** One protected item, with its error when protection failed. */
-export function instanceDetails(colors: Colors, instance: BackupInstanceView): string {
+export function instanceDetails(colors: Colors, instance: ListedInstance): string {
   return keyValues(colors, [
     ["name", instance.name],
     ["datasource", instance.friendlyName],
@@ -53,8 +72,25 @@ export function instanceDetails(colors: Colors, instance: BackupInstanceView): s
       instance.lastSuccessfulBackup ? shortTime(instance.lastSuccessfulBackup.time) : "none yet",
     ],
     ["next backup", shortTime(instance.nextScheduledBackup)],
+    [
+      "overdue",
+      instance.overdueSince ? colors.red(`since ${shortTime(instance.overdueSince)}`) : undefined,
+    ],
+    ...alarmLines(colors, instance),
     ["recovery points", String(instance.recoveryPointCount)],
   ]);
+}
+
+function alarmLines(
+  colors: Colors,
+  instance: ListedInstance,
+): ReadonlyArray<readonly [string, string | undefined]> {
+  const line = (mark: InstanceAlarmMark | null | undefined) =>
+    mark ? colors.red(`${mark.summary} (job ${mark.jobName})`) : undefined;
+  return [
+    ["stuck", line(instance.alarms?.stuck)],
+    ["anomaly", line(instance.alarms?.anomaly)],
+  ];
 }
 
 /** A policy's schedule: its backup rules' repeating intervals. */
@@ -134,6 +170,12 @@ export function protectionDetails(colors: Colors, status: ProtectionStatus): str
       "not protected",
       summary?.failed.length
         ? summary.failed.map((f) => `${f.databaseName} (${f.code})`).join(", ")
+        : undefined,
+    ],
+    [
+      "left out (limits)",
+      summary?.skipped?.length
+        ? summary.skipped.map((s) => `${s.databaseName} (${s.code})`).join(", ")
         : undefined,
     ],
     [

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { InvalidInputError, type InputProblem } from "../errors.js";
+import { monitorAlertDataSchema } from "./alertEvents.js";
 import { EVENT_SCHEMA_VERSION, PgProtectEventTypes, type PgProtectEvent } from "./types.js";
 
 const text = z.string().min(1);
@@ -171,6 +172,37 @@ const lifecycleData = z.object({
   datasourceTags: tags,
 });
 
+const drillData = z.object({
+  schemaVersion: version,
+  drillId: text,
+  verdict: z.enum(["Succeeded", "Failed"]),
+  backupInstanceId: text,
+  backupInstanceName: text,
+  vaultName: text,
+  datasourceId: text,
+  datasourceName: text,
+  schedule: z.string().optional(),
+  requestedBy: z.string().optional(),
+  recoveryPointId: z.string().optional(),
+  recoveryPointTime: time.optional(),
+  startTime: time,
+  endTime: time,
+  timeToRestoreSeconds: z.number().nonnegative().optional(),
+  restoreJobId: z.string().optional(),
+  verification: z
+    .object({
+      verified: z.boolean(),
+      tables: z.number().int().nonnegative(),
+      rows: z.number().int().nonnegative(),
+      largeObjects: z.number().int().nonnegative(),
+      mismatches: z.array(z.string()),
+    })
+    .optional(),
+  error: serviceError.optional(),
+  scratchRemoved: z.boolean(),
+  datasourceTags: tags,
+});
+
 function envelopeOf<TType extends string, TData extends z.ZodType>(type: TType, data: TData) {
   return z.object({
     specversion: z.literal("1.0"),
@@ -199,6 +231,10 @@ export const pgProtectEventSchema = z.discriminatedUnion("type", [
   envelopeOf(PgProtectEventTypes.protectionUndeleted, lifecycleData),
   envelopeOf(PgProtectEventTypes.jobStuck, stuckData),
   envelopeOf(PgProtectEventTypes.backupAnomaly, anomalyData),
+  envelopeOf(PgProtectEventTypes.drillSucceeded, drillData),
+  envelopeOf(PgProtectEventTypes.drillFailed, drillData),
+  envelopeOf(PgProtectEventTypes.alertJobFailed, monitorAlertDataSchema),
+  envelopeOf(PgProtectEventTypes.alertSecurity, monitorAlertDataSchema),
 ]);
 
 /** Whether a CloudEvent `type` is one of pgprotect's. */

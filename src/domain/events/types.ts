@@ -5,6 +5,7 @@
  * `dataschema` attribute name the same version. Consumers must reject versions they do not know
  * rather than guess; new optional fields do not change the version, renamed or removed ones do.
  */
+import type { MonitorAlertEvent } from "./alertEvents.js";
 import type {
   JobOperation,
   JobStatus,
@@ -38,6 +39,14 @@ export const PgProtectEventTypes = {
   jobStuck: "PgProtect.Job.Stuck",
   /** A completed backup's size or duration departs from its instance's earlier backups. */
   backupAnomaly: "PgProtect.Backup.Anomaly",
+  /** A restore drill restored and verified a backup instance's latest recovery point. */
+  drillSucceeded: "PgProtect.Restore.DrillSucceeded",
+  /** A restore drill could not restore or verify a backup instance's latest recovery point. */
+  drillFailed: "PgProtect.Restore.DrillFailed",
+  /** Azure Backup reported a failed job through an Azure Monitor alert. */
+  alertJobFailed: "PgProtect.Alert.JobFailed",
+  /** Azure Backup raised a security alert (backup data deleted, soft delete disabled, ...). */
+  alertSecurity: "PgProtect.Alert.Security",
 } as const;
 
 /** One of {@link PgProtectEventTypes}. */
@@ -220,6 +229,43 @@ export interface BackupAnomalyData {
   readonly datasourceTags?: DatasourceTags;
 }
 
+/** `data` of `PgProtect.Restore.DrillSucceeded` and `PgProtect.Restore.DrillFailed`. */
+export interface RestoreDrillData {
+  readonly schemaVersion: 1;
+  /** The drill (its orchestration instance id). */
+  readonly drillId: string;
+  readonly verdict: "Succeeded" | "Failed";
+  readonly backupInstanceId: string;
+  /** The backup instance's friendly name. */
+  readonly backupInstanceName: string;
+  readonly vaultName: string;
+  readonly datasourceId: string;
+  readonly datasourceName: string;
+  /** The drill schedule that ran it; absent for a drill started on demand. */
+  readonly schedule?: string;
+  readonly requestedBy?: string;
+  readonly recoveryPointId?: string;
+  readonly recoveryPointTime?: string;
+  readonly startTime: string;
+  readonly endTime: string;
+  /** From the restore's start until its data were verified (seconds). */
+  readonly timeToRestoreSeconds?: number;
+  readonly restoreJobId?: string;
+  /** What the verification compared and found. */
+  readonly verification?: {
+    readonly verified: boolean;
+    readonly tables: number;
+    readonly rows: number;
+    readonly largeObjects: number;
+    readonly mismatches: readonly string[];
+  };
+  /** Why a failed drill failed. */
+  readonly error?: ServiceErrorDetail;
+  /** Whether the scratch target was removed. */
+  readonly scratchRemoved: boolean;
+  readonly datasourceTags?: DatasourceTags;
+}
+
 /** A CloudEvent 1.0 in structured JSON form. */
 export interface CloudEvent<TType extends string, TData> {
   readonly specversion: "1.0";
@@ -264,6 +310,12 @@ export type JobStuckEvent = CloudEvent<typeof PgProtectEventTypes.jobStuck, JobS
 export type BackupAnomalyEvent = CloudEvent<
   typeof PgProtectEventTypes.backupAnomaly,
   BackupAnomalyData
+>;
+
+/** `PgProtect.Restore.DrillSucceeded` or `PgProtect.Restore.DrillFailed`. */
+export type RestoreDrillEvent = CloudEvent<
+  typeof PgProtectEventTypes.drillSucceeded | typeof PgProtectEventTypes.drillFailed,
+  RestoreDrillData
 >;
 
 /** The lifecycle event types, by the action that causes each. */
@@ -317,4 +369,6 @@ export type PgProtectEvent =
   | ProtectionFailedEvent
   | BackupOverdueEvent
   | JobStuckEvent
-  | BackupAnomalyEvent;
+  | BackupAnomalyEvent
+  | RestoreDrillEvent
+  | MonitorAlertEvent;

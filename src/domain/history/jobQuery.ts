@@ -16,6 +16,11 @@ export interface JobHistoryFilter {
   readonly operation?: readonly JobOperation[];
   /** A vault's name (case-insensitive). */
   readonly vault?: string;
+  /**
+   * The ARM id the vault name was resolved to: only that vault's jobs (a vault of the same name in
+   * another resource group is another vault), and a key range a store can read alone.
+   */
+  readonly vaultId?: string;
   /** A backup instance: its ARM id, name or friendly name (case-insensitive). */
   readonly instance?: string;
   /** A datasource's ARM id (case-insensitive). */
@@ -67,6 +72,13 @@ export function matchesJobFilter(job: BackupJob, filter: JobHistoryFilter): bool
   if (filter.status && !filter.status.includes(job.status)) return false;
   if (filter.operation && !filter.operation.includes(job.operation)) return false;
   if (filter.vault !== undefined && lower(job.vaultName) !== lower(filter.vault)) return false;
+  // The job's own id names its vault even where the service leaves the instance's id out.
+  if (
+    filter.vaultId !== undefined &&
+    !lower(job.id).startsWith(`${lower(filter.vaultId)}/backupjobs/`) &&
+    !lower(job.backupInstanceId).startsWith(`${lower(filter.vaultId)}/backupinstances/`)
+  )
+    return false;
   if (filter.instance !== undefined) {
     const wanted = lower(filter.instance);
     const names = [

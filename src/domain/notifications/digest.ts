@@ -6,6 +6,7 @@
  */
 import type { NotificationView } from "./view.js";
 import { stableUuid } from "../events/stableId.js";
+import { PgProtectEventTypes } from "../events/types.js";
 import { clipText } from "./text.js";
 
 /** Digest settings (see the notification settings' `digest`). */
@@ -19,6 +20,8 @@ export interface DigestSettings {
 /** What a digest shows of one held event. */
 export interface DigestEntry {
   readonly eventId: string;
+  /** What the event was (a failure or which alarm); absent on entries held by earlier versions. */
+  readonly eventType?: string;
   readonly occurredAt: string;
   readonly title: string;
   readonly status: string;
@@ -91,11 +94,34 @@ export function digestKeyOf(view: Pick<NotificationView, "datasourceId">): strin
   return `datasource:${view.datasourceId.toLowerCase()}`;
 }
 
+/**
+ * The event types that are alarms: each raised once per fact (a stuck job, an anomalous backup,
+ * a failed restore drill, a security alert), and in a burst digested like failures. Named from
+ * the catalogue of event types, so a renamed type cannot leave the burst rule silently behind.
+ */
+export const alarmEventTypes: readonly string[] = [
+  PgProtectEventTypes.jobStuck,
+  PgProtectEventTypes.backupAnomaly,
+  PgProtectEventTypes.drillFailed,
+  PgProtectEventTypes.alertSecurity,
+];
+
+/** Whether a view is of an alarm (see {@link alarmEventTypes}); a resolved alert is news. */
+export function isAlarm(view: Pick<NotificationView, "eventType" | "status">): boolean {
+  return alarmEventTypes.includes(view.eventType) && view.status !== "Resolved";
+}
+
+/** The key an alarm is counted under: its own, so that no later alarm is held as its repeat. */
+function alarmDigestKeyOf(view: Pick<NotificationView, "eventId">): string {
+  return `alarm:${view.eventId}`;
+}
+
 /** The digest entry of a view. */
 export function digestEntryOf(view: NotificationView): DigestEntry {
   const error = view.errors[0];
   return {
     eventId: view.eventId,
+    eventType: view.eventType,
     occurredAt: view.occurredAt,
     title: view.title,
     status: view.status,
@@ -131,8 +157,11 @@ export interface PlanInput {
  */
 export function planDelivery(input: PlanInput): DeliveryPlan {
   const { view, channelId, now, settings } = input;
-  if (!view.isFailure || settings.windowMinutes <= 0) return { action: "send" };
-  const digestKey = digestKeyOf(view);
+  const alarm = !view.isFailure && isAlarm(view);
+  if ((!view.isFailure && !alarm) || settings.windowMinutes <= 0) return { action: "send" };
+  // An alarm is told once per fact: it counts towards the channel's budget, but its own key never
+  // matches an earlier message, so it is never held behind news about the same datasource.
+  const digestKey = alarm ? alarmDigestKeyOf(view) : digestKeyOf(view);
   const windowMs = settings.windowMinutes * 60_000;
   const windowStart = now.getTime() - windowMs;
   const records = input.history.filter((record) => record.channelId === channelId);

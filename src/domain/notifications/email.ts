@@ -5,8 +5,9 @@
  */
 import type { PendingDigest } from "./digest.js";
 import { linkFor, type LinkTemplates } from "./links.js";
-import { clip, escapeHtml, formatCount, singleLine } from "./text.js";
-import { digestTitle, groupByDatasource } from "./teamsCard.js";
+import { clip, datasourceAndVault, escapeHtml, formatCount, singleLine } from "./text.js";
+import { groupByDatasource } from "./teamsCard.js";
+import { digestLead, digestTitle, groupSummary } from "./digestWording.js";
 import { formatTime, type Fact, type NotificationView, type Tone } from "./view.js";
 
 /** What an email says; the sender adds the addresses. */
@@ -38,7 +39,10 @@ const toneColor: Record<Tone, string> = {
 /** The email about one event. */
 export function emailFor(view: NotificationView, options: EmailRenderOptions): EmailContent {
   const link = linkFor(view, options.links);
-  const subject = subjectLine(options, `${view.title}: ${view.datasourceName} (${view.vaultName})`);
+  const subject = subjectLine(
+    options,
+    `${view.title}: ${datasourceAndVault(view.datasourceName, view.vaultName)}`,
+  );
   const errors = view.errors.map((error) => ({
     ...error,
     clipped: clip(error.message, MAX_ERROR_CHARS),
@@ -91,23 +95,19 @@ export function emailFor(view: NotificationView, options: EmailRenderOptions): E
 /** The email of a digest. */
 export function digestEmailFor(digest: PendingDigest, options: EmailRenderOptions): EmailContent {
   const groups = groupByDatasource(digest.entries);
-  const title = digestTitle(digest.entries.length, groups.length);
+  const title = digestTitle(digest.entries, groups.length);
+  const lead = digestLead(digest.entries);
   const first = digest.entries[0];
   const last = digest.entries[digest.entries.length - 1];
   const span =
     first && last ? `From ${formatTime(first.occurredAt)} to ${formatTime(last.occurredAt)}.` : "";
   const subject = subjectLine(options, `Digest: ${title}`);
 
-  const text: string[] = [
-    title,
-    span,
-    "Repeated failures are collected here instead of one message each.",
-    "",
-  ];
+  const text: string[] = [title, span, lead, ""];
   const sections: string[] = [];
   for (const group of groups) {
     const latest = group.entries[group.entries.length - 1]!;
-    const headline = `${latest.datasourceName} (${latest.vaultName}): ${formatCount(group.entries.length)} failure${group.entries.length === 1 ? "" : "s"}`;
+    const headline = `${datasourceAndVault(latest.datasourceName, latest.vaultName)}: ${groupSummary(group.entries)}`;
     text.push(singleLine(headline));
     const rows: Fact[] = group.entries.map((entry) => ({
       title: formatTime(entry.occurredAt),
@@ -122,7 +122,7 @@ export function digestEmailFor(digest: PendingDigest, options: EmailRenderOption
     subject,
     [
       heading(title, "attention"),
-      `<p>${escapeHtml(span)} Repeated failures are collected here instead of one message each.</p>`,
+      `<p>${escapeHtml(span)} ${escapeHtml(lead)}</p>`,
       ...sections,
       `<p style="color:#616161;font-size:12px">${escapeHtml(footerText(options, last?.occurredAt))}</p>`,
     ].join("\n"),

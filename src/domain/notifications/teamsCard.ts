@@ -8,7 +8,8 @@
  */
 import type { DigestEntry, PendingDigest } from "./digest.js";
 import { linkFor, type LinkTemplates } from "./links.js";
-import { clip, formatCount, singleLine } from "./text.js";
+import { clip, datasourceAndVault, formatCount, singleLine } from "./text.js";
+import { digestLead, digestTitle, groupSummary } from "./digestWording.js";
 import { formatTime, type NotificationView, type Tone } from "./view.js";
 import { utf8Length } from "../events/stableId.js";
 
@@ -207,17 +208,20 @@ function digestCard(
 ): AdaptiveCard {
   const shortened: string[] = [];
   const byDatasource = groupByDatasource(digest.entries);
-  const count = digest.entries.length;
+  const lead = digestLead(digest.entries);
   const first = digest.entries[0];
   const last = digest.entries[digest.entries.length - 1];
   const body: CardElement[] = [
-    header(`${toneIcon.attention} ${digestTitle(count, byDatasource.length)}`, "attention"),
+    header(
+      `${toneIcon.attention} ${digestTitle(digest.entries, byDatasource.length)}`,
+      "attention",
+    ),
     {
       type: "TextBlock",
       text:
         first && last
-          ? `From ${formatTime(first.occurredAt)} to ${formatTime(last.occurredAt)}. Repeated failures are collected here instead of one message each.`
-          : "Repeated failures are collected here instead of one message each.",
+          ? `From ${formatTime(first.occurredAt)} to ${formatTime(last.occurredAt)}. ${lead}`
+          : lead,
       wrap: true,
       isSubtle: true,
     },
@@ -230,7 +234,7 @@ function digestCard(
     const items: CardElement[] = [
       {
         type: "TextBlock",
-        text: `${name.text} (${clip(singleLine(latest.vaultName), limits.fieldChars).text}): ${group.entries.length} failure${group.entries.length === 1 ? "" : "s"}`,
+        text: `${datasourceAndVault(name.text, clip(singleLine(latest.vaultName), limits.fieldChars).text)}: ${groupSummary(group.entries)}`,
         weight: "Bolder",
         wrap: true,
       },
@@ -255,7 +259,7 @@ function digestCard(
     const more = byDatasource.length - shown.length;
     body.push({
       type: "TextBlock",
-      text: `${more} more datasource${more === 1 ? "" : "s"} failed; see the job list for all of them.`,
+      text: `${more} more datasource${more === 1 ? "" : "s"} not shown; see the job list for all of them.`,
       wrap: true,
       weight: "Bolder",
     });
@@ -340,9 +344,4 @@ export function groupByDatasource(
     .sort(
       (a, b) => b.entries.length - a.entries.length || a.datasourceId.localeCompare(b.datasourceId),
     );
-}
-
-/** `5 failures of 2 datasources`. */
-export function digestTitle(count: number, datasources: number): string {
-  return `${count} failure${count === 1 ? "" : "s"} of ${datasources} datasource${datasources === 1 ? "" : "s"}`;
 }

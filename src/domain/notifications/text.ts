@@ -48,3 +48,13 @@ export function singleLine(text: string): string {
 export function formatCount(value: number): string {
   return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
+
+/**
+ * `orders (vault-prod)`: a datasource with its vault. A vault-wide alert's datasource is the vault
+ * itself, so its name is said once.
+ */
+export function datasourceAndVault(datasourceName: string, vaultName: string): string {
+  return datasourceName.toLowerCase() === vaultName.toLowerCase()
+    ? datasourceName
+    : `${datasourceName} (${vaultName})`;
+}

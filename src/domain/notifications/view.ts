@@ -4,6 +4,7 @@
  */
 import { parseIsoDuration } from "../policy/duration.js";
 import type { ServiceErrorDetail } from "../protection/types.js";
+import type { MonitorAlertEvent } from "../events/alertEvents.js";
 import {
   lifecycleEventTypes,
   PgProtectEventTypes,
@@ -303,7 +304,112 @@ export function describeEvent(event: PgProtectEvent): NotificationView {
         errors: [],
       };
     }
+    case PgProtectEventTypes.drillSucceeded:
+    case PgProtectEventTypes.drillFailed: {
+      const data = event.data;
+      const succeeded = data.verdict === "Succeeded";
+      const verification = data.verification;
+      return {
+        ...base,
+        title: succeeded ? "Restore drill succeeded" : "Restore drill failed",
+        status: data.verdict,
+        tone: succeeded ? "good" : "attention",
+        // Not a job failure: a failed drill is never held as a repeat of the datasource's failures;
+        // it is an alarm, which a burst on the channel digests (see `isAlarm` in digest.ts).
+        isFailure: false,
+        backupInstanceId: data.backupInstanceId,
+        facts: compact([
+          [
+            "Status",
+            succeeded
+              ? "Restored and verified"
+              : `Not proven restorable: ${data.error?.message ?? "the drill failed"}`,
+          ],
+          ["Datasource", data.datasourceName],
+          ["Backup instance", data.backupInstanceName],
+          ["Vault", data.vaultName],
+          [
+            "Time to restore",
+            data.timeToRestoreSeconds === undefined
+              ? undefined
+              : formatIsoDuration(`PT${data.timeToRestoreSeconds}S`),
+          ],
+          [
+            "Verified",
+            verification
+              ? `${verification.tables} tables, ${verification.rows} rows${verification.verified ? "" : `; ${verification.mismatches.length} differences`}`
+              : undefined,
+          ],
+          [
+            "Recovery point",
+            data.recoveryPointTime ? formatTime(data.recoveryPointTime) : data.recoveryPointId,
+          ],
+          ["Schedule", data.schedule ?? "on demand"],
+          ["Started", formatTime(data.startTime)],
+          ["Scratch target", data.scratchRemoved ? "removed" : "NOT removed: check for a leftover"],
+          ["Drill", data.drillId],
+        ]),
+        errors: data.error ? [data.error] : [],
+      };
+    }
+    case PgProtectEventTypes.alertJobFailed:
+    case PgProtectEventTypes.alertSecurity:
+      return describeMonitorAlert(event, base);
   }
+}
+
+/**
+ * The view of an Azure Monitor alert: a job failure reads like the job's own failure, a security
+ * alert says what Azure Backup saw and, once it clears, that it did.
+ */
+function describeMonitorAlert(
+  event: MonitorAlertEvent,
+  base: Omit<NotificationView, "title" | "status" | "tone" | "isFailure" | "facts" | "errors">,
+): NotificationView {
+  const data = event.data;
+  const resolved = data.monitorCondition === "Resolved";
+  const jobFailure = event.type === PgProtectEventTypes.alertJobFailed;
+  const what = data.operationCategory === "Restore" ? "Restore" : "Backup";
+  const title = jobFailure
+    ? `${what} failed (Azure Monitor alert)`
+    : resolved
+      ? `Security alert resolved: ${data.alertRule}`
+      : `Security alert: ${data.alertRule}`;
+  return {
+    ...base,
+    title,
+    status: jobFailure ? "Failed" : resolved ? "Resolved" : "SecurityAlert",
+    tone: resolved ? "good" : "attention",
+    // A failed job is digested like the job's own failure; security alerts are alarms.
+    isFailure: jobFailure && !resolved,
+    ...(data.jobId && data.jobName
+      ? {
+          job: {
+            id: data.jobId,
+            name: data.jobName,
+            operation: what === "Restore" ? "Restore" : "Backup",
+            status: "Failed",
+          },
+        }
+      : {}),
+    facts: compact([
+      ["Status", jobFailure ? "Failed" : resolved ? "Resolved" : "Fired"],
+      ["Alert", data.alertRule],
+      ["Severity", data.severity],
+      ["Datasource", data.datasourceName],
+      ["Vault", data.vaultName],
+      ["Fired", data.firedAt ? formatTime(data.firedAt) : undefined],
+      ["Resolved", data.resolvedAt ? formatTime(data.resolvedAt) : undefined],
+      ["What happened", data.description],
+      [
+        "Recommended action",
+        data.recommendedActions.length > 0 ? data.recommendedActions.join(" ") : undefined,
+      ],
+      ["Job", data.jobName],
+      ["Alert in Azure Monitor", data.investigationLink],
+    ]),
+    errors: [],
+  };
 }
 
 /** `2026-11-24 05:57 UTC`: readable, unambiguous, the same in every channel. */

@@ -13,41 +13,21 @@
  * all the given tags; only instances whose protection is configured are backed up.
  */
 import { z } from "zod";
-import { InvalidInputError, type InputProblem } from "../errors.js";
-import { calendarRefinements, refinementAllows, type CalendarRefinement } from "./calendar.js";
+import { refinementAllows, type CalendarRefinement } from "./calendar.js";
 import { occurrencesBetween, parseCronSchedule } from "./cron.js";
+import { parseScheduledSetting, scheduledFields, selectionFields } from "./scheduledSettings.js";
 
 const planSchema = z
   .object({
-    name: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/,
-        "1-40 letters, digits, '-' or '_', starting with a letter or digit",
-      ),
-    schedule: z.string().superRefine((value, ctx) => {
-      try {
-        parseCronSchedule(value);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-      }
-    }),
-    calendar: z.enum(calendarRefinements).optional(),
+    ...scheduledFields,
     select: z
-      .object({
-        backupInstances: z.array(z.string().min(1)).optional(),
-        tags: z.record(z.string(), z.string()).optional(),
-      })
+      .object(selectionFields)
       .strict()
       .refine((s) => (s.backupInstances?.length ?? 0) > 0 || Object.keys(s.tags ?? {}).length > 0, {
         message: "select backup instances by name, by datasource tags, or both",
       }),
     ruleName: z.string().min(1),
     retentionTagOverride: z.string().min(1).optional(),
-    /** The vault's name; the app's default vault when absent. */
-    vault: z.string().min(1).optional(),
-    /** How long after its time a missed occurrence still runs (the host was down), in hours. */
-    catchUpHours: z.number().positive().max(48).default(1),
   })
   .strict();
 
@@ -60,41 +40,11 @@ export type BackupPlan = z.infer<typeof planSchema>;
  * @throws InvalidInputError `PLANS_INVALID` with a JSON path per problem.
  */
 export function parseBackupPlans(text: string): BackupPlan[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new InvalidInputError(
-      "PLANS_INVALID",
-      `BACKUP_PLANS is not JSON: ${(error as Error).message}`,
-      [{ path: "$", code: "PLANS_INVALID", message: "not JSON" }],
-    );
-  }
-  const result = z.array(planSchema).safeParse(json);
-  if (!result.success) {
-    const problems: InputProblem[] = result.error.issues.map((issue) => ({
-      path: `$${issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}`,
-      code: "PLANS_INVALID",
-      message: issue.message,
-    }));
-    throw new InvalidInputError(
-      "PLANS_INVALID",
-      `BACKUP_PLANS is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
-      problems,
-    );
-  }
-  const names = new Set<string>();
-  for (const [index, plan] of result.data.entries()) {
-    if (names.has(plan.name.toLowerCase())) {
-      throw new InvalidInputError(
-        "PLANS_INVALID",
-        `BACKUP_PLANS names the plan '${plan.name}' twice`,
-        [{ path: `$[${index}].name`, code: "PLANS_INVALID", message: "plan names must be unique" }],
-      );
-    }
-    names.add(plan.name.toLowerCase());
-  }
-  return result.data;
+  return parseScheduledSetting(text, planSchema, {
+    setting: "BACKUP_PLANS",
+    code: "PLANS_INVALID",
+    entry: "plan",
+  });
 }
 
 /**

@@ -30,6 +30,8 @@ export function dashboardPage(): string {
   <section id="items" aria-labelledby="items-heading" tabindex="-1">
     <h2 id="items-heading">Protected items</h2>
     <div id="items-body"><p>Loading…</p></div>
+    <h3 id="deleted-heading">Deleted protected items</h3>
+    <div id="deleted-body"><p>Loading…</p></div>
   </section>
   <section id="jobs" aria-labelledby="jobs-heading">
     <h2 id="jobs-heading">Recent jobs</h2>
@@ -68,11 +70,12 @@ export function dashboardPage(): string {
   </section>
   <section id="drills" aria-labelledby="drills-heading">
     <h2 id="drills-heading">Restore drills and times to restore</h2>
-    <p class="unavailable">Not available: this app has no restore drill route yet.</p>
+    <div id="drills-body"><p>Loading…</p></div>
   </section>
   <section id="posture" aria-labelledby="posture-heading">
     <h2 id="posture-heading">Vault posture</h2>
-    <p class="unavailable">Not available: this app has no vault posture route yet.</p>
+    <p class="note">Each vault's security settings against the recommended baseline (soft delete, immutability, redundancy, cross-region restore, multi-user authorization, alerts), with what to change.</p>
+    <div id="posture-body"><p>Loading…</p></div>
   </section>
 </main>
 </body>

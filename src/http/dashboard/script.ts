@@ -85,6 +85,53 @@ export const dashboardScript = String.raw`"use strict";
     ]);
   }
 
+  const verdictKinds = { Succeeded: "ok", Failed: "alert", InProgress: "info" };
+
+  // The lifecycle states in words, with how much they call for a look; the service's own word
+  // is shown beneath, as the API and the CLI name it.
+  const lifecycleLabels = {
+    ProtectionConfigured: ["Protected", "ok"],
+    ConfiguringProtection: ["Configuring protection", "info"],
+    BackupSchedulesSuspended: ["Backups suspended", "warn"],
+    ProtectionStopped: ["Protection stopped", "warn"],
+    ProtectionError: ["Protection error", "alert"],
+    ConfiguringProtectionFailed: ["Protection failed", "alert"],
+    SoftDeleted: ["Deleted", "warn"],
+  };
+
+  function stateCell(item) {
+    const state = item.protectionState || item.protectionStatus;
+    const label = lifecycleLabels[state] || [state, "info"];
+    const cell = [badge(label[0], label[1]), el("div", { class: "muted" }, [state])];
+    if (item.protectionError) cell.push(el("div", { class: "error" }, [item.protectionError.code + ": " + item.protectionError.message]));
+    return cell;
+  }
+
+  // An alarm's mark: a word that says what happened, and its numbers beside it in text.
+  function alarmMark(alarm) {
+    const word = alarm.kind === "stuck" ? "Stuck" : "Anomaly";
+    return el("div", { class: "mark", "data-alarm": alarm.kind }, [
+      badge(word, alarm.kind === "stuck" ? "alert" : "warn"),
+      " ",
+      el("span", { class: "muted" }, [alarm.summary + " (raised " + when(alarm.raisedAt) + ")"]),
+    ]);
+  }
+
+  function itemAlarms(item) {
+    if (!item.alarms) return [el("span", { class: "muted" }, ["—"])];
+    const marks = [item.alarms.stuck, item.alarms.anomaly].filter(Boolean).map(alarmMark);
+    return marks.length > 0 ? marks : [el("span", { class: "muted" }, ["None"])];
+  }
+
+  function lastDrill(item) {
+    const drill = item.lastDrill;
+    if (!drill) return [el("span", { class: "muted" }, [drill === null ? "None yet" : "—"])];
+    return [
+      badge(drill.verdict, verdictKinds[drill.verdict] || "info"),
+      el("div", { class: "muted" }, [when(drill.startTime) + (typeof drill.timeToRestoreSeconds === "number" ? ", restored in " + duration(drill.timeToRestoreSeconds) : "")]),
+    ];
+  }
+
   function renderItems(items) {
     const body = byId("items-body");
     if (items.length === 0) {
@@ -92,23 +139,60 @@ export const dashboardScript = String.raw`"use strict";
       return;
     }
     const overdue = items.filter((item) => item.overdueSince).length;
+    const stuck = items.filter((item) => item.alarms && item.alarms.stuck).length;
+    const anomalies = items.filter((item) => item.alarms && item.alarms.anomaly).length;
     const rows = items.map((item) => {
       const last = item.lastSuccessfulBackup;
-      const state = [item.protectionStatus];
-      if (item.protectionError) state.push(el("div", { class: "error" }, [item.protectionError.code + ": " + item.protectionError.message]));
       return el("tr", { "data-item": item.name }, [
         el("th", { scope: "row" }, [item.friendlyName, el("div", { class: "muted" }, [item.kind + " in vault " + item.vaultName])]),
-        el("td", {}, state),
+        el("td", { "data-column": "state" }, stateCell(item)),
         el("td", {}, [item.policy.name]),
         el("td", {}, [last ? when(last.time) : "never"]),
         el("td", {}, [when(item.nextScheduledBackup)]),
         el("td", {}, [item.overdueSince ? badge("Overdue since " + when(item.overdueSince), "alert") : badge("On time", "ok")]),
+        el("td", { "data-column": "alarms" }, itemAlarms(item)),
+        el("td", { "data-column": "drill" }, lastDrill(item)),
         el("td", {}, [String(item.recoveryPointCount)]),
       ]);
     });
     body.replaceChildren(
-      table(count(items.length, "protected item", "protected items") + ", " + overdue + " overdue", ["Item", "State", "Policy", "Last backup", "Next backup", "Overdue", "Recovery points"], rows),
+      table(
+        count(items.length, "protected item", "protected items") + ", " + overdue + " overdue, " + stuck + " stuck, " + count(anomalies, "anomaly", "anomalies"),
+        ["Item", "State", "Policy", "Last backup", "Next backup", "Overdue", "Alarms", "Last drill", "Recovery points"],
+        rows,
+      ),
     );
+  }
+
+  async function loadDeleted() {
+    const body = byId("deleted-body");
+    try {
+      const deleted = (await api("deleted-backup-instances")).value || [];
+      if (deleted.length === 0) {
+        body.replaceChildren(el("p", { class: "muted" }, ["No deleted protected items."]));
+        return;
+      }
+      const rows = deleted.map((item) => el("tr", { "data-deleted": item.name }, [
+        el("th", { scope: "row" }, [item.friendlyName, el("div", { class: "muted" }, [item.kind + " in vault " + item.vaultName])]),
+        el("td", {}, [badge("Deleted", "warn")]),
+        el("td", {}, [item.policy.name]),
+        el("td", {}, [when(item.deletionTime)]),
+        el("td", {}, [item.scheduledPurgeTime ? when(item.scheduledPurgeTime) : "not said"]),
+        el("td", {}, [item.undeletable ? "Yes, until it is purged" : "No"]),
+      ]));
+      body.replaceChildren(table(count(deleted.length, "deleted protected item", "deleted protected items") + " (soft-deleted, kept until purged)", ["Item", "State", "Policy", "Deleted", "Purged", "Can be undeleted"], rows));
+    } catch (error) {
+      if (notAvailable(body, error, "deleted protected items")) return;
+      showFailure(body, "the deleted protected items", error);
+    }
+  }
+
+  // A route this app does not have answers 404 with the host's NOT_FOUND (or, in Azure, no
+  // problem document at all), never with a code of the app's own.
+  function notAvailable(container, error, what) {
+    if (!(error instanceof ApiError) || error.status !== 404 || (error.code && error.code !== "NOT_FOUND")) return false;
+    container.replaceChildren(el("p", { class: "unavailable" }, ["Not available: this app has no " + what + " route yet."]));
+    return true;
   }
 
   function fillInstanceFilter(items) {
@@ -143,10 +227,11 @@ export const dashboardScript = String.raw`"use strict";
           el("td", {}, [job.backupInstanceFriendlyName]),
           el("td", {}, [job.status === "Failed" ? badge("Failed", "alert") : job.status === "Completed" ? badge("Completed", "ok") : job.status]),
           el("td", {}, [when(job.endTime)]),
+          el("td", { "data-column": "alarms" }, (job.alarms || []).map(alarmMark)),
           el("td", {}, [error ? error.code + ": " + error.message : ""]),
         ]);
       });
-      body.replaceChildren(table(count(jobs.length, "most recent job", "most recent jobs") + ", newest first", ["Started", "Operation", "Item", "Status", "Ended", "Error"], rows));
+      body.replaceChildren(table(count(jobs.length, "most recent job", "most recent jobs") + ", newest first", ["Started", "Operation", "Item", "Status", "Ended", "Alarms", "Error"], rows));
       return jobs;
     } catch (error) {
       showFailure(body, "jobs", error);
@@ -198,6 +283,106 @@ export const dashboardScript = String.raw`"use strict";
     body.replaceChildren.apply(body, parts.length > 0 ? parts : [el("p", {}, ["No policies."])]);
   }
 
+  function duration(totalSeconds) {
+    if (typeof totalSeconds !== "number" || !isFinite(totalSeconds)) return "—";
+    const seconds = Math.round(totalSeconds);
+    if (seconds < 60) return seconds + " s";
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + " min " + (seconds % 60) + " s";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
+  async function loadDrills() {
+    const body = byId("drills-body");
+    try {
+      const drills = (await api("drills?top=20")).value || [];
+      if (drills.length === 0) {
+        body.replaceChildren(el("p", {}, ["No restore drill has run yet."]));
+        return drills;
+      }
+      const rows = drills.map((drill) => {
+        const verification = drill.verification;
+        const details = drill.error
+          ? el("span", { class: "error" }, [drill.error.code + ": " + drill.error.message])
+          : verification && verification.verified
+            ? count(verification.tables, "table", "tables") + ", " + count(verification.rows, "row", "rows") + " verified"
+            : verification
+              ? el("span", { class: "error" }, [count(verification.mismatches.length, "difference", "differences") + ": " + verification.mismatches.join("; ")])
+              : "";
+        return el("tr", { "data-drill": drill.id }, [
+          el("td", {}, [when(drill.startTime)]),
+          el("th", { scope: "row" }, [drill.friendlyName || drill.backupInstanceName, el("div", { class: "muted" }, ["vault " + drill.vaultName])]),
+          el("td", {}, [badge(drill.verdict, verdictKinds[drill.verdict] || "info")]),
+          el("td", {}, [duration(drill.timeToRestoreSeconds)]),
+          el("td", {}, [when(drill.recoveryPointTime)]),
+          el("td", {}, [details]),
+        ]);
+      });
+      body.replaceChildren(table(count(drills.length, "most recent drill", "most recent drills") + ", newest first", ["Started", "Item", "Verdict", "Time to restore", "Recovery point", "Verification"], rows));
+      return drills;
+    } catch (error) {
+      if (!notAvailable(body, error, "restore drill")) showFailure(body, "the restore drills", error);
+      return [];
+    }
+  }
+
+  const severityKinds = { high: "alert", medium: "warn", low: "info" };
+
+  // The settings a person checks first, in words; each is the vault's own value.
+  function settingsList(settings) {
+    if (!settings) return null;
+    const soft = settings.softDelete || {};
+    const guard = settings.resourceGuard || {};
+    const rows = [
+      ["Redundancy", settings.redundancy],
+      ["Immutability", settings.immutability],
+      ["Soft delete", soft.state + (typeof soft.retentionDays === "number" ? ", " + soft.retentionDays + " days" : "")],
+      ["Cross-region restore", settings.crossRegionRestore],
+      ["Cross-subscription restore", settings.crossSubscriptionRestore],
+      ["Multi-user authorization", guard.state],
+      ["Job failure alerts", settings.jobFailureAlerts],
+    ];
+    return el("dl", { class: "settings" }, rows.flatMap((row) => [el("dt", {}, [row[0]]), el("dd", {}, [String(row[1])])]));
+  }
+
+  async function loadPosture() {
+    const body = byId("posture-body");
+    try {
+      const vaults = (await api("vaults")).value || [];
+      if (vaults.length === 0) {
+        body.replaceChildren(el("p", {}, ["No vault."]));
+        return [];
+      }
+      const parts = vaults.map((vault) => {
+        const name = vault.name;
+        const warningsFound = vault.warnings || [];
+        const verdict = vault.error
+          ? badge("Could not be read", "alert")
+          : warningsFound.length === 0 && vault.meetsBaseline
+            ? badge("Meets the baseline", "ok")
+            : badge(count(warningsFound.length, "warning", "warnings"), "alert");
+        const warnings = warningsFound.map((warning) => el("li", { "data-warning": warning.code }, [
+          badge(warning.severity, severityKinds[warning.severity] || "info"),
+          " ",
+          el("strong", {}, [warning.setting + ": " + warning.found]),
+          " (recommended: " + warning.recommended + "). " + warning.why + " ",
+          el("span", { class: "muted" }, ["To change: " + warning.change]),
+        ]));
+        return el("div", { class: "vault", "data-vault": name }, [
+          el("h3", {}, ["Vault " + name + " ", verdict]),
+          vault.error ? el("p", { class: "error" }, [vault.error.code + ": " + vault.error.message]) : null,
+          settingsList(vault.settings),
+          warnings.length > 0 ? el("ul", { class: "warnings" }, warnings) : vault.error ? null : el("p", { class: "muted" }, ["No warning: soft delete, immutability and the other settings meet the recommended baseline."]),
+        ]);
+      });
+      body.replaceChildren.apply(body, parts);
+      return vaults;
+    } catch (error) {
+      if (!notAvailable(body, error, "vault posture")) showFailure(body, "the vault posture", error);
+      return [];
+    }
+  }
+
   async function refresh() {
     const status = byId("status");
     status.textContent = "Loading…";
@@ -211,7 +396,7 @@ export const dashboardScript = String.raw`"use strict";
       status.textContent = "Could not load the dashboard: " + explain(error);
       return;
     }
-    const jobs = await loadJobs();
+    const [jobs] = await Promise.all([loadJobs(), loadDeleted(), loadDrills(), loadPosture()]);
     await loadPolicies(items);
     const failed = jobs.filter((job) => job.status === "Failed").length;
     status.textContent = "Updated " + when(new Date().toISOString()) + ": " + count(items.length, "protected item", "protected items") + ", " + count(failed, "failed job", "failed jobs") + " in the list.";

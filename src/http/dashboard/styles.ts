@@ -15,6 +15,10 @@ export const dashboardStyles = String.raw`
   --alert-back: #fee2e2;
   --ok-text: #166534;
   --ok-back: #dcfce7;
+  --warn-text: #854d0e;
+  --warn-back: #fef9c3;
+  --info-text: #1e3a8a;
+  --info-back: #dbeafe;
   --focus: #1d4ed8;
 }
 * { box-sizing: border-box; }
@@ -45,6 +49,14 @@ tbody th { background: transparent; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 10px; font-weight: 600; border: 1px solid currentColor; }
 .badge.alert { color: var(--alert-text); background: var(--alert-back); }
 .badge.ok { color: var(--ok-text); background: var(--ok-back); }
+.badge.warn { color: var(--warn-text); background: var(--warn-back); }
+.badge.info { color: var(--info-text); background: var(--info-back); }
+.mark { margin: 2px 0; }
+ul.warnings { margin: 4px 0 16px; padding-left: 20px; }
+ul.warnings li { margin: 4px 0; }
+dl.settings { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 4px 0 8px; }
+dl.settings dt { color: var(--muted); }
+dl.settings dd { margin: 0; }
 .muted, .note { color: var(--muted); }
 .unavailable { color: var(--muted); font-style: italic; }
 .error { color: var(--alert-text); }

@@ -32,7 +32,7 @@ import { AzureBackupInstances } from "./backupInstances.js";
 import { AzureBackupJobs } from "./backupJobs.js";
 import { AzureBackupPolicies } from "./backupPolicies.js";
 import { AzureBackupsAndRestores } from "./backupsAndRestores.js";
-import { readVault, type BackupVaultSummary } from "./backupVaults.js";
+import { AzureVaultSettings, readVault, type BackupVaultSummary } from "./backupVaults.js";
 import {
   createDataProtectionClient,
   type DataProtectionClient,
@@ -102,6 +102,8 @@ export class AzureBackupService implements BackupServicePort {
   private readonly backupsAndRestores: AzureBackupsAndRestores;
   /** Stop, suspend, resume, change of policy, delete and undelete (`protectionLifecycle.ts`). */
   readonly lifecycle: AzureProtectionLifecycle;
+  /** The vaults' security settings, for their posture (`backupVaults.ts`). */
+  readonly vaultSettings: AzureVaultSettings;
 
   constructor(
     readonly client: DataProtectionClient,
@@ -118,6 +120,7 @@ export class AzureBackupService implements BackupServicePort {
     this.policies = new AzureBackupPolicies(this.requests);
     this.instances = new AzureBackupInstances(this.requests, lostAnswers);
     this.lifecycle = new AzureProtectionLifecycle(this.requests, lostAnswers, this.instances);
+    this.vaultSettings = new AzureVaultSettings(this.requests);
     this.jobs = new AzureBackupJobs(this.requests, this.instances);
     this.backupsAndRestores = new AzureBackupsAndRestores({
       requests: this.requests,
@@ -203,6 +206,10 @@ export class AzureBackupService implements BackupServicePort {
     request: RestoreRequest,
   ): Promise<JobReference> {
     return this.backupsAndRestores.triggerRestore(vaultId, instanceName, request);
+  }
+
+  validateRestore(vaultId: string, instanceName: string, request: RestoreRequest): Promise<void> {
+    return this.backupsAndRestores.validateRestore(vaultId, instanceName, request);
   }
 
   // -- jobs and recovery points -----------------------------------------------------------------

@@ -19,6 +19,7 @@ import type {
   ResourceTags,
   ResourceWriteChange,
 } from "../ports.js";
+import type { ServerLimitFacts } from "../../domain/protection/serviceLimits.js";
 import { armErrorFromResponse, armErrorFromThrown } from "./armErrors.js";
 import { listAll } from "./dataProtection/paginateHelper.js";
 import { kustoString, type ResourceGraphClient } from "./resourceGraph.js";
@@ -46,6 +47,47 @@ interface ServerRow {
 interface DatabaseOutput {
   readonly id?: string;
   readonly name?: string;
+}
+
+/** The parts of a server's answer (`flexibleServers` 2024-08-01, `servers` 2017-12-01) read here. */
+interface ServerOutput {
+  readonly properties?: {
+    readonly storage?: { readonly storageSizeGB?: number };
+    readonly storageProfile?: { readonly storageMB?: number };
+    readonly replicationRole?: string;
+    readonly sourceServerResourceId?: string;
+    readonly masterServerId?: string;
+  };
+}
+
+function finite(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** The limit facts a server's answer states; a Single Server states its storage in MB. */
+export function serverLimitFactsOf(
+  kind: DirectoryServer["kind"],
+  body: ServerOutput,
+): ServerLimitFacts {
+  const properties = body.properties ?? {};
+  const storageMb = finite(properties.storageProfile?.storageMB);
+  const storageSizeGiB =
+    kind === "flexibleServers"
+      ? finite(properties.storage?.storageSizeGB)
+      : storageMb === undefined
+        ? undefined
+        : storageMb / 1024;
+  const replicationRole = text(properties.replicationRole);
+  const primaryServerId = text(properties.sourceServerResourceId ?? properties.masterServerId);
+  return {
+    ...(storageSizeGiB !== undefined ? { storageSizeGiB } : {}),
+    ...(replicationRole !== undefined ? { replicationRole } : {}),
+    ...(primaryServerId !== undefined ? { primaryServerId } : {}),
+  };
 }
 
 /** Options of {@link AzureResourceDirectory}. */
@@ -150,6 +192,32 @@ export class AzureResourceDirectory implements ResourceDirectoryPort {
       );
     }
     return this.toDatabase(server, response.body as DatabaseOutput);
+  }
+
+  /**
+   * What Resource Manager states of a server that the service's limits need: its storage size
+   * and its role in replication. Fields the answer leaves out (all are optional in the
+   * PostgreSQL resource provider's contract) are left out here too.
+   *
+   * @throws AppError from Resource Manager (404 `RESOURCE_NOT_FOUND` for a server gone).
+   */
+  async serverLimitFacts(server: Pick<DirectoryServer, "id" | "kind">): Promise<ServerLimitFacts> {
+    const operation = "Reading the PostgreSQL server's properties";
+    let response;
+    try {
+      response = await this.options.arm
+        .pathUnchecked(server.id)
+        .get({ queryParameters: { "api-version": postgresApiVersions[server.kind] } });
+    } catch (thrown) {
+      throw armErrorFromThrown(thrown, operation);
+    }
+    if (response.status !== "200") {
+      throw armErrorFromResponse(
+        { status: response.status, headers: response.headers, body: response.body },
+        operation,
+      );
+    }
+    return serverLimitFactsOf(server.kind, (response.body as ServerOutput | undefined) ?? {});
   }
 
   async getTags(resourceId: string): Promise<ResourceTags> {

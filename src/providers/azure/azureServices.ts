@@ -4,8 +4,9 @@
  * same subscription limits.
  */
 import type { TlsSettings } from "@azure/core-rest-pipeline";
-import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 import type { Config } from "../../config.js";
+import { clouds } from "../../domain/cloud.js";
 import { AppError, ConfigurationError } from "../../domain/errors.js";
 import type { EventLogger } from "../../observability/eventLogger.js";
 import type {
@@ -13,8 +14,11 @@ import type {
   MissingSecretPermissions,
   Provider,
   ProtectionLifecyclePort,
+  RestoreAccessPort,
+  RestoreToServerPort,
   VaultAccessPort,
   VaultAccessReport,
+  VaultSettingsPort,
 } from "../ports.js";
 import {
   createAzureBackupService,
@@ -24,12 +28,17 @@ import {
 } from "./azureBackupService.js";
 import { AzureResourceDirectory } from "./azureResourceDirectory.js";
 import { KeyVaultLocator, keyVaultUriOf, missingSecretPermissions } from "./keyVaultAccess.js";
-import { KeyVaultSecretStore } from "./keyVaultSecrets.js";
+import { keyVaultHostSuffixes, KeyVaultSecretStore } from "./keyVaultSecrets.js";
+import { cloudCredential as appCredential } from "../cloudCredential.js";
 import { createResourceGraphClient } from "./resourceGraph.js";
 import { ResourceGraphJobSource } from "./resourceGraphJobs.js";
 import { ResourceGraphProtectedItems } from "./resourceGraphProtectedItems.js";
 import type { LongRunningOptions } from "./dataProtection/pollingHelper.js";
 import { azureSdkEventLogger } from "./providerLog.js";
+import { createAzureServiceLimitFacts } from "./serviceLimitFacts.js";
+import { createRestoreAccess } from "./restoreAccess.js";
+import { createRestoreToServer } from "./restoreToServer.js";
+import { createAzureDrillTargets } from "./drillTargets.js";
 import { ArmRequestThrottle, type ArmThrottlingPolicyOptions } from "./throttling.js";
 import {
   createVaultAccessChecker,
@@ -56,10 +65,16 @@ export interface AzureServices extends Provider {
   readonly protectedItems: ResourceGraphProtectedItems;
   /** The vault identity's role assignments (Microsoft.Authorization). */
   readonly access: VaultAccessPort;
+  /** The vault identity's role on a restore's target storage. */
+  readonly restoreAccess: RestoreAccessPort;
+  /** Loading a restore's files from a blob container into a PostgreSQL server. */
+  readonly restoreToServer: RestoreToServerPort;
   /** The Resource Manager buckets the clients share. */
   readonly throttle: ArmRequestThrottle;
   /** Stop, suspend, resume, change of policy, delete and undelete of backup instances. */
   readonly lifecycle: ProtectionLifecyclePort;
+  /** The vaults' security settings (`BackupVaults_Get`, `DppResourceGuardProxy_List`). */
+  readonly vaultSettings: VaultSettingsPort;
 }
 
 /** Options of {@link createAzureServices}. */
@@ -83,7 +98,37 @@ export type AzureSettings = Pick<
   Config,
   "AZURE_SUBSCRIPTION_ID" | "AZURE_RESOURCE_MANAGER_ENDPOINT" | "AZURE_TOKEN_AUDIENCE"
 > &
-  Partial<Pick<Config, "AZURE_KEY_VAULT_DNS_SUFFIXES">>;
+  Partial<
+    Pick<
+      Config,
+      | "AZURE_KEY_VAULT_DNS_SUFFIXES"
+      | "AZURE_CLOUD"
+      | "RESTORE_STORAGE_CONNECTION_STRING"
+      | "POSTGRES_BIN_DIR"
+      | "DRILL_CONTAINER_URL"
+      | "DRILL_STORAGE_ACCOUNT_ID"
+      | "DRILL_SERVER_SECRET_URI"
+    >
+  >;
+
+/**
+ * The hosts secret URIs may name: the explicit setting, else the cloud's Key Vault suffix, else
+ * (an endpoint of no known cloud) every known cloud's.
+ */
+export function keyVaultHostsOf(
+  config: Pick<AzureSettings, "AZURE_KEY_VAULT_DNS_SUFFIXES" | "AZURE_CLOUD">,
+): readonly string[] {
+  if (config.AZURE_KEY_VAULT_DNS_SUFFIXES?.length) return config.AZURE_KEY_VAULT_DNS_SUFFIXES;
+  return config.AZURE_CLOUD ? [clouds[config.AZURE_CLOUD].keyVaultDnsSuffix] : keyVaultHostSuffixes;
+}
+
+/**
+ * The app's credential: the managed identity in Azure, signing in (where it signs in at all: a
+ * workload identity, a developer's login) at the cloud's Microsoft Entra authority.
+ */
+export function cloudCredential(config: Pick<AzureSettings, "AZURE_CLOUD">): TokenCredential {
+  return appCredential(config);
+}
 
 /**
  * Creates the Azure adapters.
@@ -91,15 +136,16 @@ export type AzureSettings = Pick<
  * @param config - `AZURE_SUBSCRIPTION_ID` (where servers are looked up),
  * `AZURE_RESOURCE_MANAGER_ENDPOINT` and `AZURE_TOKEN_AUDIENCE`; Resource Graph is served by
  * Resource Manager's endpoint in every cloud; `AZURE_KEY_VAULT_DNS_SUFFIXES`, the hosts secret
- * URIs may name (the clouds' Key Vault domains when absent).
- * @param credential - `DefaultAzureCredential` by default (managed identity in Azure).
+ * URIs may name (see {@link keyVaultHostsOf}); `AZURE_CLOUD`, the cloud the settings derived.
+ * @param credential - `DefaultAzureCredential` at the cloud's authority by default (managed
+ * identity in Azure).
  * @param options - extra TLS trust (a private CA behind a TLS-inspecting proxy, a loopback
  * fake) and how long-running operations and throttled requests wait.
  * @throws ConfigurationError without a subscription.
  */
 export function createAzureServices(
   config: AzureSettings,
-  credential: TokenCredential = new DefaultAzureCredential(),
+  credential: TokenCredential = cloudCredential(config),
   options: AzureServicesOptions = {},
 ): AzureServices {
   const { tlsOptions } = options;
@@ -140,24 +186,60 @@ export function createAzureServices(
     ...tls,
     throttling,
   });
+  const secrets = new KeyVaultSecretStore({
+    credential,
+    client: tls,
+    allowedHosts: keyVaultHostsOf(config),
+  });
+  const directory = new AzureResourceDirectory({
+    graph,
+    arm: backup.client,
+    subscriptions: [subscriptionId],
+  });
   return {
     backup,
+    limits: createAzureServiceLimitFacts(directory, secrets),
     access: createVaultAccess(backup, checker, new KeyVaultLocator(graph), subscriptionId),
-    secrets: new KeyVaultSecretStore({
-      credential,
-      client: tls,
-      ...(config.AZURE_KEY_VAULT_DNS_SUFFIXES?.length
-        ? { allowedHosts: config.AZURE_KEY_VAULT_DNS_SUFFIXES }
-        : {}),
-    }),
-    directory: new AzureResourceDirectory({
+    restoreAccess: createRestoreAccess((vaultId) => backup.getVault(vaultId), checker, {
       graph,
-      arm: backup.client,
       subscriptions: [subscriptionId],
+      // A cloud of its own (a test double) may use any known cloud's storage suffix.
+      storageSuffixes: config.AZURE_CLOUD
+        ? [clouds[config.AZURE_CLOUD].storageSuffix]
+        : Object.values(clouds).map((cloud) => cloud.storageSuffix),
     }),
+    restoreToServer: createRestoreToServer({
+      secrets,
+      credential,
+      ...(config.RESTORE_STORAGE_CONNECTION_STRING
+        ? { storageConnectionString: config.RESTORE_STORAGE_CONNECTION_STRING }
+        : {}),
+      ...(config.POSTGRES_BIN_DIR ? { binDir: config.POSTGRES_BIN_DIR } : {}),
+    }),
+    // Drills need both a container to restore into and a scratch server to load into.
+    ...(config.DRILL_CONTAINER_URL && config.DRILL_SERVER_SECRET_URI
+      ? {
+          drills: createAzureDrillTargets({
+            backup,
+            secrets,
+            credential,
+            containerUrl: config.DRILL_CONTAINER_URL,
+            serverSecretUri: config.DRILL_SERVER_SECRET_URI,
+            ...(config.DRILL_STORAGE_ACCOUNT_ID
+              ? { storageScope: config.DRILL_STORAGE_ACCOUNT_ID }
+              : {}),
+            ...(config.RESTORE_STORAGE_CONNECTION_STRING
+              ? { storageConnectionString: config.RESTORE_STORAGE_CONNECTION_STRING }
+              : {}),
+          }),
+        }
+      : {}),
+    secrets,
+    directory,
     jobs: new ResourceGraphJobSource(graph),
     protectedItems: new ResourceGraphProtectedItems(graph),
     lifecycle: backup.lifecycle,
+    vaultSettings: backup.vaultSettings,
     throttle,
   };
 }

@@ -2,7 +2,7 @@
  * Ad-hoc backups and restores: actions that start a job, sent once however their answers are
  * lost, and answered with the job the orchestration then follows.
  */
-import type { HttpResponse } from "@azure-rest/core-client";
+import type { Client, HttpResponse } from "@azure-rest/core-client";
 import { AppError, InvalidInputError } from "../../domain/errors.js";
 import {
   formatServerId,
@@ -28,13 +28,17 @@ import type { AzureBackupJobs } from "./backupJobs.js";
 import { toArmDatasource, toArmDatasourceSet } from "./backupInstanceBuilder.js";
 import type { BackupVaultSummary } from "./backupVaults.js";
 import {
+  isUnexpected,
   operationStillRunning,
+  runLongRunningOperation,
+  type AzureBackupRecoveryPointBasedRestoreRequest,
   type OperationJobExtendedInfoOutput,
   type RestoreFilesTargetInfo,
   type RestoreTargetInfo,
 } from "./dataProtection/index.js";
 import { INSTANCE_ROUTE, type DataProtectionRequests } from "./dataProtectionRequests.js";
 import { LostAnswer, type LostAnswerSettler, type StartedLookup } from "./lostAnswers.js";
+import { containerResourceId } from "./restoreAccess.js";
 
 /** What starting a job needs of the rest of the service. */
 export interface JobStartDependencies {
@@ -85,17 +89,70 @@ export class AzureBackupsAndRestores {
     );
   }
 
+  /**
+   * Asks the service whether it would carry the restore out (`BackupInstances_ValidateForRestore`),
+   * following its operation to the end: a refusal is thrown with the service's code as
+   * `serviceCode` (a 4xx for the service's user errors).
+   */
+  async validateRestore(
+    vaultId: string,
+    instanceName: string,
+    request: RestoreRequest,
+  ): Promise<void> {
+    const v = this.requests.vault(vaultId);
+    const { body } = await this.restoreRequestFor(vaultId, instanceName, request);
+    const operation = "Validating the restore";
+    const client = this.requests.client as Client;
+    const initial = await this.requests.call(operation, () =>
+      client
+        .pathUnchecked(
+          `${INSTANCE_ROUTE}/validateRestore`,
+          v.subscriptionId,
+          v.resourceGroup,
+          v.vaultName,
+          instanceName,
+        )
+        .post({ body: { restoreRequestObject: body } }),
+    );
+    if (isUnexpected(initial as never)) this.requests.fail(initial, operation);
+    if (initial.status === "202") {
+      // Only the outcome matters: a failed operation is thrown with the service's explanation.
+      await runLongRunningOperation<OperationJobExtendedInfoOutput>(client, initial, operation, {
+        ...this.requests.polling,
+        resourceLocationConfig: "azure-async-operation",
+      });
+    }
+  }
+
+  /** The service's restore request for a restore, and the instance it restores. */
+  private async restoreRequestFor(
+    vaultId: string,
+    instanceName: string,
+    request: RestoreRequest,
+  ): Promise<{ instance: BackupInstance; body: AzureBackupRecoveryPointBasedRestoreRequest }> {
+    const instance = await this.deps.instances.getBackupInstance(vaultId, instanceName);
+    // A vault protects datasources of its own region: its region stands in when unreported.
+    const location =
+      instance.dataSourceInfo.resourceLocation || (await this.deps.getVault(vaultId)).location;
+    return {
+      instance,
+      body: {
+        objectType: "AzureBackupRecoveryPointBasedRestoreRequest",
+        recoveryPointId: lastSegment(request.recoveryPointId),
+        sourceDataStoreType: request.sourceDataStoreType ?? "VaultStore",
+        sourceResourceId: instance.dataSourceInfo.resourceId,
+        restoreTargetInfo: restoreTargetInfoFor(instance, instanceName, request, location),
+      },
+    };
+  }
+
   async triggerRestore(
     vaultId: string,
     instanceName: string,
     request: RestoreRequest,
   ): Promise<JobReference> {
     const v = this.requests.vault(vaultId);
-    const instance = await this.deps.instances.getBackupInstance(vaultId, instanceName);
-    // A vault protects datasources of its own region: its region stands in when unreported.
-    const location =
-      instance.dataSourceInfo.resourceLocation || (await this.deps.getVault(vaultId)).location;
-    const restoreTargetInfo = restoreTargetInfoFor(instance, instanceName, request, location);
+    const { instance, body } = await this.restoreRequestFor(vaultId, instanceName, request);
     return this.startJobOnce(
       vaultId,
       instanceName,
@@ -110,15 +167,7 @@ export class AzureBackupsAndRestores {
             v.vaultName,
             instanceName,
           )
-          .post({
-            body: {
-              objectType: "AzureBackupRecoveryPointBasedRestoreRequest",
-              recoveryPointId: lastSegment(request.recoveryPointId),
-              sourceDataStoreType: request.sourceDataStoreType ?? "VaultStore",
-              sourceResourceId: instance.dataSourceInfo.resourceId,
-              restoreTargetInfo,
-            },
-          }),
+          .post({ body }),
       instance,
     );
   }
@@ -277,6 +326,9 @@ function restoreTargetInfoFor(
         filePrefix: target.filePrefix ?? instanceName,
         restoreTargetLocationType: "AzureBlobs",
         url: target.url,
+        ...(target.storageScope
+          ? { targetResourceArmId: containerResourceId(target.storageScope, target.url) }
+          : {}),
       },
     };
   }

@@ -7,15 +7,20 @@ import {
   EventGridPublisherClient,
   type SendCloudEventInput,
 } from "@azure/eventgrid";
-import { DefaultAzureCredential } from "@azure/identity";
+import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { AppError } from "../../domain/errors.js";
 import type { EventPublisherPort, PublishedEvent } from "../ports.js";
 
 /** Where and how to publish. */
 export interface EventGridPublisherOptions {
   readonly endpoint: string;
-  /** The topic's access key; without one the publisher authenticates with Azure AD. */
+  /** The topic's access key; without one the publisher authenticates with Microsoft Entra ID. */
   readonly key?: string;
+  /**
+   * Who signs in without a key: the app's credential at the cloud's authority (see
+   * `providers/cloudCredential.ts`); `DefaultAzureCredential` at Azure Identity's default when absent.
+   */
+  readonly credential?: TokenCredential;
 }
 
 /** The CloudEvents `source` of every pgprotect event. */
@@ -33,7 +38,11 @@ export function createEventGridPublisher(options: EventGridPublisherOptions): Ev
           allowInsecureConnection: insecure,
         },
       )
-    : new EventGridPublisherClient(options.endpoint, "CloudEvent", new DefaultAzureCredential());
+    : new EventGridPublisherClient(
+        options.endpoint,
+        "CloudEvent",
+        options.credential ?? new DefaultAzureCredential(),
+      );
   return {
     async publish(events: readonly PublishedEvent[]): Promise<void> {
       if (events.length === 0) return;

@@ -1,6 +1,6 @@
 /**
  * The job history in SQLite (`node:sqlite`), for the local runtime: one file under
- * `PGPROTECT_STATE_DIR`, in WAL mode, indexed by start time and by backup instance.
+ * `PGPROTECT_STATE_DIR`, in WAL mode, indexed for each filter of the jobs list in page order.
  *
  * @remarks Every write is one statement, so two processes writing the same file (the host and a
  * CLI, or a host restarted while the old one drains) cannot interleave: a job is one row, updated
@@ -44,6 +44,13 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_by_start ON jobs (start_ms DESC, name DESC);
 CREATE INDEX IF NOT EXISTS jobs_by_instance ON jobs (instance_key, category, status, start_ms DESC);
 CREATE INDEX IF NOT EXISTS jobs_running ON jobs (start_ms) WHERE status = 'InProgress';
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, start_ms DESC, name DESC);
+CREATE INDEX IF NOT EXISTS jobs_by_operation ON jobs (operation, start_ms DESC, name DESC);
+CREATE INDEX IF NOT EXISTS jobs_by_instance_key ON jobs (instance_key, start_ms DESC, name DESC);
+CREATE INDEX IF NOT EXISTS jobs_by_instance_name ON jobs (instance_name, start_ms DESC, name DESC);
+CREATE INDEX IF NOT EXISTS jobs_by_instance_friendly ON jobs (instance_friendly, start_ms DESC, name DESC);
+CREATE INDEX IF NOT EXISTS jobs_by_datasource ON jobs (datasource_key, start_ms DESC, name DESC);
+CREATE INDEX IF NOT EXISTS jobs_by_datasource_name ON jobs (datasource_name, start_ms DESC, name DESC);
 CREATE TABLE IF NOT EXISTS alarms (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL,
@@ -57,7 +64,7 @@ CREATE INDEX IF NOT EXISTS alarms_by_time ON alarms (at_ms);
 `;
 
 /** Loads `node:sqlite`, silencing only its own "SQLite is an experimental feature" warning. */
-async function loadSqlite(): Promise<typeof sqlite> {
+export async function loadSqlite(): Promise<typeof sqlite> {
   const original = process.emitWarning;
   process.emitWarning = function filtered(
     this: unknown,
@@ -155,55 +162,8 @@ export class SqliteJobHistory implements JobHistoryPort {
 
   /** @inheritdoc */
   async queryJobs(query: JobHistoryQuery): Promise<JobHistoryPage> {
-    const where: string[] = [];
-    const args: SQLInputValue[] = [];
-    if (query.from !== undefined) {
-      where.push("start_ms >= ?");
-      args.push(Date.parse(query.from));
-    }
-    if (query.to !== undefined) {
-      where.push("start_ms < ?");
-      args.push(Date.parse(query.to));
-    }
-    if (query.since !== undefined) {
-      where.push("(start_ms >= ? OR end_ms >= ?)");
-      args.push(Date.parse(query.since), Date.parse(query.since));
-    }
-    if (query.status) {
-      where.push(`status IN (${query.status.map(() => "?").join(", ") || "NULL"})`);
-      args.push(...query.status);
-    }
-    if (query.operation) {
-      where.push(`operation IN (${query.operation.map(() => "?").join(", ") || "NULL"})`);
-      args.push(...query.operation);
-    }
-    if (query.vault !== undefined) {
-      where.push("vault = ?");
-      args.push(lower(query.vault));
-    }
-    if (query.instance !== undefined) {
-      where.push("(instance_key = ? OR instance_name = ? OR instance_friendly = ?)");
-      args.push(lower(query.instance), lower(query.instance), lower(query.instance));
-    }
-    if (query.datasourceId !== undefined) {
-      where.push("datasource_key = ?");
-      args.push(lower(query.datasourceId));
-    }
-    if (query.datasourceName !== undefined) {
-      where.push("(datasource_name = ? OR instance_friendly = ?)");
-      args.push(lower(query.datasourceName), lower(query.datasourceName));
-    }
-    if (query.after) {
-      const start = Date.parse(query.after.s);
-      where.push("(start_ms < ? OR (start_ms = ? AND name < ?))");
-      args.push(start, start, query.after.n);
-    }
-    const rows = this.#db
-      .prepare(
-        `SELECT job FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-         ORDER BY start_ms DESC, name DESC LIMIT ?`,
-      )
-      .all(...args, query.top + 1);
+    const { sql, args } = jobQuerySql(query);
+    const rows = this.#db.prepare(sql).all(...args);
     const jobs = rows.map((row) => JSON.parse(String(row["job"])) as BackupJob);
     const value = jobs.slice(0, query.top);
     const last = value.at(-1);
@@ -286,6 +246,79 @@ export class SqliteJobHistory implements JobHistoryPort {
     this.#closed = true;
     this.#db.close();
   }
+}
+
+/**
+ * The statement and arguments of one page of {@link JobHistoryQuery}: newest first, one row past
+ * the page so the caller knows whether another follows.
+ *
+ * @remarks Every filter has an index that ends in the page order (`start_ms DESC, name DESC`), so
+ * a page reads about as many rows as it answers whichever filter is given, and a page deep in
+ * the history costs what the first does (keyset paging on the last row's start and name).
+ */
+export function jobQuerySql(query: JobHistoryQuery): { sql: string; args: SQLInputValue[] } {
+  const where: string[] = [];
+  const args: SQLInputValue[] = [];
+  if (query.from !== undefined) {
+    where.push("start_ms >= ?");
+    args.push(Date.parse(query.from));
+  }
+  if (query.to !== undefined) {
+    where.push("start_ms < ?");
+    args.push(Date.parse(query.to));
+  }
+  if (query.since !== undefined) {
+    where.push("(start_ms >= ? OR end_ms >= ?)");
+    args.push(Date.parse(query.since), Date.parse(query.since));
+  }
+  // With an instance or a datasource named, its index is the one to read: the unary `+` keeps
+  // SQLite from choosing the status or operation index instead, which (without statistics) it
+  // takes for as selective and which would read every failed job of every instance.
+  const narrow =
+    query.instance !== undefined ||
+    query.datasourceId !== undefined ||
+    query.datasourceName !== undefined
+      ? "+"
+      : "";
+  if (query.status) {
+    where.push(`${narrow}status IN (${query.status.map(() => "?").join(", ") || "NULL"})`);
+    args.push(...query.status);
+  }
+  if (query.operation) {
+    where.push(`${narrow}operation IN (${query.operation.map(() => "?").join(", ") || "NULL"})`);
+    args.push(...query.operation);
+  }
+  if (query.vault !== undefined) {
+    where.push("vault = ?");
+    args.push(lower(query.vault));
+  }
+  if (query.vaultId !== undefined) {
+    const prefix = `${lower(query.vaultId)}/backupinstances/`;
+    where.push("substr(instance_key, 1, ?) = ?");
+    args.push(prefix.length, prefix);
+  }
+  if (query.instance !== undefined) {
+    where.push("(instance_key = ? OR instance_name = ? OR instance_friendly = ?)");
+    args.push(lower(query.instance), lower(query.instance), lower(query.instance));
+  }
+  if (query.datasourceId !== undefined) {
+    where.push("datasource_key = ?");
+    args.push(lower(query.datasourceId));
+  }
+  if (query.datasourceName !== undefined) {
+    where.push("(datasource_name = ? OR instance_friendly = ?)");
+    args.push(lower(query.datasourceName), lower(query.datasourceName));
+  }
+  if (query.after) {
+    const start = Date.parse(query.after.s);
+    where.push("(start_ms < ? OR (start_ms = ? AND name < ?))");
+    args.push(start, start, query.after.n);
+  }
+  return {
+    sql: `SELECT job FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY start_ms DESC, name DESC LIMIT ?`,
+    args: [...args, query.top + 1],
+  };
 }
 
 function alarmOf(row: Record<string, unknown>, jobId: string): AlarmRecord {

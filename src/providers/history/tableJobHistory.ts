@@ -124,6 +124,7 @@ export class TableJobHistory implements JobHistoryPort {
       bounds.push(odata`PartitionKey le ${monthPartition(Date.parse(query.from))}`);
     if (query.status && query.status.length > 0)
       bounds.push(`(${query.status.map((status) => odata`status eq ${status}`).join(" or ")})`);
+    bounds.push(...serviceFilters(query));
     const found: BackupJob[] = [];
     for await (const entity of client.listEntities<JobEntity>({
       queryOptions: { filter: bounds.join(" and ") },
@@ -242,6 +243,39 @@ export class TableJobHistory implements JobHistoryPort {
       await deleteIfThere(client, entity.partitionKey, entity.rowKey);
     return removed;
   }
+}
+
+/** A backup instance's ARM id (`.../backupVaults/{vault}/backupInstances/{name}`), lower case. */
+const INSTANCE_ID =
+  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/[^/]+\/backupvaults\/[^/]+\/backupinstances\/[^/]+$/;
+
+/**
+ * The parts of a query the service can filter on, over the entity's `instanceKey` (the instance's
+ * ARM id, lower case) and `category`: an instance named by ARM id, a vault resolved to its id (a
+ * key range: every instance id of the vault starts with it), and the operations' categories.
+ * What they cannot say (an instance's or datasource's name, backup on demand or on schedule) the
+ * client still checks, with every other filter, on each entity read.
+ */
+function serviceFilters(query: JobHistoryQuery): string[] {
+  const filters: string[] = [];
+  const instance = query.instance?.toLowerCase();
+  if (instance !== undefined && INSTANCE_ID.test(instance))
+    filters.push(odata`instanceKey eq ${instance}`);
+  if (query.vaultId !== undefined) {
+    const prefix = `${query.vaultId.toLowerCase()}/backupinstances/`;
+    // The smallest string after every one that starts with the prefix: its last character raised.
+    const end = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
+    filters.push(odata`instanceKey ge ${prefix} and instanceKey lt ${end}`);
+  }
+  if (query.operation && query.operation.length > 0) {
+    const categories = [
+      ...new Set(
+        query.operation.map((operation) => (operation === "Restore" ? "Restore" : "Backup")),
+      ),
+    ];
+    filters.push(`(${categories.map((category) => odata`category eq ${category}`).join(" or ")})`);
+  }
+  return filters;
 }
 
 async function deleteIfThere(client: TableClient, partitionKey: string, rowKey: string) {

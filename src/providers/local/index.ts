@@ -11,11 +11,14 @@ import type { ResourceScope } from "../../domain/protection/ids.js";
 import { parseLocalServerList } from "../../domain/protection/localServers.js";
 import type { Provider } from "../ports.js";
 import type { PostgresConnectionParams } from "../../domain/protection/connectionString.js";
+import { LocalDrillTargets } from "./drillTargets.js";
 import { localHealthCheck } from "./health.js";
 import { LocalBackupService } from "./localBackupService.js";
 import { postgresBinDir, startPostgresCluster, type PostgresCluster } from "./postgresCluster.js";
 import { LocalResourceDirectory, type LocalServerConfig } from "./resourceDirectory.js";
 import { LocalSecretStore } from "./secretStore.js";
+import { createLocalServiceLimitFacts } from "./serviceLimitFacts.js";
+import { localVaultSettings } from "./vaultSettings.js";
 
 export { LocalBackupService, type BackupRunRequest } from "./localBackupService.js";
 export { LocalResourceDirectory, type LocalServerConfig } from "./resourceDirectory.js";
@@ -52,6 +55,11 @@ export interface LocalProviderOptions {
   readonly parallelTableMinBytes?: number;
   /** The cores that bound parallel jobs; the machine's when absent. */
   readonly cpuCount?: number;
+  /**
+   * Most databases of one server dumped at a time (`LOCAL_BACKUP_CONCURRENCY`); two per core
+   * when absent.
+   */
+  readonly databasesAtOnce?: number;
   /** Subscription and resource group in the ids of vaults and what they hold. */
   readonly scope?: ResourceScope;
   /** Folders a restore as files may write under; `<stateDir>/restores` when absent. */
@@ -124,6 +132,7 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
       ? { parallelTableMinBytes: options.parallelTableMinBytes }
       : {}),
     ...(options.cpuCount !== undefined ? { cpuCount: options.cpuCount } : {}),
+    ...(options.databasesAtOnce !== undefined ? { databasesAtOnce: options.databasesAtOnce } : {}),
     ...(options.scope ? { scope: options.scope } : {}),
     ...(options.restoreFolders ? { restoreFolders: options.restoreFolders } : {}),
   });
@@ -132,7 +141,10 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
     secrets,
     directory,
     lifecycle: backup.lifecycle,
+    vaultSettings: localVaultSettings,
     health: localHealthCheck(options.servers),
+    limits: createLocalServiceLimitFacts(options.servers, secrets, options.resolveEndpoint),
+    drills: new LocalDrillTargets(backup, directory),
   };
 }
 
@@ -160,6 +172,7 @@ export async function startLocalProvider(
         | "LOCAL_STOP_GRACE_SECONDS"
         | "LOCAL_BACKUP_PARALLEL_JOBS"
         | "LOCAL_BACKUP_COMPRESSION"
+        | "LOCAL_BACKUP_CONCURRENCY"
       >
     >,
 ): Promise<StartedLocalProvider> {
@@ -197,6 +210,9 @@ export async function startLocalProvider(
       : {}),
     ...(config.LOCAL_BACKUP_COMPRESSION !== undefined
       ? { compressionLevel: config.LOCAL_BACKUP_COMPRESSION }
+      : {}),
+    ...(config.LOCAL_BACKUP_CONCURRENCY !== undefined
+      ? { databasesAtOnce: config.LOCAL_BACKUP_CONCURRENCY }
       : {}),
   });
   // Work a stop or a crash cut off runs again now, not at the first request that touches its

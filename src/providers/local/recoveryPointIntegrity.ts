@@ -6,7 +6,10 @@
  *
  * @remarks Restores, restores as files and copies between stores check before they create
  * anything, so a file changed or cut on disk fails the job with `RecoveryPointCorrupt` and leaves
- * no database, no file and no copy behind.
+ * no database, no file and no copy behind. One exception keeps the data from being read twice: a
+ * restore into a database of a directory-format dump checks its tables' data files for presence
+ * and size only, and hashes them as it loads them (`verifiedLoad.ts`); a changed one then fails
+ * the job with `RecoveryPointCorrupt` too, and the database it had created is dropped.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -59,6 +62,7 @@ export async function fileDigest(file: string): Promise<{ sizeBytes: number; sha
 async function fileProblem(
   folder: string,
   file: Pick<RecoveryPointFile, "fileName" | "sizeBytes" | "sha256">,
+  readContent = true,
 ): Promise<string | undefined> {
   const location = path.resolve(folder, file.fileName);
   // A manifest names files of its own folder only: `../x` or an absolute path is not read.
@@ -76,6 +80,7 @@ async function fileProblem(
   if (size !== file.sizeBytes) {
     return `${file.fileName} has ${size} bytes where the backup wrote ${file.sizeBytes} (SHA-256 ${file.sha256} expected)`;
   }
+  if (!readContent) return undefined;
   const actual = await fileDigest(location);
   if (actual.sha256 !== file.sha256)
     return `${file.fileName} has SHA-256 ${actual.sha256} where the backup recorded ${file.sha256}`;
@@ -86,6 +91,7 @@ async function fileProblem(
 async function directoryProblems(
   folder: string,
   entry: RecordedRecoveryPoint["files"][number],
+  hashedLater: (part: RecoveryPointFilePart) => boolean,
 ): Promise<string[]> {
   const location = path.resolve(folder, entry.fileName);
   if (path.dirname(location) !== path.resolve(folder))
@@ -103,13 +109,22 @@ async function directoryProblems(
   if (present === undefined) return [`${entry.fileName} is missing`];
   const problems: string[] = [];
   for (const part of parts) {
-    const problem = await fileProblem(location, part);
+    const problem = await fileProblem(location, part, !hashedLater(part));
     if (problem) problems.push(`${entry.fileName}/${problem}`);
   }
   const listed = new Set(parts.map((p) => p.fileName));
   for (const name of present.filter((n) => !listed.has(n)).sort())
     problems.push(`${entry.fileName}/${name} is not a file the backup wrote`);
   return problems;
+}
+
+/** Options of {@link assertRecoveryPointIntact}. */
+export interface IntegrityCheckOptions {
+  /**
+   * Parts of a directory-format dump whose content the caller hashes itself as it reads them (a
+   * verified load): only their presence and size are checked here, so they are read once.
+   */
+  readonly hashedLater?: (part: RecoveryPointFilePart) => boolean;
 }
 
 /**
@@ -123,17 +138,29 @@ export async function assertRecoveryPointIntact(
   point: RecordedRecoveryPoint,
   folder: string,
   purpose: string,
+  options: IntegrityCheckOptions = {},
 ): Promise<void> {
+  const hashedLater = options.hashedLater ?? (() => false);
   const problems: string[] = [];
   for (const file of point.files) {
-    if (file.format === "directory") problems.push(...(await directoryProblems(folder, file)));
+    if (file.format === "directory")
+      problems.push(...(await directoryProblems(folder, file, hashedLater)));
     else {
       const problem = await fileProblem(folder, file);
       if (problem) problems.push(problem);
     }
   }
   if (problems.length === 0) return;
-  throw new AppError(
+  throw recoveryPointCorrupt(point, purpose, problems);
+}
+
+/** The `RecoveryPointCorrupt` failure of a recovery point, one sentence per problem. */
+export function recoveryPointCorrupt(
+  point: Pick<RecordedRecoveryPoint, "recoveryPointId" | "backupInstanceName">,
+  purpose: string,
+  problems: readonly string[],
+): AppError {
+  return new AppError(
     ProviderErrorCodes.recoveryPointCorrupt,
     `Recovery point '${point.recoveryPointId}' of '${point.backupInstanceName}' is corrupt and was not ${purpose}: ${problems.join("; ")}`,
     {
@@ -142,6 +169,22 @@ export async function assertRecoveryPointIntact(
         "Restore another recovery point (an ArchiveStore copy of this one, if it has one, or an earlier one), and check the disk holding the vault",
     },
   );
+}
+
+/**
+ * The content problems of some parts of a directory-format dump (those a load hashed, or would
+ * have): each read once through SHA-256 and compared with the manifest.
+ */
+export async function partProblems(
+  dumpFolder: string,
+  parts: readonly RecoveryPointFilePart[],
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const part of parts) {
+    const problem = await fileProblem(dumpFolder, part);
+    if (problem) problems.push(`${path.basename(dumpFolder)}/${problem}`);
+  }
+  return problems;
 }
 
 /**

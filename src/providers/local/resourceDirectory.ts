@@ -12,6 +12,7 @@
  */
 import path from "node:path";
 import { InvalidInputError, NotFoundError } from "../../domain/errors.js";
+import { SCRATCH_DATABASE_PREFIX } from "../../domain/drills/drill.js";
 import {
   parseConnectionString,
   type PostgresConnectionParams,
@@ -351,7 +352,10 @@ export class LocalResourceDirectory implements ResourceDirectoryPort {
         (
           await client.query<{ datname: string; comment: string | null }>(
             `SELECT datname, shobj_description(oid, 'pg_database') AS comment
-             FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname`,
+             FROM pg_database WHERE datallowconn AND NOT datistemplate
+               AND NOT starts_with(datname, $1) ORDER BY datname`,
+            // A restore drill's scratch database is nobody's to protect or list.
+            [SCRATCH_DATABASE_PREFIX],
           )
         ).rows,
     );

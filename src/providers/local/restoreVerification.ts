@@ -182,8 +182,11 @@ export async function fingerprintDump(
   dumpFile: string,
   onTool?: VerificationOptions["onTool"],
   signal?: AbortSignal,
+  /** More arguments of `pg_restore`, e.g. `-L list` to read some entries only. */
+  extraArgs: readonly string[] = [],
 ): Promise<DumpFingerprint> {
-  const child = spawn(path.join(binDir, "pg_restore"), ["--data-only", "-f", "-", dumpFile], {
+  const args = ["--data-only", ...extraArgs, "-f", "-", dumpFile];
+  const child = spawn(path.join(binDir, "pg_restore"), args, {
     // Its own process group: a terminal's Ctrl+C reaches the host only (see processes.ts).
     ...toolSpawnOptions,
     stdio: ["ignore", "pipe", "pipe"],
@@ -373,6 +376,53 @@ export async function verifyRestoredDatabase(
   };
   const readers = Math.max(1, Math.min(options.jobs ?? 1, expected.tables.length));
   await Promise.all(Array.from({ length: readers }, reader));
+  const rows = compared.reduce((sum, c) => sum + c.comparison.expectedRows, 0);
+  return completeReport(params, database, expected, compared, options, [
+    `rows and content of ${compared.length} tables (${rows} rows)`,
+  ]);
+}
+
+/**
+ * Verifies a database whose tables were checked as they loaded (`verifiedLoad.ts`): their
+ * comparisons are taken as they are; large objects, sequence values and structure are compared
+ * as {@link verifyRestoredDatabase} compares them.
+ *
+ * @param others - the fingerprint of the dump's entries other than table data (large objects,
+ * sequence values).
+ */
+export async function verifyLoadedDatabase(
+  params: PostgresConnectionParams,
+  database: string,
+  loaded: readonly (TableComparison & { readonly mismatch?: string })[],
+  others: DumpFingerprint,
+  options: Pick<VerificationOptions, "structure"> = {},
+): Promise<RestoreVerificationReport> {
+  const rows = loaded.reduce((sum, table) => sum + table.expectedRows, 0);
+  return completeReport(
+    params,
+    database,
+    others,
+    loaded.map(({ mismatch, ...comparison }) => ({
+      comparison,
+      ...(mismatch ? { mismatch } : {}),
+    })),
+    options,
+    [
+      `rows of ${loaded.length} tables (${rows} rows) as the server's COPY stored them while they loaded`,
+      `content of ${loaded.length} tables: every byte of their data files as loaded, against the SHA-256 the backup recorded`,
+    ],
+  );
+}
+
+/** The report from the tables' comparisons and the rest of the checks, done now. */
+async function completeReport(
+  params: PostgresConnectionParams,
+  database: string,
+  expected: Pick<DumpFingerprint, "largeObjects" | "sequences">,
+  compared: readonly { comparison: TableComparison; mismatch?: string }[],
+  options: Pick<VerificationOptions, "structure">,
+  tablesChecked: readonly string[],
+): Promise<RestoreVerificationReport> {
   const tables = compared.map((c) => c.comparison);
   const mismatches = compared.flatMap((c) => (c.mismatch ? [c.mismatch] : []));
 
@@ -413,9 +463,8 @@ export async function verifyRestoredDatabase(
     }
   });
 
-  const rows = tables.reduce((sum, t) => sum + t.expectedRows, 0);
   const checked = [
-    `rows and content of ${tables.length} tables (${rows} rows)`,
+    ...tablesChecked,
     `${expectedObjects.length} large objects`,
     `values of ${expectedSequences.length} sequences`,
   ];

@@ -87,9 +87,11 @@ async function connectHostTable(
         })
       : client;
   }
-  const { DefaultAzureCredential } = await import("@azure/identity");
-  const credential = new DefaultAzureCredential(
-    storage.clientId ? { managedIdentityClientId: storage.clientId } : {},
+  const { cloudCredential } = await import("../cloudCredential.js");
+  // The cloud was resolved with the location: the identity signs in at its authority.
+  const credential = cloudCredential(
+    {},
+    { managedIdentityClientId: storage.clientId, authorityHost: storage.authorityHost },
   );
   return new TableClient(storage.endpoint, tableName, credential, {
     ...(isLoopbackHttp(storage.endpoint) ? { allowInsecureConnection: true } : {}),

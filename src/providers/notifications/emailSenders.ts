@@ -41,13 +41,14 @@ export async function createEmailSender(
 ): Promise<ClosableEmailSender> {
   const from = config.EMAIL_SENDER_ADDRESS;
   if (provider === "acs") {
-    const [{ AcsEmailSender }, { DefaultAzureCredential }] = await Promise.all([
+    const [{ AcsEmailSender }, { cloudCredential }] = await Promise.all([
       import("./acsEmailSender.js"),
-      import("@azure/identity"),
+      import("../cloudCredential.js"),
     ]);
     const sender = new AcsEmailSender({
       endpoint: config.ACS_ENDPOINT ?? "",
-      credential: new DefaultAzureCredential(),
+      // ACS_ENDPOINT names the resource; the identity signs in at the cloud's authority.
+      credential: cloudCredential(config),
       senderAddress: from ?? "",
     });
     return { sender, close: () => undefined };

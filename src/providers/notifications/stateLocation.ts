@@ -7,6 +7,7 @@
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Config } from "../../config.js";
+import { authorityHostOf, storageSuffixOf, type CloudSetting } from "../cloudIdentity.js";
 
 /**
  * The folder of local notification files: under `PGPROTECT_STATE_DIR` locally; in Azure, the
@@ -36,6 +37,11 @@ export type HostTableStorage =
       readonly from: "AzureWebJobsStorage__tableServiceUri" | "AzureWebJobsStorage__accountName";
       /** `AzureWebJobsStorage__clientId`; without it the Azure Identity library reads `AZURE_CLIENT_ID`. */
       readonly clientId?: string;
+      /**
+       * The Microsoft Entra authority the identity signs in at: the cloud's; absent when
+       * `AZURE_AUTHORITY_HOST` says (Azure Identity reads it) or the cloud is unknown.
+       */
+      readonly authorityHost?: string;
     }
   /**
    * Nothing usable: the reason names the settings, never their values. `unset` when no host
@@ -66,20 +72,25 @@ export function notificationTableName(config: Pick<Config, "TASKHUB_NAME">): str
 /**
  * Reads the host storage settings the way the Functions host does: a connection string in
  * `AzureWebJobsStorage` first; otherwise identity-based, with `AzureWebJobsStorage__tableServiceUri`,
- * or `https://<AzureWebJobsStorage__accountName>.table.core.windows.net` (public cloud only, as for
- * the host itself).
+ * or `https://<AzureWebJobsStorage__accountName>.table.<storage suffix>` on the cloud's storage
+ * suffix (`core.windows.net`, `core.usgovcloudapi.net`, `core.chinacloudapi.cn`), the identity
+ * signing in at the cloud's authority.
  *
  * @param lookup - reads a host setting by name. The `AzureWebJobsStorage__*` settings belong to
  * the host and are absent from local.settings.sample.json, so they are read on demand, not
  * through the schema.
  */
 export function hostTableStorage(
-  config: Pick<Config, "AzureWebJobsStorage">,
+  config: Pick<Config, "AzureWebJobsStorage"> & CloudSetting,
   lookup: (name: string) => string | undefined,
 ): HostTableStorage {
   if (config.AzureWebJobsStorage) return { kind: "connectionString" };
   const clientId = lookup("AzureWebJobsStorage__clientId");
-  const identity = clientId ? { clientId } : {};
+  const authorityHost = authorityHostOf(config, lookup);
+  const identity = {
+    ...(clientId ? { clientId } : {}),
+    ...(authorityHost ? { authorityHost } : {}),
+  };
   const serviceUri = lookup("AzureWebJobsStorage__tableServiceUri");
   if (serviceUri) {
     if (!URL.canParse(serviceUri)) {
@@ -105,7 +116,7 @@ export function hostTableStorage(
     }
     return {
       kind: "identity",
-      endpoint: `https://${accountName}.table.core.windows.net`,
+      endpoint: `https://${accountName}.table.${storageSuffixOf(config)}`,
       from: "AzureWebJobsStorage__accountName",
       ...identity,
     };
@@ -128,7 +139,8 @@ export function notificationStateLocation(
   config: Pick<
     Config,
     "PGPROTECT_PROVIDER" | "PGPROTECT_STATE_DIR" | "TASKHUB_NAME" | "AzureWebJobsStorage"
-  >,
+  > &
+    CloudSetting,
   lookup: (name: string) => string | undefined,
 ): NotificationStateLocation {
   if (config.PGPROTECT_PROVIDER === "local") {

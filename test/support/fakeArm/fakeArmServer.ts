@@ -17,6 +17,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { OpenApiValidator, type ContractViolation } from "./openApiValidator.js";
 import { RequiredOnlyPruner } from "./requiredOnly.js";
+import { FakeRestores } from "./restores.js";
+import { isStorageAccountsQuery, storageAccountRows } from "./storageAccounts.js";
+import { FakeVaultPosture } from "./vaultPosture.js";
+import { FakePostgresServers, isPostgresServerPath } from "./fakePostgresServers.js";
 import { loopbackCertificate } from "../loopbackCertificate.js";
 
 type Json = Record<string, unknown>;
@@ -258,6 +262,8 @@ export class FakeArm {
   readonly requests: RecordedRequest[] = [];
   readonly violations: ContractViolation[] = [];
 
+  /** The vaults' security settings and resource guard proxies (`vaultPosture.ts`). */
+  readonly vaultPosture = new FakeVaultPosture();
   private readonly vaults = new Map<string, Vault>();
   private readonly policies = new Map<string, Json>();
   private readonly instances = new Map<string, Instance>();
@@ -272,6 +278,8 @@ export class FakeArm {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private scopeCounter = 0;
   private readonly servers = new Map<string, PostgresServer>();
+  /** The PostgreSQL servers' own GET: storage and replication role (`fakePostgresServers.ts`). */
+  readonly postgresServers = new FakePostgresServers();
   private readonly keyVaults: KeyVault[] = [];
   private readonly assignments: {
     id: string;
@@ -281,6 +289,20 @@ export class FakeArm {
     principalId: string;
   }[] = [];
   private graphWindow = { start: 0, used: 0 };
+  /** Restores: validateRestore, the storage role, restores as files written for real (`restores.ts`). */
+  readonly restores: FakeRestores<HttpAnswer> = new FakeRestores<HttpAnswer>({
+    instanceOf: (params) => this.instanceOf(params),
+    hasRecoveryPoint: (instanceId, pointId) =>
+      this.recoveryPoints.some((p) => p.instanceId === instanceId && p.id.endsWith(`/${pointId}`)),
+    createRestoreJob: (instance, destination) =>
+      this.createJob(instance as Instance, "Restore", true, {}, destination),
+    startOperation: (vault, outcome) => this.startOperation(vault as Vault, outcome),
+    roleAssignments: () => this.assignments,
+    answer: (status, body) => new HttpAnswer(status, body),
+    userError,
+    userFacingError,
+    principalId: FAKE_VAULT_PRINCIPAL_ID,
+  });
   private readonly lostAnswers: { operationId: string; how: LostAnswer; remaining: number }[] = [];
 
   private constructor(
@@ -543,16 +565,19 @@ export class FakeArm {
       /\/providers\/microsoft\.dbforpostgresql\/[^/]+\/[^/]+\/databases(\/[^/]+)?$/i.test(
         url.pathname,
       );
+    const postgresServer = isPostgresServerPath(url.pathname);
     const record: RecordedRequest = {
       method,
       path: url.pathname,
       operationId: graph
         ? "Resources"
-        : postgres
-          ? "Databases_Get"
-          : authorization
-            ? `RoleAssignments_${method}`
-            : (matched?.operationId ?? "unknown"),
+        : postgresServer
+          ? "Servers_Get"
+          : postgres
+            ? "Databases_Get"
+            : authorization
+              ? `RoleAssignments_${method}`
+              : (matched?.operationId ?? "unknown"),
       at: this.now(),
       body,
       ...(typeof req.headers["x-ms-client-request-id"] === "string"
@@ -573,6 +598,14 @@ export class FakeArm {
       answer = this.graphQuery(url, body);
     } else if (postgres) {
       answer = this.postgresDatabases(method, url);
+    } else if (postgresServer) {
+      const served = this.postgresServers.answer(
+        method,
+        url,
+        this.servers.get(url.pathname.toLowerCase()),
+        (message) => this.violations.push({ direction: "request", operation: "Servers", message }),
+      );
+      answer = new HttpAnswer(served.status, served.body);
     } else if (authorization) {
       answer = this.authorization(method, url, body);
     } else if (throttle) {
@@ -629,7 +662,8 @@ export class FakeArm {
         },
       });
     }
-    const contract = answer.status !== 401 && !graph && !postgres && !authorization;
+    const contract =
+      answer.status !== 401 && !graph && !postgres && !postgresServer && !authorization;
     if (contract && this.pruner && answer.body !== undefined) {
       answer = new HttpAnswer(
         answer.status,
@@ -813,11 +847,12 @@ export class FakeArm {
         request.query.startsWith(jobsQuery) ||
         request.query.startsWith(serversQuery) ||
         request.query.startsWith(keyVaultsQuery) ||
-        request.query.startsWith(instancesQuery)
+        request.query.startsWith(instancesQuery) ||
+        isStorageAccountsQuery(request.query)
       )
     ) {
       problems.push(
-        "the fake answers only the backup jobs, backup instances, PostgreSQL servers and key vaults queries",
+        "the fake answers only the backup jobs, backup instances, PostgreSQL servers, key vaults and storage accounts queries",
       );
     }
     if (problems.length > 0) {
@@ -831,6 +866,15 @@ export class FakeArm {
       return new HttpAnswer(400, { error: { code: "BadRequest", message: problems.join("; ") } });
     }
     const query = String(request.query);
+    if (isStorageAccountsQuery(query)) {
+      const rows = storageAccountRows(
+        query,
+        request.subscriptions as string[],
+        this.restores.storageAccounts(),
+      );
+      const page = { totalRecords: rows.length, count: rows.length, data: rows, facets: [] };
+      return new HttpAnswer(200, { ...page, resultTruncated: "false" }, quotaHeaders());
+    }
     if (query.startsWith(keyVaultsQuery)) {
       // The key vault a secret URI names: `... and properties.vaultUri =~ '<uri>' | project ...`.
       const vaultUri = /properties\.vaultUri =~ '([^']*)'/.exec(query)?.[1]?.toLowerCase();
@@ -1087,6 +1131,11 @@ export class FakeArm {
           url,
           [...this.vaults.values()].map((v) => this.vaultBody(v)),
         );
+      case "DppResourceGuardProxy_List": {
+        const vault = this.vaultOf(params);
+        if (!vault) return notFound(`Backup vault '${params["vaultName"]}'`);
+        return this.page(url, this.vaultPosture.resourceGuardProxies(vault.id));
+      }
       case "BackupPolicies_CreateOrUpdate":
         return this.putPolicy(params, body as Json);
       case "BackupPolicies_Get": {
@@ -1178,7 +1227,9 @@ export class FakeArm {
       case "BackupInstances_AdhocBackup":
         return this.adhocBackup(params, body as Json);
       case "BackupInstances_TriggerRestore":
-        return this.restore(params, body as Json);
+        return this.restores.trigger(params, body as Json);
+      case "BackupInstances_ValidateForRestore":
+        return this.restores.validate(params, body as Json);
       case "RecoveryPoints_List": {
         const instance = this.instanceOf(params);
         if (!instance) return notFound(`Backup instance '${params["backupInstanceName"]}'`);
@@ -1239,7 +1290,7 @@ export class FakeArm {
   }
 
   private vaultBody(vault: Vault): Json {
-    return {
+    return this.vaultPosture.answer(vault.id, {
       id: vault.id,
       name: vault.name,
       type: "Microsoft.DataProtection/Backupvaults",
@@ -1255,7 +1306,7 @@ export class FakeArm {
         provisioningState: "Succeeded",
         storageSettings: [{ datastoreType: "VaultStore", type: "LocallyRedundant" }],
       },
-    };
+    });
   }
 
   private putPolicy(params: Record<string, string>, body: Json): HttpAnswer {
@@ -1503,38 +1554,6 @@ export class FakeArm {
         },
       });
     };
-    return this.startOperation(instance.vault, () => ({ jobId: job.id }));
-  }
-
-  private restore(params: Record<string, string>, body: Json): HttpAnswer {
-    const instance = this.instanceOf(params);
-    if (!instance) return notFound(`Backup instance '${params["backupInstanceName"]}'`);
-    const pointId = String(body["recoveryPointId"]);
-    if (
-      !this.recoveryPoints.some((p) => p.instanceId === instance.id && p.id.endsWith(`/${pointId}`))
-    ) {
-      return notFound(`Recovery point '${pointId}'`);
-    }
-    const target = body["restoreTargetInfo"] as Json;
-    const datasourceType = String(
-      (instance.properties["dataSourceInfo"] as Json)["datasourceType"],
-    );
-    if (
-      datasourceType.toLowerCase().endsWith("flexibleservers") &&
-      target["objectType"] !== "RestoreFilesTargetInfo"
-    ) {
-      return userError(
-        400,
-        "UserErrorInvalidRestoreTarget",
-        "Flexible Servers restore as files only.",
-        ["Restore as files into a storage container."],
-      );
-    }
-    const destination =
-      target["objectType"] === "RestoreFilesTargetInfo"
-        ? String((target["targetDetails"] as Json)["url"])
-        : String((target["datasourceInfo"] as Json)["resourceID"]);
-    const job = this.createJob(instance, "Restore", true, {}, destination);
     return this.startOperation(instance.vault, () => ({ jobId: job.id }));
   }
 

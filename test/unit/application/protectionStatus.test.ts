@@ -125,6 +125,63 @@ describe("GET /api/protections/{id} for every database of a server", () => {
     );
   });
 
+  it("stays Protected when databases left out for the service's limits sit beside protected ones", () => {
+    const skipped = {
+      databaseName: "b",
+      code: "DATABASE_OWNED_BY_SERVICE_ROLE",
+      message: "owned by azure_pg_admin",
+      recommendedAction: "Give the database another owner",
+    };
+
+    const body = protectionStatusBody(
+      "protect-server-x",
+      completedServerRun({
+        serverName: "pg1",
+        protected: ["a"],
+        alreadyProtected: [],
+        failed: [],
+        stuck: [],
+        skipped: [skipped],
+      }),
+    );
+
+    expect(body).toMatchObject({
+      outcome: "Protected",
+      error: null,
+      summary: { skipped: [skipped] },
+    });
+  });
+
+  it("says Failed, naming each reason, when every database was left out for the service's limits", () => {
+    const body = protectionStatusBody(
+      "protect-server-x",
+      completedServerRun({
+        serverName: "pg1",
+        protected: [],
+        alreadyProtected: [],
+        failed: [],
+        stuck: [],
+        skipped: [
+          {
+            databaseName: "b",
+            code: "BYTEA_VALUE_TOO_LARGE",
+            message: "A BYTEA value of 600.0 MiB in b.public.t.c is too large",
+            recommendedAction: "Keep values under 512 MiB",
+          },
+        ],
+      }),
+    );
+
+    expect(body).toMatchObject({
+      outcome: "Failed",
+      error: {
+        code: "DATABASES_NOT_PROTECTED",
+        message:
+          "1 of 1 databases of pg1 were not protected: b (BYTEA_VALUE_TOO_LARGE: A BYTEA value of 600.0 MiB in b.public.t.c is too large)",
+      },
+    });
+  });
+
   it("says Failed with the orchestration's message when the orchestration itself failed", () => {
     const body = protectionStatusBody(
       "protect-server-x",

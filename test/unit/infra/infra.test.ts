@@ -54,6 +54,12 @@ const builtInRoleNames: Readonly<Record<string, string>> = {
   "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
 };
 
+/** Microsoft's own applications the templates name by appId, and their names. */
+const wellKnownApplicationNames: Readonly<Record<string, string>> = {
+  // Azure Monitor action groups' secure webhooks (Azure Monitor's documentation, "secure webhook").
+  "461e8683-5575-4561-ac7f-899cc907d62a": "AzNS AAD Webhook",
+};
+
 /** Environment variables azd provides itself, beside the template's outputs. */
 const azdEnvironmentVariables: readonly string[] = [
   "AZURE_ENV_NAME",
@@ -334,9 +340,10 @@ describe("the role assignments", () => {
 
     // Act
     const wrong = roleVars
-      .filter(
-        ({ id, comment }) => builtInRoleNames[id] === undefined || comment !== builtInRoleNames[id],
-      )
+      .filter(({ id, comment }) => {
+        const known = builtInRoleNames[id] ?? wellKnownApplicationNames[id];
+        return known === undefined || comment !== known;
+      })
       .map(({ name, id, comment }) => `${name} = ${id} // ${comment}`);
 
     // Assert
@@ -625,7 +632,7 @@ describe("callers' roles, from the infrastructure to the handlers", () => {
     expect(undeclared).toEqual([]);
   });
 
-  it("define exactly the app roles Backup.Reader and Backup.Operator, the ones the handlers check", () => {
+  it("define exactly the app roles Backup.Reader, Backup.Operator and Backup.AlertSender, the ones the handlers check", () => {
     // Arrange
     const roles = varSource(registration, "appRoles");
     const application = resourceSource(registration, "application");
@@ -634,10 +641,14 @@ describe("callers' roles, from the infrastructure to the handlers", () => {
     const values = [...roles.matchAll(/^\s*value:\s*'([^']*)'\s*$/gm)].map((m) => m[1] as string);
 
     // Assert
-    expect(values.sort()).toEqual(["Backup.Operator", "Backup.Reader"]);
-    expect(rolesTheHandlersCheck()).toEqual(["Backup.Operator", "Backup.Reader"]);
+    expect(values.sort()).toEqual(["Backup.AlertSender", "Backup.Operator", "Backup.Reader"]);
+    expect(rolesTheHandlersCheck()).toEqual([
+      "Backup.AlertSender",
+      "Backup.Operator",
+      "Backup.Reader",
+    ]);
     expect(readRepoFile("src/http/principal.ts")).toContain(
-      'export type AppRole = "Backup.Reader" | "Backup.Operator";',
+      'export type AppRole = "Backup.Reader" | "Backup.Operator" | "Backup.AlertSender";',
     );
     expect(application).toMatch(/^resource\s+application\s+'Microsoft\.Graph\/applications@v1\.0'/);
     expect(application).toMatch(/^\s*appRoles:\s*\[for role in appRoles:\s*\{/m);

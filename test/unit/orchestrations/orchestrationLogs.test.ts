@@ -186,6 +186,7 @@ describe("the orchestration boundary", () => {
       { serverName: "pg1", vaultId, policyName: "weekly", correlation: request },
       {
         listServerDatabases: () => ({ ok: true, value: [datasource] }),
+        checkDatabaseLimits: () => ({ ok: true, value: [] }),
         protectDatasource: () => ({ outcome: "Protected" }),
       },
     );
@@ -205,6 +206,7 @@ describe("the orchestration boundary", () => {
       { serverName: "pg1", vaultId, policyName: "weekly" },
       {
         listServerDatabases: () => ({ ok: true, value: [datasource] }),
+        checkDatabaseLimits: () => ({ ok: true, value: [] }),
         protectDatasource: () => ({ outcome: "Exploded" }),
       },
     );

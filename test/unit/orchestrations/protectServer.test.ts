@@ -27,9 +27,12 @@ function childrenStarted(scheduled: readonly Scheduled[]) {
   return started;
 }
 
+/** The limits' answer for a batch within every limit. */
+const noneRefused = () => ({ ok: true, value: [] });
+
 const shim = {
   lookupFunction: (name: string) =>
-    name === "listServerDatabases"
+    name === "listServerDatabases" || name === "checkDatabaseLimits"
       ? { name, triggerType: "activityTrigger" }
       : name === "protectDatasource"
         ? { name, triggerType: "orchestrationTrigger" }
@@ -44,6 +47,7 @@ describe("protectServer", () => {
       { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 2 },
       {
         listServerDatabases: () => ({ ok: true, value: names.map(database) }),
+        checkDatabaseLimits: noneRefused,
         protectDatasource: (subInput) => {
           const id = (subInput as { datasource: { datasourceId: string } }).datasource.datasourceId;
           if (id.endsWith("/b")) return { outcome: "AlreadyProtected" };
@@ -64,6 +68,7 @@ describe("protectServer", () => {
       alreadyProtected: ["b"],
       failed: [{ databaseName: "d", code: "SECRET_NOT_FOUND", message: "no secret" }],
       stuck: [],
+      skipped: [],
     });
   });
 
@@ -77,6 +82,7 @@ describe("protectServer", () => {
       { serverName: "pg1", vaultId: "/v", policyName: "p" },
       {
         listServerDatabases: () => ({ ok: true, value: [listed] }),
+        checkDatabaseLimits: noneRefused,
         protectDatasource: () => ({ outcome: "Protected" }),
       },
     );
@@ -95,6 +101,7 @@ describe("protectServer", () => {
       { serverName: "pg1", vaultId: "/v", policyName: "p" },
       {
         listServerDatabases: () => ({ ok: true, value: [database("a")] }),
+        checkDatabaseLimits: noneRefused,
         protectDatasource: () => ({ outcome: "Protected" }),
       },
     );
@@ -109,6 +116,7 @@ describe("protectServer", () => {
       { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 2 },
       {
         listServerDatabases: () => ({ ok: true, value: ["a", "b", "c"].map(database) }),
+        checkDatabaseLimits: noneRefused,
         protectDatasource: () => ({ outcome: "Protected" }),
       },
     );
@@ -134,7 +142,10 @@ describe("protectServer", () => {
         shim,
         input: { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 3 },
         batch,
-        activity: () => ({ ok: true, value: { ok: true, value: names.map(database) } }),
+        activity: (name) =>
+          name === "checkDatabaseLimits"
+            ? { ok: true, value: noneRefused() }
+            : { ok: true, value: { ok: true, value: names.map(database) } },
         child: (_name, instanceId) =>
           instanceId === protectionInstanceId(database("payroll").datasourceId)
             ? {
@@ -159,6 +170,7 @@ describe("protectServer", () => {
           },
         ],
         stuck: [],
+        skipped: [],
       });
     },
   );
@@ -173,6 +185,7 @@ describe("protectServer", () => {
       { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 2 },
       {
         listServerDatabases: () => ({ ok: true, value: ["a", "b", "c"].map(database) }),
+        checkDatabaseLimits: noneRefused,
         protectDatasource: (subInput) =>
           (subInput as { datasource: { datasourceId: string } }).datasource.datasourceId.endsWith(
             "/b",
@@ -197,6 +210,7 @@ describe("protectServer", () => {
           message: expect.stringContaining("still running after 60 minutes"),
         },
       ],
+      skipped: [],
     });
     expect(run.finishedAt.getTime() - start.getTime()).toBe(60 * 60_000);
     expect(run.customStatuses.at(-1)).toEqual({ done: 3, total: 3 });
@@ -210,6 +224,7 @@ describe("protectServer", () => {
       { serverName: "pg1", vaultId: "/v", policyName: "p", childTimeoutMinutes: 5 },
       {
         listServerDatabases: () => ({ ok: true, value: [database("a")] }),
+        checkDatabaseLimits: noneRefused,
         protectDatasource: () => hangs,
       },
       { start },
@@ -225,6 +240,7 @@ describe("protectServer", () => {
       { serverName: "pg1", vaultId: "/v", policyName: "p" },
       {
         listServerDatabases: () => ({ ok: true, value: [database("a"), database("b")] }),
+        checkDatabaseLimits: noneRefused,
         protectDatasource: () => ({ outcome: "Protected" }),
       },
     );
@@ -248,6 +264,7 @@ describe("protectServer", () => {
       { serverName: "pg1", vaultId: "/v", policyName: "p" },
       {
         listServerDatabases: () => ({ ok: true, value: databases }),
+        checkDatabaseLimits: noneRefused,
         protectDatasource: () => ({ outcome: "Protected" }),
       },
     );
@@ -258,6 +275,97 @@ describe("protectServer", () => {
     expect(run.output.protected).toEqual(["Sales", "sales", "sales_eu", "sales-eu"]);
     expect(run.output.failed).toEqual([]);
     expect(run.customStatuses.at(-1)).toEqual({ done: 4, total: 4 });
+  });
+
+  it("leaves out a database that breaks a limit, naming its reason, and protects the others of its batch", () => {
+    // Arrange: b is owned by the service's admin role.
+    const refusal = {
+      databaseName: "b",
+      code: "DATABASE_OWNED_BY_SERVICE_ROLE",
+      message:
+        "The database pg1/b is owned by azure_pg_admin, a role Azure Backup's backups exclude",
+      recommendedAction: 'Give the database another owner (ALTER DATABASE "b" OWNER TO ...)',
+    };
+    const checked: unknown[] = [];
+
+    // Act
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p", secretUri: "s", maxConcurrency: 2 },
+      {
+        listServerDatabases: () => ({ ok: true, value: ["a", "b", "c"].map(database) }),
+        checkDatabaseLimits: (input) => {
+          checked.push(input);
+          const names = (input as { databases: { databaseName: string }[] }).databases.map(
+            (d) => d.databaseName,
+          );
+          return { ok: true, value: names.includes("b") ? [refusal] : [] };
+        },
+        protectDatasource: () => ({ outcome: "Protected" }),
+      },
+    );
+
+    // Assert
+    expect(childrenStarted(run.scheduled).map((c) => c.instanceId)).toEqual(
+      ["a", "c"].map((name) => protectionInstanceId(database(name).datasourceId)),
+    );
+    expect(run.output).toEqual({
+      serverName: "pg1",
+      protected: ["a", "c"],
+      alreadyProtected: [],
+      failed: [],
+      stuck: [],
+      skipped: [refusal],
+    });
+    expect(checked).toEqual([
+      { databases: [database("a"), database("b")], secretUri: "s" },
+      { databases: [database("c")], secretUri: "s" },
+    ]);
+    expect(run.customStatuses.at(-1)).toEqual({ done: 3, total: 3 });
+  });
+
+  it("waits on nothing for a batch whose every database breaks a limit", () => {
+    // Act
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p" },
+      {
+        listServerDatabases: () => ({ ok: true, value: [database("a")] }),
+        checkDatabaseLimits: () => ({
+          ok: true,
+          value: [
+            {
+              databaseName: "a",
+              code: "BYTEA_VALUE_TOO_LARGE",
+              message: "m",
+              recommendedAction: "r",
+            },
+          ],
+        }),
+      },
+    );
+
+    // Assert
+    expect(run.scheduled.filter((t) => t.kind === "all" || t.kind === "timer")).toEqual([]);
+    expect(run.output).toMatchObject({ protected: [], skipped: [{ databaseName: "a" }] });
+  });
+
+  it("protects every database when the limits cannot be checked, as an unread fact refuses nothing", () => {
+    // Act
+    const run = driveOrchestration(
+      protectServer,
+      { serverName: "pg1", vaultId: "/v", policyName: "p" },
+      {
+        listServerDatabases: () => ({ ok: true, value: [database("a")] }),
+        checkDatabaseLimits: () => {
+          throw new Error("Activity function 'checkDatabaseLimits' failed: ECONNREFUSED");
+        },
+        protectDatasource: () => ({ outcome: "Protected" }),
+      },
+    );
+
+    // Assert
+    expect(run.output).toMatchObject({ protected: ["a"], skipped: [] });
   });
 
   it("states the listing's failure in the summary when it still fails after its retries", () => {
@@ -294,7 +402,10 @@ describe("protectServer", () => {
         shim,
         input: { serverName: "pg1", vaultId: "/v", policyName: "p", maxConcurrency: 3 },
         batch,
-        activity: () => ({ ok: true, value: { ok: true, value: listed } }),
+        activity: (name) =>
+          name === "checkDatabaseLimits"
+            ? { ok: true, value: noneRefused() }
+            : { ok: true, value: { ok: true, value: listed } },
         child: (_name, instanceId) =>
           instanceId === protectionInstanceId(database("payroll").datasourceId)
             ? { pending: true }

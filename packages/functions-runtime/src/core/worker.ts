@@ -9,6 +9,7 @@ import { FunctionRegistry, installFunctionsCoreModule } from "./functionsCore.js
 import { InProcessInvoker, type WorkerLogRecord } from "./invoker.js";
 import { loadFunctionApp } from "./appLoader.js";
 import {
+  eachMessage,
   serializeError,
   type HostToWorkerMessage,
   type WorkerToHostMessage,
@@ -17,7 +18,25 @@ import {
 /** The Functions host version this runtime reports to the app. */
 export const reportedHostVersion = "4.1040.0";
 
-function send(message: WorkerToHostMessage, then?: () => void): void {
+/** Results and log lines not yet sent: they leave together at the end of this turn of the loop. */
+let outbox: WorkerToHostMessage[] = [];
+
+function flushOutbox(): void {
+  const messages = outbox;
+  outbox = [];
+  if (messages.length === 0 || !process.send || !process.connected) return;
+  process.send(messages.length === 1 ? messages[0] : { type: "batch", messages });
+}
+
+/** Queues a message for the host (results and logs are batched; see `BatchMessage`). */
+function send(message: WorkerToHostMessage): void {
+  if (outbox.length === 0) setImmediate(flushOutbox);
+  outbox.push(message);
+}
+
+/** Sends at once, after everything queued before it. */
+function sendNow(message: WorkerToHostMessage, then?: () => void): void {
+  flushOutbox();
   if (!process.send || !process.connected) return;
   process.send(message, undefined, undefined, () => then?.());
 }
@@ -44,7 +63,7 @@ process.on("SIGINT", () => undefined);
 process.on("SIGTERM", () => undefined);
 
 process.on("message", (raw: HostToWorkerMessage) => {
-  void handle(raw);
+  eachMessage(raw, (message) => void handle(message));
 });
 
 async function handle(message: HostToWorkerMessage): Promise<void> {
@@ -52,7 +71,7 @@ async function handle(message: HostToWorkerMessage): Promise<void> {
     case "load":
       try {
         const loaded = await loadFunctionApp(message.appDir, registry, invoker);
-        send({
+        sendNow({
           type: "loaded",
           functions: invoker.list(),
           capabilities: loaded.capabilities,
@@ -61,7 +80,7 @@ async function handle(message: HostToWorkerMessage): Promise<void> {
       } catch (error) {
         const cause = (error as { cause?: unknown }).cause;
         const detail = serializeError(error);
-        send({
+        sendNow({
           type: "loadFailed",
           error: cause instanceof Error && cause.stack ? { ...detail, stack: cause.stack } : detail,
         });
@@ -92,7 +111,7 @@ async function handle(message: HostToWorkerMessage): Promise<void> {
           message: `An appTerminate hook failed: ${String(error)}`,
         });
       }
-      send({ type: "terminated" }, () => process.exit(0));
+      sendNow({ type: "terminated" }, () => process.exit(0));
       return;
   }
 }

@@ -16,11 +16,13 @@ import type {
 } from "../contracts.js";
 import { RuntimeError, NotFoundError } from "../errors.js";
 import type { WorkerLogRecord } from "./invoker.js";
-import type {
-  HostToWorkerMessage,
-  RetryContext,
-  SerializedError,
-  WorkerToHostMessage,
+import {
+  eachMessage,
+  type HostToWorkerMessage,
+  type InvokeMessage,
+  type RetryContext,
+  type SerializedError,
+  type WorkerToHostMessage,
 } from "./workerProtocol.js";
 
 /** Options of {@link startWorker}. */
@@ -114,6 +116,8 @@ export class WorkerProcess implements FunctionInvoker {
   readonly capabilities: Readonly<Record<string, string>>;
   readonly entryFiles: readonly string[];
   #nextCallId = 1;
+  /** Invocations not yet sent: they leave together at the end of this turn of the loop. */
+  #outbox: InvokeMessage[] = [];
   #exited: WorkerExitedError | undefined;
   readonly #exitedPromise: Promise<void>;
   #terminated: (() => void) | undefined;
@@ -130,7 +134,9 @@ export class WorkerProcess implements FunctionInvoker {
     this.capabilities = loaded.capabilities;
     this.entryFiles = loaded.entryFiles;
     this.#exitedPromise = exitedPromise;
-    child.on("message", (message: WorkerToHostMessage) => this.#onMessage(message));
+    child.on("message", (message: WorkerToHostMessage) =>
+      eachMessage(message, (inner) => this.#onMessage(inner)),
+    );
     void exitedPromise.then(() => this.#onExit());
   }
 
@@ -191,12 +197,26 @@ export class WorkerProcess implements FunctionInvoker {
     };
     return new Promise((resolve, reject) => {
       this.#pending.set(callId, { functionName, resolve, reject });
-      this.#child.send(message, (error) => {
-        if (error) {
-          this.#pending.delete(callId);
-          reject(new WorkerExitedError(`The worker could not be reached: ${error.message}`));
-        }
-      });
+      if (this.#outbox.length === 0) setImmediate(() => this.#flushOutbox());
+      this.#outbox.push(message);
+    });
+  }
+
+  /** Sends the queued invocations as one message (see `BatchMessage`). */
+  #flushOutbox(): void {
+    const messages = this.#outbox;
+    this.#outbox = [];
+    if (messages.length === 0) return;
+    const payload: HostToWorkerMessage =
+      messages.length === 1 ? (messages[0] as InvokeMessage) : { type: "batch", messages };
+    this.#child.send(payload, (error) => {
+      if (!error) return;
+      for (const { callId } of messages) {
+        const call = this.#pending.get(callId);
+        if (!call) continue;
+        this.#pending.delete(callId);
+        call.reject(new WorkerExitedError(`The worker could not be reached: ${error.message}`));
+      }
     });
   }
 
@@ -214,6 +234,8 @@ export class WorkerProcess implements FunctionInvoker {
     const terminated = new Promise<void>((resolve) => {
       this.#terminated = resolve;
     });
+    // Invocations asked for before the stop reach the worker before the terminate message.
+    this.#flushOutbox();
     this.#child.send({ type: "terminate" } satisfies HostToWorkerMessage, () => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"timeout">((resolve) => {
@@ -246,6 +268,7 @@ export class WorkerProcess implements FunctionInvoker {
 
   #onExit(): void {
     this.#exited = new WorkerExitedError("The language worker has exited.");
+    this.#outbox = [];
     for (const call of this.#pending.values()) call.reject(this.#exited);
     this.#pending.clear();
   }
@@ -290,9 +313,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
     if (source)
       createInterface({ input: source }).on("line", (line) => options.onOutput(line, stream));
   }
-  child.on("message", (message: WorkerToHostMessage) => {
-    if (message.type === "log") options.onLog(message.record);
-  });
+  child.on("message", (message: WorkerToHostMessage) =>
+    eachMessage(message, (inner) => {
+      if (inner.type === "log") options.onLog(inner.record);
+    }),
+  );
 
   const loaded = await new Promise<Extract<WorkerToHostMessage, { type: "loaded" }>>(
     (resolve, reject) => {

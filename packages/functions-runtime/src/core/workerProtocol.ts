@@ -25,17 +25,31 @@ export interface SerializedError {
   readonly code?: string;
 }
 
+/** One invocation the host asks of the worker. */
+export interface InvokeMessage {
+  readonly type: "invoke";
+  readonly callId: number;
+  readonly functionName: string;
+  readonly invocationId: string;
+  readonly request: InvocationRequest;
+  readonly retryContext?: RetryContext;
+}
+
+/**
+ * Several messages sent as one: both sides gather what they send during one turn of the event
+ * loop, so that a burst of invocations (an engine dispatching dozens of episodes and activities)
+ * costs one write to the channel rather than one each. The messages keep their order.
+ */
+export interface BatchMessage<T> {
+  readonly type: "batch";
+  readonly messages: readonly T[];
+}
+
 /** Host to worker. */
 export type HostToWorkerMessage =
   | { readonly type: "load"; readonly appDir: string }
-  | {
-      readonly type: "invoke";
-      readonly callId: number;
-      readonly functionName: string;
-      readonly invocationId: string;
-      readonly request: InvocationRequest;
-      readonly retryContext?: RetryContext;
-    }
+  | InvokeMessage
+  | BatchMessage<InvokeMessage>
   | { readonly type: "terminate" };
 
 /** Worker to host. */
@@ -56,7 +70,20 @@ export type WorkerToHostMessage =
     }
   | { readonly type: "failed"; readonly callId: number; readonly error: SerializedError }
   | { readonly type: "log"; readonly record: WorkerLogRecord }
+  | BatchMessage<WorkerToHostMessage>
   | { readonly type: "terminated" };
+
+/** Calls `handle` with each message a channel message carries (itself, or a batch's, in order). */
+export function eachMessage<T extends { readonly type: string }>(
+  message: T | BatchMessage<T>,
+  handle: (message: T) => void,
+): void {
+  if (message.type === "batch") {
+    for (const inner of (message as BatchMessage<T>).messages) handle(inner);
+  } else {
+    handle(message as T);
+  }
+}
 
 /** Flattens anything thrown into a {@link SerializedError}. */
 export function serializeError(error: unknown): SerializedError {

@@ -3,9 +3,10 @@
  * records their results in batches. The extension's built-in HTTP activity (`callHttp`) runs here
  * too, without the worker.
  *
- * @remarks At-least-once: a result is recorded on the next turn of the event loop, together with
- * the others that finished meanwhile; an activity that ran but whose result was not recorded when
- * the process died (or the engine stopped) runs again at the next start.
+ * @remarks At-least-once: a result is recorded by the engine's group commit (`groupCommit.ts`) on
+ * the next turn of the event loop, together with the others that finished meanwhile and the
+ * episodes that ended; an activity that ran but whose result was not recorded when the process
+ * died (or the engine stopped) runs again at the next start.
  */
 import type { FunctionInvoker, RegisteredFunction, RpcTypedData } from "../contracts.js";
 import type { DurableClock } from "./clock.js";
@@ -18,7 +19,8 @@ import {
   resultFromReturnValue,
 } from "./payload.js";
 import { builtInHttpActivity, type DurableHttpRequestJson } from "./shim.js";
-import type { ActivityRow, DurableStore, NewMessage } from "./store.js";
+import type { GroupCommitter } from "./groupCommit.js";
+import type { ActivityRow } from "./store.js";
 
 /**
  * The extension's built-in HTTP activity: sends a `callHttp` request and records the answer as
@@ -46,7 +48,8 @@ async function runBuiltInHttpActivity(scheduledInput: string): Promise<string> {
 /** What the dispatcher needs from the engine. */
 export interface ActivityDispatcherOptions {
   readonly invoker: FunctionInvoker;
-  readonly store: DurableStore;
+  /** Records results, together with episodes' commits. */
+  readonly committer: GroupCommitter;
   readonly clock: DurableClock;
   readonly log: (line: string) => void;
   /** Activities run at the same time, at most. */
@@ -57,9 +60,7 @@ export interface ActivityDispatcherOptions {
   readonly isStopped: () => boolean;
   /** Runs `action` shortly, unless the engine stops first (the worker was unavailable). */
   readonly retrySoon: (action: () => void) => void;
-  /** Results were recorded: orchestrations have new messages. */
-  readonly onRecorded: () => void;
-  /** An activity finished or results were recorded: the engine may have become idle. */
+  /** An activity finished: the engine may have become idle. */
   readonly onSettled: () => void;
 }
 
@@ -67,9 +68,6 @@ export interface ActivityDispatcherOptions {
 export class ActivityDispatcher {
   private readonly queue: ActivityRow[] = [];
   private readonly inFlight = new Set<Promise<void>>();
-  /** Activity results not yet committed; flushed together on the next turn of the event loop. */
-  private readonly completions: Array<{ activityId: number; result: NewMessage }> = [];
-  private flushScheduled = false;
   /** Set once the engine has stopped for good: the store may be closed. */
   private closed = false;
 
@@ -79,9 +77,9 @@ export class ActivityDispatcher {
     this.options = options;
   }
 
-  /** Whether nothing is queued, running or waiting to be recorded. */
+  /** Whether nothing is queued or running (results waiting to be recorded are the committer's). */
   get isIdle(): boolean {
-    return this.queue.length === 0 && this.completions.length === 0 && this.inFlight.size === 0;
+    return this.queue.length === 0 && this.inFlight.size === 0;
   }
 
   /** Queues activities (new, or left from the last run) and starts as many as may run. */
@@ -95,9 +93,8 @@ export class ActivityDispatcher {
     this.queue.length = 0;
   }
 
-  /** Records what has finished and stops recording: later results are dropped (they run again). */
+  /** Stops recording: later results are dropped (they run again). */
   close(): void {
-    this.flush();
     this.closed = true;
   }
 
@@ -165,7 +162,7 @@ export class ActivityDispatcher {
   private record(row: ActivityRow, event: HistoryEvent): void {
     // Recorded while stopping too, until the store closes; after that the activity runs again later.
     if (this.closed) return;
-    this.completions.push({
+    this.options.committer.completeActivity({
       activityId: row.id,
       result: {
         instanceId: row.instanceId,
@@ -174,20 +171,5 @@ export class ActivityDispatcher {
         event,
       },
     });
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  /** Records the activity results gathered since the last flush, in one transaction. */
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.closed) return;
-    const batch = this.completions.splice(0);
-    if (batch.length === 0) return;
-    this.options.store.completeActivities(batch);
-    this.options.onRecorded();
-    this.options.onSettled();
   }
 }

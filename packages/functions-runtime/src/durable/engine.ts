@@ -2,7 +2,8 @@
  * The Durable engine: a single orchestration dispatcher that runs episodes (one orchestrator
  * invocation over the full history plus every message that arrived), an activity dispatcher
  * (`activities.ts`), and timers as delayed messages (`scheduledWork.ts`). All state lives in the
- * {@link DurableStore}; each kind of episode ends in one commit (`episodeCommits.ts`).
+ * {@link DurableStore}; each kind of episode ends in one commit (`episodeCommits.ts`), and the
+ * commits of episodes that end together are written in one transaction (`groupCommit.ts`).
  *
  * @remarks Activities are at-least-once: an activity that ran but whose result was not yet
  * committed when the process died runs again after a restart. Episodes are exactly-once in
@@ -21,6 +22,7 @@ import {
   terminatedCommit,
   type EpisodeEnd,
 } from "./episodeCommits.js";
+import { GroupCommitter } from "./groupCommit.js";
 import { EventType, events, type HistoryEvent } from "./history.js";
 import { instanceIdProblem, newExecutionId, newInstanceRow, startMessage } from "./instances.js";
 import { defaultHttpPollingMs, invokeOrchestrator, isTransient } from "./invocation.js";
@@ -55,8 +57,11 @@ export interface DurableEngineOptions extends DurableTuning {
 
 const day = 86_400_000;
 
-/** Episodes of different instances that may wait on the worker at the same time. */
-const maxConcurrentEpisodes = 8;
+/**
+ * Episodes of different instances that may wait on the worker at the same time. Many at once
+ * keep the worker busy while the host commits, and make the groups of the group commit larger.
+ */
+const maxConcurrentEpisodes = 64;
 /** How long to wait before retrying work that failed because the worker was unavailable. */
 const transientRetryMs = 1000;
 
@@ -72,6 +77,13 @@ export class DurableEngine {
   private drainAgain = false;
   private cancelWakeUp: (() => void) | undefined;
   private readonly activities: ActivityDispatcher;
+  private readonly committer: GroupCommitter;
+  /**
+   * Whether the dispatcher must look at the messages table as a whole: at start, when a timer may
+   * have come due, after the worker was unavailable. Otherwise the store names the instances
+   * that received messages.
+   */
+  private rescan = true;
   private readonly idle = new Set<() => void>();
   private readonly retryHandles = new Set<NodeJS.Timeout>();
 
@@ -83,16 +95,24 @@ export class DurableEngine {
     this.store = options.store;
     this.maximumShortTimerMs = options.maximumShortTimerMs ?? 6 * day;
     this.longRunningTimerIntervalMs = options.longRunningTimerIntervalMs ?? 3 * day;
+    this.committer = new GroupCommitter({
+      store: options.store,
+      log: options.log,
+      retrySoon: (action) => this.retrySoon(action),
+      onCompletionsRecorded: () => {
+        this.scheduleDrain();
+        this.notifyIdle();
+      },
+    });
     this.activities = new ActivityDispatcher({
       invoker: options.invoker,
-      store: options.store,
+      committer: this.committer,
       clock: options.clock,
       log: options.log,
       maxConcurrent: options.maxConcurrentActivities ?? 16,
       findActivity: (name) => this.findFunction(name, "activityTrigger"),
       isStopped: () => this.stopped,
       retrySoon: (action) => this.retrySoon(action),
-      onRecorded: () => this.scheduleDrain(),
       onSettled: () => this.notifyIdle(),
     });
   }
@@ -107,6 +127,7 @@ export class DurableEngine {
       );
     }
     this.activities.enqueue(queued);
+    this.rescan = true;
     this.scheduleDrain();
   }
 
@@ -124,6 +145,7 @@ export class DurableEngine {
     this.activities.clearQueue();
     await this.draining;
     this.activities.close();
+    this.committer.close();
   }
 
   // ---- client operations ----------------------------------------------------------------
@@ -266,6 +288,7 @@ export class DurableEngine {
       !this.draining &&
       !this.drainScheduled &&
       this.activities.isIdle &&
+      this.committer.isIdle &&
       this.store.readyInstanceIds(this.clock.now(), 1).length === 0
     );
   }
@@ -305,30 +328,58 @@ export class DurableEngine {
   /**
    * Runs episodes until no instance has a visible message. Episodes of different instances
    * overlap (their invocations wait on the worker); one instance never has two at once.
+   *
+   * @remarks Work is found from the instances the store says received messages since the last
+   * look, plus a scan of the messages table when {@link rescan} asks for one, every
+   * `maxConcurrentEpisodes` episodes (timers that came due, messages left by an earlier process)
+   * and before the drain ends: scanning after every episode cost more than the episode itself.
    */
   private async drain(): Promise<void> {
     const inFlight = new Map<string, Promise<void>>();
+    /** Instances that may have visible messages, in the order they got them. */
+    const candidates = new Set<string>();
+    let startedSinceScan = 0;
     let postponed = false;
+    const scan = (): void => {
+      this.rescan = false;
+      startedSinceScan = 0;
+      const limit = 2 * maxConcurrentEpisodes + inFlight.size;
+      for (const id of this.store.readyInstanceIds(this.clock.now(), limit)) candidates.add(id);
+    };
     for (;;) {
       this.drainAgain = false;
       if (this.stopped || postponed) break;
-      const ready = this.store
-        .readyInstanceIds(this.clock.now(), maxConcurrentEpisodes + inFlight.size)
-        .filter((id) => !inFlight.has(id));
-      for (const instanceId of ready) {
+      for (const id of this.store.takeNotified()) candidates.add(id);
+      if (this.rescan || startedSinceScan >= maxConcurrentEpisodes) scan();
+      for (const instanceId of candidates) {
         if (inFlight.size >= maxConcurrentEpisodes) break;
+        // Its messages that came during the episode wait for the next one.
+        if (inFlight.has(instanceId)) continue;
+        candidates.delete(instanceId);
+        startedSinceScan += 1;
         const episode = this.runEpisodeSafely(instanceId).then((outcome) => {
           inFlight.delete(instanceId);
           if (outcome === "postponed") postponed = true;
         });
         inFlight.set(instanceId, episode);
       }
-      if (inFlight.size === 0) break;
+      if (inFlight.size === 0) {
+        // Nothing known to run: the messages table decides whether the drain is over.
+        scan();
+        for (const id of this.store.takeNotified()) candidates.add(id);
+        if (candidates.size === 0) break;
+        continue;
+      }
       await Promise.race(inFlight.values());
     }
     await Promise.all(inFlight.values());
     // The worker is gone or restarting: the messages stay, and the engine tries again shortly.
-    if (postponed) this.retrySoon(() => this.scheduleDrain());
+    if (postponed) {
+      this.retrySoon(() => {
+        this.rescan = true;
+        this.scheduleDrain();
+      });
+    }
   }
 
   private async runEpisodeSafely(instanceId: string): Promise<"done" | "postponed"> {
@@ -343,7 +394,14 @@ export class DurableEngine {
       this.options.log(
         `durable: episode of '${instanceId}' failed inside the engine: ${messageOf(error)}`,
       );
-      this.failInstanceAfterEngineError(instanceId, error);
+      try {
+        await this.failInstanceAfterEngineError(instanceId, error);
+      } catch (failure) {
+        // The store itself failed; the messages stay and the episode runs again later.
+        this.options.log(
+          `durable: the failure of '${instanceId}' could not be recorded: ${messageOf(failure)}`,
+        );
+      }
       return "done";
     }
   }
@@ -362,15 +420,20 @@ export class DurableEngine {
     this.cancelWakeUp = undefined;
     if (this.stopped) return;
     const next = this.store.nextVisibleAt(this.clock.now());
-    if (next !== undefined) this.cancelWakeUp = this.clock.wakeAt(next, () => this.scheduleDrain());
+    if (next !== undefined) {
+      this.cancelWakeUp = this.clock.wakeAt(next, () => {
+        this.rescan = true;
+        this.scheduleDrain();
+      });
+    }
   }
 
-  private failInstanceAfterEngineError(instanceId: string, error: unknown): void {
+  private async failInstanceAfterEngineError(instanceId: string, error: unknown): Promise<void> {
     const instance = this.store.getInstance(instanceId);
     if (!instance) return;
     const now = new Date(this.clock.now());
     const ready = this.store.readyMessages(instanceId, now.getTime());
-    this.store.commitEpisode(engineFailureCommit(instance, ready, now, error));
+    await this.committer.commit(engineFailureCommit(instance, ready, now, error));
   }
 
   private async runEpisode(instanceId: string): Promise<void> {
@@ -381,9 +444,11 @@ export class DurableEngine {
       startedAt.getTime(),
       instance?.status === "Suspended",
     );
+    // A candidate whose messages an earlier episode already took: nothing to do.
+    if (ready.length === 0) return;
     const consumed = ready.map((m) => m.id);
-    const discard = (): void => {
-      this.store.commitEpisode(discardCommit(instanceId, instance, consumed, startedAt));
+    const discard = async (): Promise<void> => {
+      await this.committer.commit(discardCommit(instanceId, instance, consumed, startedAt));
     };
     if (!instance || terminalStatuses.has(instance.status)) return discard();
 
@@ -392,7 +457,7 @@ export class DurableEngine {
     );
     // As stored (frozen, shared with the store's history cache): the shim does not look at
     // IsPlayed, and orchestrationTriggerJson marks them played for the worker.
-    const past = this.store.getHistory(instanceId);
+    const past = this.store.getHistory(instanceId, instance);
     const startMessage = relevant.find((m) => m.event.EventType === EventType.ExecutionStarted);
     const others = relevant.filter((m) => m !== startMessage);
     const incoming: HistoryEvent[] = [
@@ -403,7 +468,9 @@ export class DurableEngine {
       (m) => m.event.EventType === EventType.ExecutionTerminated,
     );
     if (terminateMessage) {
-      this.commit(terminatedCommit(instance, consumed, startedAt, startMessage, terminateMessage));
+      await this.commit(
+        terminatedCommit(instance, consumed, startedAt, startMessage, terminateMessage),
+      );
       this.options.log(
         `durable: ${instance.name} (${instance.instanceId}) Terminated: ${terminateMessage.event.Input ?? ""}`,
       );
@@ -415,7 +482,9 @@ export class DurableEngine {
         m.event.EventType === EventType.ExecutionResumed,
     );
     if (control)
-      return this.commit(suspendOrResumeCommit(instance, control, startedAt, past.length > 0));
+      return await this.commit(
+        suspendOrResumeCommit(instance, control, startedAt, past.length > 0),
+      );
 
     const executionStarted =
       past.find((e) => e.EventType === EventType.ExecutionStarted) ?? startMessage?.event;
@@ -426,7 +495,7 @@ export class DurableEngine {
     const fullHistory = [...past, ...newEvents];
     const fn = this.findFunction(instance.name, "orchestrationTrigger");
     if (!fn) {
-      return this.finish(instance, consumed, startedAt, newEvents, [], {
+      return await this.finish(instance, consumed, startedAt, newEvents, [], {
         status: "Failed",
         message: `The function '${instance.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
         nextSequenceNumber: 0,
@@ -450,7 +519,7 @@ export class DurableEngine {
       state.customStatus === undefined ? null : JSON.stringify(state.customStatus);
     const actionGroups = state.actions ?? [[]];
     if (actionGroups.length !== 1) {
-      return this.finish(instance, consumed, startedAt, newEvents, [], {
+      return await this.finish(instance, consumed, startedAt, newEvents, [], {
         status: "Failed",
         message: `Orchestrator function '${instance.name}' failed: the orchestrator returned ${actionGroups.length} action groups; only replay schema V2 and later are supported.`,
         nextSequenceNumber: 0,
@@ -471,7 +540,7 @@ export class DurableEngine {
     });
 
     if (outcome.fatalError !== undefined) {
-      return this.finish(instance, consumed, startedAt, newEvents, [], {
+      return await this.finish(instance, consumed, startedAt, newEvents, [], {
         status: "Failed",
         message: `Orchestrator function '${instance.name}' failed: ${outcome.fatalError}`,
         nextSequenceNumber: outcome.nextSequenceNumber,
@@ -479,7 +548,7 @@ export class DurableEngine {
       });
     }
     if (outcome.actionsSettled && state.error !== undefined) {
-      return this.finish(instance, consumed, startedAt, newEvents, outcome.scheduled, {
+      return await this.finish(instance, consumed, startedAt, newEvents, outcome.scheduled, {
         status: "Failed",
         message: `Orchestrator function '${instance.name}' failed: ${state.error}`,
         nextSequenceNumber: outcome.nextSequenceNumber,
@@ -488,7 +557,7 @@ export class DurableEngine {
     }
     if (outcome.actionsSettled && state.isDone) {
       if (outcome.continueAsNew) {
-        return this.commit(
+        return await this.commit(
           continueAsNewCommit(
             this.clock,
             instance,
@@ -498,14 +567,14 @@ export class DurableEngine {
           ),
         );
       }
-      return this.finish(instance, consumed, startedAt, newEvents, outcome.scheduled, {
+      return await this.finish(instance, consumed, startedAt, newEvents, outcome.scheduled, {
         status: "Completed",
         output: state.output === undefined ? null : JSON.stringify(state.output),
         nextSequenceNumber: outcome.nextSequenceNumber,
         customStatus,
       });
     }
-    return this.finish(instance, consumed, startedAt, newEvents, outcome.scheduled, {
+    return await this.finish(instance, consumed, startedAt, newEvents, outcome.scheduled, {
       status: "Running",
       nextSequenceNumber: outcome.nextSequenceNumber,
       customStatus,
@@ -520,7 +589,7 @@ export class DurableEngine {
     newEvents: readonly HistoryEvent[],
     work: readonly ScheduledWork[],
     end: EpisodeEnd,
-  ): void {
+  ): Promise<void> {
     const commit = decisionCommit(this.clock, instance, consumed, at, newEvents, work, end, (id) =>
       this.store.getInstance(id),
     );
@@ -529,11 +598,11 @@ export class DurableEngine {
         `durable: ${instance.name} (${instance.instanceId}) ${end.status}${end.status === "Failed" ? `: ${end.message ?? ""}` : ""}`,
       );
     }
-    this.commit(commit);
+    return this.commit(commit);
   }
 
-  /** Commits one episode and starts the activities it scheduled. */
-  private commit(commit: EpisodeCommit): void {
-    this.activities.enqueue(this.store.commitEpisode(commit));
+  /** Commits one episode (in the next group commit) and then starts the activities it scheduled. */
+  private async commit(commit: EpisodeCommit): Promise<void> {
+    this.activities.enqueue(await this.committer.commit(commit));
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Durable state on disk: instances, their history, their inbox of messages (timers are messages
  * that become visible when due) and the activity work queue, in one SQLite file under the
- * runtime's state folder. Every episode commits in one transaction, so a process killed at any
- * moment restarts from a consistent state.
+ * runtime's state folder. Every episode commits atomically (the episodes of a group commit share
+ * one transaction), so a process killed at any moment restarts from a consistent state.
  *
  * The parsed histories of running instances are also kept in memory ({@link HistoryCache}) so
  * that an episode does not re-read and re-parse its whole history; SQLite stays the source of
@@ -13,7 +13,12 @@ import { join } from "node:path";
 import type * as sqlite from "node:sqlite";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { EventType, type HistoryEvent } from "./history.js";
-import { HistoryCache, deepFreeze, defaultHistoryCacheEvents } from "./historyCache.js";
+import {
+  HistoryCache,
+  deepFreeze,
+  defaultHistoryCacheEvents,
+  type CachedHistory,
+} from "./historyCache.js";
 
 /** Runtime status names as the status API prints them. */
 export type RuntimeStatus =
@@ -99,6 +104,20 @@ export interface EpisodeCommit {
   readonly activities: ReadonlyArray<Omit<ActivityRow, "id">>;
   readonly newInstances: ReadonlyArray<{ readonly row: InstanceRow; readonly start: NewMessage }>;
 }
+
+/** An activity's outcome, recorded as a message to its orchestration. */
+export interface ActivityCompletion {
+  readonly activityId: number;
+  readonly result: NewMessage;
+}
+
+/**
+ * How one episode of a group commit ended: its queued activity rows, or the error that rolled
+ * back that episode alone (the rest of the group committed).
+ */
+export type GroupCommitOutcome =
+  | { readonly committed: true; readonly activities: ActivityRow[] }
+  | { readonly committed: false; readonly error: unknown };
 
 /** Options of {@link openDurableStore}. */
 export interface DurableStoreOptions {
@@ -243,6 +262,11 @@ export class DurableStore {
   private readonly historyCache: HistoryCache;
   /** Instances whose history the current transaction deleted; their entries must not come back. */
   private readonly historyRewritten = new Set<string>();
+  /**
+   * Instances that received a message since {@link takeNotified} last ran, oldest first: the
+   * dispatcher finds work here without scanning the messages table after every episode.
+   */
+  private notified = new Set<string>();
 
   constructor(db: DatabaseSync, options: DurableStoreOptions = {}) {
     this.db = db;
@@ -299,16 +323,19 @@ export class DurableStore {
    * The instance's history, oldest first. The array is the caller's own, but the events are
    * frozen: they are shared with the history cache and with later calls, so copy one to change it
    * (`{ ...event, IsPlayed: true }`).
+   *
+   * @param instance the instance's row as just read, when the caller has it (saves a query)
    */
-  getHistory(instanceId: string): HistoryEvent[] {
-    const row = this.sql("SELECT execution_id, status FROM instances WHERE instance_id = ?").get(
-      instanceId,
-    ) as Row | undefined;
+  getHistory(
+    instanceId: string,
+    instance?: Pick<InstanceRow, "executionId" | "status">,
+  ): HistoryEvent[] {
+    const row = instance ?? this.getInstance(instanceId);
     // Only running instances have episodes to come; finished ones are read straight from SQLite.
-    if (!row || terminalStatuses.has(String(row.status) as RuntimeStatus)) {
+    if (!row || terminalStatuses.has(row.status)) {
       return this.readHistory(instanceId);
     }
-    const executionId = String(row.execution_id);
+    const executionId = row.executionId;
     const cached = this.historyCache.get(instanceId, executionId);
     if (cached) return cached.slice();
     const events = this.readHistory(instanceId);
@@ -363,6 +390,7 @@ export class DurableStore {
   }
 
   private insertMessage(message: NewMessage): void {
+    this.notified.add(message.instanceId);
     this.sql(
       "INSERT INTO messages (instance_id, execution_id, visible_at, control, event) VALUES (?, ?, ?, ?, ?)",
     ).run(
@@ -377,6 +405,19 @@ export class DurableStore {
   /** Queues a message for an instance (a raised event, a terminate request). */
   enqueue(message: NewMessage): void {
     this.insertMessage(message);
+  }
+
+  /**
+   * The instances that received a message (visible now or later) since the last call, in the
+   * order they received it, and forgets them. A hint only: a rolled-back transaction may have
+   * named an instance whose message is gone, and messages left from an earlier process are not
+   * named; {@link readyInstanceIds} is the full answer.
+   */
+  takeNotified(): string[] {
+    if (this.notified.size === 0) return [];
+    const ids = [...this.notified];
+    this.notified = new Set();
+    return ids;
   }
 
   /**
@@ -426,84 +467,155 @@ export class DurableStore {
   }
 
   /** {@link completeActivity} for several activities, in one transaction. */
-  completeActivities(completions: ReadonlyArray<{ activityId: number; result: NewMessage }>): void {
-    this.transaction(() => {
-      for (const { activityId, result } of completions) {
-        const deleted = this.sql("DELETE FROM activities WHERE id = ?").run(activityId);
-        if (Number(deleted.changes) > 0) this.insertMessage(result);
-      }
-    });
+  completeActivities(completions: readonly ActivityCompletion[]): void {
+    this.transaction(() => this.recordCompletions(completions));
+  }
+
+  private recordCompletions(completions: readonly ActivityCompletion[]): void {
+    const deleteActivity = this.sql("DELETE FROM activities WHERE id = ?");
+    for (const { activityId, result } of completions) {
+      // A result for a work item that is gone (its instance was purged or replaced) is dropped.
+      if (Number(deleteActivity.run(activityId).changes) > 0) this.insertMessage(result);
+    }
   }
 
   /**
    * Commits one episode; returns the activity rows it queued. The instance's cached history is
    * extended with the appended events only once the transaction has committed.
+   *
+   * @throws whatever made the episode's transaction roll back (nothing of it is stored).
    */
   commitEpisode(commit: EpisodeCommit): ActivityRow[] {
-    // Out of the cache while the transaction runs: if it rolls back, the entry is simply gone.
-    const cached = this.historyCache.take(commit.instanceId);
-    const appended: string[] = [];
-    const queued = this.transaction(() => {
-      const deleteMessage = this.sql("DELETE FROM messages WHERE id = ?");
-      for (const id of commit.consumedMessageIds) deleteMessage.run(id);
-      if (commit.dropPendingMessages) {
-        this.sql("DELETE FROM messages WHERE instance_id = ?").run(commit.instanceId);
-      }
-      if (commit.resetHistory) this.deleteHistory(commit.instanceId);
-      const nextSeqRow = this.sql(
-        "SELECT COALESCE(MAX(seq), -1) + 1 AS next FROM history WHERE instance_id = ?",
-      ).get(commit.instanceId) as Row;
-      let seq = Number(nextSeqRow.next);
-      const insertEvent = this.sql(
-        "INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)",
-      );
-      for (const event of commit.appendEvents) {
-        const json = JSON.stringify(event);
-        insertEvent.run(commit.instanceId, seq++, json);
-        appended.push(json);
-      }
-      const i = commit.instance;
-      if (i.input !== undefined) {
-        this.sql("UPDATE instances SET input = ? WHERE instance_id = ?").run(
-          i.input,
-          commit.instanceId,
-        );
-      }
-      this.sql(
-        "UPDATE instances SET status = ?, execution_id = ?, custom_status = ?, output = ?, updated_at = ? WHERE instance_id = ?",
-      ).run(i.status, i.executionId, i.customStatus, i.output, i.updatedAt, commit.instanceId);
-      for (const message of commit.messages) this.insertMessage(message);
-      for (const created of commit.newInstances) this.insertInstance(created.row, created.start);
-      const insertActivity = this.sql(
-        "INSERT INTO activities (instance_id, execution_id, task_scheduled_id, name, input) VALUES (?, ?, ?, ?, ?)",
-      );
-      return commit.activities.map((a) => {
-        const result = insertActivity.run(
-          a.instanceId,
-          a.executionId,
-          a.taskScheduledId,
-          a.name,
-          a.input,
-        );
-        return { ...a, id: Number(result.lastInsertRowid) };
+    const [outcome] = this.commitGroup([commit], [], { isolate: false });
+    if (!outcome?.committed) throw outcome?.error;
+    return outcome.activities;
+  }
+
+  /**
+   * Group commit: activity results and several episodes in one transaction, so that they share
+   * one write of the touched pages to the WAL instead of one each. Each episode stays atomic on
+   * its own: when one fails, the group is written again part by part, each in a transaction of
+   * its own, and only the failing episode is lost (its outcome carries the error). A process
+   * killed before the transaction commits keeps none of the group, and every episode in it runs
+   * again.
+   *
+   * @param options.isolate false: a failing episode fails the whole group (it throws).
+   * @throws when the activity results cannot be written (nothing of the group is stored).
+   */
+  commitGroup(
+    commits: readonly EpisodeCommit[],
+    completions: readonly ActivityCompletion[],
+    options: { readonly isolate?: boolean } = {},
+  ): GroupCommitOutcome[] {
+    // Out of the cache while the transaction runs: if it rolls back, the entries are simply gone.
+    const cached = commits.map((commit) => this.historyCache.take(commit.instanceId));
+    const appended: string[][] = commits.map(() => []);
+    let outcomes: GroupCommitOutcome[];
+    try {
+      outcomes = this.transaction(() => {
+        if (completions.length > 0) this.recordCompletions(completions);
+        return commits.map((commit, index) => ({
+          committed: true as const,
+          activities: this.writeEpisode(commit, appended[index] ?? [], cached[index]),
+        }));
       });
+    } catch (error) {
+      if (!(options.isolate ?? true)) throw error;
+      // Rare (a fault in the engine's own commit): part by part, so that only the failing
+      // episode is lost. The cache entries taken stay out; the next reads go to SQLite.
+      if (completions.length > 0) this.completeActivities(completions);
+      return commits.map((commit): GroupCommitOutcome => {
+        try {
+          return {
+            committed: true,
+            activities: this.transaction(() => this.writeEpisode(commit, [], undefined)),
+          };
+        } catch (failure) {
+          return { committed: false, error: failure };
+        }
+      });
+    }
+    commits.forEach((commit, index) => {
+      const entry = cached[index];
+      if (
+        entry &&
+        !this.historyRewritten.has(commit.instanceId) &&
+        entry.executionId === commit.instance.executionId &&
+        !terminalStatuses.has(commit.instance.status)
+      ) {
+        // Parsed from the text just stored, so the cache holds what a read from SQLite would give
+        // (and no object the caller still holds).
+        const events = (appended[index] ?? []).map((json) =>
+          deepFreeze(JSON.parse(json) as HistoryEvent),
+        );
+        this.historyCache.set(
+          commit.instanceId,
+          entry.executionId,
+          events.length === 0 ? entry.events : entry.events.concat(events),
+        );
+      }
     });
-    if (
-      cached &&
-      !this.historyRewritten.has(commit.instanceId) &&
-      cached.executionId === commit.instance.executionId &&
-      !terminalStatuses.has(commit.instance.status)
-    ) {
-      // Parsed from the text just stored, so the cache holds what a read from SQLite would give
-      // (and no object the caller still holds).
-      const events = appended.map((json) => deepFreeze(JSON.parse(json) as HistoryEvent));
-      this.historyCache.set(
+    return outcomes;
+  }
+
+  /**
+   * Writes one episode inside the current transaction; pushes the appended events' JSON.
+   *
+   * @param cached the instance's cache entry taken for this commit: it holds exactly the stored
+   *   history rows, so its length is the next sequence number (no query needed)
+   */
+  private writeEpisode(
+    commit: EpisodeCommit,
+    appended: string[],
+    cached: CachedHistory | undefined,
+  ): ActivityRow[] {
+    const deleteMessage = this.sql("DELETE FROM messages WHERE id = ?");
+    for (const id of commit.consumedMessageIds) deleteMessage.run(id);
+    if (commit.dropPendingMessages) {
+      this.sql("DELETE FROM messages WHERE instance_id = ?").run(commit.instanceId);
+    }
+    if (commit.resetHistory) this.deleteHistory(commit.instanceId);
+    let seq =
+      cached && !this.historyRewritten.has(commit.instanceId)
+        ? cached.events.length
+        : Number(
+            (
+              this.sql(
+                "SELECT COALESCE(MAX(seq), -1) + 1 AS next FROM history WHERE instance_id = ?",
+              ).get(commit.instanceId) as Row
+            ).next,
+          );
+    const insertEvent = this.sql("INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)");
+    for (const event of commit.appendEvents) {
+      const json = JSON.stringify(event);
+      insertEvent.run(commit.instanceId, seq++, json);
+      appended.push(json);
+    }
+    const i = commit.instance;
+    if (i.input !== undefined) {
+      this.sql("UPDATE instances SET input = ? WHERE instance_id = ?").run(
+        i.input,
         commit.instanceId,
-        cached.executionId,
-        events.length === 0 ? cached.events : cached.events.concat(events),
       );
     }
-    return queued;
+    this.sql(
+      "UPDATE instances SET status = ?, execution_id = ?, custom_status = ?, output = ?, updated_at = ? WHERE instance_id = ?",
+    ).run(i.status, i.executionId, i.customStatus, i.output, i.updatedAt, commit.instanceId);
+    for (const message of commit.messages) this.insertMessage(message);
+    for (const created of commit.newInstances) this.insertInstance(created.row, created.start);
+    const insertActivity = this.sql(
+      "INSERT INTO activities (instance_id, execution_id, task_scheduled_id, name, input) VALUES (?, ?, ?, ?, ?)",
+    );
+    return commit.activities.map((a) => {
+      const result = insertActivity.run(
+        a.instanceId,
+        a.executionId,
+        a.taskScheduledId,
+        a.name,
+        a.input,
+      );
+      return { ...a, id: Number(result.lastInsertRowid) };
+    });
   }
 
   /** Deletes an instance and everything about it; returns whether it existed. */

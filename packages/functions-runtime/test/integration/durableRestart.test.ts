@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
+import { openDurableStore } from "../../src/durable/store.js";
 import { startHost } from "../../src/host.js";
 
 const appDir = fileURLToPath(new URL("../fixtures/runtime-app", import.meta.url));
@@ -201,6 +202,60 @@ it("resumes a fan-out of 20 activities and a 10-second durable timer after the r
   ]);
   await killAll(second);
 }, 45_000);
+
+/** The statuses of the given instances, read straight from the Durable store's file. */
+async function storedStatuses(ids: readonly string[]): Promise<string[]> {
+  const durableDir = path.join(stateDir, "durable");
+  const file = readdirSync(durableDir).find((name) => name.endsWith(".sqlite"));
+  if (!file) throw new Error(`no Durable store in ${durableDir}`);
+  const store = await openDurableStore(
+    durableDir,
+    file.slice("durable-".length, -".sqlite".length),
+  );
+  try {
+    return ids.map((id) => store.getInstance(id)?.status ?? "missing");
+  } finally {
+    store.close();
+  }
+}
+
+it("finishes every sequence after a SIGKILL that lands amid their group commits, each activity's result recorded once", async () => {
+  const first = await launchHost();
+  const ids = Array.from({ length: 200 }, (_, i) => `kill-sequence-${i}`);
+  const started = await Promise.all(
+    ids.map(async (id) => {
+      const response = await fetch(`${first.url}/api/durable/start/durableSequence/${id}`, {
+        method: "POST",
+      });
+      expect(response.status).toBe(202);
+      return (await response.json()) as { statusQueryGetUri: string };
+    }),
+  );
+  // Killed as soon as the first sequence has finished: the others are mid-way, their episodes
+  // and activity results pending or being written in group commits.
+  await completion(first.url, ids[0] ?? "");
+  await killAll(first);
+  const atKill = await storedStatuses(ids);
+
+  const second = await launchHost();
+  const outputs = await Promise.all(ids.map((id) => completion(second.url, id)));
+  const histories = await Promise.all(
+    started.map((s) => historyOf(s.statusQueryGetUri, second.url)),
+  );
+  await killAll(second);
+
+  expect(atKill.filter((status) => status !== "Completed").length).toBeGreaterThan(0);
+  for (const output of outputs) {
+    expect(output).toEqual(["Hello Tokyo!", "Hello Seattle!", "Hello London!"]);
+  }
+  for (const history of histories) {
+    const kinds = history.map((e) => e.EventType);
+    // As in Azure, the status API folds each answered TaskScheduled into its TaskCompleted.
+    expect(kinds.filter((kind) => kind === "TaskCompleted")).toHaveLength(3);
+    expect(kinds.filter((kind) => kind === "TaskScheduled")).toHaveLength(0);
+    expect(kinds.filter((kind) => kind === "ExecutionCompleted")).toHaveLength(1);
+  }
+}, 120_000);
 
 it("runs an activity again at the next start when a graceful stop did not wait for it", async () => {
   const gracefulState = mkdtempSync(path.join(tmpdir(), "pgprotect-durable-graceful-"));

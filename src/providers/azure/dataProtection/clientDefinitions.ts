@@ -11,6 +11,7 @@ import type {
   DeletedBackupInstancesList,
   DeletedBackupInstancesUndelete,
 } from "./lifecycleOperations.js";
+import type { DppResourceGuardProxyList } from "./vaultSecurityOperations.js";
 import type {
   BackupInstancesAdhocBackupParameters,
   BackupInstancesCreateOrUpdateParameters,
@@ -380,6 +381,13 @@ export interface Routes {
     vaultName: string,
     backupInstanceName: string,
   ): DeletedBackupInstancesUndelete;
+  /** Resource for '\{rgp\}/backupVaults/\{vaultName\}/backupResourceGuardProxies' */
+  (
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/backupResourceGuardProxies",
+    subscriptionId: string,
+    resourceGroupName: string,
+    vaultName: string,
+  ): DppResourceGuardProxyList;
 }
 
 /** The Data Protection REST-level client. */

@@ -12,3 +12,4 @@ export * from "./parameters.js";
 export * from "./pollingHelper.js";
 export * from "./responses.js";
 export * from "./sendOnce.js";
+export * from "./vaultSecurityOperations.js";

@@ -27,6 +27,7 @@ const responseMap: Record<string, readonly string[]> = {
   [`POST ${bi}/validateForModifyBackup`]: ["202"],
   [`DELETE ${bi}`]: ["200", "202", "204"],
   [`GET ${rgp}/backupVaults/{vaultName}/deletedBackupInstances`]: ["200"],
+  [`GET ${rgp}/backupVaults/{vaultName}/backupResourceGuardProxies`]: ["200"],
   [`POST ${rgp}/backupVaults/{vaultName}/deletedBackupInstances/{backupInstanceName}/undelete`]: [
     "200",
     "202",

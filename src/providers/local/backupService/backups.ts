@@ -3,10 +3,14 @@
  * backup at a time per instance, each database dumped into a staging folder (one `pg_dump -Fc`
  * file, or a folder of `pg_dump -Fd -j` files where several large tables make parallel jobs
  * worth it) and committed as one recovery point.
+ *
+ * @remarks A whole server's databases are dumped several at a time, each in a slot of its server
+ * (`serverSlots.ts`) that every other job's dumps of that server share; one database that fails
+ * does not stop the others, and the job's failure names each database that failed and why.
  */
 import { mkdir, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { AppError, InvalidInputError } from "../../../domain/errors.js";
+import { AppError, InvalidInputError, toAppError } from "../../../domain/errors.js";
 import {
   formatRecoveryPointId,
   parseVaultChildId,
@@ -25,7 +29,7 @@ import type {
 import type { JobReference } from "../../ports.js";
 import { ProviderErrorCodes } from "../../ports.js";
 import { dumpDatabaseForRecoveryPoint } from "../databaseStructure.js";
-import { PARALLEL_TABLE_MIN_BYTES } from "../dumpPlan.js";
+import { PARALLEL_TABLE_MIN_BYTES, parallelJobs } from "../dumpPlan.js";
 import { clientConfig, withClient } from "../pgConnection.js";
 import { serverMajorOf } from "../processes.js";
 import {
@@ -254,17 +258,22 @@ export class LocalBackups {
       const capacity = context.options.vaultCapacityBytes;
       let remaining =
         capacity === undefined ? Number.POSITIVE_INFINITY : capacity - (await usedBytes(vault));
-      const files: RecoveryPointFile[] = [];
       const { options } = context;
-      for (const [index, database] of databases.entries()) {
+      const cores = options.cpuCount ?? availableParallelism();
+      const maxJobs = options.parallelJobs ?? Number.POSITIVE_INFINITY;
+      // A dump holds its jobs' connections, one for the list of its tables, and the snapshot's.
+      const connectionsPerDatabase = parallelJobs(maxJobs, cores) + 2;
+      const dumpOne = async (database: string, index: number): Promise<RecoveryPointFile> => {
+        // This database's tools: the job runs others meanwhile, whose records stay.
+        const pids: number[] = [];
         const result = await dumpDatabaseForRecoveryPoint({
           binDir: options.binDir,
           params,
           database,
           folder: staging,
           baseName: dumpBaseName(database, index),
-          maxJobs: options.parallelJobs ?? Number.POSITIVE_INFINITY,
-          cores: options.cpuCount ?? availableParallelism(),
+          maxJobs,
+          cores,
           parallelTableMinBytes: options.parallelTableMinBytes ?? PARALLEL_TABLE_MIN_BYTES,
           ...(options.compressionLevel === undefined
             ? {}
@@ -272,14 +281,34 @@ export class LocalBackups {
           maxBytes: Math.max(0, remaining),
           serverMajor: serverMajorOf(serverVersion),
           onSpawn: (pid) => {
+            pids.push(pid);
             this.#jobs.toolStarted(job.name, { pid, program: "pg_dump" });
             context.options.onDumpStarted?.(job.id, pid);
           },
+        }).finally(() => {
+          for (const pid of pids) this.#jobs.toolEnded(job.name, pid);
         });
-        this.#jobs.toolEnded(job.name);
         remaining -= result.sizeBytes;
-        files.push({ databaseName: database, ...result });
+        return { databaseName: database, ...result };
+      };
+      // Each database waits for a slot of its server (shared with every other job); with a
+      // capacity, one after another, so that each dump is bounded by what the others left.
+      const inSlot = (database: string, index: number) =>
+        context.serverSlots.run(params, database, connectionsPerDatabase, () =>
+          dumpOne(database, index),
+        );
+      const outcomes: PromiseSettledResult<RecoveryPointFile>[] = [];
+      if (capacity === undefined) {
+        outcomes.push(...(await Promise.allSettled(databases.map(inSlot))));
+      } else {
+        for (const [index, database] of databases.entries())
+          outcomes.push(...(await Promise.allSettled([inSlot(database, index)])));
       }
+      const files = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+      const failures = outcomes.flatMap((o, i) =>
+        o.status === "rejected" ? [{ database: databases[i] ?? "", error: o.reason }] : [],
+      );
+      if (failures.length > 0) throw databasesFailed(failures, databases.length);
       const endedAt = context.now();
       // Derived from the job: a job can never commit two recovery points.
       const recoveryPointId = recoveryPointIdOf(job);
@@ -308,6 +337,32 @@ export class LocalBackups {
       throw error;
     }
   }
+}
+
+/**
+ * The failure of a backup some of whose databases failed: the one failure as it was; several
+ * under the first one's code, each database named with its own reason.
+ */
+function databasesFailed(
+  failures: readonly { readonly database: string; readonly error: unknown }[],
+  total: number,
+): unknown {
+  const [first] = failures;
+  if (failures.length === 1 || !first) return first?.error;
+  const lead = toAppError(first.error);
+  const reasons = failures
+    .map(({ database, error }) => `${database}: ${(error as Error).message ?? String(error)}`)
+    .join("; ");
+  return new AppError(
+    lead.code,
+    `${failures.length} of ${total} databases were not backed up (${reasons})`,
+    {
+      httpStatus: lead.httpStatus,
+      retryable: failures.every(({ error }) => toAppError(error).retryable),
+      ...(lead.serviceCode ? { serviceCode: lead.serviceCode } : {}),
+      ...(lead.recommendedAction ? { recommendedAction: lead.recommendedAction } : {}),
+    },
+  );
 }
 
 /** Bytes taken by every recovery point copy of a vault. */

@@ -3,6 +3,7 @@
  * its clock, and the resolution of a vault id to the vault's folder.
  */
 import { randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { NotFoundError } from "../../../domain/errors.js";
 import {
@@ -18,6 +19,7 @@ import { ProviderErrorCodes } from "../../ports.js";
 import type { LocalResourceDirectory } from "../resourceDirectory.js";
 import type { LocalSecretStore } from "../secretStore.js";
 import { existingVaultFolderName, VaultFolder } from "../vaultStore.js";
+import { ServerSlots } from "./serverSlots.js";
 
 /** Options of the local Backup vault service. */
 export interface LocalBackupServiceOptions {
@@ -41,6 +43,11 @@ export interface LocalBackupServiceOptions {
   readonly parallelTableMinBytes?: number;
   /** The cores that bound parallel jobs; the machine's when absent. */
   readonly cpuCount?: number;
+  /**
+   * Most databases of one server dumped at a time, across all jobs (`LOCAL_BACKUP_CONCURRENCY`);
+   * two per core when absent, and bounded by the server's free connections either way.
+   */
+  readonly databasesAtOnce?: number;
   /** Called with the pid of each `pg_dump` started (lets tests interrupt a dump). */
   readonly onDumpStarted?: (jobId: string, pid: number) => void;
   /**
@@ -63,6 +70,8 @@ export class LocalServiceContext {
   readonly now: () => Date;
   /** Identifies this service object among others of the same process. */
   readonly instance = randomUUID();
+  /** The databases of each server dumped at a time, shared by every job of this service. */
+  readonly serverSlots: ServerSlots;
   readonly #recoverVault: (vaultName: string) => Promise<void>;
 
   /**
@@ -76,6 +85,10 @@ export class LocalServiceContext {
     this.options = options;
     this.scope = options.scope ?? LOCAL_SCOPE;
     this.now = options.now ?? (() => new Date());
+    this.serverSlots = new ServerSlots({
+      configured: options.databasesAtOnce,
+      cores: options.cpuCount ?? availableParallelism(),
+    });
     this.#recoverVault = recoverVault;
   }
 

@@ -11,7 +11,7 @@ import { quoteIdent } from "../pgConnection.js";
 import { processIsRunning, stopStrayTool } from "../processes.js";
 import type { VaultFolder } from "../vaultStore.js";
 import type { LocalServiceContext } from "./context.js";
-import { instanceNameOf, maxJobAttempts, type StoredJob } from "./jobRecords.js";
+import { instanceNameOf, maxJobAttempts, type StoredJob, toolsOf } from "./jobRecords.js";
 import type { JobTracker } from "./jobTracker.js";
 import { listVaultNames } from "./instances.js";
 import { committedPointOf } from "./recoveryPoints.js";
@@ -86,16 +86,19 @@ export class InterruptedJobRecovery {
     const now = this.#context.now().toISOString();
     const attempt = job.attempt ?? 1;
     const cleaned: string[] = [];
-    const stray = job.tool && (await stopStrayTool(job.tool.pid, job.tool.program));
-    if (job.tool && stray === "stopped")
-      cleaned.push(`its ${job.tool.program} (pid ${job.tool.pid}) was stopped`);
-    // Said as it is: a tool in uninterruptible sleep outlives SIGKILL until its I/O ends.
-    if (job.tool && stray === "stillRunning")
-      cleaned.push(
-        `its ${job.tool.program} (pid ${job.tool.pid}) was sent SIGKILL and still ran 2 s later`,
-      );
+    const tools = toolsOf(job);
+    const strays = await Promise.all(tools.map((tool) => stopStrayTool(tool.pid, tool.program)));
+    for (const [index, tool] of tools.entries()) {
+      const stray = strays[index];
+      if (stray === "stopped") cleaned.push(`its ${tool.program} (pid ${tool.pid}) was stopped`);
+      // Said as it is: a tool in uninterruptible sleep outlives SIGKILL until its I/O ends.
+      if (stray === "stillRunning")
+        cleaned.push(
+          `its ${tool.program} (pid ${tool.pid}) was sent SIGKILL and still ran 2 s later`,
+        );
+    }
     const mine = { runner: { pid: process.pid, instance: this.#context.instance } };
-    const { tool: _tool, stopReason, ...rest } = job;
+    const { tool: _tool, tools: _tools, stopReason, ...rest } = job;
     const base: StoredJob = { ...rest, ...mine };
 
     const work = job.work;

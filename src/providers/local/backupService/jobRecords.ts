@@ -23,6 +23,12 @@ export interface JobTool {
   readonly program: string;
 }
 
+/** Every tool a job's record names as running, each once. */
+export function toolsOf(job: StoredJob | undefined): JobTool[] {
+  const all = [...(job?.tools ?? []), ...(job?.tool ? [job.tool] : [])];
+  return all.filter((tool, index) => all.findIndex((t) => t.pid === tool.pid) === index);
+}
+
 /** What a job does, kept so that a later process can run it again. */
 export type JobWork =
   | { readonly kind: "backup"; readonly dataStore: RecoveryPointStoreType }
@@ -47,7 +53,10 @@ export type JobWork =
 export type StoredJob = BackupJob & {
   readonly runner?: JobRunner;
   readonly work?: JobWork;
+  /** The tool started last of those running (what a record of an earlier version holds alone). */
   readonly tool?: JobTool;
+  /** Every tool the job runs now: a whole server's dumps run several at a time. */
+  readonly tools?: readonly JobTool[];
   /** When the running attempt started (the job's `startTime` is its first attempt's). */
   readonly attemptStartTime?: string;
   /** Set when a graceful stop cut the attempt off: why, for the next attempt's record. */
@@ -63,6 +72,7 @@ export function publicJob(job: StoredJob): BackupJob {
     runner: _runner,
     work: _work,
     tool: _tool,
+    tools: _tools,
     attemptStartTime: _attemptStartTime,
     stopReason: _stopReason,
     errorDetails,

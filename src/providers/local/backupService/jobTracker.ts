@@ -17,6 +17,7 @@ import {
   type JobTool,
   type JobWork,
   type StoredJob,
+  toolsOf,
 } from "./jobRecords.js";
 
 /** Options of {@link JobTracker.drain}. */
@@ -182,19 +183,27 @@ export class JobTracker {
     return current;
   }
 
-  /** Notes the tool a job runs; a job a stop has cut off has its tool stopped at once. */
+  /**
+   * Notes a tool a job runs, besides those it runs already; a job a stop has cut off has the tool
+   * stopped at once.
+   */
   toolStarted(name: string, tool: JobTool): void {
     if (this.#interrupted.has(name)) signalTool(tool.pid, "SIGTERM");
-    void this.#patchJob(name, { tool }).catch(() => undefined);
+    const tools = [...toolsOf(this.#records.get(name)).filter((t) => t.pid !== tool.pid), tool];
+    void this.#patchJob(name, { tool, tools }).catch(() => undefined);
   }
 
-  /** Notes that a job's tool has ended. */
-  toolEnded(name: string): void {
+  /** Notes that a job's tool `pid` has ended; every tool of the job when `pid` is absent. */
+  toolEnded(name: string, pid?: number): void {
     const job = this.#records.get(name);
-    if (!job?.tool) return;
-    const { tool: _tool, ...rest } = job;
-    this.#records.set(name, rest);
-    void this.#write(job.vaultName, name, rest).catch(() => undefined);
+    const running = toolsOf(job);
+    if (!job || running.length === 0) return;
+    const left = pid === undefined ? [] : running.filter((t) => t.pid !== pid);
+    if (left.length === running.length) return;
+    const { tool: _tool, tools: _tools, ...rest } = job;
+    const next: StoredJob = left.length > 0 ? { ...rest, tool: left.at(-1), tools: left } : rest;
+    this.#records.set(name, next);
+    void this.#write(job.vaultName, name, next).catch(() => undefined);
   }
 
   /**
@@ -242,8 +251,8 @@ export class JobTracker {
     for (const name of cutOff) {
       this.#interrupted.add(name);
       await this.#patchJob(name, { stopReason: reason }).catch(() => undefined);
-      const tool = this.#records.get(name)?.tool;
-      if (tool) signalTool(tool.pid, "SIGTERM");
+      // A whole server's dumps run several at a time: each is stopped.
+      for (const tool of toolsOf(this.#records.get(name))) signalTool(tool.pid, "SIGTERM");
     }
     // Killed tools end their jobs at once; work between tools gets a short while to notice.
     await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);

@@ -3,30 +3,50 @@
  * directory-format dump) and checked against the recovery point, or as files. A restore's
  * recovery point is checked before anything is created.
  */
-import { availableParallelism } from "node:os";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { AppError } from "../../../domain/errors.js";
 import {
   libpqEnvironment,
   type PostgresConnectionParams,
 } from "../../../domain/protection/connectionString.js";
-import { parseDatabaseId } from "../../../domain/protection/ids.js";
+import { parseDatabaseId, type DatabaseRef } from "../../../domain/protection/ids.js";
 import { FLEXIBLE_SERVER_DATASOURCE_TYPE } from "../../../domain/protection/naming.js";
-import type { BackupInstance, BackupJob, RecoveryPoint } from "../../../domain/protection/types.js";
+import type {
+  BackupInstance,
+  BackupJob,
+  RecordedStructure,
+  RecoveryPoint,
+  RecoveryPointFile,
+  RecoveryPointFilePart,
+} from "../../../domain/protection/types.js";
 import type { JobReference, RestoreRequest } from "../../ports.js";
 import { ProviderErrorCodes } from "../../ports.js";
 import { isDirectoryDump } from "../dumpEntries.js";
 import { parallelJobs } from "../dumpPlan.js";
 import { clientConfig, quoteIdent, withClient } from "../pgConnection.js";
 import { runTool, serverMajorOf, toolSessionOptions, ToolFailedError } from "../processes.js";
-import { assertRecoveryPointIntact } from "../recoveryPointIntegrity.js";
+import {
+  assertRecoveryPointIntact,
+  partProblems,
+  recoveryPointCorrupt,
+} from "../recoveryPointIntegrity.js";
 import {
   fingerprintDump,
   verificationFailure,
   verificationSummary,
+  verifyLoadedDatabase,
   verifyRestoredDatabase,
   type RestoreVerificationReport,
 } from "../restoreVerification.js";
+import {
+  copyHeaders,
+  dumpContents,
+  isTableDataFile,
+  loadTablesVerified,
+  type VerifiedLoadOptions,
+} from "../verifiedLoad.js";
 import type { VaultFolder } from "../vaultStore.js";
 import type { LocalServiceContext } from "./context.js";
 import { instanceNameOf, type JobWork, type StoredJob } from "./jobRecords.js";
@@ -126,7 +146,18 @@ export class LocalRestores {
     }
     const folder = vault.recoveryPointFolder(work.store, instance.name, point.recoveryPointId);
     // Before anything is created: a changed or cut file fails the job and leaves nothing behind.
-    await assertRecoveryPointIntact(point, folder, "restored");
+    // A directory-format point restored into a database has its tables' data files hashed as
+    // they load (read once, not twice): here only their presence and size are checked, and a
+    // content change found while loading drops the new database and fails the job the same way.
+    const file = point.files[0];
+    const hashedOnLoad =
+      work.kind === "restoreToDatabase" &&
+      file !== undefined &&
+      isDirectoryDump(file) &&
+      file.parts !== undefined;
+    await assertRecoveryPointIntact(point, folder, "restored", {
+      hashedLater: (part) => hashedOnLoad && isTableDataFile(part.fileName),
+    });
     return work.kind === "restoreToDatabase"
       ? this.#restoreToDatabase(job, instance, point, folder, work.targetDatabaseId, work.secretUri)
       : restoreAsFiles(context, this.#jobs, job, point, folder, work.destination, work.prefix);
@@ -165,6 +196,26 @@ export class LocalRestores {
         },
       );
     }
+    // A restore loads its target server as a dump does: it waits for a slot of that server, so
+    // that a drill of many databases is bounded as their backups are.
+    const cores = options.cpuCount ?? availableParallelism();
+    const jobs = isDirectoryDump(file) ? parallelJobs(options.parallelJobs ?? cores, cores) : 1;
+    return this.#context.serverSlots.run(params, "postgres", jobs + 2, () =>
+      this.#restoreInSlot(job, point, file, folder, target, params, jobs),
+    );
+  }
+
+  /** Creates the target database, restores into it and verifies it (see {@link #restoreToDatabase}). */
+  async #restoreInSlot(
+    job: StoredJob,
+    point: RecoveryPoint,
+    file: RecoveryPointFile,
+    folder: string,
+    target: DatabaseRef,
+    params: PostgresConnectionParams,
+    jobs: number,
+  ): Promise<Partial<BackupJob>> {
+    const { options } = this.#context;
     const admin = clientConfig(params, "postgres");
     // Recorded first: a later attempt drops only a database this job created.
     await this.#jobs.patchWork(job.name, { creatingDatabase: true });
@@ -187,23 +238,15 @@ export class LocalRestores {
       throw error;
     }
     const connection = libpqEnvironment(params, target.databaseName);
-    // A directory-format dump loads its tables and builds its indexes in parallel.
-    const cores = options.cpuCount ?? availableParallelism();
-    const jobs = isDirectoryDump(file) ? parallelJobs(options.parallelJobs ?? cores, cores) : 1;
+    // A directory-format dump loads its tables and builds its indexes in parallel (`jobs`).
     const dumpPath = path.join(folder, file.fileName);
-    // The dump's side of the verification reads the recovery point only, so it runs while
-    // pg_restore loads. Its tool is not the job's recorded one: a host that dies closes its
-    // output, which ends it; a failed restore stops it.
-    const stopFingerprint = new AbortController();
-    const dumpFingerprint = fingerprintDump(
-      options.binDir,
-      dumpPath,
-      undefined,
-      stopFingerprint.signal,
-    );
-    dumpFingerprint.catch(() => undefined);
-    let report: RestoreVerificationReport;
-    try {
+    const toolEnv = {
+      ...connection,
+      ...toolSessionOptions(connection.PGOPTIONS ?? process.env.PGOPTIONS, serverMajor),
+    };
+    /** `pg_restore` of some of the dump into the new database, recorded as the job's tool. */
+    const restoreTool = async (args: readonly string[]) => {
+      let started: number | undefined;
       await runTool(
         path.join(options.binDir, "pg_restore"),
         [
@@ -211,30 +254,67 @@ export class LocalRestores {
           "--no-acl",
           "--exit-on-error",
           "--no-password",
-          ...(jobs > 1 ? ["-j", String(jobs)] : []),
+          ...args,
           "-d",
           target.databaseName,
           dumpPath,
         ],
         {
-          env: {
-            ...connection,
-            ...toolSessionOptions(connection.PGOPTIONS ?? process.env.PGOPTIONS, serverMajor),
+          env: toolEnv,
+          onSpawn: (pid) => {
+            started = pid;
+            this.#jobs.toolStarted(job.name, { pid, program: "pg_restore" });
           },
-          onSpawn: (pid) => this.#jobs.toolStarted(job.name, { pid, program: "pg_restore" }),
         },
-      );
-      this.#jobs.toolEnded(job.name);
-      // Its tools are recorded as pg_restore's is: a later process stops a stray one. With
-      // parallel jobs it reads as many tables at a time.
-      report = await verifyRestoredDatabase(options.binDir, dumpPath, params, target.databaseName, {
-        structure: file.structure,
-        serverMajor,
-        dumpFingerprint,
-        jobs,
-        onTool: (tool) =>
-          tool ? this.#jobs.toolStarted(job.name, tool) : this.#jobs.toolEnded(job.name),
+      ).finally(() => {
+        // Several run at once while a directory-format point loads: only this one has ended.
+        if (started !== undefined) this.#jobs.toolEnded(job.name, started);
       });
+    };
+    // The dump's side of the verification reads the recovery point only, so it runs while
+    // pg_restore loads. Its tool is not the job's recorded one: a host that dies closes its
+    // output, which ends it; a failed restore stops it.
+    const stopFingerprint = new AbortController();
+    let report: RestoreVerificationReport;
+    try {
+      if (isDirectoryDump(file) && file.parts) {
+        report = await this.#loadVerified(
+          restoreTool,
+          dumpPath,
+          file.parts,
+          params,
+          target.databaseName,
+          jobs,
+          toolEnv.PGOPTIONS,
+          stopFingerprint.signal,
+          file.structure,
+          (problems) => recoveryPointCorrupt(point, "restored", problems),
+        );
+      } else {
+        const dumpFingerprint = fingerprintDump(
+          options.binDir,
+          dumpPath,
+          undefined,
+          stopFingerprint.signal,
+        );
+        dumpFingerprint.catch(() => undefined);
+        await restoreTool(jobs > 1 ? ["-j", String(jobs)] : []);
+        // Its tools are recorded as pg_restore's is: a later process stops a stray one.
+        report = await verifyRestoredDatabase(
+          options.binDir,
+          dumpPath,
+          params,
+          target.databaseName,
+          {
+            structure: file.structure,
+            serverMajor,
+            dumpFingerprint,
+            jobs,
+            onTool: (tool) =>
+              tool ? this.#jobs.toolStarted(job.name, tool) : this.#jobs.toolEnded(job.name),
+          },
+        );
+      }
     } catch (error) {
       stopFingerprint.abort();
       // Nothing half-restored stays behind.
@@ -265,6 +345,97 @@ export class LocalRestores {
       );
     }
     return restored;
+  }
+
+  /**
+   * Loads the tables (`loadTablesVerified`); a data file whose content differs from what the
+   * backup recorded, found by the load's own hash or, when the load failed, by hashing the files
+   * it was given, is the recovery point's corruption rather than the restore's failure.
+   */
+  async #loadTables(
+    dumpPath: string,
+    loadedParts: readonly RecoveryPointFilePart[],
+    corrupt: (problems: readonly string[]) => AppError,
+    options: VerifiedLoadOptions,
+  ): ReturnType<typeof loadTablesVerified> {
+    let loaded: Awaited<ReturnType<typeof loadTablesVerified>>;
+    try {
+      loaded = await loadTablesVerified(options);
+    } catch (error) {
+      const problems = await partProblems(dumpPath, loadedParts).catch(() => []);
+      throw problems.length > 0 ? corrupt(problems) : error;
+    }
+    const changed = loaded.filter(
+      (table) => table.expectedChecksum !== "" && table.actualChecksum !== table.expectedChecksum,
+    );
+    if (changed.length > 0)
+      throw corrupt(
+        changed.map(
+          (table) =>
+            `${path.basename(dumpPath)}: the data file of ${table.table} has SHA-256 ${table.actualChecksum} where the backup recorded ${table.expectedChecksum}`,
+        ),
+      );
+    return loaded;
+  }
+
+  /**
+   * Restores a directory-format dump with its tables checked as they load (`verifiedLoad.ts`):
+   * the schema, then every table's data `jobs` at a time while `pg_restore` loads large objects
+   * and sequence values, then indexes and constraints with `jobs` parallel jobs.
+   */
+  async #loadVerified(
+    restoreTool: (args: readonly string[]) => Promise<void>,
+    dumpPath: string,
+    parts: readonly RecoveryPointFilePart[],
+    params: PostgresConnectionParams,
+    database: string,
+    jobs: number,
+    sessionOptions: string | undefined,
+    signal: AbortSignal,
+    structure: RecordedStructure | undefined,
+    corrupt: (problems: readonly string[]) => AppError,
+  ): Promise<RestoreVerificationReport> {
+    const { binDir } = this.#context.options;
+    const contents = await dumpContents(binDir, dumpPath);
+    // The data files the integrity check left to the load; one no table loads is hashed now.
+    const loadedFiles = new Set(
+      contents.tables.flatMap((t) => [`${t.dumpId}.dat.gz`, `${t.dumpId}.dat`]),
+    );
+    const deferred = parts.filter((part) => isTableDataFile(part.fileName));
+    const notLoaded = deferred.filter((part) => !loadedFiles.has(part.fileName));
+    const unloadedProblems = await partProblems(dumpPath, notLoaded);
+    if (unloadedProblems.length > 0) throw corrupt(unloadedProblems);
+    const loadedParts = deferred.filter((part) => loadedFiles.has(part.fileName));
+    const scratch = await mkdtemp(path.join(tmpdir(), "pgprotect-load-"));
+    try {
+      const othersList = path.join(scratch, "others.list");
+      await writeFile(othersList, `${contents.otherLines.join("\n")}\n`, { mode: 0o600 });
+      const others = fingerprintDump(binDir, dumpPath, undefined, signal, ["-L", othersList]);
+      others.catch(() => undefined);
+      const headers = copyHeaders(binDir, dumpPath, scratch, contents.tables, jobs * 2);
+      await restoreTool(["--section=pre-data"]);
+      const [loaded] = await Promise.all([
+        this.#loadTables(dumpPath, loadedParts, corrupt, {
+          binDir,
+          dumpDir: dumpPath,
+          parts,
+          params,
+          database,
+          contents,
+          jobs,
+          scratch,
+          sessionOptions,
+          headers,
+        }),
+        restoreTool(["--section=data", "-L", othersList]),
+      ]);
+      await restoreTool(["--section=post-data", ...(jobs > 1 ? ["-j", String(jobs)] : [])]);
+      return await verifyLoadedDatabase(params, database, loaded, await others, {
+        ...(structure ? { structure } : {}),
+      });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   }
 }
 

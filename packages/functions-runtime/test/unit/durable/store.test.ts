@@ -155,6 +155,92 @@ describe("the Durable store", () => {
   });
 });
 
+describe("the Durable store's group commit", () => {
+  it("commits several episodes and activity results together, each episode in full", async () => {
+    const store = await openDurableStore(stateDir, "hub");
+    runningInstance(store, "i1", 0);
+    runningInstance(store, "i2", 0);
+    store.commitEpisode(
+      episode("i1", [events.taskScheduled(new Date(at), 0, "act", "[null]")], {
+        activities: [
+          { instanceId: "i1", executionId: "e1", taskScheduledId: 0, name: "act", input: "[null]" },
+        ],
+      }),
+    );
+    const [queued] = store.activities();
+
+    const outcomes = store.commitGroup(
+      [
+        episode("i1", [events.orchestratorStarted(new Date(at))]),
+        episode("i2", [events.orchestratorStarted(new Date(at))], { status: "Completed" }),
+      ],
+      [
+        {
+          activityId: queued?.id ?? -1,
+          result: {
+            instanceId: "i1",
+            executionId: "e1",
+            visibleAt: at,
+            event: events.taskCompleted(new Date(at), 0, "1"),
+          },
+        },
+      ],
+    );
+    store.close();
+    const reopened = await openDurableStore(stateDir, "hub");
+
+    expect(outcomes.map((o) => o.committed)).toEqual([true, true]);
+    expect(reopened.getHistory("i1").map((e) => e.EventType)).toEqual([12, 0, 13, 4, 12]);
+    expect(reopened.getInstance("i2")?.status).toBe("Completed");
+    expect(reopened.activities()).toEqual([]);
+    // The activity's result waits for i1's next episode.
+    expect(reopened.readyMessages("i1", at).map((m) => m.event.EventType)).toContain(5);
+    reopened.close();
+  });
+
+  it("rolls back only the episode that fails, and commits the rest of its group", async () => {
+    const store = await openDurableStore(stateDir, "hub");
+    runningInstance(store, "i1", 0);
+    runningInstance(store, "i2", 0);
+    runningInstance(store, "i3", 0);
+    const broken = { ...startOf("i2"), event: undefined as never };
+
+    const outcomes = store.commitGroup(
+      [
+        episode("i1", [events.eventRaised(new Date(at), "one", null)]),
+        episode("i2", [events.eventRaised(new Date(at), "two", null)], { messages: [broken] }),
+        episode("i3", [events.eventRaised(new Date(at), "three", null)]),
+      ],
+      [],
+    );
+    const onDisk = await Promise.all(["i1", "i2", "i3"].map((id) => historyOnDisk(id)));
+
+    expect(outcomes.map((o) => o.committed)).toEqual([true, false, true]);
+    expect(onDisk.map((history) => history.length)).toEqual([4, 3, 4]);
+    // What the cache serves is what the file holds, for the rolled-back episode too.
+    expect(store.getHistory("i1")).toEqual(onDisk[0]);
+    expect(store.getHistory("i2")).toEqual(onDisk[1]);
+    store.close();
+  });
+
+  it("names the instances that received messages since it was last asked, once each", async () => {
+    const store = await openDurableStore(stateDir, "hub");
+    store.createInstance(instance("i1"), startOf("i1"));
+    store.createInstance(instance("i2"), startOf("i2"));
+    store.enqueue({ ...startOf("i1"), event: events.eventRaised(new Date(at), "go", null) });
+
+    const first = store.takeNotified();
+    const second = store.takeNotified();
+    store.enqueue({ ...startOf("i2"), event: events.eventRaised(new Date(at), "go", null) });
+    const third = store.takeNotified();
+    store.close();
+
+    expect(first).toEqual(["i1", "i2"]);
+    expect(second).toEqual([]);
+    expect(third).toEqual(["i2"]);
+  });
+});
+
 /** An episode's commit that appends `appendEvents` and leaves the instance running. */
 function episode(
   instanceId: string,
