@@ -30,7 +30,7 @@ import { defaultMaxConcurrentDrills } from "../application/drillsSteps.js";
 import { loadRestoredFiles } from "../application/restoreToServer.js";
 import type { LoadedDatabase, LoadRestoredFilesRequest } from "../providers/ports.js";
 import type { AppDependencies } from "../composition.js";
-import { isAppError, type AppError } from "../domain/errors.js";
+import { isAppError } from "../domain/errors.js";
 import {
   jobStateChangedEvent,
   protectionConfiguredEvent,
@@ -62,26 +62,7 @@ import {
   type WatchedJob,
   type WeeklyLimitInput,
 } from "./names.js";
-
-/** Turns an expected failure into a value; rethrows transient ones for the retry policy. */
-export async function expected<T>(work: () => Promise<T>): Promise<ActivityResult<T>> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (error) {
-    if (isAppError(error) && !error.retryable) return failureOf(error);
-    throw error;
-  }
-}
-
-function failureOf(error: AppError): ActivityFailure {
-  return {
-    ok: false,
-    code: error.code,
-    ...(error.serviceCode ? { serviceCode: error.serviceCode } : {}),
-    message: error.message,
-    ...(error.recommendedAction ? { recommendedAction: error.recommendedAction } : {}),
-  };
-}
+import { expected } from "./expectedFailures.js";
 
 function summaryOf(instance: BackupInstance, vaultId: string): ProtectionSummary {
   const error = instance.protectionErrorDetails;

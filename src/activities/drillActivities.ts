@@ -18,7 +18,7 @@ import type { DrillRecord } from "../domain/drills/drill.js";
 import type { EventLogger } from "../observability/eventLogger.js";
 import type { ScratchRestoreStarted } from "../providers/ports.js";
 import { logEvents } from "../observability/logEvents.js";
-import { expected } from "./createActivities.js";
+import { expected } from "./expectedFailures.js";
 import { activityNames, type ActivityResult } from "./names.js";
 
 /** The drill's activities over the app's dependencies. */

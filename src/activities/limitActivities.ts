@@ -8,7 +8,7 @@ import {
   type DatabaseLimitRefusal,
 } from "../application/protectionChecks.js";
 import type { ServiceLimitFactsPort } from "../providers/ports.js";
-import { expected } from "./createActivities.js";
+import { expected } from "./expectedFailures.js";
 import { activityNames, type ActivityResult, type DatabaseLimitsInput } from "./names.js";
 
 /** The limit activities over the provider's limit facts. */
