@@ -8,6 +8,7 @@ import { monitorAlertEvent } from "../domain/events/alertEvents.js";
 import { jobStateChangedEvent } from "../domain/events/builders.js";
 import type { PgProtectEvent } from "../domain/events/types.js";
 import { isAppError } from "../domain/errors.js";
+import { parseVaultId, sameResourceId } from "../domain/protection/ids.js";
 import type { EventLogger } from "../observability/eventLogger.js";
 import { logEvents } from "../observability/logEvents.js";
 import type { JobPort } from "../providers/ports.js";
@@ -118,14 +119,10 @@ function coveredVault(
   vaults: Pick<VaultDirectory, "resolve">,
   vaultId: string,
 ): string | undefined {
-  const name = vaultId
-    .split("/")
-    .filter((part) => part !== "")
-    .at(-1);
-  if (name === undefined) return undefined;
   try {
-    const resolved = vaults.resolve(name);
-    return resolved.toLowerCase() === vaultId.toLowerCase() ? resolved : undefined;
+    // An alert names any resource; only a Backup vault the app covers is routed.
+    const resolved = vaults.resolve(parseVaultId(vaultId).vaultName);
+    return sameResourceId(resolved, vaultId) ? resolved : undefined;
   } catch {
     return undefined;
   }
