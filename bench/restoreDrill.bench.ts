@@ -193,12 +193,14 @@ async function main(): Promise<void> {
         backupInstanceName: instance.name,
         at: new Date().toISOString(),
       });
-      const { jobId } = await startScratchRestore(deps, {
+      const restore = await startScratchRestore(deps, {
         vaultId,
         backupInstanceName: instance.name,
         recoveryPointId: point.recoveryPointId,
         scratchTarget: begun.scratchTarget,
       });
+      if (!("jobId" in restore)) throw new Error("the bench drills one database, not a server");
+      const { jobId } = restore;
       const job = await provider.backup.waitForJob(vaultId, jobId);
       const { removed } = await removeScratchTarget(deps, begun.scratchTarget);
       const ended = await finishDrill(deps, {

@@ -14,6 +14,11 @@
  * baseline dumps the databases one after another with `sh -c 'pg_dump -Fc > file'` and fsyncs
  * each file. Runs alternate (baseline, provider, provider, baseline, ...).
  *
+ * Each run also shows the CPU seconds it took (pg_dump, the server's processes, and this
+ * process, which runs the provider), read from `/proc`: on a shared machine the times move with
+ * the others' load, the CPU seconds much less, so they show what the provider costs beyond the
+ * dumps themselves.
+ *
  * Options: `--databases N` (20), `--size-mb N` per database (16), `--runs N` of each (2),
  * `--concurrency N` (the provider's bound; two per core by default).
  *
@@ -39,6 +44,7 @@ import {
   type PostgresCluster,
 } from "../src/providers/local/postgresCluster.js";
 import { protectLocalDatabase } from "./support/localProtection.js";
+import { CpuMeter, formatCpu, type CpuSeconds } from "./support/processCpu.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -222,20 +228,28 @@ async function main(): Promise<void> {
 
     const plain: number[] = [];
     const ours: number[] = [];
+    const plainCpu: (CpuSeconds | undefined)[] = [];
+    const ourCpu: (CpuSeconds | undefined)[] = [];
+    const meter = new CpuMeter(cluster.dataDir);
     for (let run = 0; run < runs; run += 1) {
       const order = run % 2 === 0 ? ["plain", "provider"] : ["provider", "plain"];
       for (const kind of order) {
+        const cpuStart = await meter.read();
         if (kind === "plain") {
           const result = await plainDumps(cluster, root);
+          const cpu = await meter.since(cpuStart);
           plain.push(result.ms);
+          plainCpu.push(cpu);
           console.log(
-            `  pg_dump in turn: ${(result.ms / 1000).toFixed(2)} s, ${(result.bytes / MB).toFixed(1)} MiB`,
+            `  pg_dump in turn: ${(result.ms / 1000).toFixed(2)} s, ${(result.bytes / MB).toFixed(1)} MiB, ${formatCpu(cpu)}, load ${loadavg()[0]?.toFixed(2)}`,
           );
         } else {
           const result = await providerBackups(provider, vaultId, instances);
+          const cpu = await meter.since(cpuStart);
           ours.push(result.ms);
+          ourCpu.push(cpu);
           console.log(
-            `  provider:        ${(result.ms / 1000).toFixed(2)} s, ${(result.bytes / MB).toFixed(1)} MiB`,
+            `  provider:        ${(result.ms / 1000).toFixed(2)} s, ${(result.bytes / MB).toFixed(1)} MiB, ${formatCpu(cpu)}, load ${loadavg()[0]?.toFixed(2)}`,
           );
         }
       }
@@ -249,6 +263,15 @@ async function main(): Promise<void> {
         `provider ${(best(ours) / 1000).toFixed(2)} s (${(mean(ours) / 1000).toFixed(2)}); ` +
         `ratio ${ratio.toFixed(2)} (goal at least ${goalRatio}), mean ratio ${(mean(plain) / mean(ours)).toFixed(2)}`,
     );
+    const cpuTotal = (cpu: CpuSeconds | undefined) =>
+      cpu ? cpu.self + cpu.tools + cpu.server : Number.NaN;
+    const meanCpu = (values: (CpuSeconds | undefined)[]) => mean(values.map(cpuTotal));
+    if (plainCpu.every(Boolean) && ourCpu.every(Boolean)) {
+      console.log(
+        `cpu seconds, mean: pg_dump in turn ${meanCpu(plainCpu).toFixed(2)}, provider ${meanCpu(ourCpu).toFixed(2)} ` +
+          `(${(meanCpu(ourCpu) / meanCpu(plainCpu)).toFixed(2)} times; ${cores} cores bound the provider's time at ${(meanCpu(ourCpu) / cores).toFixed(2)} s or more)`,
+      );
+    }
     if (ratio < goalRatio) {
       console.error(`GOAL MISSED: ${ratio.toFixed(2)} < ${goalRatio}`);
       process.exitCode = 1;

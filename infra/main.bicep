@@ -45,6 +45,7 @@ param subscriptionSystemTopicName string = ''
 param backupVaultName string = ''
 param communicationServiceName string = ''
 param emailServiceName string = ''
+param drillStorageAccountName string = ''
 
 // ---------------------------------------------------------------------------------------------
 // Application
@@ -96,10 +97,13 @@ param backupVaultCrossSubscriptionRestoreState string = 'Disabled'
 @description('Comma-separated resource ids of existing Backup vaults the app should also use. The app identity gets Backup Contributor on each vault\'s resource group.')
 param existingBackupVaultIds string = ''
 
+@description('Comma-separated principal ids of the existing Backup vaults\' system-assigned identities (az dataprotection backup-vault show --query identity.principalId). With enableAutoGrant, the app may give these identities, and the new vault\'s, Storage Blob Data Contributor where a restore as files writes; no other principal.')
+param existingBackupVaultPrincipalIds string = ''
+
 @description('Comma-separated names of resource groups in this subscription that hold PostgreSQL flexible servers. The new vault\'s identity gets the PostgreSQL LTR backup role and Reader on each, so servers there need no per-server grant.')
 param postgresResourceGroupNames string = ''
 
-@description('Let the app grant the vault identity its roles on a server when it onboards one. Gives the app identity a role-assignment role on the subscription, constrained by a condition to those two roles and to service principals.')
+@description('Let the app grant the vault identity its roles on a server when it onboards one, and Storage Blob Data Contributor where a restore as files writes. Gives the app identity a role-assignment role on the subscription, constrained by a condition to the two server roles for service principals and to Storage Blob Data Contributor for the Backup vaults\' identities only (the new vault\'s and existingBackupVaultPrincipalIds).')
 param enableAutoGrant bool = false
 
 @description('Role that carries the auto-grant permission. Both are constrained by the same condition.')
@@ -133,6 +137,25 @@ param enableAuthentication bool = true
 @description('Send Azure Backup\'s alerts of the vaults (job failures, security alerts such as soft delete disabled or backup data deleted) to the app through an action group and an alert processing rule; the app routes them to Teams and email.')
 param enableMonitorAlerts bool = true
 
+@description('Provision Azure restore drills: a storage account with a drill container (a lifecycle rule deletes its blobs after drillBlobRetentionDays), Storage Blob Data Contributor for the new Backup vault\'s identity on that account and for the app\'s identity on the container, and the drill settings (DRILL_CONTAINER_URL, DRILL_STORAGE_ACCOUNT_ID, DRILL_SERVER_SECRET_URI, DRILL_MAX_CONCURRENT). Create the scratch server\'s secret (drillServerSecretName) in the template\'s Key Vault.')
+param enableDrills bool = false
+
+@description('Name of the secret in the template\'s Key Vault that holds the scratch server\'s connection string (a user that may create and drop databases); the app reads it with its identity (Key Vault Secrets User on the vault). Used when enableDrills is on.')
+param drillServerSecretName string = 'drill-scratch-server'
+
+@description('Days after its last change that a blob of the drill container is deleted: a safety net behind the app, which deletes each drill\'s blobs itself.')
+@minValue(1)
+@maxValue(30)
+param drillBlobRetentionDays int = 3
+
+@description('Restore drills that run at a time (DRILL_MAX_CONCURRENT), 1 to 64. Used when enableDrills is on.')
+@minValue(1)
+@maxValue(64)
+param drillMaxConcurrent int = 2
+
+@description('Restore drill schedules (DRILL_SCHEDULES), as the JSON list the app reads; empty for drills on demand only. Used when enableDrills is on.')
+param drillSchedules string = ''
+
 @description('Display name of the app registration. Empty uses pgprotect-<environment name>.')
 param appRegistrationName string = ''
 
@@ -161,8 +184,11 @@ var resourceManagerEndpointValue = !empty(resourceManagerEndpoint) ? resourceMan
 var tokenAudienceValue = !empty(tokenAudience) ? tokenAudience : resourceManagerEndpointValue
 
 // Existing vault ids look like /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DataProtection/backupVaults/{name}.
-var existingBackupVaultIdList = [for id in (empty(existingBackupVaultIds) ? [] : split(existingBackupVaultIds, ',')): trim(id)]
-var postgresResourceGroupNameList = [for name in (empty(postgresResourceGroupNames) ? [] : split(postgresResourceGroupNames, ',')): trim(name)]
+// Comma-separated lists from the azd environment: blanks around names and empty entries (a
+// trailing comma) are dropped, so that a stray comma cannot make an invalid id or condition.
+var existingBackupVaultIdList = filter(map(empty(existingBackupVaultIds) ? [] : split(existingBackupVaultIds, ','), id => trim(id)), id => !empty(id))
+var postgresResourceGroupNameList = filter(map(empty(postgresResourceGroupNames) ? [] : split(postgresResourceGroupNames, ','), name => trim(name)), name => !empty(name))
+var existingBackupVaultPrincipalIdList = filter(map(empty(existingBackupVaultPrincipalIds) ? [] : split(existingBackupVaultPrincipalIds, ','), id => trim(id)), id => !empty(id))
 var existingBackupVaultScopeList = [for id in existingBackupVaultIdList: {
   subscriptionId: split(id, '/')[2]
   resourceGroupName: split(id, '/')[4]
@@ -287,6 +313,18 @@ module backupVault 'app/backupVault.bicep' = if (createBackupVault) {
   }
 }
 
+module drills 'app/drills.bicep' = if (enableDrills) {
+  name: 'drills'
+  scope: rg
+  params: {
+    storageAccountName: !empty(drillStorageAccountName) ? drillStorageAccountName : '${abbrs.storageStorageAccounts}drill${resourceToken}'
+    location: location
+    tags: tags
+    containerName: 'drills'
+    blobRetentionDays: drillBlobRetentionDays
+  }
+}
+
 module email 'app/email.bicep' = if (enableEmail) {
   name: 'email'
   scope: rg
@@ -330,6 +368,19 @@ var authAppSettings = enableAuthentication ? {
   WEBSITE_AUTH_ENABLED: 'true'
 } : {}
 
+// Restore drills in Azure: the container to restore into, its account (the restore's target), and
+// the scratch server's secret, which the app reads itself (a URI, not a Key Vault reference).
+var drillAppSettings = enableDrills ? {
+  DRILL_CONTAINER_URL: drills.outputs.containerUrl
+  DRILL_STORAGE_ACCOUNT_ID: drills.outputs.storageAccountId
+  DRILL_SERVER_SECRET_URI: '${keyVault.outputs.endpoint}secrets/${drillServerSecretName}'
+  DRILL_MAX_CONCURRENT: string(drillMaxConcurrent)
+} : {}
+
+var drillScheduleAppSettings = enableDrills && !empty(drillSchedules) ? {
+  DRILL_SCHEDULES: drillSchedules
+} : {}
+
 // A Key Vault reference, resolved by the platform with the app's identity.
 var teamsAppSettings = !empty(teamsWebhookSecretName) ? {
   TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${teamsWebhookSecretName})'
@@ -353,7 +404,7 @@ module api 'app/api.bicep' = {
     deploymentStorageContainerName: deploymentStorageContainerName
     identityId: apiUserAssignedIdentity.outputs.resourceId
     identityClientId: apiUserAssignedIdentity.outputs.clientId
-    appSettings: union(pgprotectAppSettings, emailAppSettings, teamsAppSettings, authAppSettings)
+    appSettings: union(pgprotectAppSettings, emailAppSettings, teamsAppSettings, authAppSettings, drillAppSettings, drillScheduleAppSettings)
   }
 }
 
@@ -415,9 +466,12 @@ module rbac 'app/rbac.bicep' = {
     backupVaultInThisResourceGroup: createBackupVault
     existingBackupVaultScopes: existingBackupVaultScopes
     backupVaultPrincipalId: createBackupVault ? backupVault.outputs.principalId : ''
+    existingBackupVaultPrincipalIds: existingBackupVaultPrincipalIdList
     postgresResourceGroupNames: postgresResourceGroupNameList
     enableAutoGrant: enableAutoGrant
     autoGrantRole: autoGrantRole
+    drillStorageAccountName: enableDrills ? drills.outputs.storageAccountName : ''
+    drillContainerName: enableDrills ? drills.outputs.containerName : ''
   }
 }
 
@@ -444,6 +498,8 @@ output SUBSCRIPTION_SYSTEM_TOPIC_RESOURCE_GROUP string = createSubscriptionSyste
 output BACKUP_VAULT_IDS string = join(backupVaultIds, ',')
 output BACKUP_VAULT_NAME string = createBackupVault ? backupVault.outputs.name : ''
 output BACKUP_VAULT_PRINCIPAL_ID string = createBackupVault ? backupVault.outputs.principalId : ''
+output DRILL_CONTAINER_URL string = enableDrills ? drills.outputs.containerUrl : ''
+output DRILL_STORAGE_ACCOUNT_ID string = enableDrills ? drills.outputs.storageAccountId : ''
 output ACS_ENDPOINT string = enableEmail ? email.outputs.endpoint : ''
 output EMAIL_SENDER_ADDRESS string = enableEmail ? email.outputs.senderAddress : ''
 output API_AUTH_ENABLED bool = enableAuthentication

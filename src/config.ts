@@ -341,7 +341,7 @@ export const configSchema = z
      * drills load into (its user may create and drop databases).
      */
     DRILL_SERVER_SECRET_URI: optionalText,
-    /** Scheduled restore drills that run at a time; the others wait their turn (default 2). */
+    /** Restore drills (scheduled and on demand) that run at a time; the others wait their turn (default 2). */
     DRILL_MAX_CONCURRENT: optionalText.pipe(
       wholeNumberText(
         1,

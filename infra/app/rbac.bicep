@@ -9,9 +9,13 @@
 //   - Communication Services: Communication and Email Service Owner (sending email), when enabled;
 //   - each Backup vault's resource group: Backup Contributor (backup instances, policies, ad-hoc backups, jobs);
 //   - the subscription: Reader (Resource Graph queries, server tags, existing role assignments);
-//   - the subscription, only with auto-grant: a role-assignment role constrained to the two vault roles.
+//   - the subscription, only with auto-grant: a role-assignment role constrained to the two vault roles on
+//     servers and, for the Backup vaults' identities the deployment names only, Storage Blob Data Contributor;
+//   - the drill container, when drills are on: Storage Blob Data Contributor (reads a drill's dump,
+//     deletes its blobs, lists leftovers).
 // Backup vault identity (system-assigned), for servers in the listed resource groups:
-//   - PostgreSQL Flexible Server Long Term Retention Backup Role and Reader.
+//   - PostgreSQL Flexible Server Long Term Retention Backup Role and Reader;
+//   - the drill storage account, when drills are on: Storage Blob Data Contributor (restore as files).
 // Deployer: Key Vault Secrets Officer, to store the Teams webhook URL.
 //
 // Assignments outside this resource group go through rbac-resource-group.bicep and
@@ -44,8 +48,15 @@ param backupVaultInThisResourceGroup bool = false
 param existingBackupVaultScopes array = []
 @description('Principal id of the new Backup vault\'s system-assigned identity; empty when no vault is created.')
 param backupVaultPrincipalId string = ''
+@description('Principal ids of the existing Backup vaults\' system-assigned identities, to which auto-grant may give Storage Blob Data Contributor (restores as files).')
+param existingBackupVaultPrincipalIds array = []
 @description('Resource groups in this subscription that hold PostgreSQL flexible servers to protect.')
 param postgresResourceGroupNames array = []
+
+@description('Storage account of the restore drills\' container (drills.bicep); empty when drills are off.')
+param drillStorageAccountName string = ''
+@description('The restore drills\' blob container in that account.')
+param drillContainerName string = ''
 
 param enableAutoGrant bool = false
 @allowed([
@@ -56,6 +67,7 @@ param autoGrantRole string = 'RoleBasedAccessControlAdministrator'
 
 // Built-in role definitions
 var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
+var storageBlobDataContributorRoleId = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Storage Blob Data Contributor
 var storageQueueDataContributorRoleId = '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
 var storageTableDataContributorRoleId = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher
@@ -72,9 +84,19 @@ var userAccessAdministratorRoleId = '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9' // Us
 var autoGrantRoleId = autoGrantRole == 'UserAccessAdministrator' ? userAccessAdministratorRoleId : rbacAdministratorRoleId
 
 // The app may create or delete only assignments of the two roles a vault identity needs on a
-// server, and only for service principals (vault identities are).
+// server, and only for service principals (vault identities are)...
 var assignableRoleIds = '${postgresLtrBackupRoleId}, ${readerRoleId}'
-var autoGrantCondition = '((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/write\'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${assignableRoleIds}} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'})) AND ((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/delete\'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${assignableRoleIds}} AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'}))'
+// ...and of Storage Blob Data Contributor, which a restore as files needs where it writes (and the
+// app checks the vault's identity holds there, src/providers/azure/vaultAccess.ts
+// autoGrantAllowance), but only for the Backup vaults' identities named here: a role that reads
+// and writes blobs is never the app's to hand to any other principal.
+var vaultRestoreRoleIds = storageBlobDataContributorRoleId
+var autoGrantVaultPrincipalIds = union(empty(backupVaultPrincipalId) ? [] : [backupVaultPrincipalId], existingBackupVaultPrincipalIds)
+var autoGrantVaultPrincipalIdList = join(autoGrantVaultPrincipalIds, ', ')
+// No vault named, no clause: an empty GuidEquals set is not a valid condition.
+var autoGrantWriteVaultClause = empty(autoGrantVaultPrincipalIds) ? '' : ' OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${vaultRestoreRoleIds}} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalId] ForAnyOfAnyValues:GuidEquals {${autoGrantVaultPrincipalIdList}})'
+var autoGrantDeleteVaultClause = empty(autoGrantVaultPrincipalIds) ? '' : ' OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${vaultRestoreRoleIds}} AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalId] ForAnyOfAnyValues:GuidEquals {${autoGrantVaultPrincipalIdList}})'
+var autoGrantCondition = '((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/write\'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${assignableRoleIds}} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'})${autoGrantWriteVaultClause}) AND ((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/delete\'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${assignableRoleIds}} AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'})${autoGrantDeleteVaultClause})'
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2022-09-01' existing = {
   name: storageAccountName
@@ -94,6 +116,22 @@ resource eventGridTopic 'Microsoft.EventGrid/topics@2022-06-15' existing = {
 
 resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' existing = if (!empty(communicationServiceName)) {
   name: !empty(communicationServiceName) ? communicationServiceName : 'none'
+}
+
+var drillsOn = !empty(drillStorageAccountName)
+
+resource drillStorageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = if (drillsOn) {
+  name: drillsOn ? drillStorageAccountName : 'none'
+}
+
+resource drillBlobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = if (drillsOn) {
+  parent: drillStorageAccount
+  name: 'default'
+}
+
+resource drillContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = if (drillsOn) {
+  parent: drillBlobService
+  name: !empty(drillContainerName) ? drillContainerName : 'none'
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,7 +258,7 @@ module autoGrant 'rbac-subscription.bicep' = if (enableAutoGrant) {
     principalId: managedIdentityPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: autoGrantRoleId
-    assignmentDescription: 'pgprotect: grant Backup vault identities their roles on PostgreSQL servers (constrained)'
+    assignmentDescription: 'pgprotect: grant Backup vault identities their roles on PostgreSQL servers and restore storage (constrained)'
     condition: autoGrantCondition
   }
 }
@@ -262,6 +300,36 @@ resource vaultKeyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-
     principalId: backupVaultPrincipalId
     principalType: 'ServicePrincipal'
     description: 'pgprotect: Backup vault reads the connection strings of the Single Server databases it protects'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restore drills: the drill container (drills.bicep)
+// ---------------------------------------------------------------------------------------------
+
+// The vault writes a drill's restore as files. Azure Backup documents the role on the target
+// storage account, and the app checks it there (DRILL_STORAGE_ACCOUNT_ID); the account holds
+// nothing but the drill container.
+resource vaultDrillStorageBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (drillsOn && !empty(backupVaultPrincipalId)) {
+  name: guid(drillStorageAccount.id, backupVaultPrincipalId, storageBlobDataContributorRoleId)
+  scope: drillStorageAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributorRoleId)
+    principalId: backupVaultPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'pgprotect: Backup vault restores recovery points as files into the restore drills\' container'
+  }
+}
+
+// The app downloads a drill's dump, deletes the drill's blobs and lists leftovers: on the container only.
+resource appDrillContainerBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (drillsOn) {
+  name: guid(drillContainer.id, managedIdentityPrincipalId, storageBlobDataContributorRoleId)
+  scope: drillContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributorRoleId)
+    principalId: managedIdentityPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'pgprotect: reads restore drills\' dumps and deletes their blobs'
   }
 }
 

@@ -516,6 +516,7 @@ export function createActivities(deps: ActivityDependencies) {
           eventSource: deps.eventSource,
           config: deps.config ?? {},
           directory,
+          ...(deps.drills ? { drills: deps.drills } : {}),
         },
         input.jobs,
         input.at,
@@ -541,3 +542,9 @@ export function createActivities(deps: ActivityDependencies) {
 
 /** The activities, by name. */
 export type Activities = ReturnType<typeof createActivities>;
+
+declare module "./names.js" {
+  /** The signatures `names.ts` reads calls from: the activities built here. */
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- only merges Activities in
+  interface ActivitySignatures extends Activities {}
+}

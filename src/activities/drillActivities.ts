@@ -5,6 +5,7 @@
 import {
   beginDrill,
   finishDrill,
+  planDrillLoads,
   removeScratchTarget,
   startScratchRestore,
   sweepScratchTargets,
@@ -12,6 +13,7 @@ import {
   type BegunDrill,
   type DrillStepDependencies,
   type FinishDrillInput,
+  type PlannedLoad,
   type ScratchRestoreInput,
 } from "../application/drillsSteps.js";
 import type { DrillRecord } from "../domain/drills/drill.js";
@@ -47,6 +49,16 @@ export function drillActivities(deps: DrillStepDependencies) {
       _log: EventLogger,
     ): Promise<ActivityResult<ScratchRestoreStarted>> =>
       expected(() => startScratchRestore(deps, input)),
+
+    /** A whole server's drill: the databases the restore wrote, each with its scratch database. */
+    [activityNames.planDrillLoads]: (
+      input: {
+        readonly containerUrl: string;
+        readonly filePrefix: string;
+        readonly scratchTarget: string;
+      },
+      _log: EventLogger,
+    ): Promise<ActivityResult<PlannedLoad[]>> => expected(() => planDrillLoads(deps, input)),
 
     /** Removes the drill's scratch target. */
     [activityNames.removeDrillScratch]: (

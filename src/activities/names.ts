@@ -12,9 +12,6 @@ import type { LifecycleAction } from "../domain/protection/lifecycle.js";
 import type { StuckMark } from "../domain/events/types.js";
 import type { BackupInstance, BackupJob } from "../domain/protection/types.js";
 import type { RequestCorrelation } from "../observability/eventLogger.js";
-// Type-only and erased: the signatures are read from the activities themselves, so a call and
-// its activity cannot drift apart, and no code of the activities reaches an orchestration.
-import type { Activities } from "./createActivities.js";
 
 /** Every activity, by the name it is registered under. */
 export const activityNames = {
@@ -38,19 +35,29 @@ export const activityNames = {
   beginDrill: "beginDrill",
   sweepDrillScratch: "sweepDrillScratch",
   startDrillRestore: "startDrillRestore",
+  planDrillLoads: "planDrillLoads",
   removeDrillScratch: "removeDrillScratch",
   finishDrill: "finishDrill",
   loadRestoredFiles: "loadRestoredFiles",
 } as const;
 
+/**
+ * Every activity's signature, by name. `createActivities.ts` fills it in (a declaration merged
+ * into this one): the signatures are read from the activities themselves, so a call and its
+ * activity cannot drift apart, yet this module imports nothing of the activities and no code of
+ * theirs reaches an orchestration.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged in createActivities.ts
+export interface ActivitySignatures {}
+
 /** The name of an activity. */
-export type ActivityName = keyof Activities;
+export type ActivityName = keyof ActivitySignatures;
 
 /** What an activity takes, read from its own signature. */
-export type ActivityInput<N extends ActivityName> = Parameters<Activities[N]>[0];
+export type ActivityInput<N extends ActivityName> = Parameters<ActivitySignatures[N]>[0];
 
 /** What an activity answers once settled, read from its own signature. */
-export type ActivityOutput<N extends ActivityName> = Awaited<ReturnType<Activities[N]>>;
+export type ActivityOutput<N extends ActivityName> = Awaited<ReturnType<ActivitySignatures[N]>>;
 
 /** Marks an activity input sent with the correlation of the request that started the operation. */
 export const correlatedInputMarker = "pgprotect.correlatedInput";

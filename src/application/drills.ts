@@ -11,17 +11,27 @@
 import { NotFoundError } from "../domain/errors.js";
 import { onDemandDrillId, scheduledDrillId, type DrillRecord } from "../domain/drills/drill.js";
 import type { DrillPage, DrillQuery } from "../domain/drills/query.js";
-import { drillSelects, type DrillSchedule } from "../domain/drills/schedules.js";
-import { dueOccurrence, type BackupPlan } from "../domain/plans/plans.js";
+import {
+  drillSelects,
+  parseDrillSchedules,
+  type DrillSchedule,
+} from "../domain/drills/schedules.js";
+import { dueOccurrence, parseBackupPlans, type BackupPlan } from "../domain/plans/plans.js";
 import { parseVaultChildId, parseVaultId } from "../domain/protection/ids.js";
 import type { BackupInstance } from "../domain/protection/types.js";
+import type { DrillHistoryPort } from "../providers/ports.js";
 import type { RestoreDrillInput } from "../orchestrations/restoreDrill.js";
 import { orchestrationNames } from "../orchestrations/names.js";
 import { findBackupInstance } from "./backupInstances.js";
 import { datasourceTags } from "./datasourceTags.js";
 import type { ApplicationDependencies } from "./dependencies.js";
-import { beginDrill, drillTargets, sweepScratchTargets } from "./drillsSteps.js";
-import { startOnce, type OrchestrationPort } from "./orchestrationPort.js";
+import { beginDrill, drillTargets, finishDrill, sweepScratchTargets } from "./drillsSteps.js";
+import {
+  hasFinished,
+  startOnce,
+  type OrchestrationPort,
+  type OrchestrationStatus,
+} from "./orchestrationPort.js";
 
 /** What one drill schedule did in one tick. */
 export interface DrillScheduleRun {
@@ -121,18 +131,82 @@ export async function runDrillSchedules(
   return runs;
 }
 
+/** The drill schedules of `DRILL_SCHEDULES` and the backup plans of `BACKUP_PLANS` they may name. */
+export interface DrillScheduleSettings {
+  readonly schedules: readonly DrillSchedule[];
+  readonly plans: readonly BackupPlan[];
+}
+
+const parsedSettings = new WeakMap<object, DrillScheduleSettings>();
+
+/**
+ * The drill schedules and plans of a configuration, parsed on first use and kept with it: the
+ * settings do not change while a process runs (the configuration was validated at start), and the
+ * timer ticks every five minutes.
+ */
+export function drillScheduleSettings(config: {
+  readonly BACKUP_PLANS?: string | undefined;
+  readonly DRILL_SCHEDULES?: string | undefined;
+}): DrillScheduleSettings {
+  const known = parsedSettings.get(config);
+  if (known) return known;
+  const plans = config.BACKUP_PLANS ? parseBackupPlans(config.BACKUP_PLANS) : [];
+  const schedules = config.DRILL_SCHEDULES
+    ? parseDrillSchedules(config.DRILL_SCHEDULES, plans)
+    : [];
+  const settings = { schedules, plans };
+  parsedSettings.set(config, settings);
+  return settings;
+}
+
 /** What one tick of the drill timer did. */
 export interface DrillTick {
   readonly runs: readonly DrillScheduleRun[];
   /** Scratch targets left by drills a crash or a stop cut off, dropped now. */
   readonly leftoversRemoved: readonly string[];
+  /** Drills recorded as running whose orchestration had ended or was gone, ended now as failed. */
+  readonly abandoned: readonly AbandonedDrill[];
+  /** Whether the sweep for leftovers ran: not when the drill history showed no drill that could leave one. */
+  readonly swept: boolean;
   /** Why the leftovers could not be looked for, when they could not. */
   readonly sweepError?: string;
 }
 
+/** When each drill history was last swept by this process, and whether a drill ran then. */
+const lastSweeps = new WeakMap<
+  DrillHistoryPort,
+  { readonly at: number; readonly running: boolean }
+>();
+
+/**
+ * How far before the last sweep a drill's start is still looked at: a drill's start is its
+ * orchestration's time, which may precede its record by a few minutes (and other instances'
+ * clocks differ a little).
+ */
+const sweepOverlapMs = 15 * 60_000;
+
+/**
+ * Whether a sweep may find something: on a process's first tick (whatever an earlier process
+ * left), while a drill runs (cut off, it leaves its scratch target), on the first tick after the
+ * last sweep saw one running, or when a drill began since the last sweep (either way it may have
+ * ended and failed to remove its own; a drill longer than the overlap began before it). Otherwise
+ * the sweep would only connect to the scratch server to find nothing.
+ */
+async function sweepDue(
+  drills: DrillHistoryPort,
+  now: number,
+): Promise<{ readonly due: boolean; readonly running: boolean }> {
+  const last = lastSweeps.get(drills);
+  const running = (await drills.queryDrills({ top: 1, verdict: ["InProgress"] })).value.length > 0;
+  if (last === undefined || running || last.running) return { due: true, running };
+  const since = new Date(Math.min(last.at, now) - sweepOverlapMs).toISOString();
+  return { due: (await drills.queryDrills({ top: 1, from: since })).value.length > 0, running };
+}
+
 /**
  * One tick of the drill timer: drops scratch targets no running drill holds (leftovers of a drill
- * cut off by a crash), then runs the schedules due (see {@link runDrillSchedules}).
+ * cut off by a crash) when the drill history shows a drill that may have left one, then runs the
+ * schedules due (see {@link runDrillSchedules}).
  */
 export async function runDrillTick(
   schedules: readonly DrillSchedule[],
@@ -142,14 +216,86 @@ export async function runDrillTick(
   orchestrations: OrchestrationPort,
 ): Promise<DrillTick> {
   let leftoversRemoved: string[] = [];
+  let abandoned: AbandonedDrill[] = [];
+  let swept = false;
   let sweepError: string | undefined;
   try {
-    leftoversRemoved = await sweepScratchTargets(deps);
+    // Ended first, so that the sweep keeps none of their scratch targets.
+    abandoned = await endAbandonedDrills(deps, orchestrations, now);
+    const due = deps.drills
+      ? await sweepDue(deps.drills, now.getTime())
+      : { due: true, running: false };
+    if (due.due || abandoned.length > 0) {
+      leftoversRemoved = await sweepScratchTargets(deps);
+      swept = true;
+      // Only a sweep that finished counts: after a failed one, the next tick sweeps again.
+      if (deps.drills) lastSweeps.set(deps.drills, { at: now.getTime(), running: due.running });
+    }
   } catch (error) {
     sweepError = (error as Error).message;
   }
   const runs = await runDrillSchedules(schedules, plans, now, deps, orchestrations);
-  return { runs, leftoversRemoved, ...(sweepError ? { sweepError } : {}) };
+  return { runs, leftoversRemoved, abandoned, swept, ...(sweepError ? { sweepError } : {}) };
+}
+
+/** A drill the timer ended because its orchestration had ended or was gone. */
+export interface AbandonedDrill {
+  readonly drill: DrillRecord;
+  /** The orchestration's runtime status, or `Missing` when it had none. */
+  readonly runtimeStatus: string;
+}
+
+/**
+ * How long a drill's record may stand without its orchestration: a drill on demand is recorded
+ * just before its orchestration starts, and another app instance may start it a little later.
+ */
+const orchestrationGraceMs = 15 * 60_000;
+
+/**
+ * Ends, as failed (`DRILL_ABANDONED`), each drill recorded as running whose orchestration ended
+ * without recording its end (terminated, failed, or skipped after its record was written) or is
+ * gone (lost, purged): otherwise it stays running for ever, its scratch target kept by every sweep.
+ * Each publishes `PgProtect.Restore.DrillFailed` once. A drill whose orchestration runs is left
+ * alone, however long it runs.
+ */
+export async function endAbandonedDrills(
+  deps: Pick<ApplicationDependencies, "provider" | "drills" | "events" | "eventSource">,
+  orchestrations: OrchestrationPort,
+  now: Date,
+): Promise<AbandonedDrill[]> {
+  if (!deps.drills) return [];
+  const ended: AbandonedDrill[] = [];
+  for (const drill of await deps.drills.runningDrills()) {
+    const ageMs = now.getTime() - Date.parse(drill.startTime);
+    if (!(ageMs >= orchestrationGraceMs)) continue;
+    const status = await orchestrations.status(drill.id);
+    if (status && !hasFinished(status)) continue;
+    // Its orchestration may have recorded its end since the list was read.
+    if ((await deps.drills.getDrill(drill.id))?.verdict !== "InProgress") continue;
+    const record = await finishDrill(deps, {
+      drill,
+      error: abandonment(status, ageMs),
+      // Not known: the sweep that follows removes it.
+      scratchRemoved: false,
+      at: now.toISOString(),
+    });
+    ended.push({ drill: record, runtimeStatus: status?.runtimeStatus ?? "Missing" });
+  }
+  return ended;
+}
+
+/** Why an abandoned drill failed, in words a reader of the mail can act on. */
+function abandonment(status: OrchestrationStatus | undefined, ageMs: number) {
+  const tenths = Math.round(ageMs / 360_000) / 10;
+  const hours = `${tenths} ${tenths === 1 ? "hour" : "hours"}`;
+  return {
+    code: "DRILL_ABANDONED" as const,
+    message: status
+      ? `The drill's orchestration ended ${status.runtimeStatus} without recording how the drill ended; ended as abandoned ${hours} after it began`
+      : `The drill's orchestration is gone (lost or purged) and never recorded how the drill ended; ended as abandoned ${hours} after it began`,
+    recommendedAction:
+      "Start the drill again (POST /api/backup-instances/{name}/drills); the drill timer removes its scratch target",
+  };
 }
 
 /** A drill asked for on demand. */
@@ -250,6 +396,27 @@ export async function showDrill(
     });
   }
   return drill;
+}
+
+/** Where a drill is: waiting its turn under `DRILL_MAX_CONCURRENT`, restoring, or ended. */
+export type DrillState = "waitingForTurn" | "running" | "ended";
+
+/**
+ * One drill and where it is: a drill recorded as running may still wait its turn, which only its
+ * orchestration knows (its custom status).
+ *
+ * @throws NotFoundError `DRILL_NOT_FOUND`.
+ */
+export async function showDrillState(
+  deps: Pick<ApplicationDependencies, "drills">,
+  orchestrations: Pick<OrchestrationPort, "status">,
+  id: string,
+): Promise<{ readonly drill: DrillRecord; readonly state: DrillState }> {
+  const drill = await showDrill(deps, id);
+  if (drill.verdict !== "InProgress") return { drill, state: "ended" };
+  const status = await orchestrations.status(id);
+  const custom = status?.customStatus as { readonly state?: unknown } | undefined;
+  return { drill, state: custom?.state === "waitingForTurn" ? "waitingForTurn" : "running" };
 }
 
 /** The last drill of each backup instance (by ARM id, lower-cased); none without a history. */

@@ -21,6 +21,7 @@ import {
 import type { BackupJob } from "../domain/protection/types.js";
 import type {
   AlarmRecord,
+  DrillHistoryPort,
   EventPublisherPort,
   JobHistoryPort,
   ResourceDirectoryPort,
@@ -51,6 +52,8 @@ export interface JobHistoryDependencies {
   readonly config: JobHistorySettings;
   /** Reads a running job's datasource tags for routing rules (the listing has them for the rest). */
   readonly directory?: Pick<ResourceDirectoryPort, "getTags">;
+  /** The drill history, pruned with the jobs by the same retention. */
+  readonly drills?: Pick<DrillHistoryPort, "prune">;
 }
 
 /** A job as the watcher saw it, with its datasource's tags. */
@@ -210,7 +213,7 @@ export async function recordWatchedJobs(
     if (stuck) stuckEnded.push({ jobId: job.id, stuck });
   }
 
-  await pruneNowAndThen(history, deps.config, now);
+  await pruneNowAndThen(history, deps.drills, deps.config, now);
   return {
     alarms: unpublished.map((alarm) => ({
       id: alarm.id,
@@ -257,9 +260,10 @@ async function tagsOf(
   }
 }
 
-/** Removes what is older than the retention, at most once an hour per process. */
+/** Removes jobs, alarms and drills older than the retention, at most once an hour per process. */
 async function pruneNowAndThen(
   history: JobHistoryPort,
+  drills: Pick<DrillHistoryPort, "prune"> | undefined,
   config: JobHistorySettings,
   now: number,
 ): Promise<void> {
@@ -267,7 +271,9 @@ async function pruneNowAndThen(
   if (last !== undefined && now - last < pruneEveryMs && now >= last) return;
   lastPruned.set(history, now);
   const days = config.HISTORY_RETENTION_DAYS ?? defaultHistoryRetentionDays;
-  await history.prune(new Date(now - days * 86_400_000).toISOString());
+  const before = new Date(now - days * 86_400_000).toISOString();
+  await history.prune(before);
+  await drills?.prune(before);
 }
 
 /**

@@ -12,6 +12,7 @@ import { ErrorCodes } from "../domain/errorCodes.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { formatDatabaseId, parseServerId } from "../domain/protection/ids.js";
 import { datasourceTargetOf } from "../domain/protection/naming.js";
+import { roleAssignmentCommand } from "../domain/protection/roleAssignments.js";
 import type {
   LoadRestoredFilesRequest,
   RestoreRequest as ProviderRestoreRequest,
@@ -248,7 +249,7 @@ export async function startRestore(
  * @throws AppError `RESTORE_STORAGE_ACCOUNT_REQUIRED` (400) when no account or several carry the
  * URL's account name, saying which.
  */
-async function restoreStorageScope(
+export async function restoreStorageScope(
   deps: Pick<ApplicationDependencies, "provider">,
   vaultId: string,
   request: RestoreRequest,
@@ -285,9 +286,10 @@ async function restoreStorageScope(
  * grants it when allowed; a provider without roles (local) checks nothing.
  *
  * @throws AppError `RESTORE_STORAGE_ACCOUNT_REQUIRED` (400) without the storage account's id;
- * `MISSING_REQUIRED_PERMISSIONS` (403) naming the command that grants the missing role.
+ * `MISSING_REQUIRED_PERMISSIONS` (403) naming the command that grants the missing role, also when
+ * Resource Manager refuses the grant (the deployment lets pgprotect grant it to named vaults only).
  */
-async function checkRestoreStorageRole(
+export async function checkRestoreStorageRole(
   deps: Pick<ApplicationDependencies, "provider">,
   vaultId: string,
   storageScope: string | undefined,
@@ -331,13 +333,4 @@ async function checkRestoreStorageRole(
       recommendedAction: `Run: ${commands} (or set AUTO_GRANT_ROLE_ASSIGNMENTS=true to let pgprotect grant it); role assignments can take a few minutes to apply`,
     },
   );
-}
-
-/** The Azure CLI command that grants a role to the vault's identity at a scope. */
-export function roleAssignmentCommand(
-  principalId: string,
-  roleName: string,
-  scope: string,
-): string {
-  return `az role assignment create --assignee-object-id ${principalId} --assignee-principal-type ServicePrincipal --role "${roleName}" --scope ${scope}`;
 }

@@ -53,6 +53,35 @@ export async function loadRestoredFiles(
   return provider.restoreToServer.loadRestoredFiles(request);
 }
 
+/**
+ * The databases whose dumps a restore as files wrote under a prefix (a whole server writes one
+ * per database), sorted by name.
+ *
+ * @throws AppError `RESTORE_TARGET_NOT_SUPPORTED` where the provider does not load files;
+ * NotFoundError `RESTORED_FILES_NOT_FOUND` when the restore wrote no dump there.
+ */
+export async function listRestoredDatabases(
+  provider: Pick<Provider, "restoreToServer">,
+  request: { readonly containerUrl: string; readonly filePrefix: string },
+): Promise<string[]> {
+  if (!provider.restoreToServer) {
+    throw new AppError(
+      ErrorCodes.RESTORE_TARGET_NOT_SUPPORTED,
+      "This provider does not load restored files into a server",
+      { httpStatus: 400 },
+    );
+  }
+  const databases = await provider.restoreToServer.listRestoredDatabases(request);
+  if (databases.length === 0) {
+    throw new NotFoundError(
+      ErrorCodes.RESTORED_FILES_NOT_FOUND,
+      `The restore wrote no dump under '${request.filePrefix}' into the container ${request.containerUrl}`,
+      { recommendedAction: "Check the restore job: it wrote no file into the container" },
+    );
+  }
+  return databases;
+}
+
 /** A restore as `GET /api/restores/{id}` answers it. */
 export interface RestoreView {
   readonly id: string;

@@ -67,6 +67,46 @@ const policyFlag: FlagSpec = {
   description: "Policy JSON: a file path, inline JSON, or - for stdin",
 };
 const outputFlag: FlagSpec = { aliases: ["o"], description: "Output format: json (default)" };
+/** `--name` of the part of a policy a command edits: a retention rule or a tag. */
+const partNameFlag = (names: string): FlagSpec => ({
+  required: true,
+  aliases: ["n"],
+  description: names,
+});
+/** A repeated flag of JSON files, each one item or a list of them. */
+const jsonFilesFlag = (description: string): FlagSpec => ({
+  required: true,
+  multiple: true,
+  description,
+});
+/** The vault a command works in. */
+const vaultFlags: Readonly<Record<string, FlagSpec>> = {
+  "resource-group": {
+    required: true,
+    aliases: ["g"],
+    description: "Resource group of the vault",
+  },
+  "vault-name": { required: true, aliases: ["v"], description: "Name of the Backup vault" },
+};
+
+/** The document `--policy` reads (a policy, bare or as a policy resource). */
+function policyDocument({ flags, json }: Pick<CommandContext, "flags" | "json">): unknown {
+  return json("--policy", flagValue(flags, "policy") ?? "");
+}
+
+/** The items of a repeated JSON-files flag, in the order given. */
+function jsonItems<T>({ flags, json }: Pick<CommandContext, "flags" | "json">, flag: string): T[] {
+  return (flags.get(flag) ?? []).flatMap((value) => listOf<T>(json(`--${flag}`, value)));
+}
+
+/** Edits the part of the `--policy` document that `--name` names (a retention rule or a tag). */
+function editNamedPart(
+  context: CommandContext,
+  edit: (policy: BackupPolicy, name: string) => BackupPolicy,
+): CommandResult {
+  const name = flagValue(context.flags, "name") ?? "";
+  return { output: editPolicy(policyDocument(context), (policy) => edit(policy, name)) };
+}
 
 /** Applies an edit to the policy inside a document, keeping a policy resource's wrapper. */
 function editPolicy(document: unknown, edit: (policy: BackupPolicy) => BackupPolicy): unknown {
@@ -135,9 +175,9 @@ const commands: Record<string, PolicyCommand> = {
       },
       output: outputFlag,
     },
-    run: ({ flags, json }) => ({
-      output: editPolicy(json("--policy", flagValue(flags, "policy") ?? ""), (policy) =>
-        setTriggerSchedule(policy, flags.get("schedule") ?? []),
+    run: (context) => ({
+      output: editPolicy(policyDocument(context), (policy) =>
+        setTriggerSchedule(policy, context.flags.get("schedule") ?? []),
       ),
     }),
   },
@@ -166,38 +206,24 @@ const commands: Record<string, PolicyCommand> = {
   "retention-rule set": {
     summary: "Add a retention rule to a policy, or replace its lifecycles",
     flags: {
-      lifecycles: {
-        required: true,
-        multiple: true,
-        description: "Lifecycle JSON files (from create-lifecycle)",
-      },
-      name: { required: true, aliases: ["n"], description: "Default, Weekly, Monthly or Yearly" },
+      lifecycles: jsonFilesFlag("Lifecycle JSON files (from create-lifecycle)"),
+      name: partNameFlag("Default, Weekly, Monthly or Yearly"),
       policy: policyFlag,
       output: outputFlag,
     },
-    run: ({ flags, json }) => {
-      const lifecycles = (flags.get("lifecycles") ?? []).flatMap((value) =>
-        listOf<SourceLifeCycle>(json("--lifecycles", value)),
-      );
-      return {
-        output: editPolicy(json("--policy", flagValue(flags, "policy") ?? ""), (policy) =>
-          setRetentionRule(policy, flagValue(flags, "name") ?? "", lifecycles),
-        ),
-      };
+    run: (context) => {
+      const lifecycles = jsonItems<SourceLifeCycle>(context, "lifecycles");
+      return editNamedPart(context, (policy, name) => setRetentionRule(policy, name, lifecycles));
     },
   },
   "retention-rule remove": {
     summary: "Remove a retention rule from a policy",
     flags: {
-      name: { required: true, aliases: ["n"], description: "Weekly, Monthly or Yearly" },
+      name: partNameFlag("Weekly, Monthly or Yearly"),
       policy: policyFlag,
       output: outputFlag,
     },
-    run: ({ flags, json }) => ({
-      output: editPolicy(json("--policy", flagValue(flags, "policy") ?? ""), (policy) =>
-        removeRetentionRule(policy, flagValue(flags, "name") ?? ""),
-      ),
-    }),
+    run: (context) => editNamedPart(context, removeRetentionRule),
   },
   "tag create-absolute-criteria": {
     summary: "Create a tagging criterion such as FirstOfMonth",
@@ -233,44 +259,30 @@ const commands: Record<string, PolicyCommand> = {
   "tag set": {
     summary: "Add a retention tag with its criteria to a policy, or replace its criteria",
     flags: {
-      criteria: {
-        required: true,
-        multiple: true,
-        description: "Criteria JSON files (from create-*-criteria)",
-      },
-      name: { required: true, aliases: ["n"], description: "Weekly, Monthly or Yearly" },
+      criteria: jsonFilesFlag("Criteria JSON files (from create-*-criteria)"),
+      name: partNameFlag("Weekly, Monthly or Yearly"),
       policy: policyFlag,
       output: outputFlag,
     },
-    run: ({ flags, json }) => {
-      const criteria = (flags.get("criteria") ?? []).flatMap((value) =>
-        listOf<ScheduleBasedBackupCriteria>(json("--criteria", value)),
-      );
-      return {
-        output: editPolicy(json("--policy", flagValue(flags, "policy") ?? ""), (policy) =>
-          setTag(policy, flagValue(flags, "name") ?? "", criteria),
-        ),
-      };
+    run: (context) => {
+      const criteria = jsonItems<ScheduleBasedBackupCriteria>(context, "criteria");
+      return editNamedPart(context, (policy, name) => setTag(policy, name, criteria));
     },
   },
   "tag remove": {
     summary: "Remove a retention tag from a policy",
     flags: {
-      name: { required: true, aliases: ["n"], description: "Weekly, Monthly or Yearly" },
+      name: partNameFlag("Weekly, Monthly or Yearly"),
       policy: policyFlag,
       output: outputFlag,
     },
-    run: ({ flags, json }) => ({
-      output: editPolicy(json("--policy", flagValue(flags, "policy") ?? ""), (policy) =>
-        removeTag(policy, flagValue(flags, "name") ?? ""),
-      ),
-    }),
+    run: (context) => editNamedPart(context, removeTag),
   },
   validate: {
     summary: "Check a policy against the service's rules; exits 1 when it breaks one",
     flags: { policy: policyFlag, output: outputFlag },
-    run: ({ flags, json }) => {
-      const result = validatePolicy(json("--policy", flagValue(flags, "policy") ?? ""));
+    run: (context) => {
+      const result = validatePolicy(policyDocument(context));
       return { output: result, exitCode: result.valid ? 0 : 1 };
     },
   },
@@ -304,7 +316,7 @@ const commands: Record<string, PolicyCommand> = {
       const monthlyGrowth = flagNumber(flags, "monthly-growth");
       const at = flagValue(flags, "at");
       const answer = whatIf({
-        policy: json("--policy", flagValue(flags, "policy") ?? ""),
+        policy: policyDocument({ flags, json }),
         from,
         to: flagValue(flags, "to") ?? defaultTo,
         ...(sizeGb !== undefined ? { sizeGb } : {}),
@@ -349,7 +361,7 @@ const commands: Record<string, PolicyCommand> = {
         },
         new Date(),
       );
-      const document = json("--policy", flagValue(flags, "policy") ?? "");
+      const document = policyDocument({ flags, json });
       const name = flagValue(flags, "name") ?? resourceNameOf(document);
       const svg = retentionCalendar({
         policy: document,
@@ -369,16 +381,11 @@ const commands: Record<string, PolicyCommand> = {
         description: "Name of the new policy",
       },
       policy: policyFlag,
-      "resource-group": {
-        required: true,
-        aliases: ["g"],
-        description: "Resource group of the vault",
-      },
-      "vault-name": { required: true, aliases: ["v"], description: "Name of the Backup vault" },
+      ...vaultFlags,
       output: outputFlag,
     },
     run: async ({ flags, json, io }) => {
-      const { policy } = locatePolicy(json("--policy", flagValue(flags, "policy") ?? ""));
+      const { policy } = locatePolicy(policyDocument({ flags, json }));
       return withLocalVault(io, flags, (service, vaultId) =>
         service.createPolicy(
           vaultId,
@@ -396,12 +403,7 @@ const commands: Record<string, PolicyCommand> = {
         aliases: ["n", "backup-policy-name"],
         description: "Name of the policy",
       },
-      "resource-group": {
-        required: true,
-        aliases: ["g"],
-        description: "Resource group of the vault",
-      },
-      "vault-name": { required: true, aliases: ["v"], description: "Name of the Backup vault" },
+      ...vaultFlags,
       output: outputFlag,
     },
     run: ({ flags, io }) =>
@@ -412,12 +414,7 @@ const commands: Record<string, PolicyCommand> = {
   list: {
     summary: "List the policies of a vault",
     flags: {
-      "resource-group": {
-        required: true,
-        aliases: ["g"],
-        description: "Resource group of the vault",
-      },
-      "vault-name": { required: true, aliases: ["v"], description: "Name of the Backup vault" },
+      ...vaultFlags,
       output: outputFlag,
     },
     run: ({ flags, io }) =>

@@ -732,8 +732,7 @@ export const errorCatalogue = {
   },
   DRILL_NOT_FOUND: { meaning: "There is no restore drill of that id.", httpStatus: 404 },
   DRILLS_AT_CAPACITY: {
-    meaning:
-      "As many scheduled restore drills run as DRILL_MAX_CONCURRENT allows; the drill waits.",
+    meaning: "As many restore drills run as DRILL_MAX_CONCURRENT allows; the drill waits its turn.",
     httpStatus: 409,
   },
   DRILLS_QUERY_INVALID: {
@@ -746,6 +745,16 @@ export const errorCatalogue = {
   },
   DRILL_FAILED: {
     meaning: "A restore drill did not prove the recovery point restorable.",
+    httpStatus: 500,
+  },
+  DRILL_DATABASE_MISSING: {
+    meaning:
+      "A database an earlier restore drill of the server restored is not in the recovery point drilled now.",
+    httpStatus: 500,
+  },
+  DRILL_ABANDONED: {
+    meaning:
+      "A restore drill recorded as running outlived the abandonment age (its orchestration was terminated or lost); it was ended as failed.",
     httpStatus: 500,
   },
 

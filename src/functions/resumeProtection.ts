@@ -9,28 +9,15 @@ import {
   type InvocationContext,
 } from "@azure/functions";
 import * as df from "durable-functions";
-import { logLifecycleRequest, startLifecycleAction } from "../application/lifecycle.js";
-import { appDependencies } from "../composition.js";
-import { durableOrchestrations } from "../http/durableStatus.js";
-import { discardUnreadBody, withProblemDetails } from "../http/handler.js";
-import { lifecycleRequestOf, lifecycleResponse } from "../http/lifecycleRequests.js";
-import { authorize } from "../http/principal.js";
-import { invocationLogger } from "../observability/functionsLogger.js";
+import { withProblemDetails } from "../http/handler.js";
+import { answerLifecycleRequest } from "../http/lifecycleEndpoint.js";
 
-/** Answers the request with the app's dependencies and Durable client. */
+/** Asks for the resumption of the instance the route names. */
 export async function resumeProtection(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const deps = await appDependencies();
-  const requestedBy = authorize(request, "Backup.Operator", deps.config.WEBSITE_AUTH_ENABLED);
-  await discardUnreadBody(request);
-  const log = invocationLogger(context);
-  const asked = lifecycleRequestOf(request, "resume", log, requestedBy);
-  const orchestrations = durableOrchestrations(() => df.getClient(context));
-  const answer = await startLifecycleAction(deps, orchestrations, asked, new Date());
-  logLifecycleRequest(log, answer, requestedBy);
-  return lifecycleResponse(request, answer);
+  return answerLifecycleRequest(request, context, "resume");
 }
 
 app.http("resumeProtection", {

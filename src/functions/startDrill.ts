@@ -38,7 +38,13 @@ export async function startDrill(
     new Date(),
   );
   const statusUrl = drillStatusUrl(request.url, started.id);
-  return json(202, { ...started, statusUrl }, { location: statusUrl });
+  // The documented fields (schema DrillAccepted), not whatever else the use case answers.
+  const { id, backupInstanceName, vaultName, scratchTarget } = started;
+  return json(
+    202,
+    { id, backupInstanceName, vaultName, scratchTarget, statusUrl },
+    { location: statusUrl },
+  );
 }
 
 app.http("startDrill", {

@@ -11,34 +11,20 @@ import {
   type InvocationContext,
 } from "@azure/functions";
 import * as df from "durable-functions";
-import { logLifecycleRequest, startLifecycleAction } from "../application/lifecycle.js";
-import { appDependencies } from "../composition.js";
-import { durableOrchestrations } from "../http/durableStatus.js";
 import { withProblemDetails } from "../http/handler.js";
-import {
-  lifecycleRequestOf,
-  lifecycleResponse,
-  stopProtectionBody,
-} from "../http/lifecycleRequests.js";
-import { authorize } from "../http/principal.js";
+import { answerLifecycleRequest } from "../http/lifecycleEndpoint.js";
+import { stopProtectionBody } from "../http/lifecycleRequests.js";
 import { readBody } from "../http/requestBody.js";
-import { invocationLogger } from "../observability/functionsLogger.js";
 
-/** Answers the request with the app's dependencies and Durable client. */
+/** Asks for the stop (or the deletion) of the instance the route names. */
 export async function stopProtection(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const deps = await appDependencies();
-  const requestedBy = authorize(request, "Backup.Operator", deps.config.WEBSITE_AUTH_ENABLED);
-  const body = await readBody(request, stopProtectionBody);
-  const log = invocationLogger(context);
-  const action = body.deleteData ? "delete" : "stop";
-  const asked = lifecycleRequestOf(request, action, log, requestedBy, body);
-  const orchestrations = durableOrchestrations(() => df.getClient(context));
-  const answer = await startLifecycleAction(deps, orchestrations, asked, new Date());
-  logLifecycleRequest(log, answer, requestedBy);
-  return lifecycleResponse(request, answer);
+  return answerLifecycleRequest(request, context, async () => {
+    const body = await readBody(request, stopProtectionBody);
+    return { action: body.deleteData ? "delete" : "stop", body };
+  });
 }
 
 app.http("stopProtection", {

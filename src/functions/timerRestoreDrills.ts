@@ -1,14 +1,13 @@
 /**
  * `timerRestoreDrills`: every five minutes, drops scratch targets that drills cut off by a crash
- * left behind, and starts the restore drills of `DRILL_SCHEDULES` that are due (see
- * `application/drills.ts`).
+ * left behind (when the drill history shows a drill that may have left one), and starts the
+ * restore drills of `DRILL_SCHEDULES` that are due (see `application/drills.ts`); the schedules
+ * are parsed once per process.
  */
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
-import { runDrillTick } from "../application/drills.js";
+import { drillScheduleSettings, runDrillTick } from "../application/drills.js";
 import { appDependencies } from "../composition.js";
-import { parseDrillSchedules } from "../domain/drills/schedules.js";
-import { parseBackupPlans } from "../domain/plans/plans.js";
 import { durableOrchestrations } from "../http/durableStatus.js";
 import { invocationLogger } from "../observability/functionsLogger.js";
 import { logEvents } from "../observability/logEvents.js";
@@ -22,13 +21,14 @@ app.timer("timerRestoreDrills", {
   handler: async (_timer: Timer, context: InvocationContext) => {
     const deps = await appDependencies();
     if (!deps.provider.drills) return;
-    const plans = deps.config.BACKUP_PLANS ? parseBackupPlans(deps.config.BACKUP_PLANS) : [];
-    const schedules = deps.config.DRILL_SCHEDULES
-      ? parseDrillSchedules(deps.config.DRILL_SCHEDULES, plans)
-      : [];
+    const { schedules, plans } = drillScheduleSettings(deps.config);
     const log = invocationLogger(context);
     const orchestrations = durableOrchestrations(() => df.getClient(context));
     const tick = await runDrillTick(schedules, plans, new Date(), deps, orchestrations);
+    for (const { drill, runtimeStatus } of tick.abandoned) {
+      const { id: drillId, backupInstanceName } = drill;
+      log.emit(logEvents.drillAbandoned, { drillId, backupInstanceName, runtimeStatus });
+    }
     for (const scratchTarget of tick.leftoversRemoved)
       log.emit(logEvents.drillLeftoverRemoved, { scratchTarget });
     if (tick.sweepError) log.emit(logEvents.drillSweepFailed, { errorMessage: tick.sweepError });

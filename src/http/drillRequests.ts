@@ -3,6 +3,7 @@
  * the continuation token) and a drill as the API shows it (the OpenAPI schema `Drill`).
  */
 import { InvalidInputError, type InputProblem } from "../domain/errors.js";
+import type { DrillState } from "../application/drills.js";
 import { drillVerdicts, type DrillRecord, type DrillVerdict } from "../domain/drills/drill.js";
 import type { DrillCursor, DrillQuery } from "../domain/drills/query.js";
 import { jobPageSize } from "./jobRequests.js";
@@ -111,8 +112,11 @@ export function drillStatusUrl(requestUrl: string, id: string): string {
 
 const seconds = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms / 100) / 10);
 
-/** A drill as `GET /api/drills` and `GET /api/drills/{id}` show it (schema `Drill`). */
-export function drillView(drill: DrillRecord, requestUrl: string) {
+/**
+ * A drill as `GET /api/drills` and `GET /api/drills/{id}` show it (schema `Drill`); with `state`
+ * (the one drill's answer), where a running drill is: waiting its turn or running.
+ */
+export function drillView(drill: DrillRecord, requestUrl: string, state?: DrillState) {
   return {
     id: drill.id,
     backupInstanceName: drill.backupInstanceName,
@@ -139,6 +143,24 @@ export function drillView(drill: DrillRecord, requestUrl: string) {
         }
       : null,
     scratchRemoved: drill.verdict === "InProgress" ? null : (drill.scratchRemoved ?? false),
+    ...(state ? { state } : {}),
+    // A whole server's drill: each database's own verdict; null for a drill of one database.
+    databases:
+      drill.databases?.map((database) => ({
+        databaseName: database.databaseName,
+        scratchTarget: database.scratchTarget,
+        verdict: database.verdict,
+        verification: database.verification ?? null,
+        seconds: database.seconds ?? null,
+        restoreJobId: database.restoreJobId ?? null,
+        error: database.error
+          ? {
+              code: database.error.code,
+              message: database.error.message,
+              recommendedAction: database.error.recommendedAction ?? null,
+            }
+          : null,
+      })) ?? null,
     statusUrl: drillStatusUrl(requestUrl, drill.id),
   };
 }

@@ -51,6 +51,32 @@ function errorCodeSchema(): Schema {
 const text = { type: "string" } as const;
 const nullableText = { type: ["string", "null"] } as const;
 const instant = { type: "string", format: "date-time" } as const;
+const nullableInstant = { type: ["string", "null"], format: "date-time" } as const;
+/** The policy an item is protected with. */
+const policyReference: Schema = {
+  type: "object",
+  required: ["name", "id"],
+  properties: { name: text, id: text },
+};
+/** `{ value: [...] }` of the schema `name`: a list answered whole. */
+const listOf = (name: string): Schema => ({
+  type: "object",
+  required: ["value"],
+  properties: { value: { type: "array", items: ref(name) } },
+});
+/** `{ value: [...], nextLink }` of the schema `name`: one page of a list, newest first. */
+const pageOf = (name: string): Schema => ({
+  type: "object",
+  required: ["value", "nextLink"],
+  properties: {
+    value: { type: "array", items: ref(name) },
+    nextLink: {
+      type: ["string", "null"],
+      format: "uri",
+      description: "The next page, or null on the last one.",
+    },
+  },
+});
 const serviceError: Schema = {
   type: "object",
   required: ["code", "message"],
@@ -60,6 +86,21 @@ const serviceError: Schema = {
     message: text,
     recommendedAction: { type: "string" },
   },
+};
+/** Why an operation failed, or null while it has not. */
+const failure: Schema = {
+  oneOf: [{ type: "null" }, { ...serviceError, description: "Why it failed." }],
+};
+/** An item's error with what to do about it, or null when there is none. */
+const errorWithAction: Schema = {
+  oneOf: [
+    {
+      type: "object",
+      required: ["code", "message", "recommendedAction"],
+      properties: { code: ref("ErrorCode"), message: text, recommendedAction: nullableText },
+    },
+    { type: "null" },
+  ],
 };
 
 const schemas: Record<string, Schema> = {
@@ -130,11 +171,7 @@ const schemas: Record<string, Schema> = {
     required: ["properties"],
     properties: { id: text, name: text, type: text, properties: ref("BackupPolicy") },
   },
-  BackupPolicyList: {
-    type: "object",
-    required: ["value"],
-    properties: { value: { type: "array", items: ref("BackupPolicyResource") } },
-  },
+  BackupPolicyList: listOf("BackupPolicyResource"),
   PolicyDocument: {
     description: "A policy, bare or as the policy resource the service returns.",
     oneOf: [ref("BackupPolicy"), ref("BackupPolicyResource")],
@@ -347,7 +384,7 @@ const schemas: Record<string, Schema> = {
     required: ["time", "completedAt", "jobId", "recoveryPointId", "ruleName", "retentionTag"],
     properties: {
       time: { ...instant, description: "The moment the data reflects (the backup's start)." },
-      completedAt: { type: ["string", "null"], format: "date-time" },
+      completedAt: nullableInstant,
       jobId: nullableText,
       recoveryPointId: nullableText,
       ruleName: nullableText,
@@ -421,17 +458,8 @@ const schemas: Record<string, Schema> = {
         description:
           "The service's finer state, which tells a suspended schedule (`BackupSchedulesSuspended`) from stopped protection (`ProtectionStopped`); the protection status where the service gives none.",
       },
-      protectionError: {
-        oneOf: [
-          {
-            type: "object",
-            required: ["code", "message", "recommendedAction"],
-            properties: { code: ref("ErrorCode"), message: text, recommendedAction: nullableText },
-          },
-          { type: "null" },
-        ],
-      },
-      policy: { type: "object", required: ["name", "id"], properties: { name: text, id: text } },
+      protectionError: errorWithAction,
+      policy: policyReference,
       createdAt: text,
       lastSuccessfulBackup: { oneOf: [ref("SuccessfulBackup"), { type: "null" }] },
       nextScheduledBackup: {
@@ -465,11 +493,7 @@ const schemas: Record<string, Schema> = {
     },
     additionalProperties: false,
   },
-  BackupInstanceList: {
-    type: "object",
-    required: ["value"],
-    properties: { value: { type: "array", items: ref("BackupInstance") } },
-  },
+  BackupInstanceList: listOf("BackupInstance"),
   StartBackupBody: fromZod(startBackupBody),
   BackupAccepted: {
     type: "object",
@@ -556,7 +580,7 @@ const schemas: Record<string, Schema> = {
         type: ["string", "null"],
         description: "The state the operation left the instance in.",
       },
-      error: { oneOf: [{ type: "null" }, { ...serviceError, description: "Why it failed." }] },
+      error: failure,
       createdTime: instant,
       lastUpdatedTime: instant,
     },
@@ -585,7 +609,7 @@ const schemas: Record<string, Schema> = {
       datasourceId: text,
       datasourceType: text,
       kind: { enum: ["database", "server"] },
-      policy: { type: "object", required: ["name", "id"], properties: { name: text, id: text } },
+      policy: policyReference,
       deletionTime: text,
       scheduledPurgeTime: {
         type: ["string", "null"],
@@ -595,11 +619,7 @@ const schemas: Record<string, Schema> = {
     },
     additionalProperties: false,
   },
-  DeletedBackupInstanceList: {
-    type: "object",
-    required: ["value"],
-    properties: { value: { type: "array", items: ref("DeletedBackupInstance") } },
-  },
+  DeletedBackupInstanceList: listOf("DeletedBackupInstance"),
   StartRestoreBody: fromZod(startRestoreBody),
   RestoreAccepted: {
     type: "object",
@@ -731,7 +751,7 @@ const schemas: Record<string, Schema> = {
           },
         ],
       },
-      error: { oneOf: [{ type: "null" }, { ...serviceError, description: "Why it failed." }] },
+      error: failure,
       createdTime: instant,
       lastUpdatedTime: instant,
     },
@@ -864,7 +884,7 @@ const schemas: Record<string, Schema> = {
       id: text,
       verdict: { enum: ["InProgress", "Succeeded", "Failed"] },
       startTime: instant,
-      endTime: { type: ["string", "null"], format: "date-time" },
+      endTime: nullableInstant,
       timeToRestoreSeconds: { type: ["number", "null"], minimum: 0 },
       statusUrl: text,
     },
@@ -893,6 +913,7 @@ const schemas: Record<string, Schema> = {
       "verification",
       "error",
       "scratchRemoved",
+      "databases",
       "statusUrl",
     ],
     properties: {
@@ -910,14 +931,14 @@ const schemas: Record<string, Schema> = {
       requestedBy: nullableText,
       verdict: { enum: ["InProgress", "Succeeded", "Failed"] },
       startTime: instant,
-      endTime: { type: ["string", "null"], format: "date-time" },
+      endTime: nullableInstant,
       timeToRestoreSeconds: {
         type: ["number", "null"],
         minimum: 0,
         description: "From the restore's start until its data were verified.",
       },
       recoveryPointId: nullableText,
-      recoveryPointTime: { type: ["string", "null"], format: "date-time" },
+      recoveryPointTime: nullableInstant,
       restoreJobId: { type: ["string", "null"], description: "The drill's restore job (ARM id)." },
       verification: {
         oneOf: [
@@ -938,35 +959,58 @@ const schemas: Record<string, Schema> = {
           { type: "null" },
         ],
       },
-      error: {
-        oneOf: [
-          {
-            type: "object",
-            required: ["code", "message", "recommendedAction"],
-            properties: { code: ref("ErrorCode"), message: text, recommendedAction: nullableText },
-          },
-          { type: "null" },
-        ],
-      },
+      error: errorWithAction,
       scratchRemoved: {
         type: ["boolean", "null"],
         description: "Whether the scratch target was removed; null while the drill runs.",
       },
+      state: {
+        enum: ["waitingForTurn", "running", "ended"],
+        description:
+          "Where the drill is, in `GET /api/drills/{id}` only: `waitingForTurn` while DRILL_MAX_CONCURRENT drills run ahead of it (its verdict is `InProgress` meanwhile), `running` once it restores, `ended` after its verdict.",
+      },
+      databases: {
+        description:
+          "A whole server's drill: each database restored into its own scratch database and verified on its own (the drill succeeds only when every one did); null for a drill of one database.",
+        oneOf: [
+          {
+            type: "array",
+            items: {
+              type: "object",
+              required: [
+                "databaseName",
+                "scratchTarget",
+                "verdict",
+                "verification",
+                "seconds",
+                "restoreJobId",
+                "error",
+              ],
+              properties: {
+                databaseName: text,
+                scratchTarget: text,
+                verdict: { enum: ["Succeeded", "Failed"] },
+                verification: {
+                  type: ["object", "null"],
+                  description: "As the drill's verification, of this database.",
+                },
+                seconds: {
+                  type: ["number", "null"],
+                  minimum: 0,
+                  description: "Its restore until verified.",
+                },
+                restoreJobId: nullableText,
+                error: errorWithAction,
+              },
+            },
+          },
+          { type: "null" },
+        ],
+      },
       statusUrl: text,
     },
   },
-  DrillList: {
-    type: "object",
-    required: ["value", "nextLink"],
-    properties: {
-      value: { type: "array", items: ref("Drill") },
-      nextLink: {
-        type: ["string", "null"],
-        format: "uri",
-        description: "The next page, or null on the last one.",
-      },
-    },
-  },
+  DrillList: pageOf("Drill"),
   DrillAccepted: {
     type: "object",
     required: ["id", "backupInstanceName", "vaultName", "scratchTarget", "statusUrl"],
@@ -1016,18 +1060,7 @@ const schemas: Record<string, Schema> = {
       },
     },
   },
-  JobList: {
-    type: "object",
-    required: ["value", "nextLink"],
-    properties: {
-      value: { type: "array", items: ref("Job") },
-      nextLink: {
-        type: ["string", "null"],
-        format: "uri",
-        description: "The next page, or null on the last one.",
-      },
-    },
-  },
+  JobList: pageOf("Job"),
 };
 
 const problem = (description: string) => ({
@@ -1049,7 +1082,21 @@ const common = {
   "500": { $ref: "#/components/responses/InternalError" },
 };
 const notFound = { "404": { $ref: "#/components/responses/NotFound" } };
+const locationHeader = { Location: { schema: { type: "string" } } };
+/** 202 with the answer `schema`, whose `statusUrl` (also the `Location`) follows the work. */
+const accepted = (schema: string) => ({
+  ...ok(schema, "Accepted: follow statusUrl"),
+  headers: locationHeader,
+});
 const conflict = { "409": { $ref: "#/components/responses/Conflict" } };
+/** An optional query parameter. */
+const queryParameter = (name: string, description: string, schema: Schema = text) => ({
+  name,
+  in: "query",
+  required: false,
+  description,
+  schema,
+});
 const pathParameter = (name: string, description: string) => ({
   name,
   in: "path",
@@ -1057,23 +1104,34 @@ const pathParameter = (name: string, description: string) => ({
   description,
   schema: text,
 });
-const vaultQuery = {
-  name: "vault",
-  in: "query",
-  required: false,
-  description: "A vault's name; every vault the app covers when absent.",
-  schema: text,
+/** The query parameters several routes take, each written once. */
+const sharedParameters = {
+  Vault: queryParameter("vault", "A vault's name; every vault the app covers when absent."),
+  Instance: queryParameter(
+    "instance",
+    "A backup instance: its ARM id, name or friendly name (`local/sales`).",
+  ),
+  Top: queryParameter("top", "Page size.", {
+    type: "integer",
+    minimum: 1,
+    maximum: jobPageSize.max,
+    default: jobPageSize.default,
+  }),
+  ContinuationToken: queryParameter("continuationToken", "From a page's nextLink."),
 };
+const parameter = (name: keyof typeof sharedParameters) => ({
+  $ref: `#/components/parameters/${name}`,
+});
+const vaultQuery = parameter("Vault");
+/** The backup instance a route names, and its vault. */
+const instanceParameters = [pathParameter("name", "The backup instance's name."), vaultQuery];
 
 const lifecycleResponses = {
   "200": ok(
     "LifecycleAnswer",
     "Nothing left to do: the instance already was where the action leads",
   ),
-  "202": {
-    ...ok("LifecycleAnswer", "Accepted: follow statusUrl"),
-    headers: { Location: { schema: { type: "string" } } },
-  },
+  "202": accepted("LifecycleAnswer"),
   ...notFound,
   ...conflict,
   ...common,
@@ -1173,10 +1231,7 @@ const paths: Record<string, Record<string, unknown>> = {
         "A repeat that asks for another vault, policy or secret than the existing protection is a 409 `PROTECTION_EXISTS_WITH_OTHER_SETTINGS` naming it.",
       requestBody: body("StartProtectionBody"),
       responses: {
-        "202": {
-          ...ok("ProtectionAccepted", "Accepted: follow statusUrl"),
-          headers: { Location: { schema: { type: "string" } } },
-        },
+        "202": accepted("ProtectionAccepted"),
         "404": problem(
           "The datasource, vault, policy or secret does not exist (`DATASOURCE_NOT_FOUND`, `VAULT_NOT_FOUND`, `POLICY_NOT_FOUND`, `SECRET_NOT_FOUND`)",
         ),
@@ -1214,14 +1269,14 @@ const paths: Record<string, Record<string, unknown>> = {
     get: {
       operationId: "showBackupInstance",
       summary: "One protected item",
-      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      parameters: instanceParameters,
       responses: { "200": ok("BackupInstance"), ...notFound, ...common },
     },
     delete: {
       operationId: "deleteBackupInstance",
       summary:
         "Delete a backup instance with its recovery points (soft-deleted where the vault keeps deleted items)",
-      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      parameters: instanceParameters,
       responses: lifecycleResponses,
     },
   },
@@ -1233,13 +1288,10 @@ const paths: Record<string, Record<string, unknown>> = {
         "`ruleName` is the policy's backup rule (e.g. `BackupWeekly`); the retention rule goes in `retentionTagOverride` (e.g. `Monthly`). " +
         "A retention rule given as `ruleName` is a 400 naming the backup rule to use. A whole Flexible Server gets one backup a week: " +
         "a second is a 409 saying when the next may run.",
-      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      parameters: instanceParameters,
       requestBody: body("StartBackupBody"),
       responses: {
-        "202": {
-          ...ok("BackupAccepted", "Accepted: follow statusUrl"),
-          headers: { Location: { schema: { type: "string" } } },
-        },
+        "202": accepted("BackupAccepted"),
         ...notFound,
         ...conflict,
         ...common,
@@ -1250,13 +1302,10 @@ const paths: Record<string, Record<string, unknown>> = {
     post: {
       operationId: "startRestore",
       summary: "Restore the latest or a chosen recovery point into a new database or as files",
-      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      parameters: instanceParameters,
       requestBody: body("StartRestoreBody"),
       responses: {
-        "202": {
-          ...ok("RestoreAccepted", "Accepted: follow statusUrl"),
-          headers: { Location: { schema: { type: "string" } } },
-        },
+        "202": accepted("RestoreAccepted"),
         ...notFound,
         ...conflict,
         ...common,
@@ -1270,13 +1319,11 @@ const paths: Record<string, Record<string, unknown>> = {
         "A restore drill now: restore the latest recovery point into a scratch target, verify, time, remove",
       description:
         "Answers 202 with the drill's status URL. One drill of an instance runs at a time: another is a 409 `DRILL_RUNNING`; " +
+        "like scheduled drills, a drill on demand waits its turn while DRILL_MAX_CONCURRENT drills run (its status URL says `state: waitingForTurn`), and runs after six hours of waiting at the latest; " +
         "an instance with no recovery point still drills, and fails (`NO_RECOVERY_POINT`). A provider without scratch targets answers 501 `DRILL_NOT_SUPPORTED`.",
-      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      parameters: instanceParameters,
       responses: {
-        "202": {
-          ...ok("DrillAccepted", "Accepted: follow statusUrl"),
-          headers: { Location: { schema: { type: "string" } } },
-        },
+        "202": accepted("DrillAccepted"),
         ...notFound,
         ...conflict,
         "501": problem("The provider has no scratch target for drills (`DRILL_NOT_SUPPORTED`)"),
@@ -1291,7 +1338,7 @@ const paths: Record<string, Record<string, unknown>> = {
       description:
         "`deleteData: false` stops protection and keeps every recovery point (`ProtectionStopped`); `deleteData: true` deletes the backup instance with its recovery points, soft-deleted where the vault keeps deleted items. " +
         "A state that does not allow it is a 409 `PROTECTION_STATE_CONFLICT`; an instance already stopped answers 200 `alreadyDone`.",
-      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      parameters: instanceParameters,
       requestBody: body("StopProtectionBody"),
       responses: lifecycleResponses,
     },
@@ -1300,7 +1347,7 @@ const paths: Record<string, Record<string, unknown>> = {
     post: {
       operationId: "suspendBackups",
       summary: "Suspend the backup schedule; retention runs on (from ProtectionConfigured only)",
-      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      parameters: instanceParameters,
       responses: lifecycleResponses,
     },
   },
@@ -1308,7 +1355,7 @@ const paths: Record<string, Record<string, unknown>> = {
     post: {
       operationId: "resumeProtection",
       summary: "Resume the backups of a suspended or stopped backup instance",
-      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      parameters: instanceParameters,
       responses: lifecycleResponses,
     },
   },
@@ -1319,7 +1366,7 @@ const paths: Record<string, Record<string, unknown>> = {
       description:
         "Policies cannot be edited once in use: the instance is moved to another policy instead, validated by the service (`validateForModifyBackup`) before it is written. " +
         "A policy the vault lacks is a 404 `POLICY_NOT_FOUND`; one for another datasource type a 400 `POLICY_DATASOURCE_TYPE_MISMATCH`.",
-      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      parameters: instanceParameters,
       requestBody: body("ChangePolicyBody"),
       responses: lifecycleResponses,
     },
@@ -1329,7 +1376,7 @@ const paths: Record<string, Record<string, unknown>> = {
       operationId: "undeleteBackupInstance",
       summary:
         "Bring a soft-deleted backup instance back, stopped, within its soft-delete retention",
-      parameters: [pathParameter("name", "The backup instance's name."), vaultQuery],
+      parameters: instanceParameters,
       responses: lifecycleResponses,
     },
   },
@@ -1382,84 +1429,25 @@ const paths: Record<string, Record<string, unknown>> = {
       operationId: "listJobs",
       summary: "Backup and restore jobs across vaults, newest first, paged",
       parameters: [
-        {
-          name: "status",
-          in: "query",
-          required: false,
-          description: "Comma-separated: InProgress, Completed, Failed, Cancelled.",
-          schema: text,
-        },
-        {
-          name: "operation",
-          in: "query",
-          required: false,
-          description: "Comma-separated: OnDemandBackup, ScheduledBackup, Restore.",
-          schema: text,
-        },
+        queryParameter("status", "Comma-separated: InProgress, Completed, Failed, Cancelled."),
+        queryParameter("operation", "Comma-separated: OnDemandBackup, ScheduledBackup, Restore."),
         vaultQuery,
-        {
-          name: "datasource",
-          in: "query",
-          required: false,
-          description: "A datasource's ARM id or name (`sales`, `local/sales`).",
-          schema: text,
-        },
-        {
-          name: "since",
-          in: "query",
-          required: false,
-          description: "Jobs started or ended at or after this instant.",
-          schema: instant,
-        },
-        {
-          name: "from",
-          in: "query",
-          required: false,
-          description:
-            "Jobs started at or after this instant; any age the job history keeps (HISTORY_RETENTION_DAYS).",
-          schema: instant,
-        },
-        {
-          name: "to",
-          in: "query",
-          required: false,
-          description: "Jobs started before this instant.",
-          schema: instant,
-        },
-        {
-          name: "instance",
-          in: "query",
-          required: false,
-          description: "A backup instance: its ARM id, name or friendly name (`local/sales`).",
-          schema: text,
-        },
-        {
-          name: "format",
-          in: "query",
-          required: false,
-          description:
-            "`csv` exports every job of the window as CSV (as `Accept: text/csv` does); `json` answers one page.",
-          schema: { type: "string", enum: ["json", "csv"], default: "json" },
-        },
-        {
-          name: "top",
-          in: "query",
-          required: false,
-          description: "Page size.",
-          schema: {
-            type: "integer",
-            minimum: 1,
-            maximum: jobPageSize.max,
-            default: jobPageSize.default,
-          },
-        },
-        {
-          name: "continuationToken",
-          in: "query",
-          required: false,
-          description: "From a page's nextLink.",
-          schema: text,
-        },
+        queryParameter("datasource", "A datasource's ARM id or name (`sales`, `local/sales`)."),
+        queryParameter("since", "Jobs started or ended at or after this instant.", instant),
+        queryParameter(
+          "from",
+          "Jobs started at or after this instant; any age the job history keeps (HISTORY_RETENTION_DAYS).",
+          instant,
+        ),
+        queryParameter("to", "Jobs started before this instant.", instant),
+        parameter("Instance"),
+        queryParameter(
+          "format",
+          "`csv` exports every job of the window as CSV (as `Accept: text/csv` does); `json` answers one page.",
+          { type: "string", enum: ["json", "csv"], default: "json" },
+        ),
+        parameter("Top"),
+        parameter("ContinuationToken"),
       ],
       responses: {
         "200": {
@@ -1485,60 +1473,13 @@ const paths: Record<string, Record<string, unknown>> = {
       operationId: "listDrills",
       summary: "Restore drills, newest first, paged: verdict and time to restore",
       parameters: [
-        {
-          name: "verdict",
-          in: "query",
-          required: false,
-          description: "Comma-separated: InProgress, Succeeded, Failed.",
-          schema: text,
-        },
-        {
-          name: "instance",
-          in: "query",
-          required: false,
-          description: "A backup instance: its ARM id, name or friendly name (`local/sales`).",
-          schema: text,
-        },
-        {
-          name: "schedule",
-          in: "query",
-          required: false,
-          description: "A drill schedule's name.",
-          schema: text,
-        },
-        {
-          name: "from",
-          in: "query",
-          required: false,
-          description: "Drills begun at or after this instant.",
-          schema: instant,
-        },
-        {
-          name: "to",
-          in: "query",
-          required: false,
-          description: "Drills begun before this instant.",
-          schema: instant,
-        },
-        {
-          name: "top",
-          in: "query",
-          required: false,
-          description: "Page size.",
-          schema: {
-            type: "integer",
-            minimum: 1,
-            maximum: jobPageSize.max,
-            default: jobPageSize.default,
-          },
-        },
-        {
-          name: "continuationToken",
-          in: "query",
-          required: false,
-          description: "From a page's nextLink.",
-          schema: text,
-        },
+        queryParameter("verdict", "Comma-separated: InProgress, Succeeded, Failed."),
+        parameter("Instance"),
+        queryParameter("schedule", "A drill schedule's name."),
+        queryParameter("from", "Drills begun at or after this instant.", instant),
+        queryParameter("to", "Drills begun before this instant.", instant),
+        parameter("Top"),
+        parameter("ContinuationToken"),
       ],
       responses: { "200": ok("DrillList"), ...common },
     },
@@ -1613,7 +1554,7 @@ const paths: Record<string, Record<string, unknown>> = {
         "200": ok("BackupPolicyResource", "The same policy exists already"),
         "201": {
           ...ok("BackupPolicyResource", "Created"),
-          headers: { Location: { schema: { type: "string" } } },
+          headers: locationHeader,
         },
         ...notFound,
         ...conflict,
@@ -1632,16 +1573,9 @@ const paths: Record<string, Record<string, unknown>> = {
       parameters: [
         pathParameter("vault", "The vault's name."),
         pathParameter("name", "The policy's name."),
-        ...["year", "from", "to"].map((name) => ({
-          name,
-          in: "query",
-          required: false,
-          description:
-            name === "year"
-              ? "A UTC year (`2027`); replaces `from` and `to`."
-              : `An instant or date (\`2027-01-01\`); ${name === "from" ? "default today (UTC)" : "default 12 months after from"}.`,
-          schema: text,
-        })),
+        queryParameter("year", "A UTC year (`2027`); replaces `from` and `to`."),
+        queryParameter("from", "An instant or date (`2027-01-01`); default today (UTC)."),
+        queryParameter("to", "An instant or date (`2027-01-01`); default 12 months after from."),
       ],
       responses: {
         "200": {
@@ -1707,6 +1641,7 @@ export function openApiDocument(): Record<string, unknown> {
     paths,
     components: {
       schemas,
+      parameters: sharedParameters,
       responses: {
         BadRequest: problem(
           "The request is not valid: `errors` lists every problem with its JSON path",

@@ -621,6 +621,14 @@ export const logEvents = {
       "Dropped the scratch target {scratchTarget}, left by a restore drill that a crash or a stop cut off",
     properties: { scratchTarget: "string" },
   }),
+  drillAbandoned: defineLogEvent({
+    id: 765,
+    name: "PgProtect.Drill.Abandoned",
+    level: "warning",
+    message:
+      "Ended the restore drill {drillId} of {backupInstanceName} as failed: its orchestration ({runtimeStatus}) never recorded its end",
+    properties: { drillId: "string", backupInstanceName: "string", runtimeStatus: "string" },
+  }),
   drillSweepFailed: defineLogEvent({
     id: 764,
     name: "PgProtect.Drill.SweepFailed",

@@ -40,3 +40,46 @@ export function* callActivity<N extends ActivityName>(
   // one place that is asserted rather than checked.
   return answer as ActivityOutput<N>;
 }
+
+/** An activity scheduled but not yet waited on: its task, and its answer once it ended. */
+export interface ScheduledActivity<N extends ActivityName> {
+  /** Wait on it inside a fan-out (`Task.all` of `Task.any([task])`), never twice. */
+  readonly task: Task;
+  /**
+   * The activity's answer, typed as {@link callActivity} types it.
+   *
+   * @throws Error when the activity has not ended, or failed (its last error, as from `yield`).
+   */
+  answer(): ActivityOutput<N>;
+}
+
+/**
+ * Schedules an activity with retries without waiting on it, for a bounded fan-out: wrap each task
+ * in `Task.any([task])`, which ends when the activity ends whether it succeeded or not, and yield
+ * one `Task.all` over them, so that one failure does not stop the wait for the others.
+ *
+ * @param name - one of `activityNames`.
+ * @param input - what the activity takes.
+ * @param retry - how transient failures are retried; {@link transientRetry} by default.
+ */
+export function scheduleActivity<N extends ActivityName>(
+  context: OrchestrationContext,
+  name: N,
+  input: ActivityInput<N>,
+  retry: RetryOptions = transientRetry(),
+): ScheduledActivity<N> {
+  const request = startingRequest(context);
+  const sent = request ? correlatedInput(input, request) : input;
+  // eslint-disable-next-line no-restricted-syntax -- scheduled here as in callActivity, typed alike
+  const task = context.df.callActivityWithRetry(name, retry, sent);
+  return {
+    task,
+    answer() {
+      const result: unknown = task.result;
+      if (task.isFaulted) throw result instanceof Error ? result : new Error(String(result));
+      if (!task.isCompleted) throw new Error(`The activity ${name} has not ended`);
+      // The activity's JSON, typed as callActivity types it.
+      return result as ActivityOutput<N>;
+    },
+  };
+}

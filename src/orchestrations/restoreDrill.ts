@@ -6,7 +6,14 @@
  * in Azure, then loads the files into the scratch database and verifies them there with the
  * `loadRestoredFiles` activity), ALWAYS removes the scratch target,
  * then records the verdict and the time to restore and publishes `PgProtect.Restore.DrillSucceeded`
- * or `PgProtect.Restore.DrillFailed`.
+ * or `PgProtect.Restore.DrillFailed`. Every drill waits its turn under `DRILL_MAX_CONCURRENT`,
+ * scheduled or on demand.
+ *
+ * A whole server is drilled database by database, each into its own scratch database named from
+ * the drill's and the database's (`databaseScratchName`), and succeeds only when every database
+ * did: in Azure its restore as files writes one dump per database, which `planDrillLoads` lists
+ * and `loadRestoredFiles` loads, `drillLoadsAtOnce` at a time; locally each database has its own
+ * restore job, started at once and bounded by the server's slots.
  *
  * @remarks The drill's id is the orchestration instance id, so the scratch target's name, the
  * record and the event id follow from it: a host that restarts mid-drill replays to the same
@@ -14,14 +21,20 @@
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { z } from "zod";
-import { activityNames } from "../activities/names.js";
-import type { DrillRecord } from "../domain/drills/drill.js";
+import { activityNames, type ActivityOutput } from "../activities/names.js";
+import {
+  abandonedDrillAfterMs,
+  databaseResultOfJob,
+  drillLoadsAtOnce,
+  type DrillDatabaseResult,
+  type DrillRecord,
+} from "../domain/drills/drill.js";
 import type { ErrorCode } from "../domain/errorCodes.js";
 import type { BackupJob, RestoreVerificationSummary } from "../domain/protection/types.js";
 import type { EventLogger, RequestCorrelation } from "../observability/eventLogger.js";
 import { logEvents } from "../observability/logEvents.js";
 import { replaySafeLogger } from "../observability/orchestrationLogger.js";
-import { callActivity } from "./callActivity.js";
+import { callActivity, scheduleActivity, type ScheduledActivity } from "./callActivity.js";
 import { waitAfterRead } from "./followJob.js";
 import { orchestrationNames } from "./names.js";
 import { orchestrationInput, requestCorrelationSchema } from "./orchestrationInput.js";
@@ -55,12 +68,33 @@ export interface RestoreDrillOutput {
   readonly error?: { readonly code: ErrorCode; readonly message: string };
 }
 
-/** How a scheduled drill waits for its turn while `DRILL_MAX_CONCURRENT` drills run. */
+/** How a drill waits for its turn while `DRILL_MAX_CONCURRENT` drills run. */
 const turnWaiting = {
   intervalSeconds: 30,
-  /** A day of waiting; then the drill is skipped and the next occurrence tries again. */
-  maxWaits: 2_880,
+  /**
+   * Six hours of waiting (a quarter of `abandonedDrillAfterMs`); then a scheduled drill is skipped
+   * (the next occurrence tries again) and a drill on demand runs. A drill on demand is recorded
+   * when asked for, and its record counts as running only until the abandonment age: the wait
+   * and the longest restore it follows (`jobPolling`, about twelve hours) must end well before it,
+   * or the drill would run while others take it for abandoned (and begin beside it).
+   */
+  maxWaits: abandonedDrillAfterMs / 4 / 30_000,
 } as const;
+
+/** What a started drill restore answers, as its activity does. */
+type RestoreStarted = Extract<
+  ActivityOutput<typeof activityNames.startDrillRestore>,
+  { ok: true }
+>["value"];
+
+/** What a drill's restore as files loads into the scratch server (Azure). */
+type LoadRequest = Extract<RestoreStarted, { readonly jobId: string }>["load"];
+
+/** One database of a whole server's restored files, and its scratch database. */
+type PlannedLoad = Extract<
+  ActivityOutput<typeof activityNames.planDrillLoads>,
+  { ok: true }
+>["value"][number];
 
 /** The scratch database as the load found it, where the restore landed as files. */
 type LoadedScratch = {
@@ -88,7 +122,7 @@ export function* restoreDrill(
   const orchestration = orchestrationNames.restoreDrill;
   log.emit(logEvents.orchestrationStarted, { orchestration, target: input.backupInstanceName });
 
-  const begin = () =>
+  const begin = (bounded = true) =>
     callActivity(context, activityNames.beginDrill, {
       drillId: context.df.instanceId,
       vaultId: input.vaultId,
@@ -96,8 +130,8 @@ export function* restoreDrill(
       ...(input.schedule ? { schedule: input.schedule } : {}),
       ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
       at: context.df.currentUtcDateTime.toISOString(),
-      // A schedule drilling many instances restores a few at a time (DRILL_MAX_CONCURRENT).
-      bounded: input.schedule !== undefined,
+      // Scheduled or on demand, drills restore a few at a time (DRILL_MAX_CONCURRENT).
+      bounded,
     });
   let begun = yield* begin();
   for (
@@ -120,6 +154,11 @@ export function* restoreDrill(
     yield context.df.createTimer(until);
     begun = yield* begin();
   }
+  if (!begun.ok && begun.code === "DRILLS_AT_CAPACITY" && input.schedule === undefined) {
+    // Somebody asked for this drill and it is recorded as running: after six hours of waiting it
+    // runs rather than being dropped with its record left running.
+    begun = yield* begin(false);
+  }
   if (!begun.ok) {
     context.df.setCustomStatus({ state: "skipped", error: begun });
     log.emit(logEvents.orchestrationCompleted, {
@@ -141,6 +180,8 @@ export function* restoreDrill(
 
   let job: BackupJob | undefined;
   let loaded: LoadedScratch | undefined;
+  let databases: DrillDatabaseResult[] | undefined;
+  let databasesMs: number | undefined;
   let error: DrillError | undefined;
   if (drill.recoveryPointId === undefined) {
     error = {
@@ -157,7 +198,25 @@ export function* restoreDrill(
         scratchTarget: drill.scratchTarget,
       });
       if (!started.ok) error = started;
-      else {
+      else if ("databases" in started.value) {
+        // A whole server restored database by database, each by its own job (locally): the jobs
+        // run at once, bounded by the server's slots, and are followed one after another.
+        const restores = started.value.databases;
+        context.df.setCustomStatus({
+          state: "restoring",
+          scratchTarget: drill.scratchTarget,
+          databases: restores.length,
+        });
+        const ended: BackupJob[] = [];
+        databases = [];
+        for (const restore of restores) {
+          const databaseJob = yield* followRestore(context, input.vaultId, restore.jobId, log);
+          ended.push(databaseJob);
+          databases.push(databaseResultOfJob(restore, databaseJob));
+        }
+        databasesMs = spanMs(ended);
+      } else {
+        const { load, wholeServer } = started.value;
         context.df.setCustomStatus({
           state: "restoring",
           scratchTarget: drill.scratchTarget,
@@ -169,21 +228,41 @@ export function* restoreDrill(
             code: "DRILL_FAILED",
             message: `The drill's restore job ${job.name} was still running after ${jobPolling.maxPolls} reads`,
           };
-        } else if (job.status === "Completed" && started.value.load) {
+        } else if (job.status === "Completed" && load && wholeServer) {
+          // A whole server restored as files (Azure): one dump per database, each loaded into its
+          // own scratch database and verified there, a few at a time.
+          const planned = yield* callActivity(context, activityNames.planDrillLoads, {
+            containerUrl: load.containerUrl,
+            filePrefix: load.filePrefix,
+            scratchTarget: drill.scratchTarget,
+          });
+          if (!planned.ok) error = planned;
+          else {
+            const before = context.df.currentUtcDateTime.getTime();
+            databases = yield* loadDatabases(
+              context,
+              load,
+              planned.value,
+              drill.scratchTarget,
+              log,
+            );
+            databasesMs = context.df.currentUtcDateTime.getTime() - before;
+          }
+        } else if (job.status === "Completed" && load) {
           // Restored as files (Azure): loaded into the scratch database and verified there. The
           // drill's id names the load, so a retry after a crash finds its own database.
           context.df.setCustomStatus({ state: "loading", scratchTarget: drill.scratchTarget });
-          const load = yield* callActivity(context, activityNames.loadRestoredFiles, {
+          const single = yield* callActivity(context, activityNames.loadRestoredFiles, {
             loadId: context.df.instanceId,
-            ...started.value.load,
+            ...load,
           });
-          if (load.ok)
-            loaded = { verification: load.value.verification, seconds: load.value.seconds };
+          if (single.ok)
+            loaded = { verification: single.value.verification, seconds: single.value.seconds };
           else {
             error = {
-              code: load.code,
-              message: load.message,
-              ...(load.recommendedAction ? { recommendedAction: load.recommendedAction } : {}),
+              code: single.code,
+              message: single.message,
+              ...(single.recommendedAction ? { recommendedAction: single.recommendedAction } : {}),
             };
           }
         }
@@ -208,6 +287,8 @@ export function* restoreDrill(
     drill,
     ...(job ? { job } : {}),
     ...(loaded ? { loaded } : {}),
+    ...(databases ? { databases } : {}),
+    ...(databasesMs === undefined ? {} : { databasesMs }),
     ...(error ? { error } : {}),
     scratchRemoved,
     at: context.df.currentUtcDateTime.toISOString(),
@@ -232,6 +313,105 @@ export function* restoreDrill(
     drill: ended,
     ...(ended.error ? { error: { code: ended.error.code, message: ended.error.message } } : {}),
   };
+}
+
+/**
+ * Loads each database's dump into its own scratch database, {@link drillLoadsAtOnce} at a time,
+ * and answers each database's result; one that fails does not stop the others.
+ *
+ * @remarks One `loadRestoredFiles` activity per database rather than one for all: each retry (a
+ * transient failure, or a host that died mid-load and replays) redoes one database's load, and
+ * no activity runs longer than one database's load. Each load is named by the drill's id and the
+ * database (its `loadId`), so a replay finds its own temporary and finished databases. A batch is
+ * one `Task.all` of `Task.any([load])`, yielded once: `Task.any` ends when its load ends, failed or
+ * not, so a load that fails after its retries neither fails the batch early nor leaves a sibling
+ * loading while the scratch databases are removed.
+ */
+function* loadDatabases(
+  context: OrchestrationContext,
+  load: NonNullable<LoadRequest>,
+  planned: readonly PlannedLoad[],
+  scratchTarget: string,
+  log: EventLogger,
+): Generator<Task, DrillDatabaseResult[], unknown> {
+  const results: DrillDatabaseResult[] = [];
+  for (let offset = 0; offset < planned.length; offset += drillLoadsAtOnce) {
+    const batch = planned.slice(offset, offset + drillLoadsAtOnce);
+    context.df.setCustomStatus({
+      state: "loading",
+      scratchTarget,
+      done: offset,
+      total: planned.length,
+    });
+    const loads = batch.map((database) =>
+      scheduleActivity(context, activityNames.loadRestoredFiles, {
+        loadId: `${context.df.instanceId}/${database.databaseName}`,
+        ...load,
+        sourceDatabaseName: database.databaseName,
+        databaseName: database.scratchTarget,
+      }),
+    );
+    yield context.df.Task.all(loads.map((one) => context.df.Task.any([one.task])));
+    batch.forEach((database, index) => {
+      const one = loads[index];
+      if (one) results.push(loadResult(database, one));
+    });
+    log.emit(logEvents.orchestrationStepCompleted, {
+      orchestration: orchestrationNames.restoreDrill,
+      step: "loadDatabases",
+      status: "done",
+      detail: `${results.length} of ${planned.length} databases, ${results.filter((r) => r.verdict === "Failed").length} failed`,
+    });
+  }
+  return results;
+}
+
+/** One database's result from its load. */
+function loadResult(
+  database: PlannedLoad,
+  load: ScheduledActivity<typeof activityNames.loadRestoredFiles>,
+): DrillDatabaseResult {
+  const base = { databaseName: database.databaseName, scratchTarget: database.scratchTarget };
+  let answer: ReturnType<typeof load.answer>;
+  try {
+    answer = load.answer();
+  } catch (thrown) {
+    return { ...base, verdict: "Failed", error: failure("DRILL_FAILED", thrown) };
+  }
+  if (!answer.ok) {
+    return {
+      ...base,
+      verdict: "Failed",
+      error: {
+        code: answer.code,
+        message: answer.message,
+        ...(answer.recommendedAction ? { recommendedAction: answer.recommendedAction } : {}),
+      },
+    };
+  }
+  const { verification, seconds } = answer.value;
+  return {
+    ...base,
+    verdict: verification.verified ? "Succeeded" : "Failed",
+    verification,
+    seconds: Math.round((seconds.download + seconds.load + seconds.verify) * 10) / 10,
+    ...(verification.verified
+      ? {}
+      : {
+          error: {
+            code: "RESTORE_VERIFICATION_FAILED" as const,
+            message: `The restored data differ from the recovery point: ${verification.mismatches.join("; ")}`,
+          },
+        }),
+  };
+}
+
+/** Milliseconds from the first job's start to the last one's end, when every one ended. */
+function spanMs(jobs: readonly BackupJob[]): number | undefined {
+  const starts = jobs.map((j) => Date.parse(j.startTime));
+  const ends = jobs.map((j) => (j.endTime === undefined ? Number.NaN : Date.parse(j.endTime)));
+  if (jobs.length === 0 || [...starts, ...ends].some((t) => !Number.isFinite(t))) return undefined;
+  return Math.max(0, Math.max(...ends) - Math.min(...starts));
 }
 
 /** Reads the restore job until it ends (or the polls run out); answers the job as last read. */

@@ -233,6 +233,11 @@ export interface RestoreToDatabaseTarget {
   readonly targetDatabaseId: string;
   /** Secret with a connection string for the target server; the instance's secret by default. */
   readonly secretUri?: string;
+  /**
+   * A whole server's recovery point (one dump per database): the database whose dump to restore.
+   * Without it, a recovery point of one database restores that one.
+   */
+  readonly sourceDatabaseName?: string;
 }
 
 /** Restore as files (`RestoreFilesTargetInfo`): the dump files copied out. */
@@ -618,6 +623,14 @@ export interface RestoreToServerPort {
    * `RESTORE_VERIFICATION_FAILED`, `MISSING_DB_PERMISSIONS`.
    */
   loadRestoredFiles(request: LoadRestoredFilesRequest): Promise<LoadedDatabase>;
+  /**
+   * The databases whose dumps a restore as files wrote under `filePrefix` (a whole server's:
+   * `{prefix}_{database}.dump`), sorted by name.
+   */
+  listRestoredDatabases(request: {
+    readonly containerUrl: string;
+    readonly filePrefix: string;
+  }): Promise<string[]>;
 }
 
 /** A cheap check that the provider can serve, for `/api/health`. */
@@ -688,7 +701,10 @@ export interface DrillTargetPort {
   /**
    * Starts restoring a recovery point into the scratch target `scratchName` (locally a database of
    * that name on the instance's server). The job ends `Completed` only when the restored data were
-   * verified against what the backup recorded; it carries `restoreVerification`.
+   * verified against what the backup recorded; it carries `restoreVerification`. A whole server
+   * restored database by database answers one job per database, each into its own scratch
+   * database (`databaseScratchName`); restored as files (Azure), one job whose files hold a dump per
+   * database, each loaded by the drill into its own scratch database.
    */
   startScratchRestore(
     vaultId: string,
@@ -705,6 +721,19 @@ export interface DrillTargetPort {
     readonly scratchName?: string;
     readonly keep?: readonly string[];
   }): Promise<string[]>;
+  /**
+   * Where a drill's restore as files writes (Azure: the drill container and its storage account),
+   * for the vault identity's role check before a restore starts; absent where a drill restores
+   * into a database directly.
+   */
+  readonly filesTarget?: { readonly containerUrl: string; readonly storageScope?: string };
+}
+
+/** One database of a whole server restored by its own job into its own scratch database. */
+export interface ScratchDatabaseRestore {
+  readonly databaseName: string;
+  readonly scratchTarget: string;
+  readonly jobId: string;
 }
 
 /**
@@ -712,9 +741,17 @@ export interface DrillTargetPort {
  * the scratch database once the job completed: the drill's job then verifies nothing itself, the
  * load does (`RestoreToServerPort.loadRestoredFiles`, run by the drill under its own id).
  */
-export type ScratchRestoreStarted = JobReference & {
-  readonly load?: Omit<LoadRestoredFilesRequest, "loadId" | "sourceDatabaseName">;
-};
+export type ScratchRestoreStarted =
+  | (JobReference & {
+      readonly load?: Omit<LoadRestoredFilesRequest, "loadId" | "sourceDatabaseName">;
+      /**
+       * The files hold one dump per database (a whole server's): each is loaded into its own
+       * scratch database, and the drill verifies every one.
+       */
+      readonly wholeServer?: boolean;
+    })
+  /** A whole server restored database by database, each by its own job (locally). */
+  | { readonly databases: readonly ScratchDatabaseRestore[] };
 
 /**
  * pgprotect's record of restore drills, beside the job history (SQLite locally).
@@ -726,7 +763,8 @@ export interface DrillHistoryPort {
   /**
    * Records a drill as running unless another drill of the same backup instance runs, or, with
    * `maxRunning`, that many drills run already (drills begun less than `abandonedDrillAfterMs`
-   * ago count). A drill begun already under the same id begins again.
+   * ago count). The decision is atomic across processes and app instances: starters racing for
+   * the last place admit exactly one. A drill begun already under the same id begins again.
    */
   beginDrill(
     drill: DrillRecord,
@@ -746,6 +784,11 @@ export interface DrillHistoryPort {
   runningDrills(): Promise<DrillRecord[]>;
   /** The last drill of each backup instance (by ARM id, lower-cased), ended or running. */
   lastDrills(backupInstanceIds: readonly string[]): Promise<ReadonlyMap<string, DrillRecord>>;
+  /**
+   * Removes drills begun before the instant (`HISTORY_RETENTION_DAYS`, as the job history);
+   * answers how many went.
+   */
+  prune(before: string): Promise<number>;
 }
 
 /**

@@ -1,33 +1,32 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RunningHost } from "@pgprotect/functions-runtime";
-import type { AzureServices } from "../../src/providers/azure/azureServices.js";
-import { backupInstanceSpecFor } from "../../src/providers/azure/backupInstanceBuilder.js";
-import { ARM_AUDIENCE, startAzureApp, type AzureApp } from "../support/azureApp.js";
-import { startAzuriteBlob, type AzuriteBlob } from "../support/azuriteBlob.js";
+import { startAzureApp, type AzureApp } from "../support/azureApp.js";
 import {
-  assignVaultRoles,
-  azureServicesAgainst,
-  createDefaultPolicy,
-  FAKE_SUBSCRIPTION_ID,
-  FAKE_VAULT_PRINCIPAL_ID,
-  FakeArm,
-  FakeKeyVault,
-  fakeArmCredential,
-} from "../support/fakeArm/index.js";
-import { FakeManagedIdentity } from "../support/fakeArm/fakeManagedIdentity.js";
+  addBackedUpServer,
+  addRestoreStorage,
+  APP_TOKEN,
+  blobNames,
+  containerIdIn,
+  expectSettledWithinContract,
+  restoreEnded,
+  restoreSourceIn,
+  startFakeAzure,
+  stopAll,
+} from "../support/azureRestoreScenario.js";
+import { startAzuriteBlob, type AzuriteBlob } from "../support/azuriteBlob.js";
+import { FAKE_VAULT_PRINCIPAL_ID, type FakeArm, FakeKeyVault } from "../support/fakeArm/index.js";
+import type { FakeManagedIdentity } from "../support/fakeArm/fakeManagedIdentity.js";
 import { STORAGE_BLOB_DATA_CONTRIBUTOR } from "../support/fakeArm/restores.js";
 import { functionsApi } from "../support/functionsApi.js";
 import {
+  mailMatching,
   smtpEmailSettings,
   startSmtpServer,
-  type ReceivedMail,
   type TestSmtpServer,
 } from "../support/notificationServers.js";
 import { runPgprotect } from "../support/hostProcess.js";
-import { poll } from "../support/poll.js";
 import { usePostgresCluster } from "../support/postgres.js";
 
-const TOKEN = "token-from-managed-identity";
 type Body = Record<string, unknown>;
 
 describe("restore in Azure, from a recovery point to files in a container and to a running database, against the fake Resource Manager", () => {
@@ -39,8 +38,6 @@ describe("restore in Azure, from a recovery point to files in a container and to
   let smtp: TestSmtpServer;
   let app: AzureApp;
   let host: RunningHost;
-  let azure: AzureServices;
-  let vaultId: string;
   let instanceName: string;
   let storageAccountId: string;
   let containerUrl: string;
@@ -49,54 +46,17 @@ describe("restore in Azure, from a recovery point to files in a container and to
   let targetSecretUri: string;
   const api = functionsApi(() => host);
 
-  const followRestore = (id: unknown) =>
-    poll(
-      () => api("GET", `restores/${String(id)}`),
-      (r) => r.body.status === "Completed" || r.body.status === "Failed",
-    );
-  const blobsUnder = async (container: string, prefix: string) => {
-    const names: string[] = [];
-    for await (const blob of azurite
-      .client()
-      .getContainerClient(container)
-      .listBlobsFlat({ prefix }))
-      names.push(blob.name);
-    return names;
-  };
-  /** The first mail (already received or still to come) that `matches`. */
-  const mailMatching = async (matches: (mail: ReceivedMail) => boolean, timeoutMs = 20_000) => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("no matching mail arrived")), timeoutMs);
-    });
-    try {
-      for (;;) {
-        const found = smtp.received.find(matches);
-        if (found) return found;
-        await Promise.race([smtp.next(), deadline]);
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-  };
   const restoreJobsOf = () => fake.jobsOf(instanceName).filter((j) => j.category === "Restore");
 
   beforeAll(async () => {
-    fake = await FakeArm.start({
-      subscriptionId: FAKE_SUBSCRIPTION_ID,
-      token: TOKEN,
-      retryAfterSeconds: 0,
-    });
-    identity = await FakeManagedIdentity.start(TOKEN);
-    keyVault = await FakeKeyVault.start(TOKEN);
+    const fakes = await startFakeAzure();
+    ({ fake, identity } = fakes);
+    keyVault = await FakeKeyVault.start(APP_TOKEN);
     azurite = await startAzuriteBlob();
     smtp = await startSmtpServer();
-    azure = azureServicesAgainst(fake, {
-      credential: fakeArmCredential(TOKEN),
-      settings: { AZURE_TOKEN_AUDIENCE: ARM_AUDIENCE },
-    });
 
-    // The source: a Flexible Server whose database "orders" the fake dumps when it restores.
+    // The source: a Flexible Server whose database "orders" the fake dumps when it restores,
+    // protected and backed up once, as the app would have done.
     await postgres.query("postgres", "CREATE DATABASE orders");
     await postgres.query(
       "orders",
@@ -106,30 +66,17 @@ describe("restore in Azure, from a recovery point to files in a container and to
        INSERT INTO purchase (customer_id, total, at)
          SELECT 1 + g % 50, g * 1.25, timestamptz '2026-01-01' + g * interval '1 hour' FROM generate_series(1, 500) g;`,
     );
-    vaultId = fake.addVault("rg-backup", "vault-pg");
-    const serverId = fake.addPostgresServer({
-      resourceGroup: "rg-db",
-      name: "pg-orders",
-      kind: "flexibleServers",
+    const server = await addBackedUpServer(fake, fakes.azure.backup, {
+      serverName: "pg-orders",
+      instanceName: "pg-orders-pg-orders-6a1f0c1e-3b9d-4a57-9e42-0d6c7b8a9f10",
+      source: restoreSourceIn(postgres, ["orders"]),
     });
-    assignVaultRoles(fake, serverId);
-    fake.restores.setSource(serverId, {
-      databases: { orders: postgres.cluster.connectionUrl("orders") },
-      binDir: postgres.cluster.binDir,
-    });
+    instanceName = server.instanceName;
 
     // The target storage: Azurite's account, as Resource Manager knows it.
-    storageAccountId = `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-restore/providers/Microsoft.Storage/storageAccounts/devstoreaccount1`;
-    fake.restores.addStorageAccount({
-      id: storageAccountId,
-      blobEndpoint: azurite.endpoint,
-      connectionString: azurite.connectionString,
-    });
-    for (const name of ["restores", "locked"]) {
-      await azurite.client().getContainerClient(name).create();
-    }
+    storageAccountId = await addRestoreStorage(fake, azurite, "rg-restore", ["restores", "locked"]);
     containerUrl = `${azurite.endpoint}/restores`;
-    restoresContainerId = `${storageAccountId}/blobServices/default/containers/restores`;
+    restoresContainerId = containerIdIn(storageAccountId, "restores");
     // The vault's identity may write into "restores" only.
     fake.assignRole(restoresContainerId, STORAGE_BLOB_DATA_CONTRIBUTOR, FAKE_VAULT_PRINCIPAL_ID);
 
@@ -139,27 +86,11 @@ describe("restore in Azure, from a recovery point to files in a container and to
       postgres.cluster.connectionUrl("postgres"),
     );
 
-    // Protected and backed up once, as the app would have done.
-    const policyId = await createDefaultPolicy(azure.backup, vaultId);
-    instanceName = "pg-orders-pg-orders-6a1f0c1e-3b9d-4a57-9e42-0d6c7b8a9f10";
-    await azure.backup.createBackupInstance(
-      vaultId,
-      instanceName,
-      backupInstanceSpecFor({ datasourceId: serverId, location: "westus", policyId }),
-    );
-    const { jobId } = await azure.backup.triggerBackup(vaultId, instanceName, {
-      ruleName: "BackupWeekly",
-    });
-    await poll(
-      () => azure.backup.getJob(vaultId, jobId),
-      (job) => job.status === "Completed",
-    );
-
     app = await startAzureApp({
       name: "e2e-azure-restore",
       fake,
       identity,
-      vaultIds: vaultId,
+      vaultIds: server.vaultId,
       trust: [keyVault.ca],
       settings: {
         AZURE_KEY_VAULT_DNS_SUFFIXES: "127.0.0.1",
@@ -184,19 +115,12 @@ describe("restore in Azure, from a recovery point to files in a container and to
     host = app.host;
   }, 120_000);
 
-  afterEach(async () => {
-    await fake.restores.settled();
-    // Every request the app sent and every answer the fake gave kept the OpenAPI contract.
-    expect(fake.violations).toEqual([]);
-  });
+  afterEach(() => expectSettledWithinContract(fake));
 
   afterAll(async () => {
-    await app?.stop();
-    await azurite?.stop();
+    await stopAll(app, azurite);
     await smtp?.close();
-    await keyVault?.stop();
-    await identity?.stop();
-    await fake?.stop();
+    await stopAll(keyVault, identity, fake);
   });
 
   it("restores the latest recovery point as files into the named container, validated first, the job followed to Completed", async () => {
@@ -206,7 +130,7 @@ describe("restore in Azure, from a recovery point to files in a container and to
       targetStorageAccountId: restoresContainerId,
       filePrefix: "as-files",
     });
-    const done = await followRestore(started.body.restoreId);
+    const done = await restoreEnded(api, started.body.restoreId);
 
     // Assert
     expect(started.status).toBe(202);
@@ -216,7 +140,7 @@ describe("restore in Azure, from a recovery point to files in a container and to
       "the service validated the restore",
     ]);
     expect(done.body).toMatchObject({ status: "Completed", state: "Completed", error: null });
-    expect(await blobsUnder("restores", "as-files")).toEqual(["as-files_orders.dump"]);
+    expect(await blobNames(azurite, "restores", "as-files")).toEqual(["as-files_orders.dump"]);
     const dump = await azurite
       .client()
       .getContainerClient("restores")
@@ -242,7 +166,9 @@ describe("restore in Azure, from a recovery point to files in a container and to
     const jobs = await api("GET", `jobs/${String(started.body.jobName)}`);
     expect(jobs.body).toMatchObject({ status: "Completed", operation: "Restore" });
     // Published like a backup job: its end reached the DBAs through the notification rules.
-    const mail = await mailMatching((m) => (m.text ?? "").includes(String(started.body.jobName)));
+    const mail = await mailMatching(smtp, (m) =>
+      (m.text ?? "").includes(String(started.body.jobName)),
+    );
     expect(mail.recipients).toEqual(["dba@contoso.example"]);
   });
 
@@ -252,7 +178,7 @@ describe("restore in Azure, from a recovery point to files in a container and to
       targetContainerUrl: containerUrl,
       filePrefix: "found-account",
     });
-    const done = await followRestore(started.body.restoreId);
+    const done = await restoreEnded(api, started.body.restoreId);
 
     // Assert
     expect(started.status).toBe(202);
@@ -262,7 +188,9 @@ describe("restore in Azure, from a recovery point to files in a container and to
       "the service validated the restore",
     ]);
     expect(done.body).toMatchObject({ status: "Completed" });
-    expect(await blobsUnder("restores", "found-account")).toEqual(["found-account_orders.dump"]);
+    expect(await blobNames(azurite, "restores", "found-account")).toEqual([
+      "found-account_orders.dump",
+    ]);
     expect(fake.requestsOf("BackupInstances_TriggerRestore").at(-1)?.body).toMatchObject({
       restoreTargetInfo: { targetDetails: { targetResourceArmId: restoresContainerId } },
     });
@@ -300,7 +228,7 @@ describe("restore in Azure, from a recovery point to files in a container and to
       `az role assignment create --assignee-object-id ${FAKE_VAULT_PRINCIPAL_ID} --assignee-principal-type ServicePrincipal --role "Storage Blob Data Contributor" --scope ${storageAccountId}/blobServices/default/containers/locked`,
     );
     expect(fake.requestsOf("BackupInstances_TriggerRestore")).toHaveLength(before);
-    expect(await blobsUnder("locked", "")).toEqual([]);
+    expect(await blobNames(azurite, "locked", "")).toEqual([]);
   });
 
   it("answers a restore the service refuses in validateRestore with a 400 problem carrying the service's code, and sends no restore", async () => {
@@ -335,7 +263,7 @@ describe("restore in Azure, from a recovery point to files in a container and to
       targetDatabaseName: "orders_restored",
       secretUri: targetSecretUri,
     });
-    const done = await followRestore(started.body.restoreId);
+    const done = await restoreEnded(api, started.body.restoreId);
 
     // Assert
     expect(started.status).toBe(202);
@@ -372,7 +300,7 @@ describe("restore in Azure, from a recovery point to files in a container and to
       targetDatabaseName: "orders_taken",
       secretUri: targetSecretUri,
     });
-    const done = await followRestore(started.body.restoreId);
+    const done = await restoreEnded(api, started.body.restoreId);
 
     expect(done.body).toMatchObject({
       status: "Failed",
@@ -425,12 +353,14 @@ describe("restore in Azure, from a recovery point to files in a container and to
       targetStorageAccountId: restoresContainerId,
       filePrefix: "lost-answer",
     });
-    const done = await followRestore(started.body.restoreId);
+    const done = await restoreEnded(api, started.body.restoreId);
 
     expect(started.status).toBe(202);
     expect(done.body.status).toBe("Completed");
     expect(fake.requestsOf("BackupInstances_TriggerRestore")).toHaveLength(sentBefore + 1);
     expect(restoreJobsOf()).toHaveLength(before + 1);
-    expect(await blobsUnder("restores", "lost-answer")).toEqual(["lost-answer_orders.dump"]);
+    expect(await blobNames(azurite, "restores", "lost-answer")).toEqual([
+      "lost-answer_orders.dump",
+    ]);
   });
 });

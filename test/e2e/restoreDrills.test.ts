@@ -1,8 +1,10 @@
 /**
  * Restore drills on the local runtime: a drill fired by its schedule (the drill timer run through
- * the admin API, timers held on a clock that never moves), one started on demand, and one of a
- * corrupted recovery point. Each restores into a scratch database on the private cluster, verifies,
- * drops the scratch database and notifies a real SMTP server and a real Teams webhook.
+ * the admin API, timers held on a clock that never moves), one started on demand, one that waits
+ * its turn behind DRILL_MAX_CONCURRENT others, one of a corrupted recovery point, and one whose
+ * orchestration is gone (ended by the drill timer). Each restores into a scratch database on the
+ * private cluster, verifies, drops the scratch database and notifies a real SMTP server and a real
+ * Teams webhook.
  */
 import { appendFile, readdir } from "node:fs/promises";
 import path from "node:path";
@@ -26,6 +28,8 @@ import {
 } from "../support/notificationServers.js";
 import { runPgprotect } from "../support/hostProcess.js";
 import { poll } from "../support/poll.js";
+import { scratchDatabaseName, type DrillRecord } from "../../src/domain/drills/drill.js";
+import { openSqliteDrillHistory } from "../../src/providers/history/sqliteDrillHistory.js";
 import { usePostgresCluster } from "../support/postgres.js";
 
 const postgres = usePostgresCluster();
@@ -196,6 +200,9 @@ describe("restore drills on the local runtime", () => {
     // Assert
     expect(started.status).toBe(202);
     expect(started.headers.get("location")).toBe(started.body.statusUrl);
+    expect(Object.keys(started.body).sort()).toEqual(
+      ["backupInstanceName", "id", "scratchTarget", "statusUrl", "vaultName"].sort(),
+    );
     expect(String(started.body.scratchTarget)).toMatch(/^pgprotect_drill_[0-9a-f]{24}$/);
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ code: "DRILL_RUNNING" });
@@ -204,6 +211,7 @@ describe("restore drills on the local runtime", () => {
       schedule: null,
       verdict: "Succeeded",
       scratchRemoved: true,
+      state: "ended",
     });
     expect(await scratchDatabases()).toEqual([]);
   }, 180_000);
@@ -227,6 +235,62 @@ describe("restore drills on the local runtime", () => {
     expect(listed.stdout).toContain("nightly");
     const [latest] = (JSON.parse(json.stdout) as { value: Body[] }).value;
     expect(latest).toMatchObject({ backupInstanceName: instanceName, verdict: "Succeeded" });
+  }, 180_000);
+
+  it("says a drill on demand waits its turn while DRILL_MAX_CONCURRENT drills run, then runs it once one ended", async () => {
+    // Arrange: two drills of other instances (as many as the default DRILL_MAX_CONCURRENT) run
+    // since a minute ago.
+    const [last] = (await app.api("GET", `drills?instance=${instanceName}&top=1`)).body
+      .value as Body[];
+    const history = await openSqliteDrillHistory(app.stateDir);
+    const known = (await history.getDrill(String(last?.id))) as DrillRecord;
+    const others = ["one", "two"].map((name): DrillRecord => ({
+      id: `drill-ondemand-other-${name}-20260101t000000z-0000000`,
+      backupInstanceId: `${known.backupInstanceId}-other-${name}`,
+      backupInstanceName: `${known.backupInstanceName}-other-${name}`,
+      friendlyName: `local/other-${name}`,
+      vaultName: known.vaultName,
+      datasourceId: known.datasourceId,
+      datasourceName: known.datasourceName,
+      verdict: "InProgress",
+      startTime: new Date(Date.now() - 60_000).toISOString(),
+      scratchTarget: scratchDatabaseName(`other-${name}`),
+    }));
+    for (const other of others) await history.beginDrill(other);
+
+    try {
+      // Act
+      const started = await app.api("POST", `backup-instances/${instanceName}/drills`);
+      const waiting = await poll(
+        () => app.api("GET", String(started.body.statusUrl)),
+        (r) => r.status === 200 && r.body.state !== "running",
+        60_000,
+      );
+      const [first] = others;
+      if (first) {
+        await history.finishDrill({
+          ...first,
+          verdict: "Succeeded",
+          endTime: new Date().toISOString(),
+          scratchRemoved: true,
+        });
+      }
+      const ended = await drillEnded(String(started.body.id));
+
+      // Assert
+      expect(waiting.body).toMatchObject({ verdict: "InProgress", state: "waitingForTurn" });
+      expect(ended.body).toMatchObject({ verdict: "Succeeded", state: "ended" });
+    } finally {
+      for (const other of others) {
+        await history.finishDrill({
+          ...other,
+          verdict: "Failed",
+          endTime: new Date().toISOString(),
+          scratchRemoved: true,
+        });
+      }
+      history.close();
+    }
   }, 180_000);
 
   it("fails the drill of a corrupted recovery point, leaves no scratch database and notifies once", async () => {
@@ -257,5 +321,52 @@ describe("restore drills on the local runtime", () => {
     expect(await scratchDatabases()).toEqual([]);
     const failed = await app.api("GET", `drills?verdict=Failed&instance=${instanceName}`);
     expect((failed.body.value as Body[]).map((d) => d.id)).toEqual([started.body.id]);
+  }, 180_000);
+
+  it("ends a drill whose orchestration is gone as failed, drops its scratch database and notifies once", async () => {
+    // Arrange: a drill recorded as running an hour ago whose orchestration was lost (no instance
+    // runs under its id), with the scratch database it had created.
+    const [last] = (await app.api("GET", `drills?instance=${instanceName}&top=1`)).body
+      .value as Body[];
+    const history = await openSqliteDrillHistory(app.stateDir);
+    const known = await history.getDrill(String(last?.id));
+    const id = "drill-ondemand-lost-20260101t000000z-0000000";
+    const lost: DrillRecord = {
+      ...(known as DrillRecord),
+      id,
+      verdict: "InProgress",
+      startTime: new Date(Date.now() - 3_600_000).toISOString(),
+      scratchTarget: scratchDatabaseName(id),
+    };
+    for (const key of ["endTime", "timeToRestoreMs", "verification", "error", "scratchRemoved"])
+      delete (lost as unknown as Body)[key];
+    await history.beginDrill(lost);
+    history.close();
+    await postgres.query("postgres", `CREATE DATABASE ${lost.scratchTarget}`);
+    const failedMails = () =>
+      smtp.received.filter((m) => m.subject.includes("Restore drill failed")).length;
+    const mailsBefore = failedMails();
+
+    // Act
+    await runDrillTimer();
+    const ended = await drillEnded(id);
+    await mailMatching(
+      (m) =>
+        m.subject.includes("Restore drill failed") && (m.text ?? "").includes("DRILL_ABANDONED"),
+    );
+    await runDrillTimer();
+    await host.topics.whenIdle();
+
+    // Assert
+    expect(ended.body).toMatchObject({
+      verdict: "Failed",
+      state: "ended",
+      error: { code: "DRILL_ABANDONED" },
+    });
+    expect(String((ended.body.error as Body).message)).toMatch(
+      /^The drill's orchestration is gone \(lost or purged\) and never recorded how the drill ended; ended as abandoned 1 hour after it began$/,
+    );
+    expect(await scratchDatabases()).not.toContain(lost.scratchTarget);
+    expect(failedMails()).toBe(mailsBefore + 1);
   }, 180_000);
 });

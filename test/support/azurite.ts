@@ -1,19 +1,20 @@
 /**
- * A real Table Storage service for tests: Azurite's table service (the `azurite` package, pure
+ * Real storage services for tests: Azurite's table or blob service (the `azurite` package, pure
  * JavaScript) in a child process on a free port of 127.0.0.1, in memory, in a fresh temporary
- * folder. Startup is awaited on its "successfully started" line, never by sleeping.
+ * folder. Startup is awaited on the service's listening line, never by sleeping. The blob
+ * service's client lives in `azuriteBlob.ts`, so that table tests do not load the blob SDK.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { TableClient } from "@azure/data-tables";
 import { afterAll, beforeAll } from "vitest";
+import { freePort } from "./ports.js";
 
 /**
  * Azurite's well-known development account and key: public, documented, and accepted by no real
@@ -24,20 +25,42 @@ export const azuriteAccount = {
   key: "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
 } as const;
 
-/** A running Azurite table service. */
-export interface AzuriteTable {
+/** One of Azurite's services; each runs as a process of its own. */
+export type AzuriteServiceKind = "table" | "blob";
+
+/** A running Azurite service. */
+export interface AzuriteService {
   readonly port: number;
-  /** The account's table endpoint, `http://127.0.0.1:<port>/devstoreaccount1`. */
+  /** The account's endpoint of the service, `http://127.0.0.1:<port>/devstoreaccount1`. */
   readonly endpoint: string;
   /** A connection string for the development account on this port. */
   readonly connectionString: string;
   /** How long the service took to start, in milliseconds (spawn to listening line). */
   readonly startupMs: number;
-  /** A client of a table on this service (the table is not created). */
-  client(tableName: string): TableClient;
   /** Stops the service and removes its folder. */
   stop(): Promise<void>;
 }
+
+/** A running Azurite table service. */
+export interface AzuriteTable extends AzuriteService {
+  /** A client of a table on this service (the table is not created). */
+  client(tableName: string): TableClient;
+}
+
+/** What tells the services apart: their flags, listening line and connection-string key. */
+const serviceTraits: Record<
+  AzuriteServiceKind,
+  { readonly listeningLine: (port: number) => string; readonly endpointKey: string }
+> = {
+  table: {
+    listeningLine: (port) => `successfully started on 127.0.0.1:${port}`,
+    endpointKey: "TableEndpoint",
+  },
+  blob: {
+    listeningLine: (port) => `successfully listens on http://127.0.0.1:${port}`,
+    endpointKey: "BlobEndpoint",
+  },
+};
 
 /** How long Azurite may take to announce it is listening. */
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -48,18 +71,38 @@ const PORT_ATTEMPTS = 3;
 
 /** Starts Azurite's table service. */
 export async function startAzuriteTable(): Promise<AzuriteTable> {
-  const folder = await mkdtemp(path.join(tmpdir(), "pgprotect-azurite-"));
+  const service = await startAzuriteService("table");
+  return {
+    ...service,
+    client: (tableName) =>
+      TableClient.fromConnectionString(service.connectionString, tableName, {
+        allowInsecureConnection: true,
+      }),
+  };
+}
+
+/**
+ * Starts one of Azurite's services, on another free port when the one found was taken before
+ * Azurite could bind it.
+ *
+ * @param nextPort where the ports to try come from (a free one each time, unless a test says).
+ */
+export async function startAzuriteService(
+  kind: AzuriteServiceKind,
+  nextPort: () => Promise<number> = freePort,
+): Promise<AzuriteService> {
+  const folder = await mkdtemp(path.join(tmpdir(), `pgprotect-azurite-${kind}-`));
   try {
     for (let attempt = 1; ; attempt += 1) {
-      const port = await freePort();
+      const port = await nextPort();
       const started = Date.now();
-      const child = spawnAzurite(folder, port);
-      const outcome = await listening(child, port);
+      const child = spawnAzurite(kind, folder, port);
+      const outcome = await listening(child, serviceTraits[kind].listeningLine(port));
       if (outcome.ok) {
-        return running(child, folder, port, Date.now() - started);
+        return running(kind, child, folder, port, Date.now() - started);
       }
       if (!outcome.output.includes("EADDRINUSE") || attempt >= PORT_ATTEMPTS) {
-        throw new Error(`Azurite's table service did not start:\n${outcome.output}`);
+        throw new Error(`Azurite's ${kind} service did not start:\n${outcome.output}`);
       }
     }
   } catch (error) {
@@ -101,16 +144,16 @@ export function uniqueTableName(prefix = "t"): string {
   return `${prefix}${randomBytes(8).toString("hex")}`;
 }
 
-function spawnAzurite(folder: string, port: number): ChildProcess {
+function spawnAzurite(kind: AzuriteServiceKind, folder: string, port: number): ChildProcess {
   const packageJson = createRequire(import.meta.url).resolve("azurite/package.json");
-  const main = path.join(path.dirname(packageJson), "dist", "src", "table", "main.js");
+  const main = path.join(path.dirname(packageJson), "dist", "src", kind, "main.js");
   return spawn(
     process.execPath,
     [
       main,
-      "--tableHost",
+      `--${kind}Host`,
       "127.0.0.1",
-      "--tablePort",
+      `--${kind}Port`,
       String(port),
       "--inMemoryPersistence",
       "--skipApiVersionCheck",
@@ -127,12 +170,11 @@ function spawnAzurite(folder: string, port: number): ChildProcess {
 /** Resolves when Azurite prints its listening line, or with its output when it exits first. */
 async function listening(
   child: ChildProcess,
-  port: number,
+  ready: string,
 ): Promise<{ ok: true } | { ok: false; output: string }> {
   const output: string[] = [];
   const lines = createInterface({ input: child.stdout! });
   child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
-  const ready = `successfully started on 127.0.0.1:${port}`;
   const timeout = AbortSignal.timeout(STARTUP_TIMEOUT_MS);
   return new Promise((resolve) => {
     const finish = (result: { ok: true } | { ok: false; output: string }) => {
@@ -160,13 +202,14 @@ async function listening(
 }
 
 function running(
+  kind: AzuriteServiceKind,
   child: ChildProcess,
   folder: string,
   port: number,
   startupMs: number,
-): AzuriteTable {
+): AzuriteService {
   const endpoint = `http://127.0.0.1:${port}/${azuriteAccount.name}`;
-  const connectionString = `DefaultEndpointsProtocol=http;AccountName=${azuriteAccount.name};AccountKey=${azuriteAccount.key};TableEndpoint=${endpoint};`;
+  const connectionString = `DefaultEndpointsProtocol=http;AccountName=${azuriteAccount.name};AccountKey=${azuriteAccount.key};${serviceTraits[kind].endpointKey}=${endpoint};`;
   // Keep reading its output, so a full pipe never blocks it.
   child.stdout?.resume();
   child.stderr?.resume();
@@ -175,10 +218,6 @@ function running(
     endpoint,
     connectionString,
     startupMs,
-    client: (tableName) =>
-      TableClient.fromConnectionString(connectionString, tableName, {
-        allowInsecureConnection: true,
-      }),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = once(child, "exit");
@@ -190,14 +229,4 @@ function running(
       await rm(folder, { recursive: true, force: true });
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
 }

@@ -1,9 +1,39 @@
 import { PassThrough, Readable } from "node:stream";
+import type { CliIo } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/main.js";
 
 /** What one in-process CLI run printed. */
 export interface CliRun {
   readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Streams for a command run in this process, and what it printed on them so far. */
+export function capturedIo(
+  cwd: string,
+  stdinChunks: readonly string[] = [],
+): CliIo & { printed(): CliPrinted } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on("data", (chunk: Buffer) => out.push(chunk));
+  stderr.on("data", (chunk: Buffer) => err.push(chunk));
+  return {
+    stdin: Readable.from(stdinChunks),
+    stdout,
+    stderr,
+    cwd,
+    printed: () => ({
+      stdout: Buffer.concat(out).toString("utf8"),
+      stderr: Buffer.concat(err).toString("utf8"),
+    }),
+  };
+}
+
+/** What a command printed. */
+export interface CliPrinted {
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -14,18 +44,9 @@ export async function runPgprotect(
   cwd: string,
   stdinText = "",
 ): Promise<CliRun> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (chunk: Buffer) => out.push(chunk));
-  stderr.on("data", (chunk: Buffer) => err.push(chunk));
-  const exitCode = await runCli(args, { stdin: Readable.from([stdinText]), stdout, stderr, cwd });
-  return {
-    exitCode,
-    stdout: Buffer.concat(out).toString("utf8"),
-    stderr: Buffer.concat(err).toString("utf8"),
-  };
+  const io = capturedIo(cwd, [stdinText]);
+  const exitCode = await runCli(args, io);
+  return { exitCode, ...io.printed() };
 }
 
 /** Splits a command line the way a shell would for the simple lines of the seed (quotes, `>`). */

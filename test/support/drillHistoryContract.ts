@@ -1,7 +1,7 @@
 /**
  * What every drill history store must do (`DrillHistoryPort`): one drill per backup instance at a
- * time, the bound on running drills, abandoned drills, pages newest first and each instance's last
- * drill. Run against SQLite and against Table Storage (Azurite).
+ * time, the bound on running drills, abandoned drills, pages newest first, each instance's last
+ * drill, and the retention. Run against SQLite and against Table Storage (Azurite).
  */
 import { expect, it } from "vitest";
 import type { DrillRecord } from "../../src/domain/drills/drill.js";
@@ -129,5 +129,68 @@ export function drillHistoryContract(open: () => Promise<DrillHistoryPort>): voi
     expect(failed.value.map((d) => d.id)).toEqual(["d3", "d1"]);
     expect(window.value.map((d) => d.id)).toEqual(["d2", "d1"]);
     expect(last.get("/subscriptions/x/backupinstances/local-sales-1")?.id).toBe("d4");
+  });
+
+  it("prunes drills begun before the cutoff, ended or left running, and keeps the rest", async () => {
+    // Arrange: two drills of a year ago (one ended, one whose end was never recorded), one recent.
+    const history = await open();
+    const hr = { backupInstanceId: "/subscriptions/x/backupInstances/local-hr-2" };
+    await history.beginDrill(drill("old", { startTime: "2025-11-01T03:00:00.000Z" }));
+    await history.finishDrill(
+      drill("old", {
+        startTime: "2025-11-01T03:00:00.000Z",
+        verdict: "Succeeded",
+        endTime: "2025-11-01T03:05:00.000Z",
+      }),
+    );
+    await history.beginDrill(
+      drill("old-running", { ...hr, startTime: "2025-11-02T03:00:00.000Z" }),
+    );
+    await history.beginDrill(drill("kept", { startTime: "2026-12-01T03:00:00.000Z" }));
+
+    // Act
+    const removed = await history.prune("2025-12-01T00:00:00.000Z");
+
+    // Assert
+    expect(removed).toBe(2);
+    expect((await history.queryDrills({ top: 10 })).value.map((d) => d.id)).toEqual(["kept"]);
+    expect(await history.getDrill("old-running")).toBeUndefined();
+    expect((await history.runningDrills()).map((d) => d.id)).toEqual(["kept"]);
+    expect(
+      await history.beginDrill(drill("next-hr", { ...hr, startTime: "2026-12-02T03:00:00.000Z" })),
+    ).toEqual({ begun: true });
+  });
+
+  it("keeps a whole server's drill of many databases whole, however long its record", async () => {
+    // Arrange: 400 databases, each with its verification: a record of about 100 000 characters.
+    const history = await open();
+    await history.beginDrill(drill("server"));
+    const databases = Array.from({ length: 400 }, (_, n) => ({
+      databaseName: `tenant_${String(n).padStart(4, "0")}`,
+      scratchTarget: `pgprotect_drill_server_${String(n).padStart(10, "0")}`,
+      verdict: "Succeeded" as const,
+      verification: {
+        verified: true,
+        tables: 12,
+        rows: 48_000 + n,
+        largeObjects: 0,
+        mismatches: [],
+      },
+      seconds: 3.5,
+    }));
+    const ended = drill("server", {
+      verdict: "Succeeded",
+      endTime: "2026-12-07T04:00:00.000Z",
+      databases,
+      scratchRemoved: true,
+    });
+
+    // Act
+    await history.finishDrill(ended);
+
+    // Assert
+    expect(JSON.stringify(ended).length).toBeGreaterThan(65_536);
+    expect(await history.getDrill("server")).toEqual(ended);
+    expect((await history.queryDrills({ top: 1 })).value).toEqual([ended]);
   });
 }

@@ -167,6 +167,30 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   };
 }
 
+/**
+ * The first mail (already received or still to come) that `matches`; rejects when none has come
+ * within `timeoutMs`, so that a missing mail fails the test with that message rather than its timeout.
+ */
+export async function mailMatching(
+  smtp: Pick<TestSmtpServer, "received" | "next">,
+  matches: (mail: ReceivedMail) => boolean,
+  timeoutMs = 20_000,
+): Promise<ReceivedMail> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("no matching mail arrived")), timeoutMs);
+  });
+  try {
+    for (;;) {
+      const found = smtp.received.find(matches);
+      if (found) return found;
+      await Promise.race([smtp.next(), deadline]);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A request as the webhook server received it. */
 export interface ReceivedRequest {
   readonly method: string;

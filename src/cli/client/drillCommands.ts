@@ -34,6 +34,29 @@ export interface DrillAnswer {
   } | null;
   readonly error: { readonly code: string; readonly message: string } | null;
   readonly scratchRemoved: boolean | null;
+  /** Where the drill is (one drill's answer only; absent from servers of earlier versions). */
+  readonly state?: "waitingForTurn" | "running" | "ended";
+  /** A whole server's drill: each database's own verdict (absent from servers of earlier versions). */
+  readonly databases?: readonly DrillDatabaseAnswer[] | null;
+}
+
+/** One database of a whole server's drill, as the API answers it. */
+export interface DrillDatabaseAnswer {
+  readonly databaseName: string;
+  readonly verdict: "Succeeded" | "Failed";
+  readonly verification: { readonly tables: number; readonly rows: number } | null;
+  readonly seconds: number | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+/** One database's line of a whole server's drill. */
+function databaseText(colors: Colors, database: DrillDatabaseAnswer): string {
+  const verification = database.verification;
+  const counts = verification ? `${verification.tables} tables, ${verification.rows} rows` : "";
+  const figures = [counts, database.seconds === null ? "" : secondsText(database.seconds)]
+    .filter(Boolean)
+    .join(", ");
+  return `${verdictText(colors, database.verdict)}${figures ? ` (${figures})` : ""}${database.error ? `: ${database.error.code}: ${database.error.message}` : ""}`;
 }
 
 /** The options of both commands. */
@@ -107,6 +130,9 @@ export function drillDetails(colors: Colors, drill: DrillAnswer): string {
         ? `${verification.tables} tables, ${verification.rows} rows${verification.verified ? "" : `; ${verification.mismatches.join("; ")}`}`
         : undefined,
     ],
+    ...(drill.databases ?? []).map(
+      (database) => [`database ${database.databaseName}`, databaseText(colors, database)] as const,
+    ),
     ["recovery point", drill.recoveryPointTime ?? drill.recoveryPointId],
     ["schedule", drill.schedule ?? "on demand"],
     ["started", drill.startTime],
@@ -151,7 +177,15 @@ export async function startDrill(
   }
   const drill = await run.interruptible(async (signal) => {
     let seen = await api.get<DrillAnswer>(`drills/${encodeURIComponent(started.id)}`);
+    let saidWaiting = false;
     while (seen.verdict === "InProgress") {
+      if (seen.state === "waitingForTurn" && !saidWaiting) {
+        // Said once: a drill may wait hours behind DRILL_MAX_CONCURRENT others.
+        run.say(
+          `the drill of ${instance} waits its turn: as many drills run as DRILL_MAX_CONCURRENT allows`,
+        );
+        saidWaiting = true;
+      }
       try {
         await sleep(options.interval * 1000, undefined, { signal });
       } catch {

@@ -2,7 +2,7 @@
  * Following long work through the API until it ends: a protection (its steps from the
  * orchestration's custom status, or a server's `{done, total}`), a backup or restore job, and the
  * job list (`jobs --watch`), and a lifecycle operation (stop, suspend, resume, change of policy,
- * delete, undelete). Each poll redraws the progress view.
+ * delete, undelete), all through one loop (`followWork`). Each poll redraws the progress view.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LifecycleOperationView } from "../../application/lifecycle.js";
@@ -56,6 +56,17 @@ export interface ProtectionStatus {
   readonly lastUpdatedAt?: string;
 }
 
+/** The mark of followed work: the spinner while it runs, then a tick or a cross. */
+export function workMark(
+  colors: Colors,
+  spinner: string,
+  ended: boolean,
+  succeeded: boolean,
+): string {
+  if (!ended) return colors.cyan(spinner);
+  return succeeded ? colors.green("✔") : colors.red("✖");
+}
+
 /** The Durable states in which an operation has ended. */
 const endedStates = new Set(["Completed", "Failed", "Terminated", "Canceled"]);
 
@@ -97,8 +108,7 @@ export function protectionPicture(
   subject = protectionSubject(status),
 ): string {
   const ended = protectionEnded(status);
-  const failed = status.outcome === "Failed";
-  const mark = !ended ? colors.cyan(spinner) : failed ? colors.red("✖") : colors.green("✔");
+  const mark = workMark(colors, spinner, ended, status.outcome !== "Failed");
   const where = status.progress
     ? ""
     : status.steps.length > 0 && !ended
@@ -166,12 +176,7 @@ export function jobPicture(
   elapsedMs: number,
   spinner: string,
 ): string {
-  const ended = jobEnded(job);
-  const mark = !ended
-    ? colors.cyan(spinner)
-    : job.status === "Completed"
-      ? colors.green("✔")
-      : colors.red("✖");
+  const mark = workMark(colors, spinner, jobEnded(job), job.status === "Completed");
   const attempt = job.attempt && job.attempt > 1 ? ` · attempt ${job.attempt}` : "";
   const lines = [
     `${mark} ${jobTitle(job)} · job ${job.name} · ${stateColor(colors, job.status)}${attempt} · ${shortDuration(elapsedMs)}`,
@@ -211,69 +216,104 @@ export class WaitInterrupted extends Error {
   }
 }
 
-async function pause(options: FollowOptions, last: unknown): Promise<void> {
+/** One kind of long work as a follow loop reads and draws it. */
+export interface FollowedWork<T> {
+  /** The API route that reads the work's state. */
+  readonly route: string;
+  /** Whether the work has ended: the loop then stops polling. */
+  ended(state: T): boolean;
+  /**
+   * How long the work has run at `at` (milliseconds since the epoch); `firstRead` is when the
+   * loop first read it, for work that does not say when it began.
+   */
+  elapsedMs(state: T, at: number, firstRead: number): number;
+  /** The picture on a terminal. */
+  picture(state: T, elapsedMs: number, spinner: string): string;
+  /** The lines for a log. */
+  lines(state: T): string[];
+}
+
+/** When work that says when it began (`createdTime`) began, at the latest the loop's first read. */
+export function begunAt(firstRead: number, createdTime: string | undefined): number {
+  const created = createdTime === undefined ? Number.NaN : Date.parse(createdTime);
+  return Number.isNaN(created) ? firstRead : Math.min(firstRead, created);
+}
+
+/**
+ * Polls work until it ends, redrawing it after each read; resolves with its last state.
+ *
+ * @throws WaitInterrupted when waiting is stopped (Ctrl+C); the work goes on in the app.
+ */
+export async function followWork<T>(
+  api: ApiClient,
+  work: FollowedWork<T>,
+  options: FollowOptions,
+): Promise<T> {
+  const now = options.now ?? Date.now;
+  const firstRead = now();
   try {
-    await sleep(options.intervalSeconds * 1000, undefined, { signal: options.signal });
-  } catch {
-    throw new WaitInterrupted(last);
+    for (;;) {
+      const state = await api.get<T>(work.route);
+      options.view.show(
+        (spinner) => work.picture(state, work.elapsedMs(state, now(), firstRead), spinner),
+        work.lines(state),
+      );
+      if (work.ended(state)) return state;
+      if (options.signal.aborted) throw new WaitInterrupted(state);
+      try {
+        await sleep(options.intervalSeconds * 1000, undefined, { signal: options.signal });
+      } catch {
+        throw new WaitInterrupted(state);
+      }
+    }
+  } finally {
+    options.view.close();
   }
 }
 
 /** Polls a protection until it ends, showing its steps; resolves with the last status. */
-export async function followProtection(
+export function followProtection(
   api: ApiClient,
   id: string,
   options: FollowOptions,
 ): Promise<ProtectionStatus> {
-  const now = options.now ?? Date.now;
-  const started = now();
-  try {
-    for (;;) {
-      const status = await api.get<ProtectionStatus>(`protections/${encodeURIComponent(id)}`);
-      const since = status.createdAt ? Math.min(started, Date.parse(status.createdAt)) : started;
-      options.view.show(
-        (spinner) =>
-          protectionPicture(options.colors, status, now() - since, spinner, options.subject),
-        protectionLines(status, options.subject),
-      );
-      if (protectionEnded(status)) return status;
-      if (options.signal.aborted) throw new WaitInterrupted(status);
-      await pause(options, status);
-    }
-  } finally {
-    options.view.close();
-  }
+  return followWork<ProtectionStatus>(
+    api,
+    {
+      route: `protections/${encodeURIComponent(id)}`,
+      ended: protectionEnded,
+      elapsedMs: (status, at, firstRead) => at - begunAt(firstRead, status.createdAt),
+      picture: (status, elapsedMs, spinner) =>
+        protectionPicture(options.colors, status, elapsedMs, spinner, options.subject),
+      lines: (status) => protectionLines(status, options.subject),
+    },
+    options,
+  );
 }
 
 /** Polls a job until it ends, showing its state; resolves with the last state. */
-export async function followJob(
+export function followJob(
   api: ApiClient,
   name: string,
   options: FollowOptions,
 ): Promise<BackupJob> {
-  const now = options.now ?? Date.now;
-  try {
-    for (;;) {
-      const job = await api.get<BackupJob>(`jobs/${encodeURIComponent(name)}`);
-      const startedAt = Date.parse(job.startTime);
-      options.view.show(
-        (spinner) =>
-          jobPicture(
-            options.colors,
-            job,
-            (job.endTime ? Date.parse(job.endTime) : now()) -
-              (Number.isNaN(startedAt) ? now() : startedAt),
-            spinner,
-          ),
-        jobLines(job),
-      );
-      if (jobEnded(job)) return job;
-      if (options.signal.aborted) throw new WaitInterrupted(job);
-      await pause(options, job);
-    }
-  } finally {
-    options.view.close();
-  }
+  return followWork<BackupJob>(
+    api,
+    {
+      route: `jobs/${encodeURIComponent(name)}`,
+      ended: jobEnded,
+      // A job says when it started and ended: its duration is its own, not the wait's.
+      elapsedMs: (job, at) => {
+        const startedAt = Date.parse(job.startTime);
+        return (
+          (job.endTime ? Date.parse(job.endTime) : at) - (Number.isNaN(startedAt) ? at : startedAt)
+        );
+      },
+      picture: (job, elapsedMs, spinner) => jobPicture(options.colors, job, elapsedMs, spinner),
+      lines: jobLines,
+    },
+    options,
+  );
 }
 
 /** Whether a lifecycle operation has ended (`Completed` or `Failed`). */
@@ -293,11 +333,12 @@ export function lifecyclePicture(
   elapsedMs: number,
   spinner: string,
 ): string {
-  const mark = !lifecycleEnded(operation)
-    ? colors.cyan(spinner)
-    : operation.status === "Completed"
-      ? colors.green("✔")
-      : colors.red("✖");
+  const mark = workMark(
+    colors,
+    spinner,
+    lifecycleEnded(operation),
+    operation.status === "Completed",
+  );
   const state = operation.state ? ` · ${stateColor(colors, operation.state)}` : "";
   const lines = [
     `${mark} ${lifecycleTitle(operation)} · ${stateColor(colors, operation.status)}${state} · ${shortDuration(elapsedMs)}`,
@@ -318,31 +359,23 @@ export function lifecycleLines(operation: LifecycleOperationView): string[] {
 }
 
 /** Polls a lifecycle operation until it ends, showing its state; resolves with the last view. */
-export async function followLifecycle(
+export function followLifecycle(
   api: ApiClient,
   id: string,
   options: FollowOptions,
 ): Promise<LifecycleOperationView> {
-  const now = options.now ?? Date.now;
-  const started = now();
-  try {
-    for (;;) {
-      const operation = await api.get<LifecycleOperationView>(
-        `lifecycle-operations/${encodeURIComponent(id)}`,
-      );
-      const createdAt = Date.parse(operation.createdTime);
-      const since = Number.isNaN(createdAt) ? started : Math.min(started, createdAt);
-      options.view.show(
-        (spinner) => lifecyclePicture(options.colors, operation, now() - since, spinner),
-        lifecycleLines(operation),
-      );
-      if (lifecycleEnded(operation)) return operation;
-      if (options.signal.aborted) throw new WaitInterrupted(operation);
-      await pause(options, operation);
-    }
-  } finally {
-    options.view.close();
-  }
+  return followWork<LifecycleOperationView>(
+    api,
+    {
+      route: `lifecycle-operations/${encodeURIComponent(id)}`,
+      ended: lifecycleEnded,
+      elapsedMs: (operation, at, firstRead) => at - begunAt(firstRead, operation.createdTime),
+      picture: (operation, elapsedMs, spinner) =>
+        lifecyclePicture(options.colors, operation, elapsedMs, spinner),
+      lines: lifecycleLines,
+    },
+    options,
+  );
 }
 
 /** The query of `GET /api/jobs`. */

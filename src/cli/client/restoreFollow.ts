@@ -3,10 +3,9 @@
  * for a restore to a server, the load into the target database, its verification and the time
  * each step took.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { RestoreView } from "../../application/restoreToServer.js";
 import type { ApiClient } from "./apiClient.js";
-import { WaitInterrupted, type FollowOptions } from "./follow.js";
+import { begunAt, followWork, workMark, type FollowOptions } from "./follow.js";
 import { keyValues, shortDuration, stateColor, type Colors } from "./render.js";
 
 /** Whether a restore has ended. */
@@ -20,41 +19,35 @@ function restoreLine(restore: RestoreView): string {
   return `${restore.id}: restore of ${restore.backupInstanceName} ${restore.status}, ${restore.state}${error}`;
 }
 
+/** The picture of a restore on a terminal. */
+export function restorePicture(
+  colors: Colors,
+  restore: RestoreView,
+  elapsedMs: number,
+  spinner: string,
+): string {
+  const mark = workMark(colors, spinner, restoreEnded(restore), restore.status === "Completed");
+  return `${mark} restore of ${restore.backupInstanceName} · ${stateColor(colors, restore.state)} · ${shortDuration(elapsedMs)}`;
+}
+
 /** Polls a restore until it ends, showing where it is; resolves with the last view. */
-export async function followRestore(
+export function followRestore(
   api: ApiClient,
   id: string,
   options: FollowOptions,
 ): Promise<RestoreView> {
-  const now = options.now ?? Date.now;
-  const started = now();
-  try {
-    for (;;) {
-      const restore = await api.get<RestoreView>(`restores/${encodeURIComponent(id)}`);
-      const createdAt = Date.parse(restore.createdTime);
-      const since = Number.isNaN(createdAt) ? started : Math.min(started, createdAt);
-      options.view.show(
-        (spinner) => {
-          const mark = !restoreEnded(restore)
-            ? options.colors.cyan(spinner)
-            : restore.status === "Completed"
-              ? options.colors.green("✔")
-              : options.colors.red("✖");
-          return `${mark} restore of ${restore.backupInstanceName} · ${stateColor(options.colors, restore.state)} · ${shortDuration(now() - since)}`;
-        },
-        [restoreLine(restore)],
-      );
-      if (restoreEnded(restore)) return restore;
-      if (options.signal.aborted) throw new WaitInterrupted(restore);
-      try {
-        await sleep(options.intervalSeconds * 1000, undefined, { signal: options.signal });
-      } catch {
-        throw new WaitInterrupted(restore);
-      }
-    }
-  } finally {
-    options.view.close();
-  }
+  return followWork<RestoreView>(
+    api,
+    {
+      route: `restores/${encodeURIComponent(id)}`,
+      ended: restoreEnded,
+      elapsedMs: (restore, at, firstRead) => at - begunAt(firstRead, restore.createdTime),
+      picture: (restore, elapsedMs, spinner) =>
+        restorePicture(options.colors, restore, elapsedMs, spinner),
+      lines: (restore) => [restoreLine(restore)],
+    },
+    options,
+  );
 }
 
 /** A finished restore for people: its job, the database, its verification, the time it took. */

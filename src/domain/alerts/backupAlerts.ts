@@ -11,6 +11,7 @@ import {
   type BackupAlertContext,
   type CommonAlert,
 } from "./commonAlertSchema.js";
+import { lastSegment } from "../protection/ids.js";
 
 /** The facts of one alert notification that every routed alert carries. */
 export interface BackupAlertSummary {
@@ -89,11 +90,11 @@ export function readBackupAlert(
     ...optional("description", nonEmpty(essentials.description)),
     ...optional("investigationLink", nonEmpty(essentials.investigationLink)),
     vaultId,
-    vaultName: lastSegment(vaultId),
+    vaultName: nameIn(vaultId),
     datasourceId,
     datasourceName:
       nonEmpty(context.linkedResourceName) ??
-      (datasourceId === vaultId ? lastSegment(vaultId) : datasourceNameOf(datasourceId)),
+      (datasourceId === vaultId ? nameIn(vaultId) : datasourceNameOf(datasourceId)),
     ...optional("datasourceType", nonEmpty(context.sourceType)),
     recommendedActions: textList(context.extendedInfo?.recommendedActions),
   };
@@ -127,7 +128,7 @@ function jobNameOf(alert: CommonAlert, context: BackupAlertContext): string | un
   for (const candidate of candidates) {
     if (typeof candidate !== "string") continue;
     // A job's ARM id names the vault too; its last segment is the GUID either way.
-    const name = lastSegment(candidate.trim());
+    const name = nameIn(candidate.trim());
     if (/^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/.test(name)) return name;
   }
   return undefined;
@@ -136,7 +137,12 @@ function jobNameOf(alert: CommonAlert, context: BackupAlertContext): string | un
 function datasourceNameOf(id: string): string {
   // A Single Server database reads better as server/database, as pgprotect names it elsewhere.
   const match = /\/servers\/([^/]+)\/databases\/([^/]+)$/i.exec(id);
-  return match ? `${match[1]}/${match[2]}` : lastSegment(id);
+  return match ? `${match[1]}/${match[2]}` : nameIn(id);
+}
+
+/** What an id names: its last segment, or the id itself when it has none. */
+function nameIn(id: string): string {
+  return lastSegment(id) ?? id;
 }
 
 function textList(value: string | readonly string[] | null | undefined): string[] {
@@ -147,15 +153,6 @@ function textList(value: string | readonly string[] | null | undefined): string[
 
 function nonEmpty(value: string | null | undefined): string | undefined {
   return value === null || value === undefined || value.trim() === "" ? undefined : value;
-}
-
-function lastSegment(id: string): string {
-  return (
-    id
-      .split("/")
-      .filter((part) => part !== "")
-      .at(-1) ?? id
-  );
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

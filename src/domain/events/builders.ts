@@ -3,6 +3,7 @@
  * passes the source and, where the fact has no time of its own, the time.
  */
 import { InvalidInputError } from "../errors.js";
+import { lastSegment } from "../protection/ids.js";
 import type { BackupInstance, BackupJob, ServiceErrorDetail } from "../protection/types.js";
 import { stableUuid } from "./stableId.js";
 import {
@@ -424,12 +425,4 @@ function envelope<TType extends PgProtectEventType, TData>(
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-function lastSegment(id: string): string | undefined {
-  const segment = id
-    .split("/")
-    .filter((part) => part !== "")
-    .at(-1);
-  return segment === undefined || segment === "" ? undefined : segment;
 }

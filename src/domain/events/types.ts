@@ -5,7 +5,6 @@
  * `dataschema` attribute name the same version. Consumers must reject versions they do not know
  * rather than guess; new optional fields do not change the version, renamed or removed ones do.
  */
-import type { MonitorAlertEvent } from "./alertEvents.js";
 import type {
   JobOperation,
   JobStatus,
@@ -317,6 +316,44 @@ export type RestoreDrillEvent = CloudEvent<
   typeof PgProtectEventTypes.drillSucceeded | typeof PgProtectEventTypes.drillFailed,
   RestoreDrillData
 >;
+
+/** `data` of `PgProtect.Alert.JobFailed` and `PgProtect.Alert.Security`. */
+export interface MonitorAlertData {
+  readonly schemaVersion: 1;
+  /** The alert instance's ARM id in Azure Monitor. */
+  readonly alertId: string;
+  /** The alert's name, e.g. `Backup Failure`, `Soft Delete Disabled for Vault`. */
+  readonly alertRule: string;
+  /** `Sev0` (security) to `Sev4`. */
+  readonly severity?: string;
+  /** `Fired`, or `Resolved` when the condition cleared. */
+  readonly monitorCondition: "Fired" | "Resolved";
+  readonly firedAt?: string;
+  readonly resolvedAt?: string;
+  readonly vaultName: string;
+  readonly vaultId: string;
+  /** The affected datasource; the vault's id for alerts on the vault itself. */
+  readonly datasourceId: string;
+  readonly datasourceName: string;
+  readonly datasourceType?: string;
+  /** `PgProtect.Alert.JobFailed`: the job's ARM id and GUID, when the alert names it. */
+  readonly jobId?: string;
+  readonly jobName?: string;
+  /** `PgProtect.Alert.JobFailed`: a backup or a restore. */
+  readonly operationCategory?: "Backup" | "Restore";
+  readonly description?: string;
+  readonly recommendedActions: readonly string[];
+  /** Azure Monitor's page of the alert. */
+  readonly investigationLink?: string;
+  readonly datasourceTags?: DatasourceTags;
+}
+
+/** The event types of Azure Monitor alerts. */
+export type MonitorAlertEventType =
+  typeof PgProtectEventTypes.alertJobFailed | typeof PgProtectEventTypes.alertSecurity;
+
+/** `PgProtect.Alert.JobFailed` or `PgProtect.Alert.Security`. */
+export type MonitorAlertEvent = CloudEvent<MonitorAlertEventType, MonitorAlertData>;
 
 /** The lifecycle event types, by the action that causes each. */
 export const lifecycleEventTypes = {

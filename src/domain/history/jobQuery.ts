@@ -2,6 +2,7 @@
  * What a query of the job history asks, and the one definition of which jobs match it and in
  * which order they come, shared by every store and by the live listing merged with them.
  */
+import { lastSegment } from "../protection/ids.js";
 import type { BackupJob, JobOperation, JobStatus } from "../protection/types.js";
 
 /** Filters over recorded jobs; all given filters must match. */
@@ -49,16 +50,6 @@ export interface JobHistoryPage {
 
 const lower = (text: string | undefined) => (text ?? "").toLowerCase();
 
-/** The last segment of an ARM id. */
-function lastSegment(id: string): string {
-  return (
-    id
-      .split("/")
-      .filter((part) => part !== "")
-      .at(-1) ?? id
-  );
-}
-
 /** Whether a job matches every filter given. */
 export function matchesJobFilter(job: BackupJob, filter: JobHistoryFilter): boolean {
   const start = Date.parse(job.startTime);
@@ -83,7 +74,7 @@ export function matchesJobFilter(job: BackupJob, filter: JobHistoryFilter): bool
     const wanted = lower(filter.instance);
     const names = [
       lower(job.backupInstanceId),
-      lower(lastSegment(job.backupInstanceId)),
+      lower(lastSegment(job.backupInstanceId) ?? job.backupInstanceId),
       lower(job.backupInstanceFriendlyName),
     ];
     if (!names.includes(wanted)) return false;

@@ -4,11 +4,11 @@
  */
 import { parseIsoDuration } from "../policy/duration.js";
 import type { ServiceErrorDetail } from "../protection/types.js";
-import type { MonitorAlertEvent } from "../events/alertEvents.js";
 import {
   lifecycleEventTypes,
   PgProtectEventTypes,
   type AnomalyMeasure,
+  type MonitorAlertEvent,
   type PgProtectEvent,
 } from "../events/types.js";
 

@@ -101,6 +101,17 @@ function checkName(name: string, what: string): string {
   return name;
 }
 
+/**
+ * The last segment of a resource id: the name of what it names (`…/backupPolicies/daily` is
+ * `daily`). Any id is read, ARM-shaped or not; one with no segment at all (`""`, `"/"`) has none.
+ */
+export function lastSegment(id: string): string | undefined {
+  return id
+    .split("/")
+    .filter((part) => part !== "")
+    .at(-1);
+}
+
 /** Formats any ARM id from its parts. */
 export function formatResourceId(parts: ParsedResourceId): string {
   const chain = parts.segments

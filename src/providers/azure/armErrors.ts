@@ -8,8 +8,10 @@
  * The service's code becomes the catalogue's code for the same fact (`AZURE_REQUEST_FAILED` for
  * one pgprotect does not know) and travels beside it as `serviceCode`.
  */
+import { isRestError, type RestError } from "@azure/core-rest-pipeline";
 import { codeForServiceCode, type ErrorCode } from "../../domain/errorCodes.js";
 import { AppError, NotFoundError } from "../../domain/errors.js";
+import { roleAssignmentCommand } from "../../domain/protection/roleAssignments.js";
 import type { ErrorOutput, UserFacingErrorOutput } from "./dataProtection/outputModels.js";
 
 /**
@@ -121,6 +123,28 @@ interface Explained {
   readonly serviceRetryable: boolean | undefined;
 }
 
+/**
+ * What to grant when Resource Manager refused the app's identity an action, read from its
+ * `AuthorizationFailed` message ("The client '…' with object id '…' does not have authorization
+ * to perform action '…' over scope '…'"): the refusal names the caller, the action and the scope,
+ * which says more than advice about the Backup vault when the scope is a server or its group.
+ */
+export function refusedActionAdvice(message: string): string | undefined {
+  const refused =
+    /object id '([^']+)' does not have authorization(?: or an ABAC condition not fulfilled)? to perform action '([^']+)' over scope '([^']+)'/i.exec(
+      message,
+    );
+  if (!refused) return undefined;
+  const [, objectId = "", action = "", over = ""] = refused;
+  // A list is refused over its parent's provider namespace (`…/rg/providers/Microsoft.Authorization`);
+  // the role is granted on the parent itself.
+  const scope = over.replace(/\/providers\/[^/]+$/i, "") || over;
+  if (/\/read$/i.test(action)) {
+    return `Grant pgprotect's identity (object id ${objectId}) Reader on ${scope}, which allows '${action}': ${roleAssignmentCommand(objectId, "Reader", scope)}; role assignments can take a few minutes to apply.`;
+  }
+  return `Grant pgprotect's identity (object id ${objectId}) a role that allows '${action}' on ${scope}; role assignments can take a few minutes to apply.`;
+}
+
 function explain(error: ErrorOutput | undefined, fallbackMessage: string): Explained {
   const facing = userFacingErrorOf(error);
   const code = error?.code || facing?.code || undefined;
@@ -129,10 +153,15 @@ function explain(error: ErrorOutput | undefined, fallbackMessage: string): Expla
   const message =
     detailed && !baseMessage.includes(detailed) ? `${baseMessage} (${detailed})` : baseMessage;
   const fromService = facing?.recommendedAction?.filter((a) => a.trim() !== "").join(" ");
+  // Only Resource Manager's own refusal names pgprotect's identity as the client; inside a
+  // service's error (a Data Protection validation) the refused client is the vault's identity.
+  const refusedAdvice =
+    code === undefined || code === "AuthorizationFailed" ? refusedActionAdvice(message) : undefined;
   return {
     serviceCode: code,
     message,
-    recommendedAction: fromService || (code ? defaultRecommendedActions[code] : undefined),
+    recommendedAction:
+      fromService || refusedAdvice || (code ? defaultRecommendedActions[code] : undefined),
     target: error?.target || facing?.target,
     serviceRetryable: facing?.isRetryable,
   };
@@ -146,6 +175,9 @@ function codeOf(serviceCode: string | undefined, statusCode: number | undefined)
   const known =
     serviceCode === undefined ? "AZURE_REQUEST_FAILED" : codeForServiceCode(serviceCode);
   if (known !== "AZURE_REQUEST_FAILED") return known;
+  // Every 403 of Resource Manager is a refusal of the caller (LinkedAuthorizationFailed,
+  // RequestDisallowedByPolicy, …), whatever code it names.
+  if (statusCode === 403) return "AUTHORIZATION_FAILED";
   if (statusCode === 404) return "RESOURCE_NOT_FOUND";
   if (statusCode === 429) return "AZURE_THROTTLED";
   return "AZURE_REQUEST_FAILED";
@@ -231,11 +263,45 @@ export function armErrorFromOperation(error: ErrorOutput | undefined, operation:
 }
 
 /**
- * Turns anything a client call threw into an AppError: AppErrors pass through, transport
- * failures (no response) are retryable.
+ * The answer a thrown `RestError` carries: SDK clients (`@azure/arm-authorization`, any client
+ * built on `@azure/core-client`) throw for an error status instead of returning it, with the
+ * response attached and the service's code and message parsed into the error.
+ */
+function answerOf(thrown: RestError, statusCode: number): ErrorResponseLike {
+  const response = thrown.response;
+  let body: unknown;
+  try {
+    body = response?.bodyAsText ? (JSON.parse(response.bodyAsText) as unknown) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (!isRecord(body) || !isRecord(body["error"])) {
+    // No ARM error body to read: what the client parsed from the answer is all there is.
+    body = thrown.code ? { error: { code: thrown.code, message: thrown.message } } : {};
+  }
+  return { status: statusCode, headers: response?.headers.toJSON() ?? {}, body };
+}
+
+/**
+ * Turns anything a client call threw into an AppError: AppErrors pass through; a `RestError`
+ * with a status is Resource Manager's answer and is classified as {@link armErrorFromResponse}
+ * classifies one (a 403 stays a refusal, a 404 a missing resource, only 408, 429 and 5xx are
+ * retryable); only a failure with no answer at all (DNS, reset, timeout) is
+ * `RESOURCE_MANAGER_UNREACHABLE`, and retryable.
  */
 export function armErrorFromThrown(thrown: unknown, operation: string): AppError {
   if (thrown instanceof AppError) return thrown;
+  if (isRestError(thrown) && thrown.statusCode !== undefined) {
+    const statusCode = thrown.statusCode;
+    if (statusCode >= 400) return armErrorFromResponse(answerOf(thrown, statusCode), operation);
+    // A success the client could not read (a body its model rejects): asking again reads the same.
+    return new ArmError("INVALID_SERVICE_RESPONSE", `${operation}: ${thrown.message}`, {
+      statusCode,
+      httpStatus: 502,
+      retryable: false,
+      cause: thrown,
+    });
+  }
   const message = thrown instanceof Error ? thrown.message : String(thrown);
   return new ArmError("RESOURCE_MANAGER_UNREACHABLE", `${operation} failed: ${message}`, {
     httpStatus: 502,

@@ -6,7 +6,11 @@
 import { normalizeCode } from "../../domain/errorCodes.js";
 import { AppError } from "../../domain/errors.js";
 import type { BackupPolicy, BackupPolicyResource } from "../../domain/policy/types.js";
-import { formatVaultChildId, parseVaultId } from "../../domain/protection/ids.js";
+import {
+  formatVaultChildId,
+  lastSegment as lastIdSegment,
+  parseVaultId,
+} from "../../domain/protection/ids.js";
 import {
   DATABASE_DATASOURCE_TYPE,
   FLEXIBLE_SERVER_DATASOURCE_TYPE,
@@ -383,12 +387,7 @@ export function toPolicyResource(
   };
 }
 
-/** The last segment of a resource id: the name of what it names. */
+/** The last segment of a resource id: the name of what it names; the id itself when it has none. */
 export function lastSegment(id: string): string {
-  return (
-    id
-      .split("/")
-      .filter((s) => s !== "")
-      .pop() ?? id
-  );
+  return lastIdSegment(id) ?? id;
 }

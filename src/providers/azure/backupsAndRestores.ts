@@ -2,7 +2,7 @@
  * Ad-hoc backups and restores: actions that start a job, sent once however their answers are
  * lost, and answered with the job the orchestration then follows.
  */
-import type { Client, HttpResponse } from "@azure-rest/core-client";
+import type { HttpResponse } from "@azure-rest/core-client";
 import { AppError, InvalidInputError } from "../../domain/errors.js";
 import {
   formatServerId,
@@ -102,10 +102,9 @@ export class AzureBackupsAndRestores {
     const v = this.requests.vault(vaultId);
     const { body } = await this.restoreRequestFor(vaultId, instanceName, request);
     const operation = "Validating the restore";
-    const client = this.requests.client as Client;
     const initial = await this.requests.call(operation, () =>
-      client
-        .pathUnchecked(
+      this.requests.client
+        .path(
           `${INSTANCE_ROUTE}/validateRestore`,
           v.subscriptionId,
           v.resourceGroup,
@@ -114,13 +113,18 @@ export class AzureBackupsAndRestores {
         )
         .post({ body: { restoreRequestObject: body } }),
     );
-    if (isUnexpected(initial as never)) this.requests.fail(initial, operation);
+    if (isUnexpected(initial)) this.requests.fail(initial, operation);
     if (initial.status === "202") {
       // Only the outcome matters: a failed operation is thrown with the service's explanation.
-      await runLongRunningOperation<OperationJobExtendedInfoOutput>(client, initial, operation, {
-        ...this.requests.polling,
-        resourceLocationConfig: "azure-async-operation",
-      });
+      await runLongRunningOperation<OperationJobExtendedInfoOutput>(
+        this.requests.client,
+        initial,
+        operation,
+        {
+          ...this.requests.polling,
+          resourceLocationConfig: "azure-async-operation",
+        },
+      );
     }
   }
 

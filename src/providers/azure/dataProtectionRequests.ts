@@ -4,6 +4,7 @@
  * {@link LostAnswer} when the service may have acted without saying so).
  */
 import type { Client, HttpResponse } from "@azure-rest/core-client";
+import { isRestError } from "@azure/core-rest-pipeline";
 import { formatVaultChildId, parseVaultId, type VaultRef } from "../../domain/protection/ids.js";
 import type { ProtectionStatus } from "../../domain/protection/types.js";
 import { armErrorFromResponse, armErrorFromThrown } from "./armErrors.js";
@@ -103,7 +104,11 @@ export class DataProtectionRequests {
       initial = await post();
     } catch (thrown) {
       const error = armErrorFromThrown(thrown, operation);
-      if (isAmbiguousFailure({ thrown })) throw new LostAnswer(error);
+      // A thrown error that carries the service's status is an answer, judged by that status.
+      const status = isRestError(thrown) ? thrown.statusCode : undefined;
+      if (isAmbiguousFailure(status === undefined ? { thrown } : { status })) {
+        throw new LostAnswer(error);
+      }
       throw error;
     }
     if (isUnexpected(initial)) {

@@ -4,13 +4,18 @@
  * into a scratch database of that name on the scratch server (`DRILL_SERVER_SECRET_URI`) by the
  * restore to a server's own load; removal drops the database and deletes the drill's blobs.
  *
- * @remarks Every name a drill leaves behind (the database, the load's temporary database, the
- * blobs) starts with the scratch name, itself under the reserved prefix `pgprotect_drill_`: a
- * sweep recognises a crashed drill's leftovers by that prefix alone.
+ * @remarks Every name a drill leaves behind (the database, a whole server's databases, the loads'
+ * temporary databases, the blobs) starts with the scratch name, itself under the reserved prefix
+ * `pgprotect_drill_`: a sweep recognises a crashed drill's leftovers by that prefix alone.
  */
 import type { TokenCredential } from "@azure/identity";
 import { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
-import { isScratchDatabaseName, SCRATCH_DATABASE_PREFIX } from "../../domain/drills/drill.js";
+import {
+  belongsToScratchTarget,
+  drillScratchTargetOf,
+  isScratchDatabaseName,
+  SCRATCH_DATABASE_PREFIX,
+} from "../../domain/drills/drill.js";
 import { AppError } from "../../domain/errors.js";
 import { parseConnectionString } from "../../domain/protection/connectionString.js";
 import { clientConfig, quoteIdent, withClient } from "../postgresTools.js";
@@ -20,6 +25,7 @@ import type {
   ScratchRestoreStarted,
   SecretPort,
 } from "../ports.js";
+import { containerNameOf } from "./containerUrl.js";
 
 /** Options of {@link createAzureDrillTargets}. */
 export interface AzureDrillTargetOptions {
@@ -37,17 +43,6 @@ export interface AzureDrillTargetOptions {
   readonly credential: TokenCredential;
   /** A connection string of the container's account, used instead of the identity (Azurite). */
   readonly storageConnectionString?: string;
-}
-
-/** Whether a name (database or blob) belongs to the scratch target `scratchName`. */
-function belongsTo(name: string, scratchName: string): boolean {
-  // The load's temporary database and the blobs append `_...` to the scratch name.
-  return name === scratchName || name.startsWith(`${scratchName}_`);
-}
-
-/** The container's name: the last segment of its URL (also path-style, as the emulator serves). */
-function containerNameOf(containerUrl: string): string {
-  return new URL(containerUrl).pathname.split("/").filter(Boolean).at(-1) ?? "";
 }
 
 /** Creates the port. */
@@ -94,6 +89,11 @@ export function createAzureDrillTargets(options: AzureDrillTargetOptions): Drill
   };
 
   return {
+    filesTarget: {
+      containerUrl: options.containerUrl,
+      ...(options.storageScope ? { storageScope: options.storageScope } : {}),
+    },
+
     async startScratchRestore(
       vaultId: string,
       backupInstanceName: string,
@@ -136,13 +136,11 @@ export function createAzureDrillTargets(options: AzureDrillTargetOptions): Drill
       const keep = request.keep ?? [];
       const removed = await remove((name) =>
         scratchName !== undefined
-          ? belongsTo(name, scratchName)
-          : !keep.some((kept) => belongsTo(name, kept)),
+          ? belongsToScratchTarget(name, scratchName)
+          : !keep.some((kept) => belongsToScratchTarget(name, kept)),
       );
-      // Answered by scratch name: a drill's database and blobs are one scratch target.
-      return [
-        ...new Set(removed.map((name) => name.slice(0, SCRATCH_DATABASE_PREFIX.length + 24))),
-      ];
+      // Answered by scratch name: a drill's databases and blobs are one scratch target.
+      return [...new Set(removed.map((name) => drillScratchTargetOf(name) ?? name))];
     },
   };
 }

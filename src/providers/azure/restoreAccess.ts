@@ -8,14 +8,12 @@ import { isIP } from "node:net";
 import { AppError } from "../../domain/errors.js";
 import type { RestoreAccessPort, RestoreAccessReport, StorageAccountLookup } from "../ports.js";
 import type { BackupVaultSummary } from "./backupVaults.js";
+import { containerNameOf } from "./containerUrl.js";
 import { kustoString, type ResourceGraphClient } from "./resourceGraph.js";
-import type { RoleRequirement, VaultAccessChecker } from "./vaultAccess.js";
+import { backupRoles, type RoleRequirement, type VaultAccessChecker } from "./vaultAccess.js";
 
 /** The built-in role, by name and definition GUID. */
-export const storageBlobDataContributor = {
-  name: "Storage Blob Data Contributor",
-  id: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-} as const;
+export const storageBlobDataContributor = backupRoles.storageBlobDataContributor;
 
 /** The roles the vault's identity needs to write a restore's files under `storageScope`. */
 export function requiredRestoreRoles(storageScope: string): RoleRequirement[] {
@@ -40,8 +38,7 @@ export function storageAccountOf(storageScope: string): string {
 /** The container's ARM id the service's `targetResourceArmId` takes, from the account and the container URL. */
 export function containerResourceId(storageScope: string, containerUrl: string): string {
   if (/\/containers\/[^/]+$/i.test(storageScope)) return storageScope;
-  const container = new URL(containerUrl).pathname.split("/").filter(Boolean).at(-1) ?? "";
-  return `${storageAccountOf(storageScope)}/blobServices/default/containers/${container}`;
+  return `${storageAccountOf(storageScope)}/blobServices/default/containers/${containerNameOf(containerUrl)}`;
 }
 
 /**

@@ -43,6 +43,7 @@ import {
   type RestoreToServerPort,
   type SecretPort,
 } from "../ports.js";
+import { containerNameOf } from "./containerUrl.js";
 
 /** Options of {@link createRestoreToServer}. */
 export interface RestoreToServerOptions {
@@ -76,11 +77,6 @@ function loadMarker(loadId: string): string {
   return `pgprotect restore ${loadId}`;
 }
 
-/** The container's name: the last segment of its URL (also path-style, as the emulator serves). */
-function containerNameOf(containerUrl: string): string {
-  return new URL(containerUrl).pathname.split("/").filter(Boolean).at(-1) ?? "";
-}
-
 /** Creates the port. */
 export function createRestoreToServer(options: RestoreToServerOptions): RestoreToServerPort {
   let binDir: Promise<string> | undefined;
@@ -94,6 +90,20 @@ export function createRestoreToServer(options: RestoreToServerOptions): RestoreT
       : new ContainerClient(containerUrl, options.credential);
 
   return {
+    async listRestoredDatabases(request: {
+      readonly containerUrl: string;
+      readonly filePrefix: string;
+    }): Promise<string[]> {
+      const databases: string[] = [];
+      for await (const blob of container(request.containerUrl).listBlobsFlat({
+        prefix: request.filePrefix,
+      })) {
+        const database = restoredDatabaseOf(blob.name, request.filePrefix);
+        if (database !== undefined) databases.push(database);
+      }
+      return databases.sort();
+    },
+
     async loadRestoredFiles(request: LoadRestoredFilesRequest): Promise<LoadedDatabase> {
       const params = parseConnectionString(await options.secrets.getSecret(request.secretUri));
       const server = `${params.host ?? "localhost"}:${params.port ?? 5432}`;
@@ -244,6 +254,16 @@ async function finishedLoad(
   );
 }
 
+/**
+ * The database a restore's file holds, read from its name: `{prefix}_{database}.dump`, as the
+ * service writes one file per database of a whole server; `undefined` for any other name.
+ */
+export function restoredDatabaseOf(blobName: string, filePrefix: string): string | undefined {
+  if (!blobName.startsWith(`${filePrefix}_`) || !blobName.endsWith(".dump")) return undefined;
+  const database = blobName.slice(filePrefix.length + 1, -".dump".length);
+  return database === "" ? undefined : database;
+}
+
 /** The blob holding the dump to load: the one of the database asked, or the only one. */
 async function pickDump(
   blobs: ContainerClient,
@@ -252,14 +272,28 @@ async function pickDump(
   const names: string[] = [];
   for await (const blob of blobs.listBlobsFlat({ prefix: request.filePrefix }))
     names.push(blob.name);
+  return chooseDump(names, request);
+}
+
+/**
+ * Of the blobs a restore wrote under a prefix, the dump to load: the one whose name reads as the
+ * database asked ({@link restoredDatabaseOf}, the rule the drill's plan lists databases by), or,
+ * when none does, the only one whose name contains it; without a database asked, the only blob.
+ *
+ * @throws NotFoundError `RESTORED_FILES_NOT_FOUND` when none fits; AppError
+ * `RESTORED_FILES_AMBIGUOUS` when several do.
+ */
+export function chooseDump(
+  names: readonly string[],
+  request: Pick<LoadRestoredFilesRequest, "filePrefix" | "containerUrl" | "sourceDatabaseName">,
+): string {
   const wanted = request.sourceDatabaseName;
-  const rest = (name: string): string => name.slice(request.filePrefix.length);
-  // `{prefix}_{database}.dump` names its database exactly; a looser match (a name that only
-  // contains it) counts only when no file names it exactly, as `orders` must not also pick
-  // `orders_archive`.
+  // A file that names its database exactly wins over a looser match (a name that only contains
+  // it), as `orders` must not also pick `orders_archive`.
   const exact = wanted
-    ? names.filter((name) => rest(name).replace(/\.[^._]*$/, "") === `_${wanted}`)
+    ? names.filter((name) => restoredDatabaseOf(name, request.filePrefix) === wanted)
     : [];
+  const rest = (name: string): string => name.slice(request.filePrefix.length);
   const candidates = !wanted
     ? names
     : exact.length > 0
@@ -272,7 +306,7 @@ async function pickDump(
       `No file under '${request.filePrefix}'${wanted ? ` of database '${wanted}'` : ""} is in the container ${request.containerUrl}`,
       {
         recommendedAction: wanted
-          ? `Name a database the files hold: ${names.map((n) => n.slice(request.filePrefix.length)).join(", ") || "none"}`
+          ? `Name a database the files hold: ${names.map(rest).join(", ") || "none"}`
           : "Check the restore job: it wrote no file into the container",
       },
     );

@@ -12,10 +12,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
-import type { TlsSettings } from "@azure/core-rest-pipeline";
+import { isRestError, type TlsSettings } from "@azure/core-rest-pipeline";
 import type { TokenCredential } from "@azure/identity";
 import { AppError } from "../../domain/errors.js";
 import { formatServerId, parseDatabaseId, parseServerId } from "../../domain/protection/ids.js";
+import { roleAssignmentCommand } from "../../domain/protection/roleAssignments.js";
 import { ProviderErrorCodes } from "../ports.js";
 import { armErrorFromThrown } from "./armErrors.js";
 import {
@@ -35,7 +36,80 @@ export const backupRoles = {
     name: "PostgreSQL Flexible Server Long Term Retention Backup Role",
     id: "c088a766-074b-43ba-90d4-1fb21feae531",
   },
+  /** Where a restore as files writes (restoreAccess.ts). */
+  storageBlobDataContributor: {
+    name: "Storage Blob Data Contributor",
+    id: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+  },
 } as const;
+
+/**
+ * The roles the deployment lets the app's identity assign with `AUTO_GRANT_ROLE_ASSIGNMENTS`: its
+ * right to write role assignments carries a condition (`autoGrantCondition` in
+ * infra/app/rbac.bicep, whose role ids test/unit/infra checks against this list), which Resource
+ * Manager enforces by refusing any other assignment with 403 `AuthorizationFailed`.
+ */
+export const autoGrantAllowance = {
+  /** Roles on servers, to any service principal. */
+  toServicePrincipals: [backupRoles.flexibleServerLtrBackup, backupRoles.reader],
+  /**
+   * The restore role, only to the Backup vault identities the deployment names: the vault it
+   * creates and `existingBackupVaultPrincipalIds`.
+   */
+  toNamedVaultIdentities: [backupRoles.storageBlobDataContributor],
+} as const;
+
+/** The allowance, as a user reads it in a refusal. */
+function allowanceText(): string {
+  const names = (roles: readonly { name: string }[]) =>
+    roles.map((role) => `'${role.name}'`).join(" and ");
+  return `${names(autoGrantAllowance.toServicePrincipals)} to service principals, and ${names(autoGrantAllowance.toNamedVaultIdentities)} only to the Backup vault identities the deployment names (the vault it creates and existingBackupVaultPrincipalIds)`;
+}
+
+/** What Resource Manager said when it refused a role assignment the app wrote. */
+interface RefusedWrite {
+  readonly serviceCode: string;
+  readonly message: string;
+}
+
+/**
+ * Resource Manager's refusal of the app's own role assignment write: a 403 (`AuthorizationFailed`,
+ * "does not have authorization or an ABAC condition not fulfilled"), which the app's identity
+ * cannot overcome by trying again.
+ */
+function refusedWriteOf(thrown: unknown): RefusedWrite | undefined {
+  if (!isRestError(thrown) || thrown.statusCode !== 403) return undefined;
+  return { serviceCode: thrown.code ?? "AuthorizationFailed", message: thrown.message };
+}
+
+/**
+ * The 403 for a grant Resource Manager refused: the role, the scope and the principal, what the
+ * deployment lets pgprotect grant, and the command that grants it by hand.
+ */
+function grantRefusedError(
+  principalId: string,
+  refused: RoleRequirement,
+  granted: readonly RoleRequirement[],
+  service: RefusedWrite,
+): AppError {
+  const namedVaultsOnly = autoGrantAllowance.toNamedVaultIdentities.some(
+    (role) => role.id === refused.roleDefinitionGuid,
+  );
+  const meanwhile =
+    granted.length === 0
+      ? ""
+      : ` Meanwhile granted: ${granted.map((role) => `'${role.roleName}' on ${role.scope}`).join("; ")}.`;
+  return new AppError(
+    ProviderErrorCodes.missingRequiredPermissions,
+    `The Backup vault's identity ${principalId} lacks '${refused.roleName}' on ${refused.scope}, and pgprotect's identity may not grant it: Resource Manager refused the role assignment (${service.serviceCode}: ${service.message}). The deployment's condition lets pgprotect's identity assign ${allowanceText()}.${meanwhile}`,
+    {
+      httpStatus: 403,
+      retryable: false,
+      serviceCode: service.serviceCode,
+      recommendedAction: `Run: ${roleAssignmentCommand(principalId, refused.roleName, refused.scope)} as someone who may assign roles there${namedVaultsOnly ? `, or add the vault's principal id ${principalId} to the deployment's existingBackupVaultPrincipalIds (PGPROTECT_EXISTING_BACKUP_VAULT_PRINCIPAL_IDS) and run azd provision, so that pgprotect may grant it` : ""}; role assignments can take a few minutes to apply`,
+    },
+  );
+}
 
 /** One role the vault identity must hold at a scope. */
 export interface RoleRequirement {
@@ -186,12 +260,19 @@ export class VaultAccessChecker {
     );
   }
 
-  /** Grants the missing roles; returns what was granted. */
+  /**
+   * Grants the missing roles; returns what was granted.
+   *
+   * @throws AppError `MISSING_REQUIRED_PERMISSIONS` (403) when Resource Manager refuses an
+   * assignment (the deployment's condition does not allow it), naming the role, the scope, the
+   * principal and the command that grants it; the roles after it are not tried.
+   */
   async grantMissingRoles(
     principalId: string,
     requirements: readonly RoleRequirement[],
   ): Promise<RoleRequirement[]> {
     const missing = await this.missingRoles(principalId, requirements);
+    const granted: RoleRequirement[] = [];
     for (const requirement of missing) {
       try {
         await this.client.roleAssignments.create(relativeScope(requirement.scope), randomUUID(), {
@@ -201,14 +282,25 @@ export class VaultAccessChecker {
           principalType: "ServicePrincipal",
         });
       } catch (thrown) {
-        const error = armErrorFromThrown(
+        const refused = refusedWriteOf(thrown);
+        if (refused) throw grantRefusedError(principalId, requirement, granted, refused);
+        // Assigned meanwhile under another name (a concurrent protection of the same server):
+        // the role is held, which is all the grant was for.
+        if (
+          isRestError(thrown) &&
+          thrown.statusCode === 409 &&
+          thrown.code === "RoleAssignmentExists"
+        ) {
+          continue;
+        }
+        throw armErrorFromThrown(
           thrown,
           `Granting '${requirement.roleName}' on ${requirement.scope}`,
         );
-        throw error;
       }
+      granted.push(requirement);
     }
-    return missing;
+    return granted;
   }
 }
 

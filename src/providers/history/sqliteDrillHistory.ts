@@ -2,9 +2,10 @@
  * The drill history in SQLite (`node:sqlite`), in the job history's file under
  * `PGPROTECT_STATE_DIR` (its own table), for the local runtime.
  *
- * @remarks Beginning a drill is one statement that inserts the drill only when no other drill of
- * its backup instance runs, so two starters (a timer tick and an on-demand request, or two
- * processes) cannot both begin one.
+ * @remarks Beginning a drill is one `BEGIN IMMEDIATE` transaction (write lock first, then the
+ * checks, then the insert), so two starters (a timer tick and an on-demand request, or two
+ * processes on one state folder) can neither both begin a drill of one backup instance nor both
+ * take the last place under `maxRunning`. Drills are pruned with the job history's retention.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -71,42 +72,50 @@ export class SqliteDrillHistory implements DrillHistoryPort {
   ): Promise<
     { begun: true } | { begun: false; running: DrillRecord } | { begun: false; atCapacity: number }
   > {
-    const start = Date.parse(drill.startTime);
+    const notBefore = Date.parse(drill.startTime) - abandonedDrillAfterMs;
     const maxRunning = options.maxRunning ?? Number.MAX_SAFE_INTEGER;
-    const inserted = this.#db
-      .prepare(
-        `INSERT INTO drills (id, instance_key, instance_name, instance_friendly, schedule, verdict, start_ms, drill)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?
-         WHERE NOT EXISTS (
-           SELECT 1 FROM drills
-           WHERE instance_key = ? AND verdict = 'InProgress' AND id <> ? AND start_ms > ?)
-         AND (SELECT count(*) FROM drills WHERE verdict = 'InProgress' AND start_ms > ?) < ?
-         ON CONFLICT (id) DO NOTHING`,
-      )
-      .run(
-        ...this.#row(drill),
-        lower(drill.backupInstanceId),
-        drill.id,
-        start - abandonedDrillAfterMs,
-        start - abandonedDrillAfterMs,
-        maxRunning,
-      );
-    if (Number(inserted.changes) === 1) return { begun: true };
+    // IMMEDIATE takes the write lock before the first read: a starter in another process waits
+    // (busy_timeout) instead of counting the same free place.
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const answer = this.#beginHeld(drill, notBefore, maxRunning);
+      this.#db.exec("COMMIT");
+      return answer;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** The decision of {@link beginDrill}, inside its transaction. */
+  #beginHeld(
+    drill: DrillRecord,
+    notBefore: number,
+    maxRunning: number,
+  ):
+    | { begun: true }
+    | { begun: false; running: DrillRecord }
+    | { begun: false; atCapacity: number } {
     // The same drill again (a retried step): it stands.
-    if (await this.getDrill(drill.id)) return { begun: true };
+    if (this.#db.prepare("SELECT 1 FROM drills WHERE id = ?").get(drill.id)) return { begun: true };
     const running = this.#db
       .prepare(
-        `SELECT drill FROM drills WHERE instance_key = ? AND verdict = 'InProgress' AND id <> ?
+        `SELECT drill FROM drills WHERE instance_key = ? AND verdict = 'InProgress' AND start_ms > ?
          ORDER BY start_ms DESC LIMIT 1`,
       )
-      .get(lower(drill.backupInstanceId), drill.id) as { drill: string } | undefined;
+      .get(lower(drill.backupInstanceId), notBefore) as { drill: string } | undefined;
     if (running) return { begun: false, running: JSON.parse(running.drill) as DrillRecord };
     const counted = this.#db
       .prepare("SELECT count(*) AS n FROM drills WHERE verdict = 'InProgress' AND start_ms > ?")
-      .get(start - abandonedDrillAfterMs) as { n: number };
+      .get(notBefore) as { n: number };
     if (Number(counted.n) >= maxRunning) return { begun: false, atCapacity: maxRunning };
-    // Ended in between: this one may begin after all.
-    return this.beginDrill(drill, options);
+    this.#db
+      .prepare(
+        `INSERT INTO drills (id, instance_key, instance_name, instance_friendly, schedule, verdict, start_ms, drill)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(...this.#row(drill));
+    return { begun: true };
   }
 
   /** @inheritdoc */
@@ -189,6 +198,14 @@ export class SqliteDrillHistory implements DrillHistoryPort {
       if (row) found.set(id, JSON.parse(row.drill) as DrillRecord);
     }
     return found;
+  }
+
+  /** @inheritdoc */
+  async prune(before: string): Promise<number> {
+    const removed = this.#db
+      .prepare("DELETE FROM drills WHERE start_ms < ?")
+      .run(Date.parse(before));
+    return Number(removed.changes);
   }
 
   /** Closes the file; later calls fail. */

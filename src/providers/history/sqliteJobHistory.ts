@@ -16,6 +16,7 @@ import {
   type JobHistoryPage,
   type JobHistoryQuery,
 } from "../../domain/history/jobQuery.js";
+import { lastSegment } from "../../domain/protection/ids.js";
 import type { BackupJob } from "../../domain/protection/types.js";
 import type { AlarmRecord, CompletedJobsQuery, JobHistoryPort } from "../ports.js";
 
@@ -85,11 +86,6 @@ export async function loadSqlite(): Promise<typeof sqlite> {
 }
 
 const lower = (text: string) => text.toLowerCase();
-const lastSegment = (id: string) =>
-  id
-    .split("/")
-    .filter((part) => part !== "")
-    .at(-1) ?? id;
 
 /**
  * Opens (creating if needed) the history file in `stateDir`.
@@ -145,7 +141,7 @@ export class SqliteJobHistory implements JobHistoryPort {
           job.operationCategory,
           lower(job.vaultName),
           lower(job.backupInstanceId),
-          lower(lastSegment(job.backupInstanceId)),
+          lower(lastSegment(job.backupInstanceId) ?? job.backupInstanceId),
           lower(job.backupInstanceFriendlyName),
           lower(job.dataSourceId),
           lower(job.dataSourceName),

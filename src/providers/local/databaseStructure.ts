@@ -21,6 +21,7 @@ import { dumpDatabaseToDirectory } from "./directoryDump.js";
 import { dumpDatabaseToFile, type DumpOptions } from "./dumpFile.js";
 import { dumpPlanFor, largeTableCount, SINGLE_FILE_DUMP } from "./dumpPlan.js";
 import { clientConfig, postgresFailure, withClient } from "./pgConnection.js";
+import { serverMajorOf } from "./processes.js";
 
 /** The version of the description this code writes and compares. */
 export const STRUCTURE_FORMAT = 1;
@@ -250,21 +251,31 @@ export function compareStructure(expected: RecordedStructure, actual: RecordedSt
   return differences;
 }
 
+/** The server's version as `SHOW server_version` gives it, without the build's description. */
+async function serverVersionOf(client: pg.Client): Promise<string> {
+  const row = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0];
+  return String(row?.server_version ?? "").split(" ")[0] ?? "";
+}
+
 /**
  * Runs `dump` in a snapshot whose structure is recorded: a read-only repeatable-read transaction
  * exports its snapshot, stays open while `dump` dumps it and describes the catalogue meanwhile.
  *
  * @remarks Where no snapshot can be exported (a server that refuses it), `dump` runs without one
- * and no structure is recorded; its restores say that structure was not compared.
+ * and no structure is recorded; its restores say that structure was not compared. The same
+ * connection tells the server's version: a backup opens no other connection of its own.
  */
 async function inRecordedSnapshot<T extends object>(
   options: Pick<DumpOptions, "params" | "database">,
-  dump: (client: pg.Client, snapshot: string | undefined) => Promise<T>,
-): Promise<T & { readonly structure?: RecordedStructure }> {
+  dump: (client: pg.Client, snapshot: string | undefined, serverVersion: string) => Promise<T>,
+): Promise<T & { readonly structure?: RecordedStructure; readonly serverVersion: string }> {
   return withClient(
     clientConfig(options.params, options.database),
     `Recording the structure of '${options.database}'`,
     async (client) => {
+      const serverVersion = await serverVersionOf(client).catch((error: unknown) => {
+        throw postgresFailure(error, `Connecting to '${options.database}'`);
+      });
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       let snapshot: string | undefined;
       try {
@@ -278,7 +289,7 @@ async function inRecordedSnapshot<T extends object>(
       try {
         // The description reads the same snapshot while the dump runs, off the dump's path. The
         // dump's own queries on this connection are asked first, so they go first.
-        const dumped = dump(client, snapshot);
+        const dumped = dump(client, snapshot, serverVersion);
         const described = snapshot ? describeStructure(client) : Promise.resolve(undefined);
         const [result, structure] = await Promise.allSettled([dumped, described]);
         // A failed dump is the failure; a failed description fails a dump that has ended.
@@ -288,7 +299,11 @@ async function inRecordedSnapshot<T extends object>(
             structure.reason,
             `Recording the structure of '${options.database}'`,
           );
-        return structure.value ? { ...result.value, structure: structure.value } : result.value;
+        return {
+          ...result.value,
+          ...(structure.value ? { structure: structure.value } : {}),
+          serverVersion,
+        };
       } finally {
         await client.query("ROLLBACK").catch(() => undefined);
       }
@@ -297,7 +312,10 @@ async function inRecordedSnapshot<T extends object>(
 }
 
 /** Options of {@link dumpDatabaseForRecoveryPoint}. */
-export interface RecoveryPointDumpOptions extends Omit<DumpOptions, "file" | "snapshot"> {
+export interface RecoveryPointDumpOptions extends Omit<
+  DumpOptions,
+  "file" | "snapshot" | "serverMajor"
+> {
   /** The staging folder the dump is written in. */
   readonly folder: string;
   /** The dump's name in the folder, without extension (`.dump` or `.dir` is added). */
@@ -316,6 +334,9 @@ export type RecoveryPointDump = Pick<
   "fileName" | "sizeBytes" | "sha256" | "format" | "parts" | "structure"
 >;
 
+/** A database's dump for a recovery point, and the version of the server it was dumped from. */
+export type RecoveryPointDumpOutcome = RecoveryPointDump & { readonly serverVersion: string };
+
 /**
  * Dumps a database for a recovery point, in the format its size calls for (see `dumpPlan.ts`):
  * `pg_dump -Fd -j N` into `<baseName>.dir` where several tables are large, else `pg_dump -Fc`
@@ -326,8 +347,8 @@ export type RecoveryPointDump = Pick<
  */
 export async function dumpDatabaseForRecoveryPoint(
   options: RecoveryPointDumpOptions,
-): Promise<RecoveryPointDump> {
-  return inRecordedSnapshot(options, async (client, snapshot) => {
+): Promise<RecoveryPointDumpOutcome> {
+  return inRecordedSnapshot(options, async (client, snapshot, serverVersion) => {
     const plan =
       snapshot === undefined || Math.min(options.maxJobs, options.cores) < 2
         ? SINGLE_FILE_DUMP
@@ -344,12 +365,16 @@ export async function dumpDatabaseForRecoveryPoint(
       parallelTableMinBytes: _minBytes,
       ...dump
     } = options;
-    const snapshotOption = snapshot ? { snapshot } : {};
+    const serverMajor = serverMajorOf(serverVersion);
+    const toolOptions = {
+      ...(snapshot ? { snapshot } : {}),
+      ...(serverMajor === undefined ? {} : { serverMajor }),
+    };
     if (plan.format === "directory") {
       const fileName = `${baseName}.dir`;
       const result = await dumpDatabaseToDirectory({
         ...dump,
-        ...snapshotOption,
+        ...toolOptions,
         folder: path.join(folder, fileName),
         jobs: plan.jobs,
       });
@@ -358,7 +383,7 @@ export async function dumpDatabaseForRecoveryPoint(
     const fileName = `${baseName}.dump`;
     const result = await dumpDatabaseToFile({
       ...dump,
-      ...snapshotOption,
+      ...toolOptions,
       file: path.join(folder, fileName),
     });
     return { fileName, format: "custom" as const, ...result };

@@ -2,13 +2,25 @@
  * The local provider's scratch targets for restore drills: a database of a reserved name
  * (`pgprotect_drill_...`, see `domain/drills/drill.ts`) on the protected database's own server,
  * restored into by the vault's ordinary restore (which checks the recovery point's files first and
- * verifies the restored data against the dump), and dropped afterwards.
+ * verifies the restored data against the dump), and dropped afterwards. A whole server's drill
+ * restores each database of the recovery point into its own scratch database, by its own job.
  */
 import { AppError } from "../../domain/errors.js";
-import { isScratchDatabaseName, SCRATCH_DATABASE_PREFIX } from "../../domain/drills/drill.js";
-import { formatDatabaseId, parseDatabaseId } from "../../domain/protection/ids.js";
+import {
+  belongsToScratchTarget,
+  databaseScratchName,
+  drillScratchTargetOf,
+  isScratchDatabaseName,
+  SCRATCH_DATABASE_PREFIX,
+} from "../../domain/drills/drill.js";
+import { formatDatabaseId, parseDatabaseId, parseServerId } from "../../domain/protection/ids.js";
 import { FLEXIBLE_SERVER_DATASOURCE_TYPE } from "../../domain/protection/naming.js";
-import type { DrillTargetPort, JobReference } from "../ports.js";
+import type {
+  DrillTargetPort,
+  JobReference,
+  RestoreToDatabaseTarget,
+  ScratchRestoreStarted,
+} from "../ports.js";
 import type { LocalBackupService } from "./localBackupService.js";
 import { clientConfig, quoteIdent, withClient } from "./pgConnection.js";
 import type { LocalResourceDirectory } from "./resourceDirectory.js";
@@ -29,7 +41,7 @@ export class LocalDrillTargets implements DrillTargetPort {
     backupInstanceName: string,
     recoveryPointId: string,
     scratchName: string,
-  ): Promise<JobReference> {
+  ): Promise<ScratchRestoreStarted> {
     if (!isScratchDatabaseName(scratchName)) {
       // Only a reserved name may be dropped by a later sweep: anything else is refused here.
       throw new AppError(
@@ -39,24 +51,68 @@ export class LocalDrillTargets implements DrillTargetPort {
       );
     }
     const instance = await this.#backup.getBackupInstance(vaultId, backupInstanceName);
-    if (instance.dataSourceInfo.datasourceType === FLEXIBLE_SERVER_DATASOURCE_TYPE) {
-      throw new AppError(
-        "DRILL_NOT_SUPPORTED",
-        `'${instance.friendlyName}' is a whole server, restored as files only; the local provider drills databases`,
-        {
-          httpStatus: 501,
-          recommendedAction: "Drill the server's databases, protected one by one",
-        },
-      );
-    }
-    const source = parseDatabaseId(instance.dataSourceInfo.resourceId);
-    return this.#backup.triggerRestore(vaultId, backupInstanceName, {
-      recoveryPointId,
-      target: {
+    const datasourceId = instance.dataSourceInfo.resourceId;
+    if (instance.dataSourceInfo.datasourceType !== FLEXIBLE_SERVER_DATASOURCE_TYPE) {
+      const source = parseDatabaseId(datasourceId);
+      const restoreOnce = await this.#restorer(vaultId, backupInstanceName, recoveryPointId);
+      return restoreOnce({
         kind: "database",
         targetDatabaseId: formatDatabaseId({ ...source, databaseName: scratchName }),
-      },
-    });
+      });
+    }
+    // A whole server: every database of the recovery point into its own scratch database, each
+    // by its own job; the jobs wait for slots of the server as its backups' dumps do.
+    const point = (await this.#backup.listRecoveryPoints(vaultId, backupInstanceName)).find(
+      (p) => p.recoveryPointId === recoveryPointId.split("/").pop(),
+    );
+    if (!point) {
+      throw new AppError(
+        "RECOVERY_POINT_NOT_FOUND",
+        `The backup instance '${instance.friendlyName}' has no recovery point '${recoveryPointId}'`,
+        { httpStatus: 404 },
+      );
+    }
+    const server = parseServerId(datasourceId);
+    const restoreOnce = await this.#restorer(vaultId, backupInstanceName, recoveryPointId);
+    const databases = [];
+    for (const file of point.files) {
+      const scratchTarget = databaseScratchName(scratchName, file.databaseName);
+      const { jobId } = await restoreOnce({
+        kind: "database",
+        targetDatabaseId: formatDatabaseId({ ...server, databaseName: scratchTarget }),
+        sourceDatabaseName: file.databaseName,
+      });
+      databases.push({ databaseName: file.databaseName, scratchTarget, jobId });
+    }
+    return { databases };
+  }
+
+  /**
+   * What starts the restore of the recovery point into a target, or answers the job that restores
+   * into it already: a step retried after a crash (its answer lost) must not start a second
+   * restore into the same scratch database, which would find it taken and fail. The vault's jobs
+   * are read once here, however many databases a server has.
+   */
+  async #restorer(
+    vaultId: string,
+    backupInstanceName: string,
+    recoveryPointId: string,
+  ): Promise<(target: RestoreToDatabaseTarget) => Promise<JobReference>> {
+    const pointId = recoveryPointId.split("/").pop();
+    const earlier = new Map<string, string>();
+    for (const job of await this.#backup.listJobs(vaultId, {
+      backupInstanceName,
+      operation: ["Restore"],
+    })) {
+      const destination = job.recoveryDestination?.toLowerCase();
+      if (destination !== undefined && job.recoveryPointId === pointId && !earlier.has(destination))
+        earlier.set(destination, job.id);
+    }
+    return async (target) => {
+      const jobId = earlier.get(target.targetDatabaseId.toLowerCase());
+      if (jobId !== undefined) return { jobId };
+      return this.#backup.triggerRestore(vaultId, backupInstanceName, { recoveryPointId, target });
+    };
   }
 
   /** @inheritdoc */
@@ -64,8 +120,8 @@ export class LocalDrillTargets implements DrillTargetPort {
     readonly scratchName?: string;
     readonly keep?: readonly string[];
   }): Promise<string[]> {
-    const keep = new Set(request.keep ?? []);
-    const removed: string[] = [];
+    const keep = request.keep ?? [];
+    const removed = new Set<string>();
     for (const server of await this.#directory.listServers()) {
       const admin = clientConfig(this.#directory.serverConnection(server.name), "postgres");
       await withClient(
@@ -79,19 +135,19 @@ export class LocalDrillTargets implements DrillTargetPort {
             )
           ).rows;
           for (const { datname } of rows) {
-            if (
+            // A whole server's drill has a scratch database per database, named after its own.
+            const doomed =
               request.scratchName !== undefined
-                ? datname !== request.scratchName
-                : keep.has(datname)
-            )
-              continue;
+                ? belongsToScratchTarget(datname, request.scratchName)
+                : !keep.some((kept) => belongsToScratchTarget(datname, kept));
+            if (!doomed) continue;
             // FORCE: a pg_restore cut off by a crash may still hold a session.
             await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
-            removed.push(datname);
+            removed.add(drillScratchTargetOf(datname) ?? datname);
           }
         },
       );
     }
-    return removed;
+    return [...removed];
   }
 }

@@ -204,8 +204,8 @@ export class VaultFolder {
     store: RecoveryPointStoreType,
     manifest: RecoveryPointManifest,
   ): Promise<void> {
+    // Its rename's folder sync covers the dumps' entries too: the staging folder is synced once.
     await writeJsonAtomic(path.join(staging, "manifest.json"), manifest, 0o600);
-    await fsyncFolder(staging);
     const target = this.recoveryPointFolder(
       store,
       manifest.backupInstanceName,

@@ -14,15 +14,17 @@
  *
  * Compared with reading each table back after `pg_restore`: the data go through this process once
  * instead of three times (the dump's fingerprint, the load, the read-back), the tables load in
- * parallel, and the indexes are built once all data are in, in parallel. The check of the
- * recovery point's files before the restore leaves the table data files' content to this load
- * (it checks their presence and size), so a data file is read once in all; a content change
- * found here fails the restore with `RecoveryPointCorrupt` (see `restores.ts`).
+ * parallel, and the indexes are built once all data are in, in parallel. The rows are written frozen
+ * (see {@link emptiedInThisTransaction}), so no index build or first VACUUM writes every page again
+ * to set hint bits. The check of the recovery point's files before the restore leaves the table
+ * data files' content to this load (it checks their presence and size), so a data file is read
+ * once in all; a content change found here fails the restore with `RecoveryPointCorrupt` (see
+ * `restores.ts`).
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -197,8 +199,16 @@ async function copyHeaderFor(
 }
 
 /**
- * Reads every table's `COPY` header, `concurrency` at a time: they need the dump only, so they
- * are read while the schema is restored, and the loads then start at once.
+ * Reads every table's `COPY` header with one `pg_restore`: they need the dump's table of contents
+ * only, so they are read while the schema is restored, and the loads then start at once.
+ *
+ * @remarks `pg_restore --data-only -f -` prints each entry's `COPY` statement and then the
+ * entry's data file as it is. It runs over a scratch folder holding the dump's `toc.dat` and an
+ * empty file in place of each table's data file, so it reads no data and ends at once; a `-L`
+ * list gives the entries in the order their statements then come. Each table gets the session
+ * settings printed before its statement, as `pg_restore`'s one session would have them. Should the
+ * statements not pair with the list (not one `COPY` per entry), each header is read on its own,
+ * from the dump, as before (one tool per table, `concurrency` at a time).
  */
 export function copyHeaders(
   binDir: string,
@@ -207,15 +217,62 @@ export function copyHeaders(
   entries: readonly TableDataEntry[],
   concurrency: number,
 ): Map<number, Promise<CopyHeader>> {
+  const all = readAllCopyHeaders(binDir, dumpDir, scratch, entries).catch(() => undefined);
   const limit = pLimit(Math.max(1, concurrency));
   const headers = new Map<number, Promise<CopyHeader>>();
-  for (const entry of entries) {
-    const header = limit(() => copyHeaderFor(binDir, dumpDir, scratch, entry));
+  for (const [index, entry] of entries.entries()) {
+    const header = all.then(
+      (read) => read?.[index] ?? limit(() => copyHeaderFor(binDir, dumpDir, scratch, entry)),
+    );
     // A failure is the load's to report, when it asks for the header.
     header.catch(() => undefined);
     headers.set(entry.dumpId, header);
   }
   return headers;
+}
+
+/** `-- Data for Name: <name>; Type: TABLE DATA; Schema: <schema>; Owner: ...` in a script. */
+const DATA_HEADER = /^-- Data for Name: (.*); Type: TABLE DATA; Schema: (.*); Owner: /;
+
+/** Every entry's header in the list's order, or undefined when they do not pair with it. */
+async function readAllCopyHeaders(
+  binDir: string,
+  dumpDir: string,
+  scratch: string,
+  entries: readonly TableDataEntry[],
+): Promise<CopyHeader[] | undefined> {
+  if (entries.length === 0) return [];
+  const folder = await mkdtemp(path.join(scratch, "headers-"));
+  await copyFile(path.join(dumpDir, "toc.dat"), path.join(folder, "toc.dat"));
+  // `<id>.dat` is opened before `<id>.dat.gz`: an empty one stands for either.
+  await Promise.all(entries.map((e) => writeFile(path.join(folder, `${e.dumpId}.dat`), "")));
+  const listFile = path.join(folder, "tables.list");
+  await writeFile(listFile, `${entries.map((e) => e.listLine).join("\n")}\n`, { mode: 0o600 });
+  const { stdout } = await runTool(path.join(binDir, "pg_restore"), [
+    "--data-only",
+    "-L",
+    listFile,
+    "-f",
+    "-",
+    folder,
+  ]);
+  const headers: CopyHeader[] = [];
+  // The settings so far, as the script's one session would have them at each statement.
+  const settings: string[] = [];
+  for (const line of stdout.split("\n")) {
+    const named = DATA_HEADER.exec(line);
+    if (named) {
+      // Each statement must be the one of the list's entry at its place.
+      const entry = entries[headers.length];
+      if (!entry?.listLine.includes(` TABLE DATA ${named[2]} ${named[1]} `)) return undefined;
+      continue;
+    }
+    const copy = COPY_START.exec(line);
+    if (copy) {
+      headers.push({ settings: [...settings], copyStatement: line, table: copy[1] as string });
+    } else if (SESSION_SETTING.test(line)) settings.push(line);
+  }
+  return headers.length === entries.length ? headers : undefined;
 }
 
 /** Hashes what passes through. */
@@ -249,6 +306,31 @@ export interface VerifiedLoadOptions {
   readonly sessionOptions?: string | undefined;
 }
 
+/**
+ * Empties a plain table in the open transaction (`TRUNCATE ONLY`), so that its `COPY` may write
+ * its rows frozen; returns false, touching nothing, for any other target.
+ *
+ * @remarks The table was created empty by this restore's pre-data moments ago and nobody else
+ * uses the new database, so the truncation removes nothing; it gives the table a new file in this
+ * transaction, which is what `COPY ... FREEZE` requires. Frozen rows are visible to all at once
+ * and their pages are marked all-visible as they are written, so the index builds that read the
+ * table next do not set hint bits on every row and write every page of it a second time, and the
+ * first VACUUM has nothing to freeze. If wal_level is `minimal`, the server skips the WAL of the
+ * rows too, as it does for `pg_restore -j`, which truncates likewise. A partitioned table (the
+ * target of a dump made with `--load-via-partition-root`) is not truncated: that would empty the
+ * partitions other loads fill.
+ */
+async function emptiedInThisTransaction(client: pg.Client, table: string): Promise<boolean> {
+  const found = await client.query<{ relkind: string }>(
+    "SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
+    [table],
+  );
+  if (found.rows[0]?.relkind !== "r") return false;
+  // The name is the dump's own quoted, schema-qualified one, as pg_restore would send it.
+  await client.query(`TRUNCATE ONLY ${table}`);
+  return true;
+}
+
 /** Loads one table's data file into the server, hashing and counting what it sends. */
 async function loadTable(
   options: VerifiedLoadOptions,
@@ -278,10 +360,17 @@ async function loadTable(
   try {
     await client.connect();
     for (const setting of header.settings) await client.query(setting);
+    await client.query("BEGIN");
+    const freeze = await emptiedInThisTransaction(client, header.table);
     const digest = new Digest();
     const rows = new CopyRows();
     const copy = client.query(
-      copyFrom(header.copyStatement.replace(/ FROM stdin;$/, " FROM STDIN")),
+      copyFrom(
+        header.copyStatement.replace(
+          / FROM stdin;$/,
+          freeze ? " FROM STDIN WITH (FREEZE)" : " FROM STDIN",
+        ),
+      ),
     );
     const stages = [
       createReadStream(path.join(options.dumpDir, part.fileName), { highWaterMark: 256 * 1024 }),
@@ -292,6 +381,7 @@ async function loadTable(
     ] as const;
     await pipeline(stages as unknown as [NodeJS.ReadableStream, ...NodeJS.WritableStream[]]);
     const stored = Number(copy.rowCount ?? -1);
+    await client.query("COMMIT");
     const actualChecksum = digest.hex();
     const matches = stored === rows.rows && actualChecksum === part.sha256;
     return {
@@ -319,6 +409,12 @@ async function loadTable(
 /**
  * Loads every table's data, `jobs` at a time (largest files first, so that the last to end is a
  * small one), and returns each table's check in the dump's order.
+ *
+ * @remarks Once a load has failed or found its data file changed, no new table's load starts (the
+ * loads under way end): the restore fails then whatever the others would find, and the sooner it
+ * does, the sooner its database is dropped. The checks returned are then those of the tables
+ * loaded, the changed one among them; a failure is thrown at once (the database's drop ends the
+ * loads still under way).
  */
 export async function loadTablesVerified(
   options: VerifiedLoadOptions,
@@ -330,13 +426,22 @@ export async function loadTablesVerified(
     .sort((a, b) => sizeOf(b.entry) - sizeOf(a.entry));
   const results: Array<TableComparison & { readonly mismatch?: string }> = [];
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < order.length) {
+    while (!failed && next < order.length) {
       const { entry, index } = order[next++] as (typeof order)[number];
-      results[index] = await loadTable(options, entry);
+      try {
+        const loaded = await loadTable(options, entry);
+        results[index] = loaded;
+        if (loaded.actualChecksum !== loaded.expectedChecksum) failed = true;
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   const workers = Math.max(1, Math.min(options.jobs, order.length));
   await Promise.all(Array.from({ length: workers }, worker));
-  return results;
+  // Without holes where a table was not loaded.
+  return results.filter((result) => result !== undefined);
 }

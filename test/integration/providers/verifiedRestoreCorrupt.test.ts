@@ -16,6 +16,20 @@ INSERT INTO public.accounts SELECT g, 'account ' || g FROM generate_series(1, 50
 ANALYZE;
 `;
 
+/** Forty tables of about the same size, `many_00` the largest by a few rows, with a key each. */
+const MANY_SQL = `
+DO $$
+BEGIN
+  FOR t IN 0..39 LOOP
+    EXECUTE format('CREATE TABLE public.many_%s (id int PRIMARY KEY, memo text)', lpad(t::text, 2, '0'));
+    EXECUTE format(
+      'INSERT INTO public.many_%s SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, %s) AS g',
+      lpad(t::text, 2, '0'), CASE WHEN t = 0 THEN 2100 ELSE 2000 END);
+  END LOOP;
+END $$;
+ANALYZE;
+`;
+
 /**
  * A directory-format point's table data files are hashed while they load, not read beforehand:
  * a changed one must still fail the restore with RECOVERY_POINT_CORRUPT and leave no database.
@@ -27,14 +41,16 @@ describe("local provider: a directory-format recovery point whose table data cha
   beforeAll(async () => {
     await pgFixture.query("postgres", "CREATE DATABASE ledger");
     await pgFixture.query("ledger", LEDGER_SQL);
+    await pgFixture.query("postgres", "CREATE DATABASE many");
+    await pgFixture.query("many", MANY_SQL);
   });
 
   afterAll(async () => {
     for (const dispose of disposers) await dispose();
   });
 
-  /** A fresh provider with a directory-format point of `ledger` at `compression`. */
-  async function directoryPoint(compression: number) {
+  /** A fresh provider with a directory-format point of `database` at `compression`. */
+  async function directoryPoint(compression: number, database = "ledger") {
     const env = await createTestProvider(pgFixture.cluster, {
       parallelJobs: 2,
       parallelTableMinBytes: 64 * 1024,
@@ -46,7 +62,7 @@ describe("local provider: a directory-format recovery point whose table data cha
       env.provider,
       env.vaultId,
       pgFixture.cluster,
-      "ledger",
+      database,
     );
     const job = await backupNow(env.provider, env.vaultId, instance.name);
     const point = (await env.provider.backup.listRecoveryPoints(env.vaultId, instance.name)).find(
@@ -130,6 +146,39 @@ describe("local provider: a directory-format recovery point whose table data cha
     expect(job.errorDetails?.[0]?.code).toBe("RECOVERY_POINT_CORRUPT");
     expect(job.errorDetails?.[0]?.message).toContain(largest.sha256);
     expect(await databaseExists("ledger_changed")).toBe(false);
+  });
+
+  it("stops loading the other tables once one table's data file is found changed, and leaves no database", async () => {
+    // Arrange: the largest table, loaded first, has a changed value; the server logs each COPY.
+    const { env, instance, point, dumpFolder, largest } = await directoryPoint(0, "many");
+    const file = path.join(dumpFolder, largest.fileName);
+    const text = await readFile(file, "latin1");
+    const changed = text.replace("\tc4ca4238", "\tc4ca4239");
+    expect(changed).not.toBe(text);
+    await writeFile(file, changed, "latin1");
+    const serverLog = path.join(path.dirname(pgFixture.cluster.dataDir), "postgres.log");
+    const logBefore = (await readFile(serverLog, "utf8")).length;
+    await pgFixture.query("postgres", "ALTER SYSTEM SET log_statement = 'all'");
+    await pgFixture.query("postgres", "SELECT pg_reload_conf()");
+
+    // Act
+    let job: Awaited<ReturnType<typeof restoreInto>>;
+    try {
+      job = await restoreInto(env, instance, point, "many_changed");
+    } finally {
+      await pgFixture.query("postgres", "ALTER SYSTEM RESET log_statement");
+      await pgFixture.query("postgres", "SELECT pg_reload_conf()");
+    }
+
+    // Assert
+    expect(job.status).toBe("Failed");
+    expect(job.errorDetails?.[0]?.code).toBe("RECOVERY_POINT_CORRUPT");
+    expect(job.errorDetails?.[0]?.message).toContain(largest.sha256);
+    expect(await databaseExists("many_changed")).toBe(false);
+    const log = (await readFile(serverLog, "utf8")).slice(logBefore);
+    const copies = log.match(/statement: COPY public\.many_\d\d /g) ?? [];
+    expect(copies.length).toBeGreaterThan(0);
+    expect(copies.length).toBeLessThan(40);
   });
 
   it("still restores and verifies an intact directory-format point", async () => {

@@ -18,6 +18,8 @@ import type { AddressInfo } from "node:net";
 import { OpenApiValidator, type ContractViolation } from "./openApiValidator.js";
 import { RequiredOnlyPruner } from "./requiredOnly.js";
 import { FakeRestores } from "./restores.js";
+import { FakeRoleAssignmentCondition } from "./roleAssignmentCondition.js";
+import { FakeCallerReadAccess } from "./callerReadAccess.js";
 import { isStorageAccountsQuery, storageAccountRows } from "./storageAccounts.js";
 import { FakeVaultPosture } from "./vaultPosture.js";
 import { FakePostgresServers, isPostgresServerPath } from "./fakePostgresServers.js";
@@ -264,6 +266,10 @@ export class FakeArm {
 
   /** The vaults' security settings and resource guard proxies (`vaultPosture.ts`). */
   readonly vaultPosture = new FakeVaultPosture();
+  /** The condition on the app's own role assignment writes (`roleAssignmentCondition.ts`). */
+  readonly roleAssignmentCondition = new FakeRoleAssignmentCondition();
+  /** The app's own right to read, from its role assignments (`callerReadAccess.ts`); off at first. */
+  readonly callerReadAccess = new FakeCallerReadAccess();
   private readonly vaults = new Map<string, Vault>();
   private readonly policies = new Map<string, Json>();
   private readonly instances = new Map<string, Instance>();
@@ -587,10 +593,16 @@ export class FakeArm {
     this.requests.push(record);
     // Resource Graph has its own per-user quota, not Resource Manager's buckets.
     const throttle = graph ? undefined : this.throttleAnswer(method);
+    // Resource Graph does not refuse a read: it answers only what the caller may read.
+    const readRefusal = graph
+      ? undefined
+      : this.callerReadAccess.refusal(method, url.pathname, this.assignments);
     if (req.headers.authorization !== `Bearer ${this.options.token ?? "fake-arm-token"}`) {
       answer = new HttpAnswer(401, {
         error: { code: "AuthenticationFailed", message: "Authentication failed." },
       });
+    } else if (readRefusal) {
+      answer = new HttpAnswer(readRefusal.status, readRefusal.body);
     } else if (
       method === "POST" &&
       url.pathname.toLowerCase() === "/providers/microsoft.resourcegraph/resources"
@@ -733,7 +745,15 @@ export class FakeArm {
     }
     if (method === "PUT" && match?.[2]) {
       const properties = (
-        body as { properties?: { roleDefinitionId?: string; principalId?: string } } | undefined
+        body as
+          | {
+              properties?: {
+                roleDefinitionId?: string;
+                principalId?: string;
+                principalType?: string;
+              };
+            }
+          | undefined
       )?.properties;
       if (!properties?.roleDefinitionId || !properties.principalId) {
         this.violations.push({
@@ -743,6 +763,27 @@ export class FakeArm {
         });
         return new HttpAnswer(400, {
           error: { code: "InvalidRequest", message: "missing properties" },
+        });
+      }
+      const refused = this.roleAssignmentCondition.refusal(url.pathname, {
+        roleDefinitionId: properties.roleDefinitionId,
+        principalId: properties.principalId,
+        principalType: properties.principalType,
+      });
+      if (refused) return new HttpAnswer(refused.status, refused.body);
+      // Resource Manager keeps one assignment of a role to a principal at a scope: another name
+      // for the same is refused, as when two callers grant it at once.
+      const principal = properties.principalId.toLowerCase();
+      const role = properties.roleDefinitionId.split("/").at(-1)?.toLowerCase();
+      const existing = this.assignments.find(
+        (a) =>
+          a.scope.toLowerCase() === scope.toLowerCase() &&
+          a.principalId.toLowerCase() === principal &&
+          a.roleDefinitionId.split("/").at(-1)?.toLowerCase() === role,
+      );
+      if (existing && existing.name !== match[2]) {
+        return new HttpAnswer(409, {
+          error: { code: "RoleAssignmentExists", message: "The role assignment already exists." },
         });
       }
       const assignment = {

@@ -8,7 +8,11 @@ import {
   type AzureServicesOptions,
   type AzureSettings,
 } from "../../../src/providers/azure/azureServices.js";
-import { requiredVaultRoles } from "../../../src/providers/azure/vaultAccess.js";
+import {
+  createVaultAccessChecker,
+  requiredVaultRoles,
+  type VaultAccessChecker,
+} from "../../../src/providers/azure/vaultAccess.js";
 import { defaultPolicyTemplate } from "../../../src/domain/policy/template.js";
 import type { BackupPolicyPort } from "../../../src/providers/ports.js";
 import { FAKE_VAULT_PRINCIPAL_ID, type FakeArm } from "./fakeArmServer.js";
@@ -95,6 +99,16 @@ export function azureServicesAgainst(
       ...options.services,
     },
   );
+}
+
+/** The app's role checker pointed at a fake, with the fake's token, trusting its certificate. */
+export function vaultAccessCheckerAgainst(fake: FakeArm): VaultAccessChecker {
+  return createVaultAccessChecker({
+    credential: fakeArmCredential(),
+    subscriptionId: FAKE_SUBSCRIPTION_ID,
+    endpoint: fake.url,
+    tlsOptions: { ca: fake.ca },
+  });
 }
 
 /**

@@ -77,6 +77,7 @@ export class FakeRestores<Answer> {
   private readonly accounts: FakeStorageAccount[] = [];
   private readonly refusals = new Map<string, { code: string; message: string }>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly leftOut = new Set<string>();
   /** The files restores wrote, in order. */
   readonly written: WrittenFile[] = [];
 
@@ -105,6 +106,19 @@ export class FakeRestores<Answer> {
   /** Lets restores of a backup instance through again after {@link refuse}. */
   allow(backupInstanceName: string): void {
     this.refusals.delete(backupInstanceName.toLowerCase());
+  }
+
+  /**
+   * Makes restores as files write no dump of the database (as a service that lost it would), the
+   * others as before, until {@link writeEveryDump}.
+   */
+  leaveOutDump(databaseName: string): void {
+    this.leftOut.add(databaseName);
+  }
+
+  /** Lets restores as files write every database's dump again after {@link leaveOutDump}. */
+  writeEveryDump(): void {
+    this.leftOut.clear();
   }
 
   /** Resolves once every restore started so far has written its files (or failed). */
@@ -292,6 +306,7 @@ export class FakeRestores<Answer> {
       account.connectionString,
     ).getContainerClient(containerName);
     for (const [database, url] of Object.entries(source.databases)) {
+      if (this.leftOut.has(database)) continue;
       const dump = await pgDump(source.binDir, url);
       const blobName = `${filePrefix}_${database}.dump`;
       // FailIfExists: the service never overwrites a file of an earlier restore.

@@ -11,6 +11,8 @@ import {
   openSqliteJobHistory,
   type SqliteJobHistory,
 } from "../../../src/providers/history/sqliteJobHistory.js";
+import { openSqliteDrillHistory } from "../../../src/providers/history/sqliteDrillHistory.js";
+import { drillRecord } from "../../support/drillHistoryContract.js";
 import { jobAt } from "../../support/jobHistoryContract.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -21,14 +23,17 @@ afterEach(async () => {
 async function recorder(config: JobHistoryDependencies["config"] = {}) {
   const folder = await mkdtemp(path.join(tmpdir(), "pgprotect-history-"));
   const history: SqliteJobHistory = await openSqliteJobHistory(folder);
+  const drills = await openSqliteDrillHistory(folder);
   cleanups.push(async () => {
     history.close();
+    drills.close();
     await rm(folder, { recursive: true, force: true });
   });
   const published: PgProtectEvent[] = [];
   let failPublishing = false;
   const deps: JobHistoryDependencies = {
     history,
+    drills,
     eventSource: "/pgprotect/test",
     config,
     events: {
@@ -40,6 +45,7 @@ async function recorder(config: JobHistoryDependencies["config"] = {}) {
   };
   return {
     history,
+    drills,
     published,
     failNextPublishing: (fail: boolean) => {
       failPublishing = fail;
@@ -140,5 +146,26 @@ describe("recordWatchedJobs", () => {
 
     expect(published.map((event) => event.type)).toEqual(["PgProtect.Job.Stuck"]);
     expect(published[0]?.data).toMatchObject({ basis: "ceiling", expectedWithinMinutes: 60 });
+  });
+
+  it("prunes drills with the jobs, by HISTORY_RETENTION_DAYS", async () => {
+    // Arrange: a drill and a job of 40 days ago, a drill of 20 days ago; a retention of 30 days.
+    const { record, history, drills } = await recorder({ HISTORY_RETENTION_DAYS: 30 });
+    await drills.finishDrill(
+      drillRecord("old", { startTime: "2026-04-22T03:00:00.000Z", verdict: "Succeeded" }),
+    );
+    await drills.finishDrill(
+      drillRecord("recent", { startTime: "2026-05-12T03:00:00.000Z", verdict: "Failed" }),
+    );
+    await history.recordJobs([jobAt("old-job", "2026-04-22T02:00:00.000Z", 2)]);
+
+    // Act: a watcher pass on 1 June.
+    await record([], "2026-06-01T00:00:00.000Z");
+
+    // Assert
+    expect((await drills.queryDrills({ top: 10 })).value.map((drill) => drill.id)).toEqual([
+      "recent",
+    ]);
+    expect((await history.queryJobs({ top: 10 })).value).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import type {
   RpcTypedData,
 } from "../contracts.js";
 import { RuntimeError, NotFoundError } from "../errors.js";
-import type { RetryContext } from "./workerProtocol.js";
+import type { RetryContext, WorkerLogRecord } from "./workerProtocol.js";
 import type {
   CoreInvocationContext,
   FunctionCallback,
@@ -20,14 +20,7 @@ import type {
   HookName,
 } from "./functionsCore.js";
 
-/** One log line the app wrote, after the log hooks had their say. */
-export interface WorkerLogRecord {
-  readonly level: string;
-  readonly category: string;
-  readonly message: string;
-  readonly invocationId?: string;
-  readonly functionName?: string;
-}
+export type { WorkerLogRecord } from "./workerProtocol.js";
 
 /** Options for one call to {@link InProcessInvoker.invoke}. */
 export interface InvokeOptions {

@@ -3,7 +3,15 @@
  * the local stand-in for the Functions host's gRPC channel.
  */
 import type { InvocationRequest, InvocationResult, RegisteredFunction } from "../contracts.js";
-import type { WorkerLogRecord } from "./invoker.js";
+
+/** One log line the app wrote, after the log hooks had their say. */
+export interface WorkerLogRecord {
+  readonly level: string;
+  readonly category: string;
+  readonly message: string;
+  readonly invocationId?: string;
+  readonly functionName?: string;
+}
 
 /** Which attempt of a function with a retry policy this is, as the host tells the worker. */
 export interface RetryContext {

@@ -21,6 +21,7 @@ import type {
   BackupInstancesStopProtectionParameters,
   BackupInstancesTriggerRestoreParameters,
   BackupInstancesValidateForBackupParameters,
+  BackupInstancesValidateForRestoreParameters,
   BackupPoliciesCreateOrUpdateParameters,
   BackupPoliciesGetParameters,
   BackupPoliciesListParameters,
@@ -52,6 +53,9 @@ import type {
   BackupInstancesValidateForBackup200Response,
   BackupInstancesValidateForBackup202Response,
   BackupInstancesValidateForBackupDefaultResponse,
+  BackupInstancesValidateForRestore200Response,
+  BackupInstancesValidateForRestore202Response,
+  BackupInstancesValidateForRestoreDefaultResponse,
   BackupPoliciesCreateOrUpdate200Response,
   BackupPoliciesCreateOrUpdateDefaultResponse,
   BackupPoliciesGet200Response,
@@ -200,6 +204,18 @@ export interface BackupInstancesTriggerRestore {
   >;
 }
 
+/** `.../backupInstances/{backupInstanceName}/validateRestore`. */
+export interface BackupInstancesValidateForRestore {
+  /** Validates whether the service would carry a restore out (long-running). */
+  post(
+    options: BackupInstancesValidateForRestoreParameters,
+  ): StreamableMethod<
+    | BackupInstancesValidateForRestore200Response
+    | BackupInstancesValidateForRestore202Response
+    | BackupInstancesValidateForRestoreDefaultResponse
+  >;
+}
+
 /** `.../backupInstances/{backupInstanceName}/recoveryPoints`. */
 export interface RecoveryPointsList {
   /** Returns the recovery points of a backup instance. */
@@ -311,6 +327,14 @@ export interface Routes {
     vaultName: string,
     backupInstanceName: string,
   ): BackupInstancesTriggerRestore;
+  /** Resource for '.../backupInstances/\{backupInstanceName\}/validateRestore' */
+  (
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/backupInstances/{backupInstanceName}/validateRestore",
+    subscriptionId: string,
+    resourceGroupName: string,
+    vaultName: string,
+    backupInstanceName: string,
+  ): BackupInstancesValidateForRestore;
   /** Resource for '.../backupInstances/\{backupInstanceName\}/recoveryPoints' */
   (
     path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/backupInstances/{backupInstanceName}/recoveryPoints",

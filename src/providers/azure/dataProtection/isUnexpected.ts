@@ -34,6 +34,7 @@ const responseMap: Record<string, readonly string[]> = {
   ],
   [`POST ${bi}/backup`]: ["200", "202"],
   [`POST ${bi}/restore`]: ["200", "202"],
+  [`POST ${bi}/validateRestore`]: ["200", "202"],
   [`GET ${bi}/recoveryPoints`]: ["200"],
   [`GET ${rgp}/backupVaults/{vaultName}/backupJobs`]: ["200"],
   [`GET ${rgp}/backupVaults/{vaultName}/backupJobs/{jobId}`]: ["200"],

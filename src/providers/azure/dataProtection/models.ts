@@ -109,6 +109,11 @@ export interface AzureBackupRecoveryPointBasedRestoreRequest {
   restoreTargetInfo: RestoreTargetInfo | RestoreFilesTargetInfo;
 }
 
+/** `ValidateRestoreRequestObject`: the restore request the service is asked about. */
+export interface ValidateRestoreRequestObject {
+  restoreRequestObject: AzureBackupRecoveryPointBasedRestoreRequest;
+}
+
 /** `StopProtectionRequest` (only needed when multi-user authorization guards the vault). */
 export interface StopProtectionRequest {
   resourceGuardOperationRequests?: string[];

@@ -10,6 +10,7 @@ import type {
   StopProtectionRequest,
   TriggerBackupRequest,
   ValidateForBackupRequest,
+  ValidateRestoreRequestObject,
 } from "./models.js";
 
 /** The one api-version this client speaks. */
@@ -96,6 +97,14 @@ export interface BackupInstancesTriggerRestoreBodyParam {
 /** `BackupInstances_TriggerRestore`. */
 export type BackupInstancesTriggerRestoreParameters = ApiVersionQueryParam &
   BackupInstancesTriggerRestoreBodyParam &
+  RequestParameters;
+/** Body of `BackupInstances_ValidateForRestore`. */
+export interface BackupInstancesValidateForRestoreBodyParam {
+  body: ValidateRestoreRequestObject;
+}
+/** `BackupInstances_ValidateForRestore`. */
+export type BackupInstancesValidateForRestoreParameters = ApiVersionQueryParam &
+  BackupInstancesValidateForRestoreBodyParam &
   RequestParameters;
 
 /** Query parameters of `RecoveryPoints_List`. */

@@ -151,6 +151,13 @@ export type BackupInstancesTriggerRestore202Response = Accepted202Response;
 /** `BackupInstances_TriggerRestore` error. */
 export type BackupInstancesTriggerRestoreDefaultResponse = DataProtectionDefaultResponse;
 
+/** `BackupInstances_ValidateForRestore` 200. */
+export type BackupInstancesValidateForRestore200Response = OperationJob200Response;
+/** `BackupInstances_ValidateForRestore` 202. */
+export type BackupInstancesValidateForRestore202Response = Accepted202Response;
+/** `BackupInstances_ValidateForRestore` error. */
+export type BackupInstancesValidateForRestoreDefaultResponse = DataProtectionDefaultResponse;
+
 /** `BackupInstances_StopProtection` 200 (no body). */
 export interface BackupInstancesStopProtection200Response extends HttpResponse {
   status: "200";

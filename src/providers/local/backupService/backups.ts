@@ -26,12 +26,12 @@ import type {
   RecoveryPointFile,
   RecoveryPointStoreType,
 } from "../../../domain/protection/types.js";
+import type { PostgresConnectionParams } from "../../../domain/protection/connectionString.js";
 import type { JobReference } from "../../ports.js";
 import { ProviderErrorCodes } from "../../ports.js";
 import { dumpDatabaseForRecoveryPoint } from "../databaseStructure.js";
 import { PARALLEL_TABLE_MIN_BYTES, parallelJobs } from "../dumpPlan.js";
 import { clientConfig, withClient } from "../pgConnection.js";
-import { serverMajorOf } from "../processes.js";
 import {
   recoveryPointStores,
   type RecoveryPointManifest,
@@ -240,15 +240,8 @@ export class LocalBackups {
     if (limit) throw limit;
 
     const { params, databases } = await credentialsFor(context, instance);
-    const serverVersion = await withClient(
-      clientConfig(params, databases[0]),
-      `Connecting to ${instance.friendlyName}`,
-      async (client) =>
-        String(
-          (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]
-            ?.server_version ?? "",
-        ).split(" ")[0] ?? "",
-    );
+    // Each dump's own connection tells the server's version: a backup opens no other.
+    let serverVersion: string | undefined;
 
     const staging = vault.stagingFolder(job.name);
     // What an earlier attempt of this job staged is not part of this one.
@@ -266,7 +259,7 @@ export class LocalBackups {
       const dumpOne = async (database: string, index: number): Promise<RecoveryPointFile> => {
         // This database's tools: the job runs others meanwhile, whose records stay.
         const pids: number[] = [];
-        const result = await dumpDatabaseForRecoveryPoint({
+        const { serverVersion: version, ...result } = await dumpDatabaseForRecoveryPoint({
           binDir: options.binDir,
           params,
           database,
@@ -279,7 +272,6 @@ export class LocalBackups {
             ? {}
             : { compression: options.compressionLevel }),
           maxBytes: Math.max(0, remaining),
-          serverMajor: serverMajorOf(serverVersion),
           onSpawn: (pid) => {
             pids.push(pid);
             this.#jobs.toolStarted(job.name, { pid, program: "pg_dump" });
@@ -289,6 +281,7 @@ export class LocalBackups {
           for (const pid of pids) this.#jobs.toolEnded(job.name, pid);
         });
         remaining -= result.sizeBytes;
+        serverVersion ??= version;
         return { databaseName: database, ...result };
       };
       // Each database waits for a slot of its server (shared with every other job); with a
@@ -326,7 +319,7 @@ export class LocalBackups {
         endTime: endedAt.toISOString(),
         sizeBytes: files.reduce((sum, f) => sum + f.sizeBytes, 0),
         files,
-        serverVersion,
+        serverVersion: serverVersion ?? (await serverVersionOf(params, instance.friendlyName)),
         jobId: job.id,
         storedAt: endedAt.toISOString(),
       };
@@ -362,6 +355,22 @@ function databasesFailed(
       ...(lead.serviceCode ? { serviceCode: lead.serviceCode } : {}),
       ...(lead.recommendedAction ? { recommendedAction: lead.recommendedAction } : {}),
     },
+  );
+}
+
+/** The version of a server none of whose databases was dumped (one without databases). */
+async function serverVersionOf(
+  params: PostgresConnectionParams,
+  friendlyName: string,
+): Promise<string> {
+  return withClient(
+    clientConfig(params),
+    `Connecting to ${friendlyName}`,
+    async (client) =>
+      String(
+        (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]
+          ?.server_version ?? "",
+      ).split(" ")[0] ?? "",
   );
 }
 

@@ -37,6 +37,8 @@ export type JobWork =
       readonly store: RecoveryPointStoreType;
       readonly targetDatabaseId: string;
       readonly secretUri?: string;
+      /** A whole server's recovery point: the database whose dump is restored. */
+      readonly sourceDatabaseName?: string;
       /** Set just before CREATE DATABASE: only a database this job created is dropped. */
       readonly creatingDatabase?: boolean;
     }

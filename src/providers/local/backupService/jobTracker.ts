@@ -28,6 +28,14 @@ export interface DrainOptions {
   readonly log?: (line: string) => void;
 }
 
+/** The record writes of one job: whether one runs, and the latest record with its callers. */
+interface RecordWrites {
+  readonly vault: VaultFolder;
+  running: boolean;
+  next?: unknown;
+  waiting: { resolve(): void; reject(error: unknown): void }[];
+}
+
 /** Runs a job's work (its first attempt, or a later one after an interruption). */
 export type JobExecutor = (vault: VaultFolder, job: StoredJob) => Promise<Partial<BackupJob>>;
 
@@ -38,10 +46,12 @@ export class JobTracker {
   readonly #running = new Map<string, Promise<BackupJob>>();
   /** The stored record of each running job, as last written. */
   readonly #records = new Map<string, StoredJob>();
-  /** Writes of each job's record, one after another. */
-  readonly #writes = new Map<string, Promise<unknown>>();
+  /** Each job's record writes: the one running, and the latest record waiting for it. */
+  readonly #writes = new Map<string, RecordWrites>();
   /** Jobs a graceful stop cut off: their failure is an interruption, not an outcome. */
   readonly #interrupted = new Set<string>();
+  /** Jobs whose final record is being written: nothing of the running job is written after it. */
+  readonly #ending = new Set<string>();
   #draining = false;
 
   constructor(context: LocalServiceContext, execute: JobExecutor) {
@@ -126,6 +136,7 @@ export class JobTracker {
     })().finally(() => {
       this.#running.delete(job.name);
       this.#records.delete(job.name);
+      this.#ending.delete(job.name);
     });
     this.#running.set(job.name, promise);
   }
@@ -137,6 +148,7 @@ export class JobTracker {
       await this.#finish(job.name, update);
     } finally {
       this.#records.delete(job.name);
+      this.#ending.delete(job.name);
     }
   }
 
@@ -144,6 +156,9 @@ export class JobTracker {
   async #finish(name: string, update: Partial<BackupJob>): Promise<BackupJob> {
     const job = this.#records.get(name);
     if (!job) throw new Error(`unreachable: job ${name} is not running`);
+    // From here the final record is the last one written: a tool's end noted after it (an
+    // earlier step's pg_restore exiting as the job fails) would queue the running job after it.
+    this.#ending.add(name);
     const end = this.#context.now();
     const ended: BackupJob = {
       ...publicJob(job),
@@ -158,7 +173,7 @@ export class JobTracker {
   /** Updates a running job's record (its tool, its stop reason). */
   async #patchJob(name: string, patch: Partial<StoredJob>): Promise<void> {
     const job = this.#records.get(name);
-    if (!job) return;
+    if (!job || this.#ending.has(name)) return;
     const next = { ...job, ...patch } as StoredJob;
     this.#records.set(name, next);
     await this.#write(job.vaultName, name, next);
@@ -170,17 +185,50 @@ export class JobTracker {
     if (work) await this.#patchJob(name, { work: { ...work, ...patch } as JobWork });
   }
 
-  /** Writes a job's record after the earlier writes of the same job. */
+  /**
+   * Writes a job's record after the earlier writes of the same job. Each record is the whole job
+   * as it stands, so of several that wait behind a running write only the latest is written:
+   * it resolves every caller whose record it supersedes.
+   */
   #write(vaultName: string, name: string, record: unknown): Promise<void> {
-    const vault = this.#context.vaultFolder(vaultName);
-    const previous = this.#writes.get(name) ?? Promise.resolve();
-    const current = previous.then(() => vault.writeRecord("backupJobs", name, record));
-    const settled = current.catch(() => undefined);
-    this.#writes.set(name, settled);
-    void settled.then(() => {
-      if (this.#writes.get(name) === settled) this.#writes.delete(name);
+    let writes = this.#writes.get(name);
+    if (!writes) {
+      writes = { vault: this.#context.vaultFolder(vaultName), running: false, waiting: [] };
+      this.#writes.set(name, writes);
+    }
+    const queued = writes;
+    return new Promise<void>((resolve, reject) => {
+      queued.next = record;
+      queued.waiting.push({ resolve, reject });
+      this.#writeNext(name, queued);
     });
-    return current;
+  }
+
+  /** Writes the latest record waiting, unless a write of the job runs already. */
+  #writeNext(name: string, writes: RecordWrites): void {
+    if (writes.running) return;
+    if (writes.waiting.length === 0) {
+      this.#writes.delete(name);
+      return;
+    }
+    const { next, waiting } = writes;
+    writes.next = undefined;
+    writes.waiting = [];
+    writes.running = true;
+    void writes.vault
+      .writeRecord("backupJobs", name, next)
+      .then(
+        () => {
+          for (const caller of waiting) caller.resolve();
+        },
+        (error: unknown) => {
+          for (const caller of waiting) caller.reject(error);
+        },
+      )
+      .finally(() => {
+        writes.running = false;
+        this.#writeNext(name, writes);
+      });
   }
 
   /**
@@ -197,7 +245,7 @@ export class JobTracker {
   toolEnded(name: string, pid?: number): void {
     const job = this.#records.get(name);
     const running = toolsOf(job);
-    if (!job || running.length === 0) return;
+    if (!job || running.length === 0 || this.#ending.has(name)) return;
     const left = pid === undefined ? [] : running.filter((t) => t.pid !== pid);
     if (left.length === running.length) return;
     const { tool: _tool, tools: _tools, ...rest } = job;

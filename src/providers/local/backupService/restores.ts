@@ -88,8 +88,16 @@ export class LocalRestores {
     if (!point.dataStores.some((d) => d.type === store)) {
       throw context.notFound(`Recovery point '${recoveryPointId}' is not in ${store}`);
     }
+    const sourceDatabase =
+      request.target.kind === "database" ? request.target.sourceDatabaseName : undefined;
+    if (sourceDatabase !== undefined && !point.files.some((f) => f.databaseName === sourceDatabase))
+      throw context.notFound(
+        `Recovery point '${recoveryPointId}' holds no database '${sourceDatabase}'`,
+      );
+    // A whole server's point restores into a database one of its databases at a time (a drill's).
     if (
       request.target.kind === "database" &&
+      sourceDatabase === undefined &&
       instance.dataSourceInfo.datasourceType === FLEXIBLE_SERVER_DATASOURCE_TYPE
     ) {
       throw new AppError(
@@ -113,6 +121,7 @@ export class LocalRestores {
             store,
             targetDatabaseId: target.targetDatabaseId,
             ...(target.secretUri ? { secretUri: target.secretUri } : {}),
+            ...(target.sourceDatabaseName ? { sourceDatabaseName: target.sourceDatabaseName } : {}),
           }
         : { kind: "restoreAsFiles", store, destination, prefix: target.filePrefix ?? "" };
     const job = await this.#jobs.start(
@@ -149,17 +158,32 @@ export class LocalRestores {
     // A directory-format point restored into a database has its tables' data files hashed as
     // they load (read once, not twice): here only their presence and size are checked, and a
     // content change found while loading drops the new database and fails the job the same way.
-    const file = point.files[0];
+    const file =
+      work.kind === "restoreToDatabase" && work.sourceDatabaseName !== undefined
+        ? point.files.find((f) => f.databaseName === work.sourceDatabaseName)
+        : point.files[0];
     const hashedOnLoad =
       work.kind === "restoreToDatabase" &&
       file !== undefined &&
       isDirectoryDump(file) &&
       file.parts !== undefined;
-    await assertRecoveryPointIntact(point, folder, "restored", {
+    // One database of a whole server's point: only its own file is checked and restored.
+    const restored =
+      work.kind === "restoreToDatabase" && work.sourceDatabaseName !== undefined
+        ? { ...point, files: file ? [file] : [] }
+        : point;
+    await assertRecoveryPointIntact(restored, folder, "restored", {
       hashedLater: (part) => hashedOnLoad && isTableDataFile(part.fileName),
     });
     return work.kind === "restoreToDatabase"
-      ? this.#restoreToDatabase(job, instance, point, folder, work.targetDatabaseId, work.secretUri)
+      ? this.#restoreToDatabase(
+          job,
+          instance,
+          restored,
+          folder,
+          work.targetDatabaseId,
+          work.secretUri,
+        )
       : restoreAsFiles(context, this.#jobs, job, point, folder, work.destination, work.prefix);
   }
 
@@ -242,7 +266,9 @@ export class LocalRestores {
     const dumpPath = path.join(folder, file.fileName);
     const toolEnv = {
       ...connection,
-      ...toolSessionOptions(connection.PGOPTIONS ?? process.env.PGOPTIONS, serverMajor),
+      ...toolSessionOptions(connection.PGOPTIONS ?? process.env.PGOPTIONS, serverMajor, [
+        RESTORE_SESSION_OPTIONS,
+      ]),
     };
     /** `pg_restore` of some of the dump into the new database, recorded as the job's tool. */
     const restoreTool = async (args: readonly string[]) => {
@@ -315,6 +341,7 @@ export class LocalRestores {
           },
         );
       }
+      await makeDurable(params, target.databaseName);
     } catch (error) {
       stopFingerprint.abort();
       // Nothing half-restored stays behind.
@@ -437,6 +464,36 @@ export class LocalRestores {
       await rm(scratch, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * Options of every session that writes the restored database (`pg_restore`'s and the loads'):
+ * their commits do not wait for the WAL to reach the disk.
+ *
+ * @remarks A restore commits once per statement of the schema, once per table's data and once
+ * per index or key, each of which would otherwise wait for a WAL flush of its own; the server
+ * still writes all of it, in order, within moments. What a server crash could lose are the last
+ * commits before it, and a restore is never declared done before {@link makeDurable} has flushed
+ * the WAL past every one of them; a restore cut off before that is dropped as any unfinished
+ * restore is (see `interruptedJobs.ts`). So the restored database is exactly as durable as it was
+ * with synchronous commits when the job says Completed.
+ */
+const RESTORE_SESSION_OPTIONS = "-c synchronous_commit=off";
+
+/**
+ * The restore's durable point: a transaction that commits synchronously in the restored
+ * database, so the server flushes its WAL up to that commit, past every earlier commit of the
+ * restore's sessions (see {@link RESTORE_SESSION_OPTIONS}).
+ */
+async function makeDurable(params: PostgresConnectionParams, database: string): Promise<void> {
+  await withClient(clientConfig(params, database), `Flushing '${database}'`, async (client) => {
+    await client.query("BEGIN");
+    // Set here, whatever the server's or the connection's default: this commit must wait.
+    await client.query("SET LOCAL synchronous_commit = on");
+    // A transaction id makes the commit write a record, and a record's commit waits for its flush.
+    await client.query("SELECT pg_catalog.txid_current()");
+    await client.query("COMMIT");
+  });
 }
 
 /** Drops a database a restore job created, ending its sessions (a killed pg_restore's too). */

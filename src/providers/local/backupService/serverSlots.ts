@@ -49,6 +49,8 @@ export function serverKeyOf(params: PostgresConnectionParams): string {
 export class ServerSlots {
   readonly #options: ServerSlotOptions;
   readonly #limits = new Map<string, LimitFunction>();
+  /** Each server's count of free connections while it is being taken. */
+  readonly #measuring = new Map<string, Promise<void>>();
 
   constructor(options: ServerSlotOptions) {
     this.#options = options;
@@ -72,18 +74,34 @@ export class ServerSlots {
       limit = pLimit(databasesAtOnce({ ...this.#options }));
       this.#limits.set(key, limit);
     }
-    if (limit.activeCount + limit.pendingCount === 0) {
-      // A server that cannot be asked is bounded by the setting alone; the dump reports why.
-      const free = await withClient(clientConfig(params, database), "Counting connections", (c) =>
-        freeConnections(c),
-      ).catch(() => undefined);
-      limit.concurrency = databasesAtOnce({
-        ...this.#options,
-        freeConnections: free,
-        connectionsPerDatabase,
-      });
+    let measuring = this.#measuring.get(key);
+    if (!measuring && limit.activeCount + limit.pendingCount === 0) {
+      // Dumps that come while the count is taken wait for it rather than take their own.
+      measuring = this.#measure(limit, params, database, connectionsPerDatabase).finally(() =>
+        this.#measuring.delete(key),
+      );
+      this.#measuring.set(key, measuring);
     }
+    if (measuring) await measuring;
     return limit(dump);
+  }
+
+  /** Sets a server's bound from its free connections. */
+  async #measure(
+    limit: LimitFunction,
+    params: PostgresConnectionParams,
+    database: string,
+    connectionsPerDatabase: number,
+  ): Promise<void> {
+    // A server that cannot be asked is bounded by the setting alone; the dump reports why.
+    const free = await withClient(clientConfig(params, database), "Counting connections", (c) =>
+      freeConnections(c),
+    ).catch(() => undefined);
+    limit.concurrency = databasesAtOnce({
+      ...this.#options,
+      freeConnections: free,
+      connectionsPerDatabase,
+    });
   }
 
   /** The slots of the server `params` names. */

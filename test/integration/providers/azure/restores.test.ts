@@ -1,14 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AzureServices } from "../../../../src/providers/azure/azureServices.js";
-import { backupInstanceSpecFor } from "../../../../src/providers/azure/backupInstanceBuilder.js";
 import { temporaryDatabaseName } from "../../../../src/providers/azure/restoreToServer.js";
 import type { RestoreRequest } from "../../../../src/providers/ports.js";
 import { rejection } from "../../../support/appError.js";
+import {
+  addBackedUpServer,
+  addRestoreStorage,
+  azuriteAccountId,
+  containerIdIn,
+  restoreSourceIn,
+} from "../../../support/azureRestoreScenario.js";
 import { startAzuriteBlob, type AzuriteBlob } from "../../../support/azuriteBlob.js";
 import {
-  assignVaultRoles,
   azureServicesAgainst,
-  createDefaultPolicy,
   FAKE_SUBSCRIPTION_ID,
   FAKE_VAULT_PRINCIPAL_ID,
   FakeArm,
@@ -20,8 +24,8 @@ import { STORAGE_BLOB_DATA_CONTRIBUTOR } from "../../../support/fakeArm/restores
 import { poll } from "../../../support/poll.js";
 import { usePostgresCluster } from "../../../support/postgres.js";
 
-const accountId = `/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-restore/providers/Microsoft.Storage/storageAccounts/devstoreaccount1`;
-const containerId = `${accountId}/blobServices/default/containers/restores`;
+const accountId = azuriteAccountId("rg-restore");
+const containerId = containerIdIn(accountId, "restores");
 
 const postgres = usePostgresCluster();
 let azurite: AzuriteBlob;
@@ -48,36 +52,12 @@ async function arrange(options: Partial<FakeArmOptions> = {}) {
     ...options,
   });
   const azure: AzureServices = azureServicesAgainst(fake);
-  const vaultId = fake.addVault("rg-backup", "vault-pg");
-  const serverId = fake.addPostgresServer({
-    resourceGroup: "rg-db",
-    name: "pg-shop",
-    kind: "flexibleServers",
+  const { vaultId, instanceName } = await addBackedUpServer(fake, azure.backup, {
+    serverName: "pg-shop",
+    instanceName: "pg-shop-pg-shop-1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+    source: restoreSourceIn(postgres, ["shop"]),
   });
-  assignVaultRoles(fake, serverId);
-  fake.restores.setSource(serverId, {
-    databases: { shop: postgres.cluster.connectionUrl("shop") },
-    binDir: postgres.cluster.binDir,
-  });
-  fake.restores.addStorageAccount({
-    id: accountId,
-    blobEndpoint: azurite.endpoint,
-    connectionString: azurite.connectionString,
-  });
-  const policyId = await createDefaultPolicy(azure.backup, vaultId);
-  const instanceName = "pg-shop-pg-shop-1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
-  await azure.backup.createBackupInstance(
-    vaultId,
-    instanceName,
-    backupInstanceSpecFor({ datasourceId: serverId, location: "westus", policyId }),
-  );
-  const { jobId } = await azure.backup.triggerBackup(vaultId, instanceName, {
-    ruleName: "BackupWeekly",
-  });
-  await poll(
-    () => azure.backup.getJob(vaultId, jobId),
-    (job) => job.status === "Completed",
-  );
+  await addRestoreStorage(fake, azurite, "rg-restore");
   const [point] = await azure.backup.listRecoveryPoints(vaultId, instanceName);
   const asFiles = (filePrefix: string): RestoreRequest => ({
     recoveryPointId: point?.recoveryPointId ?? "",

@@ -3,7 +3,6 @@ import { AppError } from "../../../../src/domain/errors.js";
 import { createAzureBackupService } from "../../../../src/providers/azure/azureBackupService.js";
 import {
   backupRoles,
-  createVaultAccessChecker,
   requiredVaultRoles,
   type VaultAccessChecker,
 } from "../../../../src/providers/azure/vaultAccess.js";
@@ -11,6 +10,7 @@ import {
   FAKE_SUBSCRIPTION_ID,
   FakeArm,
   fakeArmCredential,
+  vaultAccessCheckerAgainst,
 } from "../../../support/fakeArm/index.js";
 import { useFakeArmContractCheck } from "../../../support/fakeArm/hooks.js";
 
@@ -26,12 +26,7 @@ describe("the vault identity's roles against the fake authorization API", () => 
 
   beforeAll(async () => {
     fake = await FakeArm.start({ subscriptionId: FAKE_SUBSCRIPTION_ID });
-    checker = createVaultAccessChecker({
-      credential: fakeArmCredential(),
-      subscriptionId: FAKE_SUBSCRIPTION_ID,
-      endpoint: fake.url,
-      tlsOptions: { ca: fake.ca },
-    });
+    checker = vaultAccessCheckerAgainst(fake);
   });
 
   useFakeArmContractCheck(() => fake);

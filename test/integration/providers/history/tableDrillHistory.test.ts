@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openDrillHistory } from "../../../../src/drillHistoryComposition.js";
-import { openSqliteDrillHistory } from "../../../../src/providers/history/sqliteDrillHistory.js";
 import { TableDrillHistory } from "../../../../src/providers/history/tableDrillHistory.js";
 import { uniqueTableName, useAzuriteTable } from "../../../support/azurite.js";
 import { drillHistoryContract, drillRecord } from "../../../support/drillHistoryContract.js";
@@ -88,20 +87,67 @@ describe("the drill history a configuration opens", () => {
   });
 });
 
-describe("the SQLite drill history, held to the same contract", () => {
-  const folders: string[] = [];
-  const closers: (() => void)[] = [];
+describe("the bound on running drills in Table Storage, across app instances", () => {
+  it("admits exactly DRILL_MAX_CONCURRENT drills when more app instances begin drills of different backup instances at once", async () => {
+    // Arrange: eight app instances, each with its own client of the one table; a bound of three.
+    const tableName = uniqueTableName("drills");
+    const instances = Array.from({ length: 8 }, () => freshHistory(tableName));
+    const bound = 3;
 
-  afterEach(() => {
-    for (const close of closers.splice(0)) close();
-    for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+    // Act: each begins a drill of a backup instance of its own at the same moment.
+    const outcomes = await Promise.all(
+      instances.map((history, n) =>
+        history.beginDrill(
+          drillRecord(`bounded-${n}`, {
+            backupInstanceId: `/subscriptions/x/backupInstances/local-db-${n}`,
+          }),
+          { maxRunning: bound },
+        ),
+      ),
+    );
+
+    // Assert
+    expect(outcomes.filter((outcome) => outcome.begun)).toHaveLength(bound);
+    expect(outcomes.filter((outcome) => !outcome.begun)).toEqual(
+      Array.from({ length: 8 - bound }, () => ({ begun: false, atCapacity: bound })),
+    );
+    expect(await instances[0]!.runningDrills()).toHaveLength(bound);
   });
+});
 
-  drillHistoryContract(async () => {
-    const folder = mkdtempSync(path.join(tmpdir(), "pgprotect-drills-"));
-    folders.push(folder);
-    const history = await openSqliteDrillHistory(folder);
-    closers.push(() => history.close());
-    return history;
+describe("a begin in Table Storage racing the hourly prune", () => {
+  it("begins the next drill of an instance when the prune removes the old lock it just read", async () => {
+    // Arrange: an old drill of the instance ended long ago; the prune deletes its lock between
+    // the new starter's read and its conditional write.
+    const tableName = uniqueTableName("drills");
+    const old = { startTime: "2025-11-01T03:00:00.000Z" };
+    await freshHistory(tableName).beginDrill(drillRecord("old", old));
+    await freshHistory(tableName).finishDrill(
+      drillRecord("old", { ...old, verdict: "Succeeded", endTime: "2025-11-01T03:05:00.000Z" }),
+    );
+    const client = azurite.service.client(tableName);
+    let pruned = false;
+    const racing = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property !== "submitTransaction") return Reflect.get(target, property, receiver);
+        return async (...args: Parameters<typeof client.submitTransaction>) => {
+          if (!pruned) {
+            pruned = true;
+            await new TableDrillHistory(() => azurite.service.client(tableName)).prune(
+              "2026-01-01T00:00:00.000Z",
+            );
+          }
+          return target.submitTransaction(...args);
+        };
+      },
+    });
+
+    // Act
+    const next = await new TableDrillHistory(() => racing).beginDrill(drillRecord("next"));
+
+    // Assert
+    expect(pruned).toBe(true);
+    expect(next).toEqual({ begun: true });
+    expect((await freshHistory(tableName).runningDrills()).map((d) => d.id)).toEqual(["next"]);
   });
 });

@@ -2,25 +2,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PassThrough, Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runClientCommand } from "../../../../src/cli/client/clientCli.js";
-
-/** Runs a client command in this process and returns its exit code and output. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runClientCommand(
-    args,
-    { stdin: Readable.from([]), stdout, stderr, cwd: tmpdir() },
-    { env: {} },
-  );
-  return { code, stdout: out, stderr: err };
-}
+import { runClient } from "../../../support/clientCommands.js";
 
 describe("shell completion for pgprotect", () => {
   let folder: string;
@@ -29,7 +12,7 @@ describe("shell completion for pgprotect", () => {
   beforeAll(async () => {
     folder = mkdtempSync(path.join(tmpdir(), "pgprotect-completion-"));
     bashScript = path.join(folder, "pgprotect.bash");
-    writeFileSync(bashScript, (await run(["completion", "bash"])).stdout);
+    writeFileSync(bashScript, (await runClient(["completion", "bash"])).stdout);
   });
 
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -90,7 +73,7 @@ describe("shell completion for pgprotect", () => {
   });
 
   it("prints a zsh script that describes every command and registers itself with compdef", async () => {
-    const zsh = (await run(["completion", "zsh"])).stdout;
+    const zsh = (await runClient(["completion", "zsh"])).stdout;
 
     expect(zsh.startsWith("#compdef pgprotect\n")).toBe(true);
     expect(zsh).toContain("'jobs:List backup and restore jobs, newest first, or watch them'");
@@ -99,7 +82,7 @@ describe("shell completion for pgprotect", () => {
   });
 
   it("refuses another shell as a usage error", async () => {
-    const answer = await run(["completion", "fish"]);
+    const answer = await runClient(["completion", "fish"]);
 
     expect(answer.code).toBe(2);
     expect(answer.stderr).toMatch(/^pgprotect: .*'fish'.*bash, zsh/);

@@ -1,10 +1,8 @@
-import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
-import { PassThrough, Readable } from "node:stream";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runClientCommand } from "../../../../src/cli/client/clientCli.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { DrillAnswer } from "../../../../src/cli/client/drillCommands.js";
 import { ClientExitCodes } from "../../../../src/cli/client/exitCodes.js";
+import { runClient, useLoopbackApi } from "../../../support/clientCommands.js";
 
 /** A drill as the API answers it, in the verdict given. */
 function drillIn(verdict: DrillAnswer["verdict"]): DrillAnswer {
@@ -31,59 +29,40 @@ function drillIn(verdict: DrillAnswer["verdict"]): DrillAnswer {
 /** The requests the loopback API received, and how many reads answer `InProgress` before `Succeeded`. */
 const received: string[] = [];
 let readsInProgress = 0;
+/** How many of those reads answer that the drill waits its turn. */
+let readsWaiting = 0;
 
-/** A loopback API answering the drill routes. */
-function drillApi(): Server {
-  return createServer((request, response) => {
-    received.push(`${request.method} ${request.url}`);
-    response.writeHead(request.method === "POST" ? 202 : 200, {
-      "content-type": "application/json",
-    });
-    if (request.method === "POST") {
-      response.end(JSON.stringify({ id: "drill-1", statusUrl: "http://x/api/drills/drill-1" }));
-    } else if (request.url?.startsWith("/api/drills/drill-1")) {
-      const inProgress = readsInProgress > 0;
-      readsInProgress -= 1;
-      response.end(JSON.stringify(drillIn(inProgress ? "InProgress" : "Succeeded")));
-    } else {
-      response.end(JSON.stringify({ value: [drillIn("Succeeded")] }));
-    }
+/** Answers the drill routes. */
+function answerDrillRoutes(request: IncomingMessage, response: ServerResponse): void {
+  received.push(`${request.method} ${request.url}`);
+  response.writeHead(request.method === "POST" ? 202 : 200, {
+    "content-type": "application/json",
   });
-}
-
-/** Runs a client command in this process and returns its exit code and output. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runClientCommand(
-    args,
-    { stdin: Readable.from([]), stdout, stderr, cwd: tmpdir() },
-    { env: {} },
-  );
-  return { code, stdout: out, stderr: err };
+  if (request.method === "POST") {
+    response.end(JSON.stringify({ id: "drill-1", statusUrl: "http://x/api/drills/drill-1" }));
+  } else if (request.url?.startsWith("/api/drills/drill-1")) {
+    const inProgress = readsInProgress > 0;
+    const waiting = readsWaiting > 0;
+    readsInProgress -= 1;
+    readsWaiting -= 1;
+    response.end(
+      JSON.stringify({
+        ...drillIn(inProgress ? "InProgress" : "Succeeded"),
+        state: waiting ? "waitingForTurn" : inProgress ? "running" : "ended",
+      }),
+    );
+  } else {
+    response.end(JSON.stringify({ value: [drillIn("Succeeded")] }));
+  }
 }
 
 describe("pgprotect drill and drills", () => {
-  let server: Server;
-  let api: string;
-
-  beforeAll(async () => {
-    server = drillApi();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    api = `http://127.0.0.1:${(server.address() as { port: number }).port}/api`;
-  });
-
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
+  const api = useLoopbackApi(answerDrillRoutes);
 
   beforeEach(() => {
     received.splice(0);
     readsInProgress = 0;
+    readsWaiting = 0;
   });
 
   it("waits through the drill's reads in progress and prints its verdict, exiting 0", async () => {
@@ -91,13 +70,44 @@ describe("pgprotect drill and drills", () => {
     readsInProgress = 2;
 
     // Act
-    const answer = await run(["drill", "pg-orders", "--wait", "--interval", "0.01", "--api", api]);
+    const answer = await runClient([
+      "drill",
+      "pg-orders",
+      "--wait",
+      "--interval",
+      "0.01",
+      "--api",
+      api.url,
+    ]);
 
     // Assert
     expect(answer.code).toBe(ClientExitCodes.ok);
     expect(answer.stdout).toMatch(/^verdict\s+Succeeded$/m);
     expect(answer.stdout).toMatch(/^verified\s+3 tables, 42 rows$/m);
     expect(received.filter((r) => r.startsWith("GET /api/drills/drill-1"))).toHaveLength(3);
+  });
+
+  it("says once that the drill waits its turn while DRILL_MAX_CONCURRENT drills run, then prints its verdict", async () => {
+    // Arrange
+    readsInProgress = 4;
+    readsWaiting = 3;
+
+    // Act
+    const answer = await runClient([
+      "drill",
+      "pg-orders",
+      "--wait",
+      "--interval",
+      "0.01",
+      "--api",
+      api.url,
+    ]);
+
+    // Assert
+    expect(answer.code).toBe(ClientExitCodes.ok);
+    expect(answer.stderr.match(/waits its turn/g)).toHaveLength(1);
+    expect(answer.stderr).toContain("the drill of pg-orders waits its turn");
+    expect(answer.stdout).toMatch(/^verdict\s+Succeeded$/m);
   });
 
   it.each([
@@ -108,7 +118,7 @@ describe("pgprotect drill and drills", () => {
     "refuses %j as a wrong command line, naming the option, before asking the API",
     async (args, option) => {
       // Act
-      const answer = await run([...args, "--api", api]);
+      const answer = await runClient([...args, "--api", api.url]);
 
       // Assert
       expect(answer.code).toBe(ClientExitCodes.usage);

@@ -2,12 +2,15 @@ import pc from "picocolors";
 import { describe, expect, it } from "vitest";
 import type { LifecycleOperationView } from "../../../../src/application/lifecycle.js";
 import {
+  followJob,
   lifecycleLines,
   lifecyclePicture,
   protectionLines,
   protectionPicture,
   type ProtectionStatus,
 } from "../../../../src/cli/client/follow.js";
+import type { BackupJob } from "../../../../src/domain/protection/types.js";
+import { loopbackClient, recordingView, useLoopbackApi } from "../../../support/clientCommands.js";
 
 const plain = pc.createColors(false);
 
@@ -131,5 +134,46 @@ describe("how a lifecycle operation's progress is shown", () => {
     expect(lifecycleLines(failed).at(-1)).toBe(
       "lifecycle-ledger-1: PROTECTION_ACTION_FAILED: The service refused",
     );
+  });
+});
+
+describe("how a job is followed", () => {
+  /** The states `GET /api/jobs/job-7` answers, one per read, the last one repeated. */
+  let states: BackupJob[] = [];
+  const api = useLoopbackApi((_request, response) => {
+    const state = states.length > 1 ? states.shift() : states[0];
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify(state));
+  });
+
+  it("shows the job's own duration, from its start to its end, however long the wait", async () => {
+    // Arrange
+    const job = {
+      id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/backupJobs/job-7",
+      name: "job-7",
+      operationCategory: "Backup",
+      backupInstanceFriendlyName: "local/ledger",
+      status: "InProgress",
+      startTime: "2026-12-07T15:00:00.000Z",
+    } as BackupJob;
+    states = [job, { ...job, status: "Completed", endTime: "2026-12-07T15:00:42.000Z" }];
+    const view = recordingView();
+
+    // Act
+    const last = await followJob(loopbackClient(api), "job-7", {
+      view,
+      colors: plain,
+      intervalSeconds: 0.01,
+      signal: new AbortController().signal,
+      now: () => Date.parse("2026-12-07T15:00:10.000Z"),
+    });
+
+    // Assert
+    expect(last.status).toBe("Completed");
+    expect(view.pictures).toEqual([
+      "⠋ Backup of local/ledger · job job-7 · InProgress · 10s",
+      "✔ Backup of local/ledger · job job-7 · Completed · 42s",
+    ]);
+    expect(view.closed).toBe(true);
   });
 });

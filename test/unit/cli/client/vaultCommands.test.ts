@@ -1,14 +1,12 @@
-import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
-import { PassThrough, Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { describe, expect, it } from "vitest";
 import type { VaultPostureView } from "../../../../src/application/vaultPosture.js";
-import { runClientCommand } from "../../../../src/cli/client/clientCli.js";
 import { ClientExitCodes } from "../../../../src/cli/client/exitCodes.js";
 import {
   assessVaultPosture,
   type VaultSecuritySettings,
 } from "../../../../src/domain/vault/posture.js";
+import { runClient, useLoopbackApi } from "../../../support/clientCommands.js";
 
 const hardenedSettings: VaultSecuritySettings = {
   redundancy: "GeoRedundant",
@@ -43,49 +41,20 @@ const vaults: Record<string, VaultPostureView> = {
   }),
 };
 
-/** A loopback API answering `GET /api/vaults` and `GET /api/vaults/{name}`. */
-function vaultApi(): Server {
-  return createServer((request, response) => {
-    const name = /^\/api\/vaults\/([^/?]+)/.exec(request.url ?? "")?.[1];
-    const body = name ? vaults[name] : { value: Object.values(vaults) };
-    response.writeHead(200, { "content-type": "application/json" });
-    response.end(JSON.stringify(body));
-  });
-}
-
-/** Runs a client command in this process and returns its exit code and output. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runClientCommand(
-    args,
-    { stdin: Readable.from([]), stdout, stderr, cwd: tmpdir() },
-    { env: {} },
-  );
-  return { code, stdout: out, stderr: err };
+/** Answers `GET /api/vaults` and `GET /api/vaults/{name}`. */
+function answerVaultRoutes(request: IncomingMessage, response: ServerResponse): void {
+  const name = /^\/api\/vaults\/([^/?]+)/.exec(request.url ?? "")?.[1];
+  const body = name ? vaults[name] : { value: Object.values(vaults) };
+  response.writeHead(200, { "content-type": "application/json" });
+  response.end(JSON.stringify(body));
 }
 
 describe("pgprotect vaults", () => {
-  let server: Server;
-  let api: string;
-
-  beforeAll(async () => {
-    server = vaultApi();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    api = `http://127.0.0.1:${(server.address() as { port: number }).port}/api`;
-  });
-
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
+  const api = useLoopbackApi(answerVaultRoutes);
 
   it("lists the vaults' posture as a table, then each warning with what to change, and exits 0", async () => {
     // Act
-    const answer = await run(["vaults", "--api", api]);
+    const answer = await runClient(["vaults", "--api", api.url]);
 
     // Assert
     expect(answer.code).toBe(ClientExitCodes.ok);
@@ -106,14 +75,14 @@ describe("pgprotect vaults", () => {
   });
 
   it("prints the API's own JSON with --output json", async () => {
-    const answer = await run(["vaults", "--output", "json", "--api", api]);
+    const answer = await runClient(["vaults", "--output", "json", "--api", api.url]);
 
     expect(answer.code).toBe(ClientExitCodes.ok);
     expect(JSON.parse(answer.stdout)).toEqual({ value: Object.values(vaults) });
   });
 
   it("shows one vault's settings and warnings", async () => {
-    const answer = await run(["vaults", "vault-weak", "--api", api]);
+    const answer = await runClient(["vaults", "vault-weak", "--api", api.url]);
 
     expect(answer.code).toBe(ClientExitCodes.ok);
     expect(answer.stdout).toMatch(/^soft delete\s+Off$/m);
@@ -122,7 +91,7 @@ describe("pgprotect vaults", () => {
   });
 
   it("with --strict, exits 6 and names the vaults short of the baseline with their codes", async () => {
-    const answer = await run(["vaults", "--strict", "--api", api]);
+    const answer = await runClient(["vaults", "--strict", "--api", api.url]);
 
     expect(answer.code).toBe(6);
     expect(answer.stderr).toBe(
@@ -131,7 +100,7 @@ describe("pgprotect vaults", () => {
   });
 
   it("with --strict, exits 0 for a vault that meets the baseline", async () => {
-    const answer = await run(["vaults", "vault-hardened", "--strict", "--api", api]);
+    const answer = await runClient(["vaults", "vault-hardened", "--strict", "--api", api.url]);
 
     expect(answer.code).toBe(ClientExitCodes.ok);
     expect(answer.stderr).toBe("");

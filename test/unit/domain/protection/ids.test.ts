@@ -6,6 +6,7 @@ import {
   formatServerId,
   formatVaultChildId,
   formatVaultId,
+  lastSegment,
   LOCAL_SCOPE,
   parseDatabaseId,
   parseRecoveryPointId,
@@ -122,5 +123,18 @@ describe("ARM ids of protected resources", () => {
     expect(() => formatVaultId({ ...LOCAL_SCOPE, vaultName: "a/b" })).toThrow(
       expect.objectContaining({ code: "INVALID_RESOURCE_NAME" }),
     );
+  });
+
+  it("names what an id names by its last segment, and nothing for an id without one", () => {
+    const names = [
+      "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/backupPolicies/daily",
+      "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/",
+      "local/sales",
+      "sales",
+      "",
+      "//",
+    ].map(lastSegment);
+
+    expect(names).toEqual(["daily", "v", "sales", "sales", undefined, undefined]);
   });
 });

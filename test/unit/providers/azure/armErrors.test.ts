@@ -155,6 +155,26 @@ describe("armErrorFromOperation", () => {
     expect(error.message).toContain("over scope '/s'");
   });
 
+  it("keeps the advice for the vault's identity when a validation's detail names it as the refused client", () => {
+    // Arrange: the detail names the Backup vault's identity, which is not pgprotect's own.
+    const serverId =
+      "/subscriptions/s/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg";
+    const detail = `The client 'c' with object id 'vault-identity' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/read' over scope '${serverId}/providers/Microsoft.Authorization' or the scope is invalid.`;
+
+    // Act
+    const error = armErrorFromOperation(
+      facing("UserErrorMissingRequiredPermissions", [], detail),
+      "Validating",
+    );
+
+    // Assert
+    expect(error.code).toBe("MISSING_REQUIRED_PERMISSIONS");
+    expect(error.recommendedAction).toMatch(
+      /Backup vault's managed identity.*Long Term Retention Backup Role/,
+    );
+    expect(error.recommendedAction).not.toContain("pgprotect's identity");
+  });
+
   it("treats a service-side failure as retryable unless the service says otherwise", () => {
     const transient = armErrorFromOperation(
       { code: "InternalError", message: "oops" },

@@ -1,113 +1,24 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { DrillRecord } from "../../../../src/domain/drills/drill.js";
-import {
-  openSqliteDrillHistory,
-  type SqliteDrillHistory,
-} from "../../../../src/providers/history/sqliteDrillHistory.js";
+import { afterEach, describe } from "vitest";
+import { openSqliteDrillHistory } from "../../../../src/providers/history/sqliteDrillHistory.js";
+import { drillHistoryContract } from "../../../support/drillHistoryContract.js";
 
-const drill = (id: string, overrides: Partial<DrillRecord> = {}): DrillRecord => ({
-  id,
-  backupInstanceId: "/subscriptions/x/backupInstances/local-sales-1",
-  backupInstanceName: "local-sales-1",
-  friendlyName: "local/sales",
-  vaultName: "pgprotect-vault",
-  datasourceId: "/subscriptions/x/databases/sales",
-  datasourceName: "sales",
-  verdict: "InProgress",
-  startTime: "2026-12-07T03:00:00.000Z",
-  scratchTarget: `pgprotect_drill_${id}`,
-  ...overrides,
-});
-
-describe("the drill history in SQLite", () => {
-  let folder: string;
-  let history: SqliteDrillHistory;
-
-  beforeEach(async () => {
-    folder = mkdtempSync(path.join(tmpdir(), "pgprotect-drills-"));
-    history = await openSqliteDrillHistory(folder);
-  });
+describe("the drill history in SQLite, held to the drill history's contract", () => {
+  const folders: string[] = [];
+  const closers: (() => void)[] = [];
 
   afterEach(() => {
-    history.close();
-    rmSync(folder, { recursive: true, force: true });
+    for (const close of closers.splice(0)) close();
+    for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
   });
 
-  it("lets one drill of an instance run at a time, and the same drill begin again", async () => {
-    const first = await history.beginDrill(drill("a"));
-    const again = await history.beginDrill(drill("a"));
-    const second = await history.beginDrill(drill("b", { startTime: "2026-12-07T03:01:00.000Z" }));
-    const otherInstance = await history.beginDrill(
-      drill("c", { backupInstanceId: "/subscriptions/x/backupInstances/local-hr-2" }),
-    );
-
-    expect(first).toEqual({ begun: true });
-    expect(again).toEqual({ begun: true });
-    expect(second).toMatchObject({ begun: false, running: { id: "a" } });
-    expect(otherInstance).toEqual({ begun: true });
-  });
-
-  it("holds a bounded drill while as many drills run as the bound allows", async () => {
-    const other = (n: number) => ({
-      backupInstanceId: `/subscriptions/x/backupInstances/local-db-${n}`,
-    });
-    await history.beginDrill(drill("a", other(1)), { maxRunning: 2 });
-    await history.beginDrill(drill("b", other(2)), { maxRunning: 2 });
-
-    const third = await history.beginDrill(drill("c", other(3)), { maxRunning: 2 });
-    const unbounded = await history.beginDrill(drill("d", other(4)));
-    await history.finishDrill(drill("a", { ...other(1), verdict: "Succeeded" }));
-    await history.finishDrill(drill("b", { ...other(2), verdict: "Succeeded" }));
-    const thirdAgain = await history.beginDrill(drill("c", other(3)), { maxRunning: 2 });
-
-    expect(third).toEqual({ begun: false, atCapacity: 2 });
-    expect(unbounded).toEqual({ begun: true });
-    expect(thirdAgain).toEqual({ begun: true });
-  });
-
-  it("lets the next drill begin once the running one has ended, or was abandoned a day ago", async () => {
-    await history.beginDrill(drill("a"));
-    await history.finishDrill(
-      drill("a", { verdict: "Succeeded", endTime: "2026-12-07T03:02:00.000Z" }),
-    );
-    const afterEnd = await history.beginDrill(
-      drill("b", { startTime: "2026-12-07T04:00:00.000Z" }),
-    );
-    const afterAbandoned = await history.beginDrill(
-      drill("c", { startTime: "2026-12-08T05:00:00.000Z" }),
-    );
-
-    expect(afterEnd).toEqual({ begun: true });
-    expect(afterAbandoned).toEqual({ begun: true });
-    expect((await history.runningDrills()).map((d) => d.id)).toEqual(["b", "c"]);
-  });
-
-  it("pages drills newest first by verdict and instance, and knows each instance's last drill", async () => {
-    for (let n = 0; n < 5; n += 1) {
-      await history.finishDrill(
-        drill(`d${n}`, {
-          startTime: `2026-12-0${n + 1}T03:00:00.000Z`,
-          verdict: n % 2 === 0 ? "Succeeded" : "Failed",
-          endTime: `2026-12-0${n + 1}T03:05:00.000Z`,
-        }),
-      );
-    }
-
-    const first = await history.queryDrills({ top: 2, instance: "LOCAL/SALES" });
-    const rest = await history.queryDrills({
-      top: 5,
-      ...(first.next ? { after: first.next } : {}),
-    });
-    const failed = await history.queryDrills({ top: 10, verdict: ["Failed"] });
-    const last = await history.lastDrills(["/subscriptions/x/backupInstances/LOCAL-SALES-1"]);
-
-    expect(first.value.map((d) => d.id)).toEqual(["d4", "d3"]);
-    expect(rest.value.map((d) => d.id)).toEqual(["d2", "d1", "d0"]);
-    expect(rest.next).toBeUndefined();
-    expect(failed.value.map((d) => d.id)).toEqual(["d3", "d1"]);
-    expect(last.get("/subscriptions/x/backupinstances/local-sales-1")?.id).toBe("d4");
+  drillHistoryContract(async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "pgprotect-drills-"));
+    folders.push(folder);
+    const history = await openSqliteDrillHistory(folder);
+    closers.push(() => history.close());
+    return history;
   });
 });
