@@ -30,7 +30,7 @@ import {
   type DrillQuery,
 } from "../../domain/drills/query.js";
 import type { DrillHistoryPort } from "../ports.js";
-import type { HistoryTableConnector } from "./tableJobHistory.js";
+import { openTableOnce, statusOf, type HistoryTableConnector } from "./historyTable.js";
 
 /** The table's name for a task hub. */
 export function drillTableName(taskHub: string): string {
@@ -88,11 +88,6 @@ function lockKey(backupInstanceId: string): string {
   return createHash("sha256").update(lower(backupInstanceId)).digest("hex").slice(0, 40);
 }
 
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === "number" ? status : undefined;
-}
-
 /**
  * Characters of the record per string property: Table Storage holds at most 64 KiB (UTF-16) in
  * one, and a whole server's drill (a result per database) can be longer; an entity holds 1 MiB.
@@ -123,23 +118,10 @@ function recordOf(entity: DrillEntity): DrillRecord {
 
 /** The Table Storage drill history; see the module's remarks. */
 export class TableDrillHistory implements DrillHistoryPort {
-  readonly #connect: HistoryTableConnector;
-  #ready: Promise<TableClient> | undefined;
+  readonly #client: () => Promise<TableClient>;
 
   constructor(connect: HistoryTableConnector) {
-    this.#connect = connect;
-  }
-
-  #client(): Promise<TableClient> {
-    this.#ready ??= (async () => {
-      const client = await this.#connect();
-      await client.createTable();
-      return client;
-    })().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    return this.#ready;
+    this.#client = openTableOnce(connect);
   }
 
   async #read<T extends object>(

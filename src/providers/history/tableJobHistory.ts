@@ -11,7 +11,6 @@
  * its event id in the partition `alarm`.
  */
 import { createHash } from "node:crypto";
-import { isRestError } from "@azure/core-rest-pipeline";
 import { odata, type TableClient, type TableEntityResult } from "@azure/data-tables";
 import {
   compareNewestFirst,
@@ -24,6 +23,9 @@ import {
 } from "../../domain/history/jobQuery.js";
 import type { BackupJob } from "../../domain/protection/types.js";
 import type { AlarmRecord, CompletedJobsQuery, JobHistoryPort } from "../ports.js";
+import { openTableOnce, statusOf, type HistoryTableConnector } from "./historyTable.js";
+
+export type { HistoryTableConnector } from "./historyTable.js";
 
 /**
  * The table's name for a task hub. Not `<hub>History`: that is the Durable Functions Azure Storage
@@ -75,34 +77,12 @@ function jobKeys(job: BackupJob): { partitionKey: string; rowKey: string } {
   return { partitionKey: monthPartition(start), rowKey: `${countdown}_${id}` };
 }
 
-function statusOf(error: unknown): number | undefined {
-  if (isRestError(error)) return error.statusCode;
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === "number" ? status : undefined;
-}
-
-/** How to reach the table; called once, and again after a failure. */
-export type HistoryTableConnector = () => TableClient | Promise<TableClient>;
-
 /** The Table Storage job history; see the module's remarks. */
 export class TableJobHistory implements JobHistoryPort {
-  readonly #connect: HistoryTableConnector;
-  #ready: Promise<TableClient> | undefined;
+  readonly #client: () => Promise<TableClient>;
 
   constructor(connect: HistoryTableConnector) {
-    this.#connect = connect;
-  }
-
-  #client(): Promise<TableClient> {
-    this.#ready ??= (async () => {
-      const client = await this.#connect();
-      await client.createTable();
-      return client;
-    })().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    return this.#ready;
+    this.#client = openTableOnce(connect);
   }
 
   /** @inheritdoc */
